@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { coreSection } from "./sections/core";
+import { clusterSection } from "./sections/cluster";
+import { namespacesSection } from "./sections/namespaces";
+import { checkRetentionOrdering, retentionSection } from "./sections/retention";
+
+/**
+ * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
+ * constrain each other, a cross-field check. Objects are strict: an unknown or misspelt key is an error, never
+ * silently ignored.
+ */
+const sections = {
+  ...coreSection,
+  ...clusterSection,
+  ...namespacesSection,
+  ...retentionSection,
+};
+
+type SectionShape = typeof sections;
+export const baseConfigSchema = z.strictObject(sections);
+export type StrataConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * A rule over several values. It names the top-level keys it reads and runs whenever those keys are valid on
+ * their own, so one typo elsewhere never hides an ordering mistake: every problem is reported in one pass.
+ */
+interface CrossFieldCheck<K extends keyof SectionShape = keyof SectionShape> {
+  keys: readonly K[];
+  check(config: Pick<StrataConfig, K>, ctx: z.RefinementCtx): void;
+}
+const crossField = <K extends keyof SectionShape>(keys: readonly K[], check: CrossFieldCheck<K>["check"]) =>
+  ({ keys, check }) as unknown as CrossFieldCheck;
+
+const crossFieldChecks: CrossFieldCheck[] = [
+  crossField(["retention"], (c, ctx) => checkRetentionOrdering(c.retention, ctx)),
+  crossField(["namespaces"], (c, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [role, name] of Object.entries(c.namespaces)) {
+      const other = seen.get(name);
+      if (other) ctx.addIssue({ code: "custom", path: ["namespaces", role], input: name, message: `must differ from namespaces.${other}` });
+      seen.set(name, role);
+    }
+  }),
+  crossField(["cluster", "kubeconfig"], (c, ctx) => {
+    if (c.cluster.source === "config" && c.kubeconfig === undefined) {
+      ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
+    }
+  }),
+];
+
+export type ValidationResult = { success: true; data: StrataConfig } | { success: false; issues: z.core.$ZodIssue[] };
+
+export function validateStrataConfig(input: unknown): ValidationResult {
+  const issues: z.core.$ZodIssue[] = [];
+  const parsed = baseConfigSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) issues.push(...parsed.error.issues);
+  for (const { keys, check } of crossFieldChecks) {
+    // A non-strict object of just these sections: other keys are not this check's business.
+    const subset = z.object(Object.fromEntries(keys.map((k) => [k, sections[k]]))).safeParse(input);
+    if (!subset.success) continue;
+    const refined = z.any().superRefine((value, ctx) => check(value as StrataConfig, ctx)).safeParse(subset.data, { reportInput: true });
+    if (!refined.success) issues.push(...refined.error.issues);
+  }
+  return issues.length === 0 && parsed.success ? { success: true, data: parsed.data } : { success: false, issues };
+}
+
+/** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig"] as const satisfies readonly (keyof StrataConfig)[];

@@ -1,0 +1,43 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as hcloud from "@pulumi/hcloud";
+import type { LoadedConfig } from "./config/load";
+import type { ClusterInfo } from "./cluster";
+
+/** Explicit providers only: no resource in Strata may fall back to an ambient default provider or credentials. */
+export interface Providers {
+  aws: aws.Provider;
+  k8s: k8s.Provider;
+  /** Only on `cloud: hcloud`. */
+  hcloud?: hcloud.Provider;
+}
+
+/** Tags every AWS resource carries, so cost reports and DLM/IAM conditions can tell Strata's resources apart. */
+export function baseTags(config: LoadedConfig["config"]): Record<string, string> {
+  return { ...config.tags, "strata:environment": config.environment, "strata:managed-by": "pulumi", product: "strata" };
+}
+
+export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Providers {
+  const { config, secrets } = loaded;
+  const providers: Providers = {
+    aws: new aws.Provider("aws", {
+      region: config.region as aws.Region,
+      defaultTags: { tags: baseTags(config) },
+    }),
+    k8s: new k8s.Provider("cluster", {
+      kubeconfig: cluster.kubeconfig,
+      enableServerSideApply: true,
+      // Never let an unreachable cluster turn into "delete everything from state".
+      deleteUnreachable: false,
+    }),
+  };
+  if (config.cloud === "hcloud") {
+    const args: hcloud.ProviderArgs = {};
+    if (secrets.hcloudToken) args.token = secrets.hcloudToken;
+    providers.hcloud = new hcloud.Provider("hcloud", args);
+  }
+  return providers;
+}
+
+export type ProviderOptions = Pick<pulumi.ComponentResourceOptions, "providers">;

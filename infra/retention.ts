@@ -1,0 +1,64 @@
+import type { RetentionConfig } from "./config/sections/retention";
+
+/**
+ * S3 expiration on buckets whose readers delete their own data (Thanos compactor, Loki compactor) is a safety net
+ * only: it must fire later than the component would have deleted, even for objects written well after their data
+ * was produced (compacted and downsampled blocks), so it lags the component's retention by this margin.
+ */
+export const SAFETY_NET_MARGIN_DAYS = 30;
+
+/** Every retention setting in Strata, derived from the one model. Components take these, never raw days. */
+export interface DerivedRetention {
+  prometheus: { retention: string; retentionSize: string };
+  thanosCompactor: { raw: string; fiveMinutes: string; oneHour: string };
+  loki: { retentionPeriod: string };
+  s3: {
+    metricsSafetyNetExpirationDays: number;
+    logsSafetyNetExpirationDays: number;
+    backupsDailyDays: number;
+    backupsArchiveDays: number;
+  };
+  dlm: { retainCount: number };
+}
+
+export function deriveRetention(r: RetentionConfig): DerivedRetention {
+  return {
+    // Prometheus parses sizes as base-2 ("GB" is GiB) and the operator's ByteSize pattern accepts this form.
+    prometheus: { retention: `${r.localTsdbDays}d`, retentionSize: `${r.localTsdbSizeGiB}GB` },
+    thanosCompactor: { raw: `${r.metricsRawDays}d`, fiveMinutes: `${r.metricsDownsampled5mDays}d`, oneHour: `${r.metricsDownsampled1hDays}d` },
+    // Loki's retention must be a multiple of the 24h index period; whole days guarantee it.
+    loki: { retentionPeriod: `${r.logsDays * 24}h` },
+    s3: {
+      metricsSafetyNetExpirationDays: r.metricsDownsampled1hDays + SAFETY_NET_MARGIN_DAYS,
+      logsSafetyNetExpirationDays: r.logsDays + SAFETY_NET_MARGIN_DAYS,
+      backupsDailyDays: r.backupDailyDays,
+      backupsArchiveDays: r.backupArchiveDays,
+    },
+    dlm: { retainCount: r.snapshotRetainCount },
+  };
+}
+
+export interface RetentionRow {
+  tier: string;
+  setting: string;
+  value: string;
+  from: string;
+}
+
+/** The derived table the plan prints and the stack exports: what keeps what, for how long, and why. */
+export function retentionTable(r: RetentionConfig): RetentionRow[] {
+  const d = deriveRetention(r);
+  return [
+    { tier: "metrics: local TSDB", setting: "Prometheus retention", value: d.prometheus.retention, from: "retention.localTsdbDays" },
+    { tier: "metrics: local TSDB", setting: "Prometheus retentionSize", value: d.prometheus.retentionSize, from: "retention.localTsdbSizeGiB" },
+    { tier: "metrics: raw in S3", setting: "Thanos compactor --retention.resolution-raw", value: d.thanosCompactor.raw, from: "retention.metricsRawDays" },
+    { tier: "metrics: 5m in S3", setting: "Thanos compactor --retention.resolution-5m", value: d.thanosCompactor.fiveMinutes, from: "retention.metricsDownsampled5mDays" },
+    { tier: "metrics: 1h in S3", setting: "Thanos compactor --retention.resolution-1h", value: d.thanosCompactor.oneHour, from: "retention.metricsDownsampled1hDays" },
+    { tier: "metrics bucket", setting: "S3 expiration (safety net)", value: `${d.s3.metricsSafetyNetExpirationDays}d`, from: `retention.metricsDownsampled1hDays + ${SAFETY_NET_MARGIN_DAYS}` },
+    { tier: "logs", setting: "Loki limits_config.retention_period", value: d.loki.retentionPeriod, from: "retention.logsDays" },
+    { tier: "logs bucket", setting: "S3 expiration (safety net)", value: `${d.s3.logsSafetyNetExpirationDays}d`, from: `retention.logsDays + ${SAFETY_NET_MARGIN_DAYS}` },
+    { tier: "backups: daily", setting: "restorable hot copies", value: `${d.s3.backupsDailyDays}d`, from: "retention.backupDailyDays" },
+    { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
+    { tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" },
+  ];
+}
