@@ -1,0 +1,68 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { runPlan } from "./harness";
+import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile } from "./stackFile";
+import { renderPlan } from "./report";
+import { writeManifests, writePlanJson } from "./render";
+import { formatProblems } from "../config/errors";
+
+/** Exit codes are part of the contract: CI and scripts branch on them. */
+export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, usage: 64 } as const;
+
+const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR]
+       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR]
+
+Runs the Strata program under Pulumi's mock engine (no cloud, no CLI, no credentials) and prints the resource
+tree, counts by type, the derived retention table and the policy results.
+  <stack>         reads Pulumi.<stack>.yaml from the project root
+  --config FILE   any stack config file; the stack is named after it unless --stack is given
+  --json FILE     writes the plan contract (DESIGN §5) as JSON, secrets redacted
+  --out DIR       writes Kubernetes objects as YAML and each Helm release's values file
+exit: 0 ok, 1 mandatory policy violation, 2 invalid config, 64 usage error`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if ((positionals.length === 1) === Boolean(values.config) || positionals.length > 1) {
+    process.stderr.write(`give either a stack name or --config FILE\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const file = values.config ? resolve(values.config) : join(PROJECT_DIR, `Pulumi.${positionals[0]}.yaml`);
+  if (!existsSync(file)) {
+    process.stderr.write(`no stack config at ${file}\n`);
+    return EXIT.usage;
+  }
+  const stack = values.stack ?? (values.config ? stackNameFromFile(file) : positionals[0]!);
+
+  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config: readStackConfigFile(file) });
+  if (!outcome.ok) {
+    process.stderr.write(`${formatProblems(outcome.error.problems)}\nno resources were planned.\n`);
+    return EXIT.invalidConfig;
+  }
+  const { plan } = outcome;
+  process.stdout.write(renderPlan(plan));
+  if (values.json) {
+    writePlanJson(plan, resolve(values.json));
+    process.stdout.write(`\nwrote the plan to ${values.json}\n`);
+  }
+  if (values.out) {
+    const files = writeManifests(plan, resolve(values.out));
+    process.stdout.write(`wrote ${files.length} file(s) under ${values.out}\n`);
+  }
+  return plan.policies.violations.some((v) => v.level === "mandatory") ? EXIT.mandatoryViolation : EXIT.ok;
+}

@@ -1,0 +1,59 @@
+import type { Plan } from "./harness";
+import type { RecordedResource } from "./recordingMonitor";
+import type { RetentionRow } from "../retention";
+
+/** A fixed-width text table; the plan is read in terminals and CI logs. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function flags(r: RecordedResource): string {
+  const f: string[] = [];
+  if (r.options.protect) f.push("protect");
+  if (r.options.retainOnDelete) f.push("retainOnDelete");
+  if (r.read) f.push("read");
+  return f.length ? `  [${f.join(", ")}]` : "";
+}
+
+/** Resources as a tree under their components, children in declaration order. */
+export function resourceTree(resources: RecordedResource[]): string {
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const r of resources) {
+    const key = r.parent;
+    if (!children.has(key)) children.set(key, []);
+    children.get(key)!.push(r);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      lines.push(`${"  ".repeat(depth)}${r.custom ? "" : "▸ "}${r.type}  ${r.name}${flags(r)}`);
+      walk(r.urn, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return lines.join("\n");
+}
+
+export function countsByType(resources: RecordedResource[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+export function renderPlan(plan: Plan): string {
+  const c = plan.config as { profile?: string; cloud?: string; region?: string; environment?: string };
+  const sections: string[] = [];
+  sections.push(`Strata offline plan: project ${plan.project}, stack ${plan.stack} (profile ${c.profile}, environment ${c.environment}, cloud ${c.cloud}, region ${c.region})`);
+  sections.push(`Resources (${plan.resources.length}), grouped by component (▸ component):\n${resourceTree(plan.resources)}`);
+  sections.push(`Counts by type:\n${table(["count", "type"], countsByType(plan.resources).map(([t, n]) => [String(n), t]))}`);
+  const retention = plan.outputs.retention as RetentionRow[] | undefined;
+  if (retention) {
+    sections.push(`Retention, derived from strata:retention:\n${table(["tier", "setting", "value", "from"], retention.map((r) => [r.tier, r.setting, r.value, r.from]))}`);
+  }
+  const { evaluated, violations } = plan.policies;
+  const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
+  sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);
+  return sections.join("\n\n") + "\n";
+}

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configReference, configReferenceMarkdown } from "../infra/config/reference";
+import { spliceReference } from "../scripts/config-reference";
+import { PROJECT_DIR } from "../infra/plan/stackFile";
+import { baseConfigSchema } from "../infra/config/schema";
+
+const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
+
+describe("the README's config reference", () => {
+  it("is exactly what the schema generates (run `npm run docs:config` after changing the schema)", () => {
+    expect(readme).toBe(spliceReference(readme, configReferenceMarkdown()));
+  });
+
+  it("documents every top-level key of the schema, and every key has a meaning", () => {
+    const documented = new Set(configReference().map((r) => r.key.split(".")[0]));
+    for (const key of Object.keys(baseConfigSchema.shape)) expect(documented, `strata:${key}`).toContain(key);
+    for (const row of configReference()) expect(row.description.trim().length, `strata:${row.key} has no description`).toBeGreaterThan(0);
+  });
+
+  it("shows each profile's default for retention keys", () => {
+    expect(readme).toMatch(/\| `strata:retention\.metricsDownsampled1hDays` \| [^|]+ \| `90` \| `730` \|/);
+  });
+});
+
+describe("the README's commands", () => {
+  it("name the scripts and npm scripts that exist", () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(readme).toContain("bash scripts/setup.sh --plan-only && npm run plan -- dev");
+    expect(readme).toContain("bash scripts/setup.sh && npm test");
+    expect(pkg.scripts.plan).toBe("node scripts/run-ts.cjs infra/plan/main.ts");
+    expect(pkg.scripts.test).toBe("vitest run");
+    const ci = readFileSync(join(PROJECT_DIR, ".ci", "run"), "utf8");
+    expect(ci).toContain("bash scripts/setup.sh");
+    expect(ci).toContain("npm test");
+  });
+});
