@@ -2,7 +2,8 @@ import { loadConfig } from "./config/load";
 import { resolveCluster } from "./cluster";
 import { createProviders } from "./providers";
 import { statefulOptions } from "./protection";
-import { retentionTable } from "./retention";
+import { deriveRetention, retentionTable } from "./retention";
+import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 
 export const CONTRACT_VERSION = "1";
@@ -10,6 +11,7 @@ export const CONTRACT_VERSION = "1";
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
  * declared. Both `pulumi up` (infra/index.ts) and the offline plan (infra/plan/) run exactly this function.
+ * Each area (infra/areas/) declares its components from the shared platform context and returns its outputs.
  */
 export async function strata() {
   const loaded = loadConfig();
@@ -18,13 +20,14 @@ export async function strata() {
   const cluster = resolveCluster(loaded);
   const providers = createProviders(loaded, cluster);
   const k8sOpts = { providers: { kubernetes: providers.k8s } };
-  const commonLabels = { "app.kubernetes.io/part-of": "strata", "strata.io/environment": config.environment };
+  const labels = { "app.kubernetes.io/part-of": "strata", "strata.io/environment": config.environment };
+  const stateful = statefulOptions(config.profile);
 
   const namespaces = new Namespaces(
     "strata",
     {
-      labels: commonLabels,
-      resourceOptions: statefulOptions(config.profile),
+      labels,
+      resourceOptions: stateful,
       namespaces: {
         // node-exporter needs host namespaces and hostPath mounts, which only `privileged` admits.
         monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards" },
@@ -35,6 +38,20 @@ export async function strata() {
     },
     k8sOpts,
   );
+
+  const platform: Platform = {
+    config,
+    secrets: loaded.secrets,
+    cluster,
+    providers,
+    namespaces: { monitoring: namespaces.names.monitoring!, logging: namespaces.names.logging!, backups: namespaces.names.backups! },
+    labels,
+    stateful,
+    retention: deriveRetention(config.retention),
+    k8sOpts,
+    awsOpts: { providers: { aws: providers.aws } },
+  };
+  void platform; // areas are wired here as they land (infra/areas/*.ts)
 
   return {
     contractVersion: CONTRACT_VERSION,

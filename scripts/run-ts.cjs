@@ -5,7 +5,8 @@
 // wall time (bench/plan.sh measures it).
 "use strict";
 const { buildSync } = require("esbuild");
-const { join, relative, resolve } = require("node:path");
+const { rmSync } = require("node:fs");
+const { basename, join, resolve } = require("node:path");
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -13,7 +14,10 @@ if (!entry) {
   process.exit(64);
 }
 const root = resolve(__dirname, "..");
-const outfile = join(root, "node_modules", ".cache", "strata", relative(root, resolve(entry)).replace(/\.ts$/, ".cjs"));
+// One bundle per process, inside the project so that `require("@pulumi/...")` resolves from its node_modules, and
+// so that concurrent runs (parallel tests, several checkouts sharing node_modules) never overwrite each other.
+const outfile = join(root, ".tmp", "run-ts", `${basename(entry, ".ts")}-${process.pid}.cjs`);
+process.on("exit", () => rmSync(outfile, { force: true }));
 buildSync({
   entryPoints: [resolve(entry)],
   outfile,
