@@ -3,6 +3,7 @@ import { coreSection } from "./sections/core";
 import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
+import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -14,6 +15,7 @@ const sections = {
   ...clusterSection,
   ...namespacesSection,
   ...retentionSection,
+  ...alertingSection,
 };
 
 type SectionShape = typeof sections;
@@ -41,6 +43,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
       seen.set(name, role);
     }
   }),
+  crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
@@ -65,4 +68,4 @@ export function validateStrataConfig(input: unknown): ValidationResult {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"] as const satisfies readonly (keyof StrataConfig)[];
