@@ -5,6 +5,7 @@ import { statefulOptions } from "./protection";
 import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
+import { declareAlerting } from "./areas/alerting";
 
 export const CONTRACT_VERSION = "1";
 
@@ -51,7 +52,10 @@ export async function strata() {
     k8sOpts,
     awsOpts: { providers: { aws: providers.aws } },
   };
-  void platform; // areas are wired here as they land (infra/areas/*.ts)
+  // Areas are wired here as they land (infra/areas/*.ts).
+  // The kube-prometheus-stack release takes `alerting.alertmanagerValues` and must depend on `alerting.alerting`.
+  const alerting = declareAlerting(platform);
+  void alerting;
 
   return {
     contractVersion: CONTRACT_VERSION,

@@ -181,14 +181,15 @@ and on (job, instance) thanos_bucket_store_blocks_loaded`,
   return groups;
 }
 
-export interface PlatformPrometheusRuleInput extends PlatformRulesInput {
+export interface PlatformPrometheusRuleInput<Namespace = string> extends PlatformRulesInput {
   name: string;
-  namespace: string;
+  /** A string, or anything else the caller's object model takes (a Pulumi Input, for the component). */
+  namespace: Namespace;
   labels: Record<string, string>;
 }
 
 /** A `monitoring.coreos.com/v1` PrometheusRule object holding Strata's platform rule groups. */
-export function buildPlatformPrometheusRule(input: PlatformPrometheusRuleInput) {
+export function buildPlatformPrometheusRule<Namespace = string>(input: PlatformPrometheusRuleInput<Namespace>) {
   return {
     apiVersion: "monitoring.coreos.com/v1" as const,
     kind: "PrometheusRule" as const,
