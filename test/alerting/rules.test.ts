@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
-import { buildPlatformPrometheusRule, buildPlatformRuleGroups, type AlertingRule } from "../../components/alerting/platformRules";
+import { buildPlatformPrometheusRule, buildPlatformRuleGroups, headingAnchor, type AlertingRule } from "../../components/alerting/platformRules";
+import { PROJECT_DIR } from "../../infra/plan/stackFile";
 import { deriveRetention } from "../../infra/retention";
 import { PROFILE_DEFAULTS } from "../../stacks/profiles";
 
@@ -280,6 +281,13 @@ describe("platform alert rules", () => {
     const single = buildPlatformRuleGroups({ prometheusRetentionSizeBytes: GiB, alertmanagerReplicas: 1 }).flatMap((g) => g.rules);
     expect(single.map((r) => r.alert)).not.toContain("StrataAlertmanagerClusterDegraded");
     expect(ruleNamed("StrataAlertmanagerClusterDegraded").expr).toContain("< 2");
+  });
+
+  it("each runbook_url points at a heading of docs/runbooks/alerts.md, and the runbook has no entry for an alert that does not exist", () => {
+    const runbook = readFileSync(join(PROJECT_DIR, "docs", "runbooks", "alerts.md"), "utf8");
+    const anchors = [...runbook.matchAll(/^## (.+)$/gm)].map((m) => headingAnchor(m[1]!));
+    for (const r of rules) expect(anchors, r.alert).toContain(r.annotations.runbook_url.split("#")[1]);
+    expect(anchors.sort()).toEqual(rules.map((r) => headingAnchor(r.alert)).sort());
   });
 
   it("takes the runbook base URL from its input", () => {
