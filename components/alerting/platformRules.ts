@@ -56,6 +56,7 @@ export function headingAnchor(heading: string): string {
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+const formatBytes = (bytes: number) => (bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${bytes} bytes`);
 
 export function buildPlatformRuleGroups(input: PlatformRulesInput): RuleGroup[] {
   if (!Number.isFinite(input.prometheusRetentionSizeBytes) || input.prometheusRetentionSizeBytes <= 0) {
@@ -138,9 +139,9 @@ and on (job, instance) thanos_bucket_store_blocks_loaded`,
   + prometheus_tsdb_head_chunks_storage_size_bytes{${sel.prometheus}}
 ) / ${input.prometheusRetentionSizeBytes} > ${t.tsdbRetentionSizeRatio}`,
         "Prometheus {{ $labels.namespace }}/{{ $labels.pod }} is near its local TSDB size cap.",
-        `The local TSDB uses {{ $value | humanizePercentage }} of retentionSize (${input.prometheusRetentionSizeBytes}
-         bytes). At the cap Prometheus deletes its oldest blocks early, so local retention becomes shorter than
-         configured; if the sidecar is also behind, those metrics are lost.`,
+        `The local TSDB uses {{ $value | humanizePercentage }} of retentionSize
+         (${formatBytes(input.prometheusRetentionSizeBytes)}). At the cap Prometheus deletes its oldest blocks early,
+         so local retention becomes shorter than configured; if the sidecar is also behind, those metrics are lost.`,
       ),
     ],
   };

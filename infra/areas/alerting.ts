@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Alerting } from "../../components/alerting/alerting";
 import { RECEIVER_SECRET_KEYS, type ReceiversInput, type ReceiverSecretKey } from "../../components/alerting/alertmanagerConfig";
+import { alertmanagerChartValues, type AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 import type { AlertingConfig } from "../config/sections/alerting";
 import type { Platform } from "../platform";
 
@@ -30,6 +31,11 @@ export function receiversFromConfig(a: AlertingConfig): ReceiversInput {
     };
   }
   return receivers;
+}
+
+/** kube-prometheus-stack's `alertmanager` values for this config (what `declareAlerting` hands the release). */
+export function alertmanagerValuesFor(a: AlertingConfig): AlertmanagerChartValues {
+  return alertmanagerChartValues({ receivers: receiversFromConfig(a), replicas: a.alertmanagerReplicas, secretName: ALERTMANAGER_RECEIVERS_SECRET });
 }
 
 /** Alertmanager receivers, their credentials Secret and Strata's platform alert rules. */

@@ -3,6 +3,9 @@ import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitorin
 import { plan, resourcesOfType } from "../helpers/plan";
 import { SECRET_TEXT } from "../../infra/plan/serialized";
 import type { AlertingRule, RuleGroup } from "../../components/alerting/platformRules";
+import { alertmanagerValuesFor } from "../../infra/areas/alerting";
+import { PROFILE_DEFAULTS } from "../../stacks/profiles";
+import { unknownValuePaths } from "../helpers/chartValues";
 
 const PD_KEY = "0123456789abcdef0123456789abcdef";
 const WEBHOOK = "https://hooks.slack.com/services/T000/B000/very-secret-token";
@@ -60,5 +63,25 @@ describe("the alerting area in the plan", () => {
     const p = await plan("dev", { alerting: { runbookBaseUrl: base } });
     const rule = resourcesOfType(p, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0]!;
     for (const r of rulesOf(rule.inputs as Record<string, unknown>)) expect(r.annotations.runbook_url.startsWith(`${base}#`)).toBe(true);
+  });
+});
+
+describe("alertmanagerValuesFor", () => {
+  it.each([
+    ["dev", 1],
+    ["prod", 2],
+  ] as const)("%s runs %i Alertmanager(s), with values the chart has", (profile, replicas) => {
+    const values = alertmanagerValuesFor(PROFILE_DEFAULTS[profile].alerting);
+    expect(values.alertmanager.alertmanagerSpec.replicas).toBe(replicas);
+    expect(values.alertmanager.alertmanagerSpec.secrets).toEqual([]);
+    expect(unknownValuePaths("kube-prometheus-stack-88.5.3", values)).toEqual([]);
+  });
+
+  it("mounts the receivers Secret and routes to what the config enables", () => {
+    const values = alertmanagerValuesFor({ ...PROFILE_DEFAULTS.prod.alerting, ...allReceivers.alerting });
+    expect(values.alertmanager.alertmanagerSpec.secrets).toEqual(["strata-alertmanager-receivers"]);
+    expect(values.alertmanager.config.receivers.map((r) => r.name)).toEqual(["null", "email", "pagerduty", "slack"]);
+    const email = values.alertmanager.config.receivers.find((r) => r.name === "email")!.email_configs![0]!;
+    expect(email).toMatchObject({ auth_username: "alerts", auth_password_file: "/etc/alertmanager/secrets/strata-alertmanager-receivers/smtp-password" });
   });
 });
