@@ -53,7 +53,7 @@ function childSchemas(root: Schema, schemas: Schema[], key: string): Schema[] {
   const out: Schema[] = [];
   for (const s of schemas) {
     const named = s.properties?.[key];
-    const patterned = Object.entries(s.patternProperties ?? {}).filter(([p]) => new RegExp(p, "u").test(key)).map(([, v]) => v);
+    const patterned = Object.entries(s.patternProperties ?? {}).filter(([p]) => new RegExp(p).test(key)).map(([, v]) => v);
     if (named) out.push(...expand(root, named));
     for (const p of patterned) out.push(...expand(root, p));
     if (!named && patterned.length === 0 && isObject(s.additionalProperties)) out.push(...expand(root, s.additionalProperties as Schema));
