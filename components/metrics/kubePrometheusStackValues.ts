@@ -35,7 +35,7 @@ export interface KubePrometheusStackValuesInput {
   };
   grafana: { adminSecretName: pulumi.Input<string>; datasources: GrafanaDatasource[]; dashboardLabel: string };
   /** The `alertmanager` section, built by the alerting area. */
-  alertmanager: Record<string, unknown>;
+  alertmanager: object;
 }
 
 /**

@@ -15,10 +15,12 @@ export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 export interface MetricsInputs {
   archive: Archive;
   /** The `alertmanager` values section (alerting area). */
-  alertmanager: Record<string, unknown>;
+  alertmanager: object;
   /** Datasources other areas add to Grafana (e.g. Loki). */
   extraDatasources: GrafanaDatasource[];
   storageClassName: string;
+  /** Resources kube-prometheus-stack needs first (e.g. the Alertmanager receivers Secret). */
+  dependsOn: pulumi.Resource[];
 }
 
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
@@ -86,7 +88,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },
         alertmanager: inputs.alertmanager,
       },
-      dependsOn: [...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
+      dependsOn: [...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
     },
     platform.k8sOpts,
   );
