@@ -63,7 +63,7 @@ export async function strata() {
     archive,
     storageClassName,
     extraDatasources: [],
-    alertmanager: alerting.alertmanagerValues,
+    alertmanager: alerting.alertmanagerValues.alertmanager,
     // The receivers Secret must exist before Alertmanager mounts it.
     dependsOn: [alerting.alerting],
   });

@@ -9,13 +9,14 @@ import { longRangeRuleFiles } from "../../components/metrics/longRangeRules";
 import { DEDUP_LABELS } from "../../components/metrics/thanosValues";
 import { PROMETHEUS_REPLICA_LABEL, serviceUrls } from "../../components/metrics/names";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
+import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 
 export interface MetricsInputs {
   archive: Archive;
   /** The `alertmanager` values section (alerting area). */
-  alertmanager: object;
+  alertmanager: AlertmanagerChartValues["alertmanager"];
   /** Datasources other areas add to Grafana (e.g. Loki). */
   extraDatasources: GrafanaDatasource[];
   storageClassName: string;
@@ -101,7 +102,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     prometheusUrl: urls.prometheus,
     alertmanagerUrl: urls.alertmanager,
     pushgatewayUrl: urls.pushgateway,
-    ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend } : {}),
+    ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend, thanosObjstoreConfig: thanos.objstoreConfig } : {}),
     grafanaAdminSecret: stack.grafanaAdminSecretName,
     replicaLabel: PROMETHEUS_REPLICA_LABEL,
     dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],
