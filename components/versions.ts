@@ -23,6 +23,14 @@ export const IMAGES = {
   alertmanager: { registry: "quay.io", repository: "prometheus/alertmanager", tag: "v0.34.0" },
   thanos: { registry: "quay.io", repository: "thanos/thanos", tag: "v0.42.4" },
   pushgateway: { registry: "quay.io", repository: "prometheus/pushgateway", tag: "v1.11.3" },
+  // Backup and drill jobs: the S3/report phase needs the AWS CLI v2, bash and curl.
+  awsCli: { registry: "docker.io", repository: "amazon/aws-cli", tag: "2.37.5" },
+  // Dumps and drills of PostgreSQL 15 (bash, pg_dump/pg_restore/initdb, and zstd, which the official image ships).
+  postgres15: { registry: "docker.io", repository: "library/postgres", tag: "15.18-bookworm" },
+  // mongodump/mongorestore/mongod with bash; no zstd, so MongoDB archives are gzip-compressed.
+  mongo: { registry: "docker.io", repository: "library/mongo", tag: "8.0.17-noble" },
+  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool into a drill pod.
+  promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
 } as const satisfies Record<string, ImagePin>;
 
 export const imageRef = (image: ImagePin) => `${image.registry}/${image.repository}:${image.tag}`;

@@ -7,6 +7,7 @@ import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
+import { declareBackups } from "./areas/backups";
 import { declareAlerting } from "./areas/alerting";
 
 export const CONTRACT_VERSION = "1";
@@ -67,6 +68,7 @@ export async function strata() {
     // The receivers Secret must exist before Alertmanager mounts it.
     dependsOn: [alerting.alerting],
   });
+  const backups = declareBackups(platform, { archive, targets: config.backups.targets, pushgatewayUrl: metrics.pushgatewayUrl });
 
   return {
     contractVersion: CONTRACT_VERSION,
@@ -87,6 +89,7 @@ export async function strata() {
       tiers: archive.tiers,
     },
     metrics,
+    backups: { targets: backups.targets },
   };
 }
 

@@ -54,8 +54,9 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       pushgateway: { replicas: 1, volumeSizeGiB: 10 },
     },
     backups: {
+      // Seed 000: the environment's PostgreSQL, and Prometheus snapshots since dev keeps no metrics in S3.
       targets: [
-        { name: "postgresql", kind: "postgresql" },
+        { name: "postgresql", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "postgresql-backup", key: "password" } },
         { name: "prometheus", kind: "prometheus-snapshot" },
       ],
     },
@@ -121,9 +122,10 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       pushgateway: { replicas: 2, volumeSizeGiB: 2 },
     },
     backups: {
+      // The environment's PostgreSQL (seed 001). Add RabbitMQ or MongoDB targets per stack; their drills need
+      // images the stack chooses (see the config reference).
       targets: [
-        { name: "postgresql", kind: "postgresql" },
-        { name: "rabbitmq", kind: "rabbitmq-definitions" },
+        { name: "postgresql", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "postgresql-backup", key: "password" } },
       ],
     },
     alerting: {

@@ -41,7 +41,9 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
   workloads.push({ workload: "loki", namespace: "logging", serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
   for (const target of config.backups.targets) {
     const prefix = backupPrefix(target.kind, target.name);
-    workloads.push({ workload: `backup-${target.name}`, namespace: "backups", serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
+    // A Prometheus snapshot is read from Prometheus's own volume, so that backup job runs in its namespace.
+    const backupNamespace: NamespaceRole = target.kind === "prometheus-snapshot" ? "monitoring" : "backups";
+    workloads.push({ workload: `backup-${target.name}`, namespace: backupNamespace, serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
     workloads.push({ workload: `drill-${target.name}`, namespace: "backups", serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
   }
   return workloads;

@@ -60,11 +60,19 @@ const crossFieldChecks: CrossFieldCheck[] = [
     }
   }),
   crossField(["metrics", "retention", "cloud"], (c, ctx) => checkMetrics(c.metrics, c.retention, c.cloud, ctx)),
-  crossField(["backups"], (c, ctx) => {
+  crossField(["backups", "metrics"], (c, ctx) => {
     const seen = new Set<string>();
     c.backups.targets.forEach((t, i) => {
       if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: "must be unique among backup targets" });
       seen.add(t.name);
+      if (t.kind === "sqlite") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["backups", "targets", i, "kind"],
+          input: t.kind,
+          message: "has scripts (components/backup/scripts) but no Kubernetes job yet: an online SQLite copy must run beside its single writer, on its volume's node and namespace; back the application's data up through its own export",
+        });
+      }
     });
   }),
   crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),

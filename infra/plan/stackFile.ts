@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import * as yaml from "js-yaml";
 import { SECRET_TEXT } from "./serialized";
 
@@ -68,12 +68,4 @@ export function readProjectName(projectDir: string): string {
   return doc.name;
 }
 
-/** The project root: the nearest directory above this module with a Pulumi.yaml (works bundled or from source). */
-function findProjectDir(start: string): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no Pulumi.yaml above ${start}`);
-  }
-}
-
-export const PROJECT_DIR = findProjectDir(__dirname);
+export { PROJECT_DIR } from "../projectDir";

@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { PROJECT_DIR } from "../../infra/projectDir";
+
+export const SCRIPTS_DIR = join(PROJECT_DIR, "components", "backup", "scripts");
+
+/** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
+export function backupScriptFiles(): Record<string, string> {
+  const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".sh")).sort();
+  if (!files.includes("backup.sh") || !files.includes("restore-drill.sh") || !files.includes("lib.sh")) {
+    throw new Error(`${SCRIPTS_DIR} must hold backup.sh, restore-drill.sh and lib.sh`);
+  }
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(SCRIPTS_DIR, f), "utf8")]));
+}
+
+export interface BackupScriptsArgs {
+  namespace: pulumi.Input<string>;
+  labels: Record<string, string>;
+}
+
+/** The backup and drill scripts as a ConfigMap in one namespace; a content hash in the name rolls jobs onto new scripts. */
+export class BackupScripts extends pulumi.ComponentResource {
+  readonly configMapName: pulumi.Output<string>;
+
+  constructor(name: string, args: BackupScriptsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:backup:BackupScripts", name, {}, opts);
+    const configMap = new k8s.core.v1.ConfigMap(name, { metadata: { namespace: args.namespace, labels: args.labels }, data: backupScriptFiles() }, { parent: this });
+    this.configMapName = configMap.metadata.name;
+    this.registerOutputs({ configMapName: this.configMapName });
+  }
+}

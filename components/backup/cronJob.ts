@@ -1,0 +1,252 @@
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { IMAGES, imageRef, type ImagePin } from "../versions";
+import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../metrics/resources";
+
+export const SCRIPTS_MOUNT = "/opt/strata";
+export const WORK_DIR = "/work";
+
+/** Everything a job needs that is not the target itself: where to write, how to report, who it runs as. */
+export interface JobContext {
+  bucket: string;
+  region: string;
+  /** Absent where the store has no SSE-KMS; present on AWS, where the bucket policy demands it. */
+  kmsKeyArn?: string;
+  pushgatewayUrl: string;
+  serviceAccountName: string;
+  /** hcloud: the job's own static S3 credentials. */
+  credentialsSecretName?: string;
+  scriptsConfigMap: string;
+  labels: Record<string, string>;
+  schedule: string;
+}
+
+interface Container {
+  name: string;
+  image: ImagePin | string;
+  args: string[];
+  env?: Record<string, unknown>[];
+  resources: ContainerResources;
+  runAsUser: number;
+  usesS3?: boolean;
+}
+
+interface Recipe {
+  containers: Container[];
+  initContainers?: Container[];
+  compression: "zstd" | "gzip" | "none";
+  fsGroup: number;
+  volumes?: Record<string, unknown>[];
+  volumeMounts?: Record<string, unknown>[];
+  affinity?: Record<string, unknown>;
+  extraPath?: string;
+}
+
+/** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed. */
+export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
+const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
+
+const secretEnv = (name: string, ref: { name: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+const env = (name: string, value: string | number) => ({ name, value: String(value) });
+
+/** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
+export const PROMETHEUS_SNAPSHOT_SOURCE = {
+  pod: "prometheus-strata-prometheus-0",
+  claim: "prometheus-strata-prometheus-db-prometheus-strata-prometheus-0",
+  url: (namespace: string) => `http://prometheus-strata-prometheus-0.prometheus-operated.${namespace}.svc.cluster.local:9090`,
+  // The operator mounts the claim at /prometheus with subPath prometheus-db; files belong to 1000:2000.
+  dataDir: "/prometheus/prometheus-db",
+  uid: 1000,
+  gid: 2000,
+};
+
+const S3 = (name: string, args: string[], uid: number): Container => ({ name, image: IMAGES.awsCli, args, resources: resources("100m", "256Mi", "1"), runAsUser: uid, usesS3: true });
+
+function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
+  switch (t.kind) {
+    case "postgresql":
+      return {
+        compression: "zstd",
+        fsGroup: 999,
+        containers: [
+          {
+            name: "dump",
+            image: IMAGES.postgres15,
+            args: ["backup.sh", "dump"],
+            env: [env("PGHOST", t.host), env("PGPORT", t.port ?? 5432), env("PGDATABASE", t.database), env("PGUSER", t.user), secretEnv("PGPASSWORD", t.passwordSecret)],
+            resources: resources("500m", "512Mi", "2"),
+            runAsUser: 999,
+          },
+          S3("upload", ["backup.sh", "upload"], 999),
+        ],
+      };
+    case "mongodb":
+      return {
+        compression: "gzip",
+        fsGroup: 999,
+        containers: [
+          { name: "dump", image: IMAGES.mongo, args: ["backup.sh", "dump"], env: [secretEnv("MONGODB_URI", t.uriSecret)], resources: resources("500m", "1Gi", "2"), runAsUser: 999 },
+          S3("upload", ["backup.sh", "upload"], 999),
+        ],
+      };
+    case "rabbitmq-definitions":
+      // curl and bash are all the export needs, and the AWS CLI image has both: one container runs both phases.
+      return {
+        compression: "gzip",
+        fsGroup: 1000,
+        containers: [{ ...S3("backup", ["backup.sh", "all"], 1000), env: [env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)] }],
+      };
+    case "prometheus-snapshot": {
+      const src = PROMETHEUS_SNAPSHOT_SOURCE;
+      // The snapshot lands on Prometheus's own ReadWriteOnce volume, which pods on the same node can mount: the
+      // job is pinned beside replica 0, reads the snapshot there and removes it after upload. TSDB chunks are
+      // already compressed, so the archive is not compressed again.
+      return {
+        compression: "none",
+        fsGroup: src.gid,
+        containers: [{ ...S3("backup", ["backup.sh", "all"], src.uid), env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)] }],
+        volumes: [{ name: "prometheus-data", persistentVolumeClaim: { claimName: src.claim } }],
+        volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
+        affinity: {
+          podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { "statefulset.kubernetes.io/pod-name": src.pod } }, topologyKey: "kubernetes.io/hostname" },
+            ],
+          },
+        },
+      };
+    }
+    case "sqlite":
+      throw new Error(`backup target ${t.name}: sqlite targets have no Kubernetes job (rejected by config validation)`);
+  }
+}
+
+function drillRecipe(t: BackupTarget): Recipe {
+  switch (t.kind) {
+    case "postgresql":
+      return {
+        compression: "zstd",
+        fsGroup: 999,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], 999),
+          { name: "restore", image: IMAGES.postgres15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2Gi", "2"), runAsUser: 999 },
+        ],
+      };
+    case "mongodb":
+      return {
+        compression: "gzip",
+        fsGroup: 999,
+        containers: [S3("fetch", ["restore-drill.sh", "fetch"], 999), { name: "restore", image: IMAGES.mongo, args: ["restore-drill.sh", "restore"], resources: resources("1", "2Gi", "2"), runAsUser: 999 }],
+      };
+    case "rabbitmq-definitions":
+      return {
+        compression: "gzip",
+        fsGroup: 1000,
+        containers: [S3("fetch", ["restore-drill.sh", "fetch"], 1000), { name: "restore", image: t.drillImage, args: ["restore-drill.sh", "restore"], resources: resources("100m", "128Mi", "500m"), runAsUser: 1000 }],
+      };
+    case "prometheus-snapshot":
+      // promtool is a static binary: an init container copies it from the Prometheus image into the scratch
+      // volume, and the AWS CLI image (which has bash) runs the whole drill.
+      return {
+        compression: "none",
+        fsGroup: 65534,
+        initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
+        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "1Gi", "2") }],
+        extraPath: `${WORK_DIR}/bin`,
+      };
+    case "sqlite":
+      throw new Error(`backup target ${t.name}: sqlite targets have no Kubernetes job (rejected by config validation)`);
+  }
+}
+
+function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): Record<string, unknown> {
+  const s3Env = c.usesS3
+    ? [
+        env("S3_BUCKET", ctx.bucket),
+        ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
+        env("AWS_REGION", ctx.region),
+        env("AWS_CLI", "aws"),
+        env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
+        // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
+        env("HOME", "/tmp"),
+      ]
+    : [];
+  const path = recipe.extraPath ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
+  return {
+    name: c.name,
+    image: typeof c.image === "string" ? c.image : imageRef(c.image),
+    imagePullPolicy: "IfNotPresent",
+    ...(init
+      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool ${WORK_DIR}/bin/promtool`] }
+      : { command: ["bash", `${SCRIPTS_MOUNT}/${c.args[0]}`], args: c.args.slice(1) }),
+    env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
+    ...(c.usesS3 && ctx.credentialsSecretName ? { envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : {}),
+    resources: c.resources,
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: c.runAsUser },
+    volumeMounts: [
+      { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+      { name: "work", mountPath: WORK_DIR },
+      { name: "tmp", mountPath: "/tmp" },
+      ...(recipe.volumeMounts ?? []),
+    ],
+  };
+}
+
+export type JobPhase = "backup" | "drill";
+
+/**
+ * A hardened CronJob for one phase of one target: Forbid overlap, deadlines so a hung run is killed and reported,
+ * bounded history, non-root read-only containers with every capability dropped, bounded scratch space, pinned
+ * images, and the target's own ServiceAccount (its workload identity).
+ */
+export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: string, monitoringNamespace: string, ctx: JobContext): Record<string, unknown> {
+  const recipe = phase === "backup" ? backupRecipe(target, monitoringNamespace) : drillRecipe(target);
+  const base = [
+    env("BACKUP_KIND", target.kind),
+    env("BACKUP_TARGET", target.name),
+    env("WORK_DIR", WORK_DIR),
+    env("BACKUP_COMPRESSION", recipe.compression),
+    env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
+    env("TMPDIR", "/tmp"),
+  ];
+  const name = `strata-${phase}-${target.name}`;
+  const labels = { ...ctx.labels, "app.kubernetes.io/name": `strata-${phase}`, "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
+  return {
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name, namespace, labels },
+    spec: {
+      schedule: ctx.schedule,
+      timeZone: "Etc/UTC",
+      concurrencyPolicy: "Forbid",
+      // A run that could not start within an hour of its slot is skipped (and shows up as missing), not piled up.
+      startingDeadlineSeconds: 3600,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 5,
+      jobTemplate: {
+        metadata: { labels },
+        spec: {
+          backoffLimit: 1,
+          activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: ctx.serviceAccountName,
+              automountServiceAccountToken: false,
+              restartPolicy: "Never",
+              securityContext: { runAsNonRoot: true, fsGroup: recipe.fsGroup, seccompProfile: { type: "RuntimeDefault" } },
+              ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
+              ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
+              containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
+              volumes: [
+                { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
+                { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
+                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+                ...(recipe.volumes ?? []),
+              ],
+            },
+          },
+        },
+      },
+    },
+  };
+}

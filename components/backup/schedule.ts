@@ -1,0 +1,28 @@
+import { createHash } from "node:crypto";
+
+/** A stable number from a target name, so its stagger never moves between plans. */
+function spread(name: string, salt: string, modulo: number): number {
+  return parseInt(createHash("sha256").update(`${salt}/${name}`).digest("hex").slice(0, 8), 16) % modulo;
+}
+
+/** Daily at 02:MM UTC, MM spread over the hour so that many targets do not start together. */
+export function defaultBackupSchedule(target: string): string {
+  return `${spread(target, "backup", 60)} 2 * * *`;
+}
+
+/** Monthly, on a day 1-7 at 04:MM-06:MM UTC, spread per target, after the night's backups have landed. */
+export function defaultDrillSchedule(target: string): string {
+  return `${spread(target, "drill-minute", 60)} ${4 + spread(target, "drill-hour", 3)} ${1 + spread(target, "drill-day", 7)} * *`;
+}
+
+/** Hours between two runs of a cron schedule, for "missing within two intervals" alerts (fields 2-5 decide). */
+export function intervalHours(schedule: string): number {
+  const [, hour, dayOfMonth, month, dayOfWeek] = schedule.trim().split(/\s+/);
+  if (month !== "*") return 24 * 366;
+  if (dayOfMonth !== "*") return 24 * 31;
+  if (dayOfWeek !== "*") return 24 * 7;
+  if (hour === "*") return 1;
+  const step = /^\*\/(\d+)$/.exec(hour!);
+  if (step) return Number(step[1]);
+  return hour!.includes(",") ? 24 / hour!.split(",").length : 24;
+}
