@@ -165,3 +165,9 @@ backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)
 restore speed-up vs seeds: $(ratio "$t_seeds_restore" "$t_strata_restore")x (target >= 2)
 compression (table data / object): seeds gzip $(ratio "$table_bytes" "$seeds_bytes")x, strata zstd $(ratio "$table_bytes" "$strata_bytes")x
 EOF
+
+echo
+echo "strata backup timeline:"
+sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/backup.log"
+echo "strata restore drill timeline:"
+sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/drill.log"

@@ -11,13 +11,12 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { createServer, Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, run } from "./helpers/scripts";
+import { jobEnv, run } from "./helpers/scripts";
 import { Pushgateway, S3, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
 let s3: S3;
 let pgw: Pushgateway;
 let root: string;
-let n = 0;
 let rabbit: Server;
 let rabbitUrl = "";
 
@@ -36,18 +35,7 @@ const definitions = {
 };
 
 function env(kind: string, target: string, over: Record<string, string> = {}): Record<string, string> {
-  const work = join(root, `work-${++n}`);
-  mkdirSync(work, { recursive: true });
-  return {
-    ...baseEnv(join(root, "home")),
-    BACKUP_KIND: kind,
-    BACKUP_TARGET: target,
-    WORK_DIR: work,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT_URL: s3.endpoint,
-    PUSHGATEWAY_URL: pgw.url,
-    ...over,
-  };
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, kind, target, over);
 }
 const latest = (kind: string, target: string) => JSON.parse(readFileSync(s3.objectPath(`${kind}/${target}/latest.json`), "utf8"));
 

@@ -3,10 +3,11 @@
  * Pushgateway, the AWS CLI v2 and s3rver on 127.0.0.1: backup -> drill -> row counts and checksums, the two-container
  * hand-over, and every fault failing loudly, pushed as a failure, and never moving latest.json.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, logLines, run, start } from "./helpers/scripts";
+import { jobEnv, logLines, run, start } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
 const KIND = "postgresql";
@@ -16,26 +17,11 @@ let pg: Postgres;
 let s3: S3;
 let pgw: Pushgateway;
 let root: string;
-let n = 0;
-
-/** A fresh WORK_DIR per run (each pod gets a fresh emptyDir). */
-function workDir(): string {
-  const d = join(root, `work-${++n}`);
-  mkdirSync(d, { recursive: true, mode: 0o755 });
-  return d;
-}
 
 function env(over: Record<string, string> = {}): Record<string, string> {
-  return {
-    ...baseEnv(join(root, "home")),
-    BACKUP_KIND: KIND,
-    BACKUP_TARGET: TARGET,
-    WORK_DIR: workDir(),
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT_URL: s3.endpoint,
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, TARGET, {
     S3_PREFIX: "backups",
     S3_SSE_KMS_KEY_ID: "alias/strata-backups",
-    PUSHGATEWAY_URL: pgw.url,
     PGHOST: "127.0.0.1",
     PGPORT: String(pg.port),
     PGUSER: "postgres",
@@ -43,7 +29,7 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     PGDATABASE: "app",
     RESTORE_JOBS: "2",
     ...over,
-  };
+  });
 }
 
 const latestKey = `backups/${KIND}/${TARGET}/latest.json`;
@@ -100,7 +86,15 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
   let firstSuccess: number;
 
   it("backs up: object under the key layout, SHA-256 recorded, manifest and latest.json written last", async () => {
-    const r = await run("backup.sh", [], env());
+    // The AWS CLI through a wrapper that records its arguments: every write must ask for SSE-KMS with the key.
+    const calls = join(root, "aws-calls.log");
+    const wrapper = join(root, "aws-wrapper");
+    writeFileSync(wrapper, `#!/bin/bash\nprintf '%s\\n' "$*" >> ${calls}\nexec /usr/bin/aws "$@"\n`, { mode: 0o755 });
+    const r = await run("backup.sh", [], env({ AWS_CLI: wrapper }));
+    const writes = readFileSync(calls, "utf8").split("\n").filter((l) => / s3 cp | put-object /.test(l));
+    expect(writes).toHaveLength(3);
+    for (const w of writes) expect(w).toContain("--sse aws:kms --sse-kms-key-id alias/strata-backups");
+    expect(writes.map((w) => (/ s3 cp /.test(w) ? "object" : w.includes("latest.json") ? "latest" : "manifest"))).toEqual(["object", "manifest", "latest"]);
     expect(r.stderr).toContain("BACKUP OK");
     expect(r.code, r.stderr).toBe(0);
     first = readLatest();
@@ -292,9 +286,8 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
   });
 });
 
-/** A 2 MiB tmpfs over `dir` (we run as root here); falls back to failing the test with a clear message. */
+/** A 2 MiB tmpfs over `dir` (the tests run as root, and mount works in this sandbox); fails the test clearly if not. */
 function spawnMount(dir: string): { unmount(): void } {
-  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
   const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", dir], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cannot mount a small tmpfs for the disk-full fault: ${r.stderr}`);
   return { unmount: () => void spawnSync("umount", ["-l", dir]) };

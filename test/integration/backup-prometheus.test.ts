@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, run } from "./helpers/scripts";
+import { jobEnv, run } from "./helpers/scripts";
 import { Prometheus, Pushgateway, S3, sleep, startPrometheus, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
 const KIND = "prometheus-snapshot";
@@ -15,23 +15,9 @@ let prom: Prometheus;
 let s3: S3;
 let pgw: Pushgateway;
 let root: string;
-let n = 0;
 
 function env(over: Record<string, string> = {}): Record<string, string> {
-  const work = join(root, `work-${++n}`);
-  mkdirSync(work, { recursive: true });
-  return {
-    ...baseEnv(join(root, "home")),
-    BACKUP_KIND: KIND,
-    BACKUP_TARGET: TARGET,
-    WORK_DIR: work,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT_URL: s3.endpoint,
-    PUSHGATEWAY_URL: pgw.url,
-    PROMETHEUS_URL: prom.url,
-    PROM_DATA_DIR: prom.dataDir,
-    ...over,
-  };
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, TARGET, { PROMETHEUS_URL: prom.url, PROM_DATA_DIR: prom.dataDir, ...over });
 }
 
 beforeAll(async () => {

@@ -55,15 +55,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 
-STRATA_SCRIPT=backup # read by log() in lib.sh
 phase=${1:-all}
-case "$phase" in
-  all | dump | upload) ;;
-  *) echo "usage: backup.sh [all|dump|upload]" >&2; exit "$EXIT_CONFIG" ;;
-esac
-STRATA_PHASE=$phase # read by log() in lib.sh
-[ -z "${PG_BIN_DIR:-}" ] || PATH="$PG_BIN_DIR:$PATH"
-require_common_config
+start_script backup "$phase" all dump upload
 
 ARTIFACT_BASE="$WORK_DIR/artifact"
 COUNTS_FILE="$WORK_DIR/counts.tsv"
@@ -83,12 +76,6 @@ write_artifact() {
 
 # --- dump, per kind (each writes ARTIFACT and COUNTS_FILE and prints the artifact's SHA-256) ----------------------
 
-PG_COUNT_SQL="SELECT format('%s.%s', n.nspname, c.relname) || E'\\t' ||
-  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
-    false, true, '')))[1]::text
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-ORDER BY 1;"
 
 dump_postgresql() {
   need_tool pg_dump "use an image with the PostgreSQL client tools (or set PG_BIN_DIR)"

@@ -57,6 +57,35 @@ die_config() {
 
 readonly KINDS="postgresql mongodb prometheus-snapshot rabbitmq-definitions sqlite"
 
+# start_script NAME PHASE ALLOWED_PHASES...: checks the phase argument, sets the log fields and PATH, validates the
+# common settings. Every script starts with it.
+start_script() {
+  local name=$1 phase=$2 p
+  shift 2
+  for p in "$@"; do
+    if [ "$phase" = "$p" ]; then
+      STRATA_SCRIPT=$name
+      STRATA_PHASE=$phase
+      [ -z "${PG_BIN_DIR:-}" ] || PATH="$PG_BIN_DIR:$PATH"
+      require_common_config
+      return 0
+    fi
+  done
+  local IFS='|'
+  echo "usage: $name.sh [$*]" >&2
+  exit "$EXIT_CONFIG"
+}
+
+# Exact row counts of every table (partitioned parents and partitions too) as "schema.table<TAB>rows", ordered by
+# name: run in the backup's snapshot and again on the restored copy, which must give the same lines.
+# shellcheck disable=SC2034 # used by backup.sh and restore-drill.sh
+readonly PG_COUNT_SQL="SELECT format('%s.%s', n.nspname, c.relname) || E'\\t' ||
+  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
+    false, true, '')))[1]::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY 1;"
+
 # Validates the settings every phase needs; target and kind become path segments and Pushgateway label values.
 require_common_config() {
   [ -n "${BACKUP_KIND:-}" ] || die_config "BACKUP_KIND is required (one of: $KINDS)"

@@ -15,8 +15,10 @@
 #   PHASE_WAIT_SECONDS, PUSH_TIMEOUT_SECONDS as for backup.sh (the drill never writes to S3). Per kind (restore phase):
 #   postgresql            PG_BIN_DIR (optional; initdb, pg_ctl, pg_restore, psql), RESTORE_JOBS (pg_restore -j;
 #                         default: number of CPUs), PG_DRILL_OS_USER (default postgres; used only when run as root,
-#                         since PostgreSQL refuses to run as root). A throwaway server: initdb in WORK_DIR, unix socket
-#                         only (no TCP), fsync off; `pg_restore -j --exit-on-error --no-owner --no-acl`; then
+#                         since PostgreSQL refuses to run as root), PG_DRILL_SHARED_BUFFERS and
+#                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each). A throwaway server: initdb in WORK_DIR,
+#                         unix socket only (no TCP), fsync off, wal_level=minimal (pg_restore -j then skips WAL for
+#                         the data and the index builds); `pg_restore -j --exit-on-error --no-owner --no-acl`; then
 #                         exact row counts per table must equal the manifest's.
 #   mongodb               mongod + mongorestore: a throwaway mongod on 127.0.0.1:MONGO_DRILL_PORT (default 27099);
 #                         documents restored must equal the manifest's total and none may fail.
@@ -38,15 +40,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 
-STRATA_SCRIPT=restore-drill # read by log() in lib.sh
 phase=${1:-all}
-case "$phase" in
-  all | fetch | restore) ;;
-  *) echo "usage: restore-drill.sh [all|fetch|restore]" >&2; exit "$EXIT_CONFIG" ;;
-esac
-STRATA_PHASE=$phase # read by log() in lib.sh
-[ -z "${PG_BIN_DIR:-}" ] || PATH="$PG_BIN_DIR:$PATH"
-require_common_config
+start_script restore-drill "$phase" all fetch restore
 
 BACKUP_FILE="$WORK_DIR/backup.bin"
 LATEST_FILE="$WORK_DIR/latest.json"
@@ -133,12 +128,6 @@ as_pg() {
   fi
 }
 
-PG_COUNT_SQL="SELECT format('%s.%s', n.nspname, c.relname) || E'\\t' ||
-  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
-    false, true, '')))[1]::text
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
-ORDER BY 1;"
 
 PG_DRILL_DATA=
 pg_drill_stop() {
@@ -146,6 +135,13 @@ pg_drill_stop() {
     as_pg pg_ctl -D "$PG_DRILL_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
 }
+
+# A throwaway server tuned for one bulk load that is thrown away afterwards: no durability, and wal_level=minimal,
+# with which pg_restore -j wraps each table's COPY in a transaction after a TRUNCATE of the table it just created, so
+# neither the data nor the index builds are WAL-logged.
+PG_DRILL_SETTINGS="-c fsync=off -c full_page_writes=off -c synchronous_commit=off -c wal_level=minimal \
+-c max_wal_senders=0 -c archive_mode=off -c max_wal_size=16GB -c checkpoint_timeout=1h -c autovacuum=off \
+-c shared_buffers=${PG_DRILL_SHARED_BUFFERS:-256MB} -c maintenance_work_mem=${PG_DRILL_MAINTENANCE_WORK_MEM:-256MB}"
 
 restore_postgresql() {
   local t
@@ -159,7 +155,7 @@ restore_postgresql() {
   as_pg initdb -D "$PG_DRILL_DATA" -U postgres -A trust -E UTF8 --no-sync >"$SCRATCH/initdb.log" 2>&1 ||
     { error "initdb in scratch space failed" detail="$(tail -c 1500 "$SCRATCH/initdb.log")"; return 1; }
   as_pg pg_ctl -D "$PG_DRILL_DATA" -l "$SCRATCH/server.log" -w -t "${PG_START_TIMEOUT_SECONDS:-120}" \
-    -o "-c listen_addresses='' -k $sock -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_wal_size=8GB -c maintenance_work_mem=256MB -c autovacuum=off" \
+    -o "-c listen_addresses='' -k $sock $PG_DRILL_SETTINGS" \
     start >/dev/null 2>&1 ||
     { error "the scratch PostgreSQL did not start" detail="$(tail -c 1500 "$SCRATCH/server.log")"; return 1; }
   local psql=(psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -U postgres)

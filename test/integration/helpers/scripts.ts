@@ -94,3 +94,30 @@ export function logLines(stderr: string): Record<string, string>[] {
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Record<string, string>);
 }
+
+let jobCounter = 0;
+
+/**
+ * The environment of one job run: a fresh WORK_DIR under `root` (each pod gets a fresh emptyDir), the suite's S3 and
+ * Pushgateway, the kind and target, then `over`.
+ */
+export function jobEnv(
+  root: string,
+  servers: { s3: { bucket: string; endpoint: string }; pushgatewayUrl: string },
+  kind: string,
+  target: string,
+  over: Record<string, string> = {},
+): Record<string, string> {
+  const work = join(root, `work-${++jobCounter}`);
+  mkdirSync(work, { recursive: true, mode: 0o755 });
+  return {
+    ...baseEnv(join(root, "home")),
+    BACKUP_KIND: kind,
+    BACKUP_TARGET: target,
+    WORK_DIR: work,
+    S3_BUCKET: servers.s3.bucket,
+    S3_ENDPOINT_URL: servers.s3.endpoint,
+    PUSHGATEWAY_URL: servers.pushgatewayUrl,
+    ...over,
+  };
+}
