@@ -14,9 +14,16 @@ esac
 
 # Debian packages the test suites use for real (see docs/versions.md for why each one):
 #   - shellcheck: lints every shell script in the repo
-#   - prometheus: promtool, which checks and unit-tests Strata's alert rules
+#   - postgresql-15: the real server and client tools the backup suites dump, restore and drill against
+#   - prometheus: a real Prometheus (admin API snapshots); promtool checks and unit-tests the alert rules and drills snapshots
 #   - prometheus-alertmanager: amtool, which checks the Alertmanager config and its routing
-debian_packages=(shellcheck prometheus prometheus-alertmanager)
+#   - prometheus-pushgateway: where backup and drill results are pushed in the backup suites
+#   - awscli: the AWS CLI v2 (bookworm's awscli is 2.x) the scripts upload and download with
+#   - zstd: the backups' compression
+#   - sqlite3: the sqlite kind's backup and drill
+#   - jq: the rabbitmq-definitions drill validates JSON with it
+#   - curl: Pushgateway pushes, the Prometheus admin API, the RabbitMQ management API
+debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd sqlite3 jq curl)
 
 install_debian_packages() {
   local missing=()

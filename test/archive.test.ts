@@ -181,7 +181,7 @@ describe("workload identities", () => {
   it("prod (IRSA): one role per workload, trusted only by its ServiceAccount's token", async () => {
     const p = await plan("prod");
     const roles = resourcesOfType(p, T.role).filter((r) => r.parent?.includes("WorkloadIdentity"));
-    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-rabbitmq", "drill-postgresql", "drill-rabbitmq", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway"]);
+    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "drill-postgresql", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway"]);
     for (const role of roles) {
       const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
       expect(trust.Action).toBe("sts:AssumeRoleWithWebIdentity");
@@ -211,7 +211,7 @@ describe("workload identities", () => {
   it("Pod Identity mode: roles trusted by pods.eks.amazonaws.com and one association per ServiceAccount", async () => {
     const p = await plan("prod", { archive: { identity: "pod-identity" } });
     const associations = resourcesOfType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-    expect(associations).toHaveLength(9);
+    expect(associations).toHaveLength(7);
     for (const a of associations) {
       expect(inputs(a).clusterName).toBe("prod-cluster");
       expect(inputs(a).roleArn).toBe(`arn:aws:iam::123456789012:role/strata/${inputs(byName(p, T.role, a.name)).name}`);
@@ -289,7 +289,7 @@ describe("bad archive config is rejected naming the key", () => {
     ["a replica in the same region", { archive: { replication: { region: "eu-central-1" } } }, "strata:archive.replication.region"],
     ["an unknown identity mode", { archive: { identity: "keys" } }, "strata:archive.identity"],
     ["IRSA without the cluster's OIDC provider", { cluster: { source: "config", name: "prod" }, kubeconfig: "k" }, "strata:cluster.oidcProviderArn"],
-    ["two backup targets with one name", { backups: { targets: [{ name: "db", kind: "postgresql" }, { name: "db", kind: "mongodb" }] } }, "strata:backups.targets[1].name"],
+    ["two backup targets with one name", { backups: { targets: [{ name: "db", kind: "prometheus-snapshot" }, { name: "db", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } }] } }, "strata:backups.targets[1].name"],
     ["a backup kind Strata does not know", { backups: { targets: [{ name: "db", kind: "mysql" }] } }, "strata:backups.targets[0].kind"],
   ];
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Benchmarks Strata's PostgreSQL backup and restore drill against the floor and against the seeds' pipelines, on one
+# generated database of at least 1 GB with realistic entropy (mixed tables of words, uuids, numbers and JSON that
+# compress roughly 3-5x, not pgbench filler). Everything runs on loopback: PostgreSQL 15, s3rver, a Pushgateway.
+# Prints times, sizes and ratios; never run by the tests. Takes ~10-15 minutes on 2 cores.
+#
+# Usage: bash bench/backup.sh [size_gb]     (default 1.1; the database's table data is generated to about that size)
+# Targets: Strata backup <= 1.3x the floor (pg_dump -Fc > /dev/null) and >= 2x faster than the seeds'
+#          `pg_dump | gzip | aws s3 cp -`; Strata's restore (with verification) >= 2x faster than the seeds'
+#          `aws s3 cp - | gunzip | psql`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+size_gb=${1:-1.1}
+
+PG_BIN=/usr/lib/postgresql/15/bin
+export PATH="/usr/bin:/bin:/usr/sbin:/sbin:$PG_BIN"
+for tool in "$PG_BIN/initdb" /usr/bin/aws /usr/bin/prometheus-pushgateway zstd node python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash scripts/setup.sh)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/strata-bench-XXXXXX)
+chmod 755 "$work"
+pids=()
+pgdata="$work/pgdata"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
+cleanup() {
+  if [ -f "$pgdata/postmaster.pid" ]; then as_pg pg_ctl -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
+
+# --- servers -------------------------------------------------------------------------------------------------------
+pg_port=$(free_port)
+[ "$(id -u)" -ne 0 ] || chown postgres "$work"
+as_pg initdb -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+as_pg pg_ctl -D "$pgdata" -l "$work/pg.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=8GB -c maintenance_work_mem=256MB -c shared_buffers=512MB" \
+  start >/dev/null
+export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+s3_port=$(free_port)
+mkdir -p "$work/s3"
+node -e '
+const S3rver = require(process.argv[1] + "/node_modules/s3rver");
+new S3rver({ port: Number(process.argv[2]), address: "127.0.0.1", silent: true, directory: process.argv[3], configureBuckets: [{ name: "bench" }] })
+  .run().then(() => console.log("s3rver ready"));
+' "$repo" "$s3_port" "$work/s3" >"$work/s3.log" 2>&1 &
+pids+=($!)
+pgw_port=$(free_port)
+prometheus-pushgateway --web.listen-address="127.0.0.1:$pgw_port" --log.level=warn >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q ready "$work/s3.log" 2>/dev/null && curl -sf "http://127.0.0.1:$pgw_port/-/ready" >/dev/null && break; sleep 0.2; done
+
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
+: >"$AWS_CONFIG_FILE"
+s3=(aws --endpoint-url "http://127.0.0.1:$s3_port")
+
+# --- data ----------------------------------------------------------------------------------------------------------
+echo "generating ~${size_gb} GB of table data (mixed words, uuids, numbers, JSON) ..."
+gen_start=$(now)
+psql_q -d postgres -c "CREATE DATABASE bench"
+rows=$(awk -v g="$size_gb" 'BEGIN { printf "%d", g * 2000000 }') # rows per table; ~500 bytes per pair of rows
+words="ARRAY['order','customer','invoice','payment','shipping','refund','warehouse','delivery','account','balance',
+  'pending','complete','cancelled','priority','standard','express','review','product','category','discount',
+  'berlin','paris','madrid','vienna','warsaw','lisbon','dublin','athens','prague','oslo','the','and','for','with',
+  'from','was','not','are','has','will','request','response','timeout','retry','success','failure','session',
+  'token','cache','queue','partition','replica','snapshot','archive','backup','restore','metric','label','alert']"
+# Two sessions in parallel (one per core); each creates and fills its tables in one transaction (no WAL, wal_level=minimal).
+psql_q -d bench <<SQL &
+BEGIN;
+CREATE TABLE orders (id bigint PRIMARY KEY, customer uuid NOT NULL, status text NOT NULL, amount numeric(12,2),
+  currency char(3), created timestamptz NOT NULL, note text);
+INSERT INTO orders
+SELECT g, md5(g::text || random()::text)::uuid,
+  (ARRAY['pending','paid','shipped','delivered','cancelled'])[1 + (random() * 4)::int],
+  round((random() * 5000)::numeric, 2), (ARRAY['EUR','USD','GBP'])[1 + (random() * 2)::int],
+  timestamptz '2024-01-01' + random() * interval '700 days',
+  s.sentences[1 + (random() * 4999)::int] || ' ' || s.sentences[1 + (random() * 4999)::int] || ' #' || (random() * 1e6)::int
+FROM generate_series(1, $rows) g,
+  -- 5,000 random sentences built once, combined at random per row (a per-row subquery would take ten times longer)
+  (SELECT array_agg(t) AS sentences FROM (SELECT string_agg(($words)[1 + (random() * 58)::int], ' ') AS t
+     FROM generate_series(1, 5000) i, generate_series(1, 12) w GROUP BY i) x) s;
+COMMIT;
+SQL
+p1=$!
+psql_q -d bench <<SQL &
+BEGIN;
+CREATE TABLE events (id bigint PRIMARY KEY, order_id bigint, kind text, at timestamptz, payload jsonb);
+INSERT INTO events
+SELECT g, (random() * $rows)::bigint, (ARRAY['created','updated','paid','shipped','viewed','clicked'])[1 + (random() * 5)::int],
+  timestamptz '2024-01-01' + random() * interval '700 days',
+  jsonb_build_object('session', md5(random()::text), 'ip', (random() * 255)::int || '.' || (random() * 255)::int || '.' ||
+    (random() * 255)::int || '.' || (random() * 255)::int, 'latency_ms', round((random() * 900)::numeric, 3),
+    'agent', (ARRAY['Mozilla/5.0 (X11; Linux x86_64)','Mozilla/5.0 (Macintosh)','curl/8.5.0','okhttp/4.12'])[1 + (random() * 3)::int],
+    'tags', jsonb_build_array(($words)[1 + (random() * 58)::int], ($words)[1 + (random() * 58)::int]),
+    'score', random())
+FROM generate_series(1, $rows) g;
+COMMIT;
+SQL
+p2=$!
+wait "$p1" "$p2"
+psql_q -d bench -c "CREATE INDEX ON events (order_id); ANALYZE;"
+db_bytes=$(psql -X -A -t -d bench -c "SELECT pg_database_size('bench')")
+table_bytes=$(psql -X -A -t -d bench -c "SELECT sum(pg_table_size(oid)) FROM pg_class WHERE relname IN ('orders','events')")
+echo "generated in $(secs "$gen_start" "$(now)") s: database $(mib "$db_bytes"), table data $(mib "$table_bytes")"
+sync
+
+# --- backups -------------------------------------------------------------------------------------------------------
+echo "timing backups ..."
+t0=$(now)
+floor_bytes=$(pg_dump -Fc -d bench | wc -c)
+t_floor=$(secs "$t0" "$(now)")
+
+t0=$(now)
+pg_dump -d bench | gzip | "${s3[@]}" s3 cp --only-show-errors - s3://bench/seeds/bench.sql.gz
+t_seeds=$(secs "$t0" "$(now)")
+seeds_bytes=$(stat -c %s "$work/s3/bench/seeds/bench.sql.gz._S3rver_object")
+
+strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOINT_URL="http://127.0.0.1:$s3_port"
+  PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws PHASE_POLL_SECONDS=0.2)
+mkdir -p "$work/backup-work"
+t0=$(now)
+env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>"$work/backup.log" ||
+  { cat "$work/backup.log" >&2; exit 1; }
+t_strata=$(secs "$t0" "$(now)")
+strata_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/latest.json._S3rver_object")
+strata_bytes=$(stat -c %s "$work/s3/bench/${strata_key}._S3rver_object")
+
+# --- restores ------------------------------------------------------------------------------------------------------
+echo "timing restores ..."
+psql_q -d postgres -c "CREATE DATABASE seeds_restore"
+t0=$(now)
+"${s3[@]}" s3 cp --only-show-errors s3://bench/seeds/bench.sql.gz - | gunzip | psql -X -q -v ON_ERROR_STOP=1 -d seeds_restore >/dev/null
+t_seeds_restore=$(secs "$t0" "$(now)")
+psql_q -d postgres -c "DROP DATABASE seeds_restore"
+
+mkdir -p "$work/drill-work"
+t0=$(now)
+env "${strata_env[@]}" WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" bash components/backup/scripts/restore-drill.sh all \
+  2>"$work/drill.log" || { cat "$work/drill.log" >&2; exit 1; }
+t_strata_restore=$(secs "$t0" "$(now)")
+
+cat <<EOF
+
+database: $(mib "$db_bytes") ($(mib "$table_bytes") table data), $(nproc) CPUs
+| step | time (s) | bytes | ratio |
+|---|---|---|---|
+| floor: pg_dump -Fc > /dev/null | $t_floor | $(mib "$floor_bytes") | 1.00 |
+| seeds: pg_dump \| gzip \| aws s3 cp - | $t_seeds | $(mib "$seeds_bytes") | $(ratio "$t_seeds" "$t_floor") x floor |
+| strata: backup.sh (pg_dump -Fc -Z0 \| zstd -T0, upload, verify, manifest, latest.json, push) | $t_strata | $(mib "$strata_bytes") | $(ratio "$t_strata" "$t_floor") x floor (target <= 1.3) |
+| seeds: aws s3 cp - \| gunzip \| psql | $t_seeds_restore | | |
+| strata: restore-drill.sh (download, sha256, zstd -d, initdb, pg_restore -j$(nproc), row counts, push) | $t_strata_restore | | |
+
+backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)
+restore speed-up vs seeds: $(ratio "$t_seeds_restore" "$t_strata_restore")x (target >= 2)
+compression (table data / object): seeds gzip $(ratio "$table_bytes" "$seeds_bytes")x, strata zstd $(ratio "$table_bytes" "$strata_bytes")x
+EOF
+
+echo
+echo "strata backup timeline:"
+sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/backup.log"
+echo "strata restore drill timeline:"
+sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/drill.log"

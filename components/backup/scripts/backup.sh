@@ -1,0 +1,386 @@
+#!/usr/bin/env bash
+# Strata backup: dumps one target, uploads it to S3 with its SHA-256 and a manifest, moves the target's latest.json
+# pointer only after the object and the manifest are verified in the bucket, and reports to the Pushgateway.
+#
+# Usage: backup.sh [all|dump|upload]            (default: all)
+#   dump    the database-tool phase (postgres/mongo/sqlite image, or a Prometheus sidecar): writes the artifact and
+#           WORK_DIR/dump.status, never touches S3 or the Pushgateway.
+#   upload  the upload/report phase (an image with the AWS CLI v2 and curl): waits for WORK_DIR/dump.status (at most
+#           PHASE_WAIT_SECONDS), uploads, verifies, writes the manifest, then latest.json, then pushes the metrics.
+#           A dump that failed, or that never wrote its status (container killed, OOM), is pushed as a failure here.
+#   all     both, in one container (an image that has both sets of tools).
+#   Run dump and upload as two regular containers of one pod sharing an emptyDir at WORK_DIR (not as an init
+#   container: a failed init container would stop the pod before anything is reported).
+#
+# Environment (every phase):
+#   BACKUP_KIND         postgresql | mongodb | prometheus-snapshot | rabbitmq-definitions | sqlite
+#   BACKUP_TARGET       ^[a-z0-9][a-z0-9._-]{0,62}$   a key segment and the Pushgateway label `target`
+#   WORK_DIR            scratch directory shared by the phases (emptyDir); needs room for one compressed artifact
+#   BACKUP_COMPRESSION  zstd (default; multi-threaded, ZSTD_LEVEL default 1) | gzip (GZIP_LEVEL default 1) | none
+# dump phase, per kind:
+#   postgresql            libpq env: PGHOST PGPORT PGUSER PGPASSWORD (or PGPASSFILE) PGDATABASE (required);
+#                         PG_BIN_DIR (optional, prepended to PATH); PG_ROW_COUNTS=exact (default) | none.
+#                         `pg_dump -Fc -Z0 --snapshot=S | zstd -T0`; exact row counts per table are taken in the
+#                         same exported snapshot, so they match the dump even on a busy database.
+#   mongodb               MONGODB_URI (required; credentials inside it); MONGODUMP_OPLOG=1 adds --oplog.
+#                         `mongodump --archive | zstd`; documents per collection parsed from mongodump's log.
+#   prometheus-snapshot   PROMETHEUS_URL (started with --web.enable-admin-api), PROM_DATA_DIR (Prometheus's
+#                         --storage.tsdb.path, mounted into this container). POSTs /api/v1/admin/tsdb/snapshot,
+#                         archives PROM_DATA_DIR/snapshots/<name> (tar), then removes that snapshot directory.
+#   rabbitmq-definitions  RABBITMQ_URL (management API base, e.g. http://rabbitmq:15672), RABBITMQ_USER,
+#                         RABBITMQ_PASSWORD. GET /api/definitions; counts of vhosts/users/queues/... when jq exists.
+#   sqlite                SQLITE_PATH. Online copy with `sqlite3 .backup`, integrity_check and row counts of the copy.
+# upload phase:
+#   S3_BUCKET (required), S3_PREFIX (optional key prefix), S3_ENDPOINT_URL (non-AWS S3), S3_SSE_KMS_KEY_ID (when set:
+#   --sse aws:kms --sse-kms-key-id), AWS_CLI (default aws; must be v2), the usual AWS_* credentials/region env,
+#   PUSHGATEWAY_URL (required), PHASE_WAIT_SECONDS (default 21600), PUSH_TIMEOUT_SECONDS (default 15).
+#
+# Objects:  [S3_PREFIX/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   (x-amz-meta-sha256)
+#           <object key>.manifest.json
+#           [S3_PREFIX/]<kind>/<target>/latest.json   byte-identical copy of the newest verified manifest
+#   ext: postgresql pgdump.zst | mongodb archive.zst | prometheus-snapshot tar.zst | rabbitmq-definitions json.zst |
+#        sqlite sqlite3.zst   (.gz with gzip, no suffix with none)
+#
+# Metrics (POST to PUSHGATEWAY_URL/metrics/job/strata_backup/kind/<kind>/target/<target>):
+#   strata_backup_last_completion_timestamp_seconds, strata_backup_last_run_success (1/0),
+#   strata_backup_duration_seconds: every run;  strata_backup_last_success_timestamp_seconds,
+#   strata_backup_size_bytes: success only (a failure push never carries them, so they keep the last success).
+#
+# Exit codes: 0 success | 1 backup failed (failure pushed) | 2 usage/config error | 3 backup succeeded (object,
+#   manifest and latest.json are in the bucket) but the Pushgateway push failed.
+# Logs: one JSON object per line on stderr; tools' own stderr is relayed in the `detail` field on failure.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$SCRIPT_DIR/lib.sh"
+
+phase=${1:-all}
+start_script backup "$phase" all dump upload
+
+ARTIFACT_BASE="$WORK_DIR/artifact"
+COUNTS_FILE="$WORK_DIR/counts.tsv"
+
+# tool_err NAME: the tail of a tool's stderr kept in WORK_DIR/NAME.err, for the failure log line.
+tool_err() {
+  local f="$WORK_DIR/$1.err"
+  if [ -s "$f" ]; then tail -c 2000 "$f"; fi
+}
+
+# write_artifact: stdin -> compressed artifact file; prints the SHA-256 of the stored bytes.
+write_artifact() {
+  local sha
+  sha=$(compress_stream | tee "$ARTIFACT" | sha256sum) || return 1
+  printf '%s\n' "${sha%% *}"
+}
+
+# --- dump, per kind (each writes ARTIFACT and COUNTS_FILE and prints the artifact's SHA-256) ----------------------
+
+
+dump_postgresql() {
+  need_tool pg_dump "use an image with the PostgreSQL client tools (or set PG_BIN_DIR)"
+  need_tool psql "use an image with the PostgreSQL client tools (or set PG_BIN_DIR)"
+  [ -n "${PGDATABASE:-}" ] || die_config "PGDATABASE is required for kind postgresql"
+  export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-15}
+  # A session that exports a snapshot and keeps its transaction open: pg_dump reads that snapshot, and the row
+  # counts are taken in it too.
+  local snapshot line sha counting=${PG_ROW_COUNTS:-exact}
+  coproc PSQL { psql -X -q -A -t -v ON_ERROR_STOP=1 2>"$WORK_DIR/psql.err"; }
+  local to_psql=${PSQL[1]} from_psql=${PSQL[0]}
+  printf 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\n' >&"$to_psql" || true
+  if ! read -r -t "${PG_CONNECT_TIMEOUT_SECONDS:-60}" snapshot <&"$from_psql" || [ -z "$snapshot" ]; then
+    error "cannot open a session on the database" database="$PGDATABASE" host="${PGHOST:-}" detail="$(tool_err psql)"
+    return 1
+  fi
+  info "exported snapshot" snapshot="$snapshot"
+  [ "$counting" = none ] || printf '%s\nSELECT %s;\n' "$PG_COUNT_SQL" "'__strata_end__'" >&"$to_psql" || true
+  if ! sha=$(pg_dump -Fc -Z0 --snapshot="$snapshot" 2>"$WORK_DIR/pg_dump.err" | write_artifact); then
+    error "the dump pipeline failed (pg_dump, compression, or writing to WORK_DIR)" detail="$(tool_err pg_dump)"
+    return 1
+  fi
+  : >"$COUNTS_FILE"
+  if [ "$counting" != none ]; then
+    while :; do
+      if ! read -r -t 3600 line <&"$from_psql"; then
+        error "row counts failed" detail="$(tool_err psql)"
+        return 1
+      fi
+      [ "$line" != "__strata_end__" ] || break
+      printf '%s\n' "$line" >>"$COUNTS_FILE"
+    done
+  fi
+  printf 'COMMIT;\n\\q\n' >&"$to_psql" || true
+  wait "$PSQL_PID" || true
+  printf '%s\n' "$sha"
+}
+
+dump_mongodb() {
+  need_tool mongodump "use an image with the MongoDB database tools"
+  [ -n "${MONGODB_URI:-}" ] || die_config "MONGODB_URI is required for kind mongodb"
+  local args=(--uri="$MONGODB_URI" --archive) sha
+  [ "${MONGODUMP_OPLOG:-0}" != 1 ] || args+=(--oplog)
+  if ! sha=$(mongodump "${args[@]}" 2>"$WORK_DIR/mongodump.err" | write_artifact); then
+    error "the dump pipeline failed (mongodump, compression, or writing to WORK_DIR)" detail="$(tool_err mongodump)"
+    return 1
+  fi
+  # "done dumping db.coll (N documents)"
+  sed -n -E 's/.*done dumping ([^ ]+) \(([0-9]+) documents?\).*/\1\t\2/p' "$WORK_DIR/mongodump.err" | sort >"$COUNTS_FILE"
+  printf '%s\n' "$sha"
+}
+
+dump_prometheus_snapshot() {
+  need_tool curl "the snapshot is taken through Prometheus's admin API"
+  need_tool tar "the snapshot directory is archived with tar"
+  [ -n "${PROMETHEUS_URL:-}" ] || die_config "PROMETHEUS_URL is required for kind prometheus-snapshot"
+  [ -n "${PROM_DATA_DIR:-}" ] || die_config "PROM_DATA_DIR (Prometheus's --storage.tsdb.path, mounted here) is required"
+  [ -d "$PROM_DATA_DIR" ] || die_config "PROM_DATA_DIR '$PROM_DATA_DIR' is not a directory in this container"
+  local resp name dir sha rc=0 blocks=0 series=0 meta n
+  if ! resp=$(curl -sS --fail-with-body --max-time "${SNAPSHOT_TIMEOUT_SECONDS:-600}" -X POST \
+    "${PROMETHEUS_URL%/}/api/v1/admin/tsdb/snapshot" 2>&1); then
+    error "snapshot request failed (is --web.enable-admin-api set?)" detail="$resp"
+    return 1
+  fi
+  name=$(printf '%s' "$resp" | sed -n -E 's/.*"name":"([^"]+)".*/\1/p')
+  [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || { error "unexpected snapshot response" detail="$resp"; return 1; }
+  dir="$PROM_DATA_DIR/snapshots/$name"
+  [ -d "$dir" ] || { error "snapshot $name is not under PROM_DATA_DIR/snapshots (wrong volume mounted?)" dir="$dir"; return 1; }
+  for meta in "$dir"/*/meta.json; do
+    [ -f "$meta" ] || continue
+    n=$(sed -n -E 's/.*"numSeries": *([0-9]+).*/\1/p' "$meta" | head -n1)
+    blocks=$((blocks + 1))
+    series=$((series + ${n:-0}))
+  done
+  printf 'blocks\t%s\nseries\t%s\n' "$blocks" "$series" >"$COUNTS_FILE"
+  sha=$(tar -C "$dir" -cf - . 2>"$WORK_DIR/tar.err" | write_artifact) || rc=$?
+  # The snapshot holds hard links to live blocks; remove it whatever happened, or it pins disk on Prometheus's volume.
+  rm -rf "$dir" || warn "could not remove the snapshot directory" dir="$dir"
+  if [ "$rc" -ne 0 ]; then
+    error "archiving the snapshot failed" detail="$(tool_err tar)"
+    return 1
+  fi
+  printf '%s\n' "$sha"
+}
+
+dump_rabbitmq_definitions() {
+  need_tool curl "definitions are read from the management API"
+  [ -n "${RABBITMQ_URL:-}" ] || die_config "RABBITMQ_URL (management API base URL) is required"
+  [ -n "${RABBITMQ_USER:-}" ] || die_config "RABBITMQ_USER is required"
+  [ -n "${RABBITMQ_PASSWORD:-}" ] || die_config "RABBITMQ_PASSWORD is required"
+  local raw="$WORK_DIR/definitions.json" out sha first k c
+  local cred="${RABBITMQ_USER}:${RABBITMQ_PASSWORD}"
+  cred=${cred//\\/\\\\}
+  # Credentials go through curl's config on stdin, not argv (argv is visible in the process list).
+  if ! out=$(printf 'user = "%s"\n' "${cred//\"/\\\"}" | curl -sS --fail-with-body -K - \
+    --max-time "${HTTP_TIMEOUT_SECONDS:-120}" -o "$raw" "${RABBITMQ_URL%/}/api/definitions" 2>&1); then
+    error "GET /api/definitions failed" detail="$out $(head -c 500 "$raw" 2>/dev/null || true)"
+    return 1
+  fi
+  first=$(tr -d ' \t\r\n' <"$raw" | head -c 1)
+  if [ "$first" != "{" ] || ! grep -q '"rabbit_version"' "$raw"; then
+    error "the management API did not return a definitions document" detail="$(head -c 300 "$raw")"
+    return 1
+  fi
+  : >"$COUNTS_FILE"
+  if command -v jq >/dev/null; then
+    jq -e 'type == "object"' "$raw" >/dev/null || { error "definitions are not a JSON object"; return 1; }
+    for k in vhosts users permissions policies queues exchanges bindings; do
+      c=$(jq -r --arg k "$k" '.[$k] // [] | length' "$raw")
+      printf '%s\t%s\n' "$k" "$c" >>"$COUNTS_FILE"
+    done
+  else
+    warn "jq is not installed: no object counts recorded; the drill will only validate the JSON"
+  fi
+  sha=$(write_artifact <"$raw") || return 1
+  rm -f "$raw"
+  printf '%s\n' "$sha"
+}
+
+dump_sqlite() {
+  need_tool sqlite3 "use an image with the sqlite3 shell"
+  [ -n "${SQLITE_PATH:-}" ] || die_config "SQLITE_PATH is required for kind sqlite"
+  [ -f "$SQLITE_PATH" ] || { error "SQLITE_PATH '$SQLITE_PATH' does not exist"; return 1; }
+  local copy="$WORK_DIR/sqlite-copy.db" check t sha
+  rm -f "$copy"
+  [[ $copy != *"'"* ]] || die_config "WORK_DIR must not contain a single quote"
+  # The online backup API: a consistent copy even while the application writes (retries while locked).
+  if ! sqlite3 "$SQLITE_PATH" ".timeout ${SQLITE_BUSY_TIMEOUT_MS:-30000}" ".backup '$copy'" 2>"$WORK_DIR/sqlite3.err"; then
+    error "sqlite3 .backup failed" detail="$(tool_err sqlite3)"
+    return 1
+  fi
+  check=$(sqlite3 "$copy" 'PRAGMA integrity_check;' 2>&1) || true
+  [ "$check" = ok ] || { error "the copy fails integrity_check" detail="$check"; return 1; }
+  : >"$COUNTS_FILE"
+  while IFS= read -r t; do
+    printf '%s\t%s\n' "$t" "$(sqlite3 "$copy" "SELECT count(*) FROM \"${t//\"/\"\"}\";")" >>"$COUNTS_FILE"
+  done < <(sqlite3 "$copy" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;")
+  sha=$(write_artifact <"$copy") || return 1
+  rm -f "$copy"
+  printf '%s\n' "$sha"
+}
+
+# run_dump sets DUMP_RC and always returns 0: it must never be called in a conditional context (`if`, `||`), where
+# bash ignores errexit even inside the `( set -e ... )` subshell that guards the dump.
+DUMP_RC=0
+run_dump() {
+  set_run_time
+  info "backup started" started_at="$RUN_STAMP"
+  rm -f "$WORK_DIR/dump.status" "$ARTIFACT_BASE".*
+  ARTIFACT="$ARTIFACT_BASE.partial"
+  local rc=0 fn="dump_${BACKUP_KIND//-/_}"
+  # Subshell with its own errexit: any failure inside becomes a status the upload phase reports.
+  set +e
+  (
+    set -e
+    # A tool that dies early must not kill us with SIGPIPE before we can say so.
+    trap '' PIPE
+    require_compression_tool "$BACKUP_COMPRESSION"
+    sha=$("$fn")
+    [[ $sha =~ ^[0-9a-f]{64}$ ]] || { error "no checksum for the artifact" got="$sha"; exit 1; }
+    mv -f "$ARTIFACT" "$ARTIFACT_BASE.ready"
+    size=$(file_size "$ARTIFACT_BASE.ready")
+    write_status dump result=ok "started_epoch=$RUN_EPOCH" "sha256=$sha" "size=$size" \
+      "ext=$(ext_for_kind)$(compression_suffix)" "compression=$BACKUP_COMPRESSION" "format=$(format_for_kind)" \
+      "tool_version=$(tool_version_for_kind)" "artifact=$ARTIFACT_BASE.ready" || exit 1
+    info "dump complete" size_bytes="$size" sha256="$sha"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    # Free the scratch space first: on a full disk the status file below needs it.
+    rm -f "$ARTIFACT" "$ARTIFACT_BASE.ready" "$WORK_DIR/.dump.status.tmp"
+    [ "$rc" -eq "$EXIT_CONFIG" ] || rc=$EXIT_FAILED
+    write_status dump result=failed "started_epoch=$RUN_EPOCH" "exit=$rc" \
+      "message=the $BACKUP_KIND dump of $BACKUP_TARGET failed (exit $rc); see the dump container's log"
+    error "dump failed" exit="$rc"
+  fi
+  DUMP_RC=$rc
+}
+
+# Static facts per kind (the dump functions run in a subshell, so these are not read from their variables).
+ext_for_kind() {
+  case "$BACKUP_KIND" in
+    postgresql) echo pgdump ;; mongodb) echo archive ;; prometheus-snapshot) echo tar ;;
+    rabbitmq-definitions) echo json ;; sqlite) echo sqlite3 ;;
+  esac
+}
+format_for_kind() {
+  case "$BACKUP_KIND" in
+    postgresql) echo pg_dump-custom ;; mongodb) echo mongodump-archive ;; prometheus-snapshot) echo prometheus-tsdb-snapshot-tar ;;
+    rabbitmq-definitions) echo rabbitmq-definitions-json ;; sqlite) echo sqlite3-database ;;
+  esac
+}
+tool_version_for_kind() {
+  case "$BACKUP_KIND" in
+    postgresql) pg_dump --version 2>/dev/null || true ;;
+    mongodb) mongodump --version 2>/dev/null | head -n1 || true ;;
+    sqlite) echo "sqlite3 $(sqlite3 -version 2>/dev/null | cut -d' ' -f1)" ;;
+    *) echo "$BACKUP_KIND" ;;
+  esac
+}
+
+# --- upload and report ---------------------------------------------------------------------------------------------
+
+push_backup_failure() {
+  local now started=$1
+  now=$(date +%s)
+  push_metrics strata_backup "$(
+    metric strata_backup_last_completion_timestamp_seconds gauge "$now" "When the last backup run ended."
+    metric strata_backup_last_run_success gauge 0 "1 if the last backup run succeeded, 0 if it failed."
+    metric strata_backup_duration_seconds gauge "$((now - started))" "Duration of the last backup run."
+  )" || true
+}
+
+run_upload() {
+  require_s3_config
+  require_push_config
+  local wait_s=${PHASE_WAIT_SECONDS:-21600} started result
+  if ! wait_status dump "$wait_s"; then
+    error "BACKUP FAILED: the dump phase wrote no status within ${wait_s}s (killed, OOM or hung?)"
+    push_backup_failure "${RUN_EPOCH:-$(($(date +%s) - wait_s))}"
+    return "$EXIT_FAILED"
+  fi
+  started=$(status_get dump started_epoch)
+  result=$(status_get dump result)
+  if [ "$result" != ok ]; then
+    error "BACKUP FAILED: $(status_get dump message || echo 'the dump phase failed')"
+    push_backup_failure "$started"
+    [ "$(status_get dump exit || true)" != "$EXIT_CONFIG" ] || return "$EXIT_CONFIG"
+    return "$EXIT_FAILED"
+  fi
+  local sha size ext artifact key manifest_key manifest rc=0
+  sha=$(status_get dump sha256)
+  size=$(status_get dump size)
+  ext=$(status_get dump ext)
+  artifact=$(status_get dump artifact)
+  key=$(object_key "$started" "$ext")
+  manifest_key="$key.manifest.json"
+  manifest="$WORK_DIR/manifest.json"
+  set +e
+  (
+    set -e
+    [ "$(file_size "$artifact")" = "$size" ] || { error "the artifact changed size since the dump"; exit 1; }
+    info "uploading" key="$key" size_bytes="$size"
+    s3_put "$artifact" "$key" "$sha" application/octet-stream
+    s3_verify "$key" "$size" "$sha"
+    write_manifest "$manifest" "$key" "$manifest_key" "$sha" "$size" "$started"
+    msha=$(sha256sum "$manifest")
+    msha=${msha%% *}
+    s3_put_small "$manifest" "$manifest_key" "$msha" application/json
+    # Last: the pointer. Only a run whose object and manifest are verified in the bucket ever gets here.
+    s3_put_small "$manifest" "$(latest_key)" "$msha" application/json
+  )
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    error "BACKUP FAILED: upload to s3://$S3_BUCKET/$key did not complete; latest.json still names the previous backup" key="$key"
+    push_backup_failure "$started"
+    return "$EXIT_FAILED"
+  fi
+  local now
+  now=$(date +%s)
+  info "BACKUP OK" key="$key" size_bytes="$size" sha256="$sha" duration_seconds="$((now - started))"
+  rm -f "$artifact"
+  push_metrics strata_backup "$(
+    metric strata_backup_last_success_timestamp_seconds gauge "$now" "When the last successful backup ended."
+    metric strata_backup_last_completion_timestamp_seconds gauge "$now" "When the last backup run ended."
+    metric strata_backup_last_run_success gauge 1 "1 if the last backup run succeeded, 0 if it failed."
+    metric strata_backup_duration_seconds gauge "$((now - started))" "Duration of the last backup run."
+    metric strata_backup_size_bytes gauge "$size" "Size of the last successful backup object in bytes."
+  )" || return "$EXIT_PUSH"
+}
+
+write_manifest() {
+  local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6
+  {
+    printf '{\n'
+    printf '  "schema": 1,\n'
+    printf '  "kind": "%s",\n' "$BACKUP_KIND"
+    printf '  "target": "%s",\n' "$BACKUP_TARGET"
+    printf '  "bucket": "%s",\n' "$(json_escape "$S3_BUCKET")"
+    printf '  "key": "%s",\n' "$(json_escape "$key")"
+    printf '  "manifest_key": "%s",\n' "$(json_escape "$manifest_key")"
+    printf '  "sha256": "%s",\n' "$sha"
+    printf '  "size_bytes": %s,\n' "$size"
+    printf '  "compression": "%s",\n' "$(status_get dump compression)"
+    printf '  "format": "%s",\n' "$(status_get dump format)"
+    printf '  "tool_version": "%s",\n' "$(json_escape "$(status_get dump tool_version)")"
+    printf '  "started_epoch": %s,\n' "$started"
+    printf '  "started_at": "%s",\n' "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  "uploaded_epoch": %s,\n' "$(date -u +%s)"
+    printf '  "counts": %s\n' "$(counts_json "$COUNTS_FILE")"
+    printf '}\n'
+  } >"$file"
+}
+
+case "$phase" in
+  dump)
+    run_dump
+    exit "$DUMP_RC"
+    ;;
+  upload) run_upload ;;
+  all)
+    run_dump
+    # Same process: the dump is over, so there is nothing to wait for (no status file means it could not be written).
+    PHASE_WAIT_SECONDS=0 run_upload
+    ;;
+esac

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Strata backup library: sourced by backup.sh and restore-drill.sh, never run on its own.
+#
+# What lives here (see README.md beside this file for the full interface):
+#   - structured logging: one JSON object per line on stderr
+#   - the object key layout  [S3_PREFIX/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>
+#     with the manifest at <object key>.manifest.json and the pointer [S3_PREFIX/]<kind>/<target>/latest.json
+#   - S3 access through the AWS CLI v2 (S3_ENDPOINT_URL for non-AWS S3, SSE-KMS when S3_SSE_KMS_KEY_ID is set)
+#   - the phase status files that let two containers of one pod hand over through a shared emptyDir
+#   - Pushgateway pushes (POST: replaces only the metric names pushed, so a failure push keeps last_success)
+#
+# Bash 4+, coreutils, curl. Nothing here needs jq or python.
+
+# Exit codes shared by every script (used by the scripts that source this file).
+# shellcheck disable=SC2034
+readonly EXIT_OK=0
+readonly EXIT_FAILED=1     # the backup or drill itself failed (reported to the Pushgateway when it could be)
+readonly EXIT_CONFIG=2     # usage or configuration error
+readonly EXIT_PUSH=3       # the backup or drill succeeded, but the Pushgateway push failed
+
+# Command substitutions fail the way the commands in them fail.
+shopt -s inherit_errexit
+
+STRATA_SCRIPT=${STRATA_SCRIPT:-strata}
+STRATA_PHASE=${STRATA_PHASE:-}
+
+json_escape() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  printf '%s' "$s"
+}
+
+# log LEVEL MESSAGE [key=value ...]: one JSON line on stderr.
+log() {
+  local level=$1 msg=$2 kv line
+  shift 2
+  line=$(printf '{"ts":"%s","level":"%s","script":"%s","phase":"%s","kind":"%s","target":"%s","msg":"%s"' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$level" "$STRATA_SCRIPT" "$STRATA_PHASE" \
+    "$(json_escape "${BACKUP_KIND:-}")" "$(json_escape "${BACKUP_TARGET:-}")" "$(json_escape "$msg")")
+  for kv in "$@"; do
+    line+=$(printf ',"%s":"%s"' "$(json_escape "${kv%%=*}")" "$(json_escape "${kv#*=}")")
+  done
+  printf '%s}\n' "$line" >&2
+}
+info() { log info "$@"; }
+warn() { log warn "$@"; }
+error() { log error "$@"; }
+
+die_config() {
+  error "$1"
+  exit "$EXIT_CONFIG"
+}
+
+readonly KINDS="postgresql mongodb prometheus-snapshot rabbitmq-definitions sqlite"
+
+# start_script NAME PHASE ALLOWED_PHASES...: checks the phase argument, sets the log fields and PATH, validates the
+# common settings. Every script starts with it.
+start_script() {
+  local name=$1 phase=$2 p
+  shift 2
+  for p in "$@"; do
+    if [ "$phase" = "$p" ]; then
+      STRATA_SCRIPT=$name
+      STRATA_PHASE=$phase
+      [ -z "${PG_BIN_DIR:-}" ] || PATH="$PG_BIN_DIR:$PATH"
+      require_common_config
+      return 0
+    fi
+  done
+  local IFS='|'
+  echo "usage: $name.sh [$*]" >&2
+  exit "$EXIT_CONFIG"
+}
+
+# Exact row counts of every table (partitioned parents and partitions too) as "schema.table<TAB>rows", ordered by
+# name: run in the backup's snapshot and again on the restored copy, which must give the same lines.
+# shellcheck disable=SC2034 # used by backup.sh and restore-drill.sh
+readonly PG_COUNT_SQL="SELECT format('%s.%s', n.nspname, c.relname) || E'\\t' ||
+  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', n.nspname, c.relname),
+    false, true, '')))[1]::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
+ORDER BY 1;"
+
+# Validates the settings every phase needs; target and kind become path segments and Pushgateway label values.
+require_common_config() {
+  [ -n "${BACKUP_KIND:-}" ] || die_config "BACKUP_KIND is required (one of: $KINDS)"
+  case " $KINDS " in *" $BACKUP_KIND "*) ;; *) die_config "BACKUP_KIND '$BACKUP_KIND' is not one of: $KINDS" ;; esac
+  [ -n "${BACKUP_TARGET:-}" ] || die_config "BACKUP_TARGET is required"
+  [[ $BACKUP_TARGET =~ ^[a-z0-9][a-z0-9._-]{0,62}$ ]] ||
+    die_config "BACKUP_TARGET '$BACKUP_TARGET' must match ^[a-z0-9][a-z0-9._-]{0,62}$"
+  [ -n "${WORK_DIR:-}" ] || die_config "WORK_DIR is required (the scratch directory, an emptyDir shared by the phases)"
+  mkdir -p "$WORK_DIR" || die_config "WORK_DIR '$WORK_DIR' cannot be created"
+  case "${BACKUP_COMPRESSION:=zstd}" in zstd | gzip | none) ;; *) die_config "BACKUP_COMPRESSION must be zstd, gzip or none" ;; esac
+}
+
+require_s3_config() {
+  [ -n "${S3_BUCKET:-}" ] || die_config "S3_BUCKET is required"
+  command -v "${AWS_CLI:-aws}" >/dev/null || die_config "the AWS CLI ('${AWS_CLI:-aws}') is not installed in this container"
+}
+
+require_push_config() {
+  [ -n "${PUSHGATEWAY_URL:-}" ] || die_config "PUSHGATEWAY_URL is required (e.g. http://pushgateway.monitoring:9091)"
+  command -v curl >/dev/null || die_config "curl is not installed in this container (needed for the Pushgateway)"
+}
+
+need_tool() {
+  command -v "$1" >/dev/null || die_config "$1 is not installed in this container: $2"
+}
+
+# --- time and keys -------------------------------------------------------------------------------------------------
+
+# The run's timestamp, fixed once: RUN_EPOCH (seconds) and RUN_STAMP (YYYYMMDDTHHMMSSZ).
+set_run_time() {
+  RUN_EPOCH=$(date -u +%s)
+  # shellcheck disable=SC2034 # read by the sourcing scripts
+  RUN_STAMP=$(date -u -d "@$RUN_EPOCH" +%Y%m%dT%H%M%SZ)
+}
+
+key_prefix() {
+  local p=${S3_PREFIX:-}
+  p=${p#/}
+  p=${p%/}
+  printf '%s' "${p:+$p/}$BACKUP_KIND/$BACKUP_TARGET"
+}
+
+# object_key EPOCH EXT
+object_key() {
+  printf '%s/%s/%s-%s.%s' "$(key_prefix)" "$(date -u -d "@$1" +%Y/%m/%d)" "$BACKUP_TARGET" \
+    "$(date -u -d "@$1" +%Y%m%dT%H%M%SZ)" "$2"
+}
+
+latest_key() { printf '%s/latest.json' "$(key_prefix)"; }
+
+compression_suffix() {
+  case "$BACKUP_COMPRESSION" in zstd) printf '.zst' ;; gzip) printf '.gz' ;; none) ;; esac
+}
+
+# compress_stream / decompress_stream: stdin -> stdout with BACKUP_COMPRESSION (or $1 for decompress).
+compress_stream() {
+  case "$BACKUP_COMPRESSION" in
+    zstd) zstd -q -T0 "-${ZSTD_LEVEL:-1}" -c ;;
+    gzip) gzip -c "-${GZIP_LEVEL:-1}" ;;
+    none) cat ;;
+  esac
+}
+decompress_stream() {
+  case "$1" in
+    zstd) zstd -q -d -c ;;
+    gzip) gzip -d -c ;;
+    none) cat ;;
+    *) error "unknown compression '$1' in manifest"; return 1 ;;
+  esac
+}
+require_compression_tool() {
+  case "$1" in
+    zstd) need_tool zstd "set BACKUP_COMPRESSION=gzip or use an image with zstd" ;;
+    gzip) need_tool gzip "set BACKUP_COMPRESSION=none or use an image with gzip" ;;
+  esac
+}
+
+file_size() { stat -c %s "$1"; }
+
+# --- S3 ------------------------------------------------------------------------------------------------------------
+
+aws_s3() {
+  local args=()
+  [ -n "${S3_ENDPOINT_URL:-}" ] && args+=(--endpoint-url "$S3_ENDPOINT_URL")
+  "${AWS_CLI:-aws}" "${args[@]}" --no-cli-pager "$@"
+}
+
+sse_args() {
+  if [ -n "${S3_SSE_KMS_KEY_ID:-}" ]; then
+    printf '%s\n' --sse aws:kms --sse-kms-key-id "$S3_SSE_KMS_KEY_ID"
+  fi
+}
+
+# s3_put FILE KEY SHA256 CONTENT_TYPE: uploads (multipart for large files), the checksum as x-amz-meta-sha256.
+s3_put() {
+  local file=$1 key=$2 sha=$3 ctype=$4 sse=()
+  mapfile -t sse < <(sse_args)
+  aws_s3 s3 cp --only-show-errors "${sse[@]}" --content-type "$ctype" --metadata "sha256=$sha" \
+    "$file" "s3://$S3_BUCKET/$key"
+}
+
+# s3_verify KEY SIZE SHA256: the stored object has the expected length and recorded checksum.
+s3_verify() {
+  local key=$1 size=$2 sha=$3 got
+  got=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$key" \
+    --query '[ContentLength, Metadata.sha256]' --output text) || return 1
+  if [ "$got" != "$size"$'\t'"$sha" ]; then
+    error "uploaded object does not match" key="$key" expected="$size $sha" got="${got//$'\t'/ }"
+    return 1
+  fi
+}
+
+# s3_put_small FILE KEY SHA256 CONTENT_TYPE: one PutObject with Content-MD5, so S3 itself rejects a body that
+# arrived different from what we sent; a success needs no read-back (S3 is read-after-write consistent).
+s3_put_small() {
+  local file=$1 key=$2 sha=$3 ctype=$4 md5 sse=()
+  mapfile -t sse < <(sse_args)
+  md5=$(md5_base64 "$file")
+  aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$key" --body "$file" --content-md5 "$md5" \
+    --content-type "$ctype" --metadata "sha256=$sha" "${sse[@]}" --output text --query ETag >/dev/null
+}
+
+# md5_base64 FILE: the base64 of the binary MD5 (Content-MD5), with coreutils only (no openssl in every image).
+md5_base64() {
+  local hex bin='' i
+  hex=$(md5sum "$1")
+  hex=${hex%% *}
+  for ((i = 0; i < 32; i += 2)); do bin+="\\x${hex:i:2}"; done
+  # shellcheck disable=SC2059 # the format is the escaped bytes
+  printf "$bin" | base64
+}
+
+s3_get() {
+  aws_s3 s3 cp --only-show-errors "s3://$S3_BUCKET/$1" "$2"
+}
+
+# --- manifests (written by us with one top-level field per line, so a line parser is exact) -----------------------
+
+# manifest_get FILE FIELD: prints a top-level scalar (string or number) of a manifest or latest.json.
+manifest_get() {
+  local line
+  line=$(grep -m1 -E "^  \"$2\": " "$1") || return 1
+  line=${line#*\": }
+  line=${line%,}
+  if [[ $line == \"*\" ]]; then
+    line=${line#\"}
+    line=${line%\"}
+  fi
+  printf '%s\n' "$line"
+}
+
+# manifest_counts FILE: prints "name<TAB>count" lines of the "counts" object (one entry per line).
+manifest_counts() {
+  local name count
+  while IFS=$'\t' read -r name count; do
+    name=${name//\\\\/$'\001'}
+    name=${name//\\\"/\"}
+    printf '%s\t%s\n' "${name//$'\001'/\\}" "$count"
+  done < <(sed -n '/^  "counts": {$/,/^  }/p' "$1" | sed -n -E 's/^    "(.*)": ([0-9]+),?$/\1\t\2/p')
+}
+
+# counts_json TSV_FILE: the "counts" object body for a manifest from "name<TAB>count" lines.
+counts_json() {
+  local name count first=1
+  printf '{\n'
+  while IFS=$'\t' read -r name count; do
+    [ -n "$name" ] || continue
+    [ $first -eq 1 ] || printf ',\n'
+    first=0
+    printf '    "%s": %s' "$(json_escape "$name")" "$count"
+  done <"$1"
+  [ $first -eq 1 ] || printf '\n'
+  printf '  }'
+}
+
+# --- phase status files (the hand-over between containers) --------------------------------------------------------
+
+# write_status NAME key=value...: written to a temp file and renamed, so a reader never sees half of it.
+write_status() {
+  local name=$1 tmp
+  shift
+  tmp="$WORK_DIR/.$name.status.tmp"
+  if printf '%s\n' "$@" >"$tmp" && mv -f "$tmp" "$WORK_DIR/$name.status"; then
+    return 0
+  fi
+  error "cannot write $WORK_DIR/$name.status (disk full?)"
+  return 1
+}
+
+# status_get NAME KEY: parsed, never sourced.
+status_get() {
+  local k v
+  while IFS='=' read -r k v; do
+    if [ "$k" = "$2" ]; then
+      printf '%s\n' "$v"
+      return 0
+    fi
+  done <"$WORK_DIR/$1.status"
+  return 1
+}
+
+# wait_status NAME SECONDS: waits for another container's status file; 1 on timeout.
+wait_status() {
+  local name=$1 deadline=$(($(date +%s) + $2))
+  while [ ! -f "$WORK_DIR/$name.status" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      return 1
+    fi
+    sleep "${PHASE_POLL_SECONDS:-2}"
+  done
+}
+
+# --- Pushgateway ---------------------------------------------------------------------------------------------------
+
+# push_metrics JOB BODY: POST to /metrics/job/JOB/kind/KIND/target/TARGET. POST replaces only the metric names in
+# BODY within that group, so a failure push (which never carries *_last_success_*) keeps the last success visible.
+push_metrics() {
+  local job=$1 body=$2 url out
+  url="${PUSHGATEWAY_URL%/}/metrics/job/$job/kind/$BACKUP_KIND/target/$BACKUP_TARGET"
+  if out=$(printf '%s\n' "$body" | curl -sS --fail-with-body --max-time "${PUSH_TIMEOUT_SECONDS:-15}" \
+    --retry 3 --retry-delay 1 --retry-connrefused -X POST --data-binary @- "$url" 2>&1); then
+    info "pushed metrics" job="$job" url="$url"
+    return 0
+  fi
+  error "PUSH FAILED: the Pushgateway did not accept the metrics; this run's result is in the line above" \
+    job="$job" url="$url" detail="$out"
+  return 1
+}
+
+# metric NAME TYPE VALUE HELP: one metric in the text exposition format.
+metric() {
+  printf '# HELP %s %s\n# TYPE %s %s\n%s %s\n' "$1" "$4" "$1" "$2" "$1" "$3"
+}

@@ -1,0 +1,175 @@
+/**
+ * The other kinds, with the exact scripts, a real Pushgateway, the AWS CLI v2 and s3rver:
+ *   - sqlite: for real (sqlite3 .backup, integrity_check, row counts).
+ *   - rabbitmq-definitions: a FAKE management API (a node HTTP server with basic auth serving a definitions document);
+ *     no RabbitMQ server is installable here. The drill's jq validation is real.
+ *   - mongodb: STUBBED mongodump/mongod/mongorestore on PATH (no MongoDB is installable here). This tests the
+ *     scripts' logic only: archive handling, the document counts parsed from mongodump's log, the drill's comparison.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, Server } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jobEnv, run } from "./helpers/scripts";
+import { Pushgateway, S3, startPushgateway, startS3, tempDir } from "./helpers/servers";
+
+let s3: S3;
+let pgw: Pushgateway;
+let root: string;
+let rabbit: Server;
+let rabbitUrl = "";
+
+const definitions = {
+  rabbit_version: "3.13.7",
+  users: [{ name: "app", password_hash: "x", tags: [] }],
+  vhosts: [{ name: "/" }, { name: "orders" }],
+  permissions: [{ user: "app", vhost: "orders", configure: ".*", write: ".*", read: ".*" }],
+  policies: [],
+  queues: [
+    { name: "orders.created", vhost: "orders", durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } },
+    { name: "orders.dlq", vhost: "orders", durable: true, auto_delete: false, arguments: {} },
+  ],
+  exchanges: [{ name: "orders", vhost: "orders", type: "topic", durable: true, auto_delete: false, internal: false, arguments: {} }],
+  bindings: [{ source: "orders", vhost: "orders", destination: "orders.created", destination_type: "queue", routing_key: "created", arguments: {} }],
+};
+
+function env(kind: string, target: string, over: Record<string, string> = {}): Record<string, string> {
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, kind, target, over);
+}
+const latest = (kind: string, target: string) => JSON.parse(readFileSync(s3.objectPath(`${kind}/${target}/latest.json`), "utf8"));
+
+beforeAll(async () => {
+  root = tempDir("kinds-suite");
+  [s3, pgw] = await Promise.all([startS3(), startPushgateway()]);
+  rabbit = createServer((req, res) => {
+    const auth = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
+    if (auth !== 'admin:pa"ss') {
+      res.writeHead(401, { "content-type": "application/json" }).end('{"error":"not_authorised","reason":"Login failed"}');
+      return;
+    }
+    if (req.url !== "/api/definitions") return void res.writeHead(404).end();
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(definitions));
+  });
+  await new Promise<void>((r) => rabbit.listen(0, "127.0.0.1", () => r()));
+  const addr = rabbit.address();
+  rabbitUrl = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([s3?.stop(), pgw?.stop(), new Promise((r) => rabbit?.close(r))]);
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("sqlite (real sqlite3)", () => {
+  let db: string;
+  beforeAll(() => {
+    db = join(root, "app.sqlite3");
+    const r = spawnSync("sqlite3", [db], {
+      input: `PRAGMA journal_mode=WAL;
+        CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE "odd ""name""" (v BLOB);
+        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 5000) INSERT INTO users SELECT x, hex(randomblob(16)) FROM g;
+        WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 321) INSERT INTO "odd ""name""" SELECT randomblob(64) FROM g;`,
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it("backs up online with .backup, records row counts, and the drill verifies integrity and counts", async () => {
+    const b = await run("backup.sh", [], env("sqlite", "app", { SQLITE_PATH: db }));
+    expect(b.code, b.stderr).toBe(0);
+    const m = latest("sqlite", "app");
+    expect(m.key).toMatch(/^sqlite\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z\.sqlite3\.zst$/);
+    expect(m.counts).toEqual({ users: 5000, 'odd "name"': 321 });
+    const d = await run("restore-drill.sh", [], env("sqlite", "app"));
+    expect(d.stderr).toContain("counts match");
+    expect(d.code, d.stderr).toBe(0);
+    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", "sqlite", "app")).toBe(1);
+  });
+
+  it("gzip compression works end to end too (BACKUP_COMPRESSION=gzip)", async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const b = await run("backup.sh", [], env("sqlite", "app", { SQLITE_PATH: db, BACKUP_COMPRESSION: "gzip" }));
+    expect(b.code, b.stderr).toBe(0);
+    expect(latest("sqlite", "app").key).toMatch(/\.sqlite3\.gz$/);
+    const d = await run("restore-drill.sh", [], env("sqlite", "app"));
+    expect(d.code, d.stderr).toBe(0);
+  });
+
+  it("a missing database file fails loudly and is pushed", async () => {
+    const b = await run("backup.sh", [], env("sqlite", "gone", { SQLITE_PATH: join(root, "nope.sqlite3") }));
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("does not exist");
+    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", "sqlite", "gone")).toBe(0);
+    expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", "sqlite", "gone")).toBeUndefined();
+  });
+});
+
+describe("rabbitmq-definitions (FAKE management API over HTTP; real curl and jq)", () => {
+  it("GETs /api/definitions with basic auth, records object counts; the drill validates the JSON and the counts", async () => {
+    const b = await run("backup.sh", [], env("rabbitmq-definitions", "rabbitmq", { RABBITMQ_URL: rabbitUrl, RABBITMQ_USER: "admin", RABBITMQ_PASSWORD: 'pa"ss' }));
+    expect(b.code, b.stderr).toBe(0);
+    const m = latest("rabbitmq-definitions", "rabbitmq");
+    expect(m.counts).toEqual({ vhosts: 2, users: 1, permissions: 1, policies: 0, queues: 2, exchanges: 1, bindings: 1 });
+    const d = await run("restore-drill.sh", [], env("rabbitmq-definitions", "rabbitmq"));
+    expect(d.code, d.stderr).toBe(0);
+  });
+
+  it("a wrong password fails loudly with the API's answer", async () => {
+    const b = await run("backup.sh", [], env("rabbitmq-definitions", "rabbitmq", { RABBITMQ_URL: rabbitUrl, RABBITMQ_USER: "admin", RABBITMQ_PASSWORD: "nope" }));
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("401");
+    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", "rabbitmq-definitions", "rabbitmq")).toBe(0);
+  });
+});
+
+describe("mongodb (STUBBED mongodump/mongod/mongorestore on PATH: script logic only, no MongoDB here)", () => {
+  let stubs: string;
+  beforeAll(() => {
+    stubs = join(root, "stubs");
+    mkdirSync(stubs, { recursive: true });
+    const write = (name: string, body: string) => {
+      writeFileSync(join(stubs, name), `#!/usr/bin/env bash\n${body}\n`);
+      chmodSync(join(stubs, name), 0o755);
+    };
+    // The archive is a text stand-in: one "collection count" line per collection.
+    write(
+      "mongodump",
+      `case "$*" in *--version*) echo "mongodump version: 100.10.0 (stub)"; exit 0 ;; esac
+printf 'STUBARCHIVE\\napp.orders 1200\\napp.users 34\\n'
+printf '2026-01-01T00:00:00.000+0000\\twriting app.orders to archive on stdout\\n' >&2
+printf '2026-01-01T00:00:00.000+0000\\tdone dumping app.orders (1200 documents)\\n' >&2
+printf '2026-01-01T00:00:00.000+0000\\tdone dumping app.users (34 documents)\\n' >&2`,
+    );
+    write("mongod", `exit 0`);
+    write(
+      "mongorestore",
+      `for a in "$@"; do case "$a" in --archive=*) f=\${a#--archive=} ;; esac; done
+head -n1 "$f" | grep -q STUBARCHIVE || { echo "Failed: stream or file does not appear to be a mongodump archive" >&2; exit 1; }
+total=$(awk 'NR > 1 { s += $2 } END { print s - (ENVIRON["STUB_LOSE"] + 0) }' "$f")
+echo "2026-01-01T00:00:00.000+0000	$total document(s) restored successfully and 0 document(s) failed to restore." >&2`,
+    );
+  });
+  const mongoEnv = (over: Record<string, string> = {}) => {
+    const e = env("mongodb", "mongo", { MONGODB_URI: "mongodb://u:p@127.0.0.1:1/app", ...over });
+    return { ...e, PATH: `${stubs}:${e.PATH}` };
+  };
+
+  it("archives mongodump's output, records documents per collection; the drill compares documents restored", async () => {
+    const b = await run("backup.sh", [], mongoEnv());
+    expect(b.code, b.stderr).toBe(0);
+    expect(latest("mongodb", "mongo").counts).toEqual({ "app.orders": 1200, "app.users": 34 });
+    expect(latest("mongodb", "mongo").key).toMatch(/\.archive\.zst$/);
+    const d = await run("restore-drill.sh", [], mongoEnv());
+    expect(d.stderr).toContain("documents match");
+    expect(d.code, d.stderr).toBe(0);
+  });
+
+  it("fewer documents restored than dumped fails the drill", async () => {
+    const d = await run("restore-drill.sh", [], mongoEnv({ STUB_LOSE: "1" }));
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain("RESTORED DATA DIFFERS");
+    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", "mongodb", "mongo")).toBe(0);
+  });
+});

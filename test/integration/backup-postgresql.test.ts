@@ -1,0 +1,294 @@
+/**
+ * The exact backup and restore-drill scripts against a real PostgreSQL 15 (scram-sha-256 over loopback), a real
+ * Pushgateway, the AWS CLI v2 and s3rver on 127.0.0.1: backup -> drill -> row counts and checksums, the two-container
+ * hand-over, and every fault failing loudly, pushed as a failure, and never moving latest.json.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jobEnv, logLines, run, start } from "./helpers/scripts";
+import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+
+const KIND = "postgresql";
+const TARGET = "app-db";
+
+let pg: Postgres;
+let s3: S3;
+let pgw: Pushgateway;
+let root: string;
+
+function env(over: Record<string, string> = {}): Record<string, string> {
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, TARGET, {
+    S3_PREFIX: "backups",
+    S3_SSE_KMS_KEY_ID: "alias/strata-backups",
+    PGHOST: "127.0.0.1",
+    PGPORT: String(pg.port),
+    PGUSER: "postgres",
+    PGPASSWORD: pg.password,
+    PGDATABASE: "app",
+    RESTORE_JOBS: "2",
+    ...over,
+  });
+}
+
+const latestKey = `backups/${KIND}/${TARGET}/latest.json`;
+const readLatest = () => JSON.parse(readFileSync(s3.objectPath(latestKey), "utf8")) as Record<string, any>;
+const metric = (job: string, name: string) => pgw.value(job, name, KIND, TARGET);
+
+function expectedCounts(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of ["public.accounts", "public.events", "public.measurements", "public.measurements_2025", "public.measurements_2026", "audit.Mixed Case"]) {
+    const [schema, table] = t.split(/\.(.*)/s);
+    out[t] = Number(pg.psql("app", `SELECT count(*) FROM "${schema}"."${table}"`).trim());
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  root = tempDir("pg-suite");
+  [pg, s3, pgw] = await Promise.all([startPostgres(), startS3(), startPushgateway()]);
+  pg.psql("postgres", "CREATE DATABASE app; CREATE DATABASE big;");
+  pg.psql(
+    "app",
+    `CREATE TABLE accounts (id serial PRIMARY KEY, email text UNIQUE NOT NULL, created timestamptz NOT NULL, balance numeric(12,2));
+     INSERT INTO accounts (email, created, balance)
+       SELECT 'user' || g || '@' || md5(g::text) || '.example', now() - g * interval '1 minute', round((random() * 10000)::numeric, 2)
+       FROM generate_series(1, 20000) g;
+     CREATE TABLE events (id bigserial PRIMARY KEY, account_id int REFERENCES accounts(id), ref uuid NOT NULL, payload jsonb);
+     INSERT INTO events (account_id, ref, payload)
+       SELECT 1 + (g % 20000), md5(g::text)::uuid, jsonb_build_object('n', g, 'tag', md5(random()::text), 'ok', g % 3 = 0)
+       FROM generate_series(1, 60000) g;
+     CREATE INDEX ON events (account_id);
+     CREATE TABLE measurements (at date NOT NULL, v double precision) PARTITION BY RANGE (at);
+     CREATE TABLE measurements_2025 PARTITION OF measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+     CREATE TABLE measurements_2026 PARTITION OF measurements FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+     INSERT INTO measurements SELECT date '2025-01-01' + (g % 700), random() FROM generate_series(1, 30000) g;
+     CREATE SCHEMA audit;
+     CREATE TABLE audit."Mixed Case" (id int, note text);
+     INSERT INTO audit."Mixed Case" SELECT g, repeat('x', g % 50) FROM generate_series(1, 777) g;`,
+  );
+  // ~90 MB of incompressible-ish text, so an upload lasts long enough to kill the S3 server in the middle of it.
+  pg.psql(
+    "big",
+    `CREATE TABLE blob AS SELECT g AS id, (SELECT string_agg(md5(random()::text || g || i), '') FROM generate_series(1, 24) i) AS data
+     FROM generate_series(1, 120000) g;`,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.allSettled([pg?.stop(), s3?.stop(), pgw?.stop()]);
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, AWS CLI v2, s3rver)", () => {
+  let first: Record<string, any>;
+  let firstSuccess: number;
+
+  it("backs up: object under the key layout, SHA-256 recorded, manifest and latest.json written last", async () => {
+    // The AWS CLI through a wrapper that records its arguments: every write must ask for SSE-KMS with the key.
+    const calls = join(root, "aws-calls.log");
+    const wrapper = join(root, "aws-wrapper");
+    writeFileSync(wrapper, `#!/bin/bash\nprintf '%s\\n' "$*" >> ${calls}\nexec /usr/bin/aws "$@"\n`, { mode: 0o755 });
+    const r = await run("backup.sh", [], env({ AWS_CLI: wrapper }));
+    const writes = readFileSync(calls, "utf8").split("\n").filter((l) => / s3 cp | put-object /.test(l));
+    expect(writes).toHaveLength(3);
+    for (const w of writes) expect(w).toContain("--sse aws:kms --sse-kms-key-id alias/strata-backups");
+    expect(writes.map((w) => (/ s3 cp /.test(w) ? "object" : w.includes("latest.json") ? "latest" : "manifest"))).toEqual(["object", "manifest", "latest"]);
+    expect(r.stderr).toContain("BACKUP OK");
+    expect(r.code, r.stderr).toBe(0);
+    first = readLatest();
+    expect(first.key).toMatch(new RegExp(`^backups/postgresql/app-db/\\d{4}/\\d{2}/\\d{2}/app-db-\\d{8}T\\d{6}Z\\.pgdump\\.zst$`));
+    const stamp = /(\d{4})(\d{2})(\d{2})T/.exec(first.key)!;
+    expect(first.key).toContain(`/${stamp[1]}/${stamp[2]}/${stamp[3]}/`);
+    expect(first.manifest_key).toBe(`${first.key}.manifest.json`);
+    // latest.json is a byte-identical copy of the manifest.
+    expect(readFileSync(s3.objectPath(first.manifest_key), "utf8")).toBe(readFileSync(s3.objectPath(latestKey), "utf8"));
+    const obj = readFileSync(s3.objectPath(first.key));
+    expect(obj.length).toBe(first.size_bytes);
+    const { createHash } = await import("node:crypto");
+    expect(createHash("sha256").update(obj).digest("hex")).toBe(first.sha256);
+    const meta = JSON.parse(readFileSync(s3.objectPath(first.key).replace(/object$/, "metadata.json"), "utf8"));
+    expect(meta["x-amz-meta-sha256"]).toBe(first.sha256);
+    expect(first).toMatchObject({ kind: KIND, target: TARGET, compression: "zstd", format: "pg_dump-custom" });
+    expect(first.counts).toEqual(expectedCounts());
+    // structured logs: every stderr line is JSON
+    for (const line of r.stderr.split("\n").filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    expect(await metric("strata_backup", "strata_backup_last_run_success")).toBe(1);
+    firstSuccess = (await metric("strata_backup", "strata_backup_last_success_timestamp_seconds"))!;
+    expect(firstSuccess).toBeGreaterThan(Date.now() / 1000 - 300);
+    expect(await metric("strata_backup", "strata_backup_size_bytes")).toBe(first.size_bytes);
+    expect(await metric("strata_backup", "strata_backup_duration_seconds")).toBeGreaterThanOrEqual(0);
+    expect(await metric("strata_backup", "strata_backup_last_completion_timestamp_seconds")).toBeGreaterThanOrEqual(firstSuccess);
+  });
+
+  it("restore drill: newest complete backup, checksum verified, pg_restore -j 2 of a piped custom dump, row counts equal", async () => {
+    const r = await run("restore-drill.sh", [], env());
+    expect(r.stderr).toContain("checksum verified");
+    expect(r.stderr).toContain("counts match");
+    expect(r.stderr).toContain("RESTORE DRILL OK");
+    expect(r.code, r.stderr).toBe(0);
+    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(1);
+    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds")).toBe(first.started_epoch);
+    expect(await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds")).toBeGreaterThan(0);
+    expect(await metric("strata_restore_drill", "strata_restore_drill_duration_seconds")).toBeGreaterThanOrEqual(0);
+  });
+
+  it("two containers of one pod: dump and upload phases hand over through WORK_DIR (upload started first)", async () => {
+    await sleep(1100); // a new second, so a new key
+    const e = env();
+    const upload = start("backup.sh", ["upload"], e);
+    await sleep(500);
+    const dump = await run("backup.sh", ["dump"], { ...e, S3_BUCKET: "", PUSHGATEWAY_URL: "" });
+    expect(dump.code).toBe(0);
+    const up = await upload.done;
+    expect(up.stderr).toContain("BACKUP OK");
+    expect(up.code).toBe(0);
+    const latest = readLatest();
+    expect(latest.key).not.toBe(first.key);
+    expect(latest.counts).toEqual(first.counts);
+    // and the drill, split the same way
+    const d = env();
+    const fetch = start("restore-drill.sh", ["fetch"], d);
+    const restore = await run("restore-drill.sh", ["restore"], { ...d, S3_BUCKET: "", PUSHGATEWAY_URL: "" });
+    expect(restore.code).toBe(0);
+    const f = await fetch.done;
+    expect(f.stderr).toContain("RESTORE DRILL OK");
+    expect(f.code).toBe(0);
+    first = latest;
+    firstSuccess = (await metric("strata_backup", "strata_backup_last_success_timestamp_seconds"))!;
+  });
+
+  /** A failed backup: non-zero, loud, pushed as a failure, last success kept (POST semantics), latest.json unmoved. */
+  async function expectFailedBackup(r: { code: number | null; stderr: string }, stderrHint: RegExp) {
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/BACKUP FAILED/);
+    expect(r.stderr).toMatch(stderrHint);
+    expect(await metric("strata_backup", "strata_backup_last_run_success")).toBe(0);
+    expect(await metric("strata_backup", "strata_backup_last_success_timestamp_seconds")).toBe(firstSuccess);
+    expect(await metric("strata_backup", "strata_backup_size_bytes")).toBe(first.size_bytes);
+    expect(readLatest().key).toBe(first.key);
+  }
+
+  it("wrong password: fails loudly with the server's message, failure pushed, previous success kept", async () => {
+    const r = await run("backup.sh", [], env({ PGPASSWORD: "not-the-password" }));
+    await expectFailedBackup(r, /password authentication failed/);
+  });
+
+  it("database unreachable: fails loudly, failure pushed", async () => {
+    const r = await run("backup.sh", [], env({ PGPORT: "1" }));
+    await expectFailedBackup(r, /cannot open a session on the database[\s\S]*(Connection refused|could not connect)/);
+  });
+
+  it("the dump container dies without a status: the upload container reports the failure after PHASE_WAIT_SECONDS", async () => {
+    const e = env({ PHASE_WAIT_SECONDS: "3" });
+    const upload = start("backup.sh", ["upload"], e);
+    const dump = start("backup.sh", ["dump"], { ...e, PGDATABASE: "big" });
+    await dump.waitForLog("exported snapshot");
+    dump.killGroup();
+    const r = await upload.done;
+    await expectFailedBackup(r, /wrote no status within 3s/);
+  });
+
+  it("job SIGKILLed mid-upload: latest.json still names the previous good backup, and the drill restores it", async () => {
+    await sleep(1100);
+    const job = start("backup.sh", [], env({ PGDATABASE: "big" }));
+    await job.waitForLog('"msg":"uploading"');
+    await sleep(300);
+    job.killGroup();
+    const r = await job.done;
+    expect(r.signal ?? r.code).toBeTruthy();
+    expect(readLatest().key).toBe(first.key);
+    const drill = await run("restore-drill.sh", [], env());
+    expect(drill.code).toBe(0);
+    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds")).toBe(first.started_epoch);
+  });
+
+  it("scratch disk full (WORK_DIR on a 2 MiB tmpfs): fails loudly, failure pushed", async () => {
+    const e = env();
+    const mnt = spawnMount(e.WORK_DIR!);
+    try {
+      const r = await run("backup.sh", [], e);
+      await expectFailedBackup(r, /No space left on device/);
+      expect(logLines(r.stderr).some((l) => l.msg.startsWith("the dump pipeline failed") || /No space/.test(l.detail ?? ""))).toBe(true);
+    } finally {
+      mnt.unmount();
+    }
+  });
+
+  it("S3 down mid-upload (server SIGKILLed during a multipart upload): fails loudly, nothing presented as newest", async () => {
+    await sleep(1100);
+    const job = start("backup.sh", [], env({ PGDATABASE: "big" }));
+    await job.waitForLog('"msg":"uploading"');
+    await sleep(250);
+    await s3.kill();
+    const r = await job.done;
+    await s3.restart();
+    await expectFailedBackup(r, /upload to s3:\/\/strata-backups\/backups\/postgresql\/app-db\/.* did not complete/);
+  });
+
+  it("corrupted archive: bytes flipped in the stored object, the drill catches it and pushes a failure", async () => {
+    const drillSuccess = await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds");
+    const path = s3.objectPath(first.key);
+    const original = readFileSync(path);
+    const bad = Buffer.from(original);
+    for (let i = 0; i < 16; i++) bad[Math.floor(bad.length / 2) + i] ^= 0xff;
+    writeFileSync(path, bad);
+    try {
+      const r = await run("restore-drill.sh", [], env());
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("CHECKSUM MISMATCH");
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+      expect(await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds")).toBe(drillSuccess);
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+
+  it("restored data that differs from the manifest's row counts fails the drill", async () => {
+    // Tamper with the recorded invariant (manifest and latest.json together, as a consistent lie).
+    const text = readFileSync(s3.objectPath(latestKey), "utf8");
+    const tampered = text.replace(/"public\.accounts": \d+/, '"public.accounts": 1');
+    const paths = [s3.objectPath(latestKey), s3.objectPath(first.manifest_key)];
+    for (const p of paths) writeFileSync(p, tampered);
+    try {
+      const r = await run("restore-drill.sh", [], env());
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("RESTORED DATA DIFFERS");
+      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+    } finally {
+      for (const p of paths) writeFileSync(p, text);
+    }
+  });
+
+  it("a Pushgateway that is down does not hide a good backup: exit 3, PUSH FAILED on stderr, latest.json moved", async () => {
+    await sleep(1100);
+    const r = await run("backup.sh", [], env({ PUSHGATEWAY_URL: "http://127.0.0.1:1", PUSH_TIMEOUT_SECONDS: "2" }));
+    expect(r.stderr).toContain("BACKUP OK");
+    expect(r.stderr).toContain("PUSH FAILED");
+    expect(r.code, r.stderr).toBe(3);
+    expect(readLatest().key).not.toBe(first.key);
+  });
+
+  it("configuration errors exit 2 and name the variable", async () => {
+    const r = await run("backup.sh", [], env({ BACKUP_TARGET: "Bad Target" }));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("BACKUP_TARGET");
+    const u = await run("backup.sh", ["sideways"], env());
+    expect(u.code).toBe(2);
+  });
+
+  it("leaves no scratch behind in WORK_DIR after a successful drill", () => {
+    const dirs = readdirSync(root).filter((d) => d.startsWith("work-"));
+    for (const d of dirs) expect(existsSync(join(root, d, "restore"))).toBe(false);
+    expect(statSync(root).isDirectory()).toBe(true);
+  });
+});
+
+/** A 2 MiB tmpfs over `dir` (the tests run as root, and mount works in this sandbox); fails the test clearly if not. */
+function spawnMount(dir: string): { unmount(): void } {
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m,mode=0755", "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`cannot mount a small tmpfs for the disk-full fault: ${r.stderr}`);
+  return { unmount: () => void spawnSync("umount", ["-l", dir]) };
+}

@@ -1,0 +1,307 @@
+/**
+ * Real servers on 127.0.0.1 for the backup integration suites: PostgreSQL 15, the Prometheus Pushgateway, Prometheus,
+ * and s3rver (in a child process, so it can be SIGKILLed mid-upload and so our own event loop never serves it).
+ * Every server binds an ephemeral port the OS handed out, has a bounded start-up wait, and is stopped by `stop()`.
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const PG_BIN = "/usr/lib/postgresql/15/bin";
+export const REPO = resolve(__dirname, "../../..");
+export const SCRIPTS = join(REPO, "components/backup/scripts");
+const IS_ROOT = process.getuid?.() === 0;
+
+/** A temp dir other users can traverse (PostgreSQL runs as `postgres` when we are root). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `strata-${prefix}-`));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await probe()) return;
+    } catch {
+      /* not yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return r.ok;
+}
+
+function killTree(child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGTERM"): void {
+  if (child?.pid && child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+async function waitExit(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await Promise.race([new Promise((r) => child.once("exit", r)), sleep(timeoutMs)]);
+  killTree(child, "SIGKILL");
+}
+
+// --- PostgreSQL -----------------------------------------------------------------------------------------------------
+
+export interface Postgres {
+  port: number;
+  password: string;
+  dir: string;
+  /** psql as the superuser over TCP with the password; returns stdout. */
+  psql(db: string, sql: string): string;
+  stop(): Promise<void>;
+}
+
+function asPg(cmd: string, args: string[], opts: { input?: string } = {}) {
+  const full = IS_ROOT ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", cmd, ...args]] as const : [cmd, args] as const;
+  const r = spawnSync(full[0], [...full[1]], { encoding: "utf8", input: opts.input, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export async function startPostgres(): Promise<Postgres> {
+  const dir = tempDir("pg");
+  const data = join(dir, "data");
+  const password = "s3cret-Pa55";
+  writeFileSync(join(dir, "pwfile"), password + "\n");
+  if (IS_ROOT) spawnSync("chown", ["-R", "postgres:postgres", dir]);
+  // scram-sha-256 over TCP: a wrong password is a real authentication failure.
+  asPg(`${PG_BIN}/initdb`, ["-D", data, "-U", "postgres", "--pwfile", join(dir, "pwfile"), "-A", "scram-sha-256", "--no-sync", "-E", "UTF8"]);
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    try {
+      asPg(`${PG_BIN}/pg_ctl`, [
+        "-D", data, "-l", join(dir, "server.log"), "-w", "-t", "60",
+        "-o", `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        "start",
+      ]);
+      const pg: Postgres = {
+        port,
+        password,
+        dir,
+        psql(db, sql) {
+          const r = spawnSync(`${PG_BIN}/psql`, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", db], {
+            encoding: "utf8",
+            input: sql,
+            env: { ...process.env, PGPASSWORD: password },
+            timeout: 600_000,
+            maxBuffer: 64 << 20,
+          });
+          if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
+          return r.stdout;
+        },
+        async stop() {
+          try {
+            asPg(`${PG_BIN}/pg_ctl`, ["-D", data, "-m", "immediate", "-w", "-t", "30", "stop"]);
+          } catch {
+            /* already down */
+          }
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+      return pg;
+    } catch (e) {
+      lastErr = e; // port taken between freePort() and bind: try another
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw lastErr;
+}
+
+// --- s3rver (child process) -----------------------------------------------------------------------------------------
+
+export interface S3 {
+  port: number;
+  dir: string;
+  endpoint: string;
+  bucket: string;
+  /** The file s3rver keeps an object's bytes in. */
+  objectPath(key: string): string;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const S3RVER_CHILD = `
+const S3rver = require(${JSON.stringify(join(REPO, "node_modules/s3rver"))});
+const [port, directory, bucket] = process.argv.slice(1);
+new S3rver({ port: Number(port), address: "127.0.0.1", silent: true, directory, configureBuckets: [{ name: bucket }] })
+  .run().then(() => process.stdout.write("ready\\n"), (e) => { console.error(e); process.exit(1); });
+`;
+
+export async function startS3(bucket = "strata-backups"): Promise<S3> {
+  const dir = tempDir("s3");
+  let child: ChildProcess | undefined;
+  let port = 0;
+  const launch = async (fixedPort?: number) => {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      port = fixedPort ?? (await freePort());
+      child = spawn(process.execPath, ["-e", S3RVER_CHILD, String(port), dir, bucket], { stdio: ["ignore", "pipe", "pipe"] });
+      const c = child;
+      const ok = await new Promise<boolean>((res) => {
+        const timer = setTimeout(() => res(false), 20_000);
+        c.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && (clearTimeout(timer), res(true)));
+        c.once("exit", () => (clearTimeout(timer), res(false)));
+      });
+      if (ok) return;
+      killTree(c, "SIGKILL");
+      await sleep(200);
+    }
+    throw new Error("s3rver did not start");
+  };
+  await launch();
+  const s3: S3 = {
+    get port() {
+      return port;
+    },
+    dir,
+    get endpoint() {
+      return `http://127.0.0.1:${port}`;
+    },
+    bucket,
+    objectPath(key: string) {
+      const parts = key.split("/");
+      const last = parts.pop()!;
+      return join(dir, bucket, ...parts, `${last}._S3rver_object`);
+    },
+    async kill() {
+      if (child) {
+        killTree(child, "SIGKILL");
+        await waitExit(child);
+      }
+    },
+    async restart() {
+      await s3.kill();
+      await launch(port);
+    },
+    async stop() {
+      await s3.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return s3;
+}
+
+// --- Pushgateway ----------------------------------------------------------------------------------------------------
+
+export interface Pushgateway {
+  url: string;
+  /** Current samples as { "name{labels}": value } for one job. */
+  samples(job: string): Promise<Record<string, number>>;
+  value(job: string, name: string, kind: string, target: string): Promise<number | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function startPushgateway(): Promise<Pushgateway> {
+  let child: ChildProcess | undefined;
+  let url = "";
+  for (let attempt = 0; attempt < 5 && !url; attempt++) {
+    const port = await freePort();
+    child = spawn("/usr/bin/prometheus-pushgateway", [`--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: "ignore" });
+    try {
+      await waitFor("pushgateway", () => httpOk(`http://127.0.0.1:${port}/-/ready`), 15_000);
+      url = `http://127.0.0.1:${port}`;
+    } catch {
+      killTree(child, "SIGKILL");
+    }
+  }
+  if (!url) throw new Error("pushgateway did not start");
+  const samples = async (job: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const out: Record<string, number> = {};
+    for (const line of text.split("\n")) {
+      if (line.startsWith("#") || !line.includes(`job="${job}"`)) continue;
+      const m = /^(\S+?)(\{.*\})\s+(\S+)$/.exec(line);
+      if (m) out[m[1]! + m[2]!] = Number(m[3]);
+    }
+    return out;
+  };
+  return {
+    url,
+    samples,
+    async value(job, name, kind, target) {
+      const all = await samples(job);
+      for (const [k, v] of Object.entries(all)) {
+        if (k.startsWith(name + "{") && k.includes(`kind="${kind}"`) && k.includes(`target="${target}"`)) return v;
+      }
+      return undefined;
+    },
+    async stop() {
+      killTree(child);
+      if (child) await waitExit(child);
+    },
+  };
+}
+
+// --- Prometheus -----------------------------------------------------------------------------------------------------
+
+export interface Prometheus {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheus(): Promise<Prometheus> {
+  const dir = tempDir("prom");
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    writeFileSync(
+      join(dir, "prometheus.yml"),
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+    );
+    const child = spawn(
+      "/usr/bin/prometheus",
+      [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-admin-api", "--log.level=warn"],
+      { stdio: "ignore" },
+    );
+    try {
+      await waitFor("prometheus", () => httpOk(`http://127.0.0.1:${port}/-/ready`), 30_000);
+      return {
+        url: `http://127.0.0.1:${port}`,
+        dataDir,
+        async stop() {
+          killTree(child);
+          await waitExit(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch {
+      killTree(child, "SIGKILL");
+      await waitExit(child);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error("prometheus did not start");
+}
+
