@@ -6,6 +6,7 @@ import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
+import { capacityPlan } from "./capacity/plan";
 
 export const CONTRACT_VERSION = "1";
 
@@ -65,6 +66,7 @@ export async function strata() {
     clusterName: cluster.name,
     namespaces: namespaces.names,
     retention: retentionTable(config.retention),
+    capacity: capacityPlan(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,

@@ -39,6 +39,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       accessLogs: { enabled: false, retentionDays: 14 },
     },
     metrics: { thanos: { enabled: false } },
+    capacity: {
+      // A dev cluster: a few nodes' worth of exporters, a small database.
+      metrics: { activeSeries: 100_000, scrapeIntervalSeconds: 30, prometheusReplicas: 1, storeGatewayReplicas: 1 },
+      logs: { gbPerDay: 2 },
+      databases: { postgresql: 5 },
+      overrides: {},
+    },
     backups: {
       targets: [
         { name: "postgresql", kind: "postgresql" },
@@ -87,6 +94,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       accessLogs: { enabled: true, retentionDays: 90 },
     },
     metrics: { thanos: { enabled: true } },
+    capacity: {
+      // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
+      metrics: { activeSeries: 500_000, scrapeIntervalSeconds: 30, prometheusReplicas: 2, storeGatewayReplicas: 2 },
+      logs: { gbPerDay: 50 },
+      databases: { postgresql: 200, rabbitmq: 0.01 },
+      overrides: {},
+    },
     backups: {
       targets: [
         { name: "postgresql", kind: "postgresql" },
