@@ -7,8 +7,7 @@ import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { capacityPlan } from "./capacity/plan";
-
-export const CONTRACT_VERSION = "1";
+import { CONTRACT_VERSION } from "../stacks/contract";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
