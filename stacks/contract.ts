@@ -130,7 +130,7 @@ export function checkContractVersion(stack: string, version: unknown): void {
 export interface ReadStrataStackOptions {
   /** Name of the StackReference resource; defaults to `strata-<stack>` with `/` replaced. */
   resourceName?: string;
-  /** Options for the StackReference (parent, provider-less; e.g. `{ parent: this }` inside a component). */
+  /** Options for the StackReference, e.g. `{ parent: this }` inside a component. */
   resourceOptions?: pulumi.CustomResourceOptions;
 }
 
@@ -138,40 +138,56 @@ export interface StrataStack {
   /** The fully qualified stack name that was read. */
   readonly stack: string;
   readonly reference: pulumi.StackReference;
-  /** The stack's contract version, checked against this helper's major. */
-  readonly contractVersion: pulumi.Output<string>;
-  /** An output the consumer cannot work without: the deployment fails with a StrataContractError naming it if it is absent. */
-  require<K extends StrataOutputName>(name: K): pulumi.Output<NonNullable<StrataContract[K]>>;
+  /** The stack's contract version, already checked against this helper's major. */
+  readonly contractVersion: string;
+  /** An output the consumer cannot work without: rejects with a StrataContractError naming it when it is absent. */
+  require<K extends StrataOutputName>(name: K): Promise<NonNullable<StrataContract[K]>>;
   /** An output that may be absent (e.g. a section still landing): `undefined` when the stack does not export it. */
-  get<K extends StrataOutputName>(name: K): pulumi.Output<StrataContract[K] | undefined>;
+  get<K extends StrataOutputName>(name: K): Promise<StrataContract[K] | undefined>;
 }
 
 const landing: Record<LandingSection, true> = { storage: true, claims: true, telemetry: true, backups: true };
 
+/** The message for an output a consumer required and the stack does not have. */
+export function missingOutputMessage(stack: string, name: string): string {
+  const why = name in landing ? `the ${name} section is still landing: deploy a Strata version that exports it` : "every Strata stack of this contract exports it, so the stack's last update did not complete";
+  return `stack "${stack}" has no output "${name}": ${why}`;
+}
+
 /**
- * Reads a Strata stack (`org/project/stack`) through a StackReference with typed results. Every value is gated on
- * the contract check: a stack of another major version, or one that is not Strata at all, fails with a message that
- * says which and what to do, instead of an `undefined` deep inside a resource's inputs.
+ * Reads a Strata stack (`org/project/stack`) through a StackReference with typed results. The contract version is
+ * checked before anything is returned, and `require` rejects for a missing output, so a consumer awaiting them fails
+ * before declaring a single resource, with a message that says what is wrong and what to do, instead of an
+ * `undefined` deep inside some resource's inputs. Values are plain: the contract holds no secrets, and an output
+ * the referenced stack marks secret is refused rather than silently unwrapped.
+ *
+ * ```ts
+ * export = async () => {
+ *   const strata = await readStrataStack("acme/strata/prod");
+ *   const claims = await strata.require("claims");
+ * };
+ * ```
  */
-export function readStrataStack(stack: string, opts: ReadStrataStackOptions = {}): StrataStack {
+export async function readStrataStack(stack: string, opts: ReadStrataStackOptions = {}): Promise<StrataStack> {
   const reference = new pulumi.StackReference(opts.resourceName ?? `strata-${stack.replace(/\//g, "-")}`, { name: stack }, opts.resourceOptions);
-  const contractVersion = reference.getOutput("contractVersion").apply((v: unknown) => {
-    checkContractVersion(stack, v);
-    return v as string;
-  });
-  const read = (name: StrataOutputName) => pulumi.all([contractVersion, reference.getOutput(name)]).apply(([, value]) => value as unknown);
+  const read = async (name: string) => {
+    const details = await reference.getOutputDetails(name);
+    if (details.secretValue !== undefined) {
+      throw new StrataContractError(`stack "${stack}" exports "${name}" as a secret, but the Strata contract carries no secrets; read it with reference.requireOutput("${name}") to keep it secret`);
+    }
+    return details.value as unknown;
+  };
+  const contractVersion = await read("contractVersion");
+  checkContractVersion(stack, contractVersion);
   return {
     stack,
     reference,
-    contractVersion,
-    require: (name) =>
-      read(name).apply((value) => {
-        if (value === undefined || value === null) {
-          const why = name in landing ? `the ${name} section is still landing: deploy a Strata version that exports it` : "every Strata stack exports it, so the stack's last update did not complete";
-          throw new StrataContractError(`stack "${stack}" has no output "${name}": ${why}`);
-        }
-        return value;
-      }) as never,
-    get: (name) => read(name) as never,
+    contractVersion: contractVersion as string,
+    require: async (name) => {
+      const value = await read(name);
+      if (value === undefined || value === null) throw new StrataContractError(missingOutputMessage(stack, name));
+      return value as never;
+    },
+    get: async (name) => (await read(name)) as never,
   };
 }
