@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../infra/config/load";
-import { ConfigError } from "../infra/config/errors";
 import { PROFILE_DEFAULTS } from "../stacks/profiles";
 import {
   ASSUMPTIONS,
@@ -200,14 +199,9 @@ describe("capacityPlan", () => {
 
 describe("the capacity config section", () => {
   const cluster = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
-  it("rejects a database size for a target that does not exist, naming the key", () => {
-    try {
-      resolveConfig({ values: { profile: "prod", cluster, capacity: JSON.stringify({ databases: { postgres: 10 } }) }, secretKeys: new Set() });
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems.map((p) => p.key)).toEqual(["strata:capacity.databases.postgres"]);
-    }
+  it("warns (does not fail) on a database size for a target that does not exist: a stack cannot remove profile keys", () => {
+    const { config } = resolveConfig({ values: { profile: "prod", cluster, capacity: JSON.stringify({ databases: { postgres: 10 } }) }, secretKeys: new Set() });
+    expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (strata:backups.targets has: postgresql, rabbitmq); it sizes nothing" }]);
   });
 
   it("accepts overrides merged over the profile's workload", () => {

@@ -81,8 +81,9 @@ const OVERRIDE_WHAT: Record<SizeKey, string> = {
 };
 
 /**
- * Advisory findings: explicit sizes below the estimate, and a local TSDB size cap that either cuts the configured
- * retention short or cannot be reached before the volume fills. Keys are full config keys (`strata:...`).
+ * Advisory findings: explicit sizes below the estimate, database sizes for targets that do not exist, and a local
+ * TSDB size cap that either cuts the configured retention short or cannot be reached before the volume fills. Keys
+ * are full config keys (`strata:...`).
  */
 export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
   const warnings: CapacityWarning[] = [];
@@ -94,6 +95,12 @@ export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
     if (s.source === "override" && s.gib < s.estimateGiB) {
       warnings.push({ key: `strata:capacity.overrides.${key}`, message: `${s.gib} GiB is below the estimated ${s.estimateGiB} GiB for the ${OVERRIDE_WHAT[key]} (infra/capacity/model.ts)` });
     }
+  }
+  // Not a config error: stack objects merge over the profile's key by key, so a stack that replaces the profile's
+  // backup targets cannot remove the profile's sizes for them. A typo still gets said.
+  const targets = new Set(config.backups.targets.map((t) => t.name));
+  for (const name of Object.keys(config.capacity.databases)) {
+    if (!targets.has(name)) warnings.push({ key: `strata:capacity.databases.${name}`, message: `names no backup target (strata:backups.targets has: ${[...targets].join(", ") || "none"}); it sizes nothing` });
   }
   const { localTsdbBytes } = estimates(config);
   const cap = config.retention.localTsdbSizeGiB;

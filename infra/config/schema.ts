@@ -6,7 +6,7 @@ import { checkRetentionOrdering, retentionSection } from "./sections/retention";
 import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
 import { metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
-import { capacitySection, checkCapacityDatabases } from "./sections/capacity";
+import { capacitySection } from "./sections/capacity";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -66,7 +66,6 @@ const crossFieldChecks: CrossFieldCheck[] = [
       seen.add(t.name);
     });
   }),
-  crossField(["capacity", "backups"], (c, ctx) => checkCapacityDatabases(c.capacity, c.backups, ctx)),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import type { RefinementCtx } from "zod";
-import type { BackupsConfig } from "./backups";
 
 const gib = (what: string) => z.number().int().min(1).max(65536).optional().describe(what);
 
@@ -26,7 +24,7 @@ export const capacitySection = {
         .describe("Logs workload: what the logs bucket is sized from."),
       databases: z
         .record(z.string(), z.number().min(0).max(1e6).describe("Size of the data on disk, in GiB."))
-        .describe("Size in GiB of the data each backup target protects, by target name (strata:backups.targets); a `prometheus-snapshot` target without an entry is sized from the Prometheus estimate."),
+        .describe("Size in GiB of the data each backup target protects, by target name (strata:backups.targets); a `prometheus-snapshot` target without an entry is sized from the Prometheus estimate. A name that is no target draws an advisory warning."),
       overrides: z
         .strictObject({
           prometheusVolumeGiB: gib("Explicit size of each Prometheus volume; otherwise the planner's estimate."),
@@ -40,13 +38,3 @@ export const capacitySection = {
 };
 
 export type CapacityConfig = z.infer<typeof capacitySection.capacity>;
-
-/** A size for a target that does not exist is a typo or a leftover: it would silently size nothing. */
-export function checkCapacityDatabases(capacity: CapacityConfig, backups: BackupsConfig, ctx: RefinementCtx): void {
-  const names = new Set(backups.targets.map((t) => t.name));
-  for (const [name, size] of Object.entries(capacity.databases)) {
-    if (!names.has(name)) {
-      ctx.addIssue({ code: "custom", path: ["capacity", "databases", name], input: size, message: `names no backup target (strata:backups.targets has: ${[...names].join(", ") || "none"})` });
-    }
-  }
-}
