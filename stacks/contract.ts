@@ -64,6 +64,23 @@ export interface StrataSections {
   };
   /** The capacity and cost estimate (infra/capacity/plan.ts). */
   capacity: CapacityReport;
+  /**
+   * Landing with the metrics issue (on main as infra/areas/metrics.ts returns it): cluster-internal URLs of the
+   * metrics stack, the Thanos object-store config (bucket, region, key; no credentials) and the dedup labels.
+   */
+  metrics: {
+    prometheusUrl: string;
+    alertmanagerUrl: string;
+    pushgatewayUrl: string;
+    thanosQueryUrl?: string;
+    thanosQueryFrontendUrl?: string;
+    thanosObjstoreConfig?: string;
+    /** Name of the Secret holding Grafana's admin credentials (the name only). */
+    grafanaAdminSecret: string;
+    replicaLabel: string;
+    dedupLabels: readonly string[];
+    datasources: readonly string[];
+  };
   /** Landing with the storage issue: StorageClasses Strata declares, by role. */
   storage: {
     storageClasses: Record<string, { name: string; reclaimPolicy: "Retain" | "Delete" }>;
@@ -146,7 +163,7 @@ export interface StrataStack {
   get<K extends StrataOutputName>(name: K): Promise<StrataContract[K] | undefined>;
 }
 
-const landing: Record<LandingSection, true> = { storage: true, claims: true, telemetry: true, backups: true };
+const landing: Record<LandingSection, true> = { metrics: true, storage: true, claims: true, telemetry: true, backups: true };
 
 /** The message for an output a consumer required and the stack does not have. */
 export function missingOutputMessage(stack: string, name: string): string {
