@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prints how long the offline prod plan takes against the floor it cannot beat: node importing the Pulumi SDKs the
-# program uses. Target: plan / floor <= 2. Usage: bash bench/plan.sh [runs]   (default 7; medians are printed)
+# program uses; then the same for prod with 5 and with 100 backup targets (each target adds a CronJob, a drill,
+# alerts and two identities, so this is where the plan grows). Target: plan / floor <= 2 for each.
+# Usage: bash bench/plan.sh [runs]   (default 7; medians are printed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
@@ -20,11 +22,37 @@ median_ms() {
   printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
 
+# A prod stack file with N postgresql backup targets (each with a database size for the capacity plan), written to
+# a temporary directory removed on exit.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+stack_with_targets() {
+  local n=$1 file="$work/Pulumi.prod-${1}-targets.yaml"
+  {
+    cat Pulumi.prod.yaml
+    echo "  strata:backups:"
+    echo "    targets:"
+    for ((t = 1; t <= n; t++)); do printf '      - name: pg-%03d\n        kind: postgresql\n' "$t"; done
+    echo "  strata:capacity:"
+    echo "    databases:"
+    for ((t = 1; t <= n; t++)); do printf '      pg-%03d: 20\n' "$t"; done
+  } >"$file"
+  # A stack file that does not plan cleanly would time an error path; refuse to print a figure for it.
+  node scripts/run-ts.cjs infra/plan/main.ts --config "$file" --stack "prod-${n}" >/dev/null
+  echo "$file"
+}
+targets5=$(stack_with_targets 5)
+targets100=$(stack_with_targets 100)
+
 floor_script='for (const m of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/hcloud", "@pulumi/random"]) require(m);'
 floor=$(median_ms node -e "$floor_script")
 plan=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts prod)
+plan5=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts --config "$targets5" --stack prod-5)
+plan100=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts --config "$targets100" --stack prod-100)
 
-echo "runs per figure:             ${runs}"
-echo "floor (import the SDKs):     ${floor} ms"
-echo "prod plan (npm run plan):    ${plan} ms"
-awk -v p="$plan" -v f="$floor" 'BEGIN { printf "ratio plan/floor:            %.2f (target <= 2)\n", p / f }'
+ratio() { awk -v p="$1" -v f="$floor" 'BEGIN { printf "%.2f", p / f }'; }
+echo "runs per figure:                  ${runs}"
+echo "floor (import the SDKs):          ${floor} ms"
+echo "prod plan (npm run plan):         ${plan} ms    ratio $(ratio "$plan") (target <= 2)"
+echo "prod, 5 backup targets:           ${plan5} ms    ratio $(ratio "$plan5") (target <= 2)"
+echo "prod, 100 backup targets:         ${plan100} ms    ratio $(ratio "$plan100") (target <= 2)"

@@ -9,8 +9,8 @@ import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
 import { declareAlerting } from "./areas/alerting";
-
-export const CONTRACT_VERSION = "1";
+import { capacityPlan } from "./capacity/plan";
+import { CONTRACT_VERSION } from "../stacks/contract";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -79,6 +79,7 @@ export async function strata() {
     clusterName: cluster.name,
     namespaces: namespaces.names,
     retention: retentionTable(config.retention),
+    capacity: capacityPlan(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,
@@ -89,7 +90,7 @@ export async function strata() {
       tiers: archive.tiers,
     },
     metrics,
-    backups: { targets: backups.targets },
+    backups: { bucket: backups.bucket, targets: backups.targets },
   };
 }
 

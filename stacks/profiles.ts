@@ -53,6 +53,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       // Hetzner volumes start at 10 GiB.
       pushgateway: { replicas: 1, volumeSizeGiB: 10 },
     },
+    capacity: {
+      // A dev cluster: a few nodes' worth of exporters, a small database.
+      metrics: { activeSeries: 100_000, scrapeIntervalSeconds: 30, prometheusReplicas: 1, storeGatewayReplicas: 1 },
+      logs: { gbPerDay: 2 },
+      databases: { postgresql: 5 },
+      overrides: {},
+    },
     backups: {
       // Seed 000: the environment's PostgreSQL, and Prometheus snapshots since dev keeps no metrics in S3.
       targets: [
@@ -120,6 +127,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
         ruler: { replicas: 2 },
       },
       pushgateway: { replicas: 2, volumeSizeGiB: 2 },
+    },
+    capacity: {
+      // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
+      metrics: { activeSeries: 500_000, scrapeIntervalSeconds: 30, prometheusReplicas: 2, storeGatewayReplicas: 2 },
+      logs: { gbPerDay: 50 },
+      databases: { postgresql: 200 },
+      overrides: {},
     },
     backups: {
       // The environment's PostgreSQL (seed 001). Add RabbitMQ or MongoDB targets per stack; their drills need

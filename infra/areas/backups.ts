@@ -71,8 +71,18 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
   }
 
   return {
+    bucket: bucket.name,
     targets: Object.fromEntries(
-      scheduled.map((s) => [s.target.name, { kind: s.target.kind, prefix: backupPrefix(s.target.kind, s.target.name), schedule: s.schedule, drillSchedule: s.drillSchedule }]),
+      scheduled.map((s) => [
+        s.target.name,
+        {
+          kind: s.target.kind,
+          prefix: backupPrefix(s.target.kind, s.target.name),
+          writerIdentity: inputs.archive.identities[`backup-${s.target.name}`]!.principalArn,
+          schedule: s.schedule,
+          drillSchedule: s.drillSchedule,
+        },
+      ]),
     ),
     scheduled,
   };

@@ -7,6 +7,7 @@ import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sec
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
+import { capacitySection } from "./sections/capacity";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -22,6 +23,7 @@ const sections = {
   ...metricsSection,
   ...backupsSection,
   ...alertingSection,
+  ...capacitySection,
 };
 
 type SectionShape = typeof sections;

@@ -1,6 +1,7 @@
 import type { Plan } from "./harness";
 import type { RecordedResource } from "./recordingMonitor";
 import type { RetentionRow } from "../retention";
+import type { CapacityReport } from "../capacity/plan";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
 export function table(headers: string[], rows: string[][]): string {
@@ -56,8 +57,28 @@ export function renderPlan(plan: Plan): string {
   if (tiers?.length) {
     sections.push(`S3 lifecycle tiers per bucket, derived from strata:retention and strata:archive:\n${table(["bucket", "from", "storage class", "note"], tiers.map((t) => [t.bucket, t.from, t.storageClass, t.note]))}`);
   }
+  const capacity = plan.outputs.capacity as CapacityReport | undefined;
+  if (capacity) sections.push(capacitySection(capacity));
   const { evaluated, violations } = plan.policies;
   const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
   sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);
   return sections.join("\n\n") + "\n";
+}
+
+/** The capacity and cost estimate (infra/capacity/): per line its size, medium and monthly list price. */
+export function capacitySection(c: CapacityReport): string {
+  const w = c.workload;
+  const money = (n: number, currency: string) => `${n.toFixed(2)} ${currency}`;
+  const lines = [
+    `Capacity and cost, estimated from strata:capacity (${w.activeSeries} series at ${w.scrapeIntervalSeconds}s = ${w.samplesPerSecond} samples/s, ${w.logGBPerDay} GB/day of logs):`,
+    table(
+      ["area", "item", "count", "GiB each", "medium", "per month", "from"],
+      c.rows.map((r) => [r.area, r.item, String(r.count), r.sizeGiB.toFixed(r.sizeGiB < 10 ? 3 : 1), r.medium, money(r.monthly, r.currency), r.from]),
+    ),
+    `Total per month: ${c.totals.map((t) => money(t.monthly, t.currency)).join(" + ") || "0"} (list prices for storage only, ${c.prices.region}/${c.prices.hcloudLocation}, as of ${c.prices.date}; ${c.prices.source})`,
+    `Effective sizes: ${Object.entries(c.sizes).map(([k, s]) => `${k} ${s.gib}${s.source === "override" ? ` (override; estimate ${s.estimateGiB})` : ""}`).join(", ")}`,
+    ...c.notes.map((n) => `Note: ${n}`),
+    ...c.warnings.map((x) => `  ADVISORY  ${x.key}\n    ${x.message}`),
+  ];
+  return lines.join("\n");
 }

@@ -1,0 +1,201 @@
+import type { StrataConfig } from "../config/schema";
+import type { Transition } from "../../components/archive/storageClasses";
+import { monthlyCost, PRICE_TABLE, type Currency, type Medium } from "./prices";
+import {
+  ASSUMPTIONS,
+  backupFootprint,
+  ceilGiB,
+  DAY_SECONDS,
+  daysPerClass,
+  GiB,
+  lokiBucketBytes,
+  prometheusDiskBytes,
+  prometheusMemoryBytes,
+  samplesPerSecond,
+  thanosBucketBytes,
+  tsdbBytes,
+} from "./model";
+
+/** The parts of the config the planner reads; anything that has them (a full config, a test fixture) will do. */
+export type CapacityInput = Pick<StrataConfig, "cloud" | "retention" | "archive" | "metrics" | "backups" | "capacity">;
+
+type SizeKey = "prometheusVolumeGiB" | "prometheusMemoryGiB" | "storeGatewayVolumeGiB" | "compactorVolumeGiB";
+
+export interface EffectiveSize {
+  /** What the components declare: the override when set, else the estimate. */
+  gib: number;
+  estimateGiB: number;
+  source: "override" | "estimate";
+}
+
+export type EffectiveSizes = Record<SizeKey, EffectiveSize>;
+
+/** Volumes on Hetzner cannot be smaller than the CSI driver's minimum; EBS has no such floor worth modelling. */
+const volumeFloor = (cloud: CapacityInput["cloud"], bytes: number) => (cloud === "hcloud" ? Math.max(bytes, ASSUMPTIONS.hcloudMinVolumeBytes) : bytes);
+
+function estimates(config: CapacityInput) {
+  const { metrics } = config.capacity;
+  const sps = samplesPerSecond(metrics.activeSeries, metrics.scrapeIntervalSeconds);
+  const r = config.retention;
+  const thanos = thanosBucketBytes(sps, metrics.scrapeIntervalSeconds, { raw: r.metricsRawDays, fiveMinutes: r.metricsDownsampled5mDays, oneHour: r.metricsDownsampled1hDays });
+  const metricsBucket = thanos.raw + thanos["5m"] + thanos["1h"];
+  return {
+    samplesPerSecond: sps,
+    localTsdbBytes: tsdbBytes(sps, r.localTsdbDays * DAY_SECONDS),
+    thanos,
+    metricsBucket,
+    sizes: {
+      prometheusVolumeGiB: ceilGiB(volumeFloor(config.cloud, prometheusDiskBytes(sps, r.localTsdbDays * DAY_SECONDS))),
+      prometheusMemoryGiB: ceilGiB(prometheusMemoryBytes(metrics.activeSeries)),
+      storeGatewayVolumeGiB: ceilGiB(volumeFloor(config.cloud, Math.max(metricsBucket * ASSUMPTIONS.storeGatewayIndexShare, 10 * GiB))),
+      compactorVolumeGiB: ceilGiB(volumeFloor(config.cloud, ASSUMPTIONS.compactorScratchBytes)),
+    } satisfies Record<SizeKey, number>,
+  };
+}
+
+/**
+ * The size every area declares for Strata's volumes and memory requests: an explicit
+ * `strata:capacity.overrides.<key>` wins, otherwise the planner's estimate (whole GiB, rounded up; at least 10 GiB
+ * for Hetzner volumes). Call this rather than reading the overrides, so estimates and overrides never diverge.
+ */
+export function effectiveSizes(config: CapacityInput): EffectiveSizes {
+  const { sizes } = estimates(config);
+  const overrides = config.capacity.overrides;
+  const pick = (key: SizeKey): EffectiveSize => {
+    const override = overrides[key];
+    return override !== undefined ? { gib: override, estimateGiB: sizes[key], source: "override" } : { gib: sizes[key], estimateGiB: sizes[key], source: "estimate" };
+  };
+  return { prometheusVolumeGiB: pick("prometheusVolumeGiB"), prometheusMemoryGiB: pick("prometheusMemoryGiB"), storeGatewayVolumeGiB: pick("storeGatewayVolumeGiB"), compactorVolumeGiB: pick("compactorVolumeGiB") };
+}
+
+export interface CapacityWarning {
+  key: string;
+  message: string;
+}
+
+const OVERRIDE_WHAT: Record<SizeKey, string> = {
+  prometheusVolumeGiB: "Prometheus volume",
+  prometheusMemoryGiB: "Prometheus memory request",
+  storeGatewayVolumeGiB: "store gateway volume",
+  compactorVolumeGiB: "compactor volume",
+};
+
+/**
+ * Advisory findings: explicit sizes below the estimate, database sizes for targets that do not exist, and a local
+ * TSDB size cap that either cuts the configured retention short or cannot be reached before the volume fills. Keys
+ * are full config keys (`strata:...`).
+ */
+export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
+  const warnings: CapacityWarning[] = [];
+  const sizes = effectiveSizes(config);
+  const thanosOnly: SizeKey[] = ["storeGatewayVolumeGiB", "compactorVolumeGiB"];
+  for (const key of Object.keys(sizes) as SizeKey[]) {
+    if (!config.metrics.thanos.enabled && thanosOnly.includes(key)) continue;
+    const s = sizes[key];
+    if (s.source === "override" && s.gib < s.estimateGiB) {
+      warnings.push({ key: `strata:capacity.overrides.${key}`, message: `${s.gib} GiB is below the estimated ${s.estimateGiB} GiB for the ${OVERRIDE_WHAT[key]} (infra/capacity/model.ts)` });
+    }
+  }
+  // Not a config error: stack objects merge over the profile's key by key, so a stack that replaces the profile's
+  // backup targets cannot remove the profile's sizes for them. A typo still gets said.
+  const targets = new Set(config.backups.targets.map((t) => t.name));
+  for (const name of Object.keys(config.capacity.databases)) {
+    if (!targets.has(name)) warnings.push({ key: `strata:capacity.databases.${name}`, message: `names no backup target (strata:backups.targets has: ${[...targets].join(", ") || "none"}); it sizes nothing` });
+  }
+  const { localTsdbBytes } = estimates(config);
+  const cap = config.retention.localTsdbSizeGiB;
+  if (cap * GiB < localTsdbBytes) {
+    const keptDays = (cap * GiB) / (localTsdbBytes / config.retention.localTsdbDays);
+    warnings.push({ key: "strata:retention.localTsdbSizeGiB", message: `${cap} GiB holds about ${keptDays.toFixed(1)} of the ${config.retention.localTsdbDays} days of retention.localTsdbDays (estimated ${(localTsdbBytes / GiB).toFixed(1)} GiB): Prometheus will delete by size first` });
+  }
+  if (cap >= sizes.prometheusVolumeGiB.gib) {
+    warnings.push({ key: "strata:retention.localTsdbSizeGiB", message: `${cap} GiB is not below the ${sizes.prometheusVolumeGiB.gib} GiB Prometheus volume: the disk fills before the size cap applies` });
+  }
+  return warnings;
+}
+
+export interface CapacityRow {
+  area: "metrics" | "logs" | "backups";
+  item: string;
+  medium: Medium;
+  /** Volumes or replicas this line counts; sizes are per unit. */
+  count: number;
+  sizeGiB: number;
+  monthly: number;
+  currency: Currency;
+  from: string;
+}
+
+export interface CapacityReport {
+  workload: { activeSeries: number; samplesPerSecond: number; scrapeIntervalSeconds: number; logGBPerDay: number };
+  sizes: EffectiveSizes;
+  rows: CapacityRow[];
+  totals: { currency: Currency; monthly: number }[];
+  warnings: CapacityWarning[];
+  prices: { source: string; date: string; region: string; hcloudLocation: string };
+  notes: string[];
+}
+
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * The capacity and cost estimate the plan prints and the stack exports as `capacity`: volumes and memory, the
+ * metrics bucket per resolution, the logs bucket and every backup target's copies, each priced per month from
+ * PRICE_TABLE in its storage class. Bucket rows spread bytes over classes the way the lifecycle rules do.
+ */
+export function capacityPlan(config: CapacityInput): CapacityReport {
+  const est = estimates(config);
+  const sizes = effectiveSizes(config);
+  const { metrics, logs, databases } = config.capacity;
+  const volume: Medium = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volume";
+  const rows: CapacityRow[] = [];
+  const add = (row: Omit<CapacityRow, "monthly" | "currency">) => {
+    const cost = monthlyCost(row.medium, row.sizeGiB * row.count);
+    rows.push({ ...row, sizeGiB: round(row.sizeGiB, 3), monthly: round(cost.amount), currency: cost.currency });
+  };
+  const bucketRows = (area: CapacityRow["area"], item: string, bytes: number, transitions: readonly Transition[], lifetimeDays: number, from: string) => {
+    for (const { storageClass, fromDay, days } of daysPerClass(transitions, lifetimeDays)) {
+      add({ area, item: `${item}, days ${fromDay}-${fromDay + days}`, medium: storageClass, count: 1, sizeGiB: (bytes * days) / lifetimeDays / GiB, from });
+    }
+  };
+
+  const volumeFrom = (key: SizeKey, estimateFrom: string) => (sizes[key].source === "override" ? `capacity.overrides.${key}` : estimateFrom);
+  add({ area: "metrics", item: "Prometheus volume", medium: volume, count: metrics.prometheusReplicas, sizeGiB: sizes.prometheusVolumeGiB.gib, from: volumeFrom("prometheusVolumeGiB", "samples/s x retention.localTsdbDays x B/sample x 2") });
+  if (config.metrics.thanos.enabled) {
+    add({ area: "metrics", item: "Thanos store gateway volume", medium: volume, count: metrics.storeGatewayReplicas, sizeGiB: sizes.storeGatewayVolumeGiB.gib, from: volumeFrom("storeGatewayVolumeGiB", "2% of the metrics bucket, >= 10 GiB") });
+    add({ area: "metrics", item: "Thanos compactor volume", medium: volume, count: 1, sizeGiB: sizes.compactorVolumeGiB.gib, from: volumeFrom("compactorVolumeGiB", "Thanos docs: ~100 GB scratch") });
+    const t = config.archive.metrics.transitions as Transition[];
+    const r = config.retention;
+    bucketRows("metrics", "bucket raw", est.thanos.raw, t, r.metricsRawDays, "retention.metricsRawDays");
+    bucketRows("metrics", "bucket 5m", est.thanos["5m"], t, r.metricsDownsampled5mDays, "retention.metricsDownsampled5mDays");
+    bucketRows("metrics", "bucket 1h", est.thanos["1h"], t, r.metricsDownsampled1hDays, "retention.metricsDownsampled1hDays");
+  }
+  bucketRows("logs", "Loki bucket", lokiBucketBytes(logs.gbPerDay, config.retention.logsDays), config.archive.logs.transitions as Transition[], config.retention.logsDays, "capacity.logs.gbPerDay / compression x retention.logsDays");
+
+  const notes: string[] = [];
+  const backupTransitions = config.archive.backups.transitions as Transition[];
+  for (const target of config.backups.targets) {
+    const size = databases[target.name];
+    const dataBytes = size !== undefined ? size * GiB : target.kind === "prometheus-snapshot" ? est.localTsdbBytes : undefined;
+    if (dataBytes === undefined) {
+      notes.push(`backup target ${target.name} is not sized: set strata:capacity.databases.${target.name}`);
+      continue;
+    }
+    for (const part of backupFootprint(target.kind, dataBytes, backupTransitions, config.retention.backupArchiveDays)) {
+      add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: part.storageClass, count: 1, sizeGiB: part.bytes / GiB, from: size !== undefined ? `capacity.databases.${target.name} x ${ASSUMPTIONS.dumpRatio[target.kind]}` : "Prometheus local TSDB estimate" });
+    }
+  }
+  if (config.archive.replication.enabled) notes.push("backups are replicated: the replica bucket holds the same bytes again (not counted above)");
+
+  const totals = new Map<Currency, number>();
+  for (const row of rows) totals.set(row.currency, (totals.get(row.currency) ?? 0) + row.monthly);
+  return {
+    workload: { activeSeries: metrics.activeSeries, samplesPerSecond: round(est.samplesPerSecond), scrapeIntervalSeconds: metrics.scrapeIntervalSeconds, logGBPerDay: logs.gbPerDay },
+    sizes,
+    rows,
+    totals: [...totals.entries()].map(([currency, monthly]) => ({ currency, monthly: round(monthly) })),
+    warnings: capacityWarnings(config),
+    prices: { source: PRICE_TABLE.source, date: PRICE_TABLE.date, region: PRICE_TABLE.region, hcloudLocation: PRICE_TABLE.hcloudLocation },
+    notes,
+  };
+}
