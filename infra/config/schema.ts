@@ -6,6 +6,9 @@ import { checkRetentionOrdering, retentionSection } from "./sections/retention";
 import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
 import { metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
+import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
+import { checkTelemetry, telemetrySection } from "./sections/telemetry";
+import { telemetryBackupTargets } from "../backupTargets";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -20,6 +23,8 @@ const sections = {
   ...archiveSection,
   ...metricsSection,
   ...backupsSection,
+  ...loggingSection,
+  ...telemetrySection,
 };
 
 type SectionShape = typeof sections;
@@ -57,13 +62,20 @@ const crossFieldChecks: CrossFieldCheck[] = [
       if (!c.cluster[key]) ctx.addIssue({ code: "custom", path: ["cluster", key], input: undefined, message: "is required on aws when archive.identity is `irsa`" });
     }
   }),
-  crossField(["backups"], (c, ctx) => {
+  crossField(["backups", "telemetry"], (c, ctx) => {
     const seen = new Set<string>();
+    const derived = new Set(telemetryBackupTargets(c.telemetry).map((t) => t.name));
     c.backups.targets.forEach((t, i) => {
       if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: "must be unique among backup targets" });
+      else if (derived.has(t.name)) {
+        ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: `is the backup target Strata derives from telemetry.backend (\`${c.telemetry.backend}\`); choose another name` });
+      }
       seen.add(t.name);
     });
   }),
+  crossField(["logging", "retention"], (c, ctx) => checkLokiRetention(c.logging, c.retention, ctx)),
+  crossField(["logging", "cloud"], (c, ctx) => checkLokiTopology(c.logging, c.cloud, ctx)),
+  crossField(["telemetry", "telemetryDbPassword", "cloud"], (c, ctx) => checkTelemetry(c.telemetry, c.telemetryDbPassword, c.cloud, ctx)),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
@@ -88,4 +100,4 @@ export function validateStrataConfig(input: unknown): ValidationResult {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "telemetryDbPassword"] as const satisfies readonly (keyof StrataConfig)[];
