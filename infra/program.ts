@@ -6,6 +6,8 @@ import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
+import { declareLogging } from "./areas/logging";
+import { declareTelemetry } from "./areas/telemetry";
 
 export const CONTRACT_VERSION = "1";
 
@@ -33,8 +35,8 @@ export async function strata() {
       namespaces: {
         // node-exporter needs host namespaces and hostPath mounts, which only `privileged` admits.
         monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards" },
-        // The log collector reads /var/log from every node through hostPath.
-        logging: { name: config.namespaces.logging, enforce: "privileged", purpose: "log storage and collection" },
+        // Loki and the collector run non-root with no host access: the collector tails logs through the API.
+        logging: { name: config.namespaces.logging, enforce: "restricted", purpose: "log storage and collection" },
         backups: { name: config.namespaces.backups, enforce: "restricted", purpose: "backup jobs and restore drills" },
       },
     },
@@ -55,6 +57,8 @@ export async function strata() {
   };
   // Areas, in dependency order (infra/areas/*.ts).
   const archive = declareArchive(platform);
+  const logging = declareLogging(platform, archive);
+  const telemetry = declareTelemetry(platform);
 
   return {
     contractVersion: CONTRACT_VERSION,
@@ -64,7 +68,7 @@ export async function strata() {
     region: config.region,
     clusterName: cluster.name,
     namespaces: namespaces.names,
-    retention: retentionTable(config.retention),
+    retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,
@@ -74,6 +78,11 @@ export async function strata() {
       backupKeyLayout: BACKUP_KEY_LAYOUT,
       tiers: archive.tiers,
     },
+    logging: {
+      loki: logging.loki,
+      grafanaDatasource: logging.grafanaDatasource,
+    },
+    telemetry,
   };
 }
 
