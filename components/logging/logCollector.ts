@@ -9,6 +9,8 @@ export interface LogCollectorArgs {
   pushUrl: pulumi.Input<string>;
   externalLabels: Record<string, string>;
   resources: Resources;
+  /** Resources the collector starts after (Loki), so its first pushes do not meet a missing distributor. */
+  startAfter?: pulumi.Resource[];
 }
 
 /** A Grafana Alloy DaemonSet that ships every pod's logs to Loki. */
@@ -29,7 +31,7 @@ export class LogCollector extends pulumi.ComponentResource {
         namespace: args.namespace,
         values: this.config.apply((config) => alloyValues({ config, resources: args.resources })),
       },
-      { parent: this },
+      { parent: this, ...(args.startAfter ? { dependsOn: args.startAfter } : {}) },
     );
     this.registerOutputs({ config: this.config });
   }

@@ -50,9 +50,9 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
       pushUrl: lokiRelease.pushUrl,
       externalLabels: { environment: config.environment },
       resources: config.logging.collector.resources,
+      startAfter: [lokiRelease.release],
     },
-    // Started after Loki so the first lines do not meet a missing distributor and back off.
-    { ...platform.k8sOpts, dependsOn: [lokiRelease] },
+    platform.k8sOpts,
   );
 
   return {
