@@ -35,8 +35,9 @@ export const telemetrySection = {
           sizeGiB: z.number().int().min(1).max(1024).describe("Size of the SQLite volume."),
           path: z.string().regex(ABSOLUTE_PATH, "must be an absolute file path").describe("Path of the database file inside the application's container; its directory is where the claim is mounted."),
         })
+        .nullable()
         .optional()
-        .describe("backend `sqlite` only: the volume that holds the database file."),
+        .describe("backend `sqlite` only: the volume that holds the database file (null drops a profile's default)."),
       database: z
         .strictObject({
           host: z.string().regex(HOST, "must be a DNS name or an IPv4 address").describe("Host of the environment's PostgreSQL."),
@@ -45,8 +46,9 @@ export const telemetrySection = {
           user: z.string().regex(PG_IDENTIFIER, "must be a lowercase PostgreSQL identifier").describe("Dedicated role of OpenFinOps; its password is the secret `strata:telemetryDbPassword`."),
           sslMode: z.enum(["require", "verify-ca", "verify-full"]).describe("libpq sslmode; plaintext modes are not offered."),
         })
+        .nullable()
         .optional()
-        .describe("backend `postgresql`/`timescaledb` only: where the telemetry database lives."),
+        .describe("backend `postgresql`/`timescaledb` only: where the telemetry database lives (null drops a profile's default)."),
     })
     .describe("Telemetry persistence of the OpenFinOps application (seed 002): Strata provisions what the backend needs and publishes the contract."),
   telemetryDbPassword: z
@@ -77,13 +79,13 @@ export function checkTelemetry(t: TelemetryConfig, password: string | undefined,
       issue(["telemetry", "sqlite", "sizeGiB"], t.sqlite.sizeGiB, `must be >= ${HCLOUD_MIN_VOLUME_GIB} on hcloud: the Hetzner CSI driver's minimum volume size`);
     }
   } else if (t.sqlite) {
-    issue(["telemetry", "sqlite"], t.sqlite, `is only used with backend \`sqlite\`, not \`${t.backend}\``);
+    issue(["telemetry", "sqlite"], t.sqlite, `is only used with backend \`sqlite\`, not \`${t.backend}\` (set it to null to drop the profile's default)`);
   }
   if (postgres) {
     if (!t.database) issue(["telemetry", "database"], undefined, `is required with backend \`${t.backend}\` (host, port, name, user, sslMode)`);
     if (password === undefined) issue(["telemetryDbPassword"], undefined, `is required with backend \`${t.backend}\` (set it with \`pulumi config set --secret strata:telemetryDbPassword\`)`);
   } else {
-    if (t.database) issue(["telemetry", "database"], t.database, `is only used with backends \`postgresql\` and \`timescaledb\`, not \`${t.backend}\``);
+    if (t.database) issue(["telemetry", "database"], t.database, `is only used with backends \`postgresql\` and \`timescaledb\`, not \`${t.backend}\` (set it to null to drop the profile's default)`);
     if (password !== undefined) issue(["telemetryDbPassword"], undefined, `is only used with backends \`postgresql\` and \`timescaledb\`, not \`${t.backend}\``);
   }
 }
