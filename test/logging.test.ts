@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { plan, resourcesOfType, type StackName } from "./helpers/plan";
 import { SHARED_CHARTS_DIR, unknownValuePaths } from "./helpers/chartValues";
 import { validateRecordedK8sResource } from "./helpers/k8sValidate";
-import { resolveConfig, type RawStackConfig } from "../infra/config/load";
-import { ConfigError } from "../infra/config/errors";
+import { resolveConfig } from "../infra/config/load";
+import { configProblems } from "./helpers/configProblems";
 import { retentionTable } from "../infra/retention";
 import { PROFILE_DEFAULTS } from "../stacks/profiles";
 import { alloyLogConfig } from "../components/logging/alloyConfig";
@@ -245,17 +245,6 @@ describe("the Alloy configuration generator", () => {
 // Retention consistency: Loki's retention, its compactor and the logs bucket's expiry come from one model.
 
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
-function problemsOf(values: Record<string, unknown>) {
-  const encoded: RawStackConfig = { values: {}, secretKeys: new Set() };
-  for (const [k, v] of Object.entries(values)) encoded.values[k] = typeof v === "string" ? v : JSON.stringify(v);
-  try {
-    resolveConfig(encoded);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("retention consistency", () => {
   it("a longer retention moves Loki's retention_period, its query lookback and the bucket's safety net together", async () => {
@@ -301,7 +290,7 @@ describe("retention consistency", () => {
     ["a misspelt logging key", loki({ retentionDays: 3 }), "strata:logging.loki.retentionDays"],
   ];
   it.each(cases)("rejects %s, naming the key", (_, values, key) => {
-    const problems = problemsOf(values);
+    const problems = configProblems(values);
     expect(problems.map((p) => p.key)).toContain(key);
   });
 

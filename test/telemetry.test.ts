@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { planOutcome, resourcesOfType, type StackName } from "./helpers/plan";
 import { validateRecordedK8sResource } from "./helpers/k8sValidate";
-import { resolveConfig, type RawStackConfig } from "../infra/config/load";
-import { ConfigError } from "../infra/config/errors";
+import { resolveConfig } from "../infra/config/load";
+import { configProblems } from "./helpers/configProblems";
 import { allBackupTargets, telemetryBackupTargets } from "../infra/backupTargets";
 import { telemetryDbUrl } from "../components/telemetry/contract";
 import { PROFILE_DEFAULTS } from "../stacks/profiles";
@@ -117,17 +117,6 @@ describe("the database URL and the backup targets", () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
-function problemsOf(values: Record<string, unknown>, secretKeys: string[] = []) {
-  const raw: RawStackConfig = { values: {}, secretKeys: new Set(secretKeys) };
-  for (const [k, v] of Object.entries(values)) raw.values[k] = typeof v === "string" ? v : JSON.stringify(v);
-  try {
-    resolveConfig(raw);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 const base = { profile: "dev", cluster: CLUSTER };
 const pg = { backend: "postgresql", database: DATABASE };
@@ -157,7 +146,7 @@ const invalid: [string, Record<string, unknown>, string, string[]?][] = [
 
 describe("invalid telemetry config is rejected naming the key", () => {
   it.each(invalid)("%s", (_, values, key, secretKeys) => {
-    const problems = problemsOf(values, secretKeys);
+    const problems = configProblems(values, secretKeys);
     expect(problems.map((p) => p.key)).toContain(key);
     // A secret value never appears in a message.
     expect(JSON.stringify(problems)).not.toContain(PASSWORD);
