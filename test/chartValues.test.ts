@@ -62,6 +62,10 @@ describe("unknownValuePaths", () => {
     expect(unknownValuePaths(withSchema, { typo: 1 })).toEqual(["typo"]);
   });
 
+  it("resolves a bare folder name under the shared charts", () => {
+    expect(unknownValuePaths("loki-18.11.0", { deploymentMode: "Monolithic", deploymentMod: "x" })).toEqual(["deploymentMod"]);
+  });
+
   it("fails loudly when the chart's defaults are missing", () => {
     expect(() => unknownValuePaths(join(tmpdir(), "no-such-chart-dir"), {})).toThrow(/values.yaml does not exist/);
   });

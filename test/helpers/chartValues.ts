@@ -79,7 +79,9 @@ function defaultsLookup(defaults: unknown, path: string[]): Lookup {
 }
 
 const chartCache = new Map<string, { defaults: unknown; schema?: Schema }>();
-function loadChart(chartDir: string) {
+/** A chart folder: absolute, or a name under SHARED_CHARTS_DIR such as `loki-18.11.0`. */
+function loadChart(chartDirOrName: string) {
+  const chartDir = resolve(SHARED_CHARTS_DIR, chartDirOrName);
   let chart = chartCache.get(chartDir);
   if (!chart) {
     const valuesFile = join(chartDir, "values.yaml");
@@ -92,6 +94,8 @@ function loadChart(chartDir: string) {
 }
 
 /**
+ * `chartDir` is a folder holding the chart's values.yaml (and values.schema.json when upstream has one): an absolute
+ * path, or a folder name under SHARED_CHARTS_DIR such as `loki-18.11.0`.
  * Leaf paths (dot-separated) that `values` sets and the chart knows neither in its values.yaml nor in its
  * values.schema.json, except beneath free maps (an empty `{}`/`[]`/null default, or a schema map without listed
  * properties). Helm ignores such values silently, so each one is a setting that does nothing.
