@@ -140,6 +140,18 @@ describe("deployment mode per environment", () => {
     expect(parseInt(values.chunksCache.resources.limits.memory)).toBeGreaterThan(1024);
   });
 
+  it("prod on hcloud: the same microservices on hcloud-volumes, with the static keys of strata-loki from its Secret", async () => {
+    const values = release(await planOf("prod", { cloud: "hcloud" }), "loki").values as Any;
+    expect(values.deploymentMode).toBe("Distributed");
+    expect(values.ingester.persistence.claims[0].storageClass).toBe("hcloud-volumes");
+    expect(values.global.extraEnv.map((e: Any) => e.valueFrom.secretKeyRef)).toEqual([
+      { name: "strata-loki-s3-credentials", key: "AWS_ACCESS_KEY_ID" },
+      { name: "strata-loki-s3-credentials", key: "AWS_SECRET_ACCESS_KEY" },
+    ]);
+    // The archive is AWS S3 on both clouds, so SSE-KMS applies on hcloud too.
+    expect(values.loki.storage.s3.sse.type).toBe("SSE-KMS");
+  });
+
   it("the chart calls SimpleScalable deprecated and Monolithic the current name, as the modes above assume", () => {
     const text = readFileSync(join(LOKI_DIR, "values.yaml"), "utf8");
     expect(text).toMatch(/SimpleScalable \(deprecated, removed in Loki 4\)/);
