@@ -11,6 +11,9 @@ import { declareBackups } from "./areas/backups";
 import { declareAlerting } from "./areas/alerting";
 import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
+import { declareLogging } from "./areas/logging";
+import { declareTelemetry } from "./areas/telemetry";
+import { allBackupTargets } from "./backupTargets";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -36,8 +39,8 @@ export async function strata() {
       namespaces: {
         // node-exporter needs host namespaces and hostPath mounts, which only `privileged` admits.
         monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards" },
-        // The log collector reads /var/log from every node through hostPath.
-        logging: { name: config.namespaces.logging, enforce: "privileged", purpose: "log storage and collection" },
+        // Loki and the collector run non-root with no host access: the collector tails logs through the API.
+        logging: { name: config.namespaces.logging, enforce: "restricted", purpose: "log storage and collection" },
         backups: { name: config.namespaces.backups, enforce: "restricted", purpose: "backup jobs and restore drills" },
       },
     },
@@ -59,16 +62,18 @@ export async function strata() {
   // Areas, in dependency order (infra/areas/*.ts).
   const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
+  const logging = declareLogging(platform, archive);
+  const telemetry = declareTelemetry(platform);
   const storageClassName = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes";
   const metrics = declareMetrics(platform, {
     archive,
     storageClassName,
-    extraDatasources: [],
+    extraDatasources: [logging.grafanaDatasource],
     alertmanager: alerting.alertmanagerValues.alertmanager,
     // The receivers Secret must exist before Alertmanager mounts it.
     dependsOn: [alerting.alerting],
   });
-  const backups = declareBackups(platform, { archive, targets: config.backups.targets, pushgatewayUrl: metrics.pushgatewayUrl });
+  const backups = declareBackups(platform, { archive, targets: allBackupTargets(config), pushgatewayUrl: metrics.pushgatewayUrl });
 
   return {
     contractVersion: CONTRACT_VERSION,
@@ -78,7 +83,7 @@ export async function strata() {
     region: config.region,
     clusterName: cluster.name,
     namespaces: namespaces.names,
-    retention: retentionTable(config.retention),
+    retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
@@ -90,7 +95,21 @@ export async function strata() {
       tiers: archive.tiers,
     },
     metrics,
+    endpoints: {
+      // kube-prometheus-stack selects every ServiceMonitor (infra/areas/metrics.ts): no label is needed.
+      serviceMonitorLabels: {},
+      prometheusUrl: metrics.prometheusUrl,
+      ...(metrics.thanosQueryUrl ? { thanosQueryUrl: metrics.thanosQueryUrl } : {}),
+      pushgatewayUrl: metrics.pushgatewayUrl,
+      lokiPushUrl: logging.loki.pushUrl,
+      alertmanagerUrl: metrics.alertmanagerUrl,
+    },
     backups: { bucket: backups.bucket, targets: backups.targets },
+    logging: {
+      loki: logging.loki,
+      grafanaDatasource: logging.grafanaDatasource,
+    },
+    telemetry,
   };
 }
 

@@ -1,4 +1,6 @@
 import type { RetentionConfig } from "./config/sections/retention";
+import type { LoggingConfig } from "./config/sections/logging";
+import type { TelemetryConfig } from "./config/sections/telemetry";
 
 /**
  * S3 expiration on buckets whose readers delete their own data (Thanos compactor, Loki compactor) is a safety net
@@ -46,9 +48,24 @@ export interface RetentionRow {
   from: string;
 }
 
-/** The derived table the plan prints and the stack exports: what keeps what, for how long, and why. */
-export function retentionTable(r: RetentionConfig): RetentionRow[] {
+/**
+ * The derived table the plan prints and the stack exports: what keeps what, for how long, and why. With the logging
+ * and telemetry config it also shows what Loki's compactor and the application do with those days, beside the
+ * bucket expiry they must stay inside.
+ */
+export function retentionTable(r: RetentionConfig, more: { logging?: LoggingConfig; telemetry?: TelemetryConfig } = {}): RetentionRow[] {
   const d = deriveRetention(r);
+  const loki = more.logging?.loki;
+  const lokiRows: RetentionRow[] = loki
+    ? [
+        { tier: "logs", setting: "Loki compactor retention_enabled, delete_request_store", value: "true, s3", from: "always: the compactor deletes, the bucket expiry is a safety net" },
+        { tier: "logs", setting: "Loki compactor retention_delete_delay", value: `${loki.retentionDeleteDelayHours}h`, from: "logging.loki.retentionDeleteDelayHours" },
+        ...loki.streamRetention.map((s, i) => ({ tier: `logs: ${s.selector}`, setting: "Loki retention_stream", value: `${s.days * 24}h`, from: `logging.loki.streamRetention[${i}].days` })),
+      ]
+    : [];
+  const telemetryRows: RetentionRow[] = more.telemetry
+    ? [{ tier: `telemetry (${more.telemetry.backend})`, setting: "OPENFINOPS_RETENTION_DAYS (application prunes)", value: `${more.telemetry.retentionDays}d`, from: "telemetry.retentionDays" }]
+    : [];
   return [
     { tier: "metrics: local TSDB", setting: "Prometheus retention", value: d.prometheus.retention, from: "retention.localTsdbDays" },
     { tier: "metrics: local TSDB", setting: "Prometheus retentionSize", value: d.prometheus.retentionSize, from: "retention.localTsdbSizeGiB" },
@@ -57,9 +74,11 @@ export function retentionTable(r: RetentionConfig): RetentionRow[] {
     { tier: "metrics: 1h in S3", setting: "Thanos compactor --retention.resolution-1h", value: d.thanosCompactor.oneHour, from: "retention.metricsDownsampled1hDays" },
     { tier: "metrics bucket", setting: "S3 expiration (safety net)", value: `${d.s3.metricsSafetyNetExpirationDays}d`, from: `retention.metricsDownsampled1hDays + ${SAFETY_NET_MARGIN_DAYS}` },
     { tier: "logs", setting: "Loki limits_config.retention_period", value: d.loki.retentionPeriod, from: "retention.logsDays" },
+    ...lokiRows,
     { tier: "logs bucket", setting: "S3 expiration (safety net)", value: `${d.s3.logsSafetyNetExpirationDays}d`, from: `retention.logsDays + ${SAFETY_NET_MARGIN_DAYS}` },
     { tier: "backups: daily", setting: "restorable hot copies", value: `${d.s3.backupsDailyDays}d`, from: "retention.backupDailyDays" },
     { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
     { tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" },
+    ...telemetryRows,
   ];
 }

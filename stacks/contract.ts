@@ -87,8 +87,8 @@ export interface StrataSections {
   };
   /** Landing with the storage issue: PersistentVolumeClaims other stacks may mount, by claim name. */
   claims: Record<string, { namespace: string; claimName: string; storageClass: string; sizeGiB: number }>;
-  /** Landing with the metrics and logs issues: where workloads send and read telemetry. */
-  telemetry: {
+  /** Where workloads send and read metrics and logs (cluster-internal URLs). */
+  endpoints: {
     /** Label a ServiceMonitor/PodMonitor needs for kube-prometheus-stack to select it. */
     serviceMonitorLabels: Record<string, string>;
     /** Cluster-internal URLs. */
@@ -97,6 +97,25 @@ export interface StrataSections {
     pushgatewayUrl: string;
     lokiPushUrl: string;
     alertmanagerUrl: string;
+  };
+  /** Loki: its mode and URLs, and the Grafana datasource Strata provisions for it. */
+  logging: {
+    loki: { mode: string; pushUrl: string; queryUrl: string };
+    grafanaDatasource: { name: string; type: string; uid: string; access: string; url: string; isDefault: boolean; jsonData: { maxLines: number } };
+  };
+  /**
+   * The OpenFinOps telemetry-persistence contract (seed 002): the ConfigMap and Secret an application mounts, the
+   * settings in the ConfigMap, and only the names of the secret keys.
+   */
+  telemetry: {
+    backend: string;
+    namespace: string;
+    configMap: string;
+    secret: string;
+    secretKeys: readonly string[];
+    settings: Record<string, string>;
+    sqlite?: { claimName: string; mountPath: string; path: string };
+    backupTargets: readonly string[];
   };
   /** Landing with the backups issue: each backup target, where its objects go and who may write them. */
   backups: {
@@ -107,7 +126,7 @@ export interface StrataSections {
 }
 
 /** Sections the program exports today. */
-export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups";
+export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints";
 /** Sections declared for consumers to code against, exported once their issues land. */
 export type LandingSection = Exclude<keyof StrataSections, DeliveredSection>;
 
@@ -164,7 +183,7 @@ export interface StrataStack {
   get<K extends StrataOutputName>(name: K): Promise<StrataContract[K] | undefined>;
 }
 
-const landing: Record<LandingSection, true> = { storage: true, claims: true, telemetry: true };
+const landing: Record<LandingSection, true> = { storage: true, claims: true };
 
 /** The message for an output a consumer required and the stack does not have. */
 export function missingOutputMessage(stack: string, name: string): string {

@@ -74,6 +74,33 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       slack: { enabled: false },
       email: { enabled: false, to: [] },
     },
+    logging: {
+      // One single binary on one volume: a dev cluster's log volume is far below what needs microservices, and
+      // with a single ingester there is nobody to replicate to (its write-ahead log covers restarts).
+      loki: {
+        mode: "monolithic",
+        replicas: 1,
+        replicationFactor: 1,
+        volumeSizeGiB: 10,
+        retentionDeleteDelayHours: 2,
+        streamRetention: [],
+        // memcached would cost more memory than dev's Loki itself; dev queries read S3 directly.
+        caches: { enabled: false, chunksMemoryMiB: 256, resultsMemoryMiB: 128 },
+        resources: { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+      },
+      collector: { resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+    },
+    // Dev keeps telemetry in memory: nothing to provision, nothing to back up.
+    telemetry: {
+      backend: "memory",
+      namespace: "openfinops",
+      retentionDays: 7,
+      batchSize: 100,
+      batchIntervalSeconds: 10,
+      enableCompression: false,
+      maxMemoryEntries: 10000,
+      writers: 1,
+    },
   },
   prod: {
     profile: "prod",
@@ -148,6 +175,35 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       pagerduty: { enabled: false },
       slack: { enabled: false },
       email: { enabled: false, to: [] },
+    },
+    logging: {
+      // Distributed: SimpleScalable is deprecated in chart 18 (removed in Loki 4). Three ingesters with replication
+      // factor 3 accept writes with one ingester down (quorum 2) and lose nothing acknowledged.
+      loki: {
+        mode: "distributed",
+        replicas: 3,
+        replicationFactor: 3,
+        volumeSizeGiB: 20,
+        retentionDeleteDelayHours: 2,
+        streamRetention: [],
+        // Chunks cache sized for a day of hot chunks of a medium cluster, not the chart's 8 GiB default.
+        caches: { enabled: true, chunksMemoryMiB: 1024, resultsMemoryMiB: 512 },
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "2Gi" } },
+      },
+      collector: { resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+    },
+    // Prod keeps telemetry in SQLite on a protected Retain volume, backed up like every other store. Stacks with a
+    // PostgreSQL set backend `postgresql`/`timescaledb`, `telemetry.database` and the secret password instead.
+    telemetry: {
+      backend: "sqlite",
+      namespace: "openfinops",
+      retentionDays: 90,
+      batchSize: 500,
+      batchIntervalSeconds: 5,
+      enableCompression: false,
+      maxMemoryEntries: 100000,
+      writers: 1,
+      sqlite: { sizeGiB: 20, path: "/var/lib/openfinops/telemetry.db" },
     },
   },
 };

@@ -1,27 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { resolveConfig, type RawStackConfig } from "../infra/config/load";
+import { resolveConfig } from "../infra/config/load";
+import { configProblems, rawConfig } from "./helpers/configProblems";
 import { ConfigError } from "../infra/config/errors";
 import { PROFILE_DEFAULTS } from "../stacks/profiles";
 import { planOutcome } from "./helpers/plan";
 
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
 
-function raw(values: Record<string, unknown>, secretKeys: string[] = []): RawStackConfig {
-  const encoded: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) encoded[k] = typeof v === "string" ? v : JSON.stringify(v);
-  return { values: encoded, secretKeys: new Set(secretKeys) };
-}
-
-function problemsOf(values: Record<string, unknown>, secretKeys: string[] = []) {
-  try {
-    resolveConfig(raw(values, secretKeys));
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const raw = rawConfig;
+const problemsOf = configProblems;
 
 const prodBase = { profile: "prod", cluster: CLUSTER };
 const retention = (changes: Record<string, number | string>) => ({ ...prodBase, retention: changes });

@@ -24,7 +24,7 @@ const full: Partial<StrataContract> = {
     tiers: [],
   },
   claims: { orders: { namespace: "orders", claimName: "orders-data", storageClass: "ebs-gp3", sizeGiB: 50 } },
-  telemetry: {
+  endpoints: {
     serviceMonitorLabels: { release: "strata-kube-prometheus-stack" },
     prometheusUrl: "http://prometheus.monitoring.svc:9090",
     pushgatewayUrl: "http://pushgateway.monitoring.svc:9091",
@@ -33,7 +33,7 @@ const full: Partial<StrataContract> = {
   },
   backups: { bucket: "strata-prod-backups-1a2b", targets: { orders: { kind: "postgresql", prefix: "postgresql/orders/", writerIdentity: "backup-orders", schedule: "0 2 * * *", drillSchedule: "30 4 3 * *" } } },
 };
-const { claims: _c, telemetry: _t, ...today } = full;
+const { claims: _c, ...today } = full;
 const stacks: Record<string, Record<string, unknown>> = {
   "acme/strata/prod": full,
   "acme/strata/today": today,
@@ -82,7 +82,7 @@ describe("readStrataStack", () => {
     const strata = await readStrataStack("acme/strata/today", { resourceName: "today" });
     await expect(strata.require("claims")).rejects.toThrow('stack "acme/strata/today" has no output "claims": the claims section is still landing');
     await expect(strata.require("clusterName")).resolves.toBe("prod");
-    expect(await strata.get("telemetry")).toBeUndefined();
+    expect(await strata.get("claims")).toBeUndefined();
   });
 
   it("names a missing delivered output as an incomplete update", async () => {

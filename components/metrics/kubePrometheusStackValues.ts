@@ -9,7 +9,7 @@ export interface GrafanaDatasource {
   type: string;
   uid: string;
   url: string;
-  access: "proxy";
+  access: string;
   isDefault: boolean;
   jsonData?: Record<string, unknown>;
 }
@@ -34,7 +34,7 @@ export interface KubePrometheusStackValuesInput {
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
   };
-  grafana: { adminSecretName: pulumi.Input<string>; datasources: GrafanaDatasource[]; dashboardLabel: string };
+  grafana: { adminSecretName: pulumi.Input<string>; datasources: pulumi.Input<GrafanaDatasource>[]; dashboardLabel: string };
   /** The `alertmanager` section, built by the alerting area (config, replicas, receivers' Secret). */
   alertmanager: AlertmanagerChartValues["alertmanager"];
 }

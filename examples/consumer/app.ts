@@ -18,7 +18,7 @@ export interface ConsumerArgs {
  */
 export async function deployConsumer(strata: StrataStack, args: ConsumerArgs, opts?: pulumi.CustomResourceOptions) {
   // Everything is read (and checked) before the first resource is declared: a missing section or name fails here.
-  const [claims, telemetry, backups, archive, region] = await Promise.all([strata.require("claims"), strata.require("telemetry"), strata.require("backups"), strata.require("archive"), strata.require("region")]);
+  const [claims, endpoints, backups, archive, region] = await Promise.all([strata.require("claims"), strata.require("endpoints"), strata.require("backups"), strata.require("archive"), strata.require("region")]);
   const claim = claims[args.claim];
   if (!claim) throw new Error(`Strata stack ${strata.stack} has no claim "${args.claim}" (it has: ${Object.keys(claims).join(", ") || "none"})`);
   const target = backups.targets[args.backupTarget];
@@ -46,8 +46,8 @@ export async function deployConsumer(strata: StrataStack, args: ConsumerArgs, op
                 name: "orders",
                 image: args.image,
                 env: [
-                  { name: "PUSHGATEWAY_URL", value: telemetry.pushgatewayUrl },
-                  { name: "LOKI_PUSH_URL", value: telemetry.lokiPushUrl },
+                  { name: "PUSHGATEWAY_URL", value: endpoints.pushgatewayUrl },
+                  { name: "LOKI_PUSH_URL", value: endpoints.lokiPushUrl },
                 ],
                 ports: [{ name: "metrics", containerPort: 9090 }],
                 volumeMounts: [{ name: "data", mountPath: "/var/lib/orders" }],
@@ -67,7 +67,7 @@ export async function deployConsumer(strata: StrataStack, args: ConsumerArgs, op
       apiVersion: "monitoring.coreos.com/v1",
       kind: "PodMonitor",
       // kube-prometheus-stack selects only monitors carrying its release label: the contract says which.
-      metadata: { namespace: claim.namespace, labels: telemetry.serviceMonitorLabels },
+      metadata: { namespace: claim.namespace, labels: endpoints.serviceMonitorLabels },
       spec: { selector: { matchLabels: labels }, podMetricsEndpoints: [{ port: "metrics" }] },
     },
     opts,

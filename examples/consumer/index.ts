@@ -1,5 +1,5 @@
 // An application stack that consumes Strata through its typed output contract (stacks/contract.ts).
-// `pulumi up` here needs a deployed Strata stack that exports `claims`, `telemetry` and `backups`; against one that
+// `pulumi up` here needs a deployed Strata stack that exports `claims`, `endpoints` and `backups`; against one that
 // does not (yet), the deployment stops with a StrataContractError naming the missing output.
 import * as pulumi from "@pulumi/pulumi";
 import { readStrataStack } from "../../stacks/contract";

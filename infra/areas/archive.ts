@@ -9,6 +9,7 @@ import { CustomerManagedKey, keyPolicy } from "../../components/security/custome
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
 import { principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
+import { allBackupTargets } from "../backupTargets";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -39,7 +40,8 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
     workloads.push({ workload: "thanos-ruler", namespace: "monitoring", serviceAccount: "strata-thanos-ruler", purpose: "metrics", access: "write", automountServiceAccountToken: false });
   }
   workloads.push({ workload: "loki", namespace: "logging", serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
-  for (const target of config.backups.targets) {
+  // Targets from backups.targets and those other config implies (telemetry), see infra/backupTargets.ts.
+  for (const target of allBackupTargets(config)) {
     const prefix = backupPrefix(target.kind, target.name);
     // A Prometheus snapshot is read from Prometheus's own volume, so that backup job runs in its namespace.
     const backupNamespace: NamespaceRole = target.kind === "prometheus-snapshot" ? "monitoring" : "backups";

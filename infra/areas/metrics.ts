@@ -18,7 +18,7 @@ export interface MetricsInputs {
   /** The `alertmanager` values section (alerting area). */
   alertmanager: AlertmanagerChartValues["alertmanager"];
   /** Datasources other areas add to Grafana (e.g. Loki). */
-  extraDatasources: GrafanaDatasource[];
+  extraDatasources: pulumi.Input<GrafanaDatasource>[];
   storageClassName: string;
   /** Resources kube-prometheus-stack needs first (e.g. the Alertmanager receivers Secret). */
   dependsOn: pulumi.Resource[];
@@ -60,7 +60,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     );
   }
 
-  const datasources: GrafanaDatasource[] = [
+  const datasources: pulumi.Input<GrafanaDatasource>[] = [
     m.thanos.enabled
       ? { name: "Thanos", type: "prometheus", uid: "thanos", url: urls.thanosQueryFrontend, access: "proxy", isDefault: true, jsonData: { timeInterval: m.prometheus.scrapeInterval, prometheusType: "Thanos" } }
       : { name: "Prometheus", type: "prometheus", uid: "prometheus", url: urls.prometheus, access: "proxy", isDefault: true, jsonData: { timeInterval: m.prometheus.scrapeInterval } },
@@ -106,6 +106,6 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     grafanaAdminSecret: stack.grafanaAdminSecretName,
     replicaLabel: PROMETHEUS_REPLICA_LABEL,
     dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],
-    datasources: pulumi.output(datasources.map((d) => d.name)),
+    datasources: pulumi.all(datasources).apply((ds) => ds.map((d) => d.name)),
   };
 }

@@ -58,10 +58,13 @@ export function configReference(): ReferenceRow[] {
   const root = z.toJSONSchema(baseConfigSchema, { unrepresentable: "any", io: "input" }) as JsonSchema;
   const rows: ReferenceRow[] = [];
   const walk = (schema: JsonSchema, path: string[], note: string) => {
-    const variants = schema.oneOf ?? schema.anyOf;
-    if (variants) {
+    const all = schema.oneOf ?? schema.anyOf;
+    // A `null` variant (a nullable key) is not a shape of its own: it is shown in the key's type.
+    const variants = all?.filter((v) => v.type !== "null");
+    if (all && variants) {
       const discriminator = path.length ? "source" : "";
-      const self = { key: path.join("."), type: "object", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: schema.description ?? "" };
+      const nullable = variants.length < all.length ? " \\| null" : "";
+      const self = { key: path.join("."), type: `object${nullable}`, dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: schema.description ?? "" };
       if (path.length) rows.push(self);
       const tags = variants.map((v) => v.properties?.[discriminator]?.const).filter((t) => t !== undefined);
       if (tags.length) {

@@ -8,6 +8,9 @@ import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 import { capacitySection } from "./sections/capacity";
+import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
+import { checkTelemetry, telemetrySection } from "./sections/telemetry";
+import { telemetryBackupTargets } from "../backupTargets";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -24,6 +27,8 @@ const sections = {
   ...backupsSection,
   ...alertingSection,
   ...capacitySection,
+  ...loggingSection,
+  ...telemetrySection,
 };
 
 type SectionShape = typeof sections;
@@ -62,10 +67,14 @@ const crossFieldChecks: CrossFieldCheck[] = [
     }
   }),
   crossField(["metrics", "retention", "cloud"], (c, ctx) => checkMetrics(c.metrics, c.retention, c.cloud, ctx)),
-  crossField(["backups", "metrics"], (c, ctx) => {
+  crossField(["backups", "telemetry"], (c, ctx) => {
     const seen = new Set<string>();
+    const derived = new Set(telemetryBackupTargets(c.telemetry).map((t) => t.name));
     c.backups.targets.forEach((t, i) => {
       if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: "must be unique among backup targets" });
+      else if (derived.has(t.name)) {
+        ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: `is the backup target Strata derives from telemetry.backend (\`${c.telemetry.backend}\`); choose another name` });
+      }
       seen.add(t.name);
       if (t.kind === "sqlite") {
         ctx.addIssue({
@@ -78,6 +87,9 @@ const crossFieldChecks: CrossFieldCheck[] = [
     });
   }),
   crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
+  crossField(["logging", "retention"], (c, ctx) => checkLokiRetention(c.logging, c.retention, ctx)),
+  crossField(["logging", "cloud"], (c, ctx) => checkLokiTopology(c.logging, c.cloud, ctx)),
+  crossField(["telemetry", "telemetryDbPassword", "cloud"], (c, ctx) => checkTelemetry(c.telemetry, c.telemetryDbPassword, c.cloud, ctx)),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
@@ -102,4 +114,4 @@ export function validateStrataConfig(input: unknown): ValidationResult {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword"] as const satisfies readonly (keyof StrataConfig)[];

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, isAbsolute } from "node:path";
 import * as yaml from "js-yaml";
 import { PROJECT_DIR } from "../../infra/plan/stackFile";
 
@@ -76,7 +76,7 @@ const isFreeDefault = (d: DefaultNode, value: unknown) =>
  * user's own. A misspelt key is silently ignored by Helm, so this is how a typo in Strata's values gets caught.
  */
 export function unknownValuePaths(chartDir: string, values: object): string[] {
-  const dir = join(SHARED_CHARTS_DIR, chartDir);
+  const dir = isAbsolute(chartDir) ? chartDir : join(SHARED_CHARTS_DIR, chartDir);
   const valuesFile = join(dir, "values.yaml");
   if (!existsSync(valuesFile)) throw new Error(`no chart defaults at ${valuesFile}`);
   const defaults = yaml.load(readFileSync(valuesFile, "utf8")) ?? {};

@@ -5,6 +5,8 @@ import * as networkingV1 from "kubernetes-models/networking.k8s.io/v1";
 import * as policyV1 from "kubernetes-models/policy/v1";
 import * as rbacV1 from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as storageV1 from "kubernetes-models/storage.k8s.io/v1";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
 import { SECRET_TEXT, UNKNOWN_TEXT } from "../../infra/plan/serialized";
 
@@ -23,6 +25,7 @@ export function registerModels(module: Record<string, unknown>): void {
 }
 
 for (const module of [coreV1, appsV1, batchV1, networkingV1, policyV1, rbacV1, storageV1]) registerModels(module as Record<string, unknown>);
+registerModels({ PrometheusRule, ServiceMonitor } as unknown as Record<string, unknown>);
 
 export function modelFor(apiVersion: string, kind: string): ModelClass {
   const model = registry.get(`${apiVersion}/${kind}`);

@@ -1,0 +1,62 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Platform } from "../platform";
+import type { Archive } from "./archive";
+import { Loki } from "../../components/logging/loki";
+import { LogCollector } from "../../components/logging/logCollector";
+import { storageClassName } from "../storageClassName";
+
+export interface Logging {
+  loki: { mode: string; pushUrl: pulumi.Output<string>; queryUrl: pulumi.Output<string> };
+  /** Grafana datasource for Loki, to be added to kube-prometheus-stack's `grafana.additionalDataSources`. */
+  grafanaDatasource: Loki["datasource"];
+}
+
+/** Loki on the logs bucket with the `loki` workload identity, and the collector that feeds it. */
+export function declareLogging(platform: Platform, archive: Pick<Archive, "buckets" | "identities" | "kmsKeyArn">): Logging {
+  const { config, retention } = platform;
+  const loki = config.logging.loki;
+  const bucket = archive.buckets.logs;
+  const identity = archive.identities.loki;
+  if (!bucket || !identity) throw new Error("the archive declared no logs bucket or loki identity; Loki has nowhere to write");
+
+  const lokiRelease = new Loki(
+    "loki",
+    {
+      namespace: platform.namespaces.logging,
+      bucket: { name: bucket.name, region: bucket.region },
+      kmsKeyArn: archive.kmsKeyArn,
+      serviceAccountName: identity.serviceAccount,
+      ...(identity.credentialsSecret ? { credentialsSecret: identity.credentialsSecret } : {}),
+      settings: {
+        mode: loki.mode,
+        replicas: loki.replicas,
+        replicationFactor: loki.replicationFactor,
+        retentionPeriod: retention.loki.retentionPeriod,
+        deleteDelayHours: loki.retentionDeleteDelayHours,
+        streamRetention: loki.streamRetention.map((s) => ({ selector: s.selector, priority: s.priority, period: `${s.days * 24}h` })),
+        storageClassName: storageClassName(config.cloud),
+        volumeSize: `${loki.volumeSizeGiB}Gi`,
+        caches: loki.caches,
+        resources: loki.resources,
+      },
+    },
+    platform.k8sOpts,
+  );
+
+  new LogCollector(
+    "log-collector",
+    {
+      namespace: platform.namespaces.logging,
+      pushUrl: lokiRelease.pushUrl,
+      externalLabels: { environment: config.environment },
+      resources: config.logging.collector.resources,
+      startAfter: [lokiRelease.release],
+    },
+    platform.k8sOpts,
+  );
+
+  return {
+    loki: { mode: loki.mode, pushUrl: lokiRelease.pushUrl, queryUrl: lokiRelease.queryUrl },
+    grafanaDatasource: lokiRelease.datasource,
+  };
+}

@@ -1,0 +1,56 @@
+import type { Platform } from "../platform";
+import { TelemetryStore } from "../../components/telemetry/telemetryStore";
+import { SECRET_CONTRACT_KEYS, telemetryConfigMapData } from "../../components/telemetry/contract";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets } from "../backupTargets";
+import { storageClassName } from "../storageClassName";
+
+/** Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. */
+export function declareTelemetry(platform: Platform) {
+  const t = platform.config.telemetry;
+  const contract = {
+    backend: t.backend,
+    retentionDays: t.retentionDays,
+    batchSize: t.batchSize,
+    batchIntervalSeconds: t.batchIntervalSeconds,
+    enableCompression: t.enableCompression,
+    maxMemoryEntries: t.maxMemoryEntries,
+    ...(t.sqlite ? { sqlite: { path: t.sqlite.path } } : {}),
+    ...(t.database ? { database: t.database } : {}),
+  };
+  const store = new TelemetryStore(
+    "telemetry",
+    {
+      namespace: t.namespace,
+      contract,
+      ...(platform.secrets.telemetryDbPassword ? { password: platform.secrets.telemetryDbPassword } : {}),
+      ...(t.sqlite ? { sqliteVolume: { storageClassName: storageClassName(platform.config.cloud), size: `${t.sqlite.sizeGiB}Gi`, options: platform.stateful } } : {}),
+      labels: platform.labels,
+    },
+    platform.k8sOpts,
+  );
+  if (telemetryBackupTargets(t).length > 0 && platform.secrets.telemetryDbPassword) {
+    // The dump job runs in the backups namespace and reads credentials only from Secrets there.
+    new k8s.core.v1.Secret(
+      "telemetry-backup-credentials",
+      {
+        metadata: { name: TELEMETRY_BACKUP_SECRET.name, namespace: platform.namespaces.backups, labels: platform.labels },
+        type: "Opaque",
+        stringData: pulumi.secret({ [TELEMETRY_BACKUP_SECRET.key]: platform.secrets.telemetryDbPassword }),
+      },
+      { parent: store },
+    );
+  }
+  // The contract as plain outputs: every ConfigMap value, and only the names of the secret keys.
+  return {
+    backend: t.backend,
+    namespace: t.namespace,
+    configMap: store.configMapName,
+    secret: store.secretName,
+    secretKeys: t.backend === "memory" ? [] : [...SECRET_CONTRACT_KEYS],
+    settings: telemetryConfigMapData(contract),
+    ...(store.claimName ? { sqlite: { claimName: store.claimName, mountPath: store.mountPath!, path: t.sqlite!.path } } : {}),
+    backupTargets: telemetryBackupTargets(t).map((target) => target.name),
+  } satisfies Record<string, unknown>;
+}

@@ -1,0 +1,21 @@
+import { expect } from "vitest";
+import { resolveConfig, type RawStackConfig } from "../../infra/config/load";
+import { ConfigError, type ConfigProblem } from "../../infra/config/errors";
+
+/** Stack values (objects JSON-encoded as the CLI does) as the program reads them. */
+export function rawConfig(values: Record<string, unknown>, secretKeys: string[] = []): RawStackConfig {
+  const encoded: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) encoded[k] = typeof v === "string" ? v : JSON.stringify(v);
+  return { values: encoded, secretKeys: new Set(secretKeys) };
+}
+
+/** The problems config validation reports for these values; fails the test if they are accepted. */
+export function configProblems(values: Record<string, unknown>, secretKeys: string[] = []): ConfigProblem[] {
+  try {
+    resolveConfig(rawConfig(values, secretKeys));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the config to be rejected");
+}
