@@ -93,7 +93,9 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     const r = await run("backup.sh", [], env({ AWS_CLI: wrapper }));
     const writes = readFileSync(calls, "utf8").split("\n").filter((l) => / s3 cp | put-object /.test(l));
     expect(writes).toHaveLength(3);
-    for (const w of writes) expect(w).toContain("--sse aws:kms --sse-kms-key-id alias/strata-backups");
+    for (const w of writes) {
+      expect(w).toContain(/ s3 cp /.test(w) ? "--sse aws:kms --sse-kms-key-id alias/strata-backups" : "--server-side-encryption aws:kms --ssekms-key-id alias/strata-backups");
+    }
     expect(writes.map((w) => (/ s3 cp /.test(w) ? "object" : w.includes("latest.json") ? "latest" : "manifest"))).toEqual(["object", "manifest", "latest"]);
     expect(r.stderr).toContain("BACKUP OK");
     expect(r.code, r.stderr).toBe(0);

@@ -202,7 +202,8 @@ s3_verify() {
 # arrived different from what we sent; a success needs no read-back (S3 is read-after-write consistent).
 s3_put_small() {
   local file=$1 key=$2 sha=$3 ctype=$4 md5 sse=()
-  mapfile -t sse < <(sse_args)
+  # s3api spells the SSE-KMS options differently from `s3 cp`.
+  [ -z "${S3_SSE_KMS_KEY_ID:-}" ] || sse=(--server-side-encryption aws:kms --ssekms-key-id "$S3_SSE_KMS_KEY_ID")
   md5=$(md5_base64 "$file")
   aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$key" --body "$file" --content-md5 "$md5" \
     --content-type "$ctype" --metadata "sha256=$sha" "${sse[@]}" --output text --query ETag >/dev/null
