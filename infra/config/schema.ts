@@ -7,6 +7,7 @@ import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sec
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
+import { checkStorage, storageSection } from "./sections/storage";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -22,6 +23,7 @@ const sections = {
   ...metricsSection,
   ...backupsSection,
   ...alertingSection,
+  ...storageSection,
 };
 
 type SectionShape = typeof sections;
@@ -41,6 +43,7 @@ const crossField = <K extends keyof SectionShape>(keys: readonly K[], check: Cro
 
 const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["retention"], (c, ctx) => checkRetentionOrdering(c.retention, ctx)),
+  crossField(["cloud", "region", "storage"], (c, ctx) => checkStorage(c, ctx)),
   crossField(["namespaces"], (c, ctx) => {
     const seen = new Map<string, string>();
     for (const [role, name] of Object.entries(c.namespaces)) {
