@@ -55,6 +55,11 @@ function awsState(args: MockResourceArgs, region: string): State {
     }
     case "aws:iam/accessKey:AccessKey":
       return { id: `AKIA${deterministicText(args.name, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`, secret: deterministicText(`${args.name}/secret`, 40), status: "Active" };
+    case "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
+      // CloudWatch alarms select a policy by this id (dimension DlmPolicyId).
+      const policyId = `policy-${deterministicText(args.name, 17, "0123456789abcdef")}`;
+      return { id: policyId, arn: `arn:aws:dlm:${region}:${MOCK_ACCOUNT_ID}:policy/${policyId}` };
+    }
     case "aws:sns/topic:Topic": {
       const name = String(i.name ?? `${args.name}-${deterministicText(args.name, 7)}`);
       return { id: `arn:aws:sns:${region}:${MOCK_ACCOUNT_ID}:${name}`, name, arn: `arn:aws:sns:${region}:${MOCK_ACCOUNT_ID}:${name}` };
