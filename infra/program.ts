@@ -8,6 +8,7 @@ import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
 import { declareAlerting } from "./areas/alerting";
+import { declareStorage, STORAGE_CLASS } from "./areas/storage";
 
 export const CONTRACT_VERSION = "1";
 
@@ -58,10 +59,11 @@ export async function strata() {
   // Areas, in dependency order (infra/areas/*.ts).
   const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
-  const storageClassName = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes";
+  const storage = declareStorage(platform);
   const metrics = declareMetrics(platform, {
     archive,
-    storageClassName,
+    // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
+    storageClassName: STORAGE_CLASS[config.cloud],
     extraDatasources: [],
     alertmanager: alerting.alertmanagerValues,
     // The receivers Secret must exist before Alertmanager mounts it.
@@ -87,6 +89,7 @@ export async function strata() {
       tiers: archive.tiers,
     },
     metrics,
+    storage,
   };
 }
 

@@ -23,7 +23,12 @@ describe.each(STACKS)("the %s plan", (stack) => {
     expect(p.stack).toBe(stack);
     expect(p.outputs.environment).toBe(stack);
     const providerTypes = p.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.type).sort();
-    expect(providerTypes).toEqual(stack === "dev" ? ["pulumi:providers:aws", "pulumi:providers:hcloud", "pulumi:providers:kubernetes", "pulumi:providers:random"] : ["pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:random"]);
+    // prod's second AWS provider is the snapshot-copy region's.
+    expect(providerTypes).toEqual(
+      stack === "dev"
+        ? ["pulumi:providers:aws", "pulumi:providers:hcloud", "pulumi:providers:kubernetes", "pulumi:providers:random"]
+        : ["pulumi:providers:aws", "pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:random"],
+    );
     // Every cloud resource names its provider: nothing may fall back to ambient default credentials.
     for (const r of p.resources.filter((r) => r.custom && !r.read && !r.type.startsWith("pulumi:"))) {
       expect(r.options.provider, `${r.urn} has no explicit provider`).toMatch(/[:$]pulumi:providers:(aws|kubernetes|hcloud|random)::/);
@@ -33,7 +38,8 @@ describe.each(STACKS)("the %s plan", (stack) => {
   it("creates the namespaces Strata owns, retained on delete (and protected in prod)", async () => {
     const p = await plan(stack);
     const namespaces = resourcesOfType(p, "kubernetes:core/v1:Namespace");
-    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["logging", "monitoring", "strata-backups"]);
+    // Strata's own three, and the namespaces of the stateful services' claims (stacks/profiles.ts).
+    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["logging", "monitoring", "postgresql", "rabbitmq", "strata-backups", "valkey"]);
     for (const ns of namespaces) {
       expect(ns.options.retainOnDelete).toBe(true);
       expect(ns.options.protect).toBe(stack === "prod");
