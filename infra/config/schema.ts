@@ -71,6 +71,12 @@ const crossFieldChecks: CrossFieldCheck[] = [
     });
   }),
   crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
+  crossField(["cloud", "cluster"], (c, ctx) => {
+    // On a stack-sourced cluster the role arrives at run time and infra/areas/storage.ts checks it there.
+    if (c.cloud === "aws" && c.cluster.source === "config" && c.cluster.ebsCsiRoleArn === undefined) {
+      ctx.addIssue({ code: "custom", path: ["cluster", "ebsCsiRoleArn"], input: undefined, message: "is required when cloud is `aws`: the EBS key policy must name the CSI driver's role, or it cannot create encrypted volumes" });
+    }
+  }),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
