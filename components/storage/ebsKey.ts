@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import * as aws from "@pulumi/aws";
 
 export interface EbsKeyArgs {
@@ -17,7 +18,7 @@ export interface EbsKeyArgs {
   copySourceRoleArns: pulumi.Input<string>[];
   /** Roles that write snapshot copies encrypted with this key (write side of a cross-region copy). */
   copyTargetRoleArns: pulumi.Input<string>[];
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 // Key administration only: with these the account can manage and re-policy the key, but no IAM policy in the

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import { retainedStorageClass } from "./storageClass";
 
 export interface EbsStorageClassArgs {
@@ -11,7 +12,7 @@ export interface EbsStorageClassArgs {
   volumeTags: Record<string, string>;
   isDefault: boolean;
   labels: Record<string, string>;
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 /**

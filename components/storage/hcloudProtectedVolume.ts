@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import * as hcloud from "@pulumi/hcloud";
 import * as k8s from "@pulumi/kubernetes";
 import { HCLOUD_CSI_DRIVER, HCLOUD_LOCATION_TOPOLOGY_KEY, type SecretRef } from "./hcloudStorageClass";
@@ -15,7 +16,7 @@ export interface HcloudProtectedVolumeArgs {
   labels: Record<string, string>;
   /** The LUKS passphrase Secret of the StorageClass, when volumes are encrypted. */
   encryptionSecret?: SecretRef;
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { retainedStorageClass } from "./storageClass";
@@ -15,7 +16,7 @@ export interface HcloudStorageClassArgs {
   labels: Record<string, string>;
   /** When set, volumes are LUKS-encrypted with a generated passphrase kept in this Secret. */
   encryption?: { secretName: string; secretNamespace: pulumi.Input<string> };
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 /** Where a CSI PersistentVolume finds the LUKS passphrase (`nodePublishSecretRef`). */

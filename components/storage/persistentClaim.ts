@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import * as k8s from "@pulumi/kubernetes";
 
 export interface PersistentClaimArgs {
@@ -10,7 +11,7 @@ export interface PersistentClaimArgs {
   labels: Record<string, string>;
   /** Pre-binds the claim to this PersistentVolume instead of letting the driver create one. */
   volumeName?: pulumi.Input<string>;
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 /** A claim a stateful service mounts by name (`existingClaim`), owned here so it outlives the service's release. */

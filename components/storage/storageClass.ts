@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DataResourceOptions } from "./options";
 import * as k8s from "@pulumi/kubernetes";
 
 /** The parts every Strata StorageClass shares, whatever the cloud: data outlives its claim, volumes grow in place. */
@@ -11,7 +12,7 @@ export interface RetainedStorageClassArgs {
   labels: Record<string, string>;
   /** Node labels a volume is reachable from (e.g. a Hetzner location); omitted when any node can attach. */
   allowedTopologies?: { key: string; values: string[] }[];
-  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  resourceOptions: DataResourceOptions;
 }
 
 /**
