@@ -42,3 +42,12 @@ describe("HcloudStorageClass with encryption", () => {
     expect(storageClass.inputs.allowedTopologies[0].matchLabelExpressions[0].values).toEqual(["hel1"]);
   });
 });
+
+describe("the EBS CSI role the key policy names", () => {
+  it("is required: a missing one stops the deployment naming the cluster output and the config key", async () => {
+    const { requireEbsCsiRoleArn } = await import("../infra/areas/storage");
+    expect(() => requireEbsCsiRoleArn(undefined)).toThrow(/output `ebsCsiRoleArn`, or strata:cluster\.ebsCsiRoleArn/);
+    expect(() => requireEbsCsiRoleArn("")).toThrow(/EBS CSI driver role ARN/);
+    expect(requireEbsCsiRoleArn("arn:aws:iam::123456789012:role/csi")).toBe("arn:aws:iam::123456789012:role/csi");
+  });
+});

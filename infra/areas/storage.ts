@@ -45,16 +45,18 @@ export interface StorageOutputs {
   snapshotCopyKmsKeyArn?: pulumi.Output<string>;
 }
 
-function requireEbsCsiRoleArn(platform: Platform): pulumi.Output<string> {
-  return platform.cluster.ebsCsiRoleArn.apply((arn) => {
-    if (!arn) {
-      throw new Error(
-        "strata:cloud is aws but the cluster provides no EBS CSI driver role ARN (cluster stack output `ebsCsiRoleArn`, or strata:cluster.ebsCsiRoleArn): " +
-          "the ebs-gp3 key policy must name that role, or the driver cannot create encrypted volumes",
-      );
-    }
-    return arn;
-  });
+/**
+ * The role arrives from the cluster stack at run time, so only there can its absence be caught; the key policy is
+ * built from `ebsCsiRoleArn.apply(requireEbsCsiRoleArn)`, so nothing is created without it.
+ */
+export function requireEbsCsiRoleArn(arn: string | undefined): string {
+  if (!arn) {
+    throw new Error(
+      "strata:cloud is aws but the cluster provides no EBS CSI driver role ARN (cluster stack output `ebsCsiRoleArn`, or strata:cluster.ebsCsiRoleArn): " +
+        "the ebs-gp3 key policy must name that role, or the driver cannot create encrypted volumes",
+    );
+  }
+  return arn;
 }
 
 interface AwsStorage {
@@ -93,7 +95,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
       partition,
       region: config.region,
       copyPeerRegions: copy ? [copy.region] : [],
-      volumeRoleArns: [requireEbsCsiRoleArn(platform)],
+      volumeRoleArns: [platform.cluster.ebsCsiRoleArn.apply(requireEbsCsiRoleArn)],
       copySourceRoleArns: copy ? [dlmRole.roleArn] : [],
       copyTargetRoleArns: [],
       resourceOptions: platform.stateful,
