@@ -4,7 +4,8 @@ import type { Platform } from "../platform";
 import { baseTags } from "../providers";
 import { gibOf } from "../config/sections/storage";
 import { Namespaces } from "../../components/platform/namespaces";
-import { EbsEncryptionKey } from "../../components/storage/ebsKey";
+import { CustomerManagedKey } from "../../components/security/customerManagedKey";
+import { ebsKeyPolicy } from "../../components/storage/ebsKeyPolicy";
 import { EbsStorageClass } from "../../components/storage/ebsStorageClass";
 import { HcloudStorageClass, type SecretRef } from "../../components/storage/hcloudStorageClass";
 import { HcloudProtectedVolume } from "../../components/storage/hcloudProtectedVolume";
@@ -86,44 +87,48 @@ function declareAwsStorage(platform: Platform): AwsStorage {
     platform.awsOpts,
   );
 
-  const key = new EbsEncryptionKey(
+  const key = new CustomerManagedKey(
     "ebs",
     {
-      aliasName: `strata-${environment}-ebs`,
+      alias: `strata-${environment}-ebs`,
       description: `Strata ${environment}: EBS volumes of the ${STORAGE_CLASS.aws} StorageClass and their snapshots`,
-      accountId: identity.accountId,
-      partition,
-      region: config.region,
-      copyPeerRegions: copy ? [copy.region] : [],
-      volumeRoleArns: [platform.cluster.ebsCsiRoleArn.apply(requireEbsCsiRoleArn)],
-      copySourceRoleArns: copy ? [dlmRole.roleArn] : [],
-      copyTargetRoleArns: [],
-      resourceOptions: platform.stateful,
+      policy: ebsKeyPolicy({
+        accountId: identity.accountId,
+        partition,
+        region: config.region,
+        copyPeerRegions: copy ? [copy.region] : [],
+        volumeRoleArns: [platform.cluster.ebsCsiRoleArn.apply(requireEbsCsiRoleArn)],
+        copySourceRoleArns: copy ? [dlmRole.roleArn] : [],
+        copyTargetRoleArns: [],
+      }),
+      keyOptions: platform.stateful,
     },
     platform.awsOpts,
   );
 
-  let copyKey: EbsEncryptionKey | undefined;
-  if (copy) {
-    // Copies are encrypted under a key in their own region: a key in the source region would die with it.
-    const copyProvider = new aws.Provider("aws-snapshot-copies", { region: copy.region as aws.Region, defaultTags: { tags: baseTags(config) } });
-    copyKey = new EbsEncryptionKey(
-      "ebs-snapshot-copies",
-      {
-        aliasName: `strata-${environment}-ebs-snapshot-copies`,
-        description: `Strata ${environment}: cross-region copies of EBS snapshots from ${config.region}`,
-        accountId: identity.accountId,
-        partition,
-        region: copy.region,
-        copyPeerRegions: [config.region],
-        volumeRoleArns: [],
-        copySourceRoleArns: [],
-        copyTargetRoleArns: [dlmRole.roleArn],
-        resourceOptions: platform.stateful,
-      },
-      { providers: { aws: copyProvider } },
-    );
-  }
+  // Copies are encrypted under a key in their own region (a key in the source region would go down with it). The
+  // key is placed there by its `region` argument, so Strata's one AWS provider, and its default tags, serve both.
+  const copyKey = copy
+    ? new CustomerManagedKey(
+        "ebs-snapshot-copies",
+        {
+          alias: `strata-${environment}-ebs-snapshot-copies`,
+          description: `Strata ${environment}: cross-region copies of EBS snapshots from ${config.region}`,
+          region: copy.region,
+          policy: ebsKeyPolicy({
+            accountId: identity.accountId,
+            partition,
+            region: copy.region,
+            copyPeerRegions: [config.region],
+            volumeRoleArns: [],
+            copySourceRoleArns: [],
+            copyTargetRoleArns: [dlmRole.roleArn],
+          }),
+          keyOptions: platform.stateful,
+        },
+        platform.awsOpts,
+      )
+    : undefined;
 
   const storageClass = new EbsStorageClass(
     "ebs-gp3",
@@ -132,7 +137,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
       iops: storage.ebs.iops,
       throughputMiBps: storage.ebs.throughputMiBps,
       fsType: storage.fsType,
-      kmsKeyArn: key.keyArn,
+      kmsKeyArn: key.arn,
       // Provider default tags do not reach volumes the CSI driver creates, so the class carries them itself.
       volumeTags: { ...baseTags(config), [targetTag.key]: targetTag.value },
       isDefault: storage.defaultClass,
@@ -151,7 +156,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
       dailyTime: storage.snapshots.time,
       retainCount: platform.retention.dlm.retainCount,
       snapshotTags: { "strata:snapshot-schedule": "daily", "strata:environment": environment },
-      ...(copy && copyKey ? { crossRegionCopy: { region: copy.region, kmsKeyArn: copyKey.keyArn, retainDays: platform.retention.dlm.copyRetainDays } } : {}),
+      ...(copy && copyKey ? { crossRegionCopy: { region: copy.region, kmsKeyArn: copyKey.arn, retainDays: platform.retention.dlm.copyRetainDays } } : {}),
       alarmTopicName: `strata-${environment}-storage-alerts`,
     },
     platform.awsOpts,
@@ -160,11 +165,11 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   return {
     storageClass: storageClass.storageClassName,
     outputs: {
-      ebsKmsKeyArn: key.keyArn,
+      ebsKmsKeyArn: key.arn,
       snapshotPolicyId: snapshots.policyId,
       snapshotTargetTag: targetTag,
       snapshotAlertTopicArn: snapshots.alarmTopicArn,
-      ...(copyKey ? { snapshotCopyKmsKeyArn: copyKey.keyArn } : {}),
+      ...(copyKey ? { snapshotCopyKmsKeyArn: copyKey.arn } : {}),
     },
   };
 }
@@ -215,7 +220,7 @@ export function declareStorage(platform: Platform): StorageOutputs {
         ...(storage.hcloud.encryption ? { encryption: { secretName: LUKS_SECRET.name, secretNamespace: LUKS_SECRET.namespace } } : {}),
         resourceOptions: platform.stateful,
       },
-      { providers: { kubernetes: platform.providers.k8s, random: platform.providers.random } },
+      platform.k8sOpts,
     );
     storageClass = hcloudClass.storageClassName;
     encryptionSecret = hcloudClass.encryptionSecret;
@@ -242,7 +247,7 @@ export function declareStorage(platform: Platform): StorageOutputs {
           ...(encryptionSecret ? { encryptionSecret } : {}),
           resourceOptions: platform.stateful,
         },
-        { providers: { kubernetes: platform.providers.k8s, hcloud: platform.providers.hcloud! } },
+        platform.k8sOpts,
       );
     }
     const claim = new PersistentClaim(

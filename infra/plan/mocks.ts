@@ -130,7 +130,9 @@ export function strataMocks(env: MockEnvironment): Mocks {
       } else if (args.type.startsWith("aws:")) {
         // A provider reference is "<urn>::<id>" and a URN ends in "::<name>".
         const providerName = args.provider?.split("::").at(-2);
-        const region = (providerName && providerRegions.get(providerName)) || env.defaultRegion;
+        // AWS provider v7 resources may name their own region, overriding the provider's.
+        const own = typeof inputs.region === "string" && inputs.region !== "" ? inputs.region : undefined;
+        const region = own ?? ((providerName && providerRegions.get(providerName)) || env.defaultRegion);
         computed = awsState(args, region);
       } else if (args.type.startsWith("kubernetes:")) {
         computed = kubernetesState(args);
