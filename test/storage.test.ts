@@ -104,7 +104,8 @@ describe("storage on aws (prod)", () => {
     const dlm = inputsOf(resourceNamed(p, T.dlm, "ebs-snapshots"));
     const role = resourceNamed(p, T.role, "ebs-snapshots");
     expect(dlm.state).toBe("ENABLED");
-    expect(dlm.executionRoleArn).toBe(`arn:aws:iam::123456789012:role/${inputsOf(role).name}`);
+    expect(inputsOf(role).path).toBe("/strata/");
+    expect(dlm.executionRoleArn).toBe(`arn:aws:iam::123456789012:role/strata/${inputsOf(role).name}`);
     expect(dlm.policyDetails.policyType).toBe("EBS_SNAPSHOT_MANAGEMENT");
     expect(dlm.policyDetails.resourceTypes).toEqual(["VOLUME"]);
     const [schedule, ...more] = dlm.policyDetails.schedules;
@@ -170,7 +171,7 @@ describe("storage on aws (prod)", () => {
     const grant = forCsi.find((s) => actions(s).includes("kms:CreateGrant"))!;
     expect(grant.Condition!.Bool).toEqual({ "kms:GrantIsForAWSResource": "true" });
 
-    const dlmRole = `arn:aws:iam::123456789012:role/${inputsOf(resourceNamed(p, T.role, "ebs-snapshots")).name}`;
+    const dlmRole = `arn:aws:iam::123456789012:role/strata/${inputsOf(resourceNamed(p, T.role, "ebs-snapshots")).name}`;
     const forDlm = statements.filter((s) => list(s.Principal?.AWS).includes(dlmRole));
     expect(forDlm.flatMap(actions).sort()).toEqual(["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:ReEncryptFrom"]);
     const copyStatements = statementsOf(inputsOf(resourceNamed(p, T.key, "ebs-snapshot-copies")).policy).filter((s) => list(s.Principal?.AWS).includes(dlmRole));

@@ -3,6 +3,8 @@ import * as aws from "@pulumi/aws";
 
 export interface DlmExecutionRoleArgs {
   roleName: pulumi.Input<string>;
+  /** IAM path, so Strata's roles can be told apart (and permission-bounded) as a group. */
+  rolePath: string;
   accountId: pulumi.Input<string>;
   partition: pulumi.Input<string>;
   /** The region the volumes live in, and the regions snapshots are copied to. */
@@ -28,6 +30,7 @@ export class DlmExecutionRole extends pulumi.ComponentResource {
       name,
       {
         name: args.roleName,
+        path: args.rolePath,
         description: "Assumed by Data Lifecycle Manager to snapshot, copy and expire Strata's EBS volumes",
         assumeRolePolicy: pulumi.jsonStringify({
           Version: "2012-10-17",

@@ -6,6 +6,7 @@ import { gibOf } from "../config/sections/storage";
 import { Namespaces } from "../../components/platform/namespaces";
 import { CustomerManagedKey } from "../../components/security/customerManagedKey";
 import { ebsKeyPolicy } from "../../components/storage/ebsKeyPolicy";
+import { IAM_PATH } from "../../components/identity/workloadIdentity";
 import { EbsStorageClass } from "../../components/storage/ebsStorageClass";
 import { HcloudStorageClass, type SecretRef } from "../../components/storage/hcloudStorageClass";
 import { HcloudProtectedVolume } from "../../components/storage/hcloudProtectedVolume";
@@ -78,6 +79,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
     "ebs-snapshots",
     {
       roleName: `strata-${environment}-dlm-ebs-snapshots`,
+      rolePath: IAM_PATH,
       accountId: identity.accountId,
       partition,
       sourceRegion: config.region,
