@@ -55,6 +55,10 @@ const outputsOf = (p: Plan) => p.outputs.storage as {
   snapshotCopyKmsKeyArn?: string;
 };
 
+/** The Kubernetes objects the storage area emits (other areas validate their own). */
+const storageK8sObjects = (p: Plan) =>
+  p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && /strata:storage:|strata:platform:Namespaces::storage$/.test(r.parent ?? ""));
+
 /** Strata's EBS keys (other areas have keys of their own). */
 const ebsKeys = (p: Plan) => resourcesOfType(p, T.key).filter((k) => k.name.startsWith("ebs"));
 
@@ -232,8 +236,8 @@ describe("storage on aws (prod)", () => {
   });
 
   it("every Kubernetes object validates strictly", () => {
-    const objects = p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
-    expect(objects.length).toBeGreaterThan(0);
+    const objects = storageK8sObjects(p);
+    expect(objects.map((r) => r.type)).toEqual(expect.arrayContaining([T.storageClass, T.pvc, "kubernetes:core/v1:Namespace"]));
     for (const r of objects) validateRecordedK8sResource(r);
   });
 });
@@ -315,13 +319,13 @@ describe("storage on hcloud (dev)", () => {
   });
 
   it("a prod-profile stack on hcloud protects its Hetzner volume, PersistentVolume and class", async () => {
-    const q = await plan("prod", { cloud: "hcloud", storage: { claims: { rabbitmq: { size: "10Gi" }, valkey: { size: "10Gi" } } } });
+    const q = await plan("prod", { cloud: "hcloud", storage: { claims: { rabbitmq: { size: "10Gi" }, valkey: { size: "10Gi" } } }, metrics: { pushgateway: { volumeSizeGiB: 10 } } });
     expectStateful([...resourcesOfType(q, T.hcloudVolume), ...resourcesOfType(q, T.pv), ...resourcesOfType(q, T.storageClass), ...resourcesOfType(q, T.pvc)], true);
   });
 
   it("every Kubernetes object validates strictly", () => {
-    const objects = p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
-    expect(objects.map((r) => r.type)).toEqual(expect.arrayContaining([T.storageClass, T.pvc, T.pv, T.secret]));
+    const objects = storageK8sObjects(p);
+    expect(objects.map((r) => r.type)).toEqual(expect.arrayContaining([T.storageClass, T.pvc, T.pv, T.secret, "kubernetes:core/v1:Namespace"]));
     for (const r of objects) validateRecordedK8sResource(r);
   });
 });
