@@ -14,6 +14,7 @@ import { CONTRACT_VERSION } from "../stacks/contract";
 import { declareLogging } from "./areas/logging";
 import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
+import { declareStorage, STORAGE_CLASS } from "./areas/storage";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -60,11 +61,13 @@ export async function strata() {
     awsOpts: componentOpts,
   };
   // Areas, in dependency order (infra/areas/*.ts).
+  const storage = declareStorage(platform);
   const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
   const logging = declareLogging(platform, archive);
   const telemetry = declareTelemetry(platform);
-  const storageClassName = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes";
+  // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
+  const storageClassName = STORAGE_CLASS[config.cloud];
   const metrics = declareMetrics(platform, {
     archive,
     storageClassName,
@@ -110,6 +113,10 @@ export async function strata() {
       grafanaDatasource: logging.grafanaDatasource,
     },
     telemetry,
+    storage,
+    claims: Object.fromEntries(
+      Object.entries(storage.claims).map(([service, c]) => [service, { namespace: c.namespace, claimName: c.claimName, storageClass: storageClassName, sizeGiB: Number.parseInt(c.size, 10) }]),
+    ),
   };
 }
 

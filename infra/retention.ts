@@ -21,7 +21,8 @@ export interface DerivedRetention {
     backupsDailyDays: number;
     backupsArchiveDays: number;
   };
-  dlm: { retainCount: number };
+  /** DLM counts local snapshots but can only keep cross-region copies for an interval. */
+  dlm: { retainCount: number; copyRetainDays: number };
 }
 
 export function deriveRetention(r: RetentionConfig): DerivedRetention {
@@ -37,7 +38,7 @@ export function deriveRetention(r: RetentionConfig): DerivedRetention {
       backupsDailyDays: r.backupDailyDays,
       backupsArchiveDays: r.backupArchiveDays,
     },
-    dlm: { retainCount: r.snapshotRetainCount },
+    dlm: { retainCount: r.snapshotRetainCount, copyRetainDays: r.snapshotCopyRetainDays },
   };
 }
 
@@ -80,5 +81,6 @@ export function retentionTable(r: RetentionConfig, more: { logging?: LoggingConf
     { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
     { tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" },
     ...telemetryRows,
+    { tier: "EBS snapshots: cross-region copies", setting: "DLM copy retain interval", value: `${d.dlm.copyRetainDays}d`, from: "retention.snapshotCopyRetainDays" },
   ];
 }

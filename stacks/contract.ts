@@ -81,11 +81,17 @@ export interface StrataSections {
     dedupLabels: readonly string[];
     datasources: readonly string[];
   };
-  /** Landing with the storage issue: StorageClasses Strata declares, by role. */
+  /** The environment's StorageClass (Retain), the claims Strata made, and on aws the EBS key and DLM snapshots. */
   storage: {
-    storageClasses: Record<string, { name: string; reclaimPolicy: "Retain" | "Delete" }>;
+    storageClass: string;
+    claims: Record<string, { claimName: string; namespace: string; size: string; volumeId?: string }>;
+    ebsKmsKeyArn?: string;
+    snapshotPolicyId?: string;
+    snapshotTargetTag?: { key: string; value: string };
+    snapshotAlertTopicArn?: string;
+    snapshotCopyKmsKeyArn?: string;
   };
-  /** Landing with the storage issue: PersistentVolumeClaims other stacks may mount, by claim name. */
+  /** PersistentVolumeClaims other stacks may mount, by service name. */
   claims: Record<string, { namespace: string; claimName: string; storageClass: string; sizeGiB: number }>;
   /** Where workloads send and read metrics and logs (cluster-internal URLs). */
   endpoints: {
@@ -126,7 +132,7 @@ export interface StrataSections {
 }
 
 /** Sections the program exports today. */
-export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints";
+export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints" | "storage" | "claims";
 /** Sections declared for consumers to code against, exported once their issues land. */
 export type LandingSection = Exclude<keyof StrataSections, DeliveredSection>;
 
@@ -183,7 +189,7 @@ export interface StrataStack {
   get<K extends StrataOutputName>(name: K): Promise<StrataContract[K] | undefined>;
 }
 
-const landing: Record<LandingSection, true> = { storage: true, claims: true };
+const landing: Record<LandingSection, true> = {};
 
 /** The message for an output a consumer required and the stack does not have. */
 export function missingOutputMessage(stack: string, name: string): string {

@@ -6,7 +6,7 @@ export type ProfileDefaults = Omit<StrataConfig, "cluster" | (typeof SECRET_KEYS
 /**
  * dev: Hetzner, single replicas, short retention (seed 000: 7-30 days local is enough for a dev cluster).
  * prod: AWS, HA, the seeds' tiers (DESIGN §3): 15d local, 30d raw, 120d 5m, 730d 1h, 30d logs, 30d daily dumps,
- * a year of archive, 7 daily snapshots.
+ * a year of archive, 7 daily snapshots (copied to a second region in prod).
  * Alerting: no receiver is on by default in either profile, because each needs an organisation's own secret; the
  * root `null` receiver keeps Alertmanager valid until a stack enables one. prod runs two Alertmanagers (HA).
  */
@@ -29,6 +29,20 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       backupDailyDays: 7,
       backupArchiveDays: 30,
       snapshotRetainCount: 3,
+      snapshotCopyRetainDays: 3,
+    },
+    storage: {
+      fsType: "ext4",
+      defaultClass: true,
+      ebs: { iops: 3000, throughputMiBps: 125 },
+      hcloud: { encryption: true },
+      snapshots: { time: "03:00", crossRegionCopy: { enabled: false, region: "eu-west-1" } },
+      // The Hetzner CSI driver's minimum is 10Gi, so dev (hcloud) rounds the seeds' 5Gi and 2Gi up.
+      claims: {
+        postgresql: { namespace: "postgresql", size: "10Gi", critical: true },
+        rabbitmq: { namespace: "rabbitmq", size: "10Gi", critical: false },
+        valkey: { namespace: "valkey", size: "10Gi", critical: false },
+      },
     },
     archive: {
       identity: "irsa",
@@ -120,6 +134,19 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       backupDailyDays: 30,
       backupArchiveDays: 365,
       snapshotRetainCount: 7,
+      snapshotCopyRetainDays: 7,
+    },
+    storage: {
+      fsType: "ext4",
+      defaultClass: true,
+      ebs: { iops: 3000, throughputMiBps: 125 },
+      hcloud: { encryption: true },
+      snapshots: { time: "03:00", crossRegionCopy: { enabled: true, region: "eu-west-1" } },
+      claims: {
+        postgresql: { namespace: "postgresql", size: "10Gi", critical: true },
+        rabbitmq: { namespace: "rabbitmq", size: "5Gi", critical: false },
+        valkey: { namespace: "valkey", size: "2Gi", critical: false },
+      },
     },
     archive: {
       identity: "irsa",

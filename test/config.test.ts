@@ -16,6 +16,8 @@ const retention = (changes: Record<string, number | string>) => ({ ...prodBase, 
 const alerting = (changes: Record<string, unknown>) => ({ ...prodBase, alerting: changes });
 const EMAIL = { enabled: true, to: ["oncall@example.com"], from: "alertmanager@example.com", smarthost: "smtp.example.com:587" };
 const PD_KEY = "0123456789abcdef0123456789abcdef";
+const devBase = { profile: "dev", cluster: CLUSTER };
+const storage = (changes: Record<string, unknown>) => ({ ...prodBase, storage: changes });
 
 describe("valid config", () => {
   it.each(["dev", "prod"] as const)("the %s profile alone with a cluster is complete", (profile) => {
@@ -92,6 +94,25 @@ const invalid: [string, Record<string, unknown>, string, string[]?][] = [
   ["Slack webhook in plaintext", { ...alerting({ slack: { enabled: true } }), slackWebhookUrl: "https://hooks.slack.com/services/T/B/x" }, "strata:slackWebhookUrl"],
   ["no Alertmanager", alerting({ alertmanagerReplicas: 0 }), "strata:alerting.alertmanagerReplicas"],
   ["misspelt receiver", alerting({ pagerDuty: { enabled: true } }), "strata:alerting.pagerDuty"],
+  ["claim size in GB, not Gi", storage({ claims: { postgresql: { size: "10GB" } } }), "strata:storage.claims.postgresql.size"],
+  ["claim size in fractional Gi", storage({ claims: { rabbitmq: { size: "1.5Gi" } } }), "strata:storage.claims.rabbitmq.size"],
+  ["claim of zero Gi", storage({ claims: { valkey: { size: "0Gi" } } }), "strata:storage.claims.valkey.size"],
+  ["claim larger than any gp3 volume", storage({ claims: { postgresql: { size: "20000Gi" } } }), "strata:storage.claims.postgresql.size"],
+  ["claim under the Hetzner CSI minimum", { ...devBase, storage: { claims: { valkey: { size: "2Gi" } } } }, "strata:storage.claims.valkey.size"],
+  ["claim on a prod stack moved to hcloud keeps the seeds' 5Gi", { ...prodBase, cloud: "hcloud" }, "strata:storage.claims.rabbitmq.size"],
+  ["new claim without a namespace", storage({ claims: { mariadb: { size: "10Gi", critical: false } } }), "strata:storage.claims.mariadb.namespace"],
+  ["claim namespace that is not a DNS label", storage({ claims: { postgresql: { namespace: "Data_Bases" } } }), "strata:storage.claims.postgresql.namespace"],
+  ["service name that cannot name a claim", storage({ claims: { Redis_Cache: { namespace: "redis", size: "10Gi", critical: false } } }), "strata:storage.claims.Redis_Cache"],
+  ["gp3 IOPS under the baseline", storage({ ebs: { iops: 2000 } }), "strata:storage.ebs.iops"],
+  ["gp3 throughput above 0.25 MiB/s per IOPS", storage({ ebs: { throughputMiBps: 1000 } }), "strata:storage.ebs.throughputMiBps"],
+  ["gp3 IOPS a 2Gi claim cannot carry", storage({ ebs: { iops: 6000 } }), "strata:storage.claims.valkey.size"],
+  ["filesystem the CSI drivers are not given", storage({ fsType: "btrfs" }), "strata:storage.fsType"],
+  ["misspelt storage key", storage({ ebs: { type: "io2" } }), "strata:storage.ebs.type"],
+  ["snapshot time that is not HH:MM", storage({ snapshots: { time: "3am" } }), "strata:storage.snapshots.time"],
+  ["snapshot copy into strata:region", storage({ snapshots: { crossRegionCopy: { region: "eu-central-1" } } }), "strata:storage.snapshots.crossRegionCopy.region"],
+  ["snapshot copy region that is not an AWS region", storage({ snapshots: { crossRegionCopy: { region: "frankfurt" } } }), "strata:storage.snapshots.crossRegionCopy.region"],
+  ["snapshot copies kept zero days", retention({ snapshotCopyRetainDays: 0 }), "strata:retention.snapshotCopyRetainDays"],
+  ["aws cluster from config without the EBS CSI role", { ...prodBase, cluster: { source: "config", name: "prod" }, kubeconfig: "k" }, "strata:cluster.ebsCsiRoleArn", ["kubeconfig"]],
 ];
 
 describe("alerting config", () => {
@@ -143,6 +164,19 @@ describe("invalid config names the key, the value and what is allowed", () => {
   it("the message carries the offending value", () => {
     const problems = problemsOf(retention({ metricsRawDays: 200 }));
     expect(new ConfigError(problems).message).toMatch(/strata:retention\.metricsDownsampled5mDays: must be >= retention\.metricsRawDays \(200\).*\(got 120\)/);
+  });
+
+  it("storage messages say what is allowed", () => {
+    const message = (values: Record<string, unknown>) => new ConfigError(problemsOf(values)).message;
+    expect(message({ ...devBase, storage: { claims: { valkey: { size: "2Gi" } } } })).toMatch(/strata:storage\.claims\.valkey\.size: must be at least 10Gi on cloud hcloud.*\(got "2Gi"\)/);
+    expect(message(storage({ claims: { postgresql: { size: "10GB" } } }))).toMatch(/strata:storage\.claims\.postgresql\.size: must be a Kubernetes quantity in whole Gi, such as 10Gi/);
+    expect(message(storage({ snapshots: { crossRegionCopy: { region: "eu-central-1" } } }))).toMatch(/must differ from strata:region \(eu-central-1\)/);
+    expect(message(storage({ claims: { Redis_Cache: { namespace: "redis", size: "10Gi", critical: false } } }))).toMatch(/strata:storage\.claims\.Redis_Cache: is not an allowed name here: must be a DNS-1123 label.*\(got "Redis_Cache"\)/);
+  });
+
+  it("a disabled snapshot copy may name any region, and hcloud claims of 10Gi are fine", () => {
+    expect(() => resolveConfig(raw(storage({ snapshots: { crossRegionCopy: { enabled: false, region: "eu-central-1" } } })))).not.toThrow();
+    expect(resolveConfig(raw(devBase)).config.storage.claims.valkey!.size).toBe("10Gi");
   });
 
   it("secret values never appear in an error, even when they are wrong", () => {

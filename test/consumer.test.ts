@@ -80,7 +80,7 @@ describe("readStrataStack", () => {
 
   it("fails clearly when a section that is still landing is required, and get() gives undefined instead", async () => {
     const strata = await readStrataStack("acme/strata/today", { resourceName: "today" });
-    await expect(strata.require("claims")).rejects.toThrow('stack "acme/strata/today" has no output "claims": the claims section is still landing');
+    await expect(strata.require("claims")).rejects.toThrow('stack "acme/strata/today" has no output "claims": every Strata stack of this contract exports it, so the stack\'s last update did not complete');
     await expect(strata.require("clusterName")).resolves.toBe("prod");
     expect(await strata.get("claims")).toBeUndefined();
   });
@@ -122,7 +122,7 @@ describe("the consumer example (examples/consumer)", () => {
     const before = registered.length;
     const strata = await readStrataStack("acme/strata/today", { resourceName: "strata-today" });
     await expect(deployConsumer(strata, { claim: "orders", backupTarget: "orders", image: "example/orders:1" })).rejects.toThrow(
-      /has no output "claims": the claims section is still landing: deploy a Strata version that exports it/,
+      /has no output "claims": every Strata stack of this contract exports it, so the stack's last update did not complete/,
     );
     // Only the StackReference itself was registered.
     expect(registered.slice(before).map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);

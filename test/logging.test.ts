@@ -142,7 +142,7 @@ describe("deployment mode per environment", () => {
 
   it("prod on hcloud: the same microservices on hcloud-volumes, with the static keys of strata-loki from its Secret", async () => {
     // Hetzner's 10 GiB volume minimum applies to prod's 2 GiB Pushgateway volumes too.
-    const values = release(await planOf("prod", { cloud: "hcloud", metrics: { pushgateway: { volumeSizeGiB: 10 } } }), "loki").values as Any;
+    const values = release(await planOf("prod", { cloud: "hcloud", metrics: { pushgateway: { volumeSizeGiB: 10 } }, storage: { claims: { rabbitmq: { size: "10Gi" }, valkey: { size: "10Gi" } } } }), "loki").values as Any;
     expect(values.deploymentMode).toBe("Distributed");
     expect(values.ingester.persistence.claims[0].storageClass).toBe("hcloud-volumes");
     expect(values.global.extraEnv.map((e: Any) => e.valueFrom.secretKeyRef)).toEqual([

@@ -33,7 +33,8 @@ describe.each(STACKS)("the %s plan", (stack) => {
   it("creates the namespaces Strata owns, retained on delete (and protected in prod)", async () => {
     const p = await plan(stack);
     const namespaces = resourcesOfType(p, "kubernetes:core/v1:Namespace");
-    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["logging", "monitoring", "strata-backups"]);
+    // Strata's own three, and the namespaces of the stateful services' claims (stacks/profiles.ts).
+    expect(namespaces.map((n) => (n.inputs.metadata as { name: string }).name).sort()).toEqual(["logging", "monitoring", "postgresql", "rabbitmq", "strata-backups", "valkey"]);
     for (const ns of namespaces) {
       expect(ns.options.retainOnDelete).toBe(true);
       expect(ns.options.protect).toBe(stack === "prod");

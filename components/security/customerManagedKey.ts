@@ -53,6 +53,23 @@ export interface KeyPolicyArgs {
   users: { sid: string; principalArns: string[]; actions: string[]; viaService: string }[];
 }
 
+/** The account root may administer the key (policy, rotation, deletion, aliases, grants' revocation) but not use it. */
+export function accountAdministersKey(root: pulumi.Input<string>) {
+  return {
+    Sid: "AccountAdministersTheKey",
+    Effect: "Allow",
+    Principal: { AWS: root },
+    Action: [
+      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
+      "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
+      "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
+      "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    ],
+    // In a key policy "*" means this key and nothing else.
+    Resource: "*",
+  };
+}
+
 /**
  * Administration stays with the account (delegated to IAM, so the key can never become unmanageable) but without
  * any data action; data actions go only to the named principals and only through the named service. Principals
@@ -61,20 +78,7 @@ export interface KeyPolicyArgs {
  */
 export function keyPolicy(args: KeyPolicyArgs): string {
   const root = `arn:${args.partition}:iam::${args.accountId}:root`;
-  const statements: object[] = [
-    {
-      Sid: "AccountAdministersTheKey",
-      Effect: "Allow",
-      Principal: { AWS: root },
-      Action: [
-        "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
-        "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListGrants",
-        "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion",
-        "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
-      ],
-      Resource: "*",
-    },
-  ];
+  const statements: object[] = [accountAdministersKey(root)];
   for (const user of args.users.filter((u) => u.principalArns.length > 0)) {
     statements.push({
       Sid: user.sid,

@@ -99,6 +99,12 @@ function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secret
       }
       continue;
     }
+    if (issue.code === "invalid_key") {
+      // zod's own text ("Invalid key in record") says neither which rule the name broke nor what is allowed.
+      const key = issue.path.at(-1);
+      problems.push({ key: keyPath(issue.path), message: `is not an allowed name here: ${issue.issues.map((i) => i.message).join("; ")}`, value: key });
+      continue;
+    }
     const topKey = String(issue.path[0] ?? "");
     const secret = secretKeys.has(topKey) || (SECRET_KEYS as readonly string[]).includes(topKey);
     problems.push({ key: keyPath(issue.path), message: issue.message, value: secret ? SECRET_PLACEHOLDER : valueAt(merged, issue.path) });

@@ -11,6 +11,7 @@ import { capacitySection } from "./sections/capacity";
 import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
 import { checkTelemetry, telemetrySection } from "./sections/telemetry";
 import { telemetryBackupTargets } from "../backupTargets";
+import { checkStorage, storageSection } from "./sections/storage";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -29,6 +30,7 @@ const sections = {
   ...capacitySection,
   ...loggingSection,
   ...telemetrySection,
+  ...storageSection,
 };
 
 type SectionShape = typeof sections;
@@ -48,6 +50,7 @@ const crossField = <K extends keyof SectionShape>(keys: readonly K[], check: Cro
 
 const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["retention"], (c, ctx) => checkRetentionOrdering(c.retention, ctx)),
+  crossField(["cloud", "region", "storage"], (c, ctx) => checkStorage(c, ctx)),
   crossField(["namespaces"], (c, ctx) => {
     const seen = new Map<string, string>();
     for (const [role, name] of Object.entries(c.namespaces)) {
@@ -90,6 +93,12 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["logging", "retention"], (c, ctx) => checkLokiRetention(c.logging, c.retention, ctx)),
   crossField(["logging", "cloud"], (c, ctx) => checkLokiTopology(c.logging, c.cloud, ctx)),
   crossField(["telemetry", "telemetryDbPassword", "cloud"], (c, ctx) => checkTelemetry(c.telemetry, c.telemetryDbPassword, c.cloud, ctx)),
+  crossField(["cloud", "cluster"], (c, ctx) => {
+    // On a stack-sourced cluster the role arrives at run time and infra/areas/storage.ts checks it there.
+    if (c.cloud === "aws" && c.cluster.source === "config" && c.cluster.ebsCsiRoleArn === undefined) {
+      ctx.addIssue({ code: "custom", path: ["cluster", "ebsCsiRoleArn"], input: undefined, message: "is required when cloud is `aws`: the EBS key policy must name the CSI driver's role, or it cannot create encrypted volumes" });
+    }
+  }),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });

@@ -55,6 +55,11 @@ function awsState(args: MockResourceArgs, region: string): State {
     }
     case "aws:iam/accessKey:AccessKey":
       return { id: `AKIA${deterministicText(args.name, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`, secret: deterministicText(`${args.name}/secret`, 40), status: "Active" };
+    case "aws:dlm/lifecyclePolicy:LifecyclePolicy": {
+      // CloudWatch alarms select a policy by this id (dimension DlmPolicyId).
+      const policyId = `policy-${deterministicText(args.name, 17, "0123456789abcdef")}`;
+      return { id: policyId, arn: `arn:aws:dlm:${region}:${MOCK_ACCOUNT_ID}:policy/${policyId}` };
+    }
     case "aws:sns/topic:Topic": {
       const name = String(i.name ?? `${args.name}-${deterministicText(args.name, 7)}`);
       return { id: `arn:aws:sns:${region}:${MOCK_ACCOUNT_ID}:${name}`, name, arn: `arn:aws:sns:${region}:${MOCK_ACCOUNT_ID}:${name}` };
@@ -125,7 +130,9 @@ export function strataMocks(env: MockEnvironment): Mocks {
       } else if (args.type.startsWith("aws:")) {
         // A provider reference is "<urn>::<id>" and a URN ends in "::<name>".
         const providerName = args.provider?.split("::").at(-2);
-        const region = (providerName && providerRegions.get(providerName)) || env.defaultRegion;
+        // AWS provider v7 resources may name their own region, overriding the provider's.
+        const own = typeof inputs.region === "string" && inputs.region !== "" ? inputs.region : undefined;
+        const region = own ?? ((providerName && providerRegions.get(providerName)) || env.defaultRegion);
         computed = awsState(args, region);
       } else if (args.type.startsWith("kubernetes:")) {
         computed = kubernetesState(args);

@@ -5,7 +5,7 @@ export const PROFILES = ["dev", "prod"] as const;
 export const CLOUDS = ["aws", "hcloud"] as const;
 
 // AWS region names: two letters, optional -gov/-iso qualifiers, a direction word and a digit (e.g. eu-central-1).
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 // Hetzner Cloud locations that offer volumes.
 export const HCLOUD_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
 // DNS-1123 label, short enough to prefix resource names and bucket names with room for suffixes.

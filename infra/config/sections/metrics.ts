@@ -1,12 +1,13 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import type { RetentionConfig } from "./retention";
+import { HCLOUD_VOLUME } from "./storage";
 
 const replicas = (what: string, max = 5) => z.number().int().min(1).max(max).describe(`Replicas of ${what}.`);
 const volume = (what: string) => z.number().int().min(1).max(16384).describe(`Volume size of ${what} in GiB.`);
 
-/** Hetzner's CSI driver will not create a volume smaller than this. */
-export const HCLOUD_MIN_VOLUME_GIB = 10;
+/** Hetzner's CSI driver will not create a volume smaller than this (one fact, kept with the storage section). */
+export const HCLOUD_MIN_VOLUME_GIB = HCLOUD_VOLUME.minGiB;
 /** Prometheus needs room beside retentionSize for the WAL, the head block and compaction. */
 export const TSDB_VOLUME_HEADROOM = 0.85;
 

@@ -31,6 +31,7 @@ export const retentionSection = {
         .min(1)
         .max(1000)
         .describe("Daily EBS snapshots DLM keeps per volume (aws)."),
+      snapshotCopyRetainDays: days("Days DLM keeps the cross-region copies of daily EBS snapshots (aws, when storage.snapshots.crossRegionCopy is enabled).", 3650),
     })
     .describe("The retention model every tier is derived from (DESIGN §3)."),
 };
