@@ -9,6 +9,9 @@
  * an old success on one replica hide a newer failure on the other.
  */
 import { headingAnchor, type AlertingRule, type RuleGroup, type Severity } from "../alerting/platformRules";
+
+/** A platform alerting rule whose labels may also name the backup target it was generated for. */
+export type BackupAlertingRule = AlertingRule & { labels: { severity: Severity; kind?: string; target?: string } };
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, KSM_CRONJOB_LAST_SCHEDULE, PUSHGATEWAY_METRICS } from "./metrics";
 
 export interface BackupAlertTarget {
@@ -90,11 +93,21 @@ function validate(input: BackupRulesInput) {
 export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
   validate(input);
   const base = input.runbookBaseUrl;
-  const rule = (alert: string, severity: Severity, forDuration: string, expr: string, summary: string, description: string): AlertingRule => ({
+  const rule = (
+    alert: string,
+    severity: Severity,
+    forDuration: string,
+    expr: string,
+    summary: string,
+    description: string,
+    target?: BackupAlertTarget,
+  ): BackupAlertingRule => ({
     alert,
     expr: expr.trim(),
     for: forDuration,
-    labels: { severity },
+    // A per-target rule names its target in static labels (equal to the ones its expression yields): the same alert
+    // generated for two targets is then two distinct rules, not duplicates.
+    labels: target ? { severity, kind: target.kind, target: target.name } : { severity },
     annotations: { summary, description: oneLine(description), runbook_url: `${base}#${headingAnchor(alert)}` },
   });
   const th = BACKUP_THRESHOLDS;
@@ -149,7 +162,7 @@ max by (job, kind, target) (${PUSHGATEWAY_METRICS.pushTime}{job=~"${BACKUP_JOB}|
     const drillMissingAfter = th.drillMissingIntervals * drill;
     const recent = promDuration(th.sizeRecentIntervals * interval);
     const reference = promDuration(th.sizeReferenceIntervals * interval);
-    const rules: AlertingRule[] = [
+    const rules: BackupAlertingRule[] = [
       rule(
         "StrataBackupMissing",
         "critical",
@@ -159,6 +172,7 @@ max by (job, kind, target) (${PUSHGATEWAY_METRICS.pushTime}{job=~"${BACKUP_JOB}|
         `The newest successful backup of ${t.name} ended {{ $value | humanizeDuration }} ago; backups are due every
          ${promDuration(interval)}. Every run since has failed, or none has run (CronJob suspended, pods not
          scheduled, pushes lost).`,
+        t,
       ),
       rule(
         "StrataBackupNeverSucceeded",
@@ -170,6 +184,7 @@ max by (job, kind, target) (${PUSHGATEWAY_METRICS.pushTime}{job=~"${BACKUP_JOB}|
         `Strata declares target ${t.name} (${t.kind}) but no successful backup of it has been pushed for
          ${promDuration(missingAfter)} (two backup intervals): it has never been backed up, or the Pushgateway lost its
          groups.`,
+        t,
       ),
       rule(
         "StrataBackupSizeDropped",
@@ -182,9 +197,10 @@ max_over_time((${newestByReplica(B.size, B.lastSuccess, sel)})[${recent}:5m])
   <
 ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${reference}] offset ${recent}))`,
         `Backups of ${t.kind} target ${t.name} are less than half their recent size.`,
-        `The newest backups of ${t.name} are at most {{ $value | humanize1024 }}B, under half the largest backup of the
+        `The newest backups of ${t.name} are at most {{ $value | humanize }}B, under half the largest backup of the
          ${reference} before them, for more than one run. Data may have been deleted at the source, or the dump
          misses schemas or tables.`,
+        t,
       ),
       rule(
         "StrataRestoreDrillMissing",
@@ -194,6 +210,7 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
         `No passing restore drill of ${t.kind} target ${t.name} for over ${promDuration(drillMissingAfter)}.`,
         `The newest passing restore drill of ${t.name} ended {{ $value | humanizeDuration }} ago; drills are due every
          ${promDuration(drill)}. Backups taken since are not proven to restore.`,
+        t,
       ),
       rule(
         "StrataRestoreDrillNeverPassed",
@@ -203,6 +220,7 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
         `${t.kind} target ${t.name} has never passed a restore drill.`,
         `No passing restore drill of ${t.name} (${t.kind}) has been pushed for ${promDuration(drillMissingAfter)} (two
          drill intervals): its backups have never been proven to restore.`,
+        t,
       ),
     ];
     if (t.cronJobs) {
@@ -211,7 +229,7 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
       const notReported = (metric: string, cronJob: string) => {
         const scheduled = `max(${KSM_CRONJOB_LAST_SCHEDULE}{namespace="${c.namespace}", cronjob="${cronJob}"})`;
         return `(
-  max by (job, kind, target) (${metric}{${sel}}) < on () ${scheduled}
+  max by (job, kind, target) (${metric}{${sel}}) < on () group_left () ${scheduled}
   and on ()
   time() - ${scheduled} > ${c.reportWithinSeconds}
 )`;
@@ -227,6 +245,7 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
            ${promDuration(c.reportWithinSeconds)} ago, but the newest completion {{ $labels.job }} pushed is from
            {{ $value | humanizeTimestamp }}: the run's push did not arrive (Pushgateway unreachable, a
            NetworkPolicy, the pod killed before reporting).`,
+          t,
         ),
       );
     }
