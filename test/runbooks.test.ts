@@ -51,6 +51,45 @@ describe("runbooks", () => {
 
 // --- servers ---------------------------------------------------------------------------------------------------------
 
+interface S3rver {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** s3rver in a child process on an ephemeral port of 127.0.0.1 (so our own event loop never serves it). */
+async function startS3rver(directory: string, bucket: string): Promise<S3rver> {
+  const code = `
+const S3rver = require(${JSON.stringify(join(PROJECT_DIR, "node_modules", "s3rver"))});
+new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.argv[1], configureBuckets: [{ name: process.argv[2] }] })
+  .run().then((a) => process.stdout.write("ready " + a.port + "\\n"), (e) => { console.error(e); process.exit(1); });`;
+  const child: ChildProcess = spawn(process.execPath, ["-e", code, directory, bucket], { stdio: ["ignore", "pipe", "pipe"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("s3rver did not start within 20s")), 20_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      const m = /ready (\d+)/.exec(d.toString());
+      if (m) (clearTimeout(timer), resolve(Number(m[1])));
+    });
+    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`s3rver exited ${code}`))));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Runs the `name` blocks of a runbook as one bash script; background jobs it leaves (on failure) are killed. */
+function runRunbook(file: string, name: string, env: NodeJS.ProcessEnv, cwd: string) {
+  const blocks = runbookTests(readFileSync(join(RUNBOOKS, file), "utf8")).get(name);
+  if (!blocks) throw new Error(`${file} has no runbook-test ${name}`);
+  const script = `set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n${blocks.join("\n")}`;
+  return spawnSync("bash", ["-c", script], { encoding: "utf8", env, timeout: 120_000, cwd });
+}
+
 const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq"];
 const missing = tools.filter((t) => !existsSync(t));
 
@@ -76,7 +115,7 @@ describe.skipIf(missing.length > 0)("runbook: restore PostgreSQL from a chosen d
   const root = mkdtempSync(join(tmpdir(), "strata-runbooks-"));
   const bucket = "strata-backups";
   const target = "app-db";
-  let s3rver: ChildProcess | undefined;
+  let s3rver: S3rver | undefined;
   let endpoint = "";
   let pgPort = 0;
   const pgData = join(root, "pg");
@@ -119,12 +158,7 @@ describe.skipIf(missing.length > 0)("runbook: restore PostgreSQL from a chosen d
     return key;
   }
 
-  function runbook(file: string, name: string, vars: Record<string, string>) {
-    const blocks = runbookTests(readFileSync(join(RUNBOOKS, file), "utf8")).get(name);
-    if (!blocks) throw new Error(`${file} has no runbook-test ${name}`);
-    const script = `set -euo pipefail\n${blocks.join("\n")}`;
-    return spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...env, ...vars }, timeout: 120_000, cwd: root });
-  }
+  const runbook = (file: string, name: string, vars: Record<string, string>) => runRunbook(file, name, { ...env, ...vars }, root);
 
   beforeAll(async () => {
     // AWS CLI v2 first on PATH (the machine may have a v1 `aws` elsewhere), then the PostgreSQL 15 client tools.
@@ -132,22 +166,9 @@ describe.skipIf(missing.length > 0)("runbook: restore PostgreSQL from a chosen d
     symlinkSync(AWS_V2, join(bin, "aws"));
     chmodSync(root, 0o755);
 
-    // s3rver in a child process on an ephemeral port, so our event loop never serves it.
-    const child = `
-const S3rver = require(${JSON.stringify(join(PROJECT_DIR, "node_modules", "s3rver"))});
-new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.argv[1], configureBuckets: [{ name: process.argv[2] }] })
-  .run().then((a) => process.stdout.write("ready " + a.port + "\\n"), (e) => { console.error(e); process.exit(1); });`;
     mkdirSync(join(root, "s3"));
-    s3rver = spawn(process.execPath, ["-e", child, join(root, "s3"), bucket], { stdio: ["ignore", "pipe", "pipe"] });
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("s3rver did not start within 20s")), 20_000);
-      s3rver!.stdout!.on("data", (d: Buffer) => {
-        const m = /ready (\d+)/.exec(d.toString());
-        if (m) (clearTimeout(timer), resolve(Number(m[1])));
-      });
-      s3rver!.once("exit", (code) => (clearTimeout(timer), reject(new Error(`s3rver exited ${code}`))));
-    });
-    endpoint = `http://127.0.0.1:${port}`;
+    s3rver = await startS3rver(join(root, "s3"), bucket);
+    endpoint = s3rver.endpoint;
 
     // PostgreSQL: initdb (as the postgres user when we are root), trust on loopback only, a free port.
     mkdirSync(pgData);
@@ -185,11 +206,7 @@ new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.arg
 
   afterAll(async () => {
     if (pgPort) spawnSync(IS_ROOT ? "setpriv" : `${PG_BIN}/pg_ctl`, IS_ROOT ? ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", `${PG_BIN}/pg_ctl`, "-D", pgData, "-m", "immediate", "stop"] : ["-D", pgData, "-m", "immediate", "stop"], { timeout: 30_000 });
-    if (s3rver && s3rver.exitCode === null) {
-      const exited = new Promise((r) => s3rver!.once("exit", r));
-      s3rver.kill("SIGKILL");
-      await exited;
-    }
+    await s3rver?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -224,3 +241,77 @@ new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: process.arg
     expect(psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'app_restored_18'")).toBe("0");
   });
 });
+
+describe.skipIf(missing.length > 0 || !existsSync("/usr/bin/prometheus") || !existsSync("/usr/bin/promtool"))(
+  "runbook: restore a Prometheus TSDB snapshot (real prometheus and promtool, s3rver)",
+  () => {
+    const root = mkdtempSync(join(tmpdir(), "strata-runbook-prom-"));
+    const bucket = "strata-backups";
+    let s3rver: S3rver | undefined;
+    let env: NodeJS.ProcessEnv = {};
+    // Three hours of one counter, ending an hour ago: 3 series, sampled every minute.
+    const end = Math.floor(Date.now() / 1000 / 60) * 60 - 3600;
+    const start = end - 3 * 3600;
+
+    beforeAll(async () => {
+      mkdirSync(join(root, "bin"));
+      symlinkSync(AWS_V2, join(root, "bin", "aws"));
+      mkdirSync(join(root, "s3"));
+      s3rver = await startS3rver(join(root, "s3"), bucket);
+      env = {
+        PATH: `${join(root, "bin")}:/usr/bin:/bin`,
+        HOME: root,
+        AWS_ACCESS_KEY_ID: "S3RVER",
+        AWS_SECRET_ACCESS_KEY: "S3RVER",
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_EC2_METADATA_DISABLED: "true",
+      };
+      // A snapshot directory as Prometheus's snapshot API writes it: block directories, archived the way backup.sh does.
+      const lines = ["# HELP strata_test_requests_total Requests.", "# TYPE strata_test_requests_total counter"];
+      for (let t = start; t <= end; t += 60) for (const code of ["200", "404", "500"]) lines.push(`strata_test_requests_total{code="${code}"} ${(t - start) / 60} ${t}`);
+      writeFileSync(join(root, "input.om"), `${lines.join("\n")}\n# EOF\n`);
+      mkdirSync(join(root, "snapshot"));
+      run("promtool", ["tsdb", "create-blocks-from", "openmetrics", join(root, "input.om"), join(root, "snapshot")], { env });
+      const metas = readdirSync(join(root, "snapshot")).filter((d) => existsSync(join(root, "snapshot", d, "meta.json")));
+      const series = metas.reduce((n, d) => n + (JSON.parse(readFileSync(join(root, "snapshot", d, "meta.json"), "utf8")) as { stats: { numSeries: number } }).stats.numSeries, 0);
+      const object = join(root, "snapshot.tar.zst");
+      run("bash", ["-o", "pipefail", "-c", `tar -C '${join(root, "snapshot")}' -cf - . | zstd -q -1 -o '${object}'`], { env });
+      const sha256 = createHash("sha256").update(readFileSync(object)).digest("hex");
+      const key = "prometheus-snapshot/prometheus/2026/11/20/prometheus-20261120T030000Z.tar.zst";
+      const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
+      aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object, "--metadata", `sha256=${sha256}`);
+      const manifest = { schema: 1, kind: "prometheus-snapshot", target: "prometheus", bucket, key, manifest_key: `${key}.manifest.json`, sha256, size_bytes: readFileSync(object).length, compression: "zstd", format: "prometheus-tsdb-snapshot-tar", counts: { blocks: metas.length, series } };
+      writeFileSync(join(root, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+      aws("s3api", "put-object", "--bucket", bucket, "--key", `${key}.manifest.json`, "--body", join(root, "manifest.json"));
+    }, 120_000);
+
+    afterAll(async () => {
+      await s3rver?.stop();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    it("downloads, verifies and extracts the snapshot, and a temporary Prometheus on it answers queries over the old data", async () => {
+      const r = runRunbook(
+        "restore-prometheus-snapshot.md",
+        "prometheus-snapshot",
+        {
+          ...env,
+          BUCKET: bucket,
+          TARGET: "prometheus",
+          DAY: "2026/11/20",
+          WORK: join(root, "work"),
+          PORT: String(await freePort()),
+          S3_ENDPOINT_URL: s3rver!.endpoint,
+          EVAL_TIME: String(end),
+          QUERY: "sum(strata_test_requests_total)",
+        },
+        root,
+      );
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      // 180 minutes counted by each of 3 series: both the HTTP API and promtool see the restored samples.
+      expect(r.stdout).toContain(`"value":[${end},"540"]`);
+      expect(r.stdout).toMatch(/\{\} => 540 @\[/);
+      expect(existsSync(join(root, "work")), "the runbook cleans its scratch space").toBe(false);
+    });
+  },
+);
