@@ -8,7 +8,7 @@
  * its run (`last_run_success`, `size_bytes`) is read from the replica holding the newest run: a plain `max` would let
  * an old success on one replica hide a newer failure on the other.
  */
-import { headingAnchor, type AlertingRule, type RuleGroup, type Severity } from "../alerting/platformRules";
+import { headingAnchor, prometheusRuleObject, type AlertingRule, type PrometheusRuleMeta, type RuleGroup, type Severity } from "../alerting/platformRules";
 
 /** A platform alerting rule whose labels may also name the backup target it was generated for. */
 export type BackupAlertingRule = AlertingRule & { labels: { severity: Severity; kind?: string; target?: string } };
@@ -255,19 +255,9 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
   return [runs, ...perTarget];
 }
 
-export interface BackupPrometheusRuleInput<Namespace = string> extends BackupRulesInput {
-  name: string;
-  /** A string, or anything else the caller's object model takes (a Pulumi Input, for the component). */
-  namespace: Namespace;
-  labels: Record<string, string>;
-}
+export interface BackupPrometheusRuleInput<Namespace = string> extends BackupRulesInput, PrometheusRuleMeta<Namespace> {}
 
 /** A `monitoring.coreos.com/v1` PrometheusRule object holding the backup rule groups. */
 export function buildBackupPrometheusRule<Namespace = string>(input: BackupPrometheusRuleInput<Namespace>) {
-  return {
-    apiVersion: "monitoring.coreos.com/v1" as const,
-    kind: "PrometheusRule" as const,
-    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
-    spec: { groups: buildBackupRuleGroups(input) },
-  };
+  return prometheusRuleObject(input, buildBackupRuleGroups(input));
 }

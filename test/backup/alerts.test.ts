@@ -14,6 +14,7 @@ import {
   promDuration,
   type BackupAlertTarget,
 } from "../../components/backup/alerts";
+import { render, s, type AlertCase, type Series } from "../helpers/promtoolRules";
 import { PROJECT_DIR } from "../../infra/plan/stackFile";
 
 const work = mkdtempSync(join(tmpdir(), "strata-backup-rules-test-"));
@@ -36,23 +37,6 @@ const alertNames = [...new Set(rules.map((r) => r.alert))];
 const testGroups = groups.filter((g) => g.name === "strata.backup.runs" || g.name.endsWith(`.${TARGET.name}`));
 
 // --- promtool test cases, written as data -------------------------------------------------------------------------
-
-interface Series {
-  series: string;
-  values: string;
-}
-interface AlertCase {
-  alert: string;
-  name: string;
-  series: Series[];
-  evalTime: string;
-  fires: { labels: Record<string, string>; value: string }[];
-}
-
-const s = (metric: string, labels: Record<string, string>, values: string): Series => ({
-  series: `${metric}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ")}}`,
-  values,
-});
 
 /** Minutes between two samples and between two rule evaluations (the windows are hours to days long). */
 const STEP = 5;
@@ -307,15 +291,6 @@ const cases: AlertCase[] = [
     fires: [],
   },
 ];
-
-/** Renders `{{ $labels.x }}` from the alert's labels and `{{ $value ... }}` from the case's expected rendering. */
-function render(template: string, labels: Record<string, string>, value: string): string {
-  const out = template
-    .replace(/\{\{ \$labels\.([a-zA-Z_]+) \}\}/g, (_m, name: string) => labels[name] ?? "")
-    .replace(/\{\{ \$value( \| [a-zA-Z0-9]+)? \}\}/g, value);
-  if (out.includes("{{")) throw new Error(`unsupported template in ${template}`);
-  return out;
-}
 
 function promtoolTest(c: AlertCase) {
   // The rule that owns this alert for the test target (its per-target group when it is generated per target).
