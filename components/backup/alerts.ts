@@ -49,7 +49,10 @@ export const BACKUP_THRESHOLDS = {
   sizeDropRatio: 0.5,
   /** Size drop: the window that must be small throughout, in intervals (longer than one interval: two runs). */
   sizeRecentIntervals: 1.5,
-  /** Size drop: the reference window before it, in intervals. */
+  /**
+   * Size drop: the reference window before it, in intervals. Prometheus evaluates these rules over its local TSDB, so
+   * it must hold (sizeRecentIntervals + sizeReferenceIntervals) backup intervals: 4.5 days for daily backups.
+   */
   sizeReferenceIntervals: 3,
   /** Drill missing: no passing drill within this many drill intervals. */
   drillMissingIntervals: 2,
