@@ -182,19 +182,27 @@ and on (job, instance) thanos_bucket_store_blocks_loaded`,
   return groups;
 }
 
-export interface PlatformPrometheusRuleInput<Namespace = string> extends PlatformRulesInput {
+/** Name, namespace and labels of a PrometheusRule object. */
+export interface PrometheusRuleMeta<Namespace = string> {
   name: string;
   /** A string, or anything else the caller's object model takes (a Pulumi Input, for the component). */
   namespace: Namespace;
   labels: Record<string, string>;
 }
 
-/** A `monitoring.coreos.com/v1` PrometheusRule object holding Strata's platform rule groups. */
-export function buildPlatformPrometheusRule<Namespace = string>(input: PlatformPrometheusRuleInput<Namespace>) {
+/** A `monitoring.coreos.com/v1` PrometheusRule object holding these rule groups. */
+export function prometheusRuleObject<Namespace, Group>(meta: PrometheusRuleMeta<Namespace>, groups: Group[]) {
   return {
     apiVersion: "monitoring.coreos.com/v1" as const,
     kind: "PrometheusRule" as const,
-    metadata: { name: input.name, namespace: input.namespace, labels: input.labels },
-    spec: { groups: buildPlatformRuleGroups(input) },
+    metadata: { name: meta.name, namespace: meta.namespace, labels: meta.labels },
+    spec: { groups },
   };
+}
+
+export interface PlatformPrometheusRuleInput<Namespace = string> extends PlatformRulesInput, PrometheusRuleMeta<Namespace> {}
+
+/** A `monitoring.coreos.com/v1` PrometheusRule object holding Strata's platform rule groups. */
+export function buildPlatformPrometheusRule<Namespace = string>(input: PlatformPrometheusRuleInput<Namespace>) {
+  return prometheusRuleObject(input, buildPlatformRuleGroups(input));
 }

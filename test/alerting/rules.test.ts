@@ -6,6 +6,7 @@ import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 import { buildPlatformPrometheusRule, buildPlatformRuleGroups, headingAnchor, type AlertingRule } from "../../components/alerting/platformRules";
+import { render, s, type AlertCase, type Series } from "../helpers/promtoolRules";
 import { PROJECT_DIR } from "../../infra/plan/stackFile";
 import { deriveRetention } from "../../infra/retention";
 import { PROFILE_DEFAULTS } from "../../stacks/profiles";
@@ -34,24 +35,6 @@ function promtool(args: string[]) {
 }
 
 // --- promtool test cases, written as data -------------------------------------------------------------------------
-
-interface Series {
-  series: string;
-  values: string;
-}
-interface AlertCase {
-  alert: string;
-  name: string;
-  series: Series[];
-  evalTime: string;
-  /** Expected firing alerts: their labels (without severity) and the rendered `$value` the description shows. */
-  fires: { labels: Record<string, string>; value: string }[];
-}
-
-const s = (metric: string, labels: Record<string, string>, values: string): Series => ({
-  series: `${metric}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(", ")}}`,
-  values,
-});
 
 const compactor = { namespace: "monitoring", service: "thanos-compactor", job: "thanos-compactor", instance: "10.0.3.17:10902", pod: "thanos-compactor-0", container: "compactor" };
 const sidecar = { namespace: "monitoring", job: "prometheus-thanos-discovery", instance: "10.0.1.5:10902", pod: "prometheus-main-0" };
@@ -192,18 +175,6 @@ const cases: AlertCase[] = [
     fires: [],
   },
 ];
-
-/**
- * Renders the few template forms Strata's annotations use: `{{ $labels.x }}` from the alert's labels and
- * `{{ $value ... }}` from the case's expected rendering. Anything else is a template this test cannot predict.
- */
-function render(template: string, labels: Record<string, string>, value: string): string {
-  const out = template
-    .replace(/\{\{ \$labels\.([a-zA-Z_]+) \}\}/g, (_m, name: string) => labels[name] ?? "")
-    .replace(/\{\{ \$value( \| [a-zA-Z]+)? \}\}/g, value);
-  if (out.includes("{{")) throw new Error(`unsupported template in ${template}`);
-  return out;
-}
 
 function promtoolTest(c: AlertCase) {
   const rule = ruleNamed(c.alert);

@@ -1,0 +1,65 @@
+/**
+ * The metric names the backup and restore-drill scripts push (components/backup/scripts/README.md, "Metrics"), defined
+ * once so the alerts, the dashboard and the test that greps the scripts all speak of the same names.
+ *
+ * Every series carries the Pushgateway grouping key `job`, `kind` and `target` (pushed to
+ * `/metrics/job/<job>/kind/<kind>/target/<target>`, scraped with `honorLabels`).
+ */
+
+/** Pushgateway `job` label of backup runs. */
+export const BACKUP_JOB = "strata_backup";
+/** Pushgateway `job` label of restore drills. */
+export const DRILL_JOB = "strata_restore_drill";
+
+export const BACKUP_METRICS = {
+  /** Pushed on success only: a failure push never carries it, so the last success stays visible. */
+  lastSuccess: "strata_backup_last_success_timestamp_seconds",
+  /** Pushed on success only: size of the uploaded object in bytes. */
+  size: "strata_backup_size_bytes",
+  /** Every run. */
+  lastCompletion: "strata_backup_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_backup_last_run_success",
+  /** Every run, from the dump phase's start. */
+  duration: "strata_backup_duration_seconds",
+} as const;
+
+export const DRILL_METRICS = {
+  /** Passing drills only. */
+  lastSuccess: "strata_restore_drill_last_success_timestamp_seconds",
+  /** Passing drills only: `started_epoch` of the backup the drill restored and verified. */
+  lastVerifiedBackup: "strata_restore_drill_last_verified_backup_timestamp_seconds",
+  /** Every run. */
+  lastCompletion: "strata_restore_drill_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_restore_drill_last_run_success",
+  /** Every run. */
+  duration: "strata_restore_drill_duration_seconds",
+} as const;
+
+/** Every name the scripts push (the test checks each one appears in components/backup/scripts/*.sh). */
+export const PUSHED_METRIC_NAMES: readonly string[] = [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS)];
+
+/** What the Pushgateway itself adds to every group (its own metrics, not the scripts'). */
+export const PUSHGATEWAY_METRICS = {
+  /** Time of the last successful push (PUT/POST) to the group. */
+  pushTime: "push_time_seconds",
+  /** Time of the last push to the group the Pushgateway rejected (0 when none was). */
+  pushFailureTime: "push_failure_time_seconds",
+} as const;
+
+/** kubelet volume metrics (scraped by kube-prometheus-stack), used by the dashboard's PVC panel. */
+export const KUBELET_METRICS = {
+  volumeUsed: "kubelet_volume_stats_used_bytes",
+  volumeCapacity: "kubelet_volume_stats_capacity_bytes",
+} as const;
+
+/** kube-state-metrics: when a CronJob last scheduled a Job. */
+export const KSM_CRONJOB_LAST_SCHEDULE = "kube_cronjob_status_last_schedule_time";
+
+/** Names the dashboard and alerts may reference beyond the scripts' own. */
+export const EXTERNAL_METRIC_NAMES: readonly string[] = [
+  ...Object.values(PUSHGATEWAY_METRICS),
+  ...Object.values(KUBELET_METRICS),
+  KSM_CRONJOB_LAST_SCHEDULE,
+];
