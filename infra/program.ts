@@ -76,7 +76,12 @@ export async function strata() {
     // The receivers Secret must exist before Alertmanager mounts it.
     dependsOn: [alerting.alerting],
   });
-  const backups = declareBackups(platform, { archive, targets: allBackupTargets(config), pushgatewayUrl: metrics.pushgatewayUrl });
+  const backups = declareBackups(platform, {
+    archive,
+    targets: allBackupTargets(config),
+    pushgatewayUrl: metrics.pushgatewayUrl,
+    pvcNamespaces: [...new Set([...Object.values(config.storage.claims).map((c) => c.namespace), config.namespaces.monitoring, config.namespaces.logging])],
+  });
 
   return {
     contractVersion: CONTRACT_VERSION,

@@ -5,7 +5,10 @@ import { backupPrefix } from "./archive";
 import { BackupScripts } from "../../components/backup/backupScripts";
 import { BackupTargetJobs } from "../../components/backup/backupTarget";
 import { defaultBackupSchedule, defaultDrillSchedule, intervalHours } from "../../components/backup/schedule";
-import type { JobContext } from "../../components/backup/cronJob";
+import { ACTIVE_DEADLINE_SECONDS, type JobContext } from "../../components/backup/cronJob";
+import { BackupMonitoring } from "../../components/backup/backupMonitoring";
+import { backupRunbookBaseUrl } from "../../components/backup/alerts";
+import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
 
 export interface ScheduledTarget {
@@ -27,7 +30,7 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
 /** Where a target's backup job runs: beside its data. Prometheus snapshots need Prometheus's own volume. */
 export const backupNamespaceRole = (t: BackupTarget) => (t.kind === "prometheus-snapshot" ? "monitoring" : "backups");
 
-export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string }) {
+export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[] }) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
   const scheduled = scheduledTargets(inputs.targets);
@@ -69,6 +72,30 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, inputs.archive.identityComponents[`drill-${t.name}`]!] },
     );
   }
+
+  new BackupMonitoring(
+    "backups",
+    {
+      namespace: platform.namespaces.monitoring,
+      runbookBaseUrl: backupRunbookBaseUrl(config.alerting.runbookBaseUrl),
+      pvcNamespaces: inputs.pvcNamespaces,
+      labels: platform.labels,
+      ruleLabels: PLATFORM_RULE_LABELS,
+      targets: scheduled.map((s) => ({
+        name: s.target.name,
+        kind: s.target.kind,
+        intervalHours: s.intervalHours,
+        drillIntervalHours: s.drillIntervalHours,
+        // A run that ends without any push (the pod was killed before its report) is caught through the jobs'
+        // schedule in kube-state-metrics. The alert names one namespace for both jobs, so Prometheus snapshots (backup
+        // beside Prometheus, drill in the backups namespace) rely on the missing-success alerts alone.
+        ...(backupNamespaceRole(s.target) === "backups"
+          ? { cronJobs: { namespace: config.namespaces.backups, backup: `strata-backup-${s.target.name}`, drill: `strata-drill-${s.target.name}`, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS } }
+          : {}),
+      })),
+    },
+    platform.k8sOpts,
+  );
 
   return {
     bucket: bucket.name,
