@@ -1,0 +1,21 @@
+import type { StackPolicy, Violation } from "../core/types";
+import { thanosReleases } from "../core/charts";
+
+/** Two compactors on one bucket race on the same blocks and corrupt or delete them; none lets the bucket grow forever. */
+const policy: StackPolicy = {
+  kind: "stack",
+  name: "strata-thanos-require-single-compactor",
+  description: "When Thanos is deployed, exactly one Thanos compactor runs across all Thanos releases of the stack.",
+  enforcementLevel: "mandatory",
+  validate(resources) {
+    const releases = thanosReleases(resources);
+    if (!releases.length) return [];
+    const counts = releases.map(({ release, chart }) => ({ release, n: chart.compactors(release.props.values ?? {}) }));
+    const total = counts.reduce((s, c) => s + c.n, 0);
+    if (total === 1) return [];
+    const detail = counts.map((c) => `${c.release.name}: ${c.n}`).join(", ");
+    const out: Violation[] = [{ urn: (counts.find((c) => c.n > 0) ?? counts[0]!).release.urn, message: `the stack runs ${total} Thanos compactor(s) (${detail}); exactly one must run.` }];
+    return out;
+  },
+};
+export default policy;
