@@ -65,6 +65,8 @@ export interface ResourcePolicy extends PolicyBase {
 export interface StackPolicy extends PolicyBase {
   kind: "stack";
   modes?: readonly Mode[];
+  /** Resource types the policy judges (documentation, and the tests' check that each has a mutation case). */
+  subjects: readonly string[];
   validate(resources: StrataResource[], ctx: PolicyContext): Violation[];
 }
 

@@ -13,6 +13,7 @@ export const KIND_LABEL = "strata.io/job-kind";
  */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: [T.cronJob, T.prometheusRule],
   name: "strata-backup-require-restore-drill",
   description: "Every backup target (CronJob labelled strata.io/job-kind: backup) has a restore-drill CronJob and alerting rules for both its backup and its drill.",
   enforcementLevel: "mandatory",

@@ -21,6 +21,7 @@ export function volumeTags(storageClass: { props: Record<string, any> }): Record
  */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: [T.storageClass, T.dlmPolicy],
   name: "strata-dlm-require-storageclass-target-tag",
   description: "The ebs-gp3 StorageClass tags every volume (tagSpecification_N) with exactly the tags the DLM policy targets, and an EBS class is covered by an enabled DLM policy.",
   enforcementLevel: "mandatory",

@@ -1,6 +1,6 @@
 import type { StackPolicy, Violation } from "../core/types";
 import { PURPOSE_SCHEMA, lifecycleRulesOf, purposeOf } from "../core/buckets";
-import { lokiReleases, prometheusReleases, thanosReleases } from "../core/charts";
+import { HELM_TYPES, lokiReleases, prometheusReleases, thanosReleases } from "../core/charts";
 import { T } from "../core/util";
 
 const fmt = (d: number | undefined) => (d === undefined ? "forever" : `${+d.toFixed(2)}d`);
@@ -13,6 +13,7 @@ const le = (a: number | undefined, b: number | undefined) => (b === undefined ? 
  */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: [...HELM_TYPES, T.bucket, T.bucketLifecycle],
   name: "strata-retention-require-ordering",
   description: "Prometheus retention <= Thanos raw <= 5m <= 1h (raw >= 2d, 5m >= 10d), and S3 expirations on metrics/logs buckets are later than Thanos's and Loki's retention.",
   enforcementLevel: "mandatory",

@@ -8,6 +8,7 @@ import { EXCEPTIONS_SCHEMA, T, asArray, isExcepted } from "../core/util";
  */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: [T.bucketLifecycle],
   name: "strata-s3-forbid-archive-transition",
   description: "Lifecycle rules of buckets tagged purpose metrics or logs never transition (current or noncurrent versions) to GLACIER or DEEP_ARCHIVE; use INTELLIGENT_TIERING or GLACIER_IR.",
   enforcementLevel: "mandatory",

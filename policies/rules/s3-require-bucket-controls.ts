@@ -14,6 +14,7 @@ const CONTROLS: Record<string, string> = {
 /** The per-setting S3 policies check each setting's content; this one checks that no bucket lacks a setting. */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: [T.bucket],
   name: "strata-s3-require-bucket-controls",
   description: "Every S3 bucket has its versioning, SSE-KMS encryption, public access block, ownership controls, bucket policy and lifecycle resources (aws v7 split resources).",
   enforcementLevel: "mandatory",

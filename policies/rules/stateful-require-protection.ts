@@ -10,6 +10,7 @@ export const STATEFUL_TYPES: string[] = [T.storageClass, T.pvc, T.pv, T.hcloudVo
  */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: STATEFUL_TYPES,
   name: "strata-stateful-require-protection",
   description: "In prod, every stateful resource (StorageClass, PVC, PV, Hetzner volume, S3 bucket, KMS key, Namespace) is protected or retained on delete.",
   enforcementLevel: "mandatory",

@@ -1,9 +1,10 @@
 import type { StackPolicy, Violation } from "../core/types";
-import { prometheusReleases, thanosReleases } from "../core/charts";
+import { HELM_TYPES, prometheusReleases, thanosReleases } from "../core/charts";
 
 /** Without deduplication on Prometheus's replica label, every HA pair shows each series twice in Thanos Query. */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: HELM_TYPES,
   name: "strata-thanos-require-replica-dedup",
   description: "Every Thanos Query deduplicates on the replica label kube-prometheus-stack's Prometheus sets (replicaExternalLabelName, default prometheus_replica), and HA Prometheus keeps that label.",
   enforcementLevel: "mandatory",

@@ -1,9 +1,10 @@
 import type { StackPolicy, Violation } from "../core/types";
-import { thanosReleases } from "../core/charts";
+import { HELM_TYPES, thanosReleases } from "../core/charts";
 
 /** Two compactors on one bucket race on the same blocks and corrupt or delete them; none lets the bucket grow forever. */
 const policy: StackPolicy = {
   kind: "stack",
+  subjects: HELM_TYPES,
   name: "strata-thanos-require-single-compactor",
   description: "When Thanos is deployed, exactly one Thanos compactor runs across all Thanos releases of the stack.",
   enforcementLevel: "mandatory",

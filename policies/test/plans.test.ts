@@ -1,0 +1,119 @@
+// The pack on the real dev and prod plans, and mutation cases: break exactly one rule in the prod plan JSON and show
+// `npm run policies -- --plan FILE` exit 1 naming that policy.
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Plan } from "../../infra/plan/harness";
+import type { RecordedResource } from "../../infra/plan/recordingMonitor";
+import { plan, STACKS } from "../../test/helpers/plan";
+import { POLICIES } from "../rules";
+import { runScript } from "./helpers/cli";
+
+const work = mkdtempSync(join(tmpdir(), "strata-policies-test-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe.each(STACKS)("the %s plan", (stack) => {
+  it("evaluates every policy and has no mandatory violation", async () => {
+    const p = await plan(stack);
+    expect(p.policies.evaluated.sort()).toEqual(POLICIES.map((x) => x.name).sort());
+    expect(p.policies.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+});
+
+type Mutation = (plan: Plan) => void;
+
+function first(plan: Plan, type: string): RecordedResource {
+  const found = plan.resources.find((r) => r.type === type);
+  if (!found) throw new Error(`the prod plan has no ${type} any more; update this mutation`);
+  return found;
+}
+
+/**
+ * One entry per mandatory policy whose resource types occur in the prod plan: each breaks exactly that rule. When
+ * a resource type lands in the plan, the completeness test below names the policies that need an entry here.
+ */
+export const MUTATIONS: Record<string, Mutation> = {
+  "strata-stateful-require-protection": (p) => {
+    const ns = first(p, "kubernetes:core/v1:Namespace");
+    ns.options.protect = false;
+    ns.options.retainOnDelete = false;
+  },
+};
+
+describe("mutations of the prod plan, through npm run policies -- --plan FILE", () => {
+  let base: string;
+  beforeAll(() => {
+    const file = join(work, "prod.json");
+    const result = runScript("plan", ["prod", "--json", file]);
+    expect(result.status, result.stderr).toBe(0);
+    base = readFileSync(file, "utf8");
+  });
+
+  it("passes the unmodified prod plan (exit 0)", () => {
+    const result = runScript("policies", ["--plan", join(work, "prod.json")]);
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`${POLICIES.length} evaluated .* 0 mandatory`));
+  });
+
+  it("has a mutation case for every mandatory policy whose resource types are in the prod plan", () => {
+    const types = new Set((JSON.parse(base) as Plan).resources.map((r) => r.type));
+    const needed = POLICIES.filter((p) => p.enforcementLevel === "mandatory" && (p.kind === "resource" ? p.types : p.subjects).some((t) => types.has(t))).map((p) => p.name);
+    expect(needed.filter((n) => !(n in MUTATIONS)), "add these to MUTATIONS in policies/test/plans.test.ts").toEqual([]);
+  });
+
+  it.each(Object.keys(MUTATIONS))("%s: breaking it exits 1 and names the policy", (name) => {
+    const mutated = JSON.parse(base) as Plan;
+    MUTATIONS[name]!(mutated);
+    const file = join(work, `${name}.json`);
+    writeFileSync(file, JSON.stringify(mutated));
+    const result = runScript("policies", ["--plan", file]);
+    expect(result.status, result.stdout + result.stderr).toBe(1);
+    const mandatory = result.stdout.split("\n").filter((l) => l.trim().startsWith("MANDATORY"));
+    expect(mandatory.length).toBeGreaterThan(0);
+    for (const line of mandatory) expect(line).toContain(name);
+  });
+});
+
+describe("npm run policies (the CLI)", () => {
+  it("exits 2 on a file that is not JSON, or not a plan, and names it", () => {
+    const notJson = join(work, "broken.json");
+    writeFileSync(notJson, "{ not json");
+    const a = runScript("policies", ["--plan", notJson]);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain("broken.json");
+    const notPlan = join(work, "not-a-plan.json");
+    writeFileSync(notPlan, JSON.stringify({ resources: "none" }));
+    expect(runScript("policies", ["--plan", notPlan]).status).toBe(2);
+    expect(runScript("policies", ["--plan", join(work, "missing.json")]).status).toBe(2);
+  });
+
+  it("exits 64 without --plan", () => {
+    expect(runScript("policies", []).status).toBe(64);
+  });
+
+  it("honours a policy config file (the --policy-pack-config format): a mandatory violation turned advisory exits 0", () => {
+    const mutated = JSON.parse(readFileSync(join(work, "prod.json"), "utf8")) as Plan;
+    MUTATIONS["strata-stateful-require-protection"]!(mutated);
+    const file = join(work, "advisory.json");
+    writeFileSync(file, JSON.stringify(mutated));
+    const config = join(work, "policy-config.json");
+    writeFileSync(config, JSON.stringify({ "strata-stateful-require-protection": "advisory" }));
+    const result = runScript("policies", ["--plan", file, "--policy-config", config]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("ADVISORY  strata-stateful-require-protection");
+  });
+});
+
+describe("npm run plan with the pack", () => {
+  it("exits 1 and prints the violation when the policy config makes the plan fail, 2 on an unreadable policy config", () => {
+    const config = join(work, "strict.json");
+    writeFileSync(config, JSON.stringify({ "strata-stateful-require-protection": { environment: "prod", types: ["pulumi:providers:aws"] } }));
+    const result = runScript("plan", ["dev", "--policy-config", config]);
+    expect(result.status, result.stderr).toBe(1);
+    expect(result.stdout).toMatch(/MANDATORY {2}strata-stateful-require-protection {2}urn:pulumi:dev::strata::\S*pulumi:providers:aws::aws/);
+    const broken = join(work, "broken-config.json");
+    writeFileSync(broken, "[");
+    expect(runScript("plan", ["dev", "--policy-config", broken]).status).toBe(2);
+  });
+});
