@@ -58,6 +58,11 @@ describe("the pack", () => {
     }
   });
 
+  it("README.md lists every policy with its level", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    for (const p of POLICIES) expect(readme, p.name).toContain(`| \`${p.name}\` | ${p.enforcementLevel} |`);
+  });
+
   it("the pure core imports nothing but itself (the root and the plan load it without policies/node_modules)", () => {
     for (const dir of ["core", "rules"]) {
       for (const file of readdirSync(join(__dirname, "..", dir)).filter((f) => f.endsWith(".ts"))) {
