@@ -39,7 +39,9 @@ export type Resolution = keyof typeof RETENTION_FLAGS;
 
 export interface ThanosChart {
   flavour: string;
-  matches(r: StrataResource): boolean;
+  /** Recognised by its repository / chart reference first, by top-level value keys only when that says nothing. */
+  source: RegExp;
+  keys: readonly string[];
   /** Number of compactor pods the release runs (0 when disabled). */
   compactors(values: Record<string, any>): number;
   /** Compactor retention per resolution, in days; undefined = kept forever. */
@@ -53,7 +55,8 @@ const fromFlags = (args: unknown, res: Resolution, fallback?: string) => duratio
 export const THANOS_CHARTS: ThanosChart[] = [
   {
     flavour: "thanos-community",
-    matches: (r) => chartName(r) === "thanos" && (/thanos-community/.test(chartSource(r)) || "compactor" in valuesOf(r) || "storegateway" in valuesOf(r)),
+    source: /thanos-community/,
+    keys: ["compactor", "storegateway"],
     compactors: (v) => (get(v, ["compactor", "enabled"]) ?? true) === false ? 0 : Number(get(v, ["compactor", "replicaCount"]) ?? 1),
     retentionDays: (v) => {
       const ret = (key: string, fallback: string, res: Resolution) => {
@@ -69,7 +72,8 @@ export const THANOS_CHARTS: ThanosChart[] = [
   },
   {
     flavour: "stevehipwell",
-    matches: (r) => chartName(r) === "thanos" && (/stevehipwell/.test(chartSource(r)) || "compact" in valuesOf(r) || "storeGateway" in valuesOf(r)),
+    source: /stevehipwell/,
+    keys: ["compact", "storeGateway"],
     compactors: (v) => (get(v, ["compact", "enabled"]) === true ? Number(get(v, ["compact", "replicas"]) ?? 1) : 0),
     retentionDays: (v) => ({ raw: fromFlags(get(v, ["compact", "extraArgs"]), "raw"), fiveMinute: fromFlags(get(v, ["compact", "extraArgs"]), "fiveMinute"), oneHour: fromFlags(get(v, ["compact", "extraArgs"]), "oneHour") }),
     queryReplicaLabels: (v) =>
@@ -79,9 +83,19 @@ export const THANOS_CHARTS: ThanosChart[] = [
   },
 ];
 
+/** Charts named `thanos` that no row describes (e.g. Bitnami's, whose free images were withdrawn). */
+const KNOWN_ELSEWHERE = /bitnami/;
+
+export function isThanosRelease(r: StrataResource): boolean {
+  return HELM_TYPES.includes(r.type) && chartName(r) === "thanos";
+}
+
 export function thanosChart(r: StrataResource): ThanosChart | undefined {
-  if (!HELM_TYPES.includes(r.type)) return undefined;
-  return THANOS_CHARTS.find((c) => c.matches(r));
+  if (!isThanosRelease(r)) return undefined;
+  const source = chartSource(r);
+  const bySource = THANOS_CHARTS.find((c) => c.source.test(source));
+  if (bySource || KNOWN_ELSEWHERE.test(source)) return bySource;
+  return THANOS_CHARTS.find((c) => c.keys.some((k) => k in valuesOf(r)));
 }
 
 export function thanosReleases(resources: StrataResource[]): { release: StrataResource; chart: ThanosChart }[] {

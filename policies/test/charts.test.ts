@@ -51,6 +51,13 @@ describe("chart defaults", () => {
     expect(run("strata-thanos-require-single-compactor", [thanosStevehipwell({ compact: undefined })]).join()).toMatch(/0 Thanos compactor/);
   });
 
+  it("recognises a chart by its repository before its value keys, and flags a Thanos chart it does not know", () => {
+    const bitnami: StrataResource = { ...thanosCommunity(), props: { chart: "oci://registry-1.docker.io/bitnamicharts/thanos", version: "17.6.0", values: { compactor: { enabled: true } } } };
+    expect(run("strata-thanos-require-single-compactor", [bitnami]).join()).toMatch(/does not know .*add it to THANOS_CHARTS/);
+    const local: StrataResource = { ...thanosStevehipwell(), props: { chart: "./charts/thanos", values: { compact: { enabled: true } } } };
+    expect(run("strata-thanos-require-single-compactor", [local])).toEqual([]);
+  });
+
   it("thanos-community's default retention (30d/90d/365d) applies when values do not set it", () => {
     expect(run("strata-retention-require-ordering", [kps({ retention: "60d" }), thanosCommunity({ compactor: {} })]).join()).toMatch(/60d exceeds Thanos raw retention 30d/);
   });
