@@ -21,8 +21,10 @@ export interface Platform {
   /** Options for every resource that holds data (infra/protection.ts). */
   stateful: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
   retention: DerivedRetention;
-  /** Resource options that route Kubernetes resources to the cluster's provider. */
+  /**
+   * Options for components: they carry every explicit provider (aws, kubernetes, random, hcloud), and each child
+   * picks the one for its package. The two names are the same map, kept so call sites say what they declare.
+   */
   k8sOpts: pulumi.ComponentResourceOptions;
-  /** Resource options that route AWS resources to Strata's AWS provider. */
   awsOpts: pulumi.ComponentResourceOptions;
 }

@@ -1,10 +1,11 @@
 import { loadConfig } from "./config/load";
 import { resolveCluster } from "./cluster";
-import { createProviders } from "./providers";
+import { createProviders, providerMap } from "./providers";
 import { statefulOptions } from "./protection";
 import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
+import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 
 export const CONTRACT_VERSION = "1";
 
@@ -19,7 +20,8 @@ export async function strata() {
 
   const cluster = resolveCluster(loaded);
   const providers = createProviders(loaded, cluster);
-  const k8sOpts = { providers: { kubernetes: providers.k8s } };
+  // Components receive every provider; each child resource picks the one for its package.
+  const componentOpts = providerMap(providers);
   const labels = { "app.kubernetes.io/part-of": "strata", "strata.io/environment": config.environment };
   const stateful = statefulOptions(config.profile);
 
@@ -36,7 +38,7 @@ export async function strata() {
         backups: { name: config.namespaces.backups, enforce: "restricted", purpose: "backup jobs and restore drills" },
       },
     },
-    k8sOpts,
+    componentOpts,
   );
 
   const platform: Platform = {
@@ -48,10 +50,11 @@ export async function strata() {
     labels,
     stateful,
     retention: deriveRetention(config.retention),
-    k8sOpts,
-    awsOpts: { providers: { aws: providers.aws } },
+    k8sOpts: componentOpts,
+    awsOpts: componentOpts,
   };
-  void platform; // areas are wired here as they land (infra/areas/*.ts)
+  // Areas, in dependency order (infra/areas/*.ts).
+  const archive = declareArchive(platform);
 
   return {
     contractVersion: CONTRACT_VERSION,
@@ -62,6 +65,15 @@ export async function strata() {
     clusterName: cluster.name,
     namespaces: namespaces.names,
     retention: retentionTable(config.retention),
+    archive: {
+      kmsKeyArn: archive.kmsKeyArn,
+      buckets: archive.buckets,
+      replica: archive.replica,
+      accessLogBucket: archive.accessLogBucket,
+      identities: archive.identities,
+      backupKeyLayout: BACKUP_KEY_LAYOUT,
+      tiers: archive.tiers,
+    },
   };
 }
 

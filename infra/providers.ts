@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as hcloud from "@pulumi/hcloud";
+import * as random from "@pulumi/random";
 import type { LoadedConfig } from "./config/load";
 import type { ClusterInfo } from "./cluster";
 
@@ -9,6 +10,8 @@ import type { ClusterInfo } from "./cluster";
 export interface Providers {
   aws: aws.Provider;
   k8s: k8s.Provider;
+  /** No credentials, but explicit too: stacks set `pulumi:disable-default-providers: ["*"]`. */
+  random: random.Provider;
   /** Only on `cloud: hcloud`. */
   hcloud?: hcloud.Provider;
 }
@@ -34,6 +37,7 @@ export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Pro
       // Never let an unreachable cluster turn into "delete everything from state".
       deleteUnreachable: false,
     }),
+    random: new random.Provider("random"),
   };
   if (config.cloud === "hcloud") {
     const args: hcloud.ProviderArgs = {};
@@ -43,4 +47,7 @@ export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Pro
   return providers;
 }
 
-export type ProviderOptions = Pick<pulumi.ComponentResourceOptions, "providers">;
+/** Component options carrying every explicit provider; each child resource picks the one for its package. */
+export function providerMap(providers: Providers): pulumi.ComponentResourceOptions {
+  return { providers: { aws: providers.aws, kubernetes: providers.k8s, random: providers.random, ...(providers.hcloud ? { hcloud: providers.hcloud } : {}) } };
+}

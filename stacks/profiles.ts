@@ -28,6 +28,23 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       backupArchiveDays: 30,
       snapshotRetainCount: 3,
     },
+    archive: {
+      identity: "irsa",
+      credentialGeneration: 1,
+      metrics: { transitions: [], noncurrentVersionDays: 3 },
+      logs: { transitions: [], noncurrentVersionDays: 3 },
+      backups: { transitions: [], noncurrentVersionDays: 7, objectLock: { enabled: false, mode: "GOVERNANCE", days: 7 } },
+      abortIncompleteUploadsDays: 2,
+      replication: { enabled: false, region: "eu-west-1" },
+      accessLogs: { enabled: false, retentionDays: 14 },
+    },
+    metrics: { thanos: { enabled: false } },
+    backups: {
+      targets: [
+        { name: "postgresql", kind: "postgresql" },
+        { name: "prometheus", kind: "prometheus-snapshot" },
+      ],
+    },
   },
   prod: {
     profile: "prod",
@@ -47,6 +64,34 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       backupDailyDays: 30,
       backupArchiveDays: 365,
       snapshotRetainCount: 7,
+    },
+    archive: {
+      identity: "irsa",
+      credentialGeneration: 1,
+      // Intelligent-Tiering moves rarely read blocks and chunks to cheaper tiers with no retrieval fee and no
+      // minimum storage duration, so compactor deletions cost nothing extra; readers still GET every object.
+      metrics: { transitions: [{ afterDays: 1, storageClass: "INTELLIGENT_TIERING" }], noncurrentVersionDays: 14 },
+      logs: { transitions: [{ afterDays: 1, storageClass: "INTELLIGENT_TIERING" }], noncurrentVersionDays: 7 },
+      // Hot STANDARD for the 30 daily days, Glacier Instant Retrieval for its 90-day minimum, then Deep Archive
+      // (180-day minimum) until the 365-day archive expiry.
+      backups: {
+        transitions: [
+          { afterDays: 30, storageClass: "GLACIER_IR" },
+          { afterDays: 120, storageClass: "DEEP_ARCHIVE" },
+        ],
+        noncurrentVersionDays: 30,
+        objectLock: { enabled: true, mode: "GOVERNANCE", days: 30 },
+      },
+      abortIncompleteUploadsDays: 7,
+      replication: { enabled: true, region: "eu-west-1" },
+      accessLogs: { enabled: true, retentionDays: 90 },
+    },
+    metrics: { thanos: { enabled: true } },
+    backups: {
+      targets: [
+        { name: "postgresql", kind: "postgresql" },
+        { name: "rabbitmq", kind: "rabbitmq-definitions" },
+      ],
     },
   },
 };

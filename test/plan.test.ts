@@ -23,7 +23,7 @@ describe.each(STACKS)("the %s plan", (stack) => {
     expect(p.stack).toBe(stack);
     expect(p.outputs.environment).toBe(stack);
     const providerTypes = p.resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.type).sort();
-    expect(providerTypes).toEqual(stack === "dev" ? ["pulumi:providers:aws", "pulumi:providers:hcloud", "pulumi:providers:kubernetes"] : ["pulumi:providers:aws", "pulumi:providers:kubernetes"]);
+    expect(providerTypes).toEqual(stack === "dev" ? ["pulumi:providers:aws", "pulumi:providers:hcloud", "pulumi:providers:kubernetes", "pulumi:providers:random"] : ["pulumi:providers:aws", "pulumi:providers:kubernetes", "pulumi:providers:random"]);
     // Every cloud resource names its provider: nothing may fall back to ambient default credentials.
     for (const r of p.resources.filter((r) => r.custom && !r.read && !r.type.startsWith("pulumi:"))) {
       expect(r.options.provider, `${r.urn} has no explicit provider`).toMatch(/[:$]pulumi:providers:(aws|kubernetes|hcloud|random)::/);

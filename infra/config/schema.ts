@@ -3,6 +3,9 @@ import { coreSection } from "./sections/core";
 import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
+import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
+import { metricsSection } from "./sections/metrics";
+import { backupsSection } from "./sections/backups";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -14,6 +17,9 @@ const sections = {
   ...clusterSection,
   ...namespacesSection,
   ...retentionSection,
+  ...archiveSection,
+  ...metricsSection,
+  ...backupsSection,
 };
 
 type SectionShape = typeof sections;
@@ -40,6 +46,23 @@ const crossFieldChecks: CrossFieldCheck[] = [
       if (other) ctx.addIssue({ code: "custom", path: ["namespaces", role], input: name, message: `must differ from namespaces.${other}` });
       seen.set(name, role);
     }
+  }),
+  crossField(["archive", "retention"], (c, ctx) => checkArchiveTiers(c.archive, c.retention, ctx)),
+  crossField(["archive", "region"], (c, ctx) => checkReplicationRegion(c.archive, c.region, ctx)),
+  crossField(["archive", "cloud", "cluster"], (c, ctx) => {
+    // With the cluster in config we can check at plan time what IRSA needs; from a cluster stack it is checked
+    // when the stack's outputs arrive (infra/areas/archive.ts).
+    if (c.cloud !== "aws" || c.archive.identity !== "irsa" || c.cluster.source !== "config") return;
+    for (const key of ["oidcProviderArn", "oidcIssuerUrl"] as const) {
+      if (!c.cluster[key]) ctx.addIssue({ code: "custom", path: ["cluster", key], input: undefined, message: "is required on aws when archive.identity is `irsa`" });
+    }
+  }),
+  crossField(["backups"], (c, ctx) => {
+    const seen = new Set<string>();
+    c.backups.targets.forEach((t, i) => {
+      if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: "must be unique among backup targets" });
+      seen.add(t.name);
+    });
   }),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {

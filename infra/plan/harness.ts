@@ -88,17 +88,20 @@ export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
 
     // Invalid config is an expected outcome of a plan, not a crash: record it and let the stack finish empty
     // (rethrowing would also reject the stack's own output promise, which nothing awaits).
+    // Any other failure is rethrown once, after the runtime has settled, for the same reason.
     let configError: ConfigError | undefined;
+    let failure: unknown;
     await runInPulumiStack(async () => {
       try {
         return await strata();
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        configError = error;
+        if (error instanceof ConfigError) configError = error;
+        else failure = error;
         return {};
       }
     });
     await waitForRPCs();
+    if (failure !== undefined) throw failure;
     const resources = monitor.recorded;
     if (configError) return { ok: false, error: configError, resources };
 

@@ -50,7 +50,8 @@ function awsState(args: MockResourceArgs, region: string): State {
     case "aws:iam/policy:Policy": {
       const kind = args.type.split(":")[2]!.toLowerCase();
       const name = String(i.name ?? `${args.name}-${deterministicText(args.name, 7)}`);
-      return { id: name, name, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:${kind}/${name}`, uniqueId: `AROA${deterministicText(name, 17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}` };
+      const path = typeof i.path === "string" ? i.path : "/";
+      return { id: name, name, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:${kind}${path}${name}`, uniqueId: `AROA${deterministicText(name, 17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}` };
     }
     case "aws:iam/accessKey:AccessKey":
       return { id: `AKIA${deterministicText(args.name, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`, secret: deterministicText(`${args.name}/secret`, 40), status: "Active" };

@@ -52,6 +52,10 @@ export function renderPlan(plan: Plan): string {
   if (retention) {
     sections.push(`Retention, derived from strata:retention:\n${table(["tier", "setting", "value", "from"], retention.map((r) => [r.tier, r.setting, r.value, r.from]))}`);
   }
+  const tiers = (plan.outputs.archive as { tiers?: { bucket: string; from: string; storageClass: string; note: string }[] } | undefined)?.tiers;
+  if (tiers?.length) {
+    sections.push(`S3 lifecycle tiers per bucket, derived from strata:retention and strata:archive:\n${table(["bucket", "from", "storage class", "note"], tiers.map((t) => [t.bucket, t.from, t.storageClass, t.note]))}`);
+  }
   const { evaluated, violations } = plan.policies;
   const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
   sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);

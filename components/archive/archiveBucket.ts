@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as random from "@pulumi/random";
+import { bucketGuardStatements, policyDocument, type PolicyStatement } from "./bucketPolicy";
+import { TRANSITION_MINIMUM_OBJECT_SIZE, type LifecycleRule } from "./lifecycle";
+import { PURPOSE_TAG } from "./storageClasses";
+
+export interface ArchiveBucketArgs {
+  /** Tagged on the bucket (`strata:purpose`); policies and readers rely on it. */
+  purpose: string;
+  /** Bucket name prefix; a random suffix makes it globally unique. */
+  namePrefix: string;
+  /** SSE-KMS with this CMK and a bucket key; absent only for the access-log bucket, which S3 logging requires SSE-S3 for. */
+  kmsKeyArn?: pulumi.Input<string>;
+  lifecycle: LifecycleRule[];
+  objectLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number };
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
+  /** Extra bucket policy statements (e.g. letting the log service write), built from the bucket ARN. */
+  extraStatements?: (bucketArn: string) => PolicyStatement[];
+  /** Region when not the provider's (a replica). */
+  region?: pulumi.Input<string>;
+  tags?: Record<string, string>;
+  /** For the bucket: it holds the data, so it is retained and (in prod) protected. */
+  bucketOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+}
+
+/**
+ * One archive bucket with every guard on: versioning, SSE-KMS with a bucket key, all public access blocked, ACLs
+ * disabled, a deny policy for insecure or unencrypted access, lifecycle tiers (applied after versioning, which the
+ * noncurrent-version rules need), and optionally object lock and access logging.
+ */
+export class ArchiveBucket extends pulumi.ComponentResource {
+  readonly bucket: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  readonly region: pulumi.Output<string>;
+
+  constructor(name: string, args: ArchiveBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:archive:ArchiveBucket", name, {}, opts);
+    const child = { parent: this };
+    const regional = args.region ? { region: args.region } : {};
+
+    const suffix = new random.RandomString(`${name}-suffix`, { length: 8, special: false, upper: false }, child);
+    const bucket = new aws.s3.Bucket(
+      name,
+      {
+        bucket: pulumi.interpolate`${args.namePrefix}-${suffix.result}`,
+        forceDestroy: false,
+        ...(args.objectLock ? { objectLockEnabled: true } : {}),
+        tags: { ...args.tags, [PURPOSE_TAG]: args.purpose },
+        ...regional,
+      },
+      { ...child, ...args.bucketOptions },
+    );
+    const ref = { bucket: bucket.id, ...regional };
+
+    const versioning = new aws.s3.BucketVersioning(name, { ...ref, versioningConfiguration: { status: "Enabled" } }, child);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      name,
+      {
+        ...ref,
+        rules: [
+          args.kmsKeyArn
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
+        ],
+      },
+      child,
+    );
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      name,
+      { ...ref, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      child,
+    );
+    new aws.s3.BucketOwnershipControls(name, { ...ref, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    new aws.s3.BucketPolicy(
+      name,
+      {
+        ...ref,
+        policy: pulumi.all([bucket.arn, args.kmsKeyArn]).apply(([arn, key]) =>
+          JSON.stringify(policyDocument([...bucketGuardStatements(arn, key), ...(args.extraStatements?.(arn) ?? [])])),
+        ),
+      },
+      // A policy put before the public-access block could briefly be evaluated as public; order them.
+      { ...child, dependsOn: [publicAccess] },
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      name,
+      { ...ref, rules: args.lifecycle, transitionDefaultMinimumObjectSize: TRANSITION_MINIMUM_OBJECT_SIZE },
+      { ...child, dependsOn: [versioning] },
+    );
+    if (args.objectLock) {
+      new aws.s3.BucketObjectLockConfiguration(
+        name,
+        { ...ref, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } } },
+        { ...child, dependsOn: [versioning] },
+      );
+    }
+    if (args.accessLogs) {
+      new aws.s3.BucketLogging(name, { ...ref, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, child);
+    }
+
+    this.bucket = bucket.bucket;
+    this.arn = bucket.arn;
+    this.region = bucket.region;
+    this.registerOutputs({ bucket: this.bucket, arn: this.arn, region: this.region });
+  }
+}

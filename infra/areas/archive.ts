@@ -1,0 +1,274 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import type { Platform, NamespaceRole } from "../platform";
+import { ArchiveBucket } from "../../components/archive/archiveBucket";
+import { BucketReplication } from "../../components/archive/bucketReplication";
+import { lifecycleRules, tierTable, type LifecycleInput, type TierRow } from "../../components/archive/lifecycle";
+import type { BucketPurpose, Transition } from "../../components/archive/storageClasses";
+import { CustomerManagedKey, keyPolicy } from "../../components/security/customerManagedKey";
+import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
+import { principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
+import type { BackupKind } from "../config/sections/backups";
+
+/** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
+export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
+export const backupPrefix = (kind: BackupKind, target: string) => `${kind}/${target}/`;
+
+/** A workload that reads or writes the archive, and exactly what it may do there. */
+export interface ArchiveWorkload {
+  workload: string;
+  namespace: NamespaceRole;
+  serviceAccount: string;
+  purpose: BucketPurpose;
+  access: S3AccessLevel;
+  prefix?: string;
+  automountServiceAccountToken: boolean;
+}
+
+/**
+ * Every archive consumer the config implies. Thanos Query and Query Frontend are absent on purpose: they read
+ * through the store gateway and sidecars over gRPC and never touch the bucket, so they get no S3 access at all.
+ */
+export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] {
+  const workloads: ArchiveWorkload[] = [];
+  if (config.metrics.thanos.enabled) {
+    // The sidecar runs in the Prometheus pod, so it uses Prometheus's ServiceAccount, which also needs the API.
+    workloads.push({ workload: "prometheus", namespace: "monitoring", serviceAccount: "strata-prometheus", purpose: "metrics", access: "write", automountServiceAccountToken: true });
+    workloads.push({ workload: "thanos-storegateway", namespace: "monitoring", serviceAccount: "strata-thanos-storegateway", purpose: "metrics", access: "read", automountServiceAccountToken: false });
+    workloads.push({ workload: "thanos-compactor", namespace: "monitoring", serviceAccount: "strata-thanos-compactor", purpose: "metrics", access: "manage", automountServiceAccountToken: false });
+    workloads.push({ workload: "thanos-ruler", namespace: "monitoring", serviceAccount: "strata-thanos-ruler", purpose: "metrics", access: "write", automountServiceAccountToken: false });
+  }
+  workloads.push({ workload: "loki", namespace: "logging", serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
+  for (const target of config.backups.targets) {
+    const prefix = backupPrefix(target.kind, target.name);
+    workloads.push({ workload: `backup-${target.name}`, namespace: "backups", serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
+    workloads.push({ workload: `drill-${target.name}`, namespace: "backups", serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
+  }
+  return workloads;
+}
+
+export interface BucketOutputs {
+  name: pulumi.Output<string>;
+  arn: pulumi.Output<string>;
+  region: pulumi.Output<string>;
+}
+
+export interface IdentityOutputs {
+  namespace: pulumi.Output<string>;
+  serviceAccount: pulumi.Output<string>;
+  mode: IdentityMode;
+  principalArn: pulumi.Output<string>;
+  roleArn?: pulumi.Output<string>;
+  credentialsSecret?: pulumi.Output<string>;
+}
+
+export interface Archive {
+  kmsKeyArn: pulumi.Output<string>;
+  buckets: Partial<Record<BucketPurpose, BucketOutputs>>;
+  identities: Record<string, IdentityOutputs>;
+  replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
+  accessLogBucket?: BucketOutputs;
+  tiers: TierRow[];
+}
+
+const requireOutput = (value: pulumi.Output<string | undefined>, what: string) =>
+  value.apply((v) => {
+    if (!v) throw new Error(`strata:archive.identity is \`irsa\` but the cluster provides no ${what}; set it on the cluster stack or use \`pod-identity\``);
+    return v;
+  });
+
+export function declareArchive(platform: Platform): Archive {
+  const { config, retention } = platform;
+  const env = config.environment;
+  const provider = { provider: platform.providers.aws };
+  const caller = aws.getCallerIdentityOutput({}, provider);
+  const partition = aws.getPartitionOutput({}, provider);
+  const mode: IdentityMode = config.cloud === "hcloud" ? "static-keys" : config.archive.identity;
+  const workloads = archiveWorkloads(config);
+  const principalName = (w: ArchiveWorkload) => `strata-${env}-${w.workload}`;
+  const replicationRoleName = `strata-${env}-backups-replication`;
+  const s3Service = (region: string) => `s3.${region}.amazonaws.com`;
+
+  const archiveKey = new CustomerManagedKey(
+    "archive",
+    {
+      description: `Strata ${env}: encrypts the S3 archive (metrics, logs, backups)`,
+      alias: `strata-${env}-archive`,
+      keyOptions: platform.stateful,
+      policy: pulumi.all([caller.accountId, partition.partition]).apply(([accountId, part]) =>
+        keyPolicy({
+          accountId,
+          partition: part,
+          users: [
+            { sid: "ArchiveWorkloadsThroughS3", principalArns: workloads.map((w) => principalArn(mode, part, accountId, principalName(w))), actions: ["kms:Decrypt", "kms:GenerateDataKey"], viaService: s3Service(config.region) },
+            ...(config.archive.replication.enabled
+              ? [{ sid: "ReplicationReadsSourceObjects", principalArns: [`arn:${part}:iam::${accountId}:role${IAM_PATH}${replicationRoleName}`], actions: ["kms:Decrypt"], viaService: s3Service(config.region) }]
+              : []),
+          ],
+        }),
+      ),
+    },
+    platform.awsOpts,
+  );
+
+  const tiers: TierRow[] = [];
+  const lifecycleFor = (purpose: BucketPurpose): LifecycleInput => {
+    const expireAfterDays = { metrics: retention.s3.metricsSafetyNetExpirationDays, logs: retention.s3.logsSafetyNetExpirationDays, backups: retention.s3.backupsArchiveDays }[purpose];
+    return { transitions: config.archive[purpose].transitions as Transition[], expireAfterDays, noncurrentVersionDays: config.archive[purpose].noncurrentVersionDays, abortIncompleteUploadsDays: config.archive.abortIncompleteUploadsDays };
+  };
+
+  let accessLogBucket: ArchiveBucket | undefined;
+  if (config.archive.accessLogs.enabled) {
+    const logLifecycle: LifecycleInput = { transitions: [], expireAfterDays: config.archive.accessLogs.retentionDays, noncurrentVersionDays: 1, abortIncompleteUploadsDays: config.archive.abortIncompleteUploadsDays };
+    accessLogBucket = new ArchiveBucket(
+      "access-logs",
+      {
+        purpose: "access-logs",
+        namePrefix: `strata-${env}-access-logs`,
+        lifecycle: lifecycleRules(logLifecycle),
+        // S3 delivers server access logs only to SSE-S3 buckets and, with ACLs disabled, only through a policy grant.
+        extraStatements: (arn) => [
+          {
+            Sid: "S3ServerAccessLogDelivery",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: `${arn}/*`,
+          },
+        ],
+        bucketOptions: platform.stateful,
+      },
+      platform.awsOpts,
+    );
+    tiers.push(...tierTable("access-logs", logLifecycle, "SSE-S3 (S3 log delivery requires it)"));
+  }
+
+  const purposes: BucketPurpose[] = [...(config.metrics.thanos.enabled ? (["metrics"] as const) : []), "logs", "backups"];
+  const buckets: Partial<Record<BucketPurpose, ArchiveBucket>> = {};
+  for (const purpose of purposes) {
+    const lifecycle = lifecycleFor(purpose);
+    const lock = purpose === "backups" && config.archive.backups.objectLock.enabled ? config.archive.backups.objectLock : undefined;
+    buckets[purpose] = new ArchiveBucket(
+      purpose,
+      {
+        purpose,
+        namePrefix: `strata-${env}-${purpose}`,
+        kmsKeyArn: archiveKey.arn,
+        lifecycle: lifecycleRules(lifecycle),
+        ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
+        ...(accessLogBucket ? { accessLogs: { bucket: accessLogBucket.bucket, prefix: `${purpose}/` } } : {}),
+        bucketOptions: platform.stateful,
+      },
+      platform.awsOpts,
+    );
+    const note = purpose === "backups" ? `hot ${retention.s3.backupsDailyDays}d${lock ? `, ${lock.mode} lock ${lock.days}d` : ""}` : "expiry is a safety net; the compactor deletes";
+    tiers.push(...tierTable(purpose, lifecycle, note));
+  }
+
+  let replica: Archive["replica"];
+  if (config.archive.replication.enabled) {
+    replica = declareBackupReplica(platform, buckets.backups!, archiveKey, replicationRoleName, lifecycleFor("backups"));
+  }
+
+  const identities: Record<string, IdentityOutputs> = {};
+  for (const w of workloads) {
+    const bucket = buckets[w.purpose]!;
+    const policy = pulumi.all([bucket.arn, archiveKey.arn]).apply(([bucketArn, kmsKeyArn]) =>
+      JSON.stringify(s3AccessPolicy({ bucketArn, kmsKeyArn, access: w.access, region: config.region, ...(w.prefix ? { prefix: w.prefix } : {}) })),
+    );
+    const identity = new WorkloadIdentity(
+      w.workload,
+      {
+        mode,
+        namespace: platform.namespaces[w.namespace],
+        serviceAccountName: w.serviceAccount,
+        principalName: principalName(w),
+        policy,
+        automountServiceAccountToken: w.automountServiceAccountToken,
+        labels: { ...platform.labels, "strata.io/workload": w.workload },
+        tags: { "strata:workload": w.workload, "strata:access": w.access },
+        credentialGeneration: config.archive.credentialGeneration,
+        ...(mode === "irsa"
+          ? { irsa: { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } }
+          : {}),
+        ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: caller.accountId } } : {}),
+      },
+      platform.awsOpts,
+    );
+    identities[w.workload] = {
+      namespace: identity.namespace,
+      serviceAccount: identity.serviceAccountName,
+      mode,
+      principalArn: identity.principalArn,
+      ...(identity.roleArn ? { roleArn: identity.roleArn } : {}),
+      ...(identity.credentialsSecretName ? { credentialsSecret: identity.credentialsSecretName } : {}),
+    };
+  }
+
+  const outputsOf = (b: ArchiveBucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, region: b.region });
+  return {
+    kmsKeyArn: archiveKey.arn,
+    buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
+    identities,
+    ...(replica ? { replica } : {}),
+    ...(accessLogBucket ? { accessLogBucket: outputsOf(accessLogBucket) } : {}),
+    tiers,
+  };
+}
+
+/**
+ * A second copy of the backups bucket in another region, encrypted there with its own key. Delete markers are not
+ * replicated: deleting in the primary must never delete the disaster-recovery copy.
+ */
+function declareBackupReplica(platform: Platform, source: ArchiveBucket, sourceKey: CustomerManagedKey, roleName: string, lifecycle: LifecycleInput): NonNullable<Archive["replica"]> {
+  const { config } = platform;
+  const env = config.environment;
+  const region = config.archive.replication.region;
+  const provider = { provider: platform.providers.aws };
+  const caller = aws.getCallerIdentityOutput({}, provider);
+  const partition = aws.getPartitionOutput({}, provider);
+  const replicaKey = new CustomerManagedKey(
+    "backups-replica",
+    {
+      description: `Strata ${env}: encrypts the replica of the backups bucket`,
+      alias: `strata-${env}-backups-replica`,
+      region,
+      keyOptions: platform.stateful,
+      policy: pulumi.all([caller.accountId, partition.partition]).apply(([accountId, part]) =>
+        keyPolicy({
+          accountId,
+          partition: part,
+          users: [{ sid: "ReplicationWritesReplicaObjects", principalArns: [`arn:${part}:iam::${accountId}:role${IAM_PATH}${roleName}`], actions: ["kms:Encrypt", "kms:GenerateDataKey"], viaService: `s3.${region}.amazonaws.com` }],
+        }),
+      ),
+    },
+    platform.awsOpts,
+  );
+  const lock = config.archive.backups.objectLock;
+  const replicaBucket = new ArchiveBucket(
+    "backups-replica",
+    {
+      purpose: "backups",
+      namePrefix: `strata-${env}-backups-replica`,
+      kmsKeyArn: replicaKey.arn,
+      lifecycle: lifecycleRules(lifecycle),
+      // S3 replicates object-locked versions only into a bucket that has object lock too.
+      ...(lock.enabled ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
+      region,
+      bucketOptions: platform.stateful,
+    },
+    platform.awsOpts,
+  );
+  new BucketReplication(
+    "backups-replication",
+    {
+      source: { bucket: source.bucket, arn: source.arn, kmsKeyArn: sourceKey.arn, region: config.region },
+      destination: { arn: replicaBucket.arn, kmsKeyArn: replicaKey.arn, region },
+      roleName,
+      rolePath: IAM_PATH,
+    },
+    // Replication needs versioning on both sides; the buckets' own children have it.
+    { ...platform.awsOpts, dependsOn: [source, replicaBucket] },
+  );
+  return { name: replicaBucket.bucket, arn: replicaBucket.arn, region: replicaBucket.region, kmsKeyArn: replicaKey.arn };
+}
