@@ -1,7 +1,7 @@
 // `npm run policies -- --plan FILE [--policy-config FILE]`: evaluates the whole pack (resource and stack policies) on a
 // plan written by `npm run plan -- <stack> --json FILE`. Exit 0: no mandatory violation; 1: mandatory violation(s);
 // 2: the plan (or the policy config) cannot be read; 64: usage.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { evaluatePlan, type PlanLike } from "./core/evaluate";
 import type { PackConfig, PackViolation } from "./core/types";
@@ -9,9 +9,13 @@ import { POLICIES } from "./rules";
 
 export const EXIT = { ok: 0, mandatoryViolation: 1, badFile: 2, usage: 64 } as const;
 
+/** The pack config used when none is given: the file `pulumi preview --policy-pack-config` is given too. */
+export const DEFAULT_CONFIG = "policies/config.json";
+
 const USAGE = `usage: npm run policies -- --plan FILE [--policy-config FILE]
   --plan FILE            a plan written by \`npm run plan -- <stack> --json FILE\`
   --policy-config FILE   policy config, the same JSON \`pulumi preview --policy-pack-config\` takes
+                         (default ${DEFAULT_CONFIG}, relative to the project root npm runs in)
 exit: 0 no mandatory violation, 1 mandatory violation(s), 2 unreadable file, 64 usage error`;
 
 function readJson(path: string, what: string): { ok: true; value: any } | { ok: false; error: string } {
@@ -52,10 +56,11 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
     return EXIT.badFile;
   }
   let config: PackConfig | undefined;
-  if (values["policy-config"]) {
-    const read = readJson(values["policy-config"], "policy config");
+  const configFile = values["policy-config"] ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  if (configFile) {
+    const read = readJson(configFile, "policy config");
     if (!read.ok || typeof read.value !== "object" || read.value === null || Array.isArray(read.value)) {
-      err(`${read.ok ? `${values["policy-config"]} is not a JSON object of policy settings` : read.error}\n`);
+      err(`${read.ok ? `${configFile} is not a JSON object of policy settings` : read.error}\n`);
       return EXIT.badFile;
     }
     config = read.value;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runPlan } from "./harness";
@@ -6,6 +6,8 @@ import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile } 
 import { renderPlan } from "./report";
 import { writeManifests, writePlanJson } from "./render";
 import { formatProblems } from "../config/errors";
+import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
+import type { PackConfig } from "../../policies/core/types";
 
 /** Exit codes are part of the contract: CI and scripts branch on them. */
 export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, usage: 64 } as const;
@@ -21,7 +23,7 @@ tree, counts by type, the derived retention table and the policy results.
   --out DIR       writes Kubernetes objects as YAML and each Helm release's values file
   --policy-config FILE
                   policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
-                  policies/config/<stack>.json when it exists
+                  policies/config.json
 exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable policy config), 64 usage error`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,16 +54,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const stack = values.stack ?? (values.config ? stackNameFromFile(file) : positionals[0]!);
 
-  const policyConfigFile = values["policy-config"] ? resolve(values["policy-config"]) : join(PROJECT_DIR, "policies", "config", `${stack}.json`);
-  let policyConfig: Record<string, any> | undefined;
-  if (values["policy-config"] || existsSync(policyConfigFile)) {
-    try {
-      policyConfig = JSON.parse(readFileSync(policyConfigFile, "utf8"));
-      if (typeof policyConfig !== "object" || policyConfig === null || Array.isArray(policyConfig)) throw new Error("not a JSON object of policy settings");
-    } catch (error) {
-      process.stderr.write(`cannot read the policy config ${policyConfigFile}: ${(error as Error).message}\n`);
-      return EXIT.invalidConfig;
-    }
+  const policyConfigFile = values["policy-config"] ? resolve(values["policy-config"]) : DEFAULT_POLICY_CONFIG;
+  let policyConfig: PackConfig | undefined;
+  try {
+    policyConfig = readPackConfig(policyConfigFile, Boolean(values["policy-config"]));
+  } catch (error) {
+    process.stderr.write(`cannot read the policy config ${policyConfigFile}: ${(error as Error).message}\n`);
+    return EXIT.invalidConfig;
   }
 
   const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config: readStackConfigFile(file), ...(policyConfig ? { policyConfig } : {}) });

@@ -8,6 +8,7 @@ import { RecordingMonitor, type RecordedResource } from "./recordingMonitor";
 import { strataMocks } from "./mocks";
 import type { StackConfig } from "./stackFile";
 import { SECRET_TEXT } from "./serialized";
+import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
 import { getStore, waitForRPCs, withLocalStorage } from "./pulumiInternals";
 import { evaluatePlan } from "../../policies/core/evaluate";
 import type { PackConfig } from "../../policies/core/types";
@@ -34,7 +35,7 @@ export interface PlanRequest {
   project: string;
   stack: string;
   config: StackConfig;
-  /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes); defaults when absent. */
+  /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes); policies/config.json when absent. */
   policyConfig?: PackConfig;
 }
 
@@ -113,7 +114,7 @@ export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
 
     // The whole policy pack, on exactly what was recorded: the same pure policies `pulumi preview --policy-pack
     // policies` runs (policies/README.md).
-    const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig);
+    const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG));
     return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies } };
   });
 }

@@ -29,13 +29,18 @@ export function actionsOf(s: IamStatement): string[] {
 }
 
 /**
- * A backup writer is the identity backup jobs upload with. It is identified by the AWS tag `strata:role` =
- * `backup-writer` (on the policy or role), or by a name (the resource's logical name, or the `role`/`user`/`name`
- * it attaches to) matching one of `backupWriterNamePatterns`.
+ * A backup writer is the identity backup jobs upload with. It is identified by one of `backupWriterTags` (`key=value`
+ * AWS tags on the policy or role; by default `strata:access=append`, the access level Strata's workload identities
+ * give backup jobs, or `strata:role=backup-writer`), or by a name (the resource's logical name, or the
+ * `role`/`user`/`name` it attaches to) matching one of `backupWriterNamePatterns` (by default `backup-*`,
+ * `*-backup-*`, `*backup-writer*`: a role policy has no tags of its own).
  */
 export function isBackupWriter(r: StrataResource, config: Record<string, any>): boolean {
-  const [tagKey, tagValue] = String(config.backupWriterTag ?? "strata:role=backup-writer").split("=");
-  if (tagKey && tagsOf(r)[tagKey] === tagValue) return true;
+  const tags = tagsOf(r);
+  for (const spec of asArray<string>(config.backupWriterTags)) {
+    const eq = spec.indexOf("=");
+    if (eq > 0 && tags[spec.slice(0, eq)] === spec.slice(eq + 1)) return true;
+  }
   const names = [r.name, r.props.name, r.props.role, r.props.user, r.props.group].filter((n): n is string => typeof n === "string");
   return asArray<string>(config.backupWriterNamePatterns).some((p) => names.some((n) => globMatch(p, n)));
 }

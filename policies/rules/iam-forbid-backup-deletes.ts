@@ -4,19 +4,18 @@ import { EXCEPTIONS_SCHEMA, actionGrants, isExcepted } from "../core/util";
 
 /**
  * A compromised or buggy backup job must not be able to destroy the backups it writes: backup writers (see
- * `isBackupWriter`: tag `strata:role=backup-writer`, or a name matching `backupWriterNamePatterns`) may put, never
- * delete. Expiry is the bucket lifecycle's job.
+ * `isBackupWriter` in core/iam.ts) may put, never delete. Expiry is the bucket lifecycle's job.
  */
 const policy: ResourcePolicy = {
   kind: "resource",
   name: "strata-iam-forbid-backup-deletes",
-  description: "Backup writer permissions (tag strata:role=backup-writer or a name matching *backup-writer*) never allow deleting objects or versions, or changing the bucket's lifecycle/versioning.",
+  description: "Backup writer permissions (tag strata:access=append or strata:role=backup-writer, or a name matching backup-*) never allow deleting objects or versions, or changing the bucket's lifecycle/versioning.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
       ...EXCEPTIONS_SCHEMA,
-      backupWriterTag: { type: "string", default: "strata:role=backup-writer", description: "`key=value` AWS tag that marks a backup writer." },
-      backupWriterNamePatterns: { type: "array", items: { type: "string" }, default: ["*backup-writer*"], description: "Name patterns that mark a backup writer." },
+      backupWriterTags: { type: "array", items: { type: "string" }, default: ["strata:access=append", "strata:role=backup-writer"], description: "`key=value` AWS tags that mark a backup writer." },
+      backupWriterNamePatterns: { type: "array", items: { type: "string" }, default: ["backup-*", "*-backup-*", "*backup-writer*"], description: "Name patterns (logical name, or the role/user it attaches to) that mark a backup writer." },
       forbiddenActions: {
         type: "array",
         items: { type: "string" },

@@ -13,7 +13,8 @@ const le = (a: number | undefined, b: number | undefined) => (b === undefined ? 
  */
 const policy: StackPolicy = {
   kind: "stack",
-  subjects: [...HELM_TYPES, T.bucket, T.bucketLifecycle],
+  // Buckets are judged against the Helm releases' retention: without a release there is nothing to compare.
+  subjects: HELM_TYPES,
   name: "strata-retention-require-ordering",
   description: "Prometheus retention <= Thanos raw <= 5m <= 1h (raw >= 2d, 5m >= 10d), and S3 expirations on metrics/logs buckets are later than Thanos's and Loki's retention.",
   enforcementLevel: "mandatory",

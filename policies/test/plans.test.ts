@@ -8,7 +8,7 @@ import type { Plan } from "../../infra/plan/harness";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
 import { plan, STACKS } from "../../test/helpers/plan";
 import { POLICIES } from "../rules";
-import { runScript } from "./helpers/cli";
+import { PROJECT_DIR, runScript } from "./helpers/cli";
 
 const work = mkdtempSync(join(tmpdir(), "strata-policies-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -23,11 +23,28 @@ describe.each(STACKS)("the %s plan", (stack) => {
 
 type Mutation = (plan: Plan) => void;
 
-function first(plan: Plan, type: string): RecordedResource {
-  const found = plan.resources.find((r) => r.type === type);
-  if (!found) throw new Error(`the prod plan has no ${type} any more; update this mutation`);
+function first(plan: Plan, type: string, name?: string): RecordedResource {
+  const found = plan.resources.find((r) => r.type === type && (name === undefined || r.name === name));
+  if (!found) throw new Error(`the prod plan has no ${type}${name ? ` named ${name}` : ""} any more; update this mutation`);
   return found;
 }
+
+const inputs = (plan: Plan, type: string, name?: string) => first(plan, type, name).inputs as Record<string, any>;
+
+/** Rewrites a JSON policy document input in place. */
+function editDocument(plan: Plan, type: string, name: string, edit: (statements: Record<string, any>[]) => void): void {
+  const i = inputs(plan, type, name);
+  const doc = JSON.parse(i.policy as string) as { Statement: Record<string, any>[] };
+  edit(doc.Statement);
+  i.policy = JSON.stringify(doc);
+}
+
+const S3 = "aws:s3/";
+const statement = (statements: Record<string, any>[], sid: string) => {
+  const found = statements.find((s) => s.Sid === sid);
+  if (!found) throw new Error(`no statement ${sid} any more; update this mutation`);
+  return found;
+};
 
 /**
  * One entry per mandatory policy whose resource types occur in the prod plan: each breaks exactly that rule. When
@@ -38,6 +55,46 @@ export const MUTATIONS: Record<string, Mutation> = {
     const ns = first(p, "kubernetes:core/v1:Namespace");
     ns.options.protect = false;
     ns.options.retainOnDelete = false;
+  },
+  "strata-s3-require-versioning": (p) => {
+    inputs(p, `${S3}bucketVersioning:BucketVersioning`, "metrics").versioningConfiguration.status = "Suspended";
+  },
+  "strata-s3-require-kms-encryption": (p) => {
+    inputs(p, `${S3}bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration`, "metrics").rules[0].applyServerSideEncryptionByDefault = { sseAlgorithm: "AES256" };
+  },
+  "strata-s3-require-public-access-block": (p) => {
+    inputs(p, `${S3}bucketPublicAccessBlock:BucketPublicAccessBlock`, "metrics").blockPublicPolicy = false;
+  },
+  "strata-s3-require-owner-enforced": (p) => {
+    inputs(p, `${S3}bucketOwnershipControls:BucketOwnershipControls`, "metrics").rule.objectOwnership = "ObjectWriter";
+  },
+  "strata-s3-require-secure-transport": (p) => {
+    editDocument(p, `${S3}bucketPolicy:BucketPolicy`, "metrics", (s) => s.splice(s.indexOf(statement(s, "DenyInsecureTransport")), 1));
+  },
+  "strata-s3-forbid-force-destroy": (p) => {
+    inputs(p, `${S3}bucket:Bucket`, "metrics").forceDestroy = true;
+  },
+  "strata-s3-require-bucket-controls": (p) => {
+    p.resources.splice(p.resources.indexOf(first(p, `${S3}bucketPublicAccessBlock:BucketPublicAccessBlock`, "metrics")), 1);
+  },
+  "strata-s3-forbid-archive-transition": (p) => {
+    const rules = inputs(p, `${S3}bucketLifecycleConfiguration:BucketLifecycleConfiguration`, "metrics").rules as Record<string, any>[];
+    rules.find((r) => r.transitions)!.transitions[0].storageClass = "GLACIER";
+  },
+  "strata-kms-require-rotation": (p) => {
+    inputs(p, "aws:kms/key:Key", "archive").enableKeyRotation = false;
+  },
+  "strata-kms-require-deletion-window": (p) => {
+    inputs(p, "aws:kms/key:Key", "archive").deletionWindowInDays = 7;
+  },
+  "strata-iam-forbid-wildcard-actions": (p) => {
+    editDocument(p, "aws:iam/rolePolicy:RolePolicy", "prometheus", (s) => (statement(s, "ObjectAccess").Action = "s3:*"));
+  },
+  "strata-iam-forbid-wildcard-resources": (p) => {
+    editDocument(p, "aws:iam/rolePolicy:RolePolicy", "prometheus", (s) => (statement(s, "ObjectAccess").Resource = "*"));
+  },
+  "strata-iam-forbid-backup-deletes": (p) => {
+    editDocument(p, "aws:iam/rolePolicy:RolePolicy", "backup-postgresql", (s) => statement(s, "ObjectAccess").Action.push("s3:DeleteObject"));
   },
 };
 
@@ -97,8 +154,10 @@ describe("npm run policies (the CLI)", () => {
     MUTATIONS["strata-stateful-require-protection"]!(mutated);
     const file = join(work, "advisory.json");
     writeFileSync(file, JSON.stringify(mutated));
+    // A config file replaces the default one (policies/config.json): start from it.
     const config = join(work, "policy-config.json");
-    writeFileSync(config, JSON.stringify({ "strata-stateful-require-protection": "advisory" }));
+    const defaults = JSON.parse(readFileSync(join(PROJECT_DIR, "policies", "config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(config, JSON.stringify({ ...defaults, "strata-stateful-require-protection": "advisory" }));
     const result = runScript("policies", ["--plan", file, "--policy-config", config]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("ADVISORY  strata-stateful-require-protection");

@@ -154,6 +154,32 @@ describe("policy config", () => {
     expect(disabled.violations.filter((v) => v.policy === retain.name)).toEqual([]);
   });
 
+  it("accepts StringNotEqualsIfExists for the SSE-KMS upload deny, and needs only the TLS deny on encryptionExceptions", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-s3-require-secure-transport")!;
+    const bucketPolicy = (statements: unknown[], name = "metrics"): StrataResource => ({ type: "aws:s3/bucketPolicy:BucketPolicy", name, urn: `urn:${name}`, props: { policy: JSON.stringify({ Statement: statements }) }, opts: {} });
+    const tls = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
+    const ifExists = { Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: "*", Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } } };
+    expect(core(policy, bucketPolicy([tls, ifExists]))).toEqual([]);
+    expect(core(policy, bucketPolicy([tls], "access-logs"))).toHaveLength(1);
+    expect(core(policy, bucketPolicy([tls], "access-logs"), { encryptionExceptions: ["access-logs"] })).toEqual([]);
+    expect(core(policy, bucketPolicy([], "access-logs"), { encryptionExceptions: ["access-logs"] })).toHaveLength(1);
+  });
+
+  it("identifies backup writers by tag (strata:access=append) or name, and leaves other deleters (compactors) alone", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-iam-forbid-backup-deletes")!;
+    const deleter = (name: string, tags: Record<string, string> = {}): StrataResource => ({
+      type: "aws:iam/policy:Policy",
+      name,
+      urn: `urn:${name}`,
+      props: { tags, policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:DeleteObject", Resource: "arn:aws:s3:::b/*" }] }) },
+      opts: {},
+    });
+    expect(core(policy, deleter("postgres-dumps", { "strata:access": "append" }))).toHaveLength(1);
+    expect(core(policy, deleter("postgres-dumps", { "strata:role": "backup-writer" }))).toHaveLength(1);
+    expect(core(policy, deleter("thanos-compactor", { "strata:access": "manage" }))).toEqual([]);
+    expect(core(policy, deleter("thanos-compactor"), { backupWriterNamePatterns: ["thanos-*"] })).toHaveLength(1);
+  });
+
   it("allows static credentials on the clouds listed in config, never hard-coded", () => {
     const policy = POLICIES.find((p) => p.name === "strata-iam-forbid-static-credentials")!;
     const key: StrataResource = { type: "aws:iam/accessKey:AccessKey", name: "loki", urn: "urn:key", props: {}, opts: {} };

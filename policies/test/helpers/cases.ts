@@ -147,8 +147,8 @@ export const CASES: Record<string, Case> = {
     expect: /kms:Decrypt on \*/,
   },
   "strata-iam-forbid-backup-deletes": {
-    pass: res(T.iamPolicy, "postgres-backup-writer", { policy: doc([backupWrite]) }),
-    fail: res(T.iamPolicy, "postgres-backup", { tags: { "strata:role": "backup-writer" }, policy: doc([{ ...backupWrite, Action: ["s3:PutObject", "s3:Delete*"] }]) }),
+    pass: res(T.iamRolePolicy, "backup-postgresql", { role: "strata-prod-backup-postgresql", policy: doc([backupWrite]) }),
+    fail: res(T.iamRolePolicy, "backup-postgresql", { role: "strata-prod-backup-postgresql", policy: doc([{ ...backupWrite, Action: ["s3:PutObject", "s3:Delete*"] }]) }),
     expect: /s3:DeleteObject/,
   },
   "strata-iam-forbid-static-credentials": {
