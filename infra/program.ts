@@ -6,6 +6,7 @@ import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
+import { declareMetrics } from "./areas/metrics";
 
 export const CONTRACT_VERSION = "1";
 
@@ -55,6 +56,13 @@ export async function strata() {
   };
   // Areas, in dependency order (infra/areas/*.ts).
   const archive = declareArchive(platform);
+  const storageClassName = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes";
+  const metrics = declareMetrics(platform, {
+    archive,
+    storageClassName,
+    extraDatasources: [],
+    alertmanager: { alertmanagerSpec: { replicas: config.profile === "prod" ? 2 : 1 } },
+  });
 
   return {
     contractVersion: CONTRACT_VERSION,
@@ -74,6 +82,7 @@ export async function strata() {
       backupKeyLayout: BACKUP_KEY_LAYOUT,
       tiers: archive.tiers,
     },
+    metrics,
   };
 }
 

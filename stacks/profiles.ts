@@ -38,7 +38,19 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       replication: { enabled: false, region: "eu-west-1" },
       accessLogs: { enabled: false, retentionDays: 14 },
     },
-    metrics: { thanos: { enabled: false } },
+    metrics: {
+      prometheus: { replicas: 1, volumeSizeGiB: 10, scrapeInterval: "30s" },
+      thanos: {
+        enabled: false,
+        query: { replicas: 1 },
+        queryFrontend: { replicas: 1 },
+        storeGateway: { replicas: 1, indexCacheGiB: 1, bucketCacheGiB: 1, volumeSizeGiB: 10 },
+        compactor: { replicas: 1, volumeSizeGiB: 20 },
+        ruler: { replicas: 1 },
+      },
+      // Hetzner volumes start at 10 GiB.
+      pushgateway: { replicas: 1, volumeSizeGiB: 10 },
+    },
     backups: {
       targets: [
         { name: "postgresql", kind: "postgresql" },
@@ -86,7 +98,19 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       replication: { enabled: true, region: "eu-west-1" },
       accessLogs: { enabled: true, retentionDays: 90 },
     },
-    metrics: { thanos: { enabled: true } },
+    // Seed 003's reference architecture.
+    metrics: {
+      prometheus: { replicas: 2, volumeSizeGiB: 55, scrapeInterval: "30s" },
+      thanos: {
+        enabled: true,
+        query: { replicas: 2 },
+        queryFrontend: { replicas: 2 },
+        storeGateway: { replicas: 2, indexCacheGiB: 1, bucketCacheGiB: 2, volumeSizeGiB: 50 },
+        compactor: { replicas: 1, volumeSizeGiB: 100 },
+        ruler: { replicas: 2 },
+      },
+      pushgateway: { replicas: 2, volumeSizeGiB: 2 },
+    },
     backups: {
       targets: [
         { name: "postgresql", kind: "postgresql" },

@@ -64,6 +64,8 @@ export interface IdentityOutputs {
 
 export interface Archive {
   kmsKeyArn: pulumi.Output<string>;
+  /** The identity components, for releases and jobs that must wait for their ServiceAccounts. */
+  identityComponents: Record<string, WorkloadIdentity>;
   buckets: Partial<Record<BucketPurpose, BucketOutputs>>;
   identities: Record<string, IdentityOutputs>;
   replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
@@ -171,6 +173,7 @@ export function declareArchive(platform: Platform): Archive {
   }
 
   const identities: Record<string, IdentityOutputs> = {};
+  const identityComponents: Record<string, WorkloadIdentity> = {};
   for (const w of workloads) {
     const bucket = buckets[w.purpose]!;
     const policy = pulumi.all([bucket.arn, archiveKey.arn]).apply(([bucketArn, kmsKeyArn]) =>
@@ -195,6 +198,7 @@ export function declareArchive(platform: Platform): Archive {
       },
       platform.awsOpts,
     );
+    identityComponents[w.workload] = identity;
     identities[w.workload] = {
       namespace: identity.namespace,
       serviceAccount: identity.serviceAccountName,
@@ -208,6 +212,7 @@ export function declareArchive(platform: Platform): Archive {
   const outputsOf = (b: ArchiveBucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, region: b.region });
   return {
     kmsKeyArn: archiveKey.arn,
+    identityComponents,
     buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
     identities,
     ...(replica ? { replica } : {}),

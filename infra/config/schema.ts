@@ -4,7 +4,7 @@ import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
 import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
-import { metricsSection } from "./sections/metrics";
+import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
 
 /**
@@ -57,6 +57,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
       if (!c.cluster[key]) ctx.addIssue({ code: "custom", path: ["cluster", key], input: undefined, message: "is required on aws when archive.identity is `irsa`" });
     }
   }),
+  crossField(["metrics", "retention", "cloud"], (c, ctx) => checkMetrics(c.metrics, c.retention, c.cloud, ctx)),
   crossField(["backups"], (c, ctx) => {
     const seen = new Set<string>();
     c.backups.targets.forEach((t, i) => {

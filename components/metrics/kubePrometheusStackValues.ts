@@ -1,0 +1,104 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { IMAGES, imageRef } from "../versions";
+import { KPS_FULLNAME, PROMETHEUS_REPLICA_LABEL } from "./names";
+import { resources } from "./resources";
+
+export interface GrafanaDatasource {
+  name: string;
+  type: string;
+  uid: string;
+  url: string;
+  access: "proxy";
+  isDefault: boolean;
+  jsonData?: Record<string, unknown>;
+}
+
+export interface KubePrometheusStackValuesInput {
+  /** cluster, region, environment: what tells this Prometheus apart from every other in the bucket. */
+  externalLabels: Record<string, pulumi.Input<string>>;
+  storageClassName: string;
+  prometheus: {
+    replicas: number;
+    volumeSizeGiB: number;
+    retention: string;
+    retentionSize: string;
+    scrapeInterval: string;
+    serviceAccountName: string;
+    /** The TSDB snapshot API, for Prometheus snapshot backups. */
+    enableAdminAPI: boolean;
+    memory: string;
+  };
+  thanos?: {
+    objstoreSecret: { name: string; key: string };
+    /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
+    credentialsSecretName?: pulumi.Input<string>;
+  };
+  grafana: { adminSecretName: pulumi.Input<string>; datasources: GrafanaDatasource[]; dashboardLabel: string };
+  /** The `alertmanager` section, built by the alerting area. */
+  alertmanager: Record<string, unknown>;
+}
+
+/**
+ * kube-prometheus-stack values. Every key here exists in the chart's defaults (test/metrics.test.ts checks them
+ * against ../shared/charts/kube-prometheus-stack-88.5.3/values.yaml).
+ */
+export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput): Record<string, unknown> {
+  const p = input.prometheus;
+  const sidecarEnv = input.thanos?.credentialsSecretName
+    ? [{ name: "thanos-sidecar", envFrom: [{ secretRef: { name: input.thanos.credentialsSecretName } }] }]
+    : [];
+  return {
+    fullnameOverride: KPS_FULLNAME,
+    prometheusOperator: { resources: resources("100m", "256Mi", "500m") },
+    prometheus: {
+      serviceAccount: { create: false, name: p.serviceAccountName },
+      // The headless service Thanos Query discovers sidecars through (gRPC 10901).
+      thanosService: { enabled: Boolean(input.thanos) },
+      prometheusSpec: {
+        image: { registry: IMAGES.prometheus.registry, repository: IMAGES.prometheus.repository, tag: IMAGES.prometheus.tag },
+        replicas: p.replicas,
+        // Two replicas on one node are one failure away from none.
+        podAntiAffinity: p.replicas > 1 ? "hard" : "soft",
+        podAntiAffinityTopologyKey: "kubernetes.io/hostname",
+        retention: p.retention,
+        retentionSize: p.retentionSize,
+        scrapeInterval: p.scrapeInterval,
+        walCompression: true,
+        externalLabels: input.externalLabels,
+        replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
+        enableAdminAPI: p.enableAdminAPI,
+        // Select every ServiceMonitor, PodMonitor, rule, probe and scrape config in the cluster, Strata's own
+        // included, instead of only those labelled with this release.
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        resources: resources("500m", p.memory, "2"),
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: { storageClassName: input.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${p.volumeSizeGiB}Gi` } } },
+          },
+        },
+        ...(input.thanos
+          ? {
+              // The sidecar uploads 2h blocks; local compaction would make blocks the sidecar must not upload.
+              disableCompaction: true,
+              thanos: { image: imageRef(IMAGES.thanos), objectStorageConfig: { existingSecret: input.thanos.objstoreSecret } },
+              containers: sidecarEnv,
+            }
+          : {}),
+      },
+    },
+    grafana: {
+      admin: { existingSecret: input.grafana.adminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
+      sidecar: {
+        // Strata supplies the datasources itself: Thanos Query Frontend (or Prometheus without Thanos), Loki.
+        datasources: { defaultDatasourceEnabled: false },
+        dashboards: { enabled: true, label: input.grafana.dashboardLabel, labelValue: "1", searchNamespace: "ALL" },
+      },
+      additionalDataSources: input.grafana.datasources,
+    },
+    alertmanager: input.alertmanager,
+  };
+}

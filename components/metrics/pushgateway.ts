@@ -1,0 +1,18 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../versions";
+import { pinnedRelease } from "../platform/pinnedRelease";
+import { pushgatewayValues, type PushgatewayValuesInput } from "./pushgatewayValues";
+
+export interface PushgatewayArgs extends PushgatewayValuesInput {
+  namespace: pulumi.Input<string>;
+}
+
+/** The Pushgateway batch jobs (backups, restore drills) report to. */
+export class Pushgateway extends pulumi.ComponentResource {
+  constructor(name: string, args: PushgatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:metrics:Pushgateway", name, {}, opts);
+    const { namespace, ...values } = args;
+    pinnedRelease(name, { pin: CHARTS.pushgateway, namespace, values: pushgatewayValues(values) }, { parent: this });
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,32 @@
+import { IMAGES } from "../versions";
+import { PUSHGATEWAY_FULLNAME } from "./names";
+import { RESTRICTED_CONTAINER, resources } from "./resources";
+
+export interface PushgatewayValuesInput {
+  replicas: number;
+  volumeSizeGiB: number;
+  storageClassName: string;
+}
+
+const PERSISTENCE_FILE = "/data/pushgateway.metrics";
+
+/**
+ * The Pushgateway keeps pushed metrics on its volume (`--persistence.file`), so a restart does not forget when a
+ * backup last succeeded. With more than one replica it runs as a StatefulSet, one volume each. Prometheus scrapes it
+ * with `honorLabels`, keeping the job and target labels the batch jobs push.
+ */
+export function pushgatewayValues(input: PushgatewayValuesInput): Record<string, unknown> {
+  return {
+    fullnameOverride: PUSHGATEWAY_FULLNAME,
+    image: { repository: `${IMAGES.pushgateway.registry}/${IMAGES.pushgateway.repository}`, tag: IMAGES.pushgateway.tag },
+    replicaCount: input.replicas,
+    runAsStatefulSet: input.replicas > 1,
+    extraArgs: [`--persistence.file=${PERSISTENCE_FILE}`, "--persistence.interval=1m"],
+    persistentVolume: { enabled: true, size: `${input.volumeSizeGiB}Gi`, storageClass: input.storageClassName, mountPath: "/data" },
+    podAntiAffinity: input.replicas > 1 ? "hard" : "",
+    resources: resources("50m", "128Mi", "250m"),
+    containerSecurityContext: RESTRICTED_CONTAINER,
+    automountServiceAccountToken: false,
+    serviceMonitor: { enabled: true, honorLabels: true },
+  };
+}

@@ -1,0 +1,91 @@
+import * as yaml from "js-yaml";
+import type * as pulumi from "@pulumi/pulumi";
+import { IMAGES } from "../versions";
+import { PROMETHEUS_REPLICA_LABEL, RULER_REPLICA_LABEL, THANOS_FULLNAME } from "./names";
+import { resources } from "./resources";
+
+export interface ThanosComponentIdentity {
+  serviceAccountName: string;
+  /** hcloud: static credentials injected as env. */
+  credentialsSecretName?: pulumi.Input<string>;
+}
+
+export interface ThanosValuesInput {
+  objstoreSecret: { name: string; key: string };
+  storageClassName: string;
+  sidecarEndpoint: string;
+  alertmanagerUrl: string;
+  query: { replicas: number };
+  queryFrontend: { replicas: number };
+  storeGateway: { replicas: number; indexCacheGiB: number; bucketCacheGiB: number; volumeSizeGiB: number } & ThanosComponentIdentity;
+  compactor: { volumeSizeGiB: number; raw: string; fiveMinutes: string; oneHour: string } & ThanosComponentIdentity;
+  ruler: { replicas: number; rules: Record<string, string> } & ThanosComponentIdentity;
+}
+
+/** Query deduplicates series that differ only in these labels: the Prometheus replicas and the ruler replicas. */
+export const DEDUP_LABELS = [PROMETHEUS_REPLICA_LABEL, RULER_REPLICA_LABEL];
+
+const identity = (c: ThanosComponentIdentity) => ({
+  serviceAccount: { create: false, name: c.serviceAccountName },
+  ...(c.credentialsSecretName ? { extraEnvFrom: [{ secretRef: { name: c.credentialsSecretName } }] } : {}),
+});
+
+const inMemoryCache = (gib: number) => yaml.dump({ type: "IN-MEMORY", config: { max_size: `${gib}GB` } }, { flowLevel: 1 }).trim();
+
+/**
+ * Values of the thanos-community chart. Query and Query Frontend run as the chart-wide ServiceAccount with no
+ * cloud identity: they never read the bucket. Every key exists in the chart's defaults or values.schema.json
+ * (checked by test/metrics.test.ts).
+ */
+export function thanosValues(input: ThanosValuesInput): Record<string, unknown> {
+  const sg = input.storeGateway;
+  const storeMemoryGiB = sg.indexCacheGiB + sg.bucketCacheGiB + 1;
+  return {
+    fullnameOverride: THANOS_FULLNAME,
+    global: {
+      image: { registry: IMAGES.thanos.registry, repository: IMAGES.thanos.repository, tag: IMAGES.thanos.tag },
+      storageClass: input.storageClassName,
+      objstore: { createSecret: false, secretName: input.objstoreSecret.name, secretKey: input.objstoreSecret.key },
+      serviceAccount: { create: true, perComponent: false, automountServiceAccountToken: false },
+      serviceMonitor: { enabled: true },
+    },
+    query: {
+      replicaCount: input.query.replicas,
+      // The in-chart store gateways and rulers are generated; the Prometheus sidecars live in another release.
+      endpoints: { autogen: { enabled: true }, static: [input.sidecarEndpoint] },
+      replicaLabels: DEDUP_LABELS,
+      resources: resources("250m", "1Gi", "1"),
+    },
+    queryFrontend: { enabled: true, replicaCount: input.queryFrontend.replicas, resources: resources("100m", "512Mi", "500m") },
+    storegateway: {
+      replicaCount: sg.replicas,
+      persistence: { enabled: true, size: `${sg.volumeSizeGiB}Gi` },
+      cachingBucketConfig: inMemoryCache(sg.bucketCacheGiB),
+      extraArgs: [`--index-cache.config=${inMemoryCache(sg.indexCacheGiB)}`],
+      // Both caches live in the heap: the memory request covers them plus the process itself.
+      resources: resources("500m", `${storeMemoryGiB}Gi`, "2"),
+      ...identity(sg),
+    },
+    compactor: {
+      replicaCount: 1,
+      persistence: { enabled: true, size: `${input.compactor.volumeSizeGiB}Gi` },
+      retention: { resolutionRaw: input.compactor.raw, resolution5m: input.compactor.fiveMinutes, resolution1h: input.compactor.oneHour },
+      // Marked blocks wait two days before deletion so that readers holding them never hit a missing object.
+      extraArgs: ["--log.level=info", "--log.format=logfmt", "--consistency-delay=30m", "--delete-delay=48h"],
+      resources: resources("500m", "2Gi", "2"),
+      ...identity(input.compactor),
+    },
+    ruler: {
+      enabled: true,
+      replicaCount: input.ruler.replicas,
+      query: { urls: [`http://${THANOS_FULLNAME}-query:9090`] },
+      alertmanagers: { config: yaml.dump({ alertmanagers: [{ static_configs: [input.alertmanagerUrl.replace(/^https?:\/\//, "")], scheme: "http", api_version: "v2" }] }) },
+      rules: input.ruler.rules,
+      // Its kubectl sidecar image is `latest`, and Prometheus already evaluates the operator's rules.
+      autoImportPrometheusRules: { enabled: false },
+      resources: resources("250m", "1Gi", "1"),
+      ...identity(input.ruler),
+    },
+    receive: { enabled: false },
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Every Helm chart and container image Strata deploys, pinned, in one place; docs/versions.md explains each choice
+ * and test/versions.test.ts keeps the two in step. Upgrading means changing a line here, reading the chart's
+ * changelog, and re-running the value-path checks against the new chart defaults in ../shared/charts.
+ */
+export const CHARTS = {
+  kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+  // The Thanos community chart: maintained by Thanos maintainers, ships a values.schema.json and upstream
+  // quay.io/thanos images (Bitnami's chart defaults to images that no longer pull).
+  thanos: { chart: "thanos", version: "0.38.0", repo: "oci://ghcr.io/thanos-community/helm-charts" },
+  pushgateway: { chart: "prometheus-pushgateway", version: "3.8.0", repo: "https://prometheus-community.github.io/helm-charts" },
+} as const;
+
+export interface ImagePin {
+  registry: string;
+  repository: string;
+  tag: string;
+}
+
+export const IMAGES = {
+  // The charts' own defaults, made explicit so an image never changes without a commit here.
+  prometheus: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0-distroless" },
+  alertmanager: { registry: "quay.io", repository: "prometheus/alertmanager", tag: "v0.34.0" },
+  thanos: { registry: "quay.io", repository: "thanos/thanos", tag: "v0.42.4" },
+  pushgateway: { registry: "quay.io", repository: "prometheus/pushgateway", tag: "v1.11.3" },
+} as const satisfies Record<string, ImagePin>;
+
+export const imageRef = (image: ImagePin) => `${image.registry}/${image.repository}:${image.tag}`;

@@ -1,0 +1,108 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Platform } from "../platform";
+import type { Archive } from "./archive";
+import { KubePrometheusStack } from "../../components/metrics/kubePrometheusStack";
+import { Thanos } from "../../components/metrics/thanos";
+import { Pushgateway } from "../../components/metrics/pushgateway";
+import { NetworkPolicies } from "../../components/platform/networkPolicies";
+import { longRangeRuleFiles } from "../../components/metrics/longRangeRules";
+import { DEDUP_LABELS } from "../../components/metrics/thanosValues";
+import { PROMETHEUS_REPLICA_LABEL, serviceUrls } from "../../components/metrics/names";
+import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
+
+export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
+
+export interface MetricsInputs {
+  archive: Archive;
+  /** The `alertmanager` values section (alerting area). */
+  alertmanager: Record<string, unknown>;
+  /** Datasources other areas add to Grafana (e.g. Loki). */
+  extraDatasources: GrafanaDatasource[];
+  storageClassName: string;
+}
+
+export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
+  const { config, retention } = platform;
+  const m = config.metrics;
+  const ns = config.namespaces.monitoring;
+  const urls = serviceUrls(ns);
+  const identities = inputs.archive.identities;
+  const hcloud = config.cloud === "hcloud";
+  const secretOf = (workload: string) => (hcloud ? { credentialsSecretName: identities[workload]!.credentialsSecret! } : {});
+  // Workload identities create the ServiceAccounts the charts are told to use; releases wait for them.
+  const identityOf = (...workloads: string[]) => workloads.map((w) => inputs.archive.identityComponents[w]!);
+
+  let thanos: Thanos | undefined;
+  if (m.thanos.enabled) {
+    const bucket = inputs.archive.buckets.metrics!;
+    thanos = new Thanos(
+      "thanos",
+      {
+        namespace: platform.namespaces.monitoring,
+        labels: platform.labels,
+        objstore: { bucket: bucket.name, region: bucket.region, kmsKeyArn: inputs.archive.kmsKeyArn },
+        values: {
+          storageClassName: inputs.storageClassName,
+          sidecarEndpoint: urls.thanosSidecarDiscovery,
+          alertmanagerUrl: urls.alertmanager,
+          query: m.thanos.query,
+          queryFrontend: m.thanos.queryFrontend,
+          storeGateway: { ...m.thanos.storeGateway, serviceAccountName: "strata-thanos-storegateway", ...secretOf("thanos-storegateway") },
+          compactor: { volumeSizeGiB: m.thanos.compactor.volumeSizeGiB, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
+          ruler: { replicas: m.thanos.ruler.replicas, rules: longRangeRuleFiles(), serviceAccountName: "strata-thanos-ruler", ...secretOf("thanos-ruler") },
+        },
+        dependsOn: identityOf("thanos-storegateway", "thanos-compactor", "thanos-ruler"),
+      },
+      platform.k8sOpts,
+    );
+  }
+
+  const datasources: GrafanaDatasource[] = [
+    m.thanos.enabled
+      ? { name: "Thanos", type: "prometheus", uid: "thanos", url: urls.thanosQueryFrontend, access: "proxy", isDefault: true, jsonData: { timeInterval: m.prometheus.scrapeInterval, prometheusType: "Thanos" } }
+      : { name: "Prometheus", type: "prometheus", uid: "prometheus", url: urls.prometheus, access: "proxy", isDefault: true, jsonData: { timeInterval: m.prometheus.scrapeInterval } },
+    ...inputs.extraDatasources,
+  ];
+
+  const stack = new KubePrometheusStack(
+    "kube-prometheus-stack",
+    {
+      namespace: platform.namespaces.monitoring,
+      labels: platform.labels,
+      values: {
+        externalLabels: { cluster: platform.cluster.name, region: config.region, environment: config.environment },
+        storageClassName: inputs.storageClassName,
+        prometheus: {
+          replicas: m.prometheus.replicas,
+          volumeSizeGiB: m.prometheus.volumeSizeGiB,
+          retention: retention.prometheus.retention,
+          retentionSize: retention.prometheus.retentionSize,
+          scrapeInterval: m.prometheus.scrapeInterval,
+          serviceAccountName: "strata-prometheus",
+          enableAdminAPI: config.backups.targets.some((t) => t.kind === "prometheus-snapshot"),
+          memory: config.profile === "prod" ? "4Gi" : "2Gi",
+        },
+        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
+        grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },
+        alertmanager: inputs.alertmanager,
+      },
+      dependsOn: [...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
+    },
+    platform.k8sOpts,
+  );
+
+  new Pushgateway("pushgateway", { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName }, platform.k8sOpts);
+
+  new NetworkPolicies("strata", { namespaces: platform.namespaces, namespaceNames: config.namespaces, labels: platform.labels }, platform.k8sOpts);
+
+  return {
+    prometheusUrl: urls.prometheus,
+    alertmanagerUrl: urls.alertmanager,
+    pushgatewayUrl: urls.pushgateway,
+    ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend } : {}),
+    grafanaAdminSecret: stack.grafanaAdminSecretName,
+    replicaLabel: PROMETHEUS_REPLICA_LABEL,
+    dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],
+    datasources: pulumi.output(datasources.map((d) => d.name)),
+  };
+}
