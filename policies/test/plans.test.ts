@@ -40,6 +40,7 @@ function editDocument(plan: Plan, type: string, name: string, edit: (statements:
 }
 
 const S3 = "aws:s3/";
+const HELM = "kubernetes:helm.sh/v3:Release";
 const statement = (statements: Record<string, any>[], sid: string) => {
   const found = statements.find((s) => s.Sid === sid);
   if (!found) throw new Error(`no statement ${sid} any more; update this mutation`);
@@ -92,6 +93,24 @@ export const MUTATIONS: Record<string, Mutation> = {
   },
   "strata-iam-forbid-wildcard-resources": (p) => {
     editDocument(p, "aws:iam/rolePolicy:RolePolicy", "prometheus", (s) => (statement(s, "ObjectAccess").Resource = "*"));
+  },
+  "strata-helm-require-pinned-chart": (p) => {
+    inputs(p, HELM, "kube-prometheus-stack").version = "^88.5.0";
+  },
+  "strata-helm-require-pinned-images": (p) => {
+    inputs(p, HELM, "kube-prometheus-stack").values.prometheus.prometheusSpec.image.tag = "latest";
+  },
+  "strata-thanos-require-replica-dedup": (p) => {
+    inputs(p, HELM, "thanos").values.query.replicaLabels = ["replica"];
+  },
+  "strata-thanos-require-single-compactor": (p) => {
+    inputs(p, HELM, "thanos").values.compactor.replicaCount = 2;
+  },
+  "strata-retention-require-ordering": (p) => {
+    inputs(p, HELM, "kube-prometheus-stack").values.prometheus.prometheusSpec.retention = "60d";
+  },
+  "strata-secret-forbid-plaintext": (p) => {
+    inputs(p, "kubernetes:core/v1:Secret", "thanos-objstore").stringData = { "objstore.yml": "type: S3" };
   },
   "strata-iam-forbid-backup-deletes": (p) => {
     editDocument(p, "aws:iam/rolePolicy:RolePolicy", "backup-postgresql", (s) => statement(s, "ObjectAccess").Action.push("s3:DeleteObject"));
