@@ -23,7 +23,11 @@ describe.each(STACKS)("the %s plan", (stack) => {
 
 type Mutation = (plan: Plan) => void;
 
+/** Thrown by a mutation whose resource type is not in the prod plan (yet): its test is skipped, not failed. */
+class NotInPlan extends Error {}
+
 function first(plan: Plan, type: string, name?: string): RecordedResource {
+  if (!plan.resources.some((r) => r.type === type)) throw new NotInPlan(`the prod plan has no ${type} yet`);
   const found = plan.resources.find((r) => r.type === type && (name === undefined || r.name === name));
   if (!found) throw new Error(`the prod plan has no ${type}${name ? ` named ${name}` : ""} any more; update this mutation`);
   return found;
@@ -41,6 +45,8 @@ function editDocument(plan: Plan, type: string, name: string, edit: (statements:
 
 const S3 = "aws:s3/";
 const HELM = "kubernetes:helm.sh/v3:Release";
+const SC = "kubernetes:storage.k8s.io/v1:StorageClass";
+const DLM = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
 const statement = (statements: Record<string, any>[], sid: string) => {
   const found = statements.find((s) => s.Sid === sid);
   if (!found) throw new Error(`no statement ${sid} any more; update this mutation`);
@@ -49,7 +55,9 @@ const statement = (statements: Record<string, any>[], sid: string) => {
 
 /**
  * One entry per mandatory policy whose resource types occur in the prod plan: each breaks exactly that rule. When
- * a resource type lands in the plan, the completeness test below names the policies that need an entry here.
+ * a resource type lands in the plan, the completeness test below names the policies that need an entry here. An
+ * entry whose resource type is not in the plan yet is skipped (written ahead for work in flight, e.g. storage);
+ * one whose type is there but whose resource is not fails, so entries cannot rot silently.
  */
 export const MUTATIONS: Record<string, Mutation> = {
   "strata-stateful-require-protection": (p) => {
@@ -112,6 +120,22 @@ export const MUTATIONS: Record<string, Mutation> = {
   "strata-secret-forbid-plaintext": (p) => {
     inputs(p, "kubernetes:core/v1:Secret", "thanos-objstore").stringData = { "objstore.yml": "type: S3" };
   },
+  // Storage (StorageClasses, PVCs, DLM): active once the storage area is in the prod plan.
+  "strata-storageclass-require-retain": (p) => {
+    inputs(p, SC, "ebs-gp3").reclaimPolicy = "Delete";
+  },
+  "strata-storageclass-require-encryption": (p) => {
+    inputs(p, SC, "ebs-gp3").parameters.encrypted = "false";
+  },
+  "strata-pvc-require-approved-class": (p) => {
+    inputs(p, "kubernetes:core/v1:PersistentVolumeClaim", "postgresql-data").spec.storageClassName = "gp2";
+  },
+  "strata-dlm-require-enabled-retention": (p) => {
+    inputs(p, DLM).policyDetails.schedules[0].retainRule = { count: 0 };
+  },
+  "strata-dlm-require-storageclass-target-tag": (p) => {
+    inputs(p, DLM).policyDetails.targetTags = { "strata:snapshot-target": "not-on-any-volume" };
+  },
   "strata-iam-forbid-backup-deletes": (p) => {
     editDocument(p, "aws:iam/rolePolicy:RolePolicy", "backup-postgresql", (s) => statement(s, "ObjectAccess").Action.push("s3:DeleteObject"));
   },
@@ -138,9 +162,14 @@ describe("mutations of the prod plan, through npm run policies -- --plan FILE", 
     expect(needed.filter((n) => !(n in MUTATIONS)), "add these to MUTATIONS in policies/test/plans.test.ts").toEqual([]);
   });
 
-  it.each(Object.keys(MUTATIONS))("%s: breaking it exits 1 and names the policy", (name) => {
+  it.for(Object.keys(MUTATIONS))("%s: breaking it exits 1 and names the policy", (name, ctx) => {
     const mutated = JSON.parse(base) as Plan;
-    MUTATIONS[name]!(mutated);
+    try {
+      MUTATIONS[name]!(mutated);
+    } catch (error) {
+      if (error instanceof NotInPlan) return ctx.skip(error.message);
+      throw error;
+    }
     const file = join(work, `${name}.json`);
     writeFileSync(file, JSON.stringify(mutated));
     const result = runScript("policies", ["--plan", file]);
