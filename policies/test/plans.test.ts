@@ -128,7 +128,7 @@ export const MUTATIONS: Record<string, Mutation> = {
     inputs(p, SC, "ebs-gp3").parameters.encrypted = "false";
   },
   "strata-pvc-require-approved-class": (p) => {
-    inputs(p, "kubernetes:core/v1:PersistentVolumeClaim", "postgresql-data").spec.storageClassName = "gp2";
+    inputs(p, "kubernetes:core/v1:PersistentVolumeClaim").spec.storageClassName = "gp2";
   },
   "strata-dlm-require-enabled-retention": (p) => {
     inputs(p, DLM).policyDetails.schedules[0].retainRule = { count: 0 };
