@@ -13,7 +13,8 @@ export const KIND_LABEL = "strata.io/job-kind";
  */
 const policy: StackPolicy = {
   kind: "stack",
-  subjects: [T.cronJob, T.prometheusRule],
+  // It judges backup CronJobs; PrometheusRules are only the context it looks the alerts up in.
+  subjects: [T.cronJob],
   name: "strata-backup-require-restore-drill",
   description: "Every backup target (CronJob labelled strata.io/job-kind: backup) has a restore-drill CronJob and alerting rules for both its backup and its drill.",
   enforcementLevel: "mandatory",
