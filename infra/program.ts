@@ -7,6 +7,7 @@ import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
+import { declareAlerting } from "./areas/alerting";
 
 export const CONTRACT_VERSION = "1";
 
@@ -55,13 +56,16 @@ export async function strata() {
     awsOpts: componentOpts,
   };
   // Areas, in dependency order (infra/areas/*.ts).
+  const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
   const storageClassName = config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes";
   const metrics = declareMetrics(platform, {
     archive,
     storageClassName,
     extraDatasources: [],
-    alertmanager: { alertmanagerSpec: { replicas: config.profile === "prod" ? 2 : 1 } },
+    alertmanager: alerting.alertmanagerValues.alertmanager,
+    // The receivers Secret must exist before Alertmanager mounts it.
+    dependsOn: [alerting.alerting],
   });
 
   return {

@@ -9,7 +9,8 @@ export const SAFETY_NET_MARGIN_DAYS = 30;
 
 /** Every retention setting in Strata, derived from the one model. Components take these, never raw days. */
 export interface DerivedRetention {
-  prometheus: { retention: string; retentionSize: string };
+  /** `retentionSizeBytes` is `retentionSize` in bytes, for alerts that compare the TSDB's size against the cap. */
+  prometheus: { retention: string; retentionSize: string; retentionSizeBytes: number };
   thanosCompactor: { raw: string; fiveMinutes: string; oneHour: string };
   loki: { retentionPeriod: string };
   s3: {
@@ -24,7 +25,7 @@ export interface DerivedRetention {
 export function deriveRetention(r: RetentionConfig): DerivedRetention {
   return {
     // Prometheus parses sizes as base-2 ("GB" is GiB) and the operator's ByteSize pattern accepts this form.
-    prometheus: { retention: `${r.localTsdbDays}d`, retentionSize: `${r.localTsdbSizeGiB}GB` },
+    prometheus: { retention: `${r.localTsdbDays}d`, retentionSize: `${r.localTsdbSizeGiB}GB`, retentionSizeBytes: r.localTsdbSizeGiB * 2 ** 30 },
     thanosCompactor: { raw: `${r.metricsRawDays}d`, fiveMinutes: `${r.metricsDownsampled5mDays}d`, oneHour: `${r.metricsDownsampled1hDays}d` },
     // Loki's retention must be a multiple of the 24h index period; whole days guarantee it.
     loki: { retentionPeriod: `${r.logsDays * 24}h` },

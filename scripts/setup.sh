@@ -14,7 +14,9 @@ esac
 
 # Debian packages the test suites use for real (see docs/versions.md for why each one):
 #   - shellcheck: lints every shell script in the repo
-debian_packages=(shellcheck)
+#   - prometheus: promtool, which checks and unit-tests Strata's alert rules
+#   - prometheus-alertmanager: amtool, which checks the Alertmanager config and its routing
+debian_packages=(shellcheck prometheus prometheus-alertmanager)
 
 install_debian_packages() {
   local missing=()

@@ -1,12 +1,14 @@
-import type { StrataConfig } from "../infra/config/schema";
+import type { SECRET_KEYS, StrataConfig } from "../infra/config/schema";
 
 /** What a profile provides: every key but the ones only a stack can know (its cluster and its secrets). */
-export type ProfileDefaults = Omit<StrataConfig, "cluster" | "kubeconfig" | "hcloudToken">;
+export type ProfileDefaults = Omit<StrataConfig, "cluster" | (typeof SECRET_KEYS)[number]>;
 
 /**
  * dev: Hetzner, single replicas, short retention (seed 000: 7-30 days local is enough for a dev cluster).
  * prod: AWS, HA, the seeds' tiers (DESIGN §3): 15d local, 30d raw, 120d 5m, 730d 1h, 30d logs, 30d daily dumps,
  * a year of archive, 7 daily snapshots.
+ * Alerting: no receiver is on by default in either profile, because each needs an organisation's own secret; the
+ * root `null` receiver keeps Alertmanager valid until a stack enables one. prod runs two Alertmanagers (HA).
  */
 export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> = {
   dev: {
@@ -56,6 +58,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
         { name: "postgresql", kind: "postgresql" },
         { name: "prometheus", kind: "prometheus-snapshot" },
       ],
+    },
+    alerting: {
+      alertmanagerReplicas: 1,
+      runbookBaseUrl: "docs/runbooks/alerts.md",
+      pagerduty: { enabled: false },
+      slack: { enabled: false },
+      email: { enabled: false, to: [] },
     },
   },
   prod: {
@@ -116,6 +125,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
         { name: "postgresql", kind: "postgresql" },
         { name: "rabbitmq", kind: "rabbitmq-definitions" },
       ],
+    },
+    alerting: {
+      alertmanagerReplicas: 2,
+      runbookBaseUrl: "docs/runbooks/alerts.md",
+      pagerduty: { enabled: false },
+      slack: { enabled: false },
+      email: { enabled: false, to: [] },
     },
   },
 };

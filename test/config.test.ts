@@ -25,6 +25,9 @@ function problemsOf(values: Record<string, unknown>, secretKeys: string[] = []) 
 
 const prodBase = { profile: "prod", cluster: CLUSTER };
 const retention = (changes: Record<string, number | string>) => ({ ...prodBase, retention: changes });
+const alerting = (changes: Record<string, unknown>) => ({ ...prodBase, alerting: changes });
+const EMAIL = { enabled: true, to: ["oncall@example.com"], from: "alertmanager@example.com", smarthost: "smtp.example.com:587" };
+const PD_KEY = "0123456789abcdef0123456789abcdef";
 
 describe("valid config", () => {
   it.each(["dev", "prod"] as const)("the %s profile alone with a cluster is complete", (profile) => {
@@ -85,7 +88,54 @@ const invalid: [string, Record<string, unknown>, string, string[]?][] = [
   ["kubeconfig in plaintext", { ...prodBase, cluster: { source: "config", name: "prod" }, kubeconfig: "apiVersion: v1" }, "strata:kubeconfig"],
   ["hcloud token in plaintext", { ...prodBase, hcloudToken: "abc" }, "strata:hcloudToken"],
   ["tag key AWS rejects", { ...prodBase, tags: { "bad key!": "x" } }, "strata:tags.bad key!"],
+  ["PagerDuty enabled without its routing key", alerting({ pagerduty: { enabled: true } }), "strata:pagerdutyRoutingKey"],
+  ["Slack enabled without its webhook", alerting({ slack: { enabled: true } }), "strata:slackWebhookUrl"],
+  ["email with a user but no SMTP password", alerting({ email: { ...EMAIL, authUsername: "alerts" } }), "strata:smtpPassword"],
+  ["email without recipients", alerting({ email: { ...EMAIL, to: [] } }), "strata:alerting.email.to"],
+  ["email without a sender", alerting({ email: { ...EMAIL, from: undefined } }), "strata:alerting.email.from"],
+  ["email without an SMTP server", alerting({ email: { ...EMAIL, smarthost: undefined } }), "strata:alerting.email.smarthost"],
+  ["recipient that is not an email address", alerting({ email: { ...EMAIL, to: ["oncall@example.com", "platform team"] } }), "strata:alerting.email.to[1]"],
+  ["sender that is not an email address", alerting({ email: { ...EMAIL, from: "alertmanager" } }), "strata:alerting.email.from"],
+  ["SMTP server without a port", alerting({ email: { ...EMAIL, smarthost: "smtp.example.com" } }), "strata:alerting.email.smarthost"],
+  ["SMTP password without a user", { ...alerting({ email: EMAIL }), smtpPassword: "pw" }, "strata:alerting.email.authUsername", ["smtpPassword"]],
+  ["Slack channel without #", alerting({ slack: { enabled: false, channel: "alerts" } }), "strata:alerting.slack.channel"],
+  ["Slack webhook over plain http", { ...alerting({ slack: { enabled: true } }), slackWebhookUrl: "http://hooks.slack.com/x" }, "strata:slackWebhookUrl", ["slackWebhookUrl"]],
+  ["malformed PagerDuty routing key", { ...alerting({ pagerduty: { enabled: true } }), pagerdutyRoutingKey: "abc" }, "strata:pagerdutyRoutingKey", ["pagerdutyRoutingKey"]],
+  ["Slack webhook in plaintext", { ...alerting({ slack: { enabled: true } }), slackWebhookUrl: "https://hooks.slack.com/services/T/B/x" }, "strata:slackWebhookUrl"],
+  ["no Alertmanager", alerting({ alertmanagerReplicas: 0 }), "strata:alerting.alertmanagerReplicas"],
+  ["misspelt receiver", alerting({ pagerDuty: { enabled: true } }), "strata:alerting.pagerDuty"],
 ];
+
+describe("alerting config", () => {
+  it("every receiver enabled with its secrets is accepted, and the secrets stay out of the plain config", async () => {
+    const loaded = resolveConfig(
+      raw(
+        {
+          ...alerting({ pagerduty: { enabled: true }, slack: { enabled: true, channel: "#platform-alerts" }, email: { ...EMAIL, authUsername: "alerts" } }),
+          pagerdutyRoutingKey: PD_KEY,
+          slackWebhookUrl: "https://hooks.slack.com/services/T000/B000/XXXX",
+          smtpPassword: "smtp-pw",
+        },
+        ["pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"],
+      ),
+    );
+    expect(loaded.config.alerting.slack).toEqual({ enabled: true, channel: "#platform-alerts" });
+    expect(loaded.config.alerting.alertmanagerReplicas).toBe(2);
+    for (const key of ["pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"] as const) {
+      expect(loaded.config).not.toHaveProperty(key);
+      expect(await pulumi.isSecret(loaded.secrets[key]!)).toBe(true);
+    }
+  });
+
+  it("email to an SMTP relay without authentication needs no password", () => {
+    expect(resolveConfig(raw(alerting({ email: EMAIL }))).config.alerting.email.enabled).toBe(true);
+  });
+
+  it("a missing receiver secret is named with the command that sets it", () => {
+    const problems = problemsOf(alerting({ pagerduty: { enabled: true } }));
+    expect(new ConfigError(problems).message).toContain("strata:pagerdutyRoutingKey: is required when alerting.pagerduty.enabled is true (set it with `pulumi config set --secret strata:pagerdutyRoutingKey`)");
+  });
+});
 
 describe("invalid config names the key, the value and what is allowed", () => {
   it(`covers at least 20 distinct invalid inputs (has ${invalid.length})`, () => {

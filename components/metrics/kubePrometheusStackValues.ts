@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES, imageRef } from "../versions";
 import { KPS_FULLNAME, PROMETHEUS_REPLICA_LABEL } from "./names";
 import { resources } from "./resources";
+import type { AlertmanagerChartValues } from "../alerting/alertmanagerValues";
 
 export interface GrafanaDatasource {
   name: string;
@@ -34,8 +35,8 @@ export interface KubePrometheusStackValuesInput {
     credentialsSecretName?: pulumi.Input<string>;
   };
   grafana: { adminSecretName: pulumi.Input<string>; datasources: GrafanaDatasource[]; dashboardLabel: string };
-  /** The `alertmanager` section, built by the alerting area. */
-  alertmanager: Record<string, unknown>;
+  /** The `alertmanager` section, built by the alerting area (config, replicas, receivers' Secret). */
+  alertmanager: AlertmanagerChartValues["alertmanager"];
 }
 
 /**
@@ -99,6 +100,13 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
       },
       additionalDataSources: input.grafana.datasources,
     },
-    alertmanager: input.alertmanager,
+    alertmanager: {
+      ...input.alertmanager,
+      alertmanagerSpec: {
+        ...input.alertmanager.alertmanagerSpec,
+        image: { registry: IMAGES.alertmanager.registry, repository: IMAGES.alertmanager.repository, tag: IMAGES.alertmanager.tag },
+        resources: resources("50m", "128Mi", "250m"),
+      },
+    },
   };
 }

@@ -22,17 +22,22 @@ export interface ThanosArgs {
 export class Thanos extends pulumi.ComponentResource {
   readonly objstoreSecret: k8s.core.v1.Secret;
   readonly objstoreSecretRef: { name: string; key: string };
+  /** The configuration in the Secret; it holds no credentials, so it can be exported and checked. */
+  readonly objstoreConfig: pulumi.Output<string>;
 
   constructor(name: string, args: ThanosArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:metrics:Thanos", name, {}, opts);
     const child = { parent: this };
     const secretName = "strata-thanos-objstore";
+    this.objstoreConfig = pulumi
+      .all([args.objstore.bucket, args.objstore.region, args.objstore.kmsKeyArn])
+      .apply(([bucket, region, kmsKeyArn]) => thanosObjstoreConfig({ bucket, region, kmsKeyArn } satisfies ObjstoreInput));
     this.objstoreSecret = new k8s.core.v1.Secret(
       `${name}-objstore`,
       {
         metadata: { name: secretName, namespace: args.namespace, labels: args.labels },
         type: "Opaque",
-        stringData: { [OBJSTORE_SECRET_KEY]: pulumi.all([args.objstore.bucket, args.objstore.region, args.objstore.kmsKeyArn]).apply(([bucket, region, kmsKeyArn]) => thanosObjstoreConfig({ bucket, region, kmsKeyArn } satisfies ObjstoreInput)) },
+        stringData: { [OBJSTORE_SECRET_KEY]: this.objstoreConfig },
       },
       child,
     );
@@ -42,6 +47,6 @@ export class Thanos extends pulumi.ComponentResource {
       { pin: CHARTS.thanos, namespace: args.namespace, values: thanosValues({ ...args.values, objstoreSecret: this.objstoreSecretRef }) },
       { ...child, dependsOn: [this.objstoreSecret, ...(args.dependsOn ?? [])] },
     );
-    this.registerOutputs({ objstoreSecretName: this.objstoreSecret.metadata.name });
+    this.registerOutputs({ objstoreSecretName: this.objstoreSecret.metadata.name, objstoreConfig: this.objstoreConfig });
   }
 }

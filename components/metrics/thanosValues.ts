@@ -30,7 +30,8 @@ const identity = (c: ThanosComponentIdentity) => ({
   ...(c.credentialsSecretName ? { extraEnvFrom: [{ secretRef: { name: c.credentialsSecretName } }] } : {}),
 });
 
-const inMemoryCache = (gib: number) => yaml.dump({ type: "IN-MEMORY", config: { max_size: `${gib}GB` } }, { flowLevel: 1 }).trim();
+// One line of flow-style YAML, so it can ride in a command-line flag as well as in a values string.
+const inMemoryCache = (gib: number) => yaml.dump({ type: "IN-MEMORY", config: { max_size: `${gib}GB` } }, { flowLevel: 0 }).trim();
 
 /**
  * Values of the thanos-community chart. Query and Query Frontend run as the chart-wide ServiceAccount with no
@@ -80,7 +81,9 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       replicaCount: input.ruler.replicas,
       query: { urls: [`http://${THANOS_FULLNAME}-query:9090`] },
       alertmanagers: { config: yaml.dump({ alertmanagers: [{ static_configs: [input.alertmanagerUrl.replace(/^https?:\/\//, "")], scheme: "http", api_version: "v2" }] }) },
-      rules: input.ruler.rules,
+      // Helm merges maps, so the chart's example file (an always-firing alert) would ship beside ours; its schema
+      // requires the key, so it is overridden with an empty rule file rather than removed.
+      rules: { "example-alerts.yaml": "groups: []\n", ...input.ruler.rules },
       // Its kubectl sidecar image is `latest`, and Prometheus already evaluates the operator's rules.
       autoImportPrometheusRules: { enabled: false },
       resources: resources("250m", "1Gi", "1"),

@@ -9,16 +9,19 @@ import { longRangeRuleFiles } from "../../components/metrics/longRangeRules";
 import { DEDUP_LABELS } from "../../components/metrics/thanosValues";
 import { PROMETHEUS_REPLICA_LABEL, serviceUrls } from "../../components/metrics/names";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
+import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 
 export interface MetricsInputs {
   archive: Archive;
   /** The `alertmanager` values section (alerting area). */
-  alertmanager: Record<string, unknown>;
+  alertmanager: AlertmanagerChartValues["alertmanager"];
   /** Datasources other areas add to Grafana (e.g. Loki). */
   extraDatasources: GrafanaDatasource[];
   storageClassName: string;
+  /** Resources kube-prometheus-stack needs first (e.g. the Alertmanager receivers Secret). */
+  dependsOn: pulumi.Resource[];
 }
 
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
@@ -86,7 +89,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },
         alertmanager: inputs.alertmanager,
       },
-      dependsOn: [...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
+      dependsOn: [...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
     },
     platform.k8sOpts,
   );
@@ -99,7 +102,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     prometheusUrl: urls.prometheus,
     alertmanagerUrl: urls.alertmanager,
     pushgatewayUrl: urls.pushgateway,
-    ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend } : {}),
+    ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend, thanosObjstoreConfig: thanos.objstoreConfig } : {}),
     grafanaAdminSecret: stack.grafanaAdminSecretName,
     replicaLabel: PROMETHEUS_REPLICA_LABEL,
     dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],

@@ -44,6 +44,8 @@ function defaultAt(profile: "dev" | "prod", path: string[]): string {
     node = (node as Record<string, unknown>)[p];
   }
   if (node === undefined) return "—";
+  // A list default is shown as written ([] included); only objects are summarised.
+  if (Array.isArray(node)) return `\`${JSON.stringify(node)}\``;
   if (typeof node === "object") return Object.keys(node as object).length === 0 ? "`{}`" : "(object)";
   return `\`${JSON.stringify(node)}\``;
 }

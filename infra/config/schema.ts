@@ -6,6 +6,7 @@ import { checkRetentionOrdering, retentionSection } from "./sections/retention";
 import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
+import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -20,6 +21,7 @@ const sections = {
   ...archiveSection,
   ...metricsSection,
   ...backupsSection,
+  ...alertingSection,
 };
 
 type SectionShape = typeof sections;
@@ -65,6 +67,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
       seen.add(t.name);
     });
   }),
+  crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
   crossField(["cluster", "kubeconfig"], (c, ctx) => {
     if (c.cluster.source === "config" && c.kubeconfig === undefined) {
       ctx.addIssue({ code: "custom", path: ["kubeconfig"], input: undefined, message: "is required when cluster.source is `config` (set it with `pulumi config set --secret strata:kubeconfig`)" });
@@ -89,4 +92,4 @@ export function validateStrataConfig(input: unknown): ValidationResult {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"] as const satisfies readonly (keyof StrataConfig)[];

@@ -1,0 +1,22 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CHARTS, IMAGES } from "../components/versions";
+import { PROJECT_DIR } from "../infra/plan/stackFile";
+
+const doc = readFileSync(join(PROJECT_DIR, "docs", "versions.md"), "utf8");
+
+describe("docs/versions.md says which versions and why, for every pin in components/versions.ts", () => {
+  it.each(Object.values(CHARTS))("chart $chart $version", (pin) => {
+    expect(doc).toMatch(new RegExp(`\\| chart ${pin.chart}( \\([a-z-]+\\))? \\| ${pin.version.replace(/\./g, "\\.")} \\| .{20,} \\|`));
+  });
+
+  it.each(Object.values(IMAGES))("image $repository:$tag", (image) => {
+    expect(doc).toContain(`| image ${image.registry}/${image.repository} | ${image.tag} |`);
+  });
+
+  it("pins are exact: semver charts, tags that are not `latest`", () => {
+    for (const pin of Object.values(CHARTS)) expect(pin.version).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const image of Object.values(IMAGES)) expect(image.tag).toMatch(/^v?\d+\.\d+\.\d+/);
+  });
+});
