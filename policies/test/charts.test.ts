@@ -5,7 +5,7 @@ import { policyConfig } from "../core/evaluate";
 import type { StrataResource } from "../core/types";
 import { helmImages } from "../core/util";
 import { POLICIES } from "../rules";
-import { bucket, fullBucket, kps, lifecycle, cleanupRule, loki, thanosCommunity, thanosStevehipwell } from "./helpers/cases";
+import { backup, bucket, cleanupRule, drill, fullBucket, kps, lifecycle, loki, prometheusRule, thanosCommunity, thanosStevehipwell } from "./helpers/cases";
 
 function run(name: string, resources: StrataResource[]) {
   const policy = POLICIES.find((p) => p.name === name)!;
@@ -93,5 +93,27 @@ describe("chart defaults", () => {
       ["c[0].image", "ok"],
       ["d.image", 'image "busybox" has no tag'],
     ]);
+  });
+});
+
+describe("backup alert coverage", () => {
+  const target = "postgresql";
+  const generic = (metric: string, alert: string) => ({ alert, expr: `time() - ${metric} > 2 * 86400`, labels: { severity: "critical" } });
+  const byName = (job: string, alert: string) => ({ alert, expr: `kube_job_status_failed{job_name=~"${job}-.*"} > 0 or absent(x{cronjob="${job}"})` });
+
+  it("accepts rules over every target's success metric (the scripts' Pushgateway metrics)", () => {
+    const rules = prometheusRule([generic("strata_backup_last_success_timestamp_seconds", "StrataBackupStale"), generic("strata_restore_drill_last_success_timestamp_seconds", "StrataRestoreDrillStale")]);
+    expect(run("strata-backup-require-restore-drill", [backup(target), drill(target), rules])).toEqual([]);
+  });
+
+  it("accepts rules naming the CronJobs, and tells a drill's alert from a backup's", () => {
+    expect(run("strata-backup-require-restore-drill", [backup(target), drill(target), prometheusRule([byName("postgresql-backup", "BackupFailed"), byName("postgresql-drill", "RestoreDrillFailed")])])).toEqual([]);
+    expect(run("strata-backup-require-restore-drill", [backup(target), drill(target), prometheusRule([byName("postgresql-backup", "BackupFailed")])]).join()).toMatch(/no alerting rule for its restore-drill/);
+  });
+
+  it("flags a backup with no alert at all, and one without a drill", () => {
+    const messages = run("strata-backup-require-restore-drill", [backup(target)]).join("\n");
+    expect(messages).toMatch(/has no restore-drill CronJob/);
+    expect(messages).toMatch(/no alerting rule for its backup/);
   });
 });

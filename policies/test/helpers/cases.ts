@@ -105,8 +105,8 @@ export const thanosStevehipwell = (values: Record<string, unknown> = {}) =>
 export const loki = (retention = "720h") => res(T.helmRelease, "loki", { chart: "loki", version: "18.11.0", values: { loki: { limits_config: { retention_period: retention } } } });
 const alertRule = (target: string, kind?: string) => ({ alert: `Strata${kind ?? "Backup"}Failed`, expr: `time() - strata_backup_last_success_timestamp_seconds{target="${target}"} > 2 * 86400`, labels: { backup_target: target, ...(kind ? { job_kind: kind } : {}), severity: "critical" } });
 export const prometheusRule = (rules: unknown[]) => res(T.prometheusRule, "backup-alerts", { spec: { groups: [{ name: "strata-backups", rules }] } });
-export const backup = (target = "postgres-main") => cronJob(`backup-${target}`, {}, { "strata.io/job-kind": "backup", "strata.io/backup-target": target });
-export const drill = (target = "postgres-main") => cronJob(`restore-drill-${target}`, {}, { "strata.io/job-kind": "restore-drill", "strata.io/backup-target": target });
+export const backup = (target = "postgres-main") => cronJob(`${target}-backup`, {}, { "app.kubernetes.io/name": "strata-backup", "strata.io/backup-target": target });
+export const drill = (target = "postgres-main") => cronJob(`${target}-drill`, {}, { "app.kubernetes.io/name": "strata-drill", "strata.io/backup-target": target });
 
 const protectedNs = res(T.namespace, "strata-monitoring", { metadata: { name: "monitoring", labels: { "strata.io/environment": "prod" } } }, { opts: { protect: true, retainOnDelete: true } });
 
