@@ -20,7 +20,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
  *   its restore drill matches one of `drillSelectors` with the same target;
  * - an alerting rule (any PrometheusRule) covers a target's backup or drill when
  *   - its labels say so: `backup_target: <target>` and `job_kind: backup|restore-drill` (no `job_kind`: both), or
- *   - its expression names the CronJob (`<cronjob name>`) or the target (`"<target>"`) and, for a drill, its alert
+ *   - its expression names the CronJob (`"<cronjob name>"`) or the target (`target="<target>"`) and, for a drill, its alert
  *     name or expression mentions drill/restore (and for a backup does not), or
  *   - its expression matches one of `kindMetricPatterns[kind]`: a rule over every target's metric (e.g.
  *     `time() - strata_backup_last_success_timestamp_seconds > ...`) covers every target of that kind.
@@ -61,7 +61,7 @@ const policy: StackPolicy = {
       const expr = String(rule.expr ?? "");
       if (patterns(kind).some((p) => p.test(expr))) return true;
       const aboutDrill = /drill|restore/i.test(`${rule.alert} ${expr}`);
-      const names = (jobName ? new RegExp(`["'=~]${escape(jobName)}["']`).test(expr) : false) || new RegExp(`"${escape(target)}"`).test(expr);
+      const names = (jobName ? new RegExp(`["'=~]${escape(jobName)}["']`).test(expr) : false) || new RegExp(`target\\s*=~?\\s*"${escape(target)}"`).test(expr);
       return names && (kind === "restore-drill" ? aboutDrill : !aboutDrill);
     };
 

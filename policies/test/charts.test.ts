@@ -111,6 +111,13 @@ describe("backup alert coverage", () => {
     expect(run("strata-backup-require-restore-drill", [backup(target), drill(target), prometheusRule([byName("postgresql-backup", "BackupFailed")])]).join()).toMatch(/no alerting rule for its restore-drill/);
   });
 
+  it("does not take an alert that merely mentions a word equal to the target (container=\"prometheus\") for a backup alert", () => {
+    const unrelated = prometheusRule([{ alert: "StrataPrometheusTsdbNearRetentionSize", expr: 'prometheus_tsdb_storage_blocks_bytes{container="prometheus"} > 1' }]);
+    expect(run("strata-backup-require-restore-drill", [backup("prometheus"), drill("prometheus"), unrelated]).join()).toMatch(/no alerting rule for its backup/);
+    const labelled = prometheusRule([{ alert: "StrataBackupStale", expr: 'time() - x{target="prometheus"} > 1' }, { alert: "StrataRestoreDrillStale", expr: 'time() - y{target="prometheus"} > 1' }]);
+    expect(run("strata-backup-require-restore-drill", [backup("prometheus"), drill("prometheus"), labelled])).toEqual([]);
+  });
+
   it("flags a backup with no alert at all, and one without a drill", () => {
     const messages = run("strata-backup-require-restore-drill", [backup(target)]).join("\n");
     expect(messages).toMatch(/has no restore-drill CronJob/);

@@ -47,6 +47,7 @@ const S3 = "aws:s3/";
 const HELM = "kubernetes:helm.sh/v3:Release";
 const SC = "kubernetes:storage.k8s.io/v1:StorageClass";
 const DLM = "aws:dlm/lifecyclePolicy:LifecyclePolicy";
+const CRONJOB = "kubernetes:batch/v1:CronJob";
 const statement = (statements: Record<string, any>[], sid: string) => {
   const found = statements.find((s) => s.Sid === sid);
   if (!found) throw new Error(`no statement ${sid} any more; update this mutation`);
@@ -135,6 +136,17 @@ export const MUTATIONS: Record<string, Mutation> = {
   },
   "strata-dlm-require-storageclass-target-tag": (p) => {
     inputs(p, DLM).policyDetails.targetTags = { "strata:snapshot-target": "not-on-any-volume" };
+  },
+  // Backups (CronJobs): active once backup CronJobs are in the prod plan.
+  "strata-backup-require-restore-drill": (p) => {
+    first(p, CRONJOB);
+    p.resources = p.resources.filter((r) => !(r.type === CRONJOB && (r.inputs.metadata as { labels?: Record<string, string> })?.labels?.["app.kubernetes.io/name"] === "strata-drill"));
+  },
+  "strata-batch-require-restricted-security": (p) => {
+    inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+  },
+  "strata-workload-require-pinned-images": (p) => {
+    inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].image = "docker.io/library/postgres:latest";
   },
   "strata-iam-forbid-backup-deletes": (p) => {
     editDocument(p, "aws:iam/rolePolicy:RolePolicy", "backup-postgresql", (s) => statement(s, "ObjectAccess").Action.push("s3:DeleteObject"));
