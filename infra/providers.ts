@@ -16,9 +16,12 @@ export interface Providers {
   hcloud?: hcloud.Provider;
 }
 
-/** Tags every AWS resource carries, so cost reports and DLM/IAM conditions can tell Strata's resources apart. */
+/**
+ * Tags every AWS resource carries, so cost reports and DLM/IAM conditions can tell Strata's resources apart. The
+ * policy pack reads `strata:environment` and `strata:cloud` from them under `pulumi preview` (policies/README.md).
+ */
 export function baseTags(config: LoadedConfig["config"]): Record<string, string> {
-  return { ...config.tags, "strata:environment": config.environment, "strata:managed-by": "pulumi", product: "strata" };
+  return { ...config.tags, "strata:environment": config.environment, "strata:cloud": config.cloud, "strata:managed-by": "pulumi", product: "strata" };
 }
 
 export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Providers {

@@ -6,12 +6,14 @@ import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile } 
 import { renderPlan } from "./report";
 import { writeManifests, writePlanJson } from "./render";
 import { formatProblems } from "../config/errors";
+import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
+import type { PackConfig } from "../../policies/core/types";
 
 /** Exit codes are part of the contract: CI and scripts branch on them. */
 export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, usage: 64 } as const;
 
-const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR]
-       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR]
+const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--policy-config FILE]
+       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--policy-config FILE]
 
 Runs the Strata program under Pulumi's mock engine (no cloud, no CLI, no credentials) and prints the resource
 tree, counts by type, the derived retention table and the policy results.
@@ -19,7 +21,10 @@ tree, counts by type, the derived retention table and the policy results.
   --config FILE   any stack config file; the stack is named after it unless --stack is given
   --json FILE     writes the plan contract (DESIGN §5) as JSON, secrets redacted
   --out DIR       writes Kubernetes objects as YAML and each Helm release's values file
-exit: 0 ok, 1 mandatory policy violation, 2 invalid config, 64 usage error`;
+  --policy-config FILE
+                  policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
+                  policies/config.json
+exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable policy config), 64 usage error`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -27,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } },
     });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
@@ -49,7 +54,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   const stack = values.stack ?? (values.config ? stackNameFromFile(file) : positionals[0]!);
 
-  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config: readStackConfigFile(file) });
+  const policyConfigFile = values["policy-config"] ? resolve(values["policy-config"]) : DEFAULT_POLICY_CONFIG;
+  let policyConfig: PackConfig | undefined;
+  try {
+    policyConfig = readPackConfig(policyConfigFile, Boolean(values["policy-config"]));
+  } catch (error) {
+    process.stderr.write(`cannot read the policy config ${policyConfigFile}: ${(error as Error).message}\n`);
+    return EXIT.invalidConfig;
+  }
+
+  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config: readStackConfigFile(file), ...(policyConfig ? { policyConfig } : {}) });
   if (!outcome.ok) {
     process.stderr.write(`${formatProblems(outcome.error.problems)}\nno resources were planned.\n`);
     return EXIT.invalidConfig;

@@ -8,14 +8,15 @@ import { RecordingMonitor, type RecordedResource } from "./recordingMonitor";
 import { strataMocks } from "./mocks";
 import type { StackConfig } from "./stackFile";
 import { SECRET_TEXT } from "./serialized";
+import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
 import { getStore, waitForRPCs, withLocalStorage } from "./pulumiInternals";
+import { evaluatePlan } from "../../policies/core/evaluate";
+import type { PackConfig } from "../../policies/core/types";
+import { POLICIES } from "../../policies/rules";
 
-export interface PolicyViolation {
-  policy: string;
-  level: "mandatory" | "advisory";
-  urn: string;
-  message: string;
-}
+/** One violation of Strata's policy pack (policies/), as the pack's pure core reports it. */
+export type { PackViolation as PolicyViolation } from "../../policies/core/types";
+import type { PackViolation as PolicyViolation } from "../../policies/core/types";
 
 /** The plan contract (DESIGN §5): what `--json FILE` writes and what the tests read. */
 export interface Plan {
@@ -34,6 +35,8 @@ export interface PlanRequest {
   project: string;
   stack: string;
   config: StackConfig;
+  /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes); policies/config.json when absent. */
+  policyConfig?: PackConfig;
 }
 
 function rawStrataConfig(config: StackConfig) {
@@ -109,9 +112,9 @@ export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
     const config: Record<string, unknown> = { ...effective.config };
     for (const key of Object.keys(effective.secrets)) config[key] = SECRET_TEXT;
 
-    return {
-      ok: true,
-      plan: { stack: request.stack, project: request.project, config, resources, outputs, policies: { evaluated: [], violations: [] } },
-    };
+    // The whole policy pack, on exactly what was recorded: the same pure policies `pulumi preview --policy-pack
+    // policies` runs (policies/README.md).
+    const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG));
+    return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies } };
   });
 }

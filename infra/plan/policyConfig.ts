@@ -1,0 +1,15 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { PackConfig } from "../../policies/core/types";
+import { PROJECT_DIR } from "./stackFile";
+
+/** The pack config every runner uses by default: the file `pulumi preview --policy-pack-config` is given too. */
+export const DEFAULT_POLICY_CONFIG = join(PROJECT_DIR, "policies", "config.json");
+
+/** Reads a policy pack config file; a missing default file is no config. Throws with the reason on a bad file. */
+export function readPackConfig(file: string, required = false): PackConfig | undefined {
+  if (!required && !existsSync(file)) return undefined;
+  const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object of policy settings");
+  return value as PackConfig;
+}

@@ -1,0 +1,33 @@
+import type { PolicyContext, StrataResource } from "./types";
+import { T, asArray, refersTo, tagsOf } from "./util";
+
+export const PURPOSE_SCHEMA = {
+  purposeTagKeys: {
+    type: "array",
+    items: { type: "string" },
+    default: ["strata:purpose", "purpose"],
+    description: "AWS tag keys that say what a bucket holds (metrics, logs, backups, ...); the first one set wins.",
+  },
+};
+
+/** The keys a companion resource's `bucket` input may hold for this bucket: its name, and its URN. */
+export function bucketKeys(bucket: StrataResource): unknown[] {
+  return [bucket.props.bucket, bucket.name, bucket.urn];
+}
+
+export function bucketOf(companion: StrataResource, resources: StrataResource[]): StrataResource | undefined {
+  return resources.find((b) => b.type === T.bucket && refersTo(companion, b, "bucket", bucketKeys(b)));
+}
+
+export function purposeOf(bucket: StrataResource, ctx: PolicyContext): string | undefined {
+  const tags = tagsOf(bucket);
+  for (const key of asArray<string>(ctx.config.purposeTagKeys ?? ["strata:purpose", "purpose"])) if (tags[key]) return tags[key];
+  return undefined;
+}
+
+/** Enabled lifecycle rules of every lifecycle configuration attached to `bucket`. */
+export function lifecycleRulesOf(bucket: StrataResource, resources: StrataResource[]): { config: StrataResource; rule: any }[] {
+  return resources
+    .filter((r) => r.type === T.bucketLifecycle && refersTo(r, bucket, "bucket", bucketKeys(bucket)))
+    .flatMap((config) => asArray<any>(config.props.rules).filter((rule) => rule?.status === "Enabled").map((rule) => ({ config, rule })));
+}

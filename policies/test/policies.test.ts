@@ -1,0 +1,192 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { toPulumiPolicy } from "../adapter";
+import { evaluatePack, policyConfig } from "../core/evaluate";
+import { NAME_PATTERN, VERBS, type StrataPolicy, type StrataResource, type Violation } from "../core/types";
+import { POLICIES } from "../rules";
+import { runResourcePolicy, runStackPolicy, type EngineRun } from "./helpers/args";
+import { CASES } from "./helpers/cases";
+
+const RULES_DIR = join(__dirname, "..", "rules");
+
+/** The pure core, as the offline plan and `npm run policies` call it. */
+function core(policy: StrataPolicy, subject: StrataResource | StrataResource[], config: Record<string, unknown> = {}): Violation[] {
+  const ctx = { mode: "plan" as const, config: policyConfig(policy, config) };
+  if (policy.kind === "resource") return (Array.isArray(subject) ? subject : [subject]).flatMap((r) => policy.validate(r, ctx));
+  return policy.validate(Array.isArray(subject) ? subject : [subject], ctx);
+}
+
+/** The @pulumi/policy objects the engine runs, called with 1.21's argument objects. */
+async function engine(policy: StrataPolicy, subject: StrataResource | StrataResource[], config: Record<string, unknown> = {}): Promise<EngineRun> {
+  const pulumiPolicy = toPulumiPolicy(policy);
+  if (policy.kind === "resource") {
+    const runs = await Promise.all((Array.isArray(subject) ? subject : [subject]).map((r) => runResourcePolicy(pulumiPolicy as ResourceValidationPolicy, r, config)));
+    return { ...(runs.find((r) => r.notApplicable) ?? {}), violations: runs.flatMap((r) => r.violations) };
+  }
+  return runStackPolicy(pulumiPolicy as StackValidationPolicy, Array.isArray(subject) ? subject : [subject], config);
+}
+
+describe("the pack", () => {
+  it("has one file per policy under rules/, each listed once", () => {
+    const files = readdirSync(RULES_DIR).filter((f) => f.endsWith(".ts") && f !== "index.ts").map((f) => `strata-${f.replace(/\.ts$/, "")}`).sort();
+    expect(POLICIES.map((p) => p.name).sort()).toEqual(files);
+    expect(new Set(POLICIES.map((p) => p.name)).size).toBe(POLICIES.length);
+  });
+
+  it.each(POLICIES.map((p) => [p.name, p] as const))("%s is named strata-<resource>-<verb>-<what>, described, levelled and configurable by schema", (_name, p) => {
+    expect(p.name).toMatch(NAME_PATTERN);
+    expect(VERBS.some((v) => p.name.includes(`-${v}-`))).toBe(true);
+    expect(p.description.length).toBeGreaterThan(20);
+    expect(["mandatory", "advisory"]).toContain(p.enforcementLevel);
+    for (const prop of Object.values(p.configSchema?.properties ?? {})) expect(prop.type).toBeDefined();
+  });
+
+  it("has a passing and a failing case for every policy", () => {
+    expect(Object.keys(CASES).sort()).toEqual(POLICIES.map((p) => p.name).sort());
+  });
+
+  it("index.ts builds the PolicyPack from every policy through the adapter", () => {
+    const source = readFileSync(join(__dirname, "..", "index.ts"), "utf8");
+    expect(source).toMatch(/new PolicyPack\("strata", \{[\s\S]*policies: POLICIES\.map\(toPulumiPolicy\)/);
+    const pulumiPolicies = POLICIES.map(toPulumiPolicy);
+    for (const [i, p] of pulumiPolicies.entries()) {
+      expect(p.name).toBe(POLICIES[i]!.name);
+      expect(p.enforcementLevel).toBe(POLICIES[i]!.enforcementLevel);
+      expect("validateResource" in p || "validateStack" in p).toBe(true);
+    }
+  });
+
+  it("README.md lists every policy with its level", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    for (const p of POLICIES) expect(readme, p.name).toContain(`| \`${p.name}\` | ${p.enforcementLevel} |`);
+  });
+
+  it("the pure core imports nothing but itself (the root and the plan load it without policies/node_modules)", () => {
+    for (const dir of ["core", "rules"]) {
+      for (const file of readdirSync(join(__dirname, "..", dir)).filter((f) => f.endsWith(".ts"))) {
+        const imports = [...readFileSync(join(__dirname, "..", dir, file), "utf8").matchAll(/from "([^"]+)"/g)].map((m) => m[1]!);
+        for (const spec of imports) expect(spec, `${dir}/${file} imports ${spec}`).toMatch(/^\.\.?\//);
+      }
+    }
+  });
+});
+
+describe.each(POLICIES.map((p) => [p.name, p] as const))("%s", (name, policy) => {
+  const c = CASES[name]!;
+  it("passes its passing case (pure core)", () => {
+    expect(core(policy, c.pass, c.config)).toEqual([]);
+  });
+  it("fails its failing case (pure core)", () => {
+    const violations = core(policy, c.fail, c.config);
+    expect(violations.length).toBeGreaterThan(0);
+    expect(violations.map((v) => v.message).join("\n")).toMatch(c.expect);
+  });
+  if (policy.modes && !policy.modes.includes("preview")) {
+    it("reports itself not applicable under pulumi preview (@pulumi/policy adapter)", async () => {
+      expect((await engine(policy, c.fail, c.config)).notApplicable).toMatch(/offline plan/);
+    });
+    return;
+  }
+  it("passes its passing case (@pulumi/policy adapter)", async () => {
+    const run = await engine(policy, c.pass, c.config);
+    expect(run.notApplicable).toBeUndefined();
+    expect(run.violations).toEqual([]);
+  });
+  it("fails its failing case (@pulumi/policy adapter)", async () => {
+    const run = await engine(policy, c.fail, c.config);
+    expect(run.notApplicable).toBeUndefined();
+    expect(run.violations.map((v) => v.message).join("\n")).toMatch(c.expect);
+  });
+});
+
+describe("the adapter", () => {
+  it("reports a resource policy not applicable to other resource types", async () => {
+    const policy = POLICIES.find((p) => p.name === "strata-storageclass-require-retain")!;
+    const run = await runResourcePolicy(toPulumiPolicy(policy) as ResourceValidationPolicy, { type: "aws:s3/bucket:Bucket", name: "b", urn: "urn:b", props: {}, opts: {} });
+    expect(run.notApplicable).toMatch(/StorageClass/);
+  });
+
+  it("sees values unknown during preview as \"[unknown]\", like the offline plan, instead of aborting the policy", async () => {
+    // The real proxy @pulumi/policy wraps inputs in (internal, so required untyped).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const proxy = require("@pulumi/policy/proxy") as { unknownCheckingProxy(v: unknown): any; unknownStringValue: unknown };
+    const props = proxy.unknownCheckingProxy({ provisioner: "ebs.csi.aws.com", reclaimPolicy: "Retain", allowVolumeExpansion: true, parameters: { encrypted: "true", kmsKeyId: proxy.unknownStringValue } });
+    expect(() => props.parameters.kmsKeyId).toThrow(/can't be known during preview/);
+    const policy = POLICIES.find((p) => p.name === "strata-storageclass-require-encryption")!;
+    const run = await runResourcePolicy(toPulumiPolicy(policy) as ResourceValidationPolicy, { type: "kubernetes:storage.k8s.io/v1:StorageClass", name: "ebs-gp3", urn: "urn:sc", props, opts: {} });
+    expect(run.violations).toEqual([]);
+  });
+
+  it("reads the environment from Pulumi stack tags when the policy config does not set it", async () => {
+    const policy = POLICIES.find((p) => p.name === "strata-kms-require-deletion-window")!;
+    const key = { type: "aws:kms/key:Key", name: "k", urn: "urn:k", props: { deletionWindowInDays: 7 }, opts: {} };
+    const pp = toPulumiPolicy(policy) as ResourceValidationPolicy;
+    expect((await runResourcePolicy(pp, key)).violations).toEqual([]);
+    expect((await runResourcePolicy(pp, key, {}, { "strata:environment": "prod" })).violations).toHaveLength(1);
+    expect((await runResourcePolicy(pp, key, { environment: "dev" }, { "strata:environment": "prod" })).violations).toEqual([]);
+  });
+
+  it("counts only protect under preview (retainOnDelete is not passed to analyzers by @pulumi/policy 1.21), both in the plan", async () => {
+    const policy = POLICIES.find((p) => p.name === "strata-stateful-require-protection")!;
+    const retained: StrataResource = { type: "kubernetes:core/v1:PersistentVolumeClaim", name: "data", urn: "urn:pvc", props: {}, opts: { retainOnDelete: true } };
+    expect(core(policy, [retained], { environment: "prod" })).toEqual([]);
+    expect((await engine(policy, [retained], { environment: "prod" })).violations).toHaveLength(1);
+  });
+});
+
+describe("policy config", () => {
+  const retain = POLICIES.find((p) => p.name === "strata-storageclass-require-retain")!;
+  const bad = CASES["strata-storageclass-require-retain"]!.fail as StrataResource;
+
+  it("honours exceptions by resource name pattern, in the core and the adapter", async () => {
+    expect(core(retain, bad, { exceptions: ["ebs-*"] })).toEqual([]);
+    expect((await engine(retain, bad, { exceptions: ["ebs-*"] })).violations).toEqual([]);
+    expect(core(retain, bad, { exceptions: ["hcloud-*"] })).toHaveLength(1);
+  });
+
+  it("sets enforcement levels per policy, and disables policies", () => {
+    const asAdvisory = evaluatePack(POLICIES, [bad], { mode: "plan", config: { [retain.name]: "advisory" } });
+    expect(asAdvisory.violations.filter((v) => v.policy === retain.name).map((v) => v.level)).toEqual(["advisory"]);
+    const disabled = evaluatePack(POLICIES, [bad], { mode: "plan", config: { [retain.name]: { enforcementLevel: "disabled" } } });
+    expect(disabled.evaluated).not.toContain(retain.name);
+    expect(disabled.violations.filter((v) => v.policy === retain.name)).toEqual([]);
+  });
+
+  it("accepts StringNotEqualsIfExists for the SSE-KMS upload deny, and needs only the TLS deny on encryptionExceptions", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-s3-require-secure-transport")!;
+    const bucketPolicy = (statements: unknown[], name = "metrics"): StrataResource => ({ type: "aws:s3/bucketPolicy:BucketPolicy", name, urn: `urn:${name}`, props: { policy: JSON.stringify({ Statement: statements }) }, opts: {} });
+    const tls = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
+    const ifExists = { Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: "*", Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } } };
+    expect(core(policy, bucketPolicy([tls, ifExists]))).toEqual([]);
+    expect(core(policy, bucketPolicy([tls], "access-logs"))).toHaveLength(1);
+    expect(core(policy, bucketPolicy([tls], "access-logs"), { encryptionExceptions: ["access-logs"] })).toEqual([]);
+    expect(core(policy, bucketPolicy([], "access-logs"), { encryptionExceptions: ["access-logs"] })).toHaveLength(1);
+  });
+
+  it("identifies backup writers by tag (strata:access=append) or name, and leaves other deleters (compactors) alone", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-iam-forbid-backup-deletes")!;
+    const deleter = (name: string, tags: Record<string, string> = {}): StrataResource => ({
+      type: "aws:iam/policy:Policy",
+      name,
+      urn: `urn:${name}`,
+      props: { tags, policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:DeleteObject", Resource: "arn:aws:s3:::b/*" }] }) },
+      opts: {},
+    });
+    expect(core(policy, deleter("postgres-dumps", { "strata:access": "append" }))).toHaveLength(1);
+    expect(core(policy, deleter("postgres-dumps", { "strata:role": "backup-writer" }))).toHaveLength(1);
+    expect(core(policy, deleter("thanos-compactor", { "strata:access": "manage" }))).toEqual([]);
+    expect(core(policy, deleter("thanos-compactor"), { backupWriterNamePatterns: ["thanos-*"] })).toHaveLength(1);
+  });
+
+  it("allows static credentials on the clouds listed in config, never hard-coded", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-iam-forbid-static-credentials")!;
+    const key: StrataResource = { type: "aws:iam/accessKey:AccessKey", name: "loki", urn: "urn:key", props: {}, opts: {} };
+    expect(core(policy, key, { cloud: "hcloud" })).toEqual([]);
+    expect(core(policy, key, { cloud: "aws" })).toHaveLength(1);
+    expect(core(policy, key, { cloud: "hcloud", allowedClouds: [] })).toHaveLength(1);
+    expect(evaluatePack([policy], [key], { mode: "plan", facts: { cloud: "hcloud" } }).violations).toEqual([]);
+    expect(evaluatePack([policy], [key], { mode: "plan", facts: { cloud: "aws" } }).violations).toHaveLength(1);
+  });
+});
