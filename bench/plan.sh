@@ -32,7 +32,9 @@ stack_with_targets() {
     cat Pulumi.prod.yaml
     echo "  strata:backups:"
     echo "    targets:"
-    for ((t = 1; t <= n; t++)); do printf '      - name: pg-%03d\n        kind: postgresql\n' "$t"; done
+    for ((t = 1; t <= n; t++)); do
+      printf '      - name: pg-%03d\n        kind: postgresql\n        host: pg-%03d.data.svc.cluster.local\n        database: app\n        user: strata_backup\n        passwordSecret: { name: pg-%03d-backup, key: password }\n' "$t" "$t" "$t"
+    done
     echo "  strata:capacity:"
     echo "    databases:"
     for ((t = 1; t <= n; t++)); do printf '      pg-%03d: 20\n' "$t"; done

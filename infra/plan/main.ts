@@ -6,7 +6,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`the offline plan failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const detail = error instanceof Error ? (error.stack && error.stack !== `${error.name}: ${error.message}` ? error.stack : `${error.message}\n(run with STRATA_PLAN_STACK_TRACES=1 for a stack trace)`) : String(error);
+    process.stderr.write(`the offline plan failed: ${detail}\n`);
     process.exitCode = 3;
   },
 );
