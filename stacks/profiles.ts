@@ -55,13 +55,13 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       accessLogs: { enabled: false, retentionDays: 14 },
     },
     metrics: {
-      prometheus: { replicas: 1, volumeSizeGiB: 10, scrapeInterval: "30s" },
+      prometheus: { replicas: 1, scrapeInterval: "30s" },
       thanos: {
         enabled: false,
         query: { replicas: 1 },
         queryFrontend: { replicas: 1 },
-        storeGateway: { replicas: 1, indexCacheGiB: 1, bucketCacheGiB: 1, volumeSizeGiB: 10 },
-        compactor: { replicas: 1, volumeSizeGiB: 20 },
+        storeGateway: { replicas: 1, indexCacheGiB: 1, bucketCacheGiB: 1 },
+        compactor: { replicas: 1 },
         ruler: { replicas: 1 },
       },
       // Hetzner volumes start at 10 GiB.
@@ -69,7 +69,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     },
     capacity: {
       // A dev cluster: a few nodes' worth of exporters, a small database.
-      metrics: { activeSeries: 100_000, scrapeIntervalSeconds: 30, prometheusReplicas: 1, storeGatewayReplicas: 1 },
+      metrics: { activeSeries: 100_000, scrapeIntervalSeconds: 30 },
       logs: { gbPerDay: 2 },
       databases: { postgresql: 5 },
       overrides: {},
@@ -171,23 +171,24 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     },
     // Seed 003's reference architecture.
     metrics: {
-      prometheus: { replicas: 2, volumeSizeGiB: 55, scrapeInterval: "30s" },
+      prometheus: { replicas: 2, scrapeInterval: "30s" },
       thanos: {
         enabled: true,
         query: { replicas: 2 },
         queryFrontend: { replicas: 2 },
-        storeGateway: { replicas: 2, indexCacheGiB: 1, bucketCacheGiB: 2, volumeSizeGiB: 50 },
-        compactor: { replicas: 1, volumeSizeGiB: 100 },
+        storeGateway: { replicas: 2, indexCacheGiB: 1, bucketCacheGiB: 2 },
+        compactor: { replicas: 1 },
         ruler: { replicas: 2 },
       },
       pushgateway: { replicas: 2, volumeSizeGiB: 2 },
     },
     capacity: {
       // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
-      metrics: { activeSeries: 500_000, scrapeIntervalSeconds: 30, prometheusReplicas: 2, storeGatewayReplicas: 2 },
+      metrics: { activeSeries: 500_000, scrapeIntervalSeconds: 30 },
       logs: { gbPerDay: 50 },
       databases: { postgresql: 200 },
-      overrides: {},
+      // Seed 003's reference sizes for the store gateway and the compactor; Prometheus follows the estimate.
+      overrides: { storeGatewayVolumeGiB: 50, compactorVolumeGiB: 100 },
     },
     backups: {
       // The environment's PostgreSQL (seed 001). Add RabbitMQ or MongoDB targets per stack; their drills need

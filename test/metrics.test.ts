@@ -12,6 +12,7 @@ import type { Plan } from "../infra/plan/harness";
 import type { RecordedResource } from "../infra/plan/recordingMonitor";
 import { CHARTS, IMAGES } from "../components/versions";
 import { longRangeRuleGroups } from "../components/metrics/longRangeRules";
+import { effectiveSizes } from "../infra/capacity/plan";
 
 type Any = Record<string, any>;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -91,7 +92,11 @@ describe("prod: Prometheus x2 with the Thanos sidecar", () => {
         ruleSelectorNilUsesHelmValues: false,
       }),
     );
-    expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "ebs-gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "55Gi" } } });
+    // The planner sizes it (strata:capacity); the model's retentionSize must fit with headroom.
+    const size = effectiveSizes(p.config as never).prometheusVolumeGiB.gib;
+    expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "ebs-gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${size}Gi` } } });
+    expect(45).toBeLessThanOrEqual(Math.floor(size * 0.85));
+    expect(spec.resources.requests.memory).toBe(`${effectiveSizes(p.config as never).prometheusMemoryGiB.gib}Gi`);
     expect(spec.thanos).toEqual({ image: `quay.io/thanos/thanos:${IMAGES.thanos.tag}`, objectStorageConfig: { existingSecret: { name: "strata-thanos-objstore", key: "objstore.yml" } } });
     expect(spec.resources.limits.memory).toBe(spec.resources.requests.memory);
     expect(values(release(p, "kube-prometheus-stack")).prometheus.thanosService).toEqual({ enabled: true });
@@ -228,7 +233,7 @@ describe("dev: a single Prometheus without Thanos (seed 000)", () => {
 describe("metrics config is validated naming the key", () => {
   it.each([
     ["two compactors", { metrics: { thanos: { compactor: { replicas: 2 } } } }, "strata:metrics.thanos.compactor.replicas"],
-    ["a TSDB cap that fills the volume", { retention: { localTsdbSizeGiB: 50 } }, "strata:retention.localTsdbSizeGiB"],
+    ["a TSDB cap that fills the volume", { retention: { localTsdbSizeGiB: 50 }, capacity: { overrides: { prometheusVolumeGiB: 55 } } }, "strata:retention.localTsdbSizeGiB"],
     ["a scrape interval in minutes", { metrics: { prometheus: { scrapeInterval: "1m" } } }, "strata:metrics.prometheus.scrapeInterval"],
     ["zero query replicas", { metrics: { thanos: { query: { replicas: 0 } } } }, "strata:metrics.thanos.query.replicas"],
   ])("prod: %s", async (_name, changes, key) => {

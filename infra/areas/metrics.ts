@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Platform } from "../platform";
+import { effectiveSizes } from "../capacity/plan";
 import type { Archive } from "./archive";
 import { KubePrometheusStack } from "../../components/metrics/kubePrometheusStack";
 import { Thanos } from "../../components/metrics/thanos";
@@ -27,6 +28,8 @@ export interface MetricsInputs {
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   const { config, retention } = platform;
   const m = config.metrics;
+  // Sizes come from the capacity planner: its estimate, or strata:capacity.overrides when a stack sets one.
+  const sizes = effectiveSizes(config);
   const ns = config.namespaces.monitoring;
   const urls = serviceUrls(ns);
   const identities = inputs.archive.identities;
@@ -50,8 +53,8 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           alertmanagerUrl: urls.alertmanager,
           query: m.thanos.query,
           queryFrontend: m.thanos.queryFrontend,
-          storeGateway: { ...m.thanos.storeGateway, serviceAccountName: "strata-thanos-storegateway", ...secretOf("thanos-storegateway") },
-          compactor: { volumeSizeGiB: m.thanos.compactor.volumeSizeGiB, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
+          storeGateway: { ...m.thanos.storeGateway, volumeSizeGiB: sizes.storeGatewayVolumeGiB.gib, serviceAccountName: "strata-thanos-storegateway", ...secretOf("thanos-storegateway") },
+          compactor: { volumeSizeGiB: sizes.compactorVolumeGiB.gib, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
           ruler: { replicas: m.thanos.ruler.replicas, rules: longRangeRuleFiles(), serviceAccountName: "strata-thanos-ruler", ...secretOf("thanos-ruler") },
         },
         dependsOn: identityOf("thanos-storegateway", "thanos-compactor", "thanos-ruler"),
@@ -77,13 +80,13 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
         storageClassName: inputs.storageClassName,
         prometheus: {
           replicas: m.prometheus.replicas,
-          volumeSizeGiB: m.prometheus.volumeSizeGiB,
+          volumeSizeGiB: sizes.prometheusVolumeGiB.gib,
           retention: retention.prometheus.retention,
           retentionSize: retention.prometheus.retentionSize,
           scrapeInterval: m.prometheus.scrapeInterval,
           serviceAccountName: "strata-prometheus",
           enableAdminAPI: config.backups.targets.some((t) => t.kind === "prometheus-snapshot"),
-          memory: config.profile === "prod" ? "4Gi" : "2Gi",
+          memory: `${sizes.prometheusMemoryGiB.gib}Gi`,
         },
         ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },

@@ -160,9 +160,9 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
   };
 
   const volumeFrom = (key: SizeKey, estimateFrom: string) => (sizes[key].source === "override" ? `capacity.overrides.${key}` : estimateFrom);
-  add({ area: "metrics", item: "Prometheus volume", medium: volume, count: metrics.prometheusReplicas, sizeGiB: sizes.prometheusVolumeGiB.gib, from: volumeFrom("prometheusVolumeGiB", "samples/s x retention.localTsdbDays x B/sample x 2") });
+  add({ area: "metrics", item: "Prometheus volume", medium: volume, count: config.metrics.prometheus.replicas, sizeGiB: sizes.prometheusVolumeGiB.gib, from: volumeFrom("prometheusVolumeGiB", "samples/s x retention.localTsdbDays x B/sample x 2") });
   if (config.metrics.thanos.enabled) {
-    add({ area: "metrics", item: "Thanos store gateway volume", medium: volume, count: metrics.storeGatewayReplicas, sizeGiB: sizes.storeGatewayVolumeGiB.gib, from: volumeFrom("storeGatewayVolumeGiB", "2% of the metrics bucket, >= 10 GiB") });
+    add({ area: "metrics", item: "Thanos store gateway volume", medium: volume, count: config.metrics.thanos.storeGateway.replicas, sizeGiB: sizes.storeGatewayVolumeGiB.gib, from: volumeFrom("storeGatewayVolumeGiB", "2% of the metrics bucket, >= 10 GiB") });
     add({ area: "metrics", item: "Thanos compactor volume", medium: volume, count: 1, sizeGiB: sizes.compactorVolumeGiB.gib, from: volumeFrom("compactorVolumeGiB", "Thanos docs: ~100 GB scratch") });
     const t = config.archive.metrics.transitions as Transition[];
     const r = config.retention;

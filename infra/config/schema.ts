@@ -8,6 +8,7 @@ import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 import { capacitySection } from "./sections/capacity";
+import { effectiveSizes } from "../capacity/plan";
 import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
 import { checkTelemetry, telemetrySection } from "./sections/telemetry";
 import { telemetryBackupTargets } from "../backupTargets";
@@ -69,7 +70,9 @@ const crossFieldChecks: CrossFieldCheck[] = [
       if (!c.cluster[key]) ctx.addIssue({ code: "custom", path: ["cluster", key], input: undefined, message: "is required on aws when archive.identity is `irsa`" });
     }
   }),
-  crossField(["metrics", "retention", "cloud"], (c, ctx) => checkMetrics(c.metrics, c.retention, c.cloud, ctx)),
+  crossField(["metrics", "retention", "cloud", "archive", "backups", "capacity"], (c, ctx) =>
+    checkMetrics(c.metrics, c.retention, c.cloud, effectiveSizes(c).prometheusVolumeGiB, ctx),
+  ),
   crossField(["backups", "telemetry"], (c, ctx) => {
     const seen = new Set<string>();
     const derived = new Set(telemetryBackupTargets(c.telemetry).map((t) => t.name));

@@ -13,8 +13,6 @@ export const capacitySection = {
         .strictObject({
           activeSeries: z.number().int().min(1).max(1e9).describe("Active series per Prometheus replica (`prometheus_tsdb_head_series`)."),
           scrapeIntervalSeconds: z.number().int().min(1).max(3600).describe("Scrape interval in seconds; samples/s = activeSeries / scrapeIntervalSeconds."),
-          prometheusReplicas: z.number().int().min(1).max(10).describe("Prometheus replicas, each with its own volume (the HA pair in prod)."),
-          storeGatewayReplicas: z.number().int().min(1).max(10).describe("Thanos store gateway replicas, each with its own volume."),
         })
         .describe("Metrics workload: what Prometheus memory, its volume and the metrics bucket are sized from."),
       logs: z

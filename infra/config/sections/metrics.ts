@@ -17,7 +17,6 @@ export const metricsSection = {
       prometheus: z
         .strictObject({
           replicas: replicas("Prometheus (2 for HA: identical scrapes, deduplicated by Thanos Query)"),
-          volumeSizeGiB: volume("each Prometheus replica"),
           scrapeInterval: z.string().regex(/^[1-9][0-9]*s$/, "must be whole seconds such as 30s").describe("Default scrape interval."),
         })
         .describe("Prometheus from kube-prometheus-stack."),
@@ -31,13 +30,11 @@ export const metricsSection = {
               replicas: replicas("the store gateway"),
               indexCacheGiB: z.number().int().min(1).max(64).describe("In-memory index cache per store gateway."),
               bucketCacheGiB: z.number().int().min(1).max(64).describe("In-memory chunk and bucket cache per store gateway."),
-              volumeSizeGiB: volume("each store gateway"),
             })
             .describe("Thanos store gateway: serves the bucket's blocks to Query."),
           compactor: z
             .strictObject({
               replicas: z.number().int().describe("Compactor replicas: exactly 1 (Thanos requires a single compactor per bucket)."),
-              volumeSizeGiB: volume("the compactor (scratch space for compaction and downsampling)"),
             })
             .describe("Thanos compactor: compaction, downsampling and retention in the bucket."),
           ruler: z.strictObject({ replicas: replicas("the Thanos ruler") }).describe("Thanos ruler for long-range rules."),
@@ -55,7 +52,12 @@ export const metricsSection = {
 
 export type MetricsConfig = z.infer<typeof metricsSection.metrics>;
 
-export function checkMetrics(metrics: MetricsConfig, retention: RetentionConfig, cloud: "aws" | "hcloud", ctx: RefinementCtx): void {
+/**
+ * Volume sizes of Prometheus, the store gateway and the compactor come from the capacity planner (its estimate, or
+ * `strata:capacity.overrides`), so this only checks what the planner cannot: one compactor, a TSDB cap the volume
+ * can hold, and the Pushgateway's volume on Hetzner.
+ */
+export function checkMetrics(metrics: MetricsConfig, retention: RetentionConfig, cloud: "aws" | "hcloud", prometheusVolumeGiB: { gib: number; source: string }, ctx: RefinementCtx): void {
   if (metrics.thanos.compactor.replicas !== 1) {
     ctx.addIssue({
       code: "custom",
@@ -64,28 +66,17 @@ export function checkMetrics(metrics: MetricsConfig, retention: RetentionConfig,
       message: "must be 1: two compactors on one bucket compact and delete the same blocks and corrupt it",
     });
   }
-  const usable = Math.floor(metrics.prometheus.volumeSizeGiB * TSDB_VOLUME_HEADROOM);
+  const usable = Math.floor(prometheusVolumeGiB.gib * TSDB_VOLUME_HEADROOM);
   if (retention.localTsdbSizeGiB > usable) {
+    const from = prometheusVolumeGiB.source === "override" ? "capacity.overrides.prometheusVolumeGiB" : "the capacity estimate";
     ctx.addIssue({
       code: "custom",
       path: ["retention", "localTsdbSizeGiB"],
       input: retention.localTsdbSizeGiB,
-      message: `must be <= ${usable} (85% of metrics.prometheus.volumeSizeGiB ${metrics.prometheus.volumeSizeGiB}): the WAL and compaction need the rest, and a full volume stops ingestion`,
+      message: `must be <= ${usable} (85% of the ${prometheusVolumeGiB.gib} GiB Prometheus volume from ${from}): the WAL and compaction need the rest, and a full volume stops ingestion`,
     });
   }
-  if (cloud === "hcloud") {
-    const volumes: [string[], number][] = [
-      [["metrics", "prometheus", "volumeSizeGiB"], metrics.prometheus.volumeSizeGiB],
-      [["metrics", "pushgateway", "volumeSizeGiB"], metrics.pushgateway.volumeSizeGiB],
-      ...(metrics.thanos.enabled
-        ? ([
-            [["metrics", "thanos", "storeGateway", "volumeSizeGiB"], metrics.thanos.storeGateway.volumeSizeGiB],
-            [["metrics", "thanos", "compactor", "volumeSizeGiB"], metrics.thanos.compactor.volumeSizeGiB],
-          ] as [string[], number][])
-        : []),
-    ];
-    for (const [path, size] of volumes) {
-      if (size < HCLOUD_MIN_VOLUME_GIB) ctx.addIssue({ code: "custom", path, input: size, message: `must be >= ${HCLOUD_MIN_VOLUME_GIB} on hcloud: the Hetzner CSI driver's minimum volume size` });
-    }
+  if (cloud === "hcloud" && metrics.pushgateway.volumeSizeGiB < HCLOUD_MIN_VOLUME_GIB) {
+    ctx.addIssue({ code: "custom", path: ["metrics", "pushgateway", "volumeSizeGiB"], input: metrics.pushgateway.volumeSizeGiB, message: `must be >= ${HCLOUD_MIN_VOLUME_GIB} on hcloud: the Hetzner CSI driver's minimum volume size` });
   }
 }
