@@ -35,7 +35,9 @@ const CHART_DIRS: Record<string, string> = {
 const DOCUMENTED_ELSEWHERE: Record<string, RegExp[]> = {
   thanos: [/^ruler\.rules\.[^.]+\.yaml$/],
   pushgateway: [/^persistentVolume\.storageClass$/],
-  "kube-prometheus-stack": [],
+  // Subchart keys: the grafana, kube-state-metrics and prometheus-node-exporter charts each have a top-level
+  // `resources: {}` in their own values.yaml, which kube-prometheus-stack's defaults do not repeat.
+  "kube-prometheus-stack": [/^grafana\.resources\./, /^kube-state-metrics\.resources\./, /^prometheus-node-exporter\.resources\./],
 };
 
 /** Helm's merge of user values over chart defaults: maps merge key by key, anything else replaces. */
@@ -185,6 +187,14 @@ describe("prod: Prometheus x2 with the Thanos sidecar", () => {
     expect(am.alertmanagerSpec.replicas).toBe(2);
     expect(am.alertmanagerSpec.image).toEqual(IMAGES.alertmanager);
     expect(am.alertmanagerSpec.resources.limits.memory).toBeDefined();
+  });
+
+  it("Grafana, kube-state-metrics and node-exporter run with requests and limits", async () => {
+    const v = values(release(await plan("prod"), "kube-prometheus-stack"));
+    for (const r of [v.grafana.resources, v["kube-state-metrics"].resources, v["prometheus-node-exporter"].resources]) {
+      expect(r.requests.memory).toBe(r.limits.memory);
+      expect(r.limits.cpu).toBeDefined();
+    }
   });
 
   it("Pushgateway with persistence, as a StatefulSet of 2, scraped with honorLabels", async () => {

@@ -91,7 +91,12 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
           : {}),
       },
     },
+    // Subcharts: their own values.yaml files have top-level `resources: {}` (kube-prometheus-stack's defaults do not
+    // repeat it, so test/metrics.test.ts allows exactly these paths).
+    "kube-state-metrics": { resources: resources("50m", "256Mi", "500m") },
+    "prometheus-node-exporter": { resources: resources("50m", "64Mi", "250m") },
     grafana: {
+      resources: resources("100m", "256Mi", "1"),
       admin: { existingSecret: input.grafana.adminSecretName, userKey: "admin-user", passwordKey: "admin-password" },
       sidecar: {
         // Strata supplies the datasources itself: Thanos Query Frontend (or Prometheus without Thanos), Loki.
