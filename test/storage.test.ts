@@ -1,3 +1,4 @@
+import type { StrataSections } from "../stacks/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inputsOf, plan, resourceNamed, resourcesOfType } from "./helpers/plan";
 import { validateRecordedK8sResource } from "./helpers/k8sValidate";
@@ -45,15 +46,8 @@ function classTags(storageClass: RecordedResource): Record<string, string> {
   return tags;
 }
 
-const outputsOf = (p: Plan) => p.outputs.storage as {
-  storageClass: string;
-  claims: Record<string, { claimName: string; namespace: string; size: string; volumeId?: string }>;
-  ebsKmsKeyArn?: string;
-  snapshotPolicyId?: string;
-  snapshotTargetTag?: { key: string; value: string };
-  snapshotAlertTopicArn?: string;
-  snapshotCopyKmsKeyArn?: string;
-};
+// The storage section as the output contract declares it (stacks/contract.ts).
+const outputsOf = (p: Plan) => p.outputs.storage as StrataSections["storage"];
 
 /** The Kubernetes objects the storage area emits (other areas validate their own). */
 const storageK8sObjects = (p: Plan) =>
