@@ -1,6 +1,6 @@
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
-import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../metrics/resources";
+import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
 
 export const SCRIPTS_MOUNT = "/opt/strata";
 export const WORK_DIR = "/work";

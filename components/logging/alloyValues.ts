@@ -1,5 +1,6 @@
 /** Values of the Grafana Alloy chart for the log collector. Pure, checked against the chart's values in tests. */
 import type { Resources } from "./lokiValues";
+import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 
 export const ALLOY_CHART = { name: "alloy", version: "1.11.1", repo: "https://grafana.github.io/helm-charts" } as const;
 /** The chart's appVersion, pinned explicitly. */
@@ -15,15 +16,7 @@ export interface AlloyCollectorSettings {
   resources: Resources;
 }
 
-const containerSecurityContext = (uid: number) => ({
-  runAsNonRoot: true,
-  runAsUser: uid,
-  runAsGroup: uid,
-  readOnlyRootFilesystem: true,
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-});
+const containerSecurityContext = (uid: number) => ({ ...RESTRICTED_CONTAINER, runAsUser: uid, runAsGroup: uid });
 
 export function alloyValues(s: AlloyCollectorSettings): Record<string, unknown> {
   return {

@@ -1,3 +1,4 @@
+import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 /**
  * Values of the grafana-community `loki` chart, built from typed settings. Pure: no Pulumi, so the values can be
  * checked against the chart's values.yaml and values.schema.json in unit tests.
@@ -66,7 +67,7 @@ const memcachedResources = (allocatedMiB: number): Resources => {
 const EXPORTER_RESOURCES: Resources = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 const podSecurityContext = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, fsGroupChangePolicy: "OnRootMismatch", seccompProfile: { type: "RuntimeDefault" } };
-const containerSecurityContext = { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+const containerSecurityContext = RESTRICTED_CONTAINER;
 
 const hours = (h: number) => `${h}h`;
 const periodHours = (period: string) => Number(period.replace(/h$/, ""));

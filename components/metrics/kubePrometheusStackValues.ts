@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES, imageRef } from "../versions";
 import { KPS_FULLNAME, PROMETHEUS_REPLICA_LABEL } from "./names";
-import { resources } from "./resources";
+import { resources } from "../platform/containerDefaults";
 import type { AlertmanagerChartValues } from "../alerting/alertmanagerValues";
 
 export interface GrafanaDatasource {

@@ -1,6 +1,6 @@
 import { IMAGES } from "../versions";
 import { PUSHGATEWAY_FULLNAME } from "./names";
-import { RESTRICTED_CONTAINER, resources } from "./resources";
+import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 
 export interface PushgatewayValuesInput {
   replicas: number;

@@ -2,7 +2,7 @@ import * as yaml from "js-yaml";
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../versions";
 import { PROMETHEUS_REPLICA_LABEL, RULER_REPLICA_LABEL, THANOS_FULLNAME } from "./names";
-import { resources } from "./resources";
+import { resources } from "../platform/containerDefaults";
 
 export interface ThanosComponentIdentity {
   serviceAccountName: string;

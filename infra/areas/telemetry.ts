@@ -4,7 +4,7 @@ import { SECRET_CONTRACT_KEYS, telemetryConfigMapData } from "../../components/t
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets } from "../backupTargets";
-import { storageClassName } from "../storageClassName";
+import { STORAGE_CLASS } from "./storage";
 
 /** Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. */
 export function declareTelemetry(platform: Platform) {
@@ -25,7 +25,7 @@ export function declareTelemetry(platform: Platform) {
       namespace: t.namespace,
       contract,
       ...(platform.secrets.telemetryDbPassword ? { password: platform.secrets.telemetryDbPassword } : {}),
-      ...(t.sqlite ? { sqliteVolume: { storageClassName: storageClassName(platform.config.cloud), size: `${t.sqlite.sizeGiB}Gi`, options: platform.stateful } } : {}),
+      ...(t.sqlite ? { sqliteVolume: { storageClassName: STORAGE_CLASS[platform.config.cloud], size: `${t.sqlite.sizeGiB}Gi`, options: platform.stateful } } : {}),
       labels: platform.labels,
     },
     platform.k8sOpts,

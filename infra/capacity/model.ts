@@ -1,4 +1,5 @@
 import type { ArchiveStorageClass, Transition } from "../../components/archive/storageClasses";
+import { HCLOUD_VOLUME } from "../config/sections/storage";
 import type { BackupKind } from "../config/sections/backups";
 
 export const KiB = 1024;
@@ -52,7 +53,7 @@ export const ASSUMPTIONS = {
   /** "Generally, about 100GB are recommended" for the compactor's scratch space (Thanos compactor docs). */
   compactorScratchBytes: 100 * GiB,
   /** The smallest Hetzner volume the CSI driver creates; smaller requests fail. */
-  hcloudMinVolumeBytes: 10 * GiB,
+  hcloudMinVolumeBytes: HCLOUD_VOLUME.minGiB * GiB,
 } as const;
 
 /** How close the seeds' worked examples must come out (see bytesPerSample). */

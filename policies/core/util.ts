@@ -1,8 +1,8 @@
 import type { ConfigSchema, PolicyContext, StrataPolicy, StrataResource } from "./types";
 
-/** How the offline plan shows a Pulumi secret (infra/plan/serialized.ts). */
-export const SECRET_TEXT = "[secret]";
-export const UNKNOWN_TEXT = "[unknown]";
+/** How the offline plan shows a Pulumi secret and an unknown value; the pack reads the plan's own constants. */
+import { SECRET_TEXT, UNKNOWN_TEXT } from "../../infra/plan/serialized";
+export { SECRET_TEXT, UNKNOWN_TEXT };
 
 export const T = {
   storageClass: "kubernetes:storage.k8s.io/v1:StorageClass",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HCLOUD_VOLUME } from "./storage";
 import type { RefinementCtx } from "zod";
 import { checkResources, containerResources } from "./resources";
 import type { RetentionConfig } from "./retention";
@@ -8,7 +9,7 @@ import { SAFETY_NET_MARGIN_DAYS } from "../../retention";
 const STREAM_SELECTOR = /^\{\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"[^"]*"(\s*,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"[^"]*")*\s*\}$/;
 
 /** The Hetzner CSI driver refuses volumes below 10 GiB (DESIGN §4). */
-export const HCLOUD_MIN_VOLUME_GIB = 10;
+export const HCLOUD_MIN_VOLUME_GIB = HCLOUD_VOLUME.minGiB;
 
 export const loggingSection = {
   logging: z

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
-import { HCLOUD_MIN_VOLUME_GIB } from "./logging";
+import { HCLOUD_MIN_VOLUME_GIB } from "./metrics";
 
 export const TELEMETRY_BACKENDS = ["memory", "sqlite", "postgresql", "timescaledb"] as const;
 export type TelemetryBackend = (typeof TELEMETRY_BACKENDS)[number];
