@@ -1,4 +1,5 @@
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import type { Mocks } from "@pulumi/pulumi/runtime/mocks";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 import { strata } from "../program";
@@ -37,6 +38,8 @@ export interface PlanRequest {
   config: StackConfig;
   /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes); policies/config.json when absent. */
   policyConfig?: PackConfig;
+  /** The monitor that answers the program; tests substitute one to compare engines. Default: RecordingMonitor. */
+  monitor?: (mocks: Mocks) => RecordingMonitor;
 }
 
 function rawStrataConfig(config: StackConfig) {
@@ -71,7 +74,8 @@ function mockEnvironment(request: PlanRequest) {
  */
 export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
   return withLocalStorage(async () => {
-    const monitor = new RecordingMonitor(strataMocks(mockEnvironment(request)));
+    const mocks = strataMocks(mockEnvironment(request));
+    const monitor = request.monitor ? request.monitor(mocks) : new RecordingMonitor(mocks);
     setMockOptions(monitor, request.project, request.stack, false);
     const store = getStore();
     // The same feature set pulumi.runtime.setMocks enables.
