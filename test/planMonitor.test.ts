@@ -1,36 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { MockMonitor, type Mocks } from "@pulumi/pulumi/runtime/mocks";
-import { runPlan, type Plan } from "../infra/plan/harness";
-import { RecordingMonitor, recordRegistration, type Callback, type RegisterRequest } from "../infra/plan/recordingMonitor";
+import { runPlan, type Plan, type PlanRequest } from "../infra/plan/harness";
 import { stackConfig, STACKS, withConfig } from "./helpers/plan";
 
-/**
- * The plan's monitor answers registrations itself, without the protobuf round trip of the SDK's stock
- * MockMonitor. This monitor answers through the stock code instead and records the same way, so a difference
- * between the two plans is a difference in what the engine answered.
- */
-class StockAnsweringMonitor extends RecordingMonitor {
-  override registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
-    const stock = MockMonitor.prototype.registerResource as (this: MockMonitor, req: unknown, cb: Callback) => Promise<void>;
-    return stock.call(this, req, (err, response) => {
-      if (!err && response) this.recorded.push(recordRegistration(req, (response as { getUrn(): string }).getUrn(), req.getObject()?.toJavaScript() ?? {}));
-      callback(err, response);
-    });
-  }
-}
-
-async function planWith(stack: (typeof STACKS)[number], monitor?: (mocks: Mocks) => RecordingMonitor, changes: Record<string, unknown> = {}): Promise<Plan> {
-  const outcome = await runPlan({ project: "strata", stack, config: withConfig(stackConfig(stack), changes), ...(monitor ? { monitor } : {}) });
+// The plan's engine takes two shortcuts (infra/plan/recordingMonitor.ts, infra/plan/plainStructs.ts). The stock
+// engine builds every protobuf message and lets the SDK's own MockMonitor answer; a difference between the two
+// plans is a difference in what the program was told or what the plan recorded.
+async function planWith(stack: (typeof STACKS)[number], engine: PlanRequest["engine"], changes: Record<string, unknown> = {}): Promise<Plan> {
+  const outcome = await runPlan({ project: "strata", stack, config: withConfig(stackConfig(stack), changes), engine });
   if (!outcome.ok) throw new Error(outcome.error.message);
   return outcome.plan;
 }
 
-describe("the plan's monitor", () => {
+const manyTargets = Array.from({ length: 3 }, (_, i) => ({
+  name: `pg-${i}`,
+  kind: "postgresql",
+  host: `pg-${i}.data.svc.cluster.local`,
+  database: "app",
+  user: "strata_backup",
+  passwordSecret: { name: `pg-${i}-backup`, key: "password" },
+}));
+
+describe("the plan's engine", () => {
   for (const stack of STACKS) {
-    it(`answers the ${stack} program exactly as the SDK's stock mock monitor does`, async () => {
-      const fast = await planWith(stack);
-      const stock = await planWith(stack, (mocks) => new StockAnsweringMonitor(mocks));
+    it(`answers the ${stack} program exactly as the stock mock engine does`, async () => {
+      const changes = stack === "prod" ? { backups: { targets: manyTargets } } : {};
+      const fast = await planWith(stack, "plan", changes);
+      const stock = await planWith(stack, "stock", changes);
       expect(fast.resources.length).toBeGreaterThan(50);
+      // Same resources, inputs and options (key order aside: protobuf maps sort their keys).
       expect(fast.resources).toEqual(stock.resources);
       // Stack outputs are built from what the engine answered (ids, ARNs, names), so they catch a wrong answer.
       expect(fast.outputs).toEqual(stock.outputs);
@@ -38,10 +35,16 @@ describe("the plan's monitor", () => {
     });
   }
 
-  it("hands the SDK the mocks' state, so outputs derived from engine answers are the mocks' values", async () => {
-    const plan = await planWith("prod");
+  it("hands the program the mocks' state, so outputs derived from engine answers are the mocks' values", async () => {
+    const plan = await planWith("prod", "plan");
     const buckets = (plan.outputs.archive as { buckets: Record<string, { name: string; arn: string }> }).buckets;
     expect(Object.keys(buckets).length).toBeGreaterThan(0);
     for (const bucket of Object.values(buckets)) expect(bucket.arn).toBe(`arn:aws:s3:::${bucket.name}`);
+  });
+
+  it("puts protobuf Structs back once a plan is done", async () => {
+    const { Struct } = await import("google-protobuf/google/protobuf/struct_pb");
+    await planWith("dev", "plan");
+    expect(Struct.fromJavaScript({ a: 1 }).getFieldsMap().get("a")?.getNumberValue()).toBe(1);
   });
 });

@@ -1,11 +1,11 @@
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
-import type { Mocks } from "@pulumi/pulumi/runtime/mocks";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 import { strata } from "../program";
 import { ConfigError } from "../config/errors";
 import { NAMESPACE, resolveConfig } from "../config/load";
-import { RecordingMonitor, type RecordedResource } from "./recordingMonitor";
+import { RecordingMonitor, StockAnsweringMonitor, type RecordedResource } from "./recordingMonitor";
+import { withPlainStructs } from "./plainStructs";
 import { strataMocks } from "./mocks";
 import type { StackConfig } from "./stackFile";
 import { SECRET_TEXT } from "./serialized";
@@ -38,8 +38,12 @@ export interface PlanRequest {
   config: StackConfig;
   /** Policy pack config (the JSON `pulumi preview --policy-pack-config` takes); policies/config.json when absent. */
   policyConfig?: PackConfig;
-  /** The monitor that answers the program; tests substitute one to compare engines. Default: RecordingMonitor. */
-  monitor?: (mocks: Mocks) => RecordingMonitor;
+  /**
+   * How the in-process engine answers: `plan` (the default) with the shortcuts described in recordingMonitor.ts and
+   * plainStructs.ts; `stock` builds every protobuf Struct and lets the SDK's own MockMonitor answer registrations.
+   * Tests compare the two.
+   */
+  engine?: "plan" | "stock";
 }
 
 function rawStrataConfig(config: StackConfig) {
@@ -73,9 +77,13 @@ function mockEnvironment(request: PlanRequest) {
  * into each other within one process.
  */
 export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
+  return request.engine === "stock" ? plan(request) : withPlainStructs(() => plan(request));
+}
+
+function plan(request: PlanRequest): Promise<PlanOutcome> {
   return withLocalStorage(async () => {
     const mocks = strataMocks(mockEnvironment(request));
-    const monitor = request.monitor ? request.monitor(mocks) : new RecordingMonitor(mocks);
+    const monitor = request.engine === "stock" ? new StockAnsweringMonitor(mocks) : new RecordingMonitor(mocks);
     setMockOptions(monitor, request.project, request.stack, false);
     const store = getStore();
     // The same feature set pulumi.runtime.setMocks enables.

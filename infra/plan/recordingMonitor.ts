@@ -26,7 +26,7 @@ export interface RecordedResource {
 }
 
 // The protobuf request types are not exported with useful typings; these are the accessors we rely on.
-export interface RegisterRequest {
+interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
@@ -57,7 +57,7 @@ interface OutputsRequest {
 interface TransformRef {
   getToken(): string;
 }
-export type Callback = (err: unknown, response?: unknown) => void;
+type Callback = (err: unknown, response?: unknown) => void;
 
 interface StockMonitorInternals {
   newUrn(parent: string, type: string, name: string): string;
@@ -91,7 +91,7 @@ function registeredResponse(urn: string, id: string, state: Record<string, unkno
  *
  * Registration is answered here rather than by the stock MockMonitor, with the same steps (transforms, the mocks'
  * newResource, the URN, the serialized state kept for lookups), but reading the request's properties once and
- * answering without a protobuf round trip. test/plan-monitor.test.ts holds the two to the same plan.
+ * answering without a protobuf round trip. test/planMonitor.test.ts holds it to the plans StockAnsweringMonitor makes.
  */
 export class RecordingMonitor extends MockMonitor {
   readonly recorded: RecordedResource[] = [];
@@ -169,7 +169,7 @@ export class RecordingMonitor extends MockMonitor {
 }
 
 /** What the plan records of one registration: the request's type, name, parent, options and redacted inputs. */
-export function recordRegistration(req: RegisterRequest, urn: string, wire: Record<string, unknown>): RecordedResource {
+function recordRegistration(req: RegisterRequest, urn: string, wire: Record<string, unknown>): RecordedResource {
   const parent = req.getParent() || undefined;
   const provider = providerUrn(req.getProvider());
   const deletedWith = req.getDeletedwith() || undefined;
@@ -191,4 +191,15 @@ export function recordRegistration(req: RegisterRequest, urn: string, wire: Reco
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     },
   };
+}
+
+/** Records like RecordingMonitor but lets the SDK's own MockMonitor answer: the reference the plan is tested against. */
+export class StockAnsweringMonitor extends RecordingMonitor {
+  override registerResource(req: RegisterRequest, callback: Callback): Promise<void> {
+    const stock = MockMonitor.prototype.registerResource as (this: MockMonitor, req: unknown, cb: Callback) => Promise<void>;
+    return stock.call(this, req, (err, response) => {
+      if (!err && response) this.recorded.push(recordRegistration(req, (response as { getUrn(): string }).getUrn(), req.getObject()?.toJavaScript() ?? {}));
+      callback(err, response);
+    });
+  }
 }
