@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { runPlan, type Plan, type PlanRequest } from "../infra/plan/harness";
 import { stackConfig, STACKS, withConfig } from "./helpers/plan";
 
-// The plan's engine takes two shortcuts (infra/plan/recordingMonitor.ts, infra/plan/plainStructs.ts). The stock
-// engine builds every protobuf message and lets the SDK's own MockMonitor answer; a difference between the two
-// plans is a difference in what the program was told or what the plan recorded.
+// The plan's engine takes shortcuts (infra/plan/recordingMonitor.ts, infra/plan/shortcuts.ts). The stock engine
+// does all the SDK's preparation and lets its own MockMonitor answer; a difference between the two plans is a
+// difference in what the program was told or what the plan recorded.
 async function planWith(stack: (typeof STACKS)[number], engine: PlanRequest["engine"], changes: Record<string, unknown> = {}): Promise<Plan> {
   const outcome = await runPlan({ project: "strata", stack, config: withConfig(stackConfig(stack), changes), engine });
   if (!outcome.ok) throw new Error(outcome.error.message);
@@ -42,9 +42,12 @@ describe("the plan's engine", () => {
     for (const bucket of Object.values(buckets)) expect(bucket.arn).toBe(`arn:aws:s3:::${bucket.name}`);
   });
 
-  it("puts protobuf Structs back once a plan is done", async () => {
+  it("puts the SDK back as it was once a plan is done", async () => {
     const { Struct } = await import("google-protobuf/google/protobuf/struct_pb");
+    const { Resource } = await import("@pulumi/pulumi");
+    const stackTrace = (Resource as unknown as { stackTrace: unknown }).stackTrace;
     await planWith("dev", "plan");
     expect(Struct.fromJavaScript({ a: 1 }).getFieldsMap().get("a")?.getNumberValue()).toBe(1);
+    expect((Resource as unknown as { stackTrace: unknown }).stackTrace).toBe(stackTrace);
   });
 });

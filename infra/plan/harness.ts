@@ -5,7 +5,7 @@ import { strata } from "../program";
 import { ConfigError } from "../config/errors";
 import { NAMESPACE, resolveConfig } from "../config/load";
 import { RecordingMonitor, StockAnsweringMonitor, type RecordedResource } from "./recordingMonitor";
-import { withPlainStructs } from "./plainStructs";
+import { withPlanShortcuts } from "./shortcuts";
 import { strataMocks } from "./mocks";
 import type { StackConfig } from "./stackFile";
 import { SECRET_TEXT } from "./serialized";
@@ -40,7 +40,7 @@ export interface PlanRequest {
   policyConfig?: PackConfig;
   /**
    * How the in-process engine answers: `plan` (the default) with the shortcuts described in recordingMonitor.ts and
-   * plainStructs.ts; `stock` builds every protobuf Struct and lets the SDK's own MockMonitor answer registrations.
+   * shortcuts.ts; `stock` does all the SDK's preparation and lets its own MockMonitor answer registrations.
    * Tests compare the two.
    */
   engine?: "plan" | "stock";
@@ -77,7 +77,7 @@ function mockEnvironment(request: PlanRequest) {
  * into each other within one process.
  */
 export function runPlan(request: PlanRequest): Promise<PlanOutcome> {
-  return request.engine === "stock" ? plan(request) : withPlainStructs(() => plan(request));
+  return request.engine === "stock" ? plan(request) : withPlanShortcuts(() => plan(request));
 }
 
 function plan(request: PlanRequest): Promise<PlanOutcome> {
