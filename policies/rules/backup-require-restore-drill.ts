@@ -53,7 +53,9 @@ const policy: StackPolicy = {
       .filter((r) => r.type === T.prometheusRule)
       .flatMap((r) => asArray<any>(get(r.props, ["spec", "groups"])).flatMap((g) => asArray<any>(g?.rules)))
       .filter((rule) => typeof rule?.alert === "string");
-    const patterns = (kind: Kind) => asArray<string>(isObject(ctx.config.kindMetricPatterns) ? ctx.config.kindMetricPatterns[kind] : undefined).map((p) => new RegExp(p));
+    // Compiled once: every target is checked against every alert.
+    const compiled = new Map(KINDS.map((kind) => [kind, asArray<string>(isObject(ctx.config.kindMetricPatterns) ? ctx.config.kindMetricPatterns[kind] : undefined).map((p) => new RegExp(p))]));
+    const patterns = (kind: Kind) => compiled.get(kind)!;
 
     const covers = (rule: any, target: string, kind: Kind, jobName: string | undefined): boolean => {
       const labels = isObject(rule.labels) ? rule.labels : {};
