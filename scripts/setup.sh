@@ -20,10 +20,11 @@ esac
 #   - prometheus-pushgateway: where backup and drill results are pushed in the backup suites
 #   - awscli: the AWS CLI v2 (bookworm's awscli is 2.x) the scripts upload and download with
 #   - zstd: the backups' compression
-#   - sqlite3: the sqlite kind's backup and drill
+#   - python3: the sqlite kind's backup and drill steps (components/backup/scripts/sqlite_tool.py, its sqlite3 module)
+#   - sqlite3: the sqlite suites' fixtures and the SQLite restore runbook
 #   - jq: the rabbitmq-definitions drill validates JSON with it
 #   - curl: Pushgateway pushes, the Prometheus admin API, the RabbitMQ management API
-debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd sqlite3 jq curl)
+debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd python3 sqlite3 jq curl)
 
 install_debian_packages() {
   local missing=()

@@ -6,12 +6,14 @@ import { PROJECT_DIR } from "../../infra/projectDir";
 
 export const SCRIPTS_DIR = join(PROJECT_DIR, "components", "backup", "scripts");
 
+/** The files the scripts need beside each other (sqlite_tool.py: the SQLite steps, in Python). */
+const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py"];
+
 /** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
 export function backupScriptFiles(): Record<string, string> {
-  const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".sh")).sort();
-  if (!files.includes("backup.sh") || !files.includes("restore-drill.sh") || !files.includes("lib.sh")) {
-    throw new Error(`${SCRIPTS_DIR} must hold backup.sh, restore-drill.sh and lib.sh`);
-  }
+  const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".sh") || f.endsWith(".py")).sort();
+  const missing = REQUIRED.filter((f) => !files.includes(f));
+  if (missing.length > 0) throw new Error(`${SCRIPTS_DIR} must hold ${REQUIRED.join(", ")}; missing: ${missing.join(", ")}`);
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(SCRIPTS_DIR, f), "utf8")]));
 }
 

@@ -1,6 +1,7 @@
 /**
  * The other kinds, with the exact scripts, a real Pushgateway, the AWS CLI v2 and s3rver:
- *   - sqlite: for real (sqlite3 .backup, integrity_check, row counts).
+ *   - sqlite: for real (the online backup API through Python's sqlite3 module, integrity_check, row counts); the
+ *     concurrent writer, the read-only source and the faults are in backup-sqlite.test.ts.
  *   - rabbitmq-definitions: a FAKE management API (a node HTTP server with basic auth serving a definitions document);
  *     no RabbitMQ server is installable here. The drill's jq validation is real.
  *   - mongodb: STUBBED mongodump/mongod/mongorestore on PATH (no MongoDB is installable here). This tests the
@@ -61,7 +62,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe("sqlite (real sqlite3)", () => {
+describe("sqlite (real SQLite through Python's sqlite3 module)", () => {
   let db: string;
   beforeAll(() => {
     db = join(root, "app.sqlite3");
@@ -76,7 +77,7 @@ describe("sqlite (real sqlite3)", () => {
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it("backs up online with .backup, records row counts, and the drill verifies integrity and counts", async () => {
+  it("backs up online with the backup API, records row counts, and the drill verifies integrity and counts", async () => {
     const b = await run("backup.sh", [], env("sqlite", "app", { SQLITE_PATH: db }));
     expect(b.code, b.stderr).toBe(0);
     const m = latest("sqlite", "app");

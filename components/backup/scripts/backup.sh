@@ -3,7 +3,7 @@
 # pointer only after the object and the manifest are verified in the bucket, and reports to the Pushgateway.
 #
 # Usage: backup.sh [all|dump|upload]            (default: all)
-#   dump    the database-tool phase (postgres/mongo/sqlite image, or a Prometheus sidecar): writes the artifact and
+#   dump    the database-tool phase (postgres/mongo/python image, or a Prometheus sidecar): writes the artifact and
 #           WORK_DIR/dump.status, never touches S3 or the Pushgateway.
 #   upload  the upload/report phase (an image with the AWS CLI v2 and curl): waits for WORK_DIR/dump.status (at most
 #           PHASE_WAIT_SECONDS), uploads, verifies, writes the manifest, then latest.json, then pushes the metrics.
@@ -29,7 +29,9 @@
 #                         archives PROM_DATA_DIR/snapshots/<name> (tar), then removes that snapshot directory.
 #   rabbitmq-definitions  RABBITMQ_URL (management API base, e.g. http://rabbitmq:15672), RABBITMQ_USER,
 #                         RABBITMQ_PASSWORD. GET /api/definitions; counts of vhosts/users/queues/... when jq exists.
-#   sqlite                SQLITE_PATH. Online copy with `sqlite3 .backup`, integrity_check and row counts of the copy.
+#   sqlite                SQLITE_PATH (may be on a read-only mount), SQLITE_BUSY_TIMEOUT_MS, SQLITE_WRITER_WAIT_SECONDS.
+#                         python3 + sqlite_tool.py: the online backup API in one step (one snapshot, the writer
+#                         keeps committing in WAL mode), then integrity_check and row counts of the copy.
 # upload phase:
 #   S3_BUCKET (required), S3_PREFIX (optional key prefix), S3_ENDPOINT_URL (non-AWS S3), S3_SSE_KMS_KEY_ID (when set:
 #   --sse aws:kms --sse-kms-key-id), AWS_CLI (default aws; must be v2), the usual AWS_* credentials/region env,
@@ -195,25 +197,36 @@ dump_rabbitmq_definitions() {
   printf '%s\n' "$sha"
 }
 
+# The SQLite steps run in Python (sqlite_tool.py beside this script explains why not the sqlite3 shell).
+sqlite_tool() { python3 "$SCRIPT_DIR/sqlite_tool.py" "$@"; }
+
 dump_sqlite() {
-  need_tool sqlite3 "use an image with the sqlite3 shell"
+  need_tool python3 "use an image with Python 3 and its sqlite3 module (components/versions.ts pins one)"
   [ -n "${SQLITE_PATH:-}" ] || die_config "SQLITE_PATH is required for kind sqlite"
   [ -f "$SQLITE_PATH" ] || { error "SQLITE_PATH '$SQLITE_PATH' does not exist"; return 1; }
-  local copy="$WORK_DIR/sqlite-copy.db" check t sha
-  rm -f "$copy"
-  [[ $copy != *"'"* ]] || die_config "WORK_DIR must not contain a single quote"
-  # The online backup API: a consistent copy even while the application writes (retries while locked).
-  if ! sqlite3 "$SQLITE_PATH" ".timeout ${SQLITE_BUSY_TIMEOUT_MS:-30000}" ".backup '$copy'" 2>"$WORK_DIR/sqlite3.err"; then
-    error "sqlite3 .backup failed" detail="$(tool_err sqlite3)"
+  local copy="$WORK_DIR/sqlite-copy.db" journal_mode check sha
+  # The online backup API in one step: one consistent snapshot while the application keeps writing. The copy is
+  # as large as the database: every way out removes it, or it would fill the scratch space the report needs.
+  if ! journal_mode=$(sqlite_tool backup "$SQLITE_PATH" "$copy" 2>"$WORK_DIR/sqlite.err"); then
+    rm -f "$copy"
+    error "the online copy failed" detail="$(tool_err sqlite)"
     return 1
   fi
-  check=$(sqlite3 "$copy" 'PRAGMA integrity_check;' 2>&1) || true
-  [ "$check" = ok ] || { error "the copy fails integrity_check" detail="$check"; return 1; }
-  : >"$COUNTS_FILE"
-  while IFS= read -r t; do
-    printf '%s\t%s\n' "$t" "$(sqlite3 "$copy" "SELECT count(*) FROM \"${t//\"/\"\"}\";")" >>"$COUNTS_FILE"
-  done < <(sqlite3 "$copy" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;")
-  sha=$(write_artifact <"$copy") || return 1
+  if [ "$journal_mode" != wal ]; then
+    warn "the database is not in WAL mode: its writer could not commit while the copy ran; WAL lets it" journal_mode="$journal_mode"
+  fi
+  info "online copy complete" journal_mode="$journal_mode" size_bytes="$(file_size "$copy")"
+  if ! check=$(sqlite_tool check "$copy" 2>&1); then
+    rm -f "$copy"
+    error "the copy fails integrity_check" detail="$(printf '%s' "$check" | head -c 1000)"
+    return 1
+  fi
+  if ! sqlite_tool counts "$copy" >"$COUNTS_FILE" 2>"$WORK_DIR/sqlite.err"; then
+    rm -f "$copy"
+    error "row counts of the copy failed" detail="$(tool_err sqlite)"
+    return 1
+  fi
+  sha=$(write_artifact <"$copy") || { rm -f "$copy"; return 1; }
   rm -f "$copy"
   printf '%s\n' "$sha"
 }
@@ -273,7 +286,7 @@ tool_version_for_kind() {
   case "$BACKUP_KIND" in
     postgresql) pg_dump --version 2>/dev/null || true ;;
     mongodb) mongodump --version 2>/dev/null | head -n1 || true ;;
-    sqlite) echo "sqlite3 $(sqlite3 -version 2>/dev/null | cut -d' ' -f1)" ;;
+    sqlite) sqlite_tool version 2>/dev/null || true ;;
     *) echo "$BACKUP_KIND" ;;
   esac
 }

@@ -25,7 +25,8 @@
 #   prometheus-snapshot   promtool: `promtool tsdb list` over the extracted snapshot (block and series counts must
 #                         equal the manifest's), `promtool tsdb analyze` of every block (reads each index).
 #   rabbitmq-definitions  jq (required): a JSON object with rabbit_version; object counts equal the manifest's.
-#   sqlite                sqlite3: PRAGMA integrity_check = ok; row counts per table equal the manifest's.
+#   sqlite                python3 + sqlite_tool.py: PRAGMA integrity_check = ok; row counts per table equal the
+#                         manifest's.
 #
 # Metrics (POST to PUSHGATEWAY_URL/metrics/job/strata_restore_drill/kind/<kind>/target/<target>):
 #   every run: strata_restore_drill_last_completion_timestamp_seconds, strata_restore_drill_last_run_success (1/0),
@@ -243,15 +244,14 @@ restore_rabbitmq_definitions() {
 }
 
 restore_sqlite() {
-  need_tool sqlite3 "use an image with the sqlite3 shell"
-  local db="$SCRATCH/restored.sqlite3" check t
+  need_tool python3 "use an image with Python 3 and its sqlite3 module (the same as the backup's)"
+  local db="$SCRATCH/restored.sqlite3" check
   decompressed_to "$db"
-  check=$(sqlite3 "$db" 'PRAGMA integrity_check;' 2>&1) || true
-  [ "$check" = ok ] || { error "the restored database fails integrity_check" detail="$(printf '%s' "$check" | head -c 1000)"; return 1; }
-  : >"$SCRATCH/actual-counts.tsv"
-  while IFS= read -r t; do
-    printf '%s\t%s\n' "$t" "$(sqlite3 "$db" "SELECT count(*) FROM \"${t//\"/\"\"}\";")" >>"$SCRATCH/actual-counts.tsv"
-  done < <(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;")
+  if ! check=$(python3 "$SCRIPT_DIR/sqlite_tool.py" check "$db" 2>&1); then
+    error "the restored database fails integrity_check" detail="$(printf '%s' "$check" | head -c 1000)"
+    return 1
+  fi
+  python3 "$SCRIPT_DIR/sqlite_tool.py" counts "$db" >"$SCRATCH/actual-counts.tsv"
   compare_counts "$SCRATCH/actual-counts.tsv"
 }
 

@@ -40,8 +40,16 @@ export function baseEnv(home: string): Record<string, string> {
   };
 }
 
-export function start(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs = 300_000): Running {
-  const child = spawn("bash", [join(SCRIPTS, script), ...args], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/** A user and group to run a script as (through setpriv, which needs root), like a container with its own runAsUser. */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export function start(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
+  const bash = ["bash", join(SCRIPTS, script), ...args];
+  const [command, ...commandArgs] = runAs ? ["setpriv", `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, "--clear-groups", ...bash] : bash;
+  const child = spawn(command!, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";
   const waiters: { text: string; resolve: () => void }[] = [];
@@ -83,8 +91,8 @@ export function start(script: "backup.sh" | "restore-drill.sh", args: string[], 
   };
 }
 
-export function run(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs?: number): Promise<RunResult> {
-  return start(script, args, env, timeoutMs).done;
+export function run(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs?: number, runAs?: RunAs): Promise<RunResult> {
+  return start(script, args, env, timeoutMs, runAs).done;
 }
 
 /** Parsed JSON log lines of a run's stderr (non-JSON lines are skipped). */
