@@ -23,9 +23,15 @@ export interface BackupAlertTarget {
   drillIntervalHours: number;
   /**
    * The target's CronJobs, when the caller knows them: then "pushes failing" also fires when a CronJob scheduled a run
-   * longer than `reportWithinSeconds` ago (the Job's activeDeadlineSeconds) and no completion was pushed since.
+   * longer than `reportWithinSeconds` ago (the Job's activeDeadlineSeconds) and no completion was pushed since. The
+   * two may live in different namespaces (a backup runs beside its data, a drill in the backups namespace).
    */
-  cronJobs?: { namespace: string; backup: string; drill: string; reportWithinSeconds: number };
+  cronJobs?: { backup: CronJobRef; drill: CronJobRef; reportWithinSeconds: number };
+}
+
+export interface CronJobRef {
+  namespace: string;
+  name: string;
 }
 
 export interface BackupRulesInput {
@@ -229,8 +235,8 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
     if (t.cronJobs) {
       const c = t.cronJobs;
       // The CronJob started a run long enough ago for it to have reported, and no completion was pushed since.
-      const notReported = (metric: string, cronJob: string) => {
-        const scheduled = `max(${KSM_CRONJOB_LAST_SCHEDULE}{namespace="${c.namespace}", cronjob="${cronJob}"})`;
+      const notReported = (metric: string, cronJob: CronJobRef) => {
+        const scheduled = `max(${KSM_CRONJOB_LAST_SCHEDULE}{namespace="${cronJob.namespace}", cronjob="${cronJob.name}"})`;
         return `(
   max by (job, kind, target) (${metric}{${sel}}) < on () group_left () ${scheduled}
   and on ()
@@ -244,7 +250,7 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
           "5m",
           `${notReported(B.lastCompletion, c.backup)}\nor\n${notReported(D.lastCompletion, c.drill)}`,
           `Runs of {{ $labels.job }} for ${t.kind} target ${t.name} end without reporting.`,
-          `CronJob ${c.namespace}/${c.backup} (backup) or ${c.namespace}/${c.drill} (drill) scheduled a run over
+          `CronJob ${c.backup.namespace}/${c.backup.name} (backup) or ${c.drill.namespace}/${c.drill.name} (drill) scheduled a run over
            ${promDuration(c.reportWithinSeconds)} ago, but the newest completion {{ $labels.job }} pushed is from
            {{ $value | humanizeTimestamp }}: the run's push did not arrive (Pushgateway unreachable, a
            NetworkPolicy, the pod killed before reporting).`,

@@ -86,12 +86,13 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
         kind: s.target.kind,
         intervalHours: s.intervalHours,
         drillIntervalHours: s.drillIntervalHours,
-        // A run that ends without any push (the pod was killed before its report) is caught through the jobs'
-        // schedule in kube-state-metrics. The alert names one namespace for both jobs, so Prometheus snapshots (backup
-        // beside Prometheus, drill in the backups namespace) rely on the missing-success alerts alone.
-        ...(backupNamespaceRole(s.target) === "backups"
-          ? { cronJobs: { namespace: config.namespaces.backups, backup: `strata-backup-${s.target.name}`, drill: `strata-drill-${s.target.name}`, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS } }
-          : {}),
+        // A run that ends without any push (the pod was killed before its report, a NetworkPolicy dropped it) is
+        // caught through the jobs' schedule in kube-state-metrics, each CronJob in the namespace it runs in.
+        cronJobs: {
+          backup: { namespace: config.namespaces[backupNamespaceRole(s.target)], name: `strata-backup-${s.target.name}` },
+          drill: { namespace: config.namespaces.backups, name: `strata-drill-${s.target.name}` },
+          reportWithinSeconds: ACTIVE_DEADLINE_SECONDS,
+        },
       })),
     },
     platform.k8sOpts,

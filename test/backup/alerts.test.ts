@@ -26,7 +26,8 @@ const TARGET: BackupAlertTarget = {
   kind: "postgresql",
   intervalHours: 6,
   drillIntervalHours: 24,
-  cronJobs: { namespace: "strata-backups", backup: "strata-backup-app-db", drill: "strata-drill-app-db", reportWithinSeconds: 3600 },
+  // The backup runs beside its data in the application's namespace (like a SQLite target), the drill in the backups one.
+  cronJobs: { backup: { namespace: "app", name: "strata-backup-app-db" }, drill: { namespace: "strata-backups", name: "strata-drill-app-db" }, reportWithinSeconds: 3600 },
 };
 const OTHER: BackupAlertTarget = { name: "prometheus", kind: "prometheus-snapshot", intervalHours: 24, drillIntervalHours: 168 };
 const INPUT = { targets: [TARGET, OTHER], runbookBaseUrl: DEFAULT_BACKUP_RUNBOOK_BASE_URL };
@@ -273,7 +274,7 @@ const cases: AlertCase[] = [
     name: "fires when the CronJob ran over the report deadline ago and no completion arrived since",
     series: [
       ...pushedSeries("strata_backup", [{ minute: 0, ok: true }], 480),
-      s("kube_cronjob_status_last_schedule_time", { namespace: "strata-backups", cronjob: "strata-backup-app-db", job: "kube-state-metrics", instance: "10.0.6.1:8080" }, steps(480, [[0, 0], [360, 21600]])),
+      s("kube_cronjob_status_last_schedule_time", { namespace: "app", cronjob: "strata-backup-app-db", job: "kube-state-metrics", instance: "10.0.6.1:8080" }, steps(480, [[0, 0], [360, 21600]])),
     ],
     evalTime: "8h",
     fires: [{ labels: group("strata_backup"), value: "1970-01-01 00:00:00 +0000 UTC" }],
@@ -284,7 +285,7 @@ const cases: AlertCase[] = [
     series: [
       ...pushedSeries("strata_backup", [{ minute: 0, ok: true }, { minute: 380, ok: false }], 480),
       ...pushedSeries("strata_restore_drill", [{ minute: 0, ok: true }], 480),
-      s("kube_cronjob_status_last_schedule_time", { namespace: "strata-backups", cronjob: "strata-backup-app-db", job: "kube-state-metrics", instance: "10.0.6.1:8080" }, steps(480, [[0, 0], [360, 21600]])),
+      s("kube_cronjob_status_last_schedule_time", { namespace: "app", cronjob: "strata-backup-app-db", job: "kube-state-metrics", instance: "10.0.6.1:8080" }, steps(480, [[0, 0], [360, 21600]])),
       s("kube_cronjob_status_last_schedule_time", { namespace: "strata-backups", cronjob: "strata-drill-app-db", job: "kube-state-metrics", instance: "10.0.6.1:8080" }, steps(480, [[0, 0], [450, 27000]])),
     ],
     evalTime: "8h",

@@ -65,7 +65,7 @@ describe("backup dashboard", () => {
 
   it("the alerts, too, name only pushed metrics and the Pushgateway's, kubelet's and kube-state-metrics' own", () => {
     const groups = buildBackupRuleGroups({
-      targets: [{ ...TARGETS[0]!, cronJobs: { namespace: "strata-backups", backup: "b", drill: "d", reportWithinSeconds: 3600 } }],
+      targets: [{ ...TARGETS[0]!, cronJobs: { backup: { namespace: "app", name: "b" }, drill: { namespace: "strata-backups", name: "d" }, reportWithinSeconds: 3600 } }],
       runbookBaseUrl: "x",
     });
     const allowed = new Set([...PUSHED_METRIC_NAMES, ...EXTERNAL_METRIC_NAMES]);
