@@ -29,6 +29,9 @@ export const IMAGES = {
   postgres15: { registry: "docker.io", repository: "library/postgres", tag: "15.18-bookworm" },
   // mongodump/mongorestore/mongod with bash; no zstd, so MongoDB archives are gzip-compressed.
   mongo: { registry: "docker.io", repository: "library/mongo", tag: "8.0.17-noble" },
+  // The sqlite kind's dump and drill: bash, gzip and Python's sqlite3 module (the SQLite library it links); no
+  // sqlite3 shell, which the scripts do not use (components/backup/scripts/sqlite_tool.py says why).
+  python: { registry: "docker.io", repository: "library/python", tag: "3.14.6-slim-trixie" },
   // The busybox-based (not distroless) Prometheus image, only to copy its static promtool into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
 } as const satisfies Record<string, ImagePin>;

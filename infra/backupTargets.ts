@@ -1,5 +1,6 @@
 import type { BackupTarget } from "./config/sections/backups";
 import type { TelemetryConfig } from "./config/sections/telemetry";
+import type { NamespaceRef } from "./platform";
 
 /** Name of the backup target Strata derives from `telemetry` when its backend keeps data in a database. */
 export const TELEMETRY_BACKUP_TARGET = "telemetry";
@@ -32,4 +33,21 @@ export function allBackupTargets(config: { backups: { targets: BackupTarget[] };
     ...config.backups.targets.map((t) => ({ ...t, source: "backups.targets" })),
     ...telemetryBackupTargets(config.telemetry).map((t) => ({ ...t, source: "telemetry.backend" })),
   ];
+}
+
+/**
+ * Where a target's backup job runs: beside its data. A Prometheus snapshot is read from Prometheus's own volume (the
+ * monitoring namespace), a SQLite file from the application's claim (in the application's namespace: a pod mounts
+ * only claims of its own namespace); every other kind is dumped over the network from the backups namespace. Restore
+ * drills always run in the backups namespace: they need only the archive.
+ */
+export function backupJobNamespace(target: BackupTarget): NamespaceRef {
+  switch (target.kind) {
+    case "prometheus-snapshot":
+      return { role: "monitoring" };
+    case "sqlite":
+      return { application: target.namespace };
+    default:
+      return { role: "backups" };
+  }
 }

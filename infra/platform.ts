@@ -6,6 +6,9 @@ import type { DerivedRetention } from "./retention";
 
 export type NamespaceRole = "monitoring" | "logging" | "backups";
 
+/** A namespace something is declared in: one of Strata's own, by role, or an application's, by name. */
+export type NamespaceRef = { role: NamespaceRole } | { application: string };
+
 /**
  * Everything an area of the program (infra/areas/*.ts) needs to declare its components: validated config, the
  * cluster, explicit providers, Strata's namespaces and the derived retention. Areas receive this and nothing global.
@@ -27,4 +30,23 @@ export interface Platform {
    */
   k8sOpts: pulumi.ComponentResourceOptions;
   awsOpts: pulumi.ComponentResourceOptions;
+}
+
+/** A namespace's name, what to declare resources in it with, and its role when it is one of Strata's. */
+export interface ResolvedNamespace {
+  name: string;
+  input: pulumi.Input<string>;
+  role?: NamespaceRole;
+}
+
+/**
+ * Strata's own namespaces resolve to their Namespace resource's output, so what is declared in them waits for it.
+ * An application's namespace is created by the application's stack: its name is all there is (unless it is one of
+ * Strata's after all).
+ */
+export function resolveNamespace(platform: Pick<Platform, "config" | "namespaces">, ref: NamespaceRef): ResolvedNamespace {
+  const names = platform.config.namespaces;
+  if ("role" in ref) return { name: names[ref.role], input: platform.namespaces[ref.role], role: ref.role };
+  const role = (Object.keys(names) as NamespaceRole[]).find((r) => names[r] === ref.application);
+  return role ? { name: ref.application, input: platform.namespaces[role], role } : { name: ref.application, input: ref.application };
 }

@@ -80,7 +80,15 @@ export async function strata() {
     archive,
     targets: allBackupTargets(config),
     pushgatewayUrl: metrics.pushgatewayUrl,
-    pvcNamespaces: [...new Set([...Object.values(config.storage.claims).map((c) => c.namespace), config.namespaces.monitoring, config.namespaces.logging])],
+    // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
+    pvcNamespaces: [
+      ...new Set([
+        ...Object.values(config.storage.claims).map((c) => c.namespace),
+        ...allBackupTargets(config).flatMap((t) => (t.kind === "sqlite" ? [t.namespace] : [])),
+        config.namespaces.monitoring,
+        config.namespaces.logging,
+      ]),
+    ],
   });
 
   return {

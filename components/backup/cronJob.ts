@@ -28,15 +28,19 @@ interface Container {
   resources: ContainerResources;
   runAsUser: number;
   usesS3?: boolean;
+  /** Mounts of the recipe's own volumes, for this container only. */
+  volumeMounts?: Record<string, unknown>[];
 }
 
 interface Recipe {
   containers: Container[];
   initContainers?: Container[];
   compression: "zstd" | "gzip" | "none";
-  fsGroup: number;
+  /** Pod securityContext: the group that owns the scratch volumes, so that containers of different users share them. */
+  fsGroup?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
   volumes?: Record<string, unknown>[];
-  volumeMounts?: Record<string, unknown>[];
   affinity?: Record<string, unknown>;
   extraPath?: string;
 }
@@ -60,6 +64,20 @@ export const PROMETHEUS_SNAPSHOT_SOURCE = {
 };
 
 const S3 = (name: string, args: string[], uid: number): Container => ({ name, image: IMAGES.awsCli, args, resources: resources("100m", "256Mi", "1"), runAsUser: uid, usesS3: true });
+
+/** Required co-location with the pods these labels select: the node where their ReadWriteOnce volume is mounted. */
+const besidePods = (matchLabels: Record<string, string>) => ({
+  podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" }] },
+});
+
+/** The sqlite kind's containers: Python's sqlite3 module (the SQLite steps), bash and gzip; the image has no zstd. */
+export const SQLITE_SOURCE = {
+  /** Where the application's claim is mounted (read-only) in the dump container. */
+  mountPath: "/var/lib/strata/sqlite-source",
+  uid: 65532,
+  // The python image keeps no bytecode cache, and the root filesystem is read-only: do not try to write one.
+  env: [env("PYTHONDONTWRITEBYTECODE", 1)],
+};
 
 function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
   switch (t.kind) {
@@ -103,20 +121,50 @@ function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
       return {
         compression: "none",
         fsGroup: src.gid,
-        containers: [{ ...S3("backup", ["backup.sh", "all"], src.uid), env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)] }],
-        volumes: [{ name: "prometheus-data", persistentVolumeClaim: { claimName: src.claim } }],
-        volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
-        affinity: {
-          podAffinity: {
-            requiredDuringSchedulingIgnoredDuringExecution: [
-              { labelSelector: { matchLabels: { "statefulset.kubernetes.io/pod-name": src.pod } }, topologyKey: "kubernetes.io/hostname" },
-            ],
+        containers: [
+          {
+            ...S3("backup", ["backup.sh", "all"], src.uid),
+            env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)],
+            volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
           },
-        },
+        ],
+        volumes: [{ name: "prometheus-data", persistentVolumeClaim: { claimName: src.claim } }],
+        affinity: besidePods({ "statefulset.kubernetes.io/pod-name": src.pod }),
       };
     }
-    case "sqlite":
-      throw new Error(`backup target ${t.name}: sqlite targets have no Kubernetes job (rejected by config validation)`);
+    case "sqlite": {
+      const src = SQLITE_SOURCE;
+      // The claim is ReadWriteOnce: only pods on the node where the writer runs can mount it, and the scheduler
+      // does not place us there by itself, hence the required affinity to the writer's pod. SQLite's locks and
+      // the -shm file's shared memory also only work between processes of one host.
+      //
+      // Read-only, in the volume source (not just the mount): the job can never change the application's files,
+      // and Kubernetes skips its fsGroup ownership change on read-only volumes, which would otherwise re-own the
+      // application's files. SQLite needs write access to the -shm file to take part in WAL locking, unless it
+      // may open that file read-only: since 3.22 a reader opened with mode=ro reads a WAL database from read-only
+      // files, mapping the -shm read-only and taking only shared locks, as long as the -wal and -shm files exist,
+      // which they do while the writer has the database open (sqlite_tool.py waits for that, then says why not).
+      // Both containers run as one uid, so the scratch volumes need no shared group (no fsGroup at all).
+      return {
+        compression: "gzip",
+        runAsGroup: src.uid,
+        ...(t.writerFsGroup !== undefined ? { supplementalGroups: [t.writerFsGroup] } : {}),
+        containers: [
+          {
+            name: "dump",
+            image: IMAGES.python,
+            args: ["backup.sh", "dump"],
+            env: [...src.env, env("SQLITE_PATH", `${src.mountPath}/${t.path}`)],
+            resources: resources("250m", "512Mi", "1"),
+            runAsUser: src.uid,
+            volumeMounts: [{ name: "sqlite-source", mountPath: src.mountPath, readOnly: true }],
+          },
+          S3("upload", ["backup.sh", "upload"], src.uid),
+        ],
+        volumes: [{ name: "sqlite-source", persistentVolumeClaim: { claimName: t.claimName, readOnly: true } }],
+        affinity: besidePods(t.writerSelector.matchLabels),
+      };
+    }
   }
 }
 
@@ -154,7 +202,15 @@ function drillRecipe(t: BackupTarget): Recipe {
         extraPath: `${WORK_DIR}/bin`,
       };
     case "sqlite":
-      throw new Error(`backup target ${t.name}: sqlite targets have no Kubernetes job (rejected by config validation)`);
+      // Only the archive is needed: the drill runs in the backups namespace like the others, on any node.
+      return {
+        compression: "gzip",
+        fsGroup: SQLITE_SOURCE.uid,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], SQLITE_SOURCE.uid),
+          { name: "restore", image: IMAGES.python, args: ["restore-drill.sh", "restore"], env: SQLITE_SOURCE.env, resources: resources("500m", "512Mi", "2"), runAsUser: SQLITE_SOURCE.uid },
+        ],
+      };
   }
 }
 
@@ -186,12 +242,18 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
       { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
       { name: "work", mountPath: WORK_DIR },
       { name: "tmp", mountPath: "/tmp" },
-      ...(recipe.volumeMounts ?? []),
+      ...(c.volumeMounts ?? []),
     ],
   };
 }
 
 export type JobPhase = "backup" | "drill";
+
+/** The CronJob of one phase of one target (alerts find it under this name in kube-state-metrics). */
+export const cronJobName = (target: Pick<BackupTarget, "name">, phase: JobPhase) => `strata-${phase}-${target.name}`;
+
+/** The label every pod of one phase carries, whatever its target (NetworkPolicies select backup pods by it). */
+export const phasePodLabels = (phase: JobPhase) => ({ "app.kubernetes.io/name": `strata-${phase}` });
 
 /**
  * A hardened CronJob for one phase of one target: Forbid overlap, deadlines so a hung run is killed and reported,
@@ -208,8 +270,8 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
     env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
     env("TMPDIR", "/tmp"),
   ];
-  const name = `strata-${phase}-${target.name}`;
-  const labels = { ...ctx.labels, "app.kubernetes.io/name": `strata-${phase}`, "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
+  const name = cronJobName(target, phase);
+  const labels = { ...ctx.labels, ...phasePodLabels(phase), "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
   return {
     apiVersion: "batch/v1",
     kind: "CronJob",
@@ -233,7 +295,13 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
               serviceAccountName: ctx.serviceAccountName,
               automountServiceAccountToken: false,
               restartPolicy: "Never",
-              securityContext: { runAsNonRoot: true, fsGroup: recipe.fsGroup, seccompProfile: { type: "RuntimeDefault" } },
+              securityContext: {
+                runAsNonRoot: true,
+                ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
+                ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
+                ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
+                seccompProfile: { type: "RuntimeDefault" },
+              },
               ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
               ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
               containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),

@@ -5,6 +5,11 @@ export interface NetworkPoliciesArgs {
   namespaces: { monitoring: pulumi.Input<string>; logging: pulumi.Input<string>; backups: pulumi.Input<string> };
   /** Names (not Outputs) for namespace selectors: `kubernetes.io/metadata.name` is set by Kubernetes itself. */
   namespaceNames: { monitoring: string; logging: string; backups: string };
+  /**
+   * Batch jobs outside the backups namespace that push to the Pushgateway: backup jobs that run beside their data in
+   * an application's namespace. Only pods with `podLabels` in those namespaces are admitted.
+   */
+  pushgatewayClients: { namespaces: string[]; podLabels: Record<string, string> };
   labels: Record<string, string>;
 }
 
@@ -13,8 +18,9 @@ const byName = (name: string) => ({ namespaceSelector: { matchLabels: { "kuberne
 /**
  * Seed 003: nothing reaches the monitoring namespace but the monitoring namespace itself (Prometheus scraping,
  * Grafana and Thanos Query over HTTP, Thanos gRPC 10901 between sidecars, store gateways and query, the
- * Alertmanager mesh on 9094) and two named exceptions: batch jobs in the backups namespace pushing to the
- * Pushgateway on 9091, and the API server calling the operator's admission webhook. Logging accepts only itself
+ * Alertmanager mesh on 9094) and two named exceptions: batch jobs pushing to the Pushgateway on 9091 (all of the
+ * backups namespace, and the backup pods Strata runs in applications' namespaces), and the API server calling the
+ * operator's admission webhook. Logging accepts only itself
  * (collector to Loki) and monitoring (scrapes, Grafana); the backups namespace serves nothing and accepts nothing.
  */
 export class NetworkPolicies extends pulumi.ComponentResource {
@@ -31,7 +37,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     policy("monitoring-allow-pushgateway-from-backups", args.namespaces.monitoring, {
       podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } },
       policyTypes: ["Ingress"],
-      ingress: [{ from: [byName(n.backups)], ports: [{ protocol: "TCP", port: 9091 }] }],
+      ingress: [
+        {
+          // A namespace and a pod selector in one peer: both must match (those pods, in those namespaces).
+          from: [byName(n.backups), ...args.pushgatewayClients.namespaces.map((ns) => ({ ...byName(ns), podSelector: { matchLabels: args.pushgatewayClients.podLabels } }))],
+          ports: [{ protocol: "TCP", port: 9091 }],
+        },
+      ],
     });
     policy("monitoring-allow-operator-webhook", args.namespaces.monitoring, {
       // The API server is not a pod, so it cannot be selected; only the webhook port is opened.

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { Platform, NamespaceRole } from "../platform";
+import { resolveNamespace, type NamespaceRef, type Platform } from "../platform";
 import { ArchiveBucket } from "../../components/archive/archiveBucket";
 import { BucketReplication } from "../../components/archive/bucketReplication";
 import { lifecycleRules, tierTable, type LifecycleInput, type TierRow } from "../../components/archive/lifecycle";
@@ -9,7 +9,7 @@ import { CustomerManagedKey, keyPolicy } from "../../components/security/custome
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
 import { principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
-import { allBackupTargets } from "../backupTargets";
+import { allBackupTargets, backupJobNamespace } from "../backupTargets";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -18,7 +18,7 @@ export const backupPrefix = (kind: BackupKind, target: string) => `${kind}/${tar
 /** A workload that reads or writes the archive, and exactly what it may do there. */
 export interface ArchiveWorkload {
   workload: string;
-  namespace: NamespaceRole;
+  namespace: NamespaceRef;
   serviceAccount: string;
   purpose: BucketPurpose;
   access: S3AccessLevel;
@@ -34,19 +34,19 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
   const workloads: ArchiveWorkload[] = [];
   if (config.metrics.thanos.enabled) {
     // The sidecar runs in the Prometheus pod, so it uses Prometheus's ServiceAccount, which also needs the API.
-    workloads.push({ workload: "prometheus", namespace: "monitoring", serviceAccount: "strata-prometheus", purpose: "metrics", access: "write", automountServiceAccountToken: true });
-    workloads.push({ workload: "thanos-storegateway", namespace: "monitoring", serviceAccount: "strata-thanos-storegateway", purpose: "metrics", access: "read", automountServiceAccountToken: false });
-    workloads.push({ workload: "thanos-compactor", namespace: "monitoring", serviceAccount: "strata-thanos-compactor", purpose: "metrics", access: "manage", automountServiceAccountToken: false });
-    workloads.push({ workload: "thanos-ruler", namespace: "monitoring", serviceAccount: "strata-thanos-ruler", purpose: "metrics", access: "write", automountServiceAccountToken: false });
+    const monitoring = { role: "monitoring" } as const;
+    workloads.push({ workload: "prometheus", namespace: monitoring, serviceAccount: "strata-prometheus", purpose: "metrics", access: "write", automountServiceAccountToken: true });
+    workloads.push({ workload: "thanos-storegateway", namespace: monitoring, serviceAccount: "strata-thanos-storegateway", purpose: "metrics", access: "read", automountServiceAccountToken: false });
+    workloads.push({ workload: "thanos-compactor", namespace: monitoring, serviceAccount: "strata-thanos-compactor", purpose: "metrics", access: "manage", automountServiceAccountToken: false });
+    workloads.push({ workload: "thanos-ruler", namespace: monitoring, serviceAccount: "strata-thanos-ruler", purpose: "metrics", access: "write", automountServiceAccountToken: false });
   }
-  workloads.push({ workload: "loki", namespace: "logging", serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
-  // Targets from backups.targets and those other config implies (telemetry), see infra/backupTargets.ts.
+  workloads.push({ workload: "loki", namespace: { role: "logging" }, serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
+  // Targets from backups.targets and those other config implies (telemetry), see infra/backupTargets.ts. A backup
+  // job's identity lives where the job runs (beside its data); a drill's in the backups namespace.
   for (const target of allBackupTargets(config)) {
     const prefix = backupPrefix(target.kind, target.name);
-    // A Prometheus snapshot is read from Prometheus's own volume, so that backup job runs in its namespace.
-    const backupNamespace: NamespaceRole = target.kind === "prometheus-snapshot" ? "monitoring" : "backups";
-    workloads.push({ workload: `backup-${target.name}`, namespace: backupNamespace, serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
-    workloads.push({ workload: `drill-${target.name}`, namespace: "backups", serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
+    workloads.push({ workload: `backup-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
+    workloads.push({ workload: `drill-${target.name}`, namespace: { role: "backups" }, serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
   }
   return workloads;
 }
@@ -187,7 +187,7 @@ export function declareArchive(platform: Platform): Archive {
       w.workload,
       {
         mode,
-        namespace: platform.namespaces[w.namespace],
+        namespace: resolveNamespace(platform, w.namespace).input,
         serviceAccountName: w.serviceAccount,
         principalName: principalName(w),
         policy,

@@ -1,15 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Platform } from "../platform";
+import { resolveNamespace, type Platform, type ResolvedNamespace } from "../platform";
 import type { Archive } from "./archive";
 import { backupPrefix } from "./archive";
 import { BackupScripts } from "../../components/backup/backupScripts";
 import { BackupTargetJobs } from "../../components/backup/backupTarget";
 import { defaultBackupSchedule, defaultDrillSchedule, intervalHours } from "../../components/backup/schedule";
-import { ACTIVE_DEADLINE_SECONDS, type JobContext } from "../../components/backup/cronJob";
+import { ACTIVE_DEADLINE_SECONDS, cronJobName, type JobContext } from "../../components/backup/cronJob";
 import { BackupMonitoring } from "../../components/backup/backupMonitoring";
 import { backupRunbookBaseUrl } from "../../components/backup/alerts";
 import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
+import { backupJobNamespace } from "../backupTargets";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -27,27 +28,28 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
   });
 }
 
-/** Where a target's backup job runs: beside its data. Prometheus snapshots need Prometheus's own volume. */
-export const backupNamespaceRole = (t: BackupTarget) => (t.kind === "prometheus-snapshot" ? "monitoring" : "backups");
+/** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
+const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
 export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[] }) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
   const scheduled = scheduledTargets(inputs.targets);
-  const scripts = {
-    backups: new BackupScripts("backup-scripts", { namespace: platform.namespaces.backups, labels: platform.labels }, platform.k8sOpts),
-    ...(scheduled.some((s) => backupNamespaceRole(s.target) === "monitoring")
-      ? { monitoring: new BackupScripts("backup-scripts-monitoring", { namespace: platform.namespaces.monitoring, labels: platform.labels }, platform.k8sOpts) }
-      : {}),
+  // A pod mounts only ConfigMaps of its own namespace: one copy of the scripts in every namespace a job runs in.
+  const scripts = new Map<string, BackupScripts>();
+  const scriptsIn = (ns: ResolvedNamespace) => {
+    if (!scripts.has(ns.name)) scripts.set(ns.name, new BackupScripts(scriptsResourceName(ns), { namespace: ns.input, labels: platform.labels }, platform.k8sOpts));
+    return scripts.get(ns.name)!;
   };
+  const drillNamespace = resolveNamespace(platform, { role: "backups" });
 
-  for (const s of scheduled) {
+  const jobs = scheduled.map((s) => {
     const t = s.target;
-    const contextFor = (workload: string, schedule: string, role: "backups" | "monitoring"): pulumi.Output<JobContext> => {
+    const contextFor = (workload: string, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
       const identity = inputs.archive.identities[workload];
       if (!identity) throw new Error(`backup target ${t.name}: no workload identity ${workload}`);
       return pulumi
-        .all([bucket.name, bucket.region, inputs.archive.kmsKeyArn, identity.serviceAccount, identity.credentialsSecret, scripts[role]!.configMapName])
+        .all([bucket.name, bucket.region, inputs.archive.kmsKeyArn, identity.serviceAccount, identity.credentialsSecret, scriptsIn(ns).configMapName])
         .apply(([bucketName, region, kmsKeyArn, serviceAccountName, credentialsSecretName, scriptsConfigMap]) => ({
           bucket: bucketName,
           region,
@@ -60,18 +62,19 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
           schedule,
         }));
     };
-    const role = backupNamespaceRole(t);
+    const backupNamespace = resolveNamespace(platform, backupJobNamespace(t));
     new BackupTargetJobs(
       t.name,
       {
         target: t,
-        backup: { namespace: platform.namespaces[role], context: contextFor(`backup-${t.name}`, s.schedule, role) },
-        drill: { namespace: platform.namespaces.backups, context: contextFor(`drill-${t.name}`, s.drillSchedule, "backups") },
+        backup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace) },
+        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace) },
         monitoringNamespace: config.namespaces.monitoring,
       },
       { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, inputs.archive.identityComponents[`drill-${t.name}`]!] },
     );
-  }
+    return { scheduled: s, backup: { namespace: backupNamespace.name, name: cronJobName(t, "backup") }, drill: { namespace: drillNamespace.name, name: cronJobName(t, "drill") } };
+  });
 
   new BackupMonitoring(
     "backups",
@@ -81,18 +84,14 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       pvcNamespaces: inputs.pvcNamespaces,
       labels: platform.labels,
       ruleLabels: PLATFORM_RULE_LABELS,
-      targets: scheduled.map((s) => ({
+      targets: jobs.map(({ scheduled: s, backup, drill }) => ({
         name: s.target.name,
         kind: s.target.kind,
         intervalHours: s.intervalHours,
         drillIntervalHours: s.drillIntervalHours,
         // A run that ends without any push (the pod was killed before its report, a NetworkPolicy dropped it) is
-        // caught through the jobs' schedule in kube-state-metrics, each CronJob in the namespace it runs in.
-        cronJobs: {
-          backup: { namespace: config.namespaces[backupNamespaceRole(s.target)], name: `strata-backup-${s.target.name}` },
-          drill: { namespace: config.namespaces.backups, name: `strata-drill-${s.target.name}` },
-          reportWithinSeconds: ACTIVE_DEADLINE_SECONDS,
-        },
+        // caught through the jobs' schedule in kube-state-metrics.
+        cronJobs: { backup, drill, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS },
       })),
     },
     platform.k8sOpts,

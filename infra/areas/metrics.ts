@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Platform } from "../platform";
+import { resolveNamespace, type Platform } from "../platform";
+import { allBackupTargets, backupJobNamespace } from "../backupTargets";
+import { phasePodLabels } from "../../components/backup/cronJob";
 import { effectiveSizes } from "../capacity/plan";
 import type { Archive } from "./archive";
 import { KubePrometheusStack } from "../../components/metrics/kubePrometheusStack";
@@ -99,7 +101,21 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
 
   new Pushgateway("pushgateway", { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName }, platform.k8sOpts);
 
-  new NetworkPolicies("strata", { namespaces: platform.namespaces, namespaceNames: config.namespaces, labels: platform.labels }, platform.k8sOpts);
+  // Backup jobs that run beside their data outside Strata's namespaces (SQLite targets) push from there.
+  const backupJobNamespaces = allBackupTargets(config)
+    .map((t) => resolveNamespace(platform, backupJobNamespace(t)))
+    .filter((ns) => ns.role !== "backups" && ns.role !== "monitoring")
+    .map((ns) => ns.name);
+  new NetworkPolicies(
+    "strata",
+    {
+      namespaces: platform.namespaces,
+      namespaceNames: config.namespaces,
+      pushgatewayClients: { namespaces: [...new Set(backupJobNamespaces)].sort(), podLabels: phasePodLabels("backup") },
+      labels: platform.labels,
+    },
+    platform.k8sOpts,
+  );
 
   return {
     prometheusUrl: urls.prometheus,

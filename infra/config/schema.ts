@@ -5,7 +5,7 @@ import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
 import { archiveSection, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
 import { checkMetrics, metricsSection } from "./sections/metrics";
-import { backupsSection } from "./sections/backups";
+import { backupsSection, checkBackupTargets } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 import { capacitySection } from "./sections/capacity";
 import { effectiveSizes } from "../capacity/plan";
@@ -73,25 +73,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["metrics", "retention", "cloud", "archive", "backups", "capacity"], (c, ctx) =>
     checkMetrics(c.metrics, c.retention, c.cloud, effectiveSizes(c).prometheusVolumeGiB, ctx),
   ),
-  crossField(["backups", "telemetry"], (c, ctx) => {
-    const seen = new Set<string>();
-    const derived = new Set(telemetryBackupTargets(c.telemetry).map((t) => t.name));
-    c.backups.targets.forEach((t, i) => {
-      if (seen.has(t.name)) ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: "must be unique among backup targets" });
-      else if (derived.has(t.name)) {
-        ctx.addIssue({ code: "custom", path: ["backups", "targets", i, "name"], input: t.name, message: `is the backup target Strata derives from telemetry.backend (\`${c.telemetry.backend}\`); choose another name` });
-      }
-      seen.add(t.name);
-      if (t.kind === "sqlite") {
-        ctx.addIssue({
-          code: "custom",
-          path: ["backups", "targets", i, "kind"],
-          input: t.kind,
-          message: "has scripts (components/backup/scripts) but no Kubernetes job yet: an online SQLite copy must run beside its single writer, on its volume's node and namespace; back the application's data up through its own export",
-        });
-      }
-    });
-  }),
+  crossField(["backups", "telemetry"], (c, ctx) => checkBackupTargets(c.backups.targets, { from: `telemetry.backend (\`${c.telemetry.backend}\`)`, targets: telemetryBackupTargets(c.telemetry) }, ctx)),
   crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
   crossField(["logging", "retention"], (c, ctx) => checkLokiRetention(c.logging, c.retention, ctx)),
   crossField(["logging", "cloud"], (c, ctx) => checkLokiTopology(c.logging, c.cloud, ctx)),

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { RefinementCtx } from "zod";
+import { podSelector } from "./podSelector";
 
 export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -9,8 +11,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 // Five cron fields of digits, ranges, lists, steps and *; Kubernetes also takes macros, which hide the stagger.
 const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
+// A PersistentVolumeClaim name: a DNS-1123 subdomain.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 // registry/repository:tag, never a bare or `latest` tag.
 const PINNED_IMAGE = /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+:(?!latest$)[A-Za-z0-9._-]+$/;
+
+/** The largest scratch space (an emptyDir's size limit) a backup or drill job may ask for, in GiB. */
+export const MAX_SCRATCH_GIB = 1024;
 
 const secretKeyRef = (what: string) =>
   z
@@ -24,8 +32,31 @@ const common = {
   name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities."),
   schedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
   drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Restore-drill schedule (UTC); default monthly, staggered per target."),
-  scratchSizeGiB: z.number().int().min(1).max(1024).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
+  scratchSizeGiB: z.number().int().min(1).max(MAX_SCRATCH_GIB).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
 };
+
+/**
+ * Why a path inside a claim is unusable, or undefined: it must stay inside the claim (relative, normalised, no
+ * `..`), name a file, and name the database rather than one of SQLite's side files beside it.
+ */
+export function claimFilePathProblem(path: string): string | undefined {
+  if (path.startsWith("/")) return "must be relative to the claim's root (no leading `/`): the job mounts the claim itself";
+  const segments = path.split("/");
+  if (segments.some((s) => s === "")) return "must name a file: no empty segments (`//`) and no trailing `/`";
+  if (segments.some((s) => s === "." || s === "..")) return "must be normalised: no `.` or `..` segments (`..` would leave the claim)";
+  if (segments.some((s) => !PATH_SEGMENT.test(s))) return "may hold only letters, digits, `.`, `_` and `-` in each `/`-separated segment";
+  if (/-(wal|shm|journal)$/.test(path)) return "names one of SQLite's side files (-wal, -shm, -journal): name the database file itself";
+  return undefined;
+}
+
+const claimFilePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .superRefine((path, ctx) => {
+    const problem = claimFilePathProblem(path);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -60,6 +91,20 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("sqlite"),
+    namespace: z
+      .string()
+      .regex(DNS_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
+      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there."),
+    claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only."),
+    path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`)."),
+    writerSelector: podSelector("Labels of the one pod that writes the database (it mounts the claim): the job must run on that pod's node, the only one where the ReadWriteOnce claim can be mounted."),
+    writerFsGroup: z
+      .number()
+      .int()
+      .min(1)
+      .max(2147483647)
+      .optional()
+      .describe("The writer pod's fsGroup (the group Kubernetes gives the claim's files): the job's dump container joins it, to read files that are not world-readable."),
   }),
 ]);
 
@@ -73,3 +118,28 @@ export const backupsSection = {
 
 export type BackupTarget = z.infer<typeof backupTarget>;
 export type BackupsConfig = z.infer<typeof backupsSection.backups>;
+
+/** The database an sqlite target reads, as one comparable string. */
+const sqliteDatabase = (t: Extract<BackupTarget, { kind: "sqlite" }>) => `namespace ${t.namespace}, claim ${t.claimName}, file ${t.path}`;
+
+/**
+ * Rules over the list of targets: names are unique, none takes the name of a target Strata derives from other config
+ * (`derived`), and no two sqlite targets back up the same database file (two jobs would copy it side by side).
+ */
+export function checkBackupTargets(targets: readonly BackupTarget[], derived: { from: string; targets: readonly BackupTarget[] }, ctx: RefinementCtx): void {
+  const issue = (i: number, key: string, input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["backups", "targets", i, key], input, message });
+  const derivedNames = new Set(derived.targets.map((t) => t.name));
+  const names = new Set<string>();
+  const databases = new Map<string, string>();
+  for (const t of derived.targets) if (t.kind === "sqlite") databases.set(sqliteDatabase(t), `\`${t.name}\` (derived from ${derived.from})`);
+  targets.forEach((t, i) => {
+    if (names.has(t.name)) issue(i, "name", t.name, "must be unique among backup targets");
+    else if (derivedNames.has(t.name)) issue(i, "name", t.name, `is the backup target Strata derives from ${derived.from}; choose another name`);
+    names.add(t.name);
+    if (t.kind !== "sqlite") return;
+    const database = sqliteDatabase(t);
+    const other = databases.get(database);
+    if (other) issue(i, "path", t.path, `is the database target ${other} already backs up (${database}); one target per database`);
+    else databases.set(database, `\`${t.name}\``);
+  });
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { backupCronJob, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { IMAGES, imageRef } from "../../components/versions";
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { validateK8sObject } from "../helpers/k8sValidate";
+
+type Any = Record<string, any>;
+
+const CONTEXT: JobContext = {
+  bucket: "strata-prod-backups-1a2b",
+  region: "eu-central-1",
+  kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/abc",
+  pushgatewayUrl: "http://strata-pushgateway.monitoring.svc.cluster.local:9091",
+  serviceAccountName: "strata-backup-orders",
+  scriptsConfigMap: "backup-scripts-app-orders-1234",
+  labels: { "app.kubernetes.io/part-of": "strata" },
+  schedule: "17 2 * * *",
+};
+
+const SQLITE: BackupTarget = {
+  name: "orders",
+  kind: "sqlite",
+  namespace: "orders",
+  claimName: "orders-data",
+  path: "db/orders.sqlite3",
+  writerSelector: { matchLabels: { "app.kubernetes.io/name": "orders", tier: "writer" } },
+};
+
+const TARGETS: BackupTarget[] = [
+  { name: "app-db", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "pg", key: "password" } },
+  { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } },
+  { name: "rabbitmq", kind: "rabbitmq-definitions", url: "http://rabbitmq.rabbitmq:15672", user: "admin", passwordSecret: { name: "rmq", key: "password" }, drillImage: "registry.example.com/tools/jq:1.7" },
+  { name: "prometheus", kind: "prometheus-snapshot" },
+  SQLITE,
+];
+
+const job = (target: BackupTarget, phase: JobPhase, namespace: string, ctx: Partial<JobContext> = {}) => backupCronJob(target, phase, namespace, "monitoring", { ...CONTEXT, ...ctx }) as Any;
+const podOf = (cronJob: Any) => cronJob.spec.jobTemplate.spec.template.spec as Any;
+const container = (cronJob: Any, name: string) => podOf(cronJob).containers.find((c: Any) => c.name === name) as Any;
+const envOf = (c: Any) => Object.fromEntries((c.env as Any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+
+describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s CronJobs", (_kind, target) => {
+  it.each(["backup", "drill"] as const)("%s: a valid Kubernetes object, hardened and bounded", (phase) => {
+    const cronJob = job(target, phase, "strata-backups");
+    expect(() => validateK8sObject(cronJob)).not.toThrow();
+    expect(cronJob.spec).toMatchObject({ concurrencyPolicy: "Forbid", startingDeadlineSeconds: 3600, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 5, timeZone: "Etc/UTC" });
+    expect(cronJob.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 4 * 3600 });
+    const pod = podOf(cronJob);
+    expect(pod).toMatchObject({ serviceAccountName: CONTEXT.serviceAccountName, automountServiceAccountToken: false, restartPolicy: "Never" });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+      expect(c.securityContext.runAsUser, c.name).toBeGreaterThan(0);
+      expect(c.resources.limits.memory, c.name).toBe(c.resources.requests.memory);
+      expect(c.image, c.name).toMatch(/^[a-z0-9.-]+\/[a-z0-9._/-]+:[A-Za-z0-9._-]+$/);
+      expect(c.image, c.name).not.toMatch(/:latest$/);
+    }
+    const emptyDirs = (pod.volumes as Any[]).filter((v) => v.emptyDir);
+    expect(emptyDirs.length).toBeGreaterThan(0);
+    for (const v of emptyDirs) expect(v.emptyDir.sizeLimit, v.name).toMatch(/^\d+(Mi|Gi)$/);
+  });
+});
+
+describe("the sqlite backup CronJob", () => {
+  const cronJob = job(SQLITE, "backup", "orders");
+  const pod = podOf(cronJob);
+  const dump = container(cronJob, "dump");
+  const upload = container(cronJob, "upload");
+
+  it("runs in the application's namespace, as the identity made for it there", () => {
+    expect(cronJob.metadata).toMatchObject({ name: "strata-backup-orders", namespace: "orders" });
+    expect(cronJob.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "strata-backup", "strata.io/backup-target": "orders", "strata.io/backup-kind": "sqlite" });
+    expect(pod.serviceAccountName).toBe("strata-backup-orders");
+    expect(pod.volumes).toContainEqual({ name: "scripts", configMap: { name: CONTEXT.scriptsConfigMap, defaultMode: 0o555 } });
+  });
+
+  it("is scheduled only on the writer's node: required pod affinity on the writer's labels, per host", () => {
+    expect(pod.affinity).toEqual({
+      podAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { "app.kubernetes.io/name": "orders", tier: "writer" } }, topologyKey: "kubernetes.io/hostname" }],
+      },
+    });
+  });
+
+  it("mounts the claim read-only, in the volume source and in the dump container only, and points SQLITE_PATH into it", () => {
+    expect(pod.volumes).toContainEqual({ name: "sqlite-source", persistentVolumeClaim: { claimName: "orders-data", readOnly: true } });
+    expect(dump.volumeMounts).toContainEqual({ name: "sqlite-source", mountPath: SQLITE_SOURCE.mountPath, readOnly: true });
+    expect(upload.volumeMounts.map((m: Any) => m.name)).toEqual(["scripts", "work", "tmp"]);
+    expect(envOf(dump)).toMatchObject({ BACKUP_KIND: "sqlite", BACKUP_TARGET: "orders", SQLITE_PATH: `${SQLITE_SOURCE.mountPath}/db/orders.sqlite3`, BACKUP_COMPRESSION: "gzip" });
+  });
+
+  it("dumps with the pinned Python image (backup.sh dump) and uploads with the AWS CLI (backup.sh upload), over SSE-KMS", () => {
+    expect(dump.image).toBe(imageRef(IMAGES.python));
+    expect([dump.command, dump.args]).toEqual([["bash", `${SCRIPTS_MOUNT}/backup.sh`], ["dump"]]);
+    expect(upload.image).toBe(imageRef(IMAGES.awsCli));
+    expect([upload.command, upload.args]).toEqual([["bash", `${SCRIPTS_MOUNT}/backup.sh`], ["upload"]]);
+    expect(envOf(upload)).toMatchObject({ S3_BUCKET: CONTEXT.bucket, S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn, PUSHGATEWAY_URL: CONTEXT.pushgatewayUrl });
+    expect(envOf(dump)).not.toHaveProperty("S3_BUCKET");
+  });
+
+  it("sets no fsGroup, so Kubernetes never re-owns the application's files; joins the writer's group only when told", () => {
+    expect(pod.securityContext).not.toHaveProperty("fsGroup");
+    expect(pod.securityContext).not.toHaveProperty("supplementalGroups");
+    expect(pod.securityContext.runAsGroup).toBe(SQLITE_SOURCE.uid);
+    expect(new Set([dump.securityContext.runAsUser, upload.securityContext.runAsUser])).toEqual(new Set([SQLITE_SOURCE.uid]));
+    const grouped = podOf(job({ ...SQLITE, writerFsGroup: 2000 }, "backup", "orders"));
+    expect(grouped.securityContext.supplementalGroups).toEqual([2000]);
+  });
+
+  it("bounds its scratch space by the target's scratchSizeGiB (default 10Gi)", () => {
+    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "10Gi" } });
+    expect(podOf(job({ ...SQLITE, scratchSizeGiB: 40 }, "backup", "orders")).volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "40Gi" } });
+  });
+});
+
+describe("the sqlite restore drill CronJob", () => {
+  const cronJob = job(SQLITE, "drill", "strata-backups", { serviceAccountName: "strata-drill-orders" });
+  const pod = podOf(cronJob);
+
+  it("needs only the archive: no claim, no affinity, fetch with the AWS CLI and restore with the Python image", () => {
+    expect(cronJob.metadata).toMatchObject({ name: "strata-drill-orders", namespace: "strata-backups" });
+    expect(pod.affinity).toBeUndefined();
+    expect((pod.volumes as Any[]).some((v) => v.persistentVolumeClaim)).toBe(false);
+    expect(container(cronJob, "fetch").image).toBe(imageRef(IMAGES.awsCli));
+    expect(container(cronJob, "fetch").args).toEqual(["fetch"]);
+    expect(container(cronJob, "restore").image).toBe(imageRef(IMAGES.python));
+    expect(container(cronJob, "restore").args).toEqual(["restore"]);
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../../infra/config/load";
+import { ConfigError } from "../../infra/config/errors";
+import { claimFilePathProblem } from "../../infra/config/sections/backups";
+import { configProblems, rawConfig } from "../helpers/configProblems";
+
+const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
+const dev = { profile: "dev", cluster: CLUSTER };
+const prod = { profile: "prod", cluster: CLUSTER };
+
+const TARGET = {
+  name: "orders",
+  kind: "sqlite",
+  namespace: "orders",
+  claimName: "orders-data",
+  path: "db/orders.sqlite3",
+  writerSelector: { matchLabels: { "app.kubernetes.io/name": "orders", tier: "writer" } },
+};
+const withTargets = (base: Record<string, unknown>, ...targets: Record<string, unknown>[]) => ({ ...base, backups: { targets } });
+const target = (changes: Record<string, unknown>) => withTargets(dev, { ...TARGET, ...changes });
+const without = (key: keyof typeof TARGET) => withTargets(dev, Object.fromEntries(Object.entries(TARGET).filter(([k]) => k !== key)));
+const KEY = "strata:backups.targets[0]";
+
+describe("a sqlite backup target", () => {
+  it("is accepted with where its database lives and how to find its writer, and keeps every field", () => {
+    const { config } = resolveConfig(rawConfig(target({ writerFsGroup: 2000, scratchSizeGiB: 50 })));
+    expect(config.backups.targets).toEqual([{ ...TARGET, writerFsGroup: 2000, scratchSizeGiB: 50 }]);
+  });
+
+  it("is accepted in prod too", () => {
+    expect(() => resolveConfig(rawConfig(withTargets(prod, TARGET)))).not.toThrow();
+  });
+
+  it.each([
+    ["a namespace that is not a DNS label", target({ namespace: "Orders_NS" }), `${KEY}.namespace`],
+    ["no namespace", without("namespace"), `${KEY}.namespace`],
+    ["a claim name that is not a DNS subdomain", target({ claimName: "Orders Data" }), `${KEY}.claimName`],
+    ["no claim", without("claimName"), `${KEY}.claimName`],
+    ["no path", without("path"), `${KEY}.path`],
+    ["an absolute path", target({ path: "/db/orders.sqlite3" }), `${KEY}.path`],
+    ["a path that leaves the claim", target({ path: "db/../../etc/passwd" }), `${KEY}.path`],
+    ["a path with a `.` segment", target({ path: "./orders.sqlite3" }), `${KEY}.path`],
+    ["a path with an empty segment", target({ path: "db//orders.sqlite3" }), `${KEY}.path`],
+    ["a directory instead of a file", target({ path: "db/" }), `${KEY}.path`],
+    ["the WAL file instead of the database", target({ path: "db/orders.sqlite3-wal" }), `${KEY}.path`],
+    ["a path with a space", target({ path: "my db/orders.sqlite3" }), `${KEY}.path`],
+    ["no writer selector", without("writerSelector"), `${KEY}.writerSelector`],
+    ["an empty selector, which matches every pod", target({ writerSelector: { matchLabels: {} } }), `${KEY}.writerSelector.matchLabels`],
+    ["a label key Kubernetes refuses", target({ writerSelector: { matchLabels: { "bad key!": "x" } } }), `${KEY}.writerSelector.matchLabels.bad key!`],
+    ["a label value Kubernetes refuses", target({ writerSelector: { matchLabels: { app: "-orders" } } }), `${KEY}.writerSelector.matchLabels.app`],
+    ["match expressions, which the job's affinity does not take", target({ writerSelector: { matchLabels: { app: "orders" }, matchExpressions: [] } }), `${KEY}.writerSelector.matchExpressions`],
+    ["a zero fsGroup", target({ writerFsGroup: 0 }), `${KEY}.writerFsGroup`],
+    ["a key of another kind", target({ host: "orders.orders.svc" }), `${KEY}.host`],
+  ])("%s is rejected naming %s", (_name, values, key) => {
+    const problems = configProblems(values);
+    expect(problems.map((p) => p.key), JSON.stringify(problems)).toContain(key);
+    expect(new ConfigError(problems).message).toContain(key);
+  });
+
+  it("messages say what is allowed and show the value", () => {
+    const message = (values: Record<string, unknown>) => new ConfigError(configProblems(values)).message;
+    expect(message(target({ path: "db/../orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be normalised: no `\.` or `\.\.` segments .*\(got "db\/\.\.\/orders\.sqlite3"\)/);
+    expect(message(target({ path: "/orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be relative to the claim's root .*\(got "\/orders\.sqlite3"\)/);
+    expect(message(target({ writerSelector: { matchLabels: {} } }))).toMatch(/matchLabels: must name at least one label: an empty selector matches every pod .*\(got \{\}\)/);
+  });
+
+  it("two targets on the same database are rejected on the second, naming the first", () => {
+    const problems = configProblems(withTargets(dev, TARGET, { ...TARGET, name: "orders-again" }));
+    const problem = problems.find((p) => p.key === "strata:backups.targets[1].path");
+    expect(problem?.message).toMatch(/is the database target `orders` already backs up \(namespace orders, claim orders-data, file db\/orders\.sqlite3\)/);
+  });
+});
+
+describe("claimFilePathProblem", () => {
+  it("accepts relative, normalised file paths and says what is wrong with the others", () => {
+    for (const ok of ["app.db", "data/app.sqlite3", "a/b/c_d-e.f"]) expect(claimFilePathProblem(ok), ok).toBeUndefined();
+    expect(claimFilePathProblem("a/./b")).toMatch(/normalised/);
+    expect(claimFilePathProblem("app.db-journal")).toMatch(/side files/);
+    expect(claimFilePathProblem("app.db-shm")).toMatch(/side files/);
+  });
+});
