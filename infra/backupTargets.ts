@@ -1,5 +1,7 @@
-import type { BackupTarget } from "./config/sections/backups";
+import { posix } from "node:path";
+import { MAX_SCRATCH_GIB, type BackupTarget } from "./config/sections/backups";
 import type { TelemetryConfig } from "./config/sections/telemetry";
+import { SQLITE_CLAIM_NAME, TELEMETRY_LABELS } from "../components/telemetry/contract";
 import type { NamespaceRef } from "./platform";
 
 /** Name of the backup target Strata derives from `telemetry` when its backend keeps data in a database. */
@@ -7,14 +9,36 @@ export const TELEMETRY_BACKUP_TARGET = "telemetry";
 /** The Secret (in the backups namespace) Strata writes the telemetry role's password to, for that target's dump. */
 export const TELEMETRY_BACKUP_SECRET = { name: "strata-telemetry-db", key: "password" } as const;
 
+/** The labels of the pod that writes the telemetry SQLite store: config's, or the contract's own. */
+export function telemetryWriterLabels(sqlite: NonNullable<TelemetryConfig["sqlite"]>): Record<string, string> {
+  return { ...(sqlite.writerSelector?.matchLabels ?? TELEMETRY_LABELS) };
+}
+
 /**
- * The backup target the telemetry backend implies: a logical dump of the telemetry database for `postgresql` and
- * `timescaledb` (TimescaleDB is PostgreSQL with an extension; pg_dump carries its hypertables), as the telemetry
- * role. Nothing for `memory` (nothing survives a restart), and no dump job for `sqlite`: an online copy must run
- * beside the single writer on its volume's node and namespace. That volume is Retain and protected in prod, and
- * on aws its StorageClass tags it for the daily DLM snapshots.
+ * The backup target the telemetry backend implies: nothing for `memory` (nothing survives a restart); for `sqlite`
+ * an online copy of the database file, taken beside its single writer from the claim Strata declares; for
+ * `postgresql` and `timescaledb` a logical dump of the telemetry database as the telemetry role (TimescaleDB is
+ * PostgreSQL with an extension; pg_dump carries its hypertables).
  */
 export function telemetryBackupTargets(telemetry: TelemetryConfig): BackupTarget[] {
+  if (telemetry.backend === "sqlite" && telemetry.sqlite) {
+    const sqlite = telemetry.sqlite;
+    return [
+      {
+        name: TELEMETRY_BACKUP_TARGET,
+        kind: "sqlite",
+        namespace: telemetry.namespace,
+        claimName: SQLITE_CLAIM_NAME,
+        // The application mounts the claim at the database file's directory: the file sits at the claim's root.
+        path: posix.basename(sqlite.path),
+        writerSelector: { matchLabels: telemetryWriterLabels(sqlite) },
+        ...(sqlite.writerFsGroup !== undefined ? { writerFsGroup: sqlite.writerFsGroup } : {}),
+        // The copy and its compressed archive (for the drill: the archive and the restored file) are each at most
+        // the volume's size.
+        scratchSizeGiB: Math.min(2 * sqlite.sizeGiB, MAX_SCRATCH_GIB),
+      },
+    ];
+  }
   if ((telemetry.backend === "postgresql" || telemetry.backend === "timescaledb") && telemetry.database) {
     const db = telemetry.database;
     return [{ name: TELEMETRY_BACKUP_TARGET, kind: "postgresql", host: db.host, port: db.port, database: db.name, user: db.user, passwordSecret: { ...TELEMETRY_BACKUP_SECRET } }];

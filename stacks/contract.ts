@@ -120,7 +120,8 @@ export interface StrataSections {
     secret: string;
     secretKeys: readonly string[];
     settings: Record<string, string>;
-    sqlite?: { claimName: string; mountPath: string; path: string };
+    /** `writerLabels`: what the pod that mounts the claim and writes the database must carry (the backup job runs beside it). */
+    sqlite?: { claimName: string; mountPath: string; path: string; writerLabels: Record<string, string> };
     backupTargets: readonly string[];
   };
   /** Landing with the backups issue: each backup target, where its objects go and who may write them. */

@@ -220,9 +220,10 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       },
       collector: { resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     },
-    // Prod keeps telemetry in SQLite on a protected Retain volume (snapshotted daily by DLM on aws). Stacks with a
-    // PostgreSQL set backend `postgresql`/`timescaledb`, `telemetry.database` and the secret password instead, and
-    // get a nightly dump and drill of it.
+    // Prod keeps telemetry in SQLite on a protected Retain volume (snapshotted daily by DLM on aws), copied online
+    // every night beside its writer and drilled monthly. Stacks with a PostgreSQL set backend
+    // `postgresql`/`timescaledb`, `telemetry.database` and the secret password instead, and get a nightly dump and
+    // drill of it.
     telemetry: {
       backend: "sqlite",
       namespace: "openfinops",

@@ -181,7 +181,7 @@ describe("workload identities", () => {
   it("prod (IRSA): one role per workload, trusted only by its ServiceAccount's token", async () => {
     const p = await plan("prod");
     const roles = resourcesOfType(p, T.role).filter((r) => r.parent?.includes("WorkloadIdentity"));
-    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "drill-postgresql", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway"]);
+    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-telemetry", "drill-postgresql", "drill-telemetry", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway"]);
     for (const role of roles) {
       const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
       expect(trust.Action).toBe("sts:AssumeRoleWithWebIdentity");
@@ -189,7 +189,8 @@ describe("workload identities", () => {
       const sub = Object.entries(conditions).find(([k]) => k.endsWith(":sub"))![1];
       const aud = Object.entries(conditions).find(([k]) => k.endsWith(":aud"))![1];
       expect(aud).toBe("sts.amazonaws.com");
-      expect(sub).toMatch(/^system:serviceaccount:(monitoring|logging|strata-backups):strata-[a-z-]+$/);
+      // Strata's namespaces, and the application's for the SQLite copy of its telemetry (it runs beside the claim).
+      expect(sub).toMatch(/^system:serviceaccount:(monitoring|logging|strata-backups|openfinops):strata-[a-z-]+$/);
     }
   });
 
@@ -211,7 +212,7 @@ describe("workload identities", () => {
   it("Pod Identity mode: roles trusted by pods.eks.amazonaws.com and one association per ServiceAccount", async () => {
     const p = await plan("prod", { archive: { identity: "pod-identity" } });
     const associations = resourcesOfType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-    expect(associations).toHaveLength(7);
+    expect(associations).toHaveLength(9);
     for (const a of associations) {
       expect(inputs(a).clusterName).toBe("prod-cluster");
       expect(inputs(a).roleArn).toBe(`arn:aws:iam::123456789012:role/strata/${inputs(byName(p, T.role, a.name)).name}`);

@@ -260,7 +260,7 @@ describe("metrics config is validated naming the key", () => {
 });
 
 describe("NetworkPolicies (seed 003)", () => {
-  it.each(["dev", "prod"] as StackName[])("%s: default deny everywhere, monitoring open only to itself, backups' pushes and the webhook", async (stack) => {
+  it.each(["dev", "prod"] as StackName[])("%s: default deny everywhere, monitoring open only to itself, backup jobs' pushes and the webhook", async (stack) => {
     const p = await plan(stack);
     const policies = resourcesOfType(p, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     for (const np of policies) validateRecordedK8sResource(np);
@@ -269,8 +269,14 @@ describe("NetworkPolicies (seed 003)", () => {
     const sources = policies
       .filter((x) => (x.inputs as Any).metadata.namespace === "monitoring")
       .flatMap((x) => ((x.inputs as Any).spec.ingress ?? []).flatMap((rule: Any) => (rule.from ?? [{ any: true }]).map((f: Any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] ?? "any")));
-    expect([...new Set(sources)].sort()).toEqual(["any", "monitoring", "strata-backups"]);
-    expect(spec("monitoring-allow-pushgateway-from-backups").ingress[0].ports).toEqual([{ protocol: "TCP", port: 9091 }]);
+    // prod backs its SQLite telemetry up from the application's namespace: only Strata's backup pods there may push.
+    expect([...new Set(sources)].sort()).toEqual(stack === "prod" ? ["any", "monitoring", "openfinops", "strata-backups"] : ["any", "monitoring", "strata-backups"]);
+    const pushgateway = spec("monitoring-allow-pushgateway-from-backups");
+    expect(pushgateway.ingress[0].ports).toEqual([{ protocol: "TCP", port: 9091 }]);
+    expect(pushgateway.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "strata-backups" } } },
+      ...(stack === "prod" ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openfinops" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "strata-backup" } } }] : []),
+    ]);
     expect(spec("monitoring-allow-operator-webhook").ingress).toEqual([{ ports: [{ protocol: "TCP", port: 10250 }] }]);
   });
 });

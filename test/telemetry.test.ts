@@ -81,15 +81,22 @@ describe.each(["dev", "prod"] as StackName[])("telemetry contract in %s", (stack
       expect((claim!.inputs as Any).spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: stack === "prod" ? "ebs-gp3" : "hcloud-volumes", resources: { requests: { storage: "10Gi" } } });
       expect(claim!.options.retainOnDelete).toBe(true);
       expect(claim!.options.protect).toBe(stack === "prod");
-      expect((p.outputs.telemetry as Any).sqlite).toEqual({ claimName: "openfinops-telemetry-sqlite", mountPath: "/var/lib/openfinops", path: SQLITE.path });
+      expect((p.outputs.telemetry as Any).sqlite).toEqual({
+        claimName: "openfinops-telemetry-sqlite",
+        mountPath: "/var/lib/openfinops",
+        path: SQLITE.path,
+        writerLabels: { "app.kubernetes.io/name": "openfinops", "app.kubernetes.io/component": "telemetry" },
+      });
     } else {
       expect(claim).toBeUndefined();
     }
-    // SQLite has no dump job (it would have to run beside its single writer): its Retain volume is its protection.
-    const backedUp = backend === "postgresql" || backend === "timescaledb";
+    // Every persisted backend is backed up: a dump of the database, or an online copy of the SQLite file.
+    const backedUp = backend !== "memory";
     expect(Object.keys(identities).includes("backup-telemetry")).toBe(backedUp);
     expect(Object.keys(identities).includes("drill-telemetry")).toBe(backedUp);
     expect((p.outputs.telemetry as Any).backupTargets).toEqual(backedUp ? ["telemetry"] : []);
+    // The SQLite copy runs where the claim is, with its identity there; a dump connects from the backups namespace.
+    if (backedUp) expect(identities["backup-telemetry"].namespace).toBe(backend === "sqlite" ? "openfinops" : "strata-backups");
   });
 });
 
@@ -107,7 +114,19 @@ describe("the database URL and the backup targets", () => {
   it("derives a target per persisted backend, kept apart from the configured ones", () => {
     const t = PROFILE_DEFAULTS.prod.telemetry;
     expect(telemetryBackupTargets({ ...t, backend: "memory" })).toEqual([]);
-    expect(telemetryBackupTargets({ ...t, backend: "sqlite" })).toEqual([]);
+    expect(telemetryBackupTargets({ ...t, backend: "sqlite" })).toEqual([
+      {
+        name: "telemetry",
+        kind: "sqlite",
+        namespace: "openfinops",
+        claimName: "openfinops-telemetry-sqlite",
+        path: "telemetry.db",
+        writerSelector: { matchLabels: { "app.kubernetes.io/name": "openfinops", "app.kubernetes.io/component": "telemetry" } },
+        scratchSizeGiB: 40,
+      },
+    ]);
+    const named = { ...t.sqlite!, writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 };
+    expect(telemetryBackupTargets({ ...t, sqlite: named })[0]).toMatchObject({ writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 });
     const dump = { name: "telemetry", kind: "postgresql", host: DATABASE.host, port: 5432, database: "openfinops", user: "openfinops_telemetry", passwordSecret: { name: "strata-telemetry-db", key: "password" } };
     expect(telemetryBackupTargets({ ...t, backend: "timescaledb", database: DATABASE } as typeof t)).toEqual([dump]);
     const all = allBackupTargets({ backups: PROFILE_DEFAULTS.prod.backups, telemetry: { ...t, backend: "postgresql", database: DATABASE } as typeof t });

@@ -16,6 +16,18 @@ export interface TelemetryContractInput {
   database?: { host: string; port: number; name: string; user: string; sslMode: string };
 }
 
+/** Name of the contract's ConfigMap and Secret in the application's namespace. */
+export const CONTRACT_NAME = "openfinops-telemetry";
+/** Name of the claim that holds a SQLite store (backend `sqlite`), beside them. */
+export const SQLITE_CLAIM_NAME = `${CONTRACT_NAME}-sqlite`;
+
+/**
+ * The labels of the contract's objects, and the ones the pod that writes a SQLite store is expected to carry unless
+ * config names others (`telemetry.sqlite.writerSelector`): the backup job finds the ReadWriteOnce claim's node by
+ * them.
+ */
+export const TELEMETRY_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "openfinops", "app.kubernetes.io/component": "telemetry" };
+
 /** Keys of the contract Secret; everything else is in the ConfigMap. */
 export const SECRET_CONTRACT_KEYS = ["OPENFINOPS_DB_URL"] as const;
 

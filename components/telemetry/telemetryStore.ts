@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { telemetryConfigMapData, telemetryDbUrl, type TelemetryContractInput } from "./contract";
+import { CONTRACT_NAME, SQLITE_CLAIM_NAME, TELEMETRY_LABELS, telemetryConfigMapData, telemetryDbUrl, type TelemetryContractInput } from "./contract";
 
 export interface TelemetryStoreArgs {
   namespace: pulumi.Input<string>;
@@ -12,8 +12,6 @@ export interface TelemetryStoreArgs {
   sqliteVolume?: { storageClassName: string; size: string; options: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete"> };
   labels: Record<string, string>;
 }
-
-export const CONTRACT_NAME = "openfinops-telemetry";
 
 /**
  * What the telemetry backend needs and the contract the application reads: a ConfigMap and a Secret (both always
@@ -31,7 +29,7 @@ export class TelemetryStore extends pulumi.ComponentResource {
   constructor(name: string, args: TelemetryStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:telemetry:TelemetryStore", name, {}, opts);
     const child = { parent: this };
-    const labels = { ...args.labels, "app.kubernetes.io/name": "openfinops", "app.kubernetes.io/component": "telemetry" };
+    const labels = { ...args.labels, ...TELEMETRY_LABELS };
     const metadata = { name: CONTRACT_NAME, namespace: args.namespace, labels };
 
     const configMap = new k8s.core.v1.ConfigMap(name, { metadata, data: telemetryConfigMapData(args.contract) }, child);
@@ -55,7 +53,7 @@ export class TelemetryStore extends pulumi.ComponentResource {
       const claim = new k8s.core.v1.PersistentVolumeClaim(
         `${name}-sqlite`,
         {
-          metadata: { name: `${CONTRACT_NAME}-sqlite`, namespace: args.namespace, labels },
+          metadata: { name: SQLITE_CLAIM_NAME, namespace: args.namespace, labels },
           spec: {
             // One writer on one node: SQLite's locking is only safe within one host.
             accessModes: ["ReadWriteOnce"],

@@ -3,7 +3,7 @@ import { TelemetryStore } from "../../components/telemetry/telemetryStore";
 import { SECRET_CONTRACT_KEYS, telemetryConfigMapData } from "../../components/telemetry/contract";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets } from "../backupTargets";
+import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets, telemetryWriterLabels } from "../backupTargets";
 import { STORAGE_CLASS } from "./storage";
 
 /** Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. */
@@ -30,7 +30,7 @@ export function declareTelemetry(platform: Platform) {
     },
     platform.k8sOpts,
   );
-  if (telemetryBackupTargets(t).length > 0 && platform.secrets.telemetryDbPassword) {
+  if (telemetryBackupTargets(t).some((target) => target.kind === "postgresql") && platform.secrets.telemetryDbPassword) {
     // The dump job runs in the backups namespace and reads credentials only from Secrets there.
     new k8s.core.v1.Secret(
       "telemetry-backup-credentials",
@@ -50,7 +50,8 @@ export function declareTelemetry(platform: Platform) {
     secret: store.secretName,
     secretKeys: t.backend === "memory" ? [] : [...SECRET_CONTRACT_KEYS],
     settings: telemetryConfigMapData(contract),
-    ...(store.claimName ? { sqlite: { claimName: store.claimName, mountPath: store.mountPath!, path: t.sqlite!.path } } : {}),
+    // The labels the writer's pod must carry: the SQLite backup job is scheduled beside the pod that has them.
+    ...(store.claimName ? { sqlite: { claimName: store.claimName, mountPath: store.mountPath!, path: t.sqlite!.path, writerLabels: telemetryWriterLabels(t.sqlite!) } } : {}),
     backupTargets: telemetryBackupTargets(t).map((target) => target.name),
   } satisfies Record<string, unknown>;
 }

@@ -5,6 +5,7 @@ import { claimFilePathProblem } from "../../infra/config/sections/backups";
 import { configProblems, rawConfig } from "../helpers/configProblems";
 
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
+// dev keeps telemetry in memory, so no target is derived from it; prod derives `telemetry` (its SQLite store).
 const dev = { profile: "dev", cluster: CLUSTER };
 const prod = { profile: "prod", cluster: CLUSTER };
 
@@ -27,7 +28,7 @@ describe("a sqlite backup target", () => {
     expect(config.backups.targets).toEqual([{ ...TARGET, writerFsGroup: 2000, scratchSizeGiB: 50 }]);
   });
 
-  it("is accepted in prod too", () => {
+  it("is accepted beside prod's derived telemetry target when it reads another database", () => {
     expect(() => resolveConfig(rawConfig(withTargets(prod, TARGET)))).not.toThrow();
   });
 
@@ -69,6 +70,16 @@ describe("a sqlite backup target", () => {
     const problem = problems.find((p) => p.key === "strata:backups.targets[1].path");
     expect(problem?.message).toMatch(/is the database target `orders` already backs up \(namespace orders, claim orders-data, file db\/orders\.sqlite3\)/);
   });
+
+  it("a target on prod's telemetry database, which Strata already backs up, is rejected", () => {
+    const telemetryCopy = { ...TARGET, name: "finops", namespace: "openfinops", claimName: "openfinops-telemetry-sqlite", path: "telemetry.db" };
+    const problem = configProblems(withTargets(prod, telemetryCopy)).find((p) => p.key === "strata:backups.targets[0].path");
+    expect(problem?.message).toMatch(/target `telemetry` \(derived from telemetry\.backend \(`sqlite`\)\)/);
+  });
+
+  it("the name of prod's derived telemetry target is taken", () => {
+    expect(configProblems(withTargets(prod, { ...TARGET, name: "telemetry" })).map((p) => p.key)).toContain("strata:backups.targets[0].name");
+  });
 });
 
 describe("claimFilePathProblem", () => {
@@ -77,5 +88,24 @@ describe("claimFilePathProblem", () => {
     expect(claimFilePathProblem("a/./b")).toMatch(/normalised/);
     expect(claimFilePathProblem("app.db-journal")).toMatch(/side files/);
     expect(claimFilePathProblem("app.db-shm")).toMatch(/side files/);
+  });
+});
+
+describe("the telemetry SQLite store's writer", () => {
+  const sqlite = (changes: Record<string, unknown>) => ({ ...prod, telemetry: { sqlite: changes } });
+
+  it("defaults to the contract's labels and may be named in config", () => {
+    expect(resolveConfig(rawConfig(prod)).config.telemetry.sqlite?.writerSelector).toBeUndefined();
+    const named = resolveConfig(rawConfig(sqlite({ writerSelector: { matchLabels: { app: "finops" } }, writerFsGroup: 1000 }))).config.telemetry.sqlite;
+    expect(named).toMatchObject({ writerSelector: { matchLabels: { app: "finops" } }, writerFsGroup: 1000 });
+  });
+
+  it.each([
+    ["an empty writer selector", sqlite({ writerSelector: { matchLabels: {} } }), "strata:telemetry.sqlite.writerSelector.matchLabels"],
+    ["a writer fsGroup that is not a group id", sqlite({ writerFsGroup: -1 }), "strata:telemetry.sqlite.writerFsGroup"],
+    ["a database path with `..`", sqlite({ path: "/var/lib/../openfinops/telemetry.db" }), "strata:telemetry.sqlite.path"],
+    ["a database file in the root directory, where no claim can be mounted", sqlite({ path: "/telemetry.db" }), "strata:telemetry.sqlite.path"],
+  ])("%s is rejected naming %s", (_name, values, key) => {
+    expect(configProblems(values).map((p) => p.key)).toContain(key);
   });
 });

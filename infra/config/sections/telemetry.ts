@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { HCLOUD_MIN_VOLUME_GIB } from "./metrics";
+import { podSelector } from "./podSelector";
+import { TELEMETRY_LABELS } from "../../../components/telemetry/contract";
 
 export const TELEMETRY_BACKENDS = ["memory", "sqlite", "postgresql", "timescaledb"] as const;
 export type TelemetryBackend = (typeof TELEMETRY_BACKENDS)[number];
@@ -12,7 +14,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^(([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*|\d{1,3}(\.\d{1,3}){3})$/;
 // PostgreSQL identifiers Strata is willing to put in a URL unquoted.
 const PG_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const ABSOLUTE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+// A file in a directory (the claim is mounted at the directory), with no `.` or `..` segments.
+const ABSOLUTE_PATH = /^(\/(?!\.\.?(\/|$))[A-Za-z0-9._-]+){2,}$/;
 
 export const telemetrySection = {
   telemetry: z
@@ -33,7 +36,20 @@ export const telemetrySection = {
       sqlite: z
         .strictObject({
           sizeGiB: z.number().int().min(1).max(1024).describe("Size of the SQLite volume."),
-          path: z.string().regex(ABSOLUTE_PATH, "must be an absolute file path").describe("Path of the database file inside the application's container; its directory is where the claim is mounted."),
+          path: z
+            .string()
+            .regex(ABSOLUTE_PATH, "must be an absolute, normalised file path below a directory (no `.` or `..` segments), such as /var/lib/openfinops/telemetry.db")
+            .describe("Path of the database file inside the application's container; its directory is where the claim is mounted."),
+          writerSelector: podSelector(
+            `Labels of the OpenFinOps pod that writes the database (it mounts the claim), which the telemetry backup job is scheduled beside; default \`${JSON.stringify({ matchLabels: TELEMETRY_LABELS })}\`, published as the \`telemetry.sqlite.writerLabels\` output.`,
+          ).optional(),
+          writerFsGroup: z
+            .number()
+            .int()
+            .min(1)
+            .max(2147483647)
+            .optional()
+            .describe("The writer pod's fsGroup: the backup job's dump container joins it, to read database files that are not world-readable."),
         })
         .nullable()
         .optional()
