@@ -10,6 +10,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
 
@@ -90,7 +91,7 @@ function runRunbook(file: string, name: string, env: NodeJS.ProcessEnv, cwd: str
   return spawnSync("bash", ["-c", script], { encoding: "utf8", env, timeout: 120_000, cwd });
 }
 
-const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq"];
+const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq", "/usr/bin/sqlite3"];
 const missing = [...tools, "/usr/bin/prometheus", "/usr/bin/promtool"].filter((t) => !existsSync(t));
 
 // A missing tool is a broken install, not a reason to skip: say so, like the other suites that run real tools.
@@ -320,3 +321,116 @@ describe(
     });
   },
 );
+
+describe("runbook: restore a SQLite database from a chosen day (sqlite3 shell, s3rver, AWS CLI v2)", () => {
+  const root = mkdtempSync(join(tmpdir(), "strata-runbook-sqlite-"));
+  const bucket = "strata-backups";
+  const target = "telemetry";
+  let s3rver: S3rver | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  const source = join(root, "source.db");
+  const expected: Record<string, Record<string, number>> = {};
+
+  const sqlite = (db: string, sql: string) => run("/usr/bin/sqlite3", [db], { env, input: sql }).trim();
+  const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
+
+  /** One backup the way backup.sh writes it: a consistent copy, gzip, the object with its SHA-256, then its manifest. */
+  function writeBackup(day: string, stamp: string, counts: Record<string, number>, damage?: "object" | "database") {
+    const copy = join(root, `${stamp}.db`);
+    sqlite(source, `.backup '${copy}'`);
+    if (damage === "database") {
+      // The index's cells at the end of its page: the file opens and counts, but fails integrity_check.
+      const [page, size] = sqlite(copy, "SELECT rootpage FROM sqlite_master WHERE name = 'events_at'; PRAGMA page_size;").split("\n").map(Number);
+      const bytes = readFileSync(copy);
+      bytes.fill(0xff, page! * size! - 200, page! * size!);
+      writeFileSync(copy, bytes);
+    }
+    const body = gzipSync(readFileSync(copy));
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const key = `sqlite/${target}/${day}/${target}-${stamp}.sqlite3.gz`;
+    const object = join(root, `${stamp}.sqlite3.gz`);
+    writeFileSync(object, damage === "object" ? Buffer.concat([body.subarray(0, body.length - 8), Buffer.alloc(8)]) : body);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object, "--metadata", `sha256=${sha256}`, "--output", "text", "--query", "ETag");
+    const manifest = { schema: 1, kind: "sqlite", target, bucket, key, manifest_key: `${key}.manifest.json`, sha256, size_bytes: body.length, compression: "gzip", format: "sqlite3-database", tool_version: "SQLite 3.40.1", started_epoch: 1795200000, started_at: "2026-11-20T02:00:00Z", uploaded_epoch: 1795200060, counts };
+    const file = join(root, `${stamp}.manifest.json`);
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", `${key}.manifest.json`, "--body", file, "--content-type", "application/json", "--output", "text", "--query", "ETag");
+  }
+
+  const restore = (day: string) => {
+    const out = join(root, `restored-${day.replace(/\//g, "")}.db`);
+    const work = join(root, `work-${day.replace(/\//g, "")}`);
+    const r = runRunbook("restore-sqlite.md", "sqlite-restore", { ...env, BUCKET: bucket, TARGET: target, DAY: day, WORK: work, OUT: out, S3_ENDPOINT_URL: s3rver!.endpoint }, root);
+    return { ...r, out, work };
+  };
+
+  beforeAll(async () => {
+    mkdirSync(join(root, "bin"));
+    symlinkSync(AWS_V2, join(root, "bin", "aws"));
+    mkdirSync(join(root, "s3"));
+    s3rver = await startS3rver(join(root, "s3"), bucket);
+    env = { PATH: `${join(root, "bin")}:/usr/bin:/bin`, HOME: root, LANG: "C.UTF-8", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_DEFAULT_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" };
+    // A WAL database like the application's, backed up on two days with different contents, and two damaged backups.
+    sqlite(
+      source,
+      `PRAGMA journal_mode=WAL;
+       CREATE TABLE events (id INTEGER PRIMARY KEY, at REAL, payload BLOB);
+       CREATE INDEX events_at ON events (at);
+       CREATE TABLE "odd ""name""" (v INTEGER);
+       CREATE TABLE settings (k TEXT PRIMARY KEY, v TEXT);
+       WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 3000) INSERT INTO events (at, payload) SELECT x, randomblob(100) FROM g;
+       INSERT INTO "odd ""name""" VALUES (1), (2);
+       INSERT INTO settings VALUES ('a', '1');`,
+    );
+    expected["2026/11/20"] = { events: 3000, 'odd "name"': 2, settings: 1 };
+    writeBackup("2026/11/20", "20261120T020000Z", expected["2026/11/20"]!);
+    writeBackup("2026/11/19", "20261119T020000Z", expected["2026/11/20"]!, "object");
+    writeBackup("2026/11/18", "20261118T020000Z", expected["2026/11/20"]!, "database");
+    sqlite(source, "DELETE FROM events WHERE id > 2500; INSERT INTO settings VALUES ('b', '2');");
+    expected["2026/11/21"] = { events: 2500, 'odd "name"': 2, settings: 2 };
+    writeBackup("2026/11/21", "20261121T020000Z", expected["2026/11/21"]!);
+  }, 120_000);
+
+  afterAll(async () => {
+    await s3rver?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("verifies the chosen day's backup (checksum, integrity_check, row counts) and leaves that day's database for the cut-over", () => {
+    const r = restore("2026/11/20");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`restoring from sqlite/${target}/2026/11/20/${target}-20261120T020000Z.sqlite3.gz.manifest.json`);
+    expect(r.stdout).toContain("INTEGRITY OK");
+    expect(r.stdout).toContain("ROW COUNTS MATCH: 3 tables");
+    // The day's data, not the newest: 3000 events (the 21st has 2500).
+    expect(sqlite(r.out, "SELECT count(*) FROM events;")).toBe("3000");
+    expect(existsSync(r.work), "the runbook cleans its scratch space").toBe(false);
+  });
+
+  it("takes the other day's backup when told, with that day's counts", () => {
+    const r = restore("2026/11/21");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(sqlite(r.out, "SELECT count(*) FROM events; SELECT count(*) FROM settings;")).toBe("2500\n2");
+  });
+
+  it("stops at the checksum when the object does not match its manifest, leaving no database to cut over to", () => {
+    const r = restore("2026/11/19");
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(existsSync(r.out)).toBe(false);
+  });
+
+  it("stops at integrity_check when the database in a well-formed archive is damaged", () => {
+    const r = restore("2026/11/18");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("INTEGRITY CHECK FAILED");
+    expect(r.stdout).not.toContain("ROW COUNTS MATCH");
+    expect(existsSync(r.out)).toBe(false);
+  });
+
+  it("stops when the day has no complete backup", () => {
+    const r = restore("2026/11/17");
+    expect(r.status).not.toBe(0);
+    expect(existsSync(r.out)).toBe(false);
+  });
+});
