@@ -132,11 +132,11 @@ compare_counts() {
   info "counts match" entries="$(wc -l <"$expected")"
 }
 
-# fetch_wait NAME: waits for the fetch phase's status NAME (download or fetch); 1 when fetch.status says it failed,
-# 2 when neither arrives within PHASE_WAIT_SECONDS of the restore phase's start or the fetch phase of this container
-# (`all`) has exited without writing it.
+# fetch_wait NAME [POLL_SECONDS]: waits for the fetch phase's status NAME (download or fetch); 1 when fetch.status
+# says it failed, 2 when neither arrives within PHASE_WAIT_SECONDS of the restore phase's start or the fetch phase of
+# this container (`all`) has exited without writing it.
 fetch_wait() {
-  local name=$1
+  local name=$1 poll=${2:-${PHASE_POLL_SECONDS:-0.5}}
   while [ ! -f "$WORK_DIR/$name.status" ] && [ ! -f "$WORK_DIR/fetch.status" ]; do
     if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then
       error "the fetch phase wrote no $name status within ${PHASE_WAIT_SECONDS:-21600}s"
@@ -146,7 +146,7 @@ fetch_wait() {
       error "the fetch phase exited without writing its status"
       return 2
     fi
-    sleep "${PHASE_POLL_SECONDS:-0.5}"
+    sleep "$poll"
   done
   if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then
     return 1
@@ -180,7 +180,8 @@ stream_object_to() {
   # A download that stopped short leaves tail waiting for more: ending it ends head, and zstd sees a truncated frame.
   kill "$tail_pid" 2>/dev/null || true
   wait "$dec_pid" || rc=$?
-  if ! fetch_wait fetch; then
+  # The verdict follows the last byte within moments (the hash keeps pace with the download): poll it closely.
+  if ! fetch_wait fetch 0.1; then
     warn "nothing restored: the fetch phase did not verify the backup (its log says why)"
     return 1
   fi
