@@ -5,11 +5,19 @@
 # invariants recorded at backup time, and reports to the Pushgateway.
 #
 # Usage: restore-drill.sh [all|fetch|restore]     (default: all)
-#   fetch    the S3/report phase (AWS CLI v2 + curl + sha256sum): downloads latest.json, the manifest and the object
-#            into WORK_DIR, verifies them, writes WORK_DIR/fetch.status, then waits for WORK_DIR/restore.status (at most
-#            PHASE_WAIT_SECONDS) and pushes the result. A restore container that never reports is pushed as a failure.
-#   restore  the database-tool phase: waits for WORK_DIR/fetch.status, restores and verifies, writes restore.status.
-#   all      both in one container.
+#   fetch    the S3/report phase (AWS CLI v2 + curl; openssl if present, else sha256sum): reads latest.json, then
+#            downloads the object it names into WORK_DIR/backup.bin in order, hashing the bytes as they arrive, while it
+#            fetches the manifest; writes WORK_DIR/download.status when the download starts and WORK_DIR/fetch.status
+#            once the manifest is byte-identical to latest.json and the object's size and SHA-256 match (or did not).
+#            Then waits for WORK_DIR/restore.status (at most PHASE_WAIT_SECONDS) and pushes the result. A restore
+#            container that never reports is pushed as a failure.
+#   restore  the database-tool phase: restores and verifies, writes restore.status (then deletes its scratch copy).
+#            postgresql starts at once: initdb and the server start while the object downloads, and the dump is
+#            decompressed from backup.bin as it grows (bash 4.4+, tail, head); other kinds wait for fetch.status.
+#            Nothing is restored before fetch.status says the object was verified; a fetch phase that stops writing
+#            is given up on after PHASE_WAIT_SECONDS.
+#   all      both phases at once in one container, as in the pod.
+#   Status files are polled every PHASE_POLL_SECONDS (default 0.5).
 #
 # Environment: BACKUP_KIND, BACKUP_TARGET, WORK_DIR, S3_BUCKET, S3_PREFIX, S3_ENDPOINT_URL, AWS_CLI, PUSHGATEWAY_URL,
 #   PHASE_WAIT_SECONDS, PUSH_TIMEOUT_SECONDS as for backup.sh (the drill never writes to S3). Per kind (restore phase):
@@ -18,8 +26,9 @@
 #                         since PostgreSQL refuses to run as root), PG_DRILL_SHARED_BUFFERS and
 #                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each). A throwaway server: initdb in WORK_DIR,
 #                         unix socket only (no TCP), fsync off, wal_level=minimal (pg_restore -j then skips WAL for
-#                         the data and the index builds); `pg_restore -j --exit-on-error --no-owner --no-acl`; then
-#                         exact row counts per table must equal the manifest's.
+#                         the data and the index builds); once the object is verified,
+#                         `pg_restore -j --exit-on-error --no-owner --no-acl`; then exact row counts per table must
+#                         equal the manifest's.
 #   mongodb               mongod + mongorestore: a throwaway mongod on 127.0.0.1:MONGO_DRILL_PORT (default 27099);
 #                         documents restored must equal the manifest's total and none may fail.
 #   prometheus-snapshot   promtool: `promtool tsdb list` over the extracted snapshot (block and series counts must
