@@ -2,17 +2,19 @@
 # Benchmarks Strata's PostgreSQL backup and restore drill against the floor and against the seeds' pipelines, on one
 # generated database of at least 1 GB with realistic entropy (mixed tables of words, uuids, numbers and JSON that
 # compress roughly 3-5x, not pgbench filler). Everything runs on loopback: PostgreSQL 15, s3rver, a Pushgateway.
-# Prints times, sizes and ratios; never run by the tests. Takes ~10-15 minutes on 2 cores (~6 with a reused database).
+# Prints times, sizes and ratios; never run by the tests. Takes 5-15 minutes on 2 shared cores, depending on load;
+# generating the database is a third of it.
 #
 # Usage: bash bench/backup.sh [size_gb]     (default 1.1; the database's table data is generated to about that size)
 #   BENCH_DIR=/path  work in that directory and keep it (database, S3 objects) instead of a temporary one that is
 #                    removed on exit; a later run with the same BENCH_DIR and size reuses the generated database,
-#                    skipping the ~10 minutes of generation (generation is never part of a timing).
+#                    skipping its generation (which is never part of a timing).
 #   BENCH_ONLY=restore  with a BENCH_DIR kept from a full run: skip the backup timings and time only the two restores
 #                    of the objects that run left in the bucket (for iterating on the drill; report full runs).
 # Targets: Strata backup <= 1.3x the floor (pg_dump -Fc > /dev/null) and >= 2x faster than the seeds'
 #          `pg_dump | gzip | aws s3 cp -`; Strata's restore (with verification) >= 2x faster than the seeds'
-#          `aws s3 cp - | gunzip | psql`.
+#          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
+#          the pod's two containers, until the verified result is pushed (see "restores" below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
