@@ -2,12 +2,19 @@
 # Benchmarks Strata's PostgreSQL backup and restore drill against the floor and against the seeds' pipelines, on one
 # generated database of at least 1 GB with realistic entropy (mixed tables of words, uuids, numbers and JSON that
 # compress roughly 3-5x, not pgbench filler). Everything runs on loopback: PostgreSQL 15, s3rver, a Pushgateway.
-# Prints times, sizes and ratios; never run by the tests. Takes ~10-15 minutes on 2 cores.
+# Prints times, sizes and ratios; never run by the tests. Takes 5-15 minutes on 2 shared cores, depending on load;
+# generating the database is a third of it.
 #
 # Usage: bash bench/backup.sh [size_gb]     (default 1.1; the database's table data is generated to about that size)
+#   BENCH_DIR=/path  work in that directory and keep it (database, S3 objects) instead of a temporary one that is
+#                    removed on exit; a later run with the same BENCH_DIR and size reuses the generated database,
+#                    skipping its generation (which is never part of a timing).
+#   BENCH_ONLY=restore  with a BENCH_DIR kept from a full run: skip the backup timings and time only the two restores
+#                    of the objects that run left in the bucket (for iterating on the drill; report full runs).
 # Targets: Strata backup <= 1.3x the floor (pg_dump -Fc > /dev/null) and >= 2x faster than the seeds'
 #          `pg_dump | gzip | aws s3 cp -`; Strata's restore (with verification) >= 2x faster than the seeds'
-#          `aws s3 cp - | gunzip | psql`.
+#          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
+#          the pod's two containers, until the verified result is pushed (see "restores" below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -19,15 +26,24 @@ for tool in "$PG_BIN/initdb" /usr/bin/aws /usr/bin/prometheus-pushgateway zstd n
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash scripts/setup.sh)" >&2; exit 1; }
 done
 
-work=$(mktemp -d /tmp/strata-bench-XXXXXX)
+only=${BENCH_ONLY:-all}
+case "$only" in all) ;; restore) [ -n "${BENCH_DIR:-}" ] || { echo "bench: BENCH_ONLY=restore needs a BENCH_DIR" >&2; exit 2; } ;;
+  *) echo "bench: BENCH_ONLY must be all or restore" >&2; exit 2 ;; esac
+if [ -n "${BENCH_DIR:-}" ]; then
+  mkdir -p "$BENCH_DIR"
+  work=$(cd "$BENCH_DIR" && pwd)
+else
+  work=$(mktemp -d /tmp/strata-bench-XXXXXX)
+fi
 chmod 755 "$work"
 pids=()
 pgdata="$work/pgdata"
 as_pg() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
 cleanup() {
-  if [ -f "$pgdata/postmaster.pid" ]; then as_pg pg_ctl -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
+  # A kept database is shut down cleanly, so the next run starts it without crash recovery.
+  if [ -f "$pgdata/postmaster.pid" ]; then as_pg pg_ctl -D "$pgdata" -m "$([ -n "${BENCH_DIR:-}" ] && echo fast || echo immediate)" -w stop >/dev/null 2>&1 || true; fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  [ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -40,7 +56,11 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
 # --- servers -------------------------------------------------------------------------------------------------------
 pg_port=$(free_port)
 [ "$(id -u)" -ne 0 ] || chown postgres "$work"
-as_pg initdb -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+generated="$work/generated-$size_gb"
+if [ ! -f "$generated" ]; then
+  rm -rf "$pgdata" "$work"/generated-*
+  as_pg initdb -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >/dev/null
+fi
 as_pg pg_ctl -D "$pgdata" -l "$work/pg.log" -w -t 60 \
   -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=8GB -c maintenance_work_mem=256MB -c shared_buffers=512MB" \
   start >/dev/null
@@ -48,6 +68,7 @@ export PGHOST=127.0.0.1 PGPORT=$pg_port PGUSER=postgres
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 s3_port=$(free_port)
+[ "$only" = restore ] || rm -rf "$work/s3" "$work/backup-work" "$work/drill-work"
 mkdir -p "$work/s3"
 node -e '
 const S3rver = require(process.argv[1] + "/node_modules/s3rver");
@@ -66,17 +87,20 @@ export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws
 s3=(aws --endpoint-url "http://127.0.0.1:$s3_port")
 
 # --- data ----------------------------------------------------------------------------------------------------------
-echo "generating ~${size_gb} GB of table data (mixed words, uuids, numbers, JSON) ..."
-gen_start=$(now)
-psql_q -d postgres -c "CREATE DATABASE bench"
-rows=$(awk -v g="$size_gb" 'BEGIN { printf "%d", g * 2000000 }') # rows per table; ~500 bytes per pair of rows
-words="ARRAY['order','customer','invoice','payment','shipping','refund','warehouse','delivery','account','balance',
-  'pending','complete','cancelled','priority','standard','express','review','product','category','discount',
-  'berlin','paris','madrid','vienna','warsaw','lisbon','dublin','athens','prague','oslo','the','and','for','with',
-  'from','was','not','are','has','will','request','response','timeout','retry','success','failure','session',
-  'token','cache','queue','partition','replica','snapshot','archive','backup','restore','metric','label','alert']"
-# Two sessions in parallel (one per core); each creates and fills its tables in one transaction (no WAL, wal_level=minimal).
-psql_q -d bench <<SQL &
+if [ -f "$generated" ]; then
+  echo "reusing the database generated earlier in $work"
+else
+  echo "generating ~${size_gb} GB of table data (mixed words, uuids, numbers, JSON) ..."
+  gen_start=$(now)
+  psql_q -d postgres -c "CREATE DATABASE bench"
+  rows=$(awk -v g="$size_gb" 'BEGIN { printf "%d", g * 2000000 }') # rows per table; ~500 bytes per pair of rows
+  words="ARRAY['order','customer','invoice','payment','shipping','refund','warehouse','delivery','account','balance',
+    'pending','complete','cancelled','priority','standard','express','review','product','category','discount',
+    'berlin','paris','madrid','vienna','warsaw','lisbon','dublin','athens','prague','oslo','the','and','for','with',
+    'from','was','not','are','has','will','request','response','timeout','retry','success','failure','session',
+    'token','cache','queue','partition','replica','snapshot','archive','backup','restore','metric','label','alert']"
+  # Two sessions in parallel (one per core); each creates and fills its tables in one transaction (no WAL, wal_level=minimal).
+  psql_q -d bench <<SQL &
 BEGIN;
 CREATE TABLE orders (id bigint PRIMARY KEY, customer uuid NOT NULL, status text NOT NULL, amount numeric(12,2),
   currency char(3), created timestamptz NOT NULL, note text);
@@ -92,8 +116,8 @@ FROM generate_series(1, $rows) g,
      FROM generate_series(1, 5000) i, generate_series(1, 12) w GROUP BY i) x) s;
 COMMIT;
 SQL
-p1=$!
-psql_q -d bench <<SQL &
+  p1=$!
+  psql_q -d bench <<SQL &
 BEGIN;
 CREATE TABLE events (id bigint PRIMARY KEY, order_id bigint, kind text, at timestamptz, payload jsonb);
 INSERT INTO events
@@ -107,32 +131,42 @@ SELECT g, (random() * $rows)::bigint, (ARRAY['created','updated','paid','shipped
 FROM generate_series(1, $rows) g;
 COMMIT;
 SQL
-p2=$!
-wait "$p1" "$p2"
-psql_q -d bench -c "CREATE INDEX ON events (order_id); ANALYZE;"
+  p2=$!
+  wait "$p1" "$p2"
+  psql_q -d bench -c "CREATE INDEX ON events (order_id); ANALYZE;"
+  echo "generated in $(secs "$gen_start" "$(now)") s"
+  touch "$generated"
+fi
 db_bytes=$(psql -X -A -t -d bench -c "SELECT pg_database_size('bench')")
 table_bytes=$(psql -X -A -t -d bench -c "SELECT sum(pg_table_size(oid)) FROM pg_class WHERE relname IN ('orders','events')")
-echo "generated in $(secs "$gen_start" "$(now)") s: database $(mib "$db_bytes"), table data $(mib "$table_bytes")"
+echo "database $(mib "$db_bytes"), table data $(mib "$table_bytes")"
 sync
 
 # --- backups -------------------------------------------------------------------------------------------------------
-echo "timing backups ..."
-t0=$(now)
-floor_bytes=$(pg_dump -Fc -d bench | wc -c)
-t_floor=$(secs "$t0" "$(now)")
-
-t0=$(now)
-pg_dump -d bench | gzip | "${s3[@]}" s3 cp --only-show-errors - s3://bench/seeds/bench.sql.gz
-t_seeds=$(secs "$t0" "$(now)")
-seeds_bytes=$(stat -c %s "$work/s3/bench/seeds/bench.sql.gz._S3rver_object")
-
 strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOINT_URL="http://127.0.0.1:$s3_port"
-  PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws PHASE_POLL_SECONDS=0.2)
-mkdir -p "$work/backup-work"
-t0=$(now)
-env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>"$work/backup.log" ||
-  { cat "$work/backup.log" >&2; exit 1; }
-t_strata=$(secs "$t0" "$(now)")
+  PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws)
+# stamped LOG T0: copies stdin to LOG, each line prefixed with the seconds since T0 (the scripts log whole seconds).
+stamped() {
+  local line
+  while IFS= read -r line; do printf '%6.1f %s\n' "$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" "$line"; done >"$1"
+}
+if [ "$only" = all ]; then
+  echo "timing backups ..."
+  t0=$(now)
+  floor_bytes=$(pg_dump -Fc -d bench | wc -c)
+  t_floor=$(secs "$t0" "$(now)")
+
+  t0=$(now)
+  pg_dump -d bench | gzip | "${s3[@]}" s3 cp --only-show-errors - s3://bench/seeds/bench.sql.gz
+  t_seeds=$(secs "$t0" "$(now)")
+
+  mkdir -p "$work/backup-work"
+  t0=$(now)
+  env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>&1 >/dev/null |
+    stamped "$work/backup.log" "$t0" || { cat "$work/backup.log" >&2; exit 1; }
+  t_strata=$(secs "$t0" "$(now)")
+fi
+seeds_bytes=$(stat -c %s "$work/s3/bench/seeds/bench.sql.gz._S3rver_object")
 strata_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/latest.json._S3rver_object")
 strata_bytes=$(stat -c %s "$work/s3/bench/${strata_key}._S3rver_object")
 
@@ -144,30 +178,57 @@ t0=$(now)
 t_seeds_restore=$(secs "$t0" "$(now)")
 psql_q -d postgres -c "DROP DATABASE seeds_restore"
 
+# Strata's drill as its pod runs it: the fetch container (AWS CLI) and the restore container (PostgreSQL) start
+# together and hand over through the shared WORK_DIR. Its time is until the fetch container has pushed the verified
+# result and exited (what strata_restore_drill_duration_seconds measures); the restore container deletes its scratch
+# copy after handing over its verdict, as the seeds' DROP DATABASE above is not timed either: that exit is shown too.
+rm -rf "$work/drill-work"
 mkdir -p "$work/drill-work"
 t0=$(now)
-env "${strata_env[@]}" WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" bash components/backup/scripts/restore-drill.sh all \
-  2>"$work/drill.log" || { cat "$work/drill.log" >&2; exit 1; }
-t_strata_restore=$(secs "$t0" "$(now)")
+{
+  env "${strata_env[@]}" WORK_DIR="$work/drill-work" bash components/backup/scripts/restore-drill.sh fetch 2>&1 >/dev/null |
+    stamped "$work/drill-fetch.log" "$t0"
+  rc=$?
+  now >"$work/fetch.end"
+  exit "$rc"
+} &
+fetch_pid=$!
+if ! env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" \
+  bash components/backup/scripts/restore-drill.sh restore 2>&1 >/dev/null | stamped "$work/drill-restore.log" "$t0" ||
+  ! wait "$fetch_pid"; then
+  wait "$fetch_pid" || true
+  sort -n "$work"/drill-*.log >&2
+  exit 1
+fi
+t_strata_exit=$(secs "$t0" "$(now)")
+t_strata_restore=$(secs "$t0" "$(cat "$work/fetch.end")")
 
-cat <<EOF
-
-database: $(mib "$db_bytes") ($(mib "$table_bytes") table data), $(nproc) CPUs
-| step | time (s) | bytes | ratio |
-|---|---|---|---|
+timeline() { sed -E 's/^ *([0-9.]+) .*"phase":"([^"]*)".*"msg":"([^"]*)".*/  +\1 s  \2: \3/' "$@" | sort -t+ -k2 -n; }
+echo
+echo "database: $(mib "$db_bytes") ($(mib "$table_bytes") table data), $(nproc) CPUs"
+echo "| step | time (s) | bytes | ratio |"
+echo "|---|---|---|---|"
+if [ "$only" = all ]; then
+  cat <<EOF
 | floor: pg_dump -Fc > /dev/null | $t_floor | $(mib "$floor_bytes") | 1.00 |
 | seeds: pg_dump \| gzip \| aws s3 cp - | $t_seeds | $(mib "$seeds_bytes") | $(ratio "$t_seeds" "$t_floor") x floor |
 | strata: backup.sh (pg_dump -Fc -Z0 \| zstd -T0, upload, verify, manifest, latest.json, push) | $t_strata | $(mib "$strata_bytes") | $(ratio "$t_strata" "$t_floor") x floor (target <= 1.3) |
-| seeds: aws s3 cp - \| gunzip \| psql | $t_seeds_restore | | |
-| strata: restore-drill.sh (download, sha256, zstd -d, initdb, pg_restore -j$(nproc), row counts, push) | $t_strata_restore | | |
-
-backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)
-restore speed-up vs seeds: $(ratio "$t_seeds_restore" "$t_strata_restore")x (target >= 2)
-compression (table data / object): seeds gzip $(ratio "$table_bytes" "$seeds_bytes")x, strata zstd $(ratio "$table_bytes" "$strata_bytes")x
 EOF
+fi
+cat <<EOF
+| seeds: aws s3 cp - \| gunzip \| psql | $t_seeds_restore | $(mib "$seeds_bytes") | 1.00 |
+| strata: restore-drill.sh fetch + restore containers, concurrently as in the pod (download + sha256 + zstd -d while initdb, then pg_restore -j$(nproc), row counts, push) | $t_strata_restore (both exited: $t_strata_exit) | $(mib "$strata_bytes") | $(ratio "$t_strata_restore" "$t_seeds_restore") x seeds |
 
-echo
-echo "strata backup timeline:"
-sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/backup.log"
-echo "strata restore drill timeline:"
-sed -E 's/.*"ts":"[^T]*T([^"]*)".*"msg":"([^"]*)".*/  \1 \2/' "$work/drill.log"
+EOF
+if [ "$only" = all ]; then
+  echo "backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)"
+fi
+echo "restore speed-up vs seeds: $(ratio "$t_seeds_restore" "$t_strata_restore")x (target >= 2)"
+echo "compression (table data / object): seeds gzip $(ratio "$table_bytes" "$seeds_bytes")x, strata zstd $(ratio "$table_bytes" "$strata_bytes")x"
+if [ "$only" = all ]; then
+  echo
+  echo "strata backup timeline (s since start):"
+  timeline "$work/backup.log"
+fi
+echo "strata restore drill timeline (s since start; fetch and restore are the pod's two containers):"
+timeline "$work"/drill-*.log

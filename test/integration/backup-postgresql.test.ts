@@ -4,7 +4,7 @@
  * hand-over, and every fault failing loudly, pushed as a failure, and never moving latest.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, logLines, run, start } from "./helpers/scripts";
@@ -246,6 +246,81 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     } finally {
       writeFileSync(path, original);
     }
+  });
+
+  it("refuses a backup whose manifest is missing or differs from latest.json: nothing restored, failure pushed", async () => {
+    // The drill downloads the object while it fetches the manifest, and decompresses it as it arrives: neither may
+    // lead to a restore before both checks pass.
+    const manifest = s3.objectPath(first.manifest_key);
+    const meta = manifest.replace(/object$/, "metadata.json");
+    const moved = (p: string) => `${p}.moved`;
+    for (const p of [manifest, meta]) renameSync(p, moved(p));
+    try {
+      const r = await run("restore-drill.sh", [], env());
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("cannot read the manifest latest.json names");
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+      expect(logLines(r.stderr).some((l) => l.msg === "restoring")).toBe(false);
+      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+    } finally {
+      for (const p of [manifest, meta]) renameSync(moved(p), p);
+    }
+    const original = readFileSync(manifest, "utf8");
+    writeFileSync(manifest, original.replace('"schema": 1', '"schema": 1 '));
+    try {
+      const r = await run("restore-drill.sh", [], env());
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("latest.json and the manifest it names differ");
+      expect(logLines(r.stderr).some((l) => l.msg === "restoring")).toBe(false);
+    } finally {
+      writeFileSync(manifest, original);
+    }
+  });
+
+  it("an object that matches its manifest but does not decompress fails the drill (a backup written corrupt)", async () => {
+    const { createHash } = await import("node:crypto");
+    const obj = s3.objectPath(first.key);
+    const original = readFileSync(obj);
+    const text = readFileSync(s3.objectPath(latestKey), "utf8");
+    // A valid zstd frame header followed by garbage, recorded consistently: the checksum passes, zstd must not.
+    const bad = Buffer.concat([original.subarray(0, 64), Buffer.alloc(200_000, 0x5a)]);
+    const sha = createHash("sha256").update(bad).digest("hex");
+    const lie = text.replace(/"sha256": "[0-9a-f]+"/, `"sha256": "${sha}"`).replace(/"size_bytes": \d+/, `"size_bytes": ${bad.length}`);
+    const paths = [s3.objectPath(latestKey), s3.objectPath(first.manifest_key)];
+    writeFileSync(obj, bad);
+    for (const p of paths) writeFileSync(p, lie);
+    try {
+      const r = await run("restore-drill.sh", [], env());
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("checksum verified");
+      expect(r.stderr).toContain("the verified backup does not decompress");
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+      expect(logLines(r.stderr).some((l) => l.msg === "restoring")).toBe(false);
+    } finally {
+      writeFileSync(obj, original);
+      for (const p of paths) writeFileSync(p, text);
+    }
+  });
+
+  it("the fetch container dies mid-download: the restore container gives up after PHASE_WAIT_SECONDS, stops its server", async () => {
+    // An AWS CLI that delivers the first 64 KiB of the object, then hangs until the container is killed.
+    const wrapper = join(root, "aws-stalls");
+    writeFileSync(wrapper, `#!/bin/bash\ncase "$*" in *".pgdump.zst -") /usr/bin/aws "$@" | head -c 65536; exec sleep 600 ;; esac\nexec /usr/bin/aws "$@"\n`, { mode: 0o755 });
+    const e = env({ PHASE_WAIT_SECONDS: "6" });
+    const fetch = start("restore-drill.sh", ["fetch"], { ...e, AWS_CLI: wrapper });
+    const restore = start("restore-drill.sh", ["restore"], { ...e, S3_BUCKET: "", PUSHGATEWAY_URL: "" });
+    await restore.waitForLog("scratch server ready");
+    await fetch.waitForLog("fetching the newest complete backup");
+    await sleep(500);
+    fetch.killGroup();
+    const r = await restore.done;
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("the fetch phase wrote no fetch status within 6s");
+    expect(logLines(r.stderr).some((l) => l.msg === "restoring")).toBe(false);
+    expect(readFileSync(join(e.WORK_DIR!, "restore.status"), "utf8")).toContain("result=failed");
+    expect(existsSync(join(e.WORK_DIR!, "restore"))).toBe(false);
+    // no scratch server left behind
+    expect(spawnSync("pgrep", ["-f", join(e.WORK_DIR!, "restore", "data")]).status).toBe(1);
   });
 
   it("restored data that differs from the manifest's row counts fails the drill", async () => {

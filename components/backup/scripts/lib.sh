@@ -295,7 +295,7 @@ wait_status() {
     if [ "$(date +%s)" -ge "$deadline" ]; then
       return 1
     fi
-    sleep "${PHASE_POLL_SECONDS:-2}"
+    sleep "${PHASE_POLL_SECONDS:-0.5}"
   done
 }
 

@@ -5,11 +5,19 @@
 # invariants recorded at backup time, and reports to the Pushgateway.
 #
 # Usage: restore-drill.sh [all|fetch|restore]     (default: all)
-#   fetch    the S3/report phase (AWS CLI v2 + curl + sha256sum): downloads latest.json, the manifest and the object
-#            into WORK_DIR, verifies them, writes WORK_DIR/fetch.status, then waits for WORK_DIR/restore.status (at most
-#            PHASE_WAIT_SECONDS) and pushes the result. A restore container that never reports is pushed as a failure.
-#   restore  the database-tool phase: waits for WORK_DIR/fetch.status, restores and verifies, writes restore.status.
-#   all      both in one container.
+#   fetch    the S3/report phase (AWS CLI v2 + curl; openssl if present, else sha256sum): reads latest.json, then
+#            downloads the object it names into WORK_DIR/backup.bin in order, hashing the bytes as they arrive, while it
+#            fetches the manifest; writes WORK_DIR/download.status when the download starts and WORK_DIR/fetch.status
+#            once the manifest is byte-identical to latest.json and the object's size and SHA-256 match (or did not).
+#            Then waits for WORK_DIR/restore.status (at most PHASE_WAIT_SECONDS) and pushes the result. A restore
+#            container that never reports is pushed as a failure.
+#   restore  the database-tool phase: restores and verifies, writes restore.status (then deletes its scratch copy).
+#            postgresql starts at once: initdb and the server start while the object downloads, and the dump is
+#            decompressed from backup.bin as it grows (bash 4.4+, tail, head); other kinds wait for fetch.status.
+#            Nothing is restored before fetch.status says the object was verified; a fetch phase that stops writing
+#            is given up on after PHASE_WAIT_SECONDS.
+#   all      both phases at once in one container, as in the pod.
+#   Status files are polled every PHASE_POLL_SECONDS (default 0.5).
 #
 # Environment: BACKUP_KIND, BACKUP_TARGET, WORK_DIR, S3_BUCKET, S3_PREFIX, S3_ENDPOINT_URL, AWS_CLI, PUSHGATEWAY_URL,
 #   PHASE_WAIT_SECONDS, PUSH_TIMEOUT_SECONDS as for backup.sh (the drill never writes to S3). Per kind (restore phase):
@@ -18,8 +26,9 @@
 #                         since PostgreSQL refuses to run as root), PG_DRILL_SHARED_BUFFERS and
 #                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each). A throwaway server: initdb in WORK_DIR,
 #                         unix socket only (no TCP), fsync off, wal_level=minimal (pg_restore -j then skips WAL for
-#                         the data and the index builds); `pg_restore -j --exit-on-error --no-owner --no-acl`; then
-#                         exact row counts per table must equal the manifest's.
+#                         the data and the index builds); once the object is verified,
+#                         `pg_restore -j --exit-on-error --no-owner --no-acl`; then exact row counts per table must
+#                         equal the manifest's.
 #   mongodb               mongod + mongorestore: a throwaway mongod on 127.0.0.1:MONGO_DRILL_PORT (default 27099);
 #                         documents restored must equal the manifest's total and none may fail.
 #   prometheus-snapshot   promtool: `promtool tsdb list` over the extracted snapshot (block and series counts must
@@ -50,13 +59,22 @@ SCRATCH="$WORK_DIR/restore"
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
 
+# sha256_stdin: the SHA-256 (hex) of stdin. openssl's uses the CPU's SHA instructions, several times faster than
+# coreutils' sha256sum, which is the fallback in an image without openssl.
+sha256_stdin() {
+  local out
+  if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r); else out=$(sha256sum); fi
+  printf '%s\n' "${out%% *}"
+}
+
 # run_fetch and run_restore set FETCH_RC / RESTORE_RC and return 0: never call them in a conditional context (`if`,
 # `||`), where bash ignores errexit even inside the `( set -e ... )` subshells that guard the work.
 FETCH_RC=0
 RESTORE_RC=0
 run_fetch() {
   set_run_time
-  rm -f "$WORK_DIR/fetch.status" "$WORK_DIR/restore.status" "$BACKUP_FILE" "$LATEST_FILE"
+  rm -f "$WORK_DIR/fetch.status" "$WORK_DIR/download.status" "$WORK_DIR/restore.status" "$BACKUP_FILE" "$LATEST_FILE" \
+    "$WORK_DIR/manifest.json"
   local rc=0
   set +e
   (
@@ -72,16 +90,28 @@ run_fetch() {
     size=$(manifest_get "$LATEST_FILE" size_bytes)
     [ "$(manifest_get "$LATEST_FILE" kind)" = "$BACKUP_KIND" ] || { error "latest.json is of another kind"; exit 1; }
     [ "$(manifest_get "$LATEST_FILE" target)" = "$BACKUP_TARGET" ] || { error "latest.json is of another target"; exit 1; }
-    s3_get "$manifest_key" "$WORK_DIR/manifest.json"
+    # The manifest is fetched while the object downloads: nothing is trusted before both are checked below.
+    s3_get "$manifest_key" "$WORK_DIR/manifest.json" 2>"$WORK_DIR/s3-manifest.err" &
+    manifest_pid=$!
+    info "fetching the newest complete backup" key="$key" size_bytes="$size"
+    # Downloaded in order into BACKUP_FILE while the same bytes are hashed. download.status tells the restore phase
+    # it may decompress the file as it grows; it restores nothing before fetch.status says everything matched.
+    : >"$BACKUP_FILE"
+    write_status download "key=$key" "size_bytes=$size"
+    if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3.err" | tee "$BACKUP_FILE" | sha256_stdin); then
+      error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
+      exit 1
+    fi
+    got_size=$(file_size "$BACKUP_FILE")
+    if ! wait "$manifest_pid"; then
+      error "cannot read the manifest latest.json names" manifest_key="$manifest_key" \
+        detail="$(tail -c 1000 "$WORK_DIR/s3-manifest.err")"
+      exit 1
+    fi
     if ! cmp -s "$LATEST_FILE" "$WORK_DIR/manifest.json"; then
       error "latest.json and the manifest it names differ" manifest_key="$manifest_key"
       exit 1
     fi
-    info "fetching the newest complete backup" key="$key" size_bytes="$size"
-    s3_get "$key" "$BACKUP_FILE"
-    got_size=$(file_size "$BACKUP_FILE")
-    got_sha=$(sha256sum "$BACKUP_FILE")
-    got_sha=${got_sha%% *}
     if [ "$got_size" != "$size" ] || [ "$got_sha" != "$sha" ]; then
       error "CHECKSUM MISMATCH: the stored backup is not the one that was written" key="$key" \
         expected="$size $sha" got="$got_size $got_sha"
@@ -110,6 +140,68 @@ compare_counts() {
     return 1
   fi
   info "counts match" entries="$(wc -l <"$expected")"
+}
+
+# fetch_wait NAME [POLL_SECONDS]: waits for the fetch phase's status NAME (download or fetch); 1 when fetch.status
+# says it failed, 2 when neither arrives within PHASE_WAIT_SECONDS of the restore phase's start or the fetch phase of
+# this container (`all`) has exited without writing it.
+fetch_wait() {
+  local name=$1 poll=${2:-${PHASE_POLL_SECONDS:-0.5}}
+  while [ ! -f "$WORK_DIR/$name.status" ] && [ ! -f "$WORK_DIR/fetch.status" ]; do
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then
+      error "the fetch phase wrote no $name status within ${PHASE_WAIT_SECONDS:-21600}s"
+      return 2
+    fi
+    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then
+      error "the fetch phase exited without writing its status"
+      return 2
+    fi
+    sleep "$poll"
+  done
+  if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then
+    return 1
+  fi
+}
+
+# stream_object_to FILE: the restore phase's side of the download. Decompresses BACKUP_FILE into FILE while the fetch
+# phase is still writing it (from download.status on), then waits for the fetch phase's verdict. Returns 0 only when
+# the object arrived whole, decompressed cleanly, and the fetch phase verified its size and SHA-256 (fetch.status ok);
+# nothing may read FILE before. BACKUP_FILE is removed once the verdict is in.
+stream_object_to() {
+  local out=$1 size compression src tail_pid dec_pid rc=0
+  fetch_wait download || return 1
+  # latest.json, as the fetch phase read it; it checks later that the manifest is byte-identical.
+  size=$(manifest_get "$LATEST_FILE" size_bytes)
+  compression=$(manifest_get "$LATEST_FILE" compression)
+  require_compression_tool "$compression"
+  # tail -f follows the file as it grows; head stops after the manifest's size (the fetch phase checks that size).
+  exec {src}< <(exec tail -c +1 -f -s 0.2 "$BACKUP_FILE")
+  tail_pid=$!
+  # In a subshell, so that waiting for it gives the pipeline's status however early it ended.
+  (head -c "$size" <&"$src" | decompress_stream "$compression" >"$out") 2>"$SCRATCH/decompress.err" &
+  dec_pid=$!
+  exec {src}<&-
+  while kill -0 "$dec_pid" 2>/dev/null; do
+    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then break; fi
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then break; fi
+    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then break; fi
+    sleep 0.1
+  done
+  # A download that stopped short leaves tail waiting for more: ending it ends head, and zstd sees a truncated frame.
+  kill "$tail_pid" 2>/dev/null || true
+  wait "$dec_pid" || rc=$?
+  # The verdict follows the last byte within moments (the hash keeps pace with the download): poll it closely.
+  if ! fetch_wait fetch 0.1; then
+    warn "nothing restored: the fetch phase did not verify the backup (its log says why)"
+    return 1
+  fi
+  rm -f "$BACKUP_FILE"
+  if [ "$rc" -ne 0 ]; then
+    error "the verified backup does not decompress" compression="$compression" exit="$rc" \
+      detail="$(tail -c 1000 "$SCRATCH/decompress.err")"
+    return 1
+  fi
+  info "decompressed while downloading" bytes="$(file_size "$out")"
 }
 
 decompressed_to() {
@@ -144,13 +236,14 @@ PG_DRILL_SETTINGS="-c fsync=off -c full_page_writes=off -c synchronous_commit=of
 -c max_wal_senders=0 -c archive_mode=off -c max_wal_size=16GB -c checkpoint_timeout=1h -c autovacuum=off \
 -c shared_buffers=${PG_DRILL_SHARED_BUFFERS:-256MB} -c maintenance_work_mem=${PG_DRILL_MAINTENANCE_WORK_MEM:-256MB}"
 
+# Streamed: the throwaway server is initialised and started while the fetch phase downloads, and the dump is
+# decompressed as it arrives; pg_restore starts once the fetch phase has verified the object.
 restore_postgresql() {
   local t
   for t in initdb pg_ctl pg_restore psql; do need_tool "$t" "the drill runs a throwaway PostgreSQL (set PG_BIN_DIR)"; done
   local dump="$SCRATCH/dump.pgdump" sock="$SCRATCH/sock" jobs=${RESTORE_JOBS:-$(nproc)}
   PG_DRILL_DATA="$SCRATCH/data"
   mkdir -p "$sock"
-  decompressed_to "$dump"
   [ "$(id -u)" -ne 0 ] || chown -R "${PG_DRILL_OS_USER:-postgres}" "$SCRATCH"
   trap pg_drill_stop EXIT
   as_pg initdb -D "$PG_DRILL_DATA" -U postgres -A trust -E UTF8 --no-sync >"$SCRATCH/initdb.log" 2>&1 ||
@@ -161,6 +254,8 @@ restore_postgresql() {
     { error "the scratch PostgreSQL did not start" detail="$(tail -c 1500 "$SCRATCH/server.log")"; return 1; }
   local psql=(psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -U postgres)
   "${psql[@]}" -d postgres -c "CREATE DATABASE drill TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
+  info "scratch server ready, waiting for the backup"
+  stream_object_to "$dump"
   info "restoring" jobs="$jobs"
   if ! pg_restore -h "$sock" -U postgres -d drill -j "$jobs" --exit-on-error --no-owner --no-acl "$dump" \
     2>"$SCRATCH/pg_restore.err"; then
@@ -168,6 +263,7 @@ restore_postgresql() {
     return 1
   fi
   rm -f "$dump"
+  info "restored, counting rows"
   "${psql[@]}" -d drill -c "$PG_COUNT_SQL" >"$SCRATCH/actual-counts.tsv"
   compare_counts "$SCRATCH/actual-counts.tsv"
   pg_drill_stop
@@ -255,18 +351,25 @@ restore_sqlite() {
   compare_counts "$SCRATCH/actual-counts.tsv"
 }
 
+# Kinds whose restore function starts with the fetch phase (and calls stream_object_to); the others start once the
+# fetch phase has verified the object.
+readonly STREAMED_KINDS="postgresql"
+
 run_restore() {
   local wait_s=${PHASE_WAIT_SECONDS:-21600} rc=0 fn="restore_${BACKUP_KIND//-/_}"
-  if ! wait_status fetch "$wait_s"; then
-    error "the fetch phase wrote no status within ${wait_s}s"
-    write_status restore result=failed exit=1 || true
-    RESTORE_RC=1
-    return 0
-  fi
-  if [ "$(status_get fetch result)" != ok ]; then
-    write_status restore result=skipped exit=1 "message=nothing to restore: the fetch phase failed" || true
-    RESTORE_RC=1
-    return 0
+  RESTORE_DEADLINE=$(($(date +%s) + wait_s))
+  if [[ " $STREAMED_KINDS " != *" $BACKUP_KIND "* ]]; then
+    fetch_wait fetch || rc=$?
+    if [ "$rc" -eq 2 ]; then
+      write_status restore result=failed exit=1 || true
+      RESTORE_RC=1
+      return 0
+    fi
+    if [ "$rc" -ne 0 ]; then
+      write_status restore result=skipped exit=1 "message=nothing to restore: the fetch phase failed" || true
+      RESTORE_RC=1
+      return 0
+    fi
   fi
   rm -rf "$SCRATCH"
   mkdir -p "$SCRATCH"
@@ -278,15 +381,20 @@ run_restore() {
   )
   rc=$?
   set -e
-  rm -rf "$SCRATCH"
+  # The verdict first, so the report does not wait for the throwaway copy to be deleted.
   if [ "$rc" -ne 0 ]; then
-    error "restore failed" exit="$rc"
-    write_status restore result=failed "exit=$rc" || true
     RESTORE_RC=1
-    return 0
+    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then
+      write_status restore result=skipped exit=1 "message=nothing to restore: the fetch phase failed" || true
+    else
+      error "restore failed" exit="$rc"
+      write_status restore result=failed "exit=$rc" || true
+    fi
+  else
+    info "restore verified" key="$(status_get fetch key)"
+    write_status restore result=ok || RESTORE_RC=1
   fi
-  info "restore verified" key="$(status_get fetch key)"
-  write_status restore result=ok || RESTORE_RC=1
+  rm -rf "$SCRATCH"
 }
 
 # --- report --------------------------------------------------------------------------------------------------------
@@ -336,10 +444,16 @@ case "$phase" in
     exit "$RESTORE_RC"
     ;;
   all)
+    # Both phases at once, as in the two-container pod: the fetch phase in a subshell, the restore phase here.
     require_s3_config
     require_push_config
-    run_fetch
-    if [ "$FETCH_RC" -eq 0 ]; then run_restore; fi
+    (
+      run_fetch
+      exit "$FETCH_RC"
+    ) &
+    FETCH_PID=$!
+    run_restore
+    wait "$FETCH_PID" || FETCH_RC=1
     PHASE_WAIT_SECONDS=0 run_report
     ;;
 esac
