@@ -112,6 +112,9 @@ function pruneStaleBundles(current) {
 
 mkdirSync(cacheDir, { recursive: true });
 const bundle = cachedBundle() ?? build();
+// Node keeps the compiled bytecode of every module it loads here and reuses it while the file is unchanged, like
+// the bundle above: compiling the Pulumi SDKs' JavaScript is most of their import time (bench/plan.sh prints both).
+require("node:module").enableCompileCache?.(join(root, ".tmp", "node-compile-cache"));
 process.argv = [process.argv[0], bundle, ...args];
 // The Pulumi SDK records a stack trace for every promise it creates (for its leak report), so each resource costs a
 // few formatted traces; with source maps each frame is also mapped. Measured on the 100-target plan, that was most

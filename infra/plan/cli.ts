@@ -10,7 +10,7 @@ import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
 import type { PackConfig } from "../../policies/core/types";
 
 /** Exit codes are part of the contract: CI and scripts branch on them. */
-export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, usage: 64 } as const;
+export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, planFailed: 3, usage: 64 } as const;
 
 const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--policy-config FILE]
        npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--policy-config FILE]
@@ -24,7 +24,8 @@ tree, counts by type, the derived retention table and the policy results.
   --policy-config FILE
                   policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
                   policies/config.json
-exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable policy config), 64 usage error`;
+exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable policy config), 3 the program failed or
+      never finished, 64 usage error`;
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;

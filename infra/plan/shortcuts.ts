@@ -1,7 +1,8 @@
 import { Resource } from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { createRequire } from "node:module";
 
-// The offline plan's engine runs in-process and reads only part of what the SDK prepares for an engine. Two
+// The offline plan's engine runs in-process and reads only part of what the SDK prepares for an engine. Three
 // preparations cost a large plan much of its time and are never read, so while a plan runs they are skipped.
 // test/planMonitor.test.ts compares whole plans made with and without these shortcuts (the `stock` engine).
 
@@ -35,6 +36,17 @@ function plainStruct(value: Record<string, unknown>): Struct {
  */
 const noSourcePositions = (): never[] => [];
 
+/**
+ * The SDK wraps each of its internal promises (several per resource) to report, when the process exits, the ones
+ * that never settled: three property definitions, an Error for a stack, a set entry and two more chained promises
+ * each, about a seventh of a 100-target plan's time. In the plan the CLI reports a run that never finished itself
+ * (infra/plan/settlement.ts), and a test whose plan never finishes times out.
+ */
+const undecorated = <T>(promise: Promise<T>): Promise<T> => promise;
+// The SDK calls it through its module object, so that object (from Node's own module cache, not a bundler's or a
+// test runner's import wrapper) is what gets the replacement. Its typings leave it out.
+const debuggable = createRequire(__filename)("@pulumi/pulumi/runtime/debuggable") as object;
+
 interface Patch {
   target: Record<string, unknown>;
   key: string;
@@ -50,7 +62,11 @@ function patch(target: object, key: string, replacement: unknown): Patch {
   return { target: t, key, replacement, stock: t[key] };
 }
 
-const PATCHES = [patch(Struct, "fromJavaScript", plainStruct), patch(Resource, "stackTrace", noSourcePositions)];
+const PATCHES = [
+  patch(Struct, "fromJavaScript", plainStruct),
+  patch(Resource, "stackTrace", noSourcePositions),
+  patch(debuggable, "debuggablePromise", undecorated),
+];
 let activeRuns = 0;
 
 /** Runs `body` with the shortcuts; they stay installed while any run that asked for them is in flight. */
