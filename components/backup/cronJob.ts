@@ -45,6 +45,9 @@ interface Recipe {
   extraPath?: string;
 }
 
+/** The scripts' exit statuses that a retry cannot change (scripts/lib.sh defines them; a test keeps these equal). */
+export const SCRIPT_EXIT = { config: 2, pushFailed: 3 } as const;
+
 /** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed. */
 export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
 const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
@@ -289,6 +292,16 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
         spec: {
           backoffLimit: 1,
           activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
+          podFailurePolicy: {
+            rules: [
+              // Evicted or preempted pods were not the run's fault: try again without spending the one retry.
+              { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+              // A configuration error fails the same way again; a failed push follows a good backup or drill
+              // (already in the bucket and logged) that a retry would only repeat. Both fail the Job at once; a run
+              // whose push failed cannot report itself, so StrataBackupRunNotReported (alerts.ts) catches it.
+              { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed] } },
+            ],
+          },
           template: {
             metadata: { labels },
             spec: {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { backupCronJob, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { validateK8sObject } from "../helpers/k8sValidate";
@@ -45,6 +47,11 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s CronJobs", (_kind, t
     expect(() => validateK8sObject(cronJob)).not.toThrow();
     expect(cronJob.spec).toMatchObject({ concurrencyPolicy: "Forbid", startingDeadlineSeconds: 3600, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 5, timeZone: "Etc/UTC" });
     expect(cronJob.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 4 * 3600 });
+    // A retry cannot fix a config error, and must not re-run a good backup whose push failed; evictions don't count.
+    expect(cronJob.spec.jobTemplate.spec.podFailurePolicy.rules).toEqual([
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+      { action: "FailJob", onExitCodes: { operator: "In", values: [2, 3] } },
+    ]);
     const pod = podOf(cronJob);
     expect(pod).toMatchObject({ serviceAccountName: CONTEXT.serviceAccountName, automountServiceAccountToken: false, restartPolicy: "Never" });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
@@ -125,5 +132,13 @@ describe("the sqlite restore drill CronJob", () => {
     expect(container(cronJob, "fetch").args).toEqual(["fetch"]);
     expect(container(cronJob, "restore").image).toBe(imageRef(IMAGES.python));
     expect(container(cronJob, "restore").args).toEqual(["restore"]);
+  });
+});
+
+describe("the scripts' exit statuses the CronJobs act on", () => {
+  it("are the ones scripts/lib.sh defines", () => {
+    const lib = readFileSync(join(__dirname, "..", "..", "components", "backup", "scripts", "lib.sh"), "utf8");
+    const defined = (name: string) => Number(new RegExp(`^readonly ${name}=(\\d+)`, "m").exec(lib)?.[1]);
+    expect(SCRIPT_EXIT).toEqual({ config: defined("EXIT_CONFIG"), pushFailed: defined("EXIT_PUSH") });
   });
 });
