@@ -1,7 +1,7 @@
 import { MockMonitor, type Mocks } from "@pulumi/pulumi/runtime/mocks";
 import type { ResourceTransform } from "@pulumi/pulumi/resource";
 import { deserializeProperties, serializeProperties } from "@pulumi/pulumi/runtime/rpc";
-import { providerUrn, redact } from "./serialized";
+import { providerUrn, redact, UNKNOWN_WIRE_VALUE } from "./serialized";
 
 export interface ResourceOptionsRecord {
   protect: boolean;
@@ -69,6 +69,31 @@ interface StockMonitorInternals {
 const wireStruct = (value: Record<string, unknown>) => ({ toJavaScript: () => value });
 
 /**
+ * The mocks' state in wire form. Most of a resource's state is its inputs handed back unchanged (the very objects
+ * the request deserialized to), and their wire form is the request's own; serializing them again walked every
+ * leaf of every CronJob a second time. Only the rest is serialized. An input holding an unknown value is
+ * serialized too: deserializing drops unknowns, so its wire form would differ.
+ */
+async function serializedState(state: Record<string, unknown>, inputs: Record<string, unknown>, wire: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const unchanged = (key: string) => key in inputs && state[key] !== undefined && state[key] === inputs[key] && !holdsUnknown(wire[key]);
+  const rest = Object.fromEntries(Object.entries(state).filter(([key]) => !unchanged(key)));
+  const serializedRest = (await serializeProperties("", rest)) as Record<string, unknown>;
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(state)) {
+    if (unchanged(key)) result[key] = wire[key];
+    else if (key in serializedRest) result[key] = serializedRest[key];
+  }
+  return result;
+}
+
+function holdsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN_WIRE_VALUE) return true;
+  if (Array.isArray(value)) return value.some(holdsUnknown);
+  if (value !== null && typeof value === "object") return Object.values(value).some(holdsUnknown);
+  return false;
+}
+
+/**
  * The engine's answer to a registration, shaped like the protobuf response the SDK reads (the SDK builds the same
  * duck-typed shape itself when it runs without an engine). The state stays a JavaScript object: converting it to a
  * protobuf Struct only for the SDK to convert it straight back was a third of the plan's time at 100 targets.
@@ -116,17 +141,18 @@ export class RecordingMonitor extends MockMonitor {
         .getTransformsList()
         .map((ref) => this.stock.transformCallbacks.get(ref.getToken()))
         .filter((transform): transform is ResourceTransform => transform !== undefined);
+      const inputs = deserializeProperties(wireStruct(wire) as unknown as Parameters<typeof deserializeProperties>[0]);
       const result = await this.mocks.newResource({
         type: req.getType(),
         name: req.getName(),
-        inputs: deserializeProperties(wireStruct(wire) as unknown as Parameters<typeof deserializeProperties>[0]),
+        inputs,
         provider: req.getProvider(),
         custom,
         id: req.getImportid(),
         transforms,
       });
       const urn = this.stock.newUrn(req.getParent(), req.getType(), req.getName());
-      const state = (await serializeProperties("", result.state)) as Record<string, unknown>;
+      const state = await serializedState(result.state as Record<string, unknown>, inputs, wire);
       this.stock.resources.set(urn, { urn, id: result.id ?? null, state });
       this.recorded.push(recordRegistration(req, urn, wire));
       callback(null, registeredResponse(urn, result.id || "", state));

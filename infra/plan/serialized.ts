@@ -8,13 +8,14 @@ const RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 const OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** How the wire format spells a value not known yet. */
+export const UNKNOWN_WIRE_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 export const SECRET_TEXT = "[secret]";
 export const UNKNOWN_TEXT = "[unknown]";
 
 export function redact(value: unknown): unknown {
-  if (value === UNKNOWN_VALUE) return UNKNOWN_TEXT;
+  if (value === UNKNOWN_WIRE_VALUE) return UNKNOWN_TEXT;
   if (Array.isArray(value)) return value.map(redact);
   if (value === null || typeof value !== "object") return value;
   const obj = value as Record<string, unknown>;
