@@ -27,6 +27,12 @@ function deterministicText(seed: string, length: number, alphabet = "abcdefghijk
   return out;
 }
 
+/** A deterministic UUID-shaped id (8-4-4-4-12 hex) from one digest of its seed. */
+function deterministicUuid(seed: string): string {
+  const hex = digest(seed);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
 type State = Record<string, unknown>;
 
 function awsState(args: MockResourceArgs, region: string): State {
@@ -40,7 +46,7 @@ function awsState(args: MockResourceArgs, region: string): State {
       return { id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, region, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
     }
     case "aws:kms/key:Key": {
-      const keyId = [8, 4, 4, 4, 12].map((n, k) => deterministicText(`${args.name}/${k}`, n, "0123456789abcdef")).join("-");
+      const keyId = deterministicUuid(`${args.type}/${args.name}`);
       return { id: keyId, keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}` };
     }
     case "aws:kms/alias:Alias":
@@ -78,7 +84,7 @@ function kubernetesState(args: MockResourceArgs): State {
   const metadata = { ...((i.metadata as Record<string, unknown> | undefined) ?? {}) };
   // Like the real provider, an object without an explicit name gets the resource name plus a random suffix.
   metadata.name ??= `${args.name}-${deterministicText(args.name, 8)}`;
-  metadata.uid = [8, 4, 4, 4, 12].map((n, k) => deterministicText(`${args.type}/${args.name}/${k}`, n, "0123456789abcdef")).join("-");
+  metadata.uid = deterministicUuid(`${args.type}/${args.name}`);
   const namespace = typeof metadata.namespace === "string" ? `${metadata.namespace}/` : "";
   return { id: `${namespace}${String(metadata.name)}`, metadata };
 }
