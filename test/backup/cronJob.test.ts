@@ -5,6 +5,7 @@ import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobConte
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { validateK8sObject } from "../helpers/k8sValidate";
+import { SQLITE_TARGET } from "../helpers/backupTargets";
 
 type Any = Record<string, any>;
 
@@ -19,14 +20,7 @@ const CONTEXT: JobContext = {
   schedule: "17 2 * * *",
 };
 
-const SQLITE: BackupTarget = {
-  name: "orders",
-  kind: "sqlite",
-  namespace: "orders",
-  claimName: "orders-data",
-  path: "db/orders.sqlite3",
-  writerSelector: { matchLabels: { "app.kubernetes.io/name": "orders", tier: "writer" } },
-};
+const SQLITE: BackupTarget = SQLITE_TARGET;
 
 const TARGETS: BackupTarget[] = [
   { name: "app-db", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "pg", key: "password" } },

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../infra/config/load";
 import { ConfigError } from "../../infra/config/errors";
 import { claimFilePathProblem } from "../../infra/config/sections/backups";
+import { SQLITE_TARGET } from "../helpers/backupTargets";
 import { configProblems, rawConfig } from "../helpers/configProblems";
 
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
@@ -9,14 +10,7 @@ const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" })
 const dev = { profile: "dev", cluster: CLUSTER };
 const prod = { profile: "prod", cluster: CLUSTER };
 
-const TARGET = {
-  name: "orders",
-  kind: "sqlite",
-  namespace: "orders",
-  claimName: "orders-data",
-  path: "db/orders.sqlite3",
-  writerSelector: { matchLabels: { "app.kubernetes.io/name": "orders", tier: "writer" } },
-};
+const TARGET = SQLITE_TARGET;
 const withTargets = (base: Record<string, unknown>, ...targets: Record<string, unknown>[]) => ({ ...base, backups: { targets } });
 const target = (changes: Record<string, unknown>) => withTargets(dev, { ...TARGET, ...changes });
 const without = (key: keyof typeof TARGET) => withTargets(dev, Object.fromEntries(Object.entries(TARGET).filter(([k]) => k !== key)));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
-import { podSelector } from "./podSelector";
+import { podSelector, writerFsGroup } from "./podSelector";
 
 export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -98,13 +98,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only."),
     path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`)."),
     writerSelector: podSelector("Labels of the one pod that writes the database (it mounts the claim): the job must run on that pod's node, the only one where the ReadWriteOnce claim can be mounted."),
-    writerFsGroup: z
-      .number()
-      .int()
-      .min(1)
-      .max(2147483647)
-      .optional()
-      .describe("The writer pod's fsGroup (the group Kubernetes gives the claim's files): the job's dump container joins it, to read files that are not world-readable."),
+    writerFsGroup: writerFsGroup("The writer pod's fsGroup (the group Kubernetes gives the claim's files): the job's dump container joins it, to read files that are not world-readable."),
   }),
 ]);
 

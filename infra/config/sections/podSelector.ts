@@ -23,3 +23,6 @@ export const podSelector = (what: string) =>
     .describe(what);
 
 export type PodSelector = z.infer<ReturnType<typeof podSelector>>;
+
+/** The fsGroup of the pod that writes a claim's files, which a job reading those files joins (a Linux group id). */
+export const writerFsGroup = (what: string) => z.number().int().min(1).max(2147483647).optional().describe(what);

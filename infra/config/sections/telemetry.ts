@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { HCLOUD_MIN_VOLUME_GIB } from "./metrics";
-import { podSelector } from "./podSelector";
+import { podSelector, writerFsGroup } from "./podSelector";
 import { TELEMETRY_LABELS } from "../../../components/telemetry/contract";
 
 export const TELEMETRY_BACKENDS = ["memory", "sqlite", "postgresql", "timescaledb"] as const;
@@ -43,13 +43,7 @@ export const telemetrySection = {
           writerSelector: podSelector(
             `Labels of the OpenFinOps pod that writes the database (it mounts the claim), which the telemetry backup job is scheduled beside; default \`${JSON.stringify({ matchLabels: TELEMETRY_LABELS })}\`, published as the \`telemetry.sqlite.writerLabels\` output.`,
           ).optional(),
-          writerFsGroup: z
-            .number()
-            .int()
-            .min(1)
-            .max(2147483647)
-            .optional()
-            .describe("The writer pod's fsGroup: the backup job's dump container joins it, to read database files that are not world-readable."),
+          writerFsGroup: writerFsGroup("The writer pod's fsGroup: the backup job's dump container joins it, to read database files that are not world-readable."),
         })
         .nullable()
         .optional()
