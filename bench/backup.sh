@@ -14,7 +14,8 @@
 # Targets: Strata backup <= 1.3x the floor (pg_dump -Fc > /dev/null) and >= 2x faster than the seeds'
 #          `pg_dump | gzip | aws s3 cp -`; Strata's restore (with verification) >= 2x faster than the seeds'
 #          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
-#          the pod's two containers, until the verified result is pushed (see "restores" below).
+#          the pod's two containers, until the verified result is pushed (see "restores" below). The restore floor
+#          (the server's work alone, on one CPU) bounds what any restore of the dump can reach on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -51,6 +52,10 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# CPU time the whole machine spent working (user, nice, system, irq, softirq; not idle, iowait or steal), in clock
+# ticks: its difference over a step counts every process the step keeps busy, servers included.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+cpu_secs() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }'; }
 mib() { awk -v b="$1" 'BEGIN { printf "%.0f MiB", b / 1048576 }'; }
 
 # --- servers -------------------------------------------------------------------------------------------------------
@@ -174,8 +179,10 @@ strata_bytes=$(stat -c %s "$work/s3/bench/${strata_key}._S3rver_object")
 echo "timing restores ..."
 psql_q -d postgres -c "CREATE DATABASE seeds_restore"
 t0=$(now)
+c0=$(cpu_ticks)
 "${s3[@]}" s3 cp --only-show-errors s3://bench/seeds/bench.sql.gz - | gunzip | psql -X -q -v ON_ERROR_STOP=1 -d seeds_restore >/dev/null
 t_seeds_restore=$(secs "$t0" "$(now)")
+cpu_seeds_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
 psql_q -d postgres -c "DROP DATABASE seeds_restore"
 
 # Strata's drill as its pod runs it: the fetch container (AWS CLI) and the restore container (PostgreSQL) start
@@ -185,6 +192,7 @@ psql_q -d postgres -c "DROP DATABASE seeds_restore"
 rm -rf "$work/drill-work"
 mkdir -p "$work/drill-work"
 t0=$(now)
+c0=$(cpu_ticks)
 {
   env "${strata_env[@]}" WORK_DIR="$work/drill-work" bash components/backup/scripts/restore-drill.sh fetch 2>&1 >/dev/null |
     stamped "$work/drill-fetch.log" "$t0"
@@ -201,7 +209,25 @@ if ! env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-wo
   exit 1
 fi
 t_strata_exit=$(secs "$t0" "$(now)")
+cpu_strata_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
 t_strata_restore=$(secs "$t0" "$(cat "$work/fetch.end")")
+
+# The restore floor: the server's own work in a logical restore of this very dump, measured alone. pg_restore runs in
+# one session and one transaction (so nothing is WAL-logged, as in the drill) from an uncompressed local file: no
+# download, no checksum, no decompression, no verification; what is left is PostgreSQL parsing every row in COPY and
+# building every index. Any restore of this dump does at least this much work, so on N CPUs none can take less than
+# floor / N, however its work is split.
+zstd -d -q -c "$work/s3/bench/${strata_key}._S3rver_object" >"$work/restore-floor.pgdump"
+psql_q -d postgres -c "CREATE DATABASE restore_floor"
+t0=$(now)
+c0=$(cpu_ticks)
+pg_restore -d restore_floor -j1 --single-transaction --exit-on-error --no-owner --no-acl "$work/restore-floor.pgdump"
+t_restore_floor=$(secs "$t0" "$(now)")
+cpu_restore_floor=$(cpu_secs "$c0" "$(cpu_ticks)")
+psql_q -d postgres -c "DROP DATABASE restore_floor"
+rm -f "$work/restore-floor.pgdump"
+cpus=$(nproc)
+per_cpu() { awk -v c="$1" -v n="$cpus" 'BEGIN { printf "%.1f", c / n }'; }
 
 timeline() { sed -E 's/^ *([0-9.]+) .*"phase":"([^"]*)".*"msg":"([^"]*)".*/  +\1 s  \2: \3/' "$@" | sort -t+ -k2 -n; }
 echo
@@ -217,6 +243,7 @@ EOF
 fi
 cat <<EOF
 | seeds: aws s3 cp - \| gunzip \| psql | $t_seeds_restore | $(mib "$seeds_bytes") | 1.00 |
+| restore floor: pg_restore -j1 --single-transaction of the uncompressed dump, local (the server's work, one CPU) | $t_restore_floor | | $(ratio "$t_restore_floor" "$t_seeds_restore") x seeds |
 | strata: restore-drill.sh fetch + restore containers, concurrently as in the pod (download + sha256 + zstd -d while initdb, then pg_restore -j$(nproc), row counts, push) | $t_strata_restore (both exited: $t_strata_exit) | $(mib "$strata_bytes") | $(ratio "$t_strata_restore" "$t_seeds_restore") x seeds |
 
 EOF
@@ -224,6 +251,8 @@ if [ "$only" = all ]; then
   echo "backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)"
 fi
 echo "restore speed-up vs seeds: $(ratio "$t_seeds_restore" "$t_strata_restore")x (target >= 2)"
+echo "CPU time (whole machine, servers included): seeds' restore $cpu_seeds_restore s in $t_seeds_restore s; restore floor $cpu_restore_floor s in $t_restore_floor s; strata's restore $cpu_strata_restore s in $t_strata_exit s"
+echo "restore bound on $cpus CPUs, if the work were split perfectly and nothing waited: the floor's alone $(per_cpu "$cpu_restore_floor") s (at most $(ratio "$t_seeds_restore" "$(per_cpu "$cpu_restore_floor")")x faster than the seeds); strata's whole drill $(per_cpu "$cpu_strata_restore") s (at most $(ratio "$t_seeds_restore" "$(per_cpu "$cpu_strata_restore")")x)"
 echo "compression (table data / object): seeds gzip $(ratio "$table_bytes" "$seeds_bytes")x, strata zstd $(ratio "$table_bytes" "$strata_bytes")x"
 if [ "$only" = all ]; then
   echo
