@@ -1,6 +1,10 @@
 // Entry point of `npm run plan` (bundled and run by scripts/run-ts.cjs).
-import { EXIT, main } from "./cli";
+import { deferSdkModules } from "./deferredSdkModules";
 import { failIfUnsettledAtExit } from "./settlement";
+
+// Before anything imports the SDK: the CLI does, so it is required only after this line.
+deferSdkModules();
+const { EXIT, main } = require("./cli") as typeof import("./cli");
 
 const run = main(process.argv.slice(2)).then(
   (code) => {
