@@ -258,12 +258,30 @@ export const cronJobName = (target: Pick<BackupTarget, "name">, phase: JobPhase)
 /** The label every pod of one phase carries, whatever its target (NetworkPolicies select backup pods by it). */
 export const phasePodLabels = (phase: JobPhase) => ({ "app.kubernetes.io/name": `strata-${phase}` });
 
+/** The labels of a phase's CronJob, its Jobs and their pods. */
+function jobLabels(target: BackupTarget, phase: JobPhase, platformLabels: Record<string, string>): Record<string, string> {
+  return { ...platformLabels, ...phasePodLabels(phase), "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
+}
+
+/**
+ * The CronJob's metadata. Generic in the namespace so that a component can pass the Namespace resource's output
+ * through as it is (and with it the dependency on that resource).
+ */
+export function backupCronJobMetadata<N>(target: BackupTarget, phase: JobPhase, namespace: N, platformLabels: Record<string, string>) {
+  return { name: cronJobName(target, phase), namespace, labels: jobLabels(target, phase, platformLabels) };
+}
+
 /**
  * A hardened CronJob for one phase of one target: Forbid overlap, deadlines so a hung run is killed and reported,
  * bounded history, non-root read-only containers with every capability dropped, bounded scratch space, pinned
  * images, and the target's own ServiceAccount (its workload identity).
  */
 export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: string, monitoringNamespace: string, ctx: JobContext): Record<string, unknown> {
+  return { apiVersion: "batch/v1", kind: "CronJob", metadata: backupCronJobMetadata(target, phase, namespace, ctx.labels), spec: backupCronJobSpec(target, phase, monitoringNamespace, ctx) };
+}
+
+/** The CronJob's spec (see backupCronJob). */
+export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
   const recipe = phase === "backup" ? backupRecipe(target, monitoringNamespace) : drillRecipe(target);
   const base = [
     env("BACKUP_KIND", target.kind),
@@ -273,58 +291,52 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
     env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
     env("TMPDIR", "/tmp"),
   ];
-  const name = cronJobName(target, phase);
-  const labels = { ...ctx.labels, ...phasePodLabels(phase), "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
+  const labels = jobLabels(target, phase, ctx.labels);
   return {
-    apiVersion: "batch/v1",
-    kind: "CronJob",
-    metadata: { name, namespace, labels },
-    spec: {
-      schedule: ctx.schedule,
-      timeZone: "Etc/UTC",
-      concurrencyPolicy: "Forbid",
-      // A run that could not start within an hour of its slot is skipped (and shows up as missing), not piled up.
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 5,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
-          podFailurePolicy: {
-            rules: [
-              // Evicted or preempted pods were not the run's fault: try again without spending the one retry.
-              { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-              // A configuration error fails the same way again; a failed push follows a good backup or drill
-              // (already in the bucket and logged) that a retry would only repeat. Both fail the Job at once; a run
-              // whose push failed cannot report itself, so StrataBackupRunNotReported (alerts.ts) catches it.
-              { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed] } },
-            ],
-          },
-          template: {
-            metadata: { labels },
-            spec: {
-              serviceAccountName: ctx.serviceAccountName,
-              automountServiceAccountToken: false,
-              restartPolicy: "Never",
-              securityContext: {
-                runAsNonRoot: true,
-                ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
-                ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
-                ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
-                seccompProfile: { type: "RuntimeDefault" },
-              },
-              ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
-              ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
-              containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
-              volumes: [
-                { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
-                { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
-                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                ...(recipe.volumes ?? []),
-              ],
+    schedule: ctx.schedule,
+    timeZone: "Etc/UTC",
+    concurrencyPolicy: "Forbid",
+    // A run that could not start within an hour of its slot is skipped (and shows up as missing), not piled up.
+    startingDeadlineSeconds: 3600,
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 5,
+    jobTemplate: {
+      metadata: { labels },
+      spec: {
+        backoffLimit: 1,
+        activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
+        podFailurePolicy: {
+          rules: [
+            // Evicted or preempted pods were not the run's fault: try again without spending the one retry.
+            { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+            // A configuration error fails the same way again; a failed push follows a good backup or drill
+            // (already in the bucket and logged) that a retry would only repeat. Both fail the Job at once; a run
+            // whose push failed cannot report itself, so StrataBackupRunNotReported (alerts.ts) catches it.
+            { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed] } },
+          ],
+        },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: ctx.serviceAccountName,
+            automountServiceAccountToken: false,
+            restartPolicy: "Never",
+            securityContext: {
+              runAsNonRoot: true,
+              ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
+              ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
+              ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
+              seccompProfile: { type: "RuntimeDefault" },
             },
+            ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
+            ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
+            containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
+            volumes: [
+              { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
+              { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
+              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+              ...(recipe.volumes ?? []),
+            ],
           },
         },
       },

@@ -31,6 +31,9 @@ export interface WorkloadIdentityArgs {
   tags?: Record<string, string>;
 }
 
+/** static-keys: the Secret, in the workload's namespace, that holds its access key. */
+export const credentialsSecretName = (serviceAccountName: string) => `${serviceAccountName}-s3-credentials`;
+
 export function principalArn(mode: IdentityMode, partition: string, accountId: string, principalName: string): string {
   return `arn:${partition}:iam::${accountId}:${mode === "static-keys" ? "user" : "role"}${IAM_PATH}${principalName}`;
 }
@@ -59,7 +62,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
       const secret = new k8s.core.v1.Secret(
         name,
         {
-          metadata: { name: `${args.serviceAccountName}-s3-credentials`, namespace: args.namespace, labels: args.labels, annotations: { "strata.io/credential-generation": String(generation) } },
+          metadata: { name: credentialsSecretName(args.serviceAccountName), namespace: args.namespace, labels: args.labels, annotations: { "strata.io/credential-generation": String(generation) } },
           type: "Opaque",
           stringData: pulumi.secret({ AWS_ACCESS_KEY_ID: key.id, AWS_SECRET_ACCESS_KEY: key.secret }),
         },

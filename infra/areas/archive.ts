@@ -7,7 +7,7 @@ import { lifecycleRules, tierTable, type LifecycleInput, type TierRow } from "..
 import type { BucketPurpose, Transition } from "../../components/archive/storageClasses";
 import { CustomerManagedKey, keyPolicy } from "../../components/security/customerManagedKey";
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
-import { principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
+import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
 
@@ -60,6 +60,12 @@ export interface BucketOutputs {
 export interface IdentityOutputs {
   namespace: pulumi.Output<string>;
   serviceAccount: pulumi.Output<string>;
+  /**
+   * The same names as plain strings, fixed by config: for the many objects that only name them and wait for the
+   * identity's resources through `dependsOn` on identityComponents instead of through these outputs.
+   */
+  serviceAccountName: string;
+  credentialsSecretName?: string;
   mode: IdentityMode;
   principalArn: pulumi.Output<string>;
   roleArn?: pulumi.Output<string>;
@@ -178,9 +184,11 @@ export function declareArchive(platform: Platform): Archive {
 
   const identities: Record<string, IdentityOutputs> = {};
   const identityComponents: Record<string, WorkloadIdentity> = {};
+  // Combined once, not once per workload: a stack with many backup targets has two workloads per target.
+  const bucketAndKeyArns = Object.fromEntries(purposes.map((p) => [p, pulumi.all([buckets[p]!.arn, archiveKey.arn])])) as Partial<Record<BucketPurpose, pulumi.Output<[string, string]>>>;
+  const irsa = mode === "irsa" ? { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } : undefined;
   for (const w of workloads) {
-    const bucket = buckets[w.purpose]!;
-    const policy = pulumi.all([bucket.arn, archiveKey.arn]).apply(([bucketArn, kmsKeyArn]) =>
+    const policy = bucketAndKeyArns[w.purpose]!.apply(([bucketArn, kmsKeyArn]) =>
       JSON.stringify(s3AccessPolicy({ bucketArn, kmsKeyArn, access: w.access, region: config.region, ...(w.prefix ? { prefix: w.prefix } : {}) })),
     );
     const identity = new WorkloadIdentity(
@@ -195,9 +203,7 @@ export function declareArchive(platform: Platform): Archive {
         labels: { ...platform.labels, "strata.io/workload": w.workload },
         tags: { "strata:workload": w.workload, "strata:access": w.access },
         credentialGeneration: config.archive.credentialGeneration,
-        ...(mode === "irsa"
-          ? { irsa: { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } }
-          : {}),
+        ...(irsa ? { irsa } : {}),
         ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: caller.accountId } } : {}),
       },
       platform.awsOpts,
@@ -206,6 +212,8 @@ export function declareArchive(platform: Platform): Archive {
     identities[w.workload] = {
       namespace: identity.namespace,
       serviceAccount: identity.serviceAccountName,
+      serviceAccountName: w.serviceAccount,
+      ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(w.serviceAccount) } : {}),
       mode,
       principalArn: identity.principalArn,
       ...(identity.roleArn ? { roleArn: identity.roleArn } : {}),

@@ -42,25 +42,39 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
     return scripts.get(ns.name)!;
   };
   const drillNamespace = resolveNamespace(platform, { role: "backups" });
-
-  const jobs = scheduled.map((s) => {
-    const t = s.target;
-    const contextFor = (workload: string, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
-      const identity = inputs.archive.identities[workload];
-      if (!identity) throw new Error(`backup target ${t.name}: no workload identity ${workload}`);
-      return pulumi
-        .all([bucket.name, bucket.region, inputs.archive.kmsKeyArn, identity.serviceAccount, identity.credentialsSecret, scriptsIn(ns).configMapName])
-        .apply(([bucketName, region, kmsKeyArn, serviceAccountName, credentialsSecretName, scriptsConfigMap]) => ({
+  // What every job in one namespace shares, combined once per namespace rather than once per job: a stack may have
+  // hundreds of targets.
+  const archiveTarget = pulumi.all([bucket.name, bucket.region, inputs.archive.kmsKeyArn]);
+  const sharedContexts = new Map<string, pulumi.Output<Omit<JobContext, "serviceAccountName" | "credentialsSecretName" | "schedule">>>();
+  const sharedContextIn = (ns: ResolvedNamespace) => {
+    if (!sharedContexts.has(ns.name)) {
+      sharedContexts.set(
+        ns.name,
+        pulumi.all([archiveTarget, scriptsIn(ns).configMapName]).apply(([[bucketName, region, kmsKeyArn], scriptsConfigMap]) => ({
           bucket: bucketName,
           region,
           kmsKeyArn,
           pushgatewayUrl: inputs.pushgatewayUrl,
-          serviceAccountName,
-          ...(credentialsSecretName ? { credentialsSecretName } : {}),
           scriptsConfigMap,
           labels: platform.labels,
-          schedule,
-        }));
+        })),
+      );
+    }
+    return sharedContexts.get(ns.name)!;
+  };
+
+  const jobs = scheduled.map((s) => {
+    const t = s.target;
+    // The identity's names are fixed by config; the jobs wait for its resources through dependsOn below.
+    const contextFor = (workload: string, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
+      const identity = inputs.archive.identities[workload];
+      if (!identity) throw new Error(`backup target ${t.name}: no workload identity ${workload}`);
+      return sharedContextIn(ns).apply((shared) => ({
+        ...shared,
+        serviceAccountName: identity.serviceAccountName,
+        ...(identity.credentialsSecretName ? { credentialsSecretName: identity.credentialsSecretName } : {}),
+        schedule,
+      }));
     };
     const backupNamespace = resolveNamespace(platform, backupJobNamespace(t));
     new BackupTargetJobs(
@@ -70,6 +84,7 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
         backup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace) },
         drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace) },
         monitoringNamespace: config.namespaces.monitoring,
+        labels: platform.labels,
       },
       { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, inputs.archive.identityComponents[`drill-${t.name}`]!] },
     );
