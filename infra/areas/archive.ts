@@ -60,12 +60,6 @@ export interface BucketOutputs {
 export interface IdentityOutputs {
   namespace: pulumi.Output<string>;
   serviceAccount: pulumi.Output<string>;
-  /**
-   * The same names as plain strings, fixed by config: for the many objects that only name them and wait for the
-   * identity's resources through `dependsOn` on identityComponents instead of through these outputs.
-   */
-  serviceAccountName: string;
-  credentialsSecretName?: string;
   mode: IdentityMode;
   principalArn: pulumi.Output<string>;
   roleArn?: pulumi.Output<string>;
@@ -78,6 +72,11 @@ export interface Archive {
   identityComponents: Record<string, WorkloadIdentity>;
   buckets: Partial<Record<BucketPurpose, BucketOutputs>>;
   identities: Record<string, IdentityOutputs>;
+  /**
+   * The identities' names as plain strings, fixed by config: for the many objects that only name them and wait for
+   * the identity's resources through `dependsOn` on identityComponents instead of through its outputs.
+   */
+  identityNames: Record<string, { serviceAccountName: string; credentialsSecretName?: string }>;
   replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
   accessLogBucket?: BucketOutputs;
   tiers: TierRow[];
@@ -184,6 +183,7 @@ export function declareArchive(platform: Platform): Archive {
 
   const identities: Record<string, IdentityOutputs> = {};
   const identityComponents: Record<string, WorkloadIdentity> = {};
+  const identityNames: Archive["identityNames"] = {};
   // Combined once, not once per workload: a stack with many backup targets has two workloads per target.
   const bucketAndKeyArns = Object.fromEntries(purposes.map((p) => [p, pulumi.all([buckets[p]!.arn, archiveKey.arn])])) as Partial<Record<BucketPurpose, pulumi.Output<[string, string]>>>;
   const irsa = mode === "irsa" ? { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } : undefined;
@@ -209,11 +209,10 @@ export function declareArchive(platform: Platform): Archive {
       platform.awsOpts,
     );
     identityComponents[w.workload] = identity;
+    identityNames[w.workload] = { serviceAccountName: w.serviceAccount, ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(w.serviceAccount) } : {}) };
     identities[w.workload] = {
       namespace: identity.namespace,
       serviceAccount: identity.serviceAccountName,
-      serviceAccountName: w.serviceAccount,
-      ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(w.serviceAccount) } : {}),
       mode,
       principalArn: identity.principalArn,
       ...(identity.roleArn ? { roleArn: identity.roleArn } : {}),
@@ -225,6 +224,7 @@ export function declareArchive(platform: Platform): Archive {
   return {
     kmsKeyArn: archiveKey.arn,
     identityComponents,
+    identityNames,
     buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
     identities,
     ...(replica ? { replica } : {}),

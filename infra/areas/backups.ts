@@ -67,7 +67,7 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
     const t = s.target;
     // The identity's names are fixed by config; the jobs wait for its resources through dependsOn below.
     const contextFor = (workload: string, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
-      const identity = inputs.archive.identities[workload];
+      const identity = inputs.archive.identityNames[workload];
       if (!identity) throw new Error(`backup target ${t.name}: no workload identity ${workload}`);
       return sharedContextIn(ns).apply((shared) => ({
         ...shared,
