@@ -1,9 +1,11 @@
 import { Resource } from "@pulumi/pulumi";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { createRequire } from "node:module";
+import { planSerializeResourceProperties, rpc } from "./plainSerialization";
 
 // The offline plan's engine runs in-process and reads only part of what the SDK prepares for an engine. Three
-// preparations cost a large plan much of its time and are never read, so while a plan runs they are skipped.
+// preparations cost a large plan much of its time and are never read, so while a plan runs they are skipped; and
+// plain input data is serialized without an awaited call per node (plainSerialization.ts).
 // test/planMonitor.test.ts compares whole plans made with and without these shortcuts (the `stock` engine).
 
 /**
@@ -66,6 +68,7 @@ const PATCHES = [
   patch(Struct, "fromJavaScript", plainStruct),
   patch(Resource, "stackTrace", noSourcePositions),
   patch(debuggable, "debuggablePromise", undecorated),
+  patch(rpc, "serializeResourceProperties", planSerializeResourceProperties(rpc.serializeResourceProperties)),
 ];
 let activeRuns = 0;
 
