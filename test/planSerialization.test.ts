@@ -19,13 +19,19 @@ const stock = rpc.serializeResourceProperties;
 const plan = planSerializeResourceProperties(stock);
 // OutputImpl's constructor: resources, value, isKnown, isSecret, all resources.
 const OutputImpl = pulumi.Output as unknown as new (...args: unknown[]) => pulumi.Output<unknown>;
+const valueOf = <T>(output: pulumi.Output<T>) => new Promise<T>((resolve) => output.apply((v) => (resolve(v), v)));
+class Thing extends pulumi.CustomResource {
+  constructor(name: string, size: number) {
+    super("test:index:Thing", name, { size });
+  }
+}
 const unknownOutput = (secret: boolean) => new OutputImpl(new Set(), Promise.resolve(undefined), Promise.resolve(false), Promise.resolve(secret), Promise.resolve(new Set()));
 
 async function both(props: () => Props) {
   const [ours, ourDeps] = await plan("resource:t", props());
   const [sdk, sdkDeps] = await stock("resource:t", props());
   const urns = async (deps: Map<string, Set<pulumi.Resource>>) =>
-    Object.fromEntries(await Promise.all([...deps].map(async ([k, set]) => [k, (await Promise.all([...set].map((r) => r.urn.promise()))).sort()] as const)));
+    Object.fromEntries(await Promise.all([...deps].map(async ([k, set]) => [k, (await Promise.all([...set].map((r) => valueOf(r.urn)))).sort()] as const)));
   return { ours, sdk, ourDeps: await urns(ourDeps), sdkDeps: await urns(sdkDeps), ourKeys: Object.keys(ours), sdkKeys: Object.keys(sdk) };
 }
 
@@ -42,8 +48,8 @@ describe("plain input data, serialized by the plan", () => {
   });
 
   it("returns the SDK's values and dependencies for plain data, outputs, secrets, unknowns and resources", async () => {
-    const thing = new pulumi.CustomResource("test:index:Thing", "thing", { size: 1 });
-    const other = new pulumi.CustomResource("test:index:Thing", "other", { size: 2 });
+    const thing = new Thing("thing", 1);
+    const other = new Thing("other", 2);
     const result = await both(() => ({
       id: "ignored",
       urn: "ignored",
