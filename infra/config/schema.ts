@@ -93,15 +93,26 @@ const crossFieldChecks: CrossFieldCheck[] = [
 
 export type ValidationResult = { success: true; data: StrataConfig } | { success: false; issues: z.core.$ZodIssue[] };
 
+// Built once: zod compiles each object schema on its first parse, which costs more than the parse itself.
+const compiledChecks = crossFieldChecks.map(({ keys, check }) => ({
+  // A non-strict object of just these sections: other keys are not this check's business.
+  sections: z.object(Object.fromEntries(keys.map((k) => [k, sections[k]]))),
+  refinement: z.any().superRefine((value, ctx) => check(value as StrataConfig, ctx)),
+}));
+
 export function validateStrataConfig(input: unknown): ValidationResult {
   const issues: z.core.$ZodIssue[] = [];
   const parsed = baseConfigSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) issues.push(...parsed.error.issues);
-  for (const { keys, check } of crossFieldChecks) {
-    // A non-strict object of just these sections: other keys are not this check's business.
-    const subset = z.object(Object.fromEntries(keys.map((k) => [k, sections[k]]))).safeParse(input);
-    if (!subset.success) continue;
-    const refined = z.any().superRefine((value, ctx) => check(value as StrataConfig, ctx)).safeParse(subset.data, { reportInput: true });
+  for (const { sections: sectionSchema, refinement } of compiledChecks) {
+    // When the whole config is valid its sections are too, parsed already; otherwise each check parses its own.
+    let value: unknown = parsed.data;
+    if (!parsed.success) {
+      const subset = sectionSchema.safeParse(input);
+      if (!subset.success) continue;
+      value = subset.data;
+    }
+    const refined = refinement.safeParse(value, { reportInput: true });
     if (!refined.success) issues.push(...refined.error.issues);
   }
   return issues.length === 0 && parsed.success ? { success: true, data: parsed.data } : { success: false, issues };
