@@ -6,24 +6,34 @@
 # so its own start-up costs less than the floor: each ratio is also printed against the floor with a warm compile
 # cache, the CLI's own start-up (`--help`: the same imports as a plan) is printed, and so is what each backup target
 # adds to a plan, which is what grows.
-# Usage: bash bench/plan.sh [runs]   (default 7; medians are printed)
+# Usage: bash bench/plan.sh [runs]   (default 7; medians are printed; the commands take turns, one run each per round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-7}
 
 now_ns() { date +%s%N; }
 
-# Runs "$@" $runs times after one warm-up and prints the median wall time in milliseconds.
-median_ms() {
-  local samples=() start end
-  "$@" >/dev/null 2>&1
+# Each figure is the median of $runs timed runs after one warm-up. The commands are run in rounds, one run of each per
+# round, rather than each command's runs in a row: this host's speed drifts over minutes, and a ratio is only
+# meaningful when both its figures saw the same drift.
+declare -a names=() commands=()
+measure() { names+=("$1"); shift; commands+=("$(printf '%q ' "$@")"); }
+declare -A samples=()
+run_rounds() {
+  local i c start end
+  for c in "${!commands[@]}"; do eval "${commands[$c]}" >/dev/null 2>&1; done
   for ((i = 0; i < runs; i++)); do
-    start=$(now_ns)
-    "$@" >/dev/null 2>&1
-    end=$(now_ns)
-    samples+=($(( (end - start) / 1000000 )))
+    for c in "${!commands[@]}"; do
+      start=$(now_ns)
+      eval "${commands[$c]}" >/dev/null 2>&1
+      end=$(now_ns)
+      samples[${names[$c]}]+="$(((end - start) / 1000000)) "
+    done
   done
-  printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+median_of() {
+  # shellcheck disable=SC2086 # the samples are space-separated numbers
+  printf '%s\n' ${samples[$1]} | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
 
 # A prod stack file with N postgresql backup targets (each with a database size for the capacity plan), written to
@@ -51,15 +61,17 @@ targets5=$(stack_with_targets 5)
 targets100=$(stack_with_targets 100)
 
 floor_script='for (const m of ["@pulumi/pulumi", "@pulumi/aws", "@pulumi/kubernetes", "@pulumi/hcloud", "@pulumi/random"]) require(m);'
-floor=$(median_ms node -e "$floor_script")
+measure floor node -e "$floor_script"
 # The plan runs with Node's compile cache (scripts/run-ts.cjs), so its own imports cost less than the floor's. The
 # same imports with a warm compile cache show how much of the ratio that is.
-cached_floor_dir="$work/compile-cache"
-cached_floor=$(median_ms env NODE_COMPILE_CACHE="$cached_floor_dir" node -e "$floor_script")
-startup=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts --help)
-plan=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts prod)
-plan5=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts --config "$targets5" --stack prod-5)
-plan100=$(median_ms node scripts/run-ts.cjs infra/plan/main.ts --config "$targets100" --stack prod-100)
+measure cached_floor env NODE_COMPILE_CACHE="$work/compile-cache" node -e "$floor_script"
+measure startup node scripts/run-ts.cjs infra/plan/main.ts --help
+measure plan node scripts/run-ts.cjs infra/plan/main.ts prod
+measure plan5 node scripts/run-ts.cjs infra/plan/main.ts --config "$targets5" --stack prod-5
+measure plan100 node scripts/run-ts.cjs infra/plan/main.ts --config "$targets100" --stack prod-100
+run_rounds
+floor=$(median_of floor) cached_floor=$(median_of cached_floor) startup=$(median_of startup)
+plan=$(median_of plan) plan5=$(median_of plan5) plan100=$(median_of plan100)
 
 ratio() { awk -v p="$1" -v f="$2" 'BEGIN { printf "%.2f", p / f }'; }
 echo "runs per figure:                  ${runs}"
