@@ -19,6 +19,7 @@ import { capacityPlan, capacityWarnings, effectiveSizes, type CapacityInput } fr
 import { monthlyCost, PRICE_TABLE } from "../infra/capacity/prices";
 import { capacitySection } from "../infra/plan/report";
 import { plan } from "./helpers/plan";
+import type { Transition } from "../components/archive/storageClasses";
 
 const within = (actual: number, expected: number) => Math.abs(actual - expected) / expected;
 
@@ -189,6 +190,27 @@ describe("capacityPlan", () => {
     expect(report.notes).toContain("backup target postgresql is not sized: set strata:capacity.databases.postgresql");
   });
 
+  it("sizes the backup target a telemetry backend implies: prod's SQLite file at most its claim, unless sized explicitly", () => {
+    const sqliteRows = (report: ReturnType<typeof capacityPlan>) => report.rows.filter((r) => r.item.startsWith("telemetry:"));
+    const prod = input("prod");
+    const byClaim = sqliteRows(capacityPlan(prod));
+    expect(byClaim.length).toBeGreaterThan(0);
+    expect(byClaim[0]!.from).toBe(`telemetry.sqlite.sizeGiB (its claim, an upper bound) x ${ASSUMPTIONS.dumpRatio.sqlite}`);
+    const claimBytes = prod.telemetry.sqlite!.sizeGiB * GiB;
+    const expected = backupFootprint("sqlite", claimBytes, prod.archive.backups.transitions as Transition[], prod.retention.backupArchiveDays);
+    expect(byClaim.reduce((n, r) => n + r.sizeGiB, 0)).toBeCloseTo(expected.reduce((n, p) => n + p.bytes, 0) / GiB, 2);
+
+    const explicit = capacityPlan({ ...prod, capacity: { ...prod.capacity, databases: { ...prod.capacity.databases, telemetry: 2 } } });
+    expect(sqliteRows(explicit)[0]!.from).toBe(`capacity.databases.telemetry x ${ASSUMPTIONS.dumpRatio.sqlite}`);
+    expect(capacityWarnings({ ...prod, capacity: { ...prod.capacity, databases: { telemetry: 2 } } })).toEqual([]);
+
+    // A PostgreSQL telemetry database has no size Strata could know.
+    const postgres = { ...prod, telemetry: { ...prod.telemetry, backend: "postgresql" as const, database: { host: "db", port: 5432, name: "telemetry", user: "openfinops", sslMode: "verify-full" as const } } };
+    expect(capacityPlan(postgres).notes).toContain("backup target telemetry is not sized: set strata:capacity.databases.telemetry");
+    // Dev keeps telemetry in memory: nothing to back up, nothing to size.
+    expect(capacityPlan(input("dev")).rows.some((r) => r.item.startsWith("telemetry:"))).toBe(false);
+  });
+
   it("renders as a table with totals and warnings", () => {
     const text = capacitySection(capacityPlan(input("prod", { overrides: { prometheusVolumeGiB: 50 } })));
     expect(text).toMatch(/Prometheus volume\s+2\s+50\.0\s+ebs-gp3/);
@@ -201,7 +223,7 @@ describe("the capacity config section", () => {
   const cluster = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
   it("warns (does not fail) on a database size for a target that does not exist: a stack cannot remove profile keys", () => {
     const { config } = resolveConfig({ values: { profile: "prod", cluster, capacity: JSON.stringify({ databases: { postgres: 10 } }) }, secretKeys: new Set() });
-    expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (strata:backups.targets has: postgresql); it sizes nothing" }]);
+    expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (the stack's targets: postgresql, telemetry); it sizes nothing" }]);
   });
 
   it("accepts overrides merged over the profile's workload", () => {

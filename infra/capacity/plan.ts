@@ -1,4 +1,5 @@
 import type { StrataConfig } from "../config/schema";
+import { allBackupTargets } from "../backupTargets";
 import type { Transition } from "../../components/archive/storageClasses";
 import { monthlyCost, PRICE_TABLE, type Currency, type Medium } from "./prices";
 import {
@@ -16,8 +17,13 @@ import {
   tsdbBytes,
 } from "./model";
 
-/** The parts of the config the planner reads; anything that has them (a full config, a test fixture) will do. */
-export type CapacityInput = Pick<StrataConfig, "cloud" | "retention" | "archive" | "metrics" | "backups" | "capacity">;
+/** The parts of the config volumes and memory are sized from (config validation checks them against overrides). */
+export type SizingInput = Pick<StrataConfig, "cloud" | "retention" | "archive" | "metrics" | "backups" | "capacity">;
+/**
+ * The parts of the config the planner reads; anything that has them (a full config, a test fixture) will do.
+ * Telemetry, because its backend may imply a backup target (infra/backupTargets.ts).
+ */
+export type CapacityInput = SizingInput & Pick<StrataConfig, "telemetry">;
 
 type SizeKey = "prometheusVolumeGiB" | "prometheusMemoryGiB" | "storeGatewayVolumeGiB" | "compactorVolumeGiB";
 
@@ -31,9 +37,9 @@ export interface EffectiveSize {
 export type EffectiveSizes = Record<SizeKey, EffectiveSize>;
 
 /** Volumes on Hetzner cannot be smaller than the CSI driver's minimum; EBS has no such floor worth modelling. */
-const volumeFloor = (cloud: CapacityInput["cloud"], bytes: number) => (cloud === "hcloud" ? Math.max(bytes, ASSUMPTIONS.hcloudMinVolumeBytes) : bytes);
+const volumeFloor = (cloud: SizingInput["cloud"], bytes: number) => (cloud === "hcloud" ? Math.max(bytes, ASSUMPTIONS.hcloudMinVolumeBytes) : bytes);
 
-function estimates(config: CapacityInput) {
+function estimates(config: SizingInput) {
   const { metrics } = config.capacity;
   const sps = samplesPerSecond(metrics.activeSeries, metrics.scrapeIntervalSeconds);
   const r = config.retention;
@@ -58,7 +64,7 @@ function estimates(config: CapacityInput) {
  * `strata:capacity.overrides.<key>` wins, otherwise the planner's estimate (whole GiB, rounded up; at least 10 GiB
  * for Hetzner volumes). Call this rather than reading the overrides, so estimates and overrides never diverge.
  */
-export function effectiveSizes(config: CapacityInput): EffectiveSizes {
+export function effectiveSizes(config: SizingInput): EffectiveSizes {
   const { sizes } = estimates(config);
   const overrides = config.capacity.overrides;
   const pick = (key: SizeKey): EffectiveSize => {
@@ -98,9 +104,10 @@ export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
   }
   // Not a config error: stack objects merge over the profile's key by key, so a stack that replaces the profile's
   // backup targets cannot remove the profile's sizes for them. A typo still gets said.
-  const targets = new Set(config.backups.targets.map((t) => t.name));
+  // The targets config derives (telemetry's) count: their size can be given here too.
+  const targets = new Set(allBackupTargets(config).map((t) => t.name));
   for (const name of Object.keys(config.capacity.databases)) {
-    if (!targets.has(name)) warnings.push({ key: `strata:capacity.databases.${name}`, message: `names no backup target (strata:backups.targets has: ${[...targets].join(", ") || "none"}); it sizes nothing` });
+    if (!targets.has(name)) warnings.push({ key: `strata:capacity.databases.${name}`, message: `names no backup target (the stack's targets: ${[...targets].join(", ") || "none"}); it sizes nothing` });
   }
   const { localTsdbBytes } = estimates(config);
   const cap = config.retention.localTsdbSizeGiB;
@@ -174,15 +181,24 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
 
   const notes: string[] = [];
   const backupTransitions = config.archive.backups.transitions as Transition[];
-  for (const target of config.backups.targets) {
+  for (const target of allBackupTargets(config)) {
     const size = databases[target.name];
-    const dataBytes = size !== undefined ? size * GiB : target.kind === "prometheus-snapshot" ? est.localTsdbBytes : undefined;
-    if (dataBytes === undefined) {
+    const ratio = ` x ${ASSUMPTIONS.dumpRatio[target.kind]}`;
+    // An explicit size wins; a Prometheus snapshot is the local TSDB; the telemetry SQLite file is at most its claim.
+    const sized =
+      size !== undefined
+        ? { bytes: size * GiB, from: `capacity.databases.${target.name}${ratio}` }
+        : target.kind === "prometheus-snapshot"
+          ? { bytes: est.localTsdbBytes, from: "Prometheus local TSDB estimate" }
+          : target.source === "telemetry.backend" && target.kind === "sqlite" && config.telemetry.sqlite
+            ? { bytes: config.telemetry.sqlite.sizeGiB * GiB, from: `telemetry.sqlite.sizeGiB (its claim, an upper bound)${ratio}` }
+            : undefined;
+    if (!sized) {
       notes.push(`backup target ${target.name} is not sized: set strata:capacity.databases.${target.name}`);
       continue;
     }
-    for (const part of backupFootprint(target.kind, dataBytes, backupTransitions, config.retention.backupArchiveDays)) {
-      add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: part.storageClass, count: 1, sizeGiB: part.bytes / GiB, from: size !== undefined ? `capacity.databases.${target.name} x ${ASSUMPTIONS.dumpRatio[target.kind]}` : "Prometheus local TSDB estimate" });
+    for (const part of backupFootprint(target.kind, sized.bytes, backupTransitions, config.retention.backupArchiveDays)) {
+      add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: part.storageClass, count: 1, sizeGiB: part.bytes / GiB, from: sized.from });
     }
   }
   if (config.archive.replication.enabled) notes.push("backups are replicated: the replica bucket holds the same bytes again (not counted above)");

@@ -22,7 +22,7 @@ export const capacitySection = {
         .describe("Logs workload: what the logs bucket is sized from."),
       databases: z
         .record(z.string(), z.number().min(0).max(1e6).describe("Size of the data on disk, in GiB."))
-        .describe("Size in GiB of the data each backup target protects, by target name (strata:backups.targets); a `prometheus-snapshot` target without an entry is sized from the Prometheus estimate. A name that is no target draws an advisory warning."),
+        .describe("Size in GiB of the data each backup target protects, by target name (strata:backups.targets, and `telemetry` when the telemetry backend implies it); without an entry a `prometheus-snapshot` target is sized from the Prometheus estimate and the telemetry SQLite file from its claim (`telemetry.sqlite.sizeGiB`, an upper bound). A name that is no target draws an advisory warning."),
       overrides: z
         .strictObject({
           prometheusVolumeGiB: gib("Explicit size of each Prometheus volume; otherwise the planner's estimate."),
