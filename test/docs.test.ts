@@ -5,6 +5,8 @@ import { configReference, configReferenceMarkdown } from "../infra/config/refere
 import { spliceReference } from "../scripts/config-reference";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
 import { baseConfigSchema } from "../infra/config/schema";
+import { backupTarget } from "../infra/config/sections/backups";
+import { z } from "zod";
 
 const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
 
@@ -17,6 +19,22 @@ describe("the README's config reference", () => {
     const documented = new Set(configReference().map((r) => r.key.split(".")[0]));
     for (const key of Object.keys(baseConfigSchema.shape)) expect(documented, `strata:${key}`).toContain(key);
     for (const row of configReference()) expect(row.description.trim().length, `strata:${row.key} has no description`).toBeGreaterThan(0);
+  });
+
+  it("lists the fields of each list element, and of each backup kind under its condition", () => {
+    const rows = configReference();
+    const at = (key: string) => rows.filter((r) => r.key === key).map((r) => r.description);
+    // Fields every kind has are listed once, with no condition.
+    expect(at("backups.targets[].name")).toHaveLength(1);
+    expect(at("backups.targets[].name")[0]).not.toMatch(/^\(when/);
+    expect(at("backups.targets[].kind")).toHaveLength(1);
+    expect(at("backups.targets[].claimName")).toEqual([expect.stringMatching(/^\(when kind is `sqlite`\) /)]);
+    // A field two kinds mean differently gets a row for each.
+    expect(at("backups.targets[].user")).toEqual([expect.stringMatching(/^\(when kind is `postgresql`\) /), expect.stringMatching(/^\(when kind is `rabbitmq-definitions`\) /)]);
+    // Every field of every kind the schema accepts has a row.
+    const variants = (z.toJSONSchema(backupTarget, { io: "input", unrepresentable: "any" }) as { oneOf?: { properties: Record<string, unknown> }[]; anyOf?: { properties: Record<string, unknown> }[] });
+    for (const v of variants.oneOf ?? variants.anyOf ?? []) for (const field of Object.keys(v.properties)) expect(at(`backups.targets[].${field}`).length, field).toBeGreaterThan(0);
+    expect(at("archive.backups.transitions[].storageClass")).toHaveLength(1);
   });
 
   it("shows each profile's default for retention keys", () => {

@@ -54,6 +54,19 @@ function defaultAt(profile: "dev" | "prod", path: string[]): string {
  * Every key of the `strata:` namespace with its type, per-profile default and meaning, walked from the schema
  * itself so the reference cannot drift from what the program accepts.
  */
+/** The property every variant of a union fixes to a constant of its own (`source`, `kind`), if there is one. */
+function discriminatorOf(variants: JsonSchema[]): string | undefined {
+  return Object.keys(variants[0]?.properties ?? {}).find((k) => variants.every((v) => v.properties?.[k]?.const !== undefined));
+}
+
+/** The properties every variant has with the same schema: documented once, for all of them. */
+function sharedProperties(variants: JsonSchema[], discriminator: string | undefined): Record<string, JsonSchema> {
+  const first = variants[0]?.properties ?? {};
+  return Object.fromEntries(
+    Object.entries(first).filter(([k, s]) => k !== discriminator && variants.every((v) => v.properties?.[k] !== undefined && JSON.stringify(v.properties[k]) === JSON.stringify(s))),
+  );
+}
+
 export function configReference(): ReferenceRow[] {
   const root = z.toJSONSchema(baseConfigSchema, { unrepresentable: "any", io: "input" }) as JsonSchema;
   const rows: ReferenceRow[] = [];
@@ -62,17 +75,22 @@ export function configReference(): ReferenceRow[] {
     // A `null` variant (a nullable key) is not a shape of its own: it is shown in the key's type.
     const variants = all?.filter((v) => v.type !== "null");
     if (all && variants) {
-      const discriminator = path.length ? "source" : "";
+      const discriminator = discriminatorOf(variants);
       const nullable = variants.length < all.length ? " \\| null" : "";
+      // An array's element has no row of its own: the array's row says what it is.
       const self = { key: path.join("."), type: `object${nullable}`, dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: schema.description ?? "" };
-      if (path.length) rows.push(self);
-      const tags = variants.map((v) => v.properties?.[discriminator]?.const).filter((t) => t !== undefined);
-      if (tags.length) {
+      if (path.length && !path.at(-1)!.endsWith("[]")) rows.push(self);
+      const tags = discriminator ? variants.map((v) => v.properties?.[discriminator]?.const) : [];
+      if (discriminator) {
         rows.push({ key: [...path, discriminator].join("."), type: tags.map((t) => JSON.stringify(t)).join(" \\| "), dev: "—", prod: "—", description: "Which of the variants below applies." });
       }
+      const shared = sharedProperties(variants, discriminator);
+      for (const [k, child] of Object.entries(shared)) walk(child, [...path, k], note);
+      // Each variant's own fields, under its condition; a field two variants mean differently gets a row for each.
       for (const v of variants) {
-        const tag = v.properties?.[discriminator]?.const;
-        walk({ ...v, description: undefined }, path, tag !== undefined ? `(when ${discriminator} is \`${String(tag)}\`) ` : note);
+        const tag = discriminator ? v.properties?.[discriminator]?.const : undefined;
+        const own = Object.fromEntries(Object.entries(v.properties ?? {}).filter(([k]) => k !== discriminator && !(k in shared)));
+        walk({ ...v, properties: own, description: undefined }, path, tag !== undefined ? `(when ${discriminator} is \`${String(tag)}\`) ` : note);
       }
       return;
     }
@@ -80,7 +98,6 @@ export function configReference(): ReferenceRow[] {
       if (path.length && schema.description) rows.push({ key: path.join("."), type: "object", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + schema.description });
       for (const [k, child] of Object.entries(schema.properties)) {
         const childPath = [...path, k];
-        if (rows.some((r) => r.key === childPath.join("."))) continue;
         walk(child, childPath, note);
       }
       return;
@@ -88,6 +105,12 @@ export function configReference(): ReferenceRow[] {
     if (typeof schema.additionalProperties === "object") {
       rows.push({ key: path.join("."), type: "map", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") });
       rows.push({ key: `${path.join(".")}.<name>`, type: typeOf(schema.additionalProperties), dev: "—", prod: "—", description: "One entry." });
+      return;
+    }
+    // A list of objects: its element's fields, as `list[].field`.
+    if (schema.type === "array" && schema.items && (schema.items.properties || schema.items.oneOf || schema.items.anyOf)) {
+      rows.push({ key: path.join("."), type: "array", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") });
+      walk({ ...schema.items, description: undefined }, [...path.slice(0, -1), `${path.at(-1)}[]`], note);
       return;
     }
     const secret = path.length === 1 && (SECRET_KEYS as readonly string[]).includes(path[0]!);
