@@ -50,10 +50,6 @@ function defaultAt(profile: "dev" | "prod", path: string[]): string {
   return `\`${JSON.stringify(node)}\``;
 }
 
-/**
- * Every key of the `strata:` namespace with its type, per-profile default and meaning, walked from the schema
- * itself so the reference cannot drift from what the program accepts.
- */
 /** The property every variant of a union fixes to a constant of its own (`source`, `kind`), if there is one. */
 function discriminatorOf(variants: JsonSchema[]): string | undefined {
   return Object.keys(variants[0]?.properties ?? {}).find((k) => variants.every((v) => v.properties?.[k]?.const !== undefined));
@@ -67,6 +63,10 @@ function sharedProperties(variants: JsonSchema[], discriminator: string | undefi
   );
 }
 
+/**
+ * Every key of the `strata:` namespace with its type, per-profile default and meaning, walked from the schema
+ * itself so the reference cannot drift from what the program accepts.
+ */
 export function configReference(): ReferenceRow[] {
   const root = z.toJSONSchema(baseConfigSchema, { unrepresentable: "any", io: "input" }) as JsonSchema;
   const rows: ReferenceRow[] = [];
