@@ -1,5 +1,6 @@
 import { Output, Resource, asset } from "@pulumi/pulumi";
 import { createRequire } from "node:module";
+import { getStore } from "./pulumiInternals";
 
 // The SDK serializes a resource's inputs with one async call per node of the input tree, awaiting each child in
 // turn and building a context string for each. A backup CronJob's spec has about 370 nodes and all of them are
@@ -23,7 +24,6 @@ interface SerializeOptions {
 }
 export const rpc = sdkRequire("@pulumi/pulumi/runtime/rpc") as Rpc;
 const outputModule = sdkRequire("@pulumi/pulumi/output") as { getAllResources(o: Output<unknown>): Promise<Set<Resource>>; isUnknown(v: unknown): boolean };
-const state = sdkRequire("@pulumi/pulumi/runtime/state") as { getStore(): { supportsSecrets?: boolean; supportsOutputValues?: boolean } };
 
 const NOT_PLAIN = Symbol("not plain data");
 
@@ -70,7 +70,7 @@ async function serializeValue(ctx: string, prop: unknown, dependentResources: Se
   const inner = await output.promise();
   let value = plainCopy(inner);
   if (value === NOT_PLAIN) value = await rpc.serializeProperty(`${ctx}.id`, inner, dependentResources, { keepOutputValues: false });
-  const secrets = state.getStore().supportsSecrets;
+  const secrets = getStore().supportsSecrets === true;
   if (!isKnown) return isSecret && secrets ? rpc.serializeSecretValue(rpc.unknownValue) : rpc.unknownValue;
   return isSecret && secrets ? rpc.serializeSecretValue(value) : value;
 }
@@ -81,7 +81,7 @@ async function serializeValue(ctx: string, prop: unknown, dependentResources: Se
  */
 export function planSerializeResourceProperties(stock: Rpc["serializeResourceProperties"]): Rpc["serializeResourceProperties"] {
   return async (label, props, opts) => {
-    if (opts?.keepOutputValues && state.getStore().supportsOutputValues) return stock(label, props, opts);
+    if (opts?.keepOutputValues && getStore().supportsOutputValues === true) return stock(label, props, opts);
     const result: Record<string, unknown> = {};
     const dependencies = new Map<string, Set<Resource>>();
     for (const key of Object.keys(props)) {
