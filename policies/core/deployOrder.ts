@@ -326,7 +326,17 @@ function cycles(nodes: string[], edges: Map<string, string[]>): string[][] {
   return out;
 }
 
-export function simulateDeploy(resources: readonly StrataResource[], options: DeployOrderOptions = {}): DeployOrderResult {
+export interface DependencyGraph {
+  /** The custom resources (what the engine creates), in stack order. */
+  custom: string[];
+  /** Each custom resource's direct dependencies, components expanded to everything inside them. */
+  deps: Map<string, string[]>;
+  /** Everything guaranteed done before a resource starts: the transitive closure of its dependencies. */
+  before(urn: string): Set<string>;
+}
+
+/** The engine's view of a stack's dependencies: a dependency on a component is one on every resource inside it. */
+export function dependencyGraph(resources: readonly StrataResource[]): DependencyGraph {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const children = new Map<string, string[]>();
   for (const r of resources) if (r.opts.parent) children.set(r.opts.parent, [...(children.get(r.opts.parent) ?? []), r.urn]);
@@ -334,7 +344,6 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
     const r = byUrn.get(urn);
     return r !== undefined && !CUSTOM_TYPE.test(r.type);
   };
-  // A dependency on a component is a dependency on everything inside it.
   const expand = (urn: string, seen = new Set<string>()): string[] => {
     if (seen.has(urn)) return [];
     seen.add(urn);
@@ -343,6 +352,24 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
   };
   const custom = resources.filter((r) => !isComponent(r.urn)).map((r) => r.urn);
   const deps = new Map<string, string[]>(custom.map((urn) => [urn, [...new Set((byUrn.get(urn)!.dependencies ?? []).flatMap((d) => expand(d)))]]));
+  const closures = new Map<string, Set<string>>();
+  const before = (urn: string): Set<string> => {
+    const cached = closures.get(urn);
+    if (cached) return cached;
+    const set = new Set<string>();
+    closures.set(urn, set); // in a cycle the partial set stands; the cycle itself is reported
+    for (const d of deps.get(urn) ?? []) {
+      set.add(d);
+      for (const x of before(d)) set.add(x);
+    }
+    return set;
+  };
+  return { custom, deps, before };
+}
+
+export function simulateDeploy(resources: readonly StrataResource[], options: DeployOrderOptions = {}): DeployOrderResult {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const { custom, deps, before: closure } = dependencyGraph(resources);
 
   const problems: DeployProblem[] = [];
   const name = (urn: string) => byUrn.get(urn)?.name ?? urn;
@@ -366,20 +393,6 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
   custom.forEach((u) => waveOf(u));
   const waves: string[][] = [];
   for (const [urn, w] of wave) if (Number.isFinite(w)) (waves[w] ??= []).push(urn);
-
-  // Everything guaranteed done before a resource starts: the transitive closure of its dependencies.
-  const before = new Map<string, Set<string>>();
-  const closure = (urn: string): Set<string> => {
-    const cached = before.get(urn);
-    if (cached) return cached;
-    const set = new Set<string>();
-    before.set(urn, set); // cycles: the partial set stands
-    for (const d of deps.get(urn) ?? []) {
-      set.add(d);
-      for (const x of closure(d)) set.add(x);
-    }
-    return set;
-  };
 
   const unknownCharts: DeployOrderResult["unknownCharts"] = [];
   const analysed = new Map(custom.map((urn) => [urn, analyse(byUrn.get(urn)!, unknownCharts)]));
