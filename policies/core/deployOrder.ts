@@ -12,7 +12,7 @@
  * (core/chartKinds.ts). Something nothing in the stack creates (an application's namespace or Secret) is an
  * assumption about the cluster, returned as such, not a failure; a kind nothing installs is a failure.
  */
-import { CHART_KINDS, chartKindFacts, type KindRef, type ValueCondition } from "./chartKinds";
+import { chartKindFacts, type KindRef, type ValueCondition } from "./chartKinds";
 import type { StrataResource } from "./types";
 import { SECRET_TEXT, UNKNOWN_TEXT, get, isObject } from "./util";
 
@@ -445,6 +445,3 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
     unknownCharts,
   };
 }
-
-/** The chart facts' own list of charts, for messages. */
-export const KNOWN_CHARTS = CHART_KINDS.map((f) => `${f.chart} ${f.versions.join("/")}`);
