@@ -61,6 +61,47 @@ describe.each(stackFiles().map((f) => [stackLabel(f), f]))("%s: the first `pulum
   });
 });
 
+/**
+ * Shapes the profiles do not show today, each wiring a prerequisite differently: Thanos on hcloud (static keys in
+ * Secrets the sidecar and every component read), Alertmanager receivers (their Secret), pod identity, a SQLite
+ * target in an application's namespace, telemetry on PostgreSQL (its credentials Secret in the backups namespace).
+ */
+const VARIANTS: [string, "dev" | "prod", Record<string, unknown>, string[]][] = [
+  ["dev with Thanos (hcloud keys)", "dev", { metrics: { thanos: { enabled: true } } }, []],
+  [
+    "prod with every receiver",
+    "prod",
+    {
+      alerting: { pagerduty: { enabled: true }, slack: { enabled: true, channel: "#platform" }, email: { enabled: true, to: ["oncall@example.com"], from: "am@example.com", smarthost: "smtp.example.com:587", authUsername: "alerts" } },
+      pagerdutyRoutingKey: "0123456789abcdef0123456789abcdef",
+      slackWebhookUrl: "https://hooks.slack.com/services/T000/B000/secret",
+      smtpPassword: "smtp-very-secret-password",
+    },
+    ["pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"],
+  ],
+  ["prod with pod identity", "prod", { archive: { identity: "pod-identity" } }, []],
+  [
+    "dev with a SQLite target in an application's namespace",
+    "dev",
+    { backups: { targets: [{ name: "orders", kind: "sqlite", namespace: "orders", claimName: "orders-data", path: "orders.sqlite3", writerSelector: { matchLabels: { app: "orders" } } }] } },
+    [],
+  ],
+  [
+    "prod with telemetry on PostgreSQL",
+    "prod",
+    { telemetry: { backend: "postgresql", database: { host: "postgresql.databases.svc.cluster.local", port: 5432, name: "openfinops", user: "openfinops_telemetry", sslMode: "require" }, sqlite: null }, telemetryDbPassword: "n0t-in-any-0utput!" },
+    ["telemetryDbPassword"],
+  ],
+];
+
+describe.each(VARIANTS)("%s: the first deploy converges too", (_label, stack, changes, secretKeys) => {
+  it("starts nothing before what it needs, with known charts and no cycle", async () => {
+    const result = simulateDeploy(fromPlan((await plan(stack, changes, secretKeys)).resources));
+    expect(result.problems).toEqual([]);
+    expect(result.unknownCharts).toEqual([]);
+  });
+});
+
 describe("the simulation fails a plan that deploys out of order (prod, deliberately broken)", () => {
   let prod: StrataResource[];
   beforeAll(async () => {
