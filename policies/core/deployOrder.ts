@@ -339,7 +339,12 @@ export interface DependencyGraph {
 export function dependencyGraph(resources: readonly StrataResource[]): DependencyGraph {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   const children = new Map<string, string[]>();
-  for (const r of resources) if (r.opts.parent) children.set(r.opts.parent, [...(children.get(r.opts.parent) ?? []), r.urn]);
+  for (const r of resources) {
+    if (!r.opts.parent) continue;
+    const siblings = children.get(r.opts.parent);
+    if (siblings) siblings.push(r.urn);
+    else children.set(r.opts.parent, [r.urn]);
+  }
   const isComponent = (urn: string) => {
     const r = byUrn.get(urn);
     return r !== undefined && !CUSTOM_TYPE.test(r.type);
@@ -397,21 +402,28 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
   const unknownCharts: DeployOrderResult["unknownCharts"] = [];
   const analysed = new Map(custom.map((urn) => [urn, analyse(byUrn.get(urn)!, unknownCharts)]));
   const providers = new Map<string, string[]>();
-  for (const [urn, a] of analysed) for (const p of a.provides) providers.set(p, [...(providers.get(p) ?? []), urn]);
+  for (const [urn, a] of analysed) {
+    for (const p of a.provides) {
+      const makers = providers.get(p);
+      if (makers) makers.push(urn);
+      else providers.set(p, [urn]);
+    }
+  }
   const preinstalled = new Set([...BUILT_IN_GROUPS, ...(options.preinstalledGroups ?? [])]);
   const existingNamespaces = new Set(options.existingNamespaces ?? EMPTY_CLUSTER_NAMESPACES);
   const assumed: Record<string, Set<string>> = {};
 
   for (const urn of custom) {
     const { requires } = analysed.get(urn)!;
-    const done = closure(urn);
+    // Only a requirement something in the stack creates needs the closure; most resources have none.
+    let done: Set<string> | undefined;
     for (const need of requires) {
       if (need.what === "kind" && preinstalled.has(need.key.slice(0, need.key.lastIndexOf("/")).replace(/^core$/, ""))) continue;
       if (need.what === "namespace" && existingNamespaces.has(need.key)) continue;
       const key = `${PROVIDES_KEY[need.what]}:${need.key}`;
       const autonamed = autonamedKey(key);
       const makers = [...(providers.get(key) ?? []), ...(autonamed ? (providers.get(autonamed) ?? []) : [])];
-      if (makers.includes(urn) || makers.some((m) => done.has(m))) continue;
+      if (makers.includes(urn) || makers.some((m) => (done ??= closure(urn)).has(m))) continue;
       const label = need.what === "kind" ? `kind ${need.key}` : `${need.what} ${need.key}`;
       if (makers.length === 0) {
         if (need.what === "kind") problems.push({ kind: "kind", urn, message: `${name(urn)} needs ${label} (${need.why}), which nothing in the stack installs and an empty cluster does not have.` });
