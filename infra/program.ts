@@ -51,7 +51,7 @@ export async function strata() {
 
   // First and on its own: the monitoring.coreos.com CRDs. Whatever renders a PrometheusRule or ServiceMonitor waits
   // for this release, and it waits for nothing but the namespace Helm records it in (test/deployOrder.test.ts).
-  const monitoringCrds = new PrometheusOperatorCrds("prometheus-operator-crds", { namespace: namespaces.names.monitoring! }, componentOpts);
+  const monitoringCrds = new PrometheusOperatorCrds("prometheus-operator-crds", { namespace: namespaces.names.monitoring!, resourceOptions: stateful }, componentOpts);
 
   const platform: Platform = {
     config,

@@ -6,7 +6,17 @@ import { pinnedRelease } from "../platform/pinnedRelease";
 export interface PrometheusOperatorCrdsArgs {
   /** Where Helm keeps the release's record; the CRDs themselves are cluster-scoped. */
   namespace: pulumi.Input<string>;
+  /** Kept like data (infra/protection.ts): deleting a CRD deletes every object of its kind in the cluster. */
+  resourceOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
 }
+
+/**
+ * The chart's values: every CRD stays on (its default), and each carries Helm's keep policy, so neither
+ * `helm uninstall` nor deleting the release deletes a CRD and with it every PrometheusRule and ServiceMonitor in the
+ * cluster, applications' included. (`crds.annotations` is the chart's one free map; upstream values.yaml,
+ * recorded in test/fixtures/prometheus-operator-crds-values.json.)
+ */
+export const PROMETHEUS_OPERATOR_CRDS_VALUES = { crds: { annotations: { "helm.sh/resource-policy": "keep" } } } as const;
 
 /**
  * The `monitoring.coreos.com` CRDs, installed first and on their own, at the operator version kube-prometheus-stack
@@ -20,9 +30,7 @@ export class PrometheusOperatorCrds extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrometheusOperatorCrdsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:metrics:PrometheusOperatorCrds", name, {}, opts);
-    // No values: every CRD of the chart is on by default, and Strata uses Prometheus, Alertmanager, PrometheusRule
-    // and ServiceMonitor (the charts) as well as whatever an application stack declares.
-    this.release = pinnedRelease(name, { pin: CHARTS.prometheusOperatorCrds, namespace: args.namespace, values: {} }, { parent: this });
+    this.release = pinnedRelease(name, { pin: CHARTS.prometheusOperatorCrds, namespace: args.namespace, values: PROMETHEUS_OPERATOR_CRDS_VALUES }, { parent: this, ...args.resourceOptions });
     this.registerOutputs({ releaseName: this.release.name });
   }
 }
