@@ -223,3 +223,19 @@ describe("what a pod spec uses", () => {
     expect(podSpecRefs(spec)).toEqual({ secrets: ["s1", "s2", "s3", "s4"], configMaps: ["c2", "c3"], claims: ["data"] });
   });
 });
+
+describe("the engine's view of dependencies", () => {
+  const r = (type: string, name: string, deps: string[] = [], parent?: string): StrataResource => ({ type, name, urn: `urn:${name}`, props: {}, opts: parent ? { parent } : {}, dependencies: deps });
+
+  it("a dependency on a component is one on everything inside it, and the component itself is never created", () => {
+    const rs = [r("strata:x:Thing", "thing"), r("kubernetes:core/v1:ConfigMap", "inside", [], "urn:thing"), r("kubernetes:core/v1:Secret", "user", ["urn:thing"])];
+    const g = dependencyGraph(rs);
+    expect(g.custom).toEqual(["urn:inside", "urn:user"]);
+    expect([...g.before("urn:user")]).toEqual(["urn:inside"]);
+  });
+
+  it("resources of any package the stack has a provider for are created, so cycles through them are found", () => {
+    const rs = [r("pulumi:providers:cloudflare", "cf"), r("cloudflare:index/record:Record", "dns", ["urn:secret"]), r("kubernetes:core/v1:Secret", "secret", ["urn:dns"])];
+    expect(simulateDeploy(rs).problems.map((p) => p.kind)).toEqual(["cycle"]);
+  });
+});

@@ -58,11 +58,12 @@ const TC = "thanos-community/helm-charts@aa4bd28e2bea484826ffa64ad5672e4ad7c65cc
 const GC = "grafana-community/helm-charts@3386a1156177c6bcd7fdb1ad4c6b1dda094296e0";
 const AL = "grafana/alloy helm-chart/1.11.1";
 
-const thanosServiceMonitor = (component: string, template: string): ChartKindFacts["renders"][number] => ({
+/** A Thanos component's ServiceMonitor; `enabledByDefault` is the component's `enabled` default in values.yaml. */
+const thanosServiceMonitor = (component: string, template: string, enabledByDefault: boolean): ChartKindFacts["renders"][number] => ({
   kind: mon("ServiceMonitor"),
   when: {
     all: [
-      { path: `${component}.enabled`, default: true },
+      { path: `${component}.enabled`, default: enabledByDefault },
       { any: [{ path: `${component}.serviceMonitor.enabled`, default: false }, { path: "global.serviceMonitor.enabled", default: false }] },
     ],
   },
@@ -125,14 +126,16 @@ export const CHART_KINDS: readonly ChartKindFacts[] = [
     installs: [],
     renders: [
       { kind: mon("PrometheusRule"), when: { path: "global.thanosRules.enabled", default: true }, source: `${TC} charts/thanos/templates/prometheusrule/rule.yaml` },
-      thanosServiceMonitor("query", "query"),
-      thanosServiceMonitor("queryFrontend", "query-frontend"),
-      thanosServiceMonitor("storegateway", "storegateway"),
-      thanosServiceMonitor("compactor", "compactor"),
-      thanosServiceMonitor("ruler", "ruler"),
+      thanosServiceMonitor("query", "query", true),
+      thanosServiceMonitor("queryFrontend", "query-frontend", false),
+      thanosServiceMonitor("storegateway", "storegateway", true),
+      thanosServiceMonitor("compactor", "compactor", true),
+      thanosServiceMonitor("ruler", "ruler", false),
+      // Receive is on by default; its ServiceMonitor reads the merged receive config (thanos.receive.cfg).
+      thanosServiceMonitor("receive", "receive", true),
       {
         kind: mon("ServiceMonitor"),
-        when: { all: [{ path: "bucket.enabled", default: false }, { path: "bucket.bucketweb.enabled", default: false }, { any: [{ path: "bucket.bucketweb.serviceMonitor.enabled", default: false }, { path: "global.serviceMonitor.enabled", default: false }] }] },
+        when: { all: [{ path: "bucket.enabled", default: true }, { path: "bucket.bucketweb.enabled", default: false }, { any: [{ path: "bucket.bucketweb.serviceMonitor.enabled", default: false }, { path: "global.serviceMonitor.enabled", default: false }] }] },
         source: `${TC} charts/thanos/templates/bucket/servicemonitor.yaml`,
       },
     ],

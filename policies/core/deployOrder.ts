@@ -345,9 +345,11 @@ export function dependencyGraph(resources: readonly StrataResource[]): Dependenc
     if (siblings) siblings.push(r.urn);
     else children.set(r.opts.parent, [r.urn]);
   }
+  // Custom: a known provider package, or any package the stack has a provider resource for.
+  const providerPackages = new Set(resources.filter((r) => r.type.startsWith("pulumi:providers:")).map((r) => r.type.slice("pulumi:providers:".length)));
   const isComponent = (urn: string) => {
     const r = byUrn.get(urn);
-    return r !== undefined && !CUSTOM_TYPE.test(r.type);
+    return r !== undefined && !CUSTOM_TYPE.test(r.type) && !providerPackages.has(r.type.split(":")[0]!);
   };
   const expand = (urn: string, seen = new Set<string>()): string[] => {
     if (seen.has(urn)) return [];
