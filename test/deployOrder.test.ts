@@ -204,6 +204,29 @@ describe("the simulation fails a plan that deploys out of order (prod, deliberat
   });
 });
 
+describe("the simulation fails a dev (hcloud) plan whose volumes do not wait for the LUKS passphrase", () => {
+  let dev: StrataResource[];
+  beforeAll(async () => {
+    dev = fromPlan((await plan("dev")).resources);
+  });
+  // The volume also reaches the Secret through its StorageClass, so that path is cut too.
+  const dropSecret = (target: StrataResource) => dev.map((r) => (r.urn === target.urn ? { ...r, dependencies: (r.dependencies ?? []).filter((d) => !/core\/v1:Secret|:StorageClass::/.test(d)) } : r));
+
+  it("the unbroken plan passes", () => {
+    expect(simulateDeploy(dev).problems).toEqual([]);
+  });
+
+  it.each([
+    ["kubernetes:storage.k8s.io/v1:StorageClass", "hcloud-volumes", /csi\.storage\.k8s\.io\/node-publish-secret-name/],
+    ["kubernetes:core/v1:PersistentVolume", "postgresql-data", /csi\.nodePublishSecretRef/],
+  ])("a %s %s created before the Secret its CSI driver reads", (type, name, why) => {
+    const target = named(dev, type, name);
+    const problems = simulateDeploy(dropSecret(target)).problems.filter((p) => p.urn === target.urn && p.kind === "mount");
+    expect(problems).toEqual([expect.objectContaining({ message: expect.stringMatching(/Secret kube-system\/strata-hcloud-volumes-luks/) })]);
+    expect(problems[0]!.message).toMatch(why);
+  });
+});
+
 describe("what a pod spec uses", () => {
   it("finds env, envFrom, volumes and projected sources, and skips optional references", () => {
     const spec = {

@@ -235,6 +235,23 @@ function analyse(r: StrataResource, unknownCharts: DeployOrderResult["unknownCha
     if (known(group) && known(crdKind)) provides.add(`kind:${kindKey({ group, kind: crdKind })}`);
   }
   const ns = known(namespace) ? namespace : "default";
+  // A CSI driver reads these Secrets when it provisions, attaches or mounts a volume (e.g. a LUKS passphrase).
+  if (kind.kind === "StorageClass" && isObject(r.props.parameters)) {
+    const params = r.props.parameters as Record<string, unknown>;
+    for (const [key, secretName] of Object.entries(params)) {
+      const m = /^csi\.storage\.k8s\.io\/(.+)-secret-name$/.exec(key);
+      const secretNamespace = m ? params[`csi.storage.k8s.io/${m[1]}-secret-namespace`] : undefined;
+      if (known(secretName) && known(secretNamespace) && !`${secretName}${secretNamespace}`.includes("${")) requires.push(req("Secret", nsKey(secretNamespace, secretName), `the class's ${key}`));
+    }
+  }
+  if (kind.kind === "PersistentVolume") {
+    const cls = get(r.props, ["spec", "storageClassName"]);
+    if (known(cls)) requires.push(req("StorageClass", cls, "the volume's storageClassName"));
+    for (const refKey of ["nodePublishSecretRef", "nodeStageSecretRef", "controllerPublishSecretRef", "controllerExpandSecretRef", "nodeExpandSecretRef"]) {
+      const ref = get(r.props, ["spec", "csi", refKey]);
+      if (isObject(ref) && known(ref.name) && known(ref.namespace)) requires.push(req("Secret", nsKey(ref.namespace, ref.name), `the volume's csi.${refKey}`));
+    }
+  }
   if (kind.kind === "PersistentVolumeClaim") {
     const cls = get(r.props, ["spec", "storageClassName"]);
     if (known(cls)) requires.push(req("StorageClass", cls, "the claim's storageClassName"));
