@@ -74,7 +74,7 @@ export async function strata() {
   const { outputs: telemetry, store: telemetryStore } = declareTelemetry(platform, storageClass);
   // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
   const storageClassName = STORAGE_CLASS[config.cloud];
-  const metrics = declareMetrics(platform, {
+  const { outputs: metrics, kubePrometheusStack } = declareMetrics(platform, {
     archive,
     storageClassName,
     storageClass,
@@ -88,8 +88,9 @@ export async function strata() {
     archive,
     targets: allBackupTargets(config),
     pushgatewayUrl: metrics.pushgatewayUrl,
-    // The telemetry targets' backup jobs mount the telemetry store's claim (sqlite) or read its credentials Secret.
-    prerequisitesOf: (t) => (telemetry.backupTargets.includes(t.name) ? [telemetryStore] : []),
+    // What a backup job mounts that another area creates: the telemetry store's claim (sqlite) or credentials
+    // Secret; Prometheus's data claim, which the operator makes once kube-prometheus-stack is up (snapshots).
+    prerequisitesOf: (t) => [...(telemetry.backupTargets.includes(t.name) ? [telemetryStore] : []), ...(t.kind === "prometheus-snapshot" ? [kubePrometheusStack] : [])],
     // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
     pvcNamespaces: [
       ...new Set([

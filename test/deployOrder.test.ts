@@ -227,6 +227,19 @@ describe("the simulation fails a dev (hcloud) plan whose volumes do not wait for
   });
 });
 
+describe("the simulation fails a Prometheus snapshot backup that does not wait for the operator's claim (dev)", () => {
+  it("names the claim kube-prometheus-stack's operator makes", async () => {
+    const dev = fromPlan((await plan("dev")).resources);
+    const job = named(dev, "kubernetes:batch/v1:CronJob", "prometheus-backup");
+    const kps = named(dev, RELEASE, "kube-prometheus-stack");
+    expect(simulateDeploy(dev).problems).toEqual([]);
+    const broken = dev.map((r) => (r.urn === job.urn ? { ...r, dependencies: (r.dependencies ?? []).filter((d) => d !== kps.urn) } : r));
+    expect(simulateDeploy(broken).problems).toEqual([
+      expect.objectContaining({ kind: "mount", urn: job.urn, message: expect.stringMatching(/PersistentVolumeClaim monitoring\/prometheus-strata-prometheus-db-prometheus-strata-prometheus-0 .*kube-prometheus-stack/) }),
+    ]);
+  });
+});
+
 describe("what a pod spec uses", () => {
   it("finds env, envFrom, volumes and projected sources, and skips optional references", () => {
     const spec = {

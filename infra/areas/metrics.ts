@@ -128,7 +128,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     platform.k8sOpts,
   );
 
-  return {
+  const outputs = {
     prometheusUrl: urls.prometheus,
     alertmanagerUrl: urls.alertmanager,
     pushgatewayUrl: urls.pushgateway,
@@ -138,4 +138,6 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],
     datasources: pulumi.all(datasources).apply((ds) => ds.map((d) => d.name)),
   };
+  // The stack's outputs, and the release whose operator makes Prometheus's data claims (snapshot backups mount one).
+  return { outputs, kubePrometheusStack: stack };
 }

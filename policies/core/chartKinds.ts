@@ -34,6 +34,11 @@ export interface ChartKindFacts {
    * Kubernetes pod-spec fragments anywhere in the values (secretKeyRef, envFrom, volumes) are found without a row.
    */
   references: readonly { object: "Secret" | "ConfigMap" | "ServiceAccount" | "StorageClass"; path: string; when?: ValueCondition; source: string }[];
+  /**
+   * Objects the release's controllers create in its namespace once it is up, that others mount: a name pattern where
+   * `{path}` is the value at that path (the pattern applies only when it is set) and `{ordinal}` any replica index.
+   */
+  provides?: readonly { object: "PersistentVolumeClaim"; name: string; when?: ValueCondition; source: string }[];
 }
 
 const MONITORING = "monitoring.coreos.com";
@@ -109,6 +114,16 @@ export const CHART_KINDS: readonly ChartKindFacts[] = [
       { object: "ServiceAccount", path: "prometheus.serviceAccount.name", when: { path: "prometheus.serviceAccount.create", default: true, equals: false }, source: `${PC} charts/kube-prometheus-stack values.yaml prometheus.serviceAccount` },
       { object: "StorageClass", path: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName", source: `${PC} charts/kube-prometheus-stack values.yaml prometheus.prometheusSpec.storageSpec` },
       { object: "StorageClass", path: "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec.storageClassName", source: `${PC} charts/kube-prometheus-stack values.yaml alertmanager.alertmanagerSpec.storage` },
+    ],
+    provides: [
+      {
+        // The Prometheus CR is `<fullname>-prometheus` (cleanPrometheusOperatorObjectNames off); the operator's
+        // StatefulSet is `prometheus-<CR>` and its default claim template `prometheus-<CR>-db`.
+        object: "PersistentVolumeClaim",
+        name: "prometheus-{fullnameOverride}-prometheus-db-prometheus-{fullnameOverride}-prometheus-{ordinal}",
+        when: { all: [{ path: "prometheus.enabled", default: true }, { path: "prometheus.prometheusSpec.storageSpec.volumeClaimTemplate", default: {} }, { path: "cleanPrometheusOperatorObjectNames", default: false, equals: false }] },
+        source: `${PC} charts/kube-prometheus-stack/templates/_helpers.tpl (kube-prometheus-stack.prometheus.crname), prometheus-operator's StatefulSet naming`,
+      },
     ],
   },
   {

@@ -174,7 +174,27 @@ const POD_SPEC_PATHS: Record<string, string[]> = {
 
 interface Analysed {
   provides: Set<string>;
+  /** Objects named by a pattern (a controller's replicas), as `what:namespace/` prefixes with a regex for the name. */
+  providesMatching: { prefix: string; name: RegExp }[];
   requires: Requirement[];
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `prometheus-{fullnameOverride}-{ordinal}` → a regex, or undefined when a `{path}` is not set in the values. */
+function namePattern(pattern: string, values: Record<string, unknown>): RegExp | undefined {
+  let missing = false;
+  const source = pattern
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      if (part === "{ordinal}") return "\\d+";
+      if (!part.startsWith("{")) return escapeRegex(part);
+      const value = valuesAt(values, part.slice(1, -1))[0];
+      if (!known(value)) missing = true;
+      return escapeRegex(String(value));
+    })
+    .join("");
+  return missing ? undefined : new RegExp(`^${source}$`);
 }
 
 const AUTONAMED = "autonamed:";
@@ -188,6 +208,7 @@ const nsKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 function analyse(r: StrataResource, unknownCharts: DeployOrderResult["unknownCharts"]): Analysed {
   const provides = new Set<string>();
+  const providesMatching: Analysed["providesMatching"] = [];
   const requires: Requirement[] = [];
   if (r.type === HELM_RELEASE || r.type === HELM_CHART_V4) {
     const values = isObject(r.props.values) ? (r.props.values as Record<string, unknown>) : {};
@@ -200,6 +221,10 @@ function analyse(r: StrataResource, unknownCharts: DeployOrderResult["unknownCha
     } else {
       for (const i of facts.installs) if (holds(i.when, values)) for (const k of i.kinds) provides.add(`kind:${kindKey(k)}`);
       for (const x of facts.renders) if (holds(x.when, values)) requires.push(req("kind", kindKey(x.kind), `${chart} ${version} renders it (${x.source})`));
+      for (const p of facts.provides ?? []) {
+        const name = holds(p.when, values) && known(namespace) ? namePattern(p.name, values) : undefined;
+        if (name) providesMatching.push({ prefix: `${p.object}:${namespace}/`, name });
+      }
       for (const ref of facts.references) {
         if (!holds(ref.when, values)) continue;
         for (const name of valuesAt(values, ref.path).filter(known)) {
@@ -214,11 +239,11 @@ function analyse(r: StrataResource, unknownCharts: DeployOrderResult["unknownCha
       for (const c of refs.configMaps) requires.push(req("ConfigMap", nsKey(namespace, c), "a pod-spec reference in the values"));
       for (const c of refs.claims) requires.push(req("PersistentVolumeClaim", nsKey(namespace, c), "a pod-spec reference in the values"));
     }
-    return { provides, requires };
+    return { provides, providesMatching, requires };
   }
 
   const kind = kubernetesKind(r.type);
-  if (!kind) return { provides, requires };
+  if (!kind) return { provides, providesMatching, requires };
   const name = get(r.props, ["metadata", "name"]);
   const namespace = get(r.props, ["metadata", "namespace"]);
   const namespaced = !CLUSTER_SCOPED.has(kind.kind);
@@ -270,7 +295,7 @@ function analyse(r: StrataResource, unknownCharts: DeployOrderResult["unknownCha
       if (known(cls)) requires.push(req("StorageClass", cls, "a volumeClaimTemplate's storageClassName"));
     }
   }
-  return { provides, requires };
+  return { provides, providesMatching, requires };
 }
 
 const PROVIDES_KEY: Record<Requirement["what"], string> = {
@@ -428,6 +453,8 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
       else providers.set(p, [urn]);
     }
   }
+  const matching = [...analysed].flatMap(([urn, a]) => a.providesMatching.map((m) => ({ ...m, urn })));
+  const matchingMakers = (key: string) => matching.filter((m) => key.startsWith(m.prefix) && m.name.test(key.slice(m.prefix.length))).map((m) => m.urn);
   const preinstalled = new Set([...BUILT_IN_GROUPS, ...(options.preinstalledGroups ?? [])]);
   const existingNamespaces = new Set(options.existingNamespaces ?? EMPTY_CLUSTER_NAMESPACES);
   const assumed: Record<string, Set<string>> = {};
@@ -441,7 +468,7 @@ export function simulateDeploy(resources: readonly StrataResource[], options: De
       if (need.what === "namespace" && existingNamespaces.has(need.key)) continue;
       const key = `${PROVIDES_KEY[need.what]}:${need.key}`;
       const autonamed = autonamedKey(key);
-      const makers = [...(providers.get(key) ?? []), ...(autonamed ? (providers.get(autonamed) ?? []) : [])];
+      const makers = [...(providers.get(key) ?? []), ...(autonamed ? (providers.get(autonamed) ?? []) : []), ...matchingMakers(key)];
       if (makers.includes(urn) || makers.some((m) => (done ??= closure(urn)).has(m))) continue;
       const label = need.what === "kind" ? `kind ${need.key}` : `${need.what} ${need.key}`;
       if (makers.length === 0) {
