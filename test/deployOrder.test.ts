@@ -6,6 +6,7 @@ import { chartKindFacts } from "../policies/core/chartKinds";
 import { CHARTS } from "../components/versions";
 import { planOfStackFile, stackFiles, stackLabel } from "./helpers/stackFiles";
 import { plan } from "./helpers/plan";
+import { renderPlan } from "../infra/plan/report";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const MONITORING = "monitoring.coreos.com";
@@ -260,6 +261,13 @@ describe("what a pod spec uses", () => {
   });
 });
 
+describe("the offline plan reports the deploy order of any stack file", () => {
+  it("prod: no problem, and what the cluster must already have", async () => {
+    const text = renderPlan(await plan("prod"));
+    expect(text).toMatch(/^Deploy order on an empty cluster: \d+ waves, no problem\nThe cluster must already have .*\n  namespace openfinops\n  Secret strata-backups\/postgresql-backup$/m);
+  });
+});
+
 describe("the engine's view of dependencies", () => {
   const r = (type: string, name: string, deps: string[] = [], parent?: string): StrataResource => ({ type, name, urn: `urn:${name}`, props: {}, opts: parent ? { parent } : {}, dependencies: deps });
 
@@ -273,5 +281,11 @@ describe("the engine's view of dependencies", () => {
   it("resources of any package the stack has a provider for are created, so cycles through them are found", () => {
     const rs = [r("pulumi:providers:cloudflare", "cf"), r("cloudflare:index/record:Record", "dns", ["urn:secret"]), r("kubernetes:core/v1:Secret", "secret", ["urn:dns"])];
     expect(simulateDeploy(rs).problems.map((p) => p.kind)).toEqual(["cycle"]);
+  });
+
+  it("a resource waits for its provider", () => {
+    const provider = r("pulumi:providers:kubernetes", "cluster", ["urn:ref"]);
+    const rs = [r("pulumi:pulumi:StackReference", "ref"), provider, { ...r("kubernetes:core/v1:Namespace", "ns"), provider: { type: provider.type, urn: provider.urn, props: {} } }];
+    expect([...dependencyGraph(rs).before("urn:ns")].sort()).toEqual(["urn:cluster", "urn:ref"]);
   });
 });

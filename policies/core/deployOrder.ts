@@ -1,7 +1,8 @@
 /**
  * The first `pulumi up` on an empty cluster, simulated on a stack's resources (the offline plan's, or what
- * `pulumi preview` hands a stack policy). The engine starts a resource once every resource it depends on is done
- * (dependencies on a component stand for every resource inside it), and runs everything else in parallel. So the
+ * `pulumi preview` hands a stack policy). The engine starts a resource once every resource it depends on and its
+ * provider are done (dependencies on a component stand for every resource inside it), and runs everything else in
+ * parallel. So the
  * only part of the cluster a resource can rely on when it starts is what the resources it transitively depends on
  * created, plus what an empty cluster already has; anything else may still be in flight. Each resource is checked
  * against exactly that, which is the worst schedule the engine may pick, and any dependency cycle is reported.
@@ -400,7 +401,9 @@ export function dependencyGraph(resources: readonly StrataResource[]): Dependenc
     return (children.get(urn) ?? []).flatMap((c) => expand(c, seen));
   };
   const custom = resources.filter((r) => !isComponent(r.urn)).map((r) => r.urn);
-  const deps = new Map<string, string[]>(custom.map((urn) => [urn, [...new Set((byUrn.get(urn)!.dependencies ?? []).flatMap((d) => expand(d)))]]));
+  // A resource also waits for its provider (the Kubernetes provider waits for the cluster stack's kubeconfig).
+  const direct = (r: StrataResource) => [...(r.dependencies ?? []), ...(r.provider?.urn ? [r.provider.urn] : [])];
+  const deps = new Map<string, string[]>(custom.map((urn) => [urn, [...new Set(direct(byUrn.get(urn)!).flatMap((d) => expand(d)))]]));
   const closures = new Map<string, Set<string>>();
   const before = (urn: string): Set<string> => {
     const cached = closures.get(urn);
