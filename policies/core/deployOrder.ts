@@ -1,17 +1,17 @@
 /**
  * The first `pulumi up` on an empty cluster, simulated on a stack's resources (the offline plan's, or what
  * `pulumi preview` hands a stack policy). The engine starts a resource once every resource it depends on and its
- * provider are done (dependencies on a component stand for every resource inside it), and runs everything else in
- * parallel. So the
- * only part of the cluster a resource can rely on when it starts is what the resources it transitively depends on
- * created, plus what an empty cluster already has; anything else may still be in flight. Each resource is checked
- * against exactly that, which is the worst schedule the engine may pick, and any dependency cycle is reported.
+ * provider are done (a dependency on a component stands for every resource inside it), and runs everything else in
+ * parallel. So all a resource can rely on when it starts is what the resources it transitively depends on created,
+ * plus what an empty cluster already has; anything else may still be in flight. Each resource is checked against
+ * exactly that, which is the worst schedule the engine may pick, and any dependency cycle is reported.
  *
- * What a resource needs: its kind (built-in, or a CRD someone installs), its namespace, and for workloads the
- * Secrets, ConfigMaps, claims and ServiceAccount their pods mount or run as, a claim's StorageClass. A Helm release
- * needs its namespace, every kind its chart renders given its values, and the objects its values name
- * (core/chartKinds.ts). Something nothing in the stack creates (an application's namespace or Secret) is an
- * assumption about the cluster, returned as such, not a failure; a kind nothing installs is a failure.
+ * What a resource needs: its kind (built-in, or a CRD someone installs) and its namespace; for workloads the
+ * Secrets, ConfigMaps, claims and ServiceAccount their pods mount or run as; for a claim or volume its StorageClass,
+ * and for a class or volume the Secrets its CSI driver reads. A Helm release needs its namespace, every kind its
+ * chart renders given its values, and the objects its values name (core/chartKinds.ts). Something nothing in the
+ * stack creates (an application's namespace or Secret) is an assumption about the cluster, returned as such, not a
+ * failure; a kind nothing installs is a failure.
  */
 import { chartKindFacts, type KindRef, type ValueCondition } from "./chartKinds";
 import type { StrataResource } from "./types";
