@@ -88,6 +88,15 @@ const HCLOUD_SIZED_VOLUMES: readonly Path[] = [
 
 const dotted = (path: Path) => path.join(".");
 
+/** What each derived default follows, for the config reference (README): the rule, not one stack's numbers. */
+export const DERIVED_DEFAULT_RULES: Readonly<Record<string, string>> = {
+  "storage.snapshots.crossRegionCopy.region": "the partner region of `strata:region` (infra/config/regions.ts)",
+  "archive.replication.region": "the partner region of `strata:region` (infra/config/regions.ts)",
+  "archive.backups.transitions": "the profile's classes, placed from `retention.backupDailyDays` until `retention.backupArchiveDays` (a class whose minimum storage no longer fits is left out)",
+  "archive.backups.objectLock.days": "`retention.backupDailyDays`",
+  ...Object.fromEntries(HCLOUD_SIZED_VOLUMES.map((p) => [dotted(p), `the profile's size, raised to ${HCLOUD_VOLUME.minGiB} on \`hcloud\` (with a note in the plan)`])),
+};
+
 /** The profile's defaults as they apply to this stack (see the comment at the top of this file). */
 export function profileDefaultsFor(profile: (typeof PROFILES)[number], stack: Record<string, unknown>): ProfileDefaultsForStack {
   const base = PROFILE_DEFAULTS[profile];
