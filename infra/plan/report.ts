@@ -49,6 +49,14 @@ export function renderPlan(plan: Plan): string {
   const c = plan.config as { profile?: string; cloud?: string; region?: string; environment?: string };
   const sections: string[] = [];
   sections.push(`Strata offline plan: project ${plan.project}, stack ${plan.stack} (profile ${c.profile}, environment ${c.environment}, cloud ${c.cloud}, region ${c.region})`);
+  const { uncheckedSecrets, adjustedDefaults } = plan.configNotes;
+  if (uncheckedSecrets.length > 0 || adjustedDefaults.length > 0) {
+    const lines = [
+      ...adjustedDefaults.map((n) => `  default adjusted  ${n.key}: ${n.message}`),
+      ...uncheckedSecrets.map((k) => `  not checked  ${k}: set, but its ciphertext cannot be decrypted here, so only its presence was checked (set PULUMI_CONFIG_PASSPHRASE for a passphrase stack; \`pulumi preview\` checks it)`),
+    ];
+    sections.push(`Config notes:\n${lines.join("\n")}`);
+  }
   sections.push(`Resources (${plan.resources.length}), grouped by component (▸ component):\n${resourceTree(plan.resources)}`);
   sections.push(`Counts by type:\n${table(["count", "type"], countsByType(plan.resources).map(([t, n]) => [String(n), t]))}`);
   const retention = plan.outputs.retention as RetentionRow[] | undefined;

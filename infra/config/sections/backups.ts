@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { podSelector, writerFsGroup } from "./podSelector";
+import { pinnedImage } from "./image";
 
 export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -14,8 +15,6 @@ const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
 // A PersistentVolumeClaim name: a DNS-1123 subdomain.
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
-// registry/repository:tag, never a bare or `latest` tag.
-const PINNED_IMAGE = /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+:(?!latest$)[A-Za-z0-9._-]+$/;
 
 /** The largest scratch space (an emptyDir's size limit) a backup or drill job may ask for, in GiB. */
 export const MAX_SCRATCH_GIB = 1024;
@@ -83,10 +82,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL."),
     user: z.string().min(1).describe("Management API user."),
     passwordSecret: secretKeyRef("The management user's password."),
-    drillImage: z
-      .string()
-      .regex(PINNED_IMAGE, "must be registry/repository:tag with a pinned tag")
-      .describe("Image with bash and jq for the definitions drill (no public image pinned here has both)."),
+    drillImage: pinnedImage("Image with bash and jq for the definitions drill (no public image pinned here has both); a version tag, a digest, or both."),
   }),
   z.strictObject({
     ...common,
