@@ -63,6 +63,13 @@ describe("the pack", () => {
     for (const p of POLICIES) expect(readme, p.name).toContain(`| \`${p.name}\` | ${p.enforcementLevel} |`);
   });
 
+  it("README says why each advisory policy is advisory, and names no other", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Why these are advisory"), readme.indexOf("### Deploy order on an empty cluster"));
+    const explained = [...section.matchAll(/^\| `(strata-[a-z0-9-]+)` \| (.{20,}) \|$/gm)].map((m) => m[1]).sort();
+    expect(explained).toEqual(POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name).sort());
+  });
+
   it("the pure core imports nothing but itself (the root and the plan load it without policies/node_modules)", () => {
     for (const dir of ["core", "rules"]) {
       for (const file of readdirSync(join(__dirname, "..", dir)).filter((f) => f.endsWith(".ts"))) {
