@@ -5,6 +5,9 @@
  */
 export const CHARTS = {
   kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+  // The monitoring.coreos.com CRDs at the operator version kube-prometheus-stack 88.5.3 ships (appVersion v0.93.1),
+  // installed before anything that uses them; kube-prometheus-stack's own copy is off (crds.enabled: false).
+  prometheusOperatorCrds: { chart: "prometheus-operator-crds", version: "31.0.1", repo: "https://prometheus-community.github.io/helm-charts" },
   // The Thanos community chart: maintained by Thanos maintainers, ships a values.schema.json and upstream
   // quay.io/thanos images (Bitnami's chart defaults to images that no longer pull).
   thanos: { chart: "thanos", version: "0.38.0", repo: "oci://ghcr.io/thanos-community/helm-charts" },

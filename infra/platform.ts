@@ -25,6 +25,11 @@ export interface Platform {
   stateful: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
   retention: DerivedRetention;
   /**
+   * The release that installs the `monitoring.coreos.com` CRDs: every PrometheusRule and ServiceMonitor, and every
+   * release that renders one, depends on it (on an empty cluster the kinds do not exist before it).
+   */
+  monitoringCrds: pulumi.Resource;
+  /**
    * Options for components: they carry every explicit provider (aws, kubernetes, random, hcloud), and each child
    * picks the one for its package. The two names are the same map, kept so call sites say what they declare.
    */

@@ -5,9 +5,13 @@ import { backupCronJobMetadata, backupCronJobSpec, type JobContext } from "./cro
 
 export interface BackupTargetArgs {
   target: TargetConfig;
-  /** Where each phase runs, with the context it needs (bucket, identity, scripts, schedule). */
-  backup: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
-  drill: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
+  /**
+   * Where each phase runs, with the context it needs (bucket, identity, scripts, schedule), and what its CronJob
+   * waits for: the identity it runs as and anything its pods mount. A component's own dependsOn does not reach its
+   * children, so each CronJob is given its own.
+   */
+  backup: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  drill: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
   monitoringNamespace: string;
   /** The platform's labels (the same as each context's). */
   labels: Record<string, string>;
@@ -27,7 +31,7 @@ export class BackupTargetJobs extends pulumi.ComponentResource {
           // Built as plain data; the tests validate it against the Kubernetes schema (test/helpers/k8sValidate.ts).
           spec: args[phase].context.apply((context) => backupCronJobSpec(args.target, phase, args.monitoringNamespace, context) as k8s.types.input.batch.v1.CronJobSpec),
         },
-        { parent: this },
+        { parent: this, dependsOn: args[phase].dependsOn },
       );
     }
     this.registerOutputs({});

@@ -25,6 +25,8 @@ export interface KubePrometheusStackValuesInput {
     retentionSize: string;
     scrapeInterval: string;
     serviceAccountName: string;
+    /** False when a workload identity (infra/areas/archive.ts) creates the ServiceAccount; then the chart must not. */
+    createServiceAccount: boolean;
     /** The TSDB snapshot API, for Prometheus snapshot backups. */
     enableAdminAPI: boolean;
     memory: string;
@@ -50,9 +52,12 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
     : [];
   return {
     fullnameOverride: KPS_FULLNAME,
+    // The CRDs come from their own release (components/metrics/prometheusOperatorCrds.ts), installed before every
+    // object that uses them and upgraded with their chart; this chart's copy sits in a crds/ directory Helm never upgrades.
+    crds: { enabled: false },
     prometheusOperator: { resources: resources("100m", "256Mi", "500m") },
     prometheus: {
-      serviceAccount: { create: false, name: p.serviceAccountName },
+      serviceAccount: { create: p.createServiceAccount, name: p.serviceAccountName },
       // The headless service Thanos Query discovers sidecars through (gRPC 10901).
       thanosService: { enabled: Boolean(input.thanos) },
       prometheusSpec: {

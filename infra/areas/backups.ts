@@ -31,7 +31,16 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
 /** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
-export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[] }) {
+export interface BackupsInputs {
+  archive: Archive;
+  targets: readonly BackupTarget[];
+  pushgatewayUrl: string;
+  pvcNamespaces: string[];
+  /** What a target's backup job mounts that another area creates (the telemetry store's claim and Secrets). */
+  prerequisitesOf: (target: BackupTarget) => pulumi.Resource[];
+}
+
+export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
   const scheduled = scheduledTargets(inputs.targets);
@@ -81,12 +90,17 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       t.name,
       {
         target: t,
-        backup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace) },
-        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace) },
+        // Each job runs as its identity's ServiceAccount (and on hcloud mounts its keys' Secret): both exist first.
+        backup: {
+          namespace: backupNamespace.input,
+          context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace),
+          dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t)],
+        },
+        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
       },
-      { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, inputs.archive.identityComponents[`drill-${t.name}`]!] },
+      platform.k8sOpts,
     );
     return { scheduled: s, backup: { namespace: backupNamespace.name, name: cronJobName(t, "backup") }, drill: { namespace: drillNamespace.name, name: cronJobName(t, "drill") } };
   });
@@ -99,6 +113,7 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       pvcNamespaces: inputs.pvcNamespaces,
       labels: platform.labels,
       ruleLabels: PLATFORM_RULE_LABELS,
+      ruleDependsOn: [platform.monitoringCrds],
       targets: jobs.map(({ scheduled: s, backup, drill }) => ({
         name: s.target.name,
         kind: s.target.kind,

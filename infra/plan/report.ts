@@ -2,6 +2,8 @@ import type { Plan } from "./harness";
 import type { RecordedResource } from "./recordingMonitor";
 import type { RetentionRow } from "../retention";
 import type { CapacityReport } from "../capacity/plan";
+import { fromPlan } from "../../policies/core/evaluate";
+import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
 export function table(headers: string[], rows: string[][]): string {
@@ -67,10 +69,24 @@ export function renderPlan(plan: Plan): string {
   }
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
+  sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources))));
   const { evaluated, violations } = plan.policies;
   const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
   sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);
   return sections.join("\n\n") + "\n";
+}
+
+/**
+ * The first `pulumi up` on an empty cluster, simulated (policies/core/deployOrder.ts): whether anything would start
+ * before what it needs, and what the cluster must already hold because nothing in the stack creates it.
+ */
+export function deployOrderSection(result: DeployOrderResult): string {
+  const lines = [`Deploy order on an empty cluster: ${result.waves.length} waves, ${result.problems.length === 0 ? "no problem" : `${result.problems.length} problem(s)`}`];
+  for (const p of result.problems) lines.push(`  ${p.kind}: ${p.message}`);
+  for (const u of result.unknownCharts) lines.push(`  not judged: ${u.chart} ${u.version} (${u.urn}) has no row in policies/core/chartKinds.ts`);
+  const assumed = Object.entries(result.assumed).flatMap(([what, names]) => names.map((n) => `  ${what} ${n}`));
+  if (assumed.length) lines.push("The cluster must already have (nothing in the stack creates it; applications' own):", ...assumed);
+  return lines.join("\n");
 }
 
 /** The capacity and cost estimate (infra/capacity/): per line its size, medium and monthly list price. */

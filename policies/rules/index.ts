@@ -3,7 +3,9 @@ import type { StrataPolicy } from "../core/types";
 import backupRequireRestoreDrill from "./backup-require-restore-drill";
 import batchRequireResources from "./batch-require-resources";
 import batchRequireRestrictedSecurity from "./batch-require-restricted-security";
+import cronjobLimitLatenessAndHistory from "./cronjob-limit-lateness-and-history";
 import cronjobRequireRunLimits from "./cronjob-require-run-limits";
+import customresourceRequireCrdFirst from "./customresource-require-crd-first";
 import dlmRequireEnabledRetention from "./dlm-require-enabled-retention";
 import dlmRequireStorageclassTargetTag from "./dlm-require-storageclass-target-tag";
 import hcloudvolumeRequireDeleteProtection from "./hcloudvolume-require-delete-protection";
@@ -40,7 +42,9 @@ export const POLICIES: readonly StrataPolicy[] = [
   backupRequireRestoreDrill,
   batchRequireResources,
   batchRequireRestrictedSecurity,
+  cronjobLimitLatenessAndHistory,
   cronjobRequireRunLimits,
+  customresourceRequireCrdFirst,
   dlmRequireEnabledRetention,
   dlmRequireStorageclassTargetTag,
   hcloudvolumeRequireDeleteProtection,
