@@ -289,7 +289,7 @@ describe("bad archive config is rejected naming the key", () => {
     ["an object lock outliving the archive", { archive: { backups: { objectLock: { days: 400 } } } }, "strata:archive.backups.objectLock.days"],
     ["a replica in the same region", { archive: { replication: { region: "eu-central-1" } } }, "strata:archive.replication.region"],
     ["an unknown identity mode", { archive: { identity: "keys" } }, "strata:archive.identity"],
-    ["IRSA without the cluster's OIDC provider", { cluster: { source: "config", name: "prod" }, kubeconfig: "k" }, "strata:cluster.oidcProviderArn"],
+    ["IRSA without the cluster's OIDC provider", { cluster: { source: "config", stack: null, name: "prod" }, kubeconfig: "k" }, "strata:cluster.oidcProviderArn"],
     ["two backup targets with one name", { backups: { targets: [{ name: "db", kind: "prometheus-snapshot" }, { name: "db", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } }] } }, "strata:backups.targets[1].name"],
     ["a backup kind Strata does not know", { backups: { targets: [{ name: "db", kind: "mysql" }] } }, "strata:backups.targets[0].kind"],
   ];
