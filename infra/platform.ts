@@ -4,10 +4,8 @@ import type { ClusterInfo } from "./cluster";
 import type { Providers } from "./providers";
 import type { DerivedRetention } from "./retention";
 
-export type NamespaceRole = "monitoring" | "logging" | "backups";
-
-/** A namespace something is declared in: one of Strata's own, by role, or an application's, by name. */
-export type NamespaceRef = { role: NamespaceRole } | { application: string };
+import type { NamespaceRef, NamespaceRole } from "./namespaceRef";
+export type { NamespaceRef, NamespaceRole };
 
 /**
  * Everything an area of the program (infra/areas/*.ts) needs to declare its components: validated config, the

@@ -1,7 +1,7 @@
 import type { ConfigSchema, PolicyContext, StrataPolicy, StrataResource } from "./types";
 
 /** How the offline plan shows a Pulumi secret and an unknown value; the pack reads the plan's own constants. */
-import { SECRET_TEXT, UNKNOWN_TEXT } from "../../infra/plan/serialized";
+import { SECRET_TEXT, UNKNOWN_TEXT } from "./placeholders";
 export { SECRET_TEXT, UNKNOWN_TEXT };
 
 export const T = {
