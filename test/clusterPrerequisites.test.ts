@@ -41,7 +41,9 @@ describe("README lists the cluster prerequisites once", () => {
   it("has one section naming the version floor, the CSI drivers, the EBS CSI role and OIDC", () => {
     const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
     expect(readme.match(/^## Cluster prerequisites$/gm)).toHaveLength(1);
-    const section = readme.slice(readme.indexOf("## Cluster prerequisites"), readme.indexOf("## Architecture"));
+    const start = readme.indexOf("## Cluster prerequisites");
+    const next = readme.indexOf("\n## ", start + 1);
+    const section = readme.slice(start, next < 0 ? undefined : next);
     for (const needle of [`Kubernetes 1.${MIN_KUBERNETES_MINOR} or newer`, "ebs.csi.aws.com", "csi.hetzner.cloud", "ebsCsiRoleArn", "oidcProviderArn", "kubernetesVersion", "Pod Identity"]) expect(section).toContain(needle);
   });
 });

@@ -88,7 +88,7 @@ const HCLOUD_SIZED_VOLUMES: readonly Path[] = [
 
 const dotted = (path: Path) => path.join(".");
 
-/** What each derived default follows, for the config reference (README): the rule, not one stack's numbers. */
+/** What each derived default follows, for the config reference (docs/config-reference.md): the rule, not one stack's numbers. */
 export const DERIVED_DEFAULT_RULES: Readonly<Record<string, string>> = {
   "storage.snapshots.crossRegionCopy.region": "the partner region of `strata:region` (infra/config/regions.ts)",
   "archive.replication.region": "the partner region of `strata:region` (infra/config/regions.ts)",

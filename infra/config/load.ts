@@ -121,7 +121,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secret
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        problems.push({ key: keyPath(path), message: "is not a Strata config key (check the spelling; see the config reference in README.md)", value: valueAt(merged, path) });
+        problems.push({ key: keyPath(path), message: "is not a Strata config key (check the spelling; see docs/config-reference.md)", value: valueAt(merged, path) });
       }
       continue;
     }
