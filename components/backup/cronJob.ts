@@ -82,6 +82,23 @@ export const SQLITE_SOURCE = {
   env: [env("PYTHONDONTWRITEBYTECODE", 1)],
 };
 
+/** The rabbitmq image's own user (the broker refuses nothing as another uid, but its files expect this one). */
+const RABBITMQ_UID = 999;
+/** The valkey image's own user. */
+const VALKEY_UID = 999;
+
+type ValkeyTarget = Extract<BackupTarget, { kind: "valkey" }>;
+
+const valkeyEnv = (t: ValkeyTarget) => [
+  env("VALKEY_HOST", t.host),
+  env("VALKEY_PORT", t.port ?? 6379),
+  env("VALKEY_DATABASES", t.databases ?? 16),
+  ...(t.passwordSecret ? [secretEnv("VALKEY_PASSWORD", t.passwordSecret)] : []),
+];
+
+/** The throwaway server that loads the RDB holds the whole dataset: the target says how much memory that takes. */
+const valkeyResources = (t: ValkeyTarget) => resources("250m", `${t.memoryGiB ?? 2}Gi`, "1");
+
 function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
   switch (t.kind) {
     case "postgresql":
@@ -110,11 +127,33 @@ function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
         ],
       };
     case "rabbitmq-definitions":
-      // curl and bash are all the export needs, and the AWS CLI image has both: one container runs both phases.
+      // The export and its object counts run in Python (rabbitmq_tool.py: urllib and json); no image with the AWS
+      // CLI has a JSON parser the shell can use.
       return {
         compression: "gzip",
         fsGroup: 1000,
-        containers: [{ ...S3("backup", ["backup.sh", "all"], 1000), env: [env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)] }],
+        containers: [
+          {
+            name: "dump",
+            image: IMAGES.python,
+            args: ["backup.sh", "dump"],
+            env: [...SQLITE_SOURCE.env, env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)],
+            resources: resources("100m", "256Mi", "1"),
+            runAsUser: 1000,
+          },
+          S3("upload", ["backup.sh", "upload"], 1000),
+        ],
+      };
+    case "valkey":
+      // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
+      // counts: scratchSizeGiB and memoryGiB must hold the dataset.
+      return {
+        compression: "gzip",
+        fsGroup: VALKEY_UID,
+        containers: [
+          { name: "dump", image: t.image ?? IMAGES.valkey, args: ["backup.sh", "dump"], env: valkeyEnv(t), resources: valkeyResources(t), runAsUser: VALKEY_UID },
+          S3("upload", ["backup.sh", "upload"], VALKEY_UID),
+        ],
       };
     case "prometheus-snapshot": {
       const src = PROMETHEUS_SNAPSHOT_SOURCE;
@@ -191,8 +230,21 @@ function drillRecipe(t: BackupTarget): Recipe {
     case "rabbitmq-definitions":
       return {
         compression: "gzip",
-        fsGroup: 1000,
-        containers: [S3("fetch", ["restore-drill.sh", "fetch"], 1000), { name: "restore", image: t.drillImage, args: ["restore-drill.sh", "restore"], resources: resources("100m", "128Mi", "500m"), runAsUser: 1000 }],
+        fsGroup: RABBITMQ_UID,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], RABBITMQ_UID),
+          // The throwaway broker: Erlang wants about 256 MiB before it holds anything.
+          { name: "restore", image: t.drillImage ?? IMAGES.rabbitmq, args: ["restore-drill.sh", "restore"], resources: resources("250m", "768Mi", "1"), runAsUser: RABBITMQ_UID },
+        ],
+      };
+    case "valkey":
+      return {
+        compression: "gzip",
+        fsGroup: VALKEY_UID,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], VALKEY_UID),
+          { name: "restore", image: t.image ?? IMAGES.valkey, args: ["restore-drill.sh", "restore"], env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t), runAsUser: VALKEY_UID },
+        ],
       };
     case "prometheus-snapshot":
       // promtool is a static binary: an init container copies it from the Prometheus image into the scratch
