@@ -15,6 +15,7 @@ import { declareLogging } from "./areas/logging";
 import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
 import { declareStorage, STORAGE_CLASS } from "./areas/storage";
+import { restorabilityMatrix } from "./restorability/matrix";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -101,6 +102,7 @@ export async function strata() {
     namespaces: namespaces.names,
     retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
+    restorability: restorabilityMatrix(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,

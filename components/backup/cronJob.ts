@@ -319,9 +319,19 @@ function jobLabels(target: BackupTarget, phase: JobPhase, platformLabels: Record
  * The CronJob's metadata. Generic in the namespace so that a component can pass the Namespace resource's output
  * through as it is (and with it the dependency on that resource).
  */
-export function backupCronJobMetadata<N>(target: BackupTarget, phase: JobPhase, namespace: N, platformLabels: Record<string, string>) {
-  return { name: cronJobName(target, phase), namespace, labels: jobLabels(target, phase, platformLabels) };
+export function backupCronJobMetadata<N>(target: BackupTarget, phase: JobPhase, namespace: N, platformLabels: Record<string, string>, protectsClaims: readonly string[] = []) {
+  return {
+    name: cronJobName(target, phase),
+    namespace,
+    labels: jobLabels(target, phase, platformLabels),
+    // The claims whose data this backup protects, `<namespace>/<claim>` (infra/restorability/coverage.ts decides):
+    // what strata-pvc-require-backup-target reads, since a dump over the network shows no link to the claim itself.
+    ...(phase === "backup" && protectsClaims.length > 0 ? { annotations: { [PROTECTS_CLAIMS_ANNOTATION]: protectsClaims.join(",") } } : {}),
+  };
 }
+
+/** The backup CronJob's annotation listing the claims it protects (see backupCronJobMetadata). */
+export const PROTECTS_CLAIMS_ANNOTATION = "strata.io/protects-claims";
 
 /**
  * A hardened CronJob for one phase of one target: Forbid overlap, deadlines so a hung run is killed and reported,
