@@ -16,6 +16,7 @@ import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
 import { declareStorage, STORAGE_CLASS } from "./areas/storage";
 import { restorabilityMatrix } from "./restorability/matrix";
+import { declareArchiveCostView } from "./areas/archiveCost";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -67,15 +68,17 @@ export async function strata() {
   const archive = declareArchive(platform);
   const logging = declareLogging(platform, archive);
   const telemetry = declareTelemetry(platform);
+  const archiveCost = declareArchiveCostView(platform, archive);
   // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
   const storageClassName = STORAGE_CLASS[config.cloud];
   const metrics = declareMetrics(platform, {
     archive,
     storageClassName,
-    extraDatasources: [logging.grafanaDatasource],
+    extraDatasources: [logging.grafanaDatasource, ...archiveCost.datasources],
+    ...(archiveCost.grafanaServiceAccountName ? { grafanaServiceAccountName: archiveCost.grafanaServiceAccountName } : {}),
     alertmanager: alerting.alertmanagerValues.alertmanager,
     // The receivers Secret must exist before Alertmanager mounts it.
-    dependsOn: [alerting.alerting],
+    dependsOn: [alerting.alerting, ...archiveCost.dependsOn],
   });
   const backups = declareBackups(platform, {
     archive,
