@@ -113,7 +113,7 @@ describe("the matrix of a stack that names its own claims and backup targets", (
     expect(row(m.rows, "t-mongodb (mongodb)").tested.text).toMatch(/MongoDB cannot be installed here/);
     expect(row(m.rows, "t-prometheus-snapshot (prometheus-snapshot)").drill.text).toMatch(/not a real restore/);
     expect(row(m.rows, "t-valkey (valkey)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-valkey.md" });
-    expect(row(m.rows, "t-rabbitmq-definitions (rabbitmq-definitions)").runbook.ok).toBe(false);
+    expect(row(m.rows, "t-rabbitmq-definitions (rabbitmq-definitions)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-rabbitmq-definitions.md" });
 
     // Claims: covered by the host's namespace (valkey), by the claim an sqlite target mounts, partly (RabbitMQ).
     const cache = row(m.rows, "cache-data (cache)");

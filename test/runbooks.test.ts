@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
+import { startRabbitMQ, type RabbitMQ } from "./integration/helpers/servers";
 
 const RUNBOOKS = join(PROJECT_DIR, "docs", "runbooks");
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -536,4 +537,95 @@ describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s
     expect(r.stderr).toContain("THE RDB DOES NOT LOAD");
     expect(existsSync(r.out)).toBe(false);
   });
+});
+
+describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker, s3rver, AWS CLI v2)", () => {
+  const root = mkdtempSync(join(tmpdir(), "strata-runbook-rabbitmq-"));
+  const bucket = "strata-backups";
+  const target = "rabbitmq";
+  let s3rver: S3rver | undefined;
+  let rabbit: RabbitMQ | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
+
+  /** One backup the way backup.sh writes it: the broker's definitions, gzip, the object, its manifest. */
+  async function writeBackup(day: string, stamp: string, damage?: "object") {
+    const raw = Buffer.from(JSON.stringify(await rabbit!.api("GET", "/definitions")));
+    const doc = JSON.parse(raw.toString()) as Record<string, unknown[]>;
+    const counts = Object.fromEntries(["vhosts", "users", "permissions", "policies", "queues", "exchanges", "bindings"].map((k) => [k, (doc[k] ?? []).length]));
+    const body = gzipSync(raw);
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const key = `rabbitmq-definitions/${target}/${day}/${target}-${stamp}.json.gz`;
+    const object = join(root, `${stamp}.json.gz`);
+    writeFileSync(object, damage === "object" ? Buffer.concat([body.subarray(0, body.length - 8), Buffer.alloc(8)]) : body);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object, "--metadata", `sha256=${sha256}`, "--output", "text", "--query", "ETag");
+    const manifest = { schema: 1, kind: "rabbitmq-definitions", target, bucket, key, manifest_key: `${key}.manifest.json`, sha256, size_bytes: body.length, compression: "gzip", format: "rabbitmq-definitions-json", tool_version: "rabbitmq-definitions", started_epoch: 1795200000, started_at: "2026-11-20T02:00:00Z", uploaded_epoch: 1795200060, counts };
+    const file = join(root, `${stamp}.manifest.json`);
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", `${key}.manifest.json`, "--body", file, "--content-type", "application/json", "--output", "text", "--query", "ETag");
+  }
+
+  const restore = (day: string) => {
+    const work = join(root, `work-${day.replace(/\//g, "")}`);
+    mkdirSync(work, { recursive: true });
+    const r = runRunbook(
+      "restore-rabbitmq-definitions.md",
+      "rabbitmq-restore",
+      { ...env, BUCKET: bucket, TARGET: target, DAY: day, WORK: work, S3_ENDPOINT_URL: s3rver!.endpoint, RABBITMQ_URL: rabbit!.url, RABBITMQ_USER: rabbit!.user, RABBITMQ_PASSWORD: rabbit!.password },
+      root,
+    );
+    return { ...r, work };
+  };
+  const queueExists = async (vhost: string, name: string) => {
+    const queues = (await rabbit!.api("GET", `/queues/${encodeURIComponent(vhost)}`)) as { name: string }[];
+    return queues.some((q) => q.name === name);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(join(root, "bin"));
+    symlinkSync(AWS_V2, join(root, "bin", "aws"));
+    mkdirSync(join(root, "s3"));
+    [s3rver, rabbit] = await Promise.all([startS3rver(join(root, "s3"), bucket), startRabbitMQ()]);
+    env = { PATH: `${join(root, "bin")}:/usr/bin:/bin`, HOME: root, LANG: "C.UTF-8", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_DEFAULT_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" };
+    await rabbit.api("PUT", "/vhosts/orders", {});
+    await rabbit.api("PUT", "/users/app", { password: "app-pw", tags: "" });
+    await rabbit.api("PUT", "/permissions/orders/app", { configure: ".*", write: ".*", read: ".*" });
+    await rabbit.api("PUT", "/queues/orders/orders.created", { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await rabbit.api("PUT", "/queues/orders/orders.dlq", { durable: true, arguments: {} });
+    await rabbit.api("PUT", "/exchanges/orders/orders", { type: "topic", durable: true });
+    await rabbit.api("POST", "/bindings/orders/e/orders/q/orders.created", { routing_key: "created" });
+    await rabbit.api("PUT", "/policies/orders/dlq-ttl", { pattern: "^orders\\.dlq$", definition: { "message-ttl": 60000 }, "apply-to": "queues" });
+    await writeBackup("2026/11/20", "20261120T020000Z");
+    await writeBackup("2026/11/19", "20261119T020000Z", "object");
+    // What the restore must bring back: a queue, its binding, a policy and a user lost since the backup.
+    await rabbit.api("DELETE", "/queues/orders/orders.created");
+    await rabbit.api("DELETE", "/policies/orders/dlq-ttl");
+    await rabbit.api("DELETE", "/users/app");
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([s3rver?.stop(), rabbit?.stop()]);
+    rmSync(root, { recursive: true, force: true });
+  }, 120_000);
+
+  it("stops at the checksum when the object does not match its manifest, importing nothing", async () => {
+    const r = restore("2026/11/19");
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(r.stdout).not.toContain("IMPORTED");
+    expect(await queueExists("orders", "orders.created")).toBe(false);
+  }, 120_000);
+
+  it("verifies the chosen day's document, names what the broker lost, imports it and finds every object again", async () => {
+    const r = restore("2026/11/20");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain("DOCUMENT VERIFIED");
+    expect(r.stdout).toContain("MISSING queue orders/orders.created");
+    expect(r.stdout).toContain("MISSING policy orders/dlq-ttl");
+    expect(r.stdout).toContain("MISSING user app");
+    expect(r.stdout).toContain("MISSING binding orders/orders->orders.created:created");
+    expect(r.stdout).toMatch(/ALL OBJECTS PRESENT: \d+/);
+    expect(await queueExists("orders", "orders.created")).toBe(true);
+    expect(existsSync(r.work), "the runbook cleans its scratch space").toBe(false);
+  }, 120_000);
 });
