@@ -38,7 +38,7 @@ export const IMAGES = {
   // The valkey kind's dump and drill: valkey-cli (--rdb) and valkey-server (the throwaway server that loads the RDB),
   // with bash and gzip (Debian 13); no zstd, so RDBs are gzip-compressed.
   valkey: { registry: "docker.io", repository: "valkey/valkey", tag: "9.0.0-trixie" },
-  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool into a drill pod.
+  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool and prometheus into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
 } as const satisfies Record<string, ImagePin>;
 

@@ -247,13 +247,14 @@ function drillRecipe(t: BackupTarget): Recipe {
         ],
       };
     case "prometheus-snapshot":
-      // promtool is a static binary: an init container copies it from the Prometheus image into the scratch
-      // volume, and the AWS CLI image (which has bash) runs the whole drill.
+      // promtool and prometheus are static binaries: an init container copies them from the Prometheus image into
+      // the scratch volume, and the AWS CLI image (which has bash) runs the whole drill, the throwaway Prometheus
+      // that opens the snapshot included (memory for its index reads).
       return {
         compression: "none",
         fsGroup: 65534,
         initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
-        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "1Gi", "2") }],
+        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "2Gi", "2") }],
         extraPath: `${WORK_DIR}/bin`,
       };
     case "sqlite":
@@ -287,7 +288,7 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
     imagePullPolicy: "IfNotPresent",
     ...(init
-      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool ${WORK_DIR}/bin/promtool`] }
+      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool /bin/prometheus ${WORK_DIR}/bin/`] }
       : { command: ["bash", `${SCRIPTS_MOUNT}/${c.args[0]}`], args: c.args.slice(1) }),
     env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : {}),

@@ -8,11 +8,7 @@ import type { BackupKind } from "../config/sections/backups";
 export const DRILL_OF_KIND: Record<BackupKind, { restores: string; realRestore: boolean; gap?: string }> = {
   postgresql: { restores: "pg_restore -j into a throwaway PostgreSQL, row counts per table", realRestore: true },
   mongodb: { restores: "mongorestore into a throwaway mongod, documents restored", realRestore: true },
-  "prometheus-snapshot": {
-    restores: "promtool tsdb list + analyze of every block (block and series counts)",
-    realRestore: false,
-    gap: "not a real restore: promtool reads every block, no Prometheus serves them",
-  },
+  "prometheus-snapshot": { restores: "promtool checks every block, then a throwaway Prometheus loads them all and answers a query", realRestore: true },
   "rabbitmq-definitions": { restores: "import into a throwaway broker, objects it holds counted", realRestore: true },
   sqlite: { restores: "integrity_check and row counts of the restored file", realRestore: true },
   valkey: { restores: "RDB loaded in a throwaway server, keys per database", realRestore: true },

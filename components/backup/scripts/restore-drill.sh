@@ -31,8 +31,10 @@
 #                         equal the manifest's.
 #   mongodb               mongod + mongorestore: a throwaway mongod on 127.0.0.1:MONGO_DRILL_PORT (default 27099);
 #                         documents restored must equal the manifest's total and none may fail.
-#   prometheus-snapshot   promtool: `promtool tsdb list` over the extracted snapshot (block and series counts must
-#                         equal the manifest's), `promtool tsdb analyze` of every block (reads each index).
+#   prometheus-snapshot   promtool and prometheus: `promtool tsdb list` over the extracted snapshot (block and series
+#                         counts must equal the manifest's), `promtool tsdb analyze` of every block (reads each index),
+#                         then a throwaway Prometheus on 127.0.0.1:PROM_DRILL_PORT (9099) opens it: it must load every
+#                         block and find series at the newest block's end. PROM_DRILL_START_SECONDS (600).
 #   rabbitmq-definitions  rabbitmq-server + rabbitmqctl (the rabbitmq image): a throwaway broker in scratch space
 #                         (AMQP on 127.0.0.1:RABBITMQ_DRILL_PORT, default 5672; no plugins) imports the definitions
 #                         (`rabbitmqctl import_definitions`); its vhosts, users, permissions, policies, queues,
@@ -326,7 +328,59 @@ restore_prometheus_snapshot() {
       return 1
     fi
   done < <(awk 'NR > 1 && NF >= 7 { print $1 }' "$SCRATCH/list.txt")
+  prometheus_serves_snapshot "$dir" "$blocks"
   info "snapshot verified" blocks="$blocks" series="$series"
+}
+
+PROM_DRILL_PID=
+prom_drill_stop() {
+  if [ -n "$PROM_DRILL_PID" ]; then
+    kill "$PROM_DRILL_PID" 2>/dev/null || true
+    wait "$PROM_DRILL_PID" 2>/dev/null || true
+    PROM_DRILL_PID=
+  fi
+}
+
+# prometheus_serves_snapshot DIR BLOCKS: the restore itself. A throwaway Prometheus (127.0.0.1:PROM_DRILL_PORT, no
+# scrape targets, a retention no block is older than, so none is deleted on start) opens the extracted TSDB; it must
+# load exactly BLOCKS blocks (its prometheus_tsdb_blocks_loaded, read before its first compaction a minute after
+# start) and answer a query over the newest block's data.
+prometheus_serves_snapshot() {
+  local dir=$1 blocks=$2 port=${PROM_DRILL_PORT:-9099} url deadline loaded newest answer
+  need_tool prometheus "the drill opens the snapshot in a throwaway Prometheus (copy it from the prometheus image)"
+  need_tool curl "the drill queries its throwaway Prometheus"
+  url="http://127.0.0.1:$port"
+  printf 'global: {}\nscrape_configs: []\n' >"$SCRATCH/prometheus.yml"
+  trap prom_drill_stop EXIT
+  prometheus --config.file="$SCRATCH/prometheus.yml" --storage.tsdb.path="$dir" --storage.tsdb.retention.time=100y \
+    --web.listen-address="127.0.0.1:$port" --log.level=warn >"$SCRATCH/prometheus.log" 2>&1 &
+  PROM_DRILL_PID=$!
+  deadline=$(($(date +%s) + ${PROM_DRILL_START_SECONDS:-600}))
+  until curl -sf --max-time 5 "$url/-/ready" >/dev/null 2>&1; do
+    if ! kill -0 "$PROM_DRILL_PID" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+      error "the throwaway Prometheus did not open the snapshot" detail="$(tail -c 1500 "$SCRATCH/prometheus.log")"
+      return 1
+    fi
+    sleep 0.5
+  done
+  loaded=$(curl -sf --max-time 30 "$url/metrics" | sed -n -E 's/^prometheus_tsdb_blocks_loaded ([0-9]+)$/\1/p')
+  if [ "$loaded" != "$blocks" ]; then
+    error "RESTORED DATA DIFFERS: the restored Prometheus loaded ${loaded:-no} blocks, the snapshot has $blocks" \
+      detail="$(tail -c 1500 "$SCRATCH/prometheus.log")"
+    return 1
+  fi
+  # MAX TIME (ms) of the newest block: a query there must find series. Kept as text (mawk's numbers are doubles
+  # and its %d stops at 2^31).
+  newest=$(awk 'NR > 1 && NF >= 7 { print $3 }' "$SCRATCH/list.txt" | sort -n | tail -n 1)
+  answer=$(curl -sf --max-time 120 --data-urlencode 'query=count({__name__=~".+"})' \
+    --data-urlencode "time=$((newest / 1000 - 1))" "$url/api/v1/query" || true)
+  if ! [[ $answer =~ \"value\":\[[0-9.]+,\"[1-9][0-9]*\"\] ]]; then
+    error "RESTORED DATA DIFFERS: the restored Prometheus finds no series at the newest block's end" detail="${answer:0:500}"
+    return 1
+  fi
+  info "the restored Prometheus loaded every block and serves them" blocks="$loaded" \
+    series_at_end="$(printf '%s' "$answer" | sed -n -E 's/.*"value":\[[0-9.]+,"([0-9]+)"\].*/\1/p')"
+  prom_drill_stop
 }
 
 RABBITMQ_DRILL_PID=
