@@ -437,7 +437,8 @@ describe("runbook: restore a SQLite database from a chosen day (sqlite3 shell, s
 });
 
 describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s3rver, AWS CLI v2)", () => {
-  const root = mkdtempSync(join(tmpdir(), "strata-runbook-valkey-"));
+  // Made in beforeAll, not here: a run that filters this suite out must leave nothing behind.
+  let root = "";
   const bucket = "strata-backups";
   const target = "cache";
   let s3rver: S3rver | undefined;
@@ -474,6 +475,7 @@ describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s
   };
 
   beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "strata-runbook-valkey-"));
     mkdirSync(join(root, "bin"));
     symlinkSync(AWS_V2, join(root, "bin", "aws"));
     mkdirSync(join(root, "s3"));
@@ -505,7 +507,7 @@ describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s
       await exited;
     }
     await s3rver?.stop();
-    rmSync(root, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it("verifies the chosen day's RDB (checksum, a load in a throwaway server, keys per database) and leaves it for the cut-over", () => {
@@ -540,7 +542,8 @@ describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s
 });
 
 describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker, s3rver, AWS CLI v2)", () => {
-  const root = mkdtempSync(join(tmpdir(), "strata-runbook-rabbitmq-"));
+  // Made in beforeAll, not here: a run that filters this suite out must leave nothing behind.
+  let root = "";
   const bucket = "strata-backups";
   const target = "rabbitmq";
   let s3rver: S3rver | undefined;
@@ -582,6 +585,7 @@ describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker
   };
 
   beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "strata-runbook-rabbitmq-"));
     mkdirSync(join(root, "bin"));
     symlinkSync(AWS_V2, join(root, "bin", "aws"));
     mkdirSync(join(root, "s3"));
@@ -605,7 +609,7 @@ describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker
 
   afterAll(async () => {
     await Promise.allSettled([s3rver?.stop(), rabbit?.stop()]);
-    rmSync(root, { recursive: true, force: true });
+    if (root) rmSync(root, { recursive: true, force: true });
   }, 120_000);
 
   it("stops at the checksum when the object does not match its manifest, importing nothing", async () => {
