@@ -35,7 +35,13 @@ export const IMAGES = {
   // The sqlite kind's dump and drill: bash, gzip and Python's sqlite3 module (the SQLite library it links); no
   // sqlite3 shell, which the scripts do not use (components/backup/scripts/sqlite_tool.py says why).
   python: { registry: "docker.io", repository: "library/python", tag: "3.14.6-slim-trixie" },
-  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool into a drill pod.
+  // The rabbitmq-definitions drill's throwaway broker: rabbitmq-server and rabbitmqctl with bash, awk and gzip
+  // (Ubuntu 24.04 base); the plain image, since the drill needs no management plugin.
+  rabbitmq: { registry: "docker.io", repository: "library/rabbitmq", tag: "4.2.1" },
+  // The valkey kind's dump and drill: valkey-cli (--rdb) and valkey-server (the throwaway server that loads the RDB),
+  // with bash and gzip (Debian 13); no zstd, so RDBs are gzip-compressed.
+  valkey: { registry: "docker.io", repository: "valkey/valkey", tag: "9.0.0-trixie" },
+  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool and prometheus into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
 } as const satisfies Record<string, ImagePin>;
 

@@ -16,6 +16,8 @@ import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
 import { declareStorage, STORAGE_CLASS } from "./areas/storage";
 import { PrometheusOperatorCrds } from "../components/metrics/prometheusOperatorCrds";
+import { restorabilityMatrix } from "./restorability/matrix";
+import { declareArchiveCostView } from "./areas/archiveCost";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -72,17 +74,19 @@ export async function strata() {
   const archive = declareArchive(platform);
   const logging = declareLogging(platform, archive, storageClass);
   const { outputs: telemetry, store: telemetryStore } = declareTelemetry(platform, storageClass);
+  const archiveCost = declareArchiveCostView(platform, archive);
   // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
   const storageClassName = STORAGE_CLASS[config.cloud];
   const { outputs: metrics, kubePrometheusStack } = declareMetrics(platform, {
     archive,
     storageClassName,
     storageClass,
-    extraDatasources: [logging.grafanaDatasource],
+    extraDatasources: [logging.grafanaDatasource, ...archiveCost.datasources],
+    ...(archiveCost.grafanaServiceAccountName ? { grafanaServiceAccountName: archiveCost.grafanaServiceAccountName } : {}),
     alertmanager: alerting.alertmanagerValues.alertmanager,
     // The receivers Secret must exist before Alertmanager mounts it. Only the Secret: the alerting component's
-    // PrometheusRule waits for the CRDs, which the release must not wait behind.
-    dependsOn: alerting.receiversSecret ? [alerting.receiversSecret] : [],
+    // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
+    dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
   const backups = declareBackups(platform, {
     archive,
@@ -112,6 +116,7 @@ export async function strata() {
     namespaces: namespaces.names,
     retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
+    restorability: restorabilityMatrix(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,

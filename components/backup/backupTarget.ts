@@ -15,6 +15,8 @@ export interface BackupTargetArgs {
   monitoringNamespace: string;
   /** The platform's labels (the same as each context's). */
   labels: Record<string, string>;
+  /** `<namespace>/<claim>` of the claims whose data the backup protects (an annotation on the backup CronJob). */
+  protectsClaims?: readonly string[];
 }
 
 /** One target's backup CronJob and its restore-drill CronJob. */
@@ -27,7 +29,7 @@ export class BackupTargetJobs extends pulumi.ComponentResource {
       new k8s.batch.v1.CronJob(
         `${name}-${phase}`,
         {
-          metadata: backupCronJobMetadata(args.target, phase, args[phase].namespace, args.labels),
+          metadata: backupCronJobMetadata(args.target, phase, args[phase].namespace, args.labels, args.protectsClaims),
           // Built as plain data; the tests validate it against the Kubernetes schema (test/helpers/k8sValidate.ts).
           spec: args[phase].context.apply((context) => backupCronJobSpec(args.target, phase, args.monitoringNamespace, context) as k8s.types.input.batch.v1.CronJobSpec),
         },

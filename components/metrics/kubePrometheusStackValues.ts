@@ -8,7 +8,8 @@ export interface GrafanaDatasource {
   name: string;
   type: string;
   uid: string;
-  url: string;
+  /** Absent for datasources that are not reached at a URL (CloudWatch). */
+  url?: string;
   access: string;
   isDefault: boolean;
   jsonData?: Record<string, unknown>;
@@ -36,7 +37,13 @@ export interface KubePrometheusStackValuesInput {
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
   };
-  grafana: { adminSecretName: pulumi.Input<string>; datasources: pulumi.Input<GrafanaDatasource>[]; dashboardLabel: string };
+  grafana: {
+    adminSecretName: pulumi.Input<string>;
+    datasources: pulumi.Input<GrafanaDatasource>[];
+    dashboardLabel: string;
+    /** A ServiceAccount made for Grafana elsewhere (its workload identity, infra/areas/archiveCost.ts); else the chart's. */
+    serviceAccountName?: string;
+  };
   /** The `alertmanager` section, built by the alerting area (config, replicas, receivers' Secret). */
   alertmanager: AlertmanagerChartValues["alertmanager"];
 }
@@ -109,6 +116,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
         dashboards: { enabled: true, label: input.grafana.dashboardLabel, labelValue: "1", searchNamespace: "ALL" },
       },
       additionalDataSources: input.grafana.datasources,
+      ...(input.grafana.serviceAccountName ? { serviceAccount: { create: false, name: input.grafana.serviceAccountName } } : {}),
     },
     alertmanager: {
       ...input.alertmanager,

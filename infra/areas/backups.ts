@@ -11,6 +11,7 @@ import { backupRunbookBaseUrl } from "../../components/backup/alerts";
 import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
 import { backupJobNamespace } from "../backupTargets";
+import { claimCoverage } from "../restorability/coverage";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -99,6 +100,9 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
+        protectsClaims: Object.entries(config.storage.claims)
+          .filter(([service, claim]) => claimCoverage(service, claim, [t]).length > 0)
+          .map(([service, claim]) => `${claim.namespace}/${service}-data`),
       },
       platform.k8sOpts,
     );

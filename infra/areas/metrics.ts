@@ -27,6 +27,8 @@ export interface MetricsInputs {
   storageClass: pulumi.Resource;
   /** Resources kube-prometheus-stack needs first (e.g. the Alertmanager receivers Secret). */
   dependsOn: pulumi.Resource[];
+  /** Grafana's own ServiceAccount, when another area gave it an identity (infra/areas/archiveCost.ts). */
+  grafanaServiceAccountName?: string;
 }
 
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
@@ -98,7 +100,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           memory: `${sizes.prometheusMemoryGiB.gib}Gi`,
         },
         ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
-        grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },
+        grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },
       dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],

@@ -4,6 +4,7 @@ import type { RetentionRow } from "../retention";
 import type { CapacityReport } from "../capacity/plan";
 import { fromPlan } from "../../policies/core/evaluate";
 import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
+import { COLUMN_TITLES, RESTORABILITY_COLUMNS, type Restorability } from "../restorability/matrix";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
 export function table(headers: string[], rows: string[][]): string {
@@ -70,6 +71,8 @@ export function renderPlan(plan: Plan): string {
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
   sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources))));
+  const restorability = plan.outputs.restorability as Restorability | undefined;
+  if (restorability) sections.push(restorabilitySection(restorability));
   const { evaluated, violations } = plan.policies;
   const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
   sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);
@@ -105,4 +108,16 @@ export function capacitySection(c: CapacityReport): string {
     ...c.warnings.map((x) => `  ADVISORY  ${x.key}\n    ${x.message}`),
   ];
   return lines.join("\n");
+}
+
+/** The restorability matrix (infra/restorability/matrix.ts): a grid of yes/GAP, then every gap with its reason. */
+export function restorabilitySection(m: Restorability): string {
+  const headers = ["store", "type", ...RESTORABILITY_COLUMNS.map((c) => COLUMN_TITLES[c])];
+  const rows = m.rows.map((r) => [r.store, r.type, ...RESTORABILITY_COLUMNS.map((c) => (r[c].ok ? "yes" : "GAP"))]);
+  const gaps = m.rows.flatMap((r) => RESTORABILITY_COLUMNS.filter((c) => !r[c].ok).map((c) => `  ${r.store} / ${COLUMN_TITLES[c]}: ${r[c].text}`));
+  return [
+    `Restorability: every store Strata protects, and what proves it comes back (${m.gaps} gap(s), each named below):`,
+    table(headers, rows),
+    ...(gaps.length ? ["Gaps:", ...gaps] : ["No gaps."]),
+  ].join("\n");
 }

@@ -18,6 +18,7 @@ import iamForbidWildcardResources from "./iam-forbid-wildcard-resources";
 import kmsRequireDeletionWindow from "./kms-require-deletion-window";
 import kmsRequireRotation from "./kms-require-rotation";
 import pvcLimitHcloudMinimumSize from "./pvc-limit-hcloud-minimum-size";
+import pvcRequireBackupTarget from "./pvc-require-backup-target";
 import pvcRequireApprovedClass from "./pvc-require-approved-class";
 import retentionRequireOrdering from "./retention-require-ordering";
 import s3ForbidArchiveTransition from "./s3-forbid-archive-transition";
@@ -57,6 +58,7 @@ export const POLICIES: readonly StrataPolicy[] = [
   kmsRequireDeletionWindow,
   kmsRequireRotation,
   pvcLimitHcloudMinimumSize,
+  pvcRequireBackupTarget,
   pvcRequireApprovedClass,
   retentionRequireOrdering,
   s3ForbidArchiveTransition,

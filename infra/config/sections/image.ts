@@ -23,13 +23,15 @@ export function imagePinProblem(ref: string): string | undefined {
   return undefined;
 }
 
-/** A configurable image: `registry/repo:tag`, `registry/repo:tag@sha256:<64 hex>` or `registry/repo@sha256:<64 hex>`. */
-export const pinnedImage = (description: string) =>
+/**
+ * A configurable image: `registry/repo:tag`, `registry/repo:tag@sha256:<64 hex>` or `registry/repo@sha256:<64 hex>`.
+ * Describe it where it is used (after `.optional()`, so the reference shows the description).
+ */
+export const pinnedImage = () =>
   z
     .string()
     .max(512)
     .superRefine((ref, ctx) => {
       const problem = imagePinProblem(ref);
       if (problem) ctx.addIssue({ code: "custom", message: `${problem}; allowed: registry/repository:tag, registry/repository:tag@sha256:<64 hex> or registry/repository@sha256:<64 hex>` });
-    })
-    .describe(description);
+    });

@@ -106,6 +106,21 @@ export const loki = (retention = "720h") => res(T.helmRelease, "loki", { chart: 
 const alertRule = (target: string, kind?: string) => ({ alert: `Strata${kind ?? "Backup"}Failed`, expr: `time() - strata_backup_last_success_timestamp_seconds{target="${target}"} > 2 * 86400`, labels: { backup_target: target, ...(kind ? { job_kind: kind } : {}), severity: "critical" } });
 export const prometheusRule = (rules: unknown[]) => res(T.prometheusRule, "backup-alerts", { spec: { groups: [{ name: "strata-backups", rules }] } });
 export const backup = (target = "postgres-main") => cronJob(`${target}-backup`, {}, { "app.kubernetes.io/name": "strata-backup", "strata.io/backup-target": target });
+/** A claim of `strata:storage.claims`, as Strata labels it. */
+const dataClaim = (namespace: string, name: string) =>
+  res(T.pvc, name, { metadata: { name, namespace, labels: { "app.kubernetes.io/component": "data" } }, spec: { storageClassName: "ebs-gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } });
+/** A backup CronJob that dumps a store over the network and says which claim's data it protects. */
+const protecting = (target: string, claims: string) => {
+  const b = backup(target);
+  return { ...b, props: { ...b.props, metadata: { ...b.props.metadata, namespace: "strata-backups", annotations: { "strata.io/protects-claims": claims } } } };
+};
+/** A backup CronJob whose pod mounts a claim (the sqlite kind). */
+const mounting = (target: string, namespace: string, claimName: string) => {
+  const b = backup(target);
+  const spec = structuredClone(b.props.spec);
+  spec.jobTemplate.spec.template.spec.volumes = [{ name: "source", persistentVolumeClaim: { claimName, readOnly: true } }];
+  return { ...b, props: { ...b.props, metadata: { ...b.props.metadata, namespace }, spec } };
+};
 export const drill = (target = "postgres-main") => cronJob(`${target}-drill`, {}, { "app.kubernetes.io/name": "strata-drill", "strata.io/backup-target": target });
 
 /** The prometheus-operator CRDs' release, and users of its kinds that wait for it (or, with `waits` false, do not). */
@@ -217,6 +232,11 @@ export const CASES: Record<string, Case> = {
     pass: [operatorCrds(), ...crdUsers(true)],
     fail: [operatorCrds(), ...crdUsers(false)],
     expect: /platform-rules needs kind monitoring\.coreos\.com\/PrometheusRule [\s\S]*pushgateway needs kind monitoring\.coreos\.com\/ServiceMonitor \(prometheus-pushgateway 3\.8\.0 renders it/,
+  },
+  "strata-pvc-require-backup-target": {
+    pass: [dataClaim("valkey", "valkey-data"), protecting("cache", "valkey/valkey-data"), dataClaim("orders", "orders-data"), mounting("orders", "orders", "orders-data")],
+    fail: [dataClaim("valkey", "valkey-data"), protecting("cache", "valkey/other-data"), mounting("orders", "other-namespace", "valkey-data")],
+    expect: /claim valkey\/valkey-data holds data no backup target protects/,
   },
   "strata-backup-require-restore-drill": {
     pass: [backup(), drill(), prometheusRule([alertRule("postgres-main", "backup"), alertRule("postgres-main", "restore-drill")])],
