@@ -226,7 +226,7 @@ describe("the capacity config section", () => {
   it("warns (does not fail) on a database size for a target that does not exist", () => {
     const stack = strataValuesOf(stackConfig("prod"));
     const { config } = resolveConfig(rawConfig({ ...stack, capacity: { databases: { postgres: 10 } } }));
-    expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (the stack's targets: postgresql, telemetry); it sizes nothing" }]);
+    expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (the stack's targets: postgresql, rabbitmq, valkey, telemetry); it sizes nothing" }]);
   });
 
   it("accepts overrides merged over the profile's workload", () => {
