@@ -80,6 +80,7 @@ export async function strata() {
     archive,
     targets: allBackupTargets(config),
     pushgatewayUrl: metrics.pushgatewayUrl,
+    storageClassName,
     // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
     pvcNamespaces: [
       ...new Set([

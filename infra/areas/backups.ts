@@ -11,6 +11,8 @@ import { backupRunbookBaseUrl } from "../../components/backup/alerts";
 import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
 import { backupJobNamespace } from "../backupTargets";
+import { pitrSettings } from "../../components/backup/pitr";
+import { WalReceiver } from "../../components/backup/walReceiver";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -31,7 +33,7 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
 /** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
-export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[] }) {
+export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[]; storageClassName: string }) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
   const scheduled = scheduledTargets(inputs.targets);
@@ -77,12 +79,33 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       }));
     };
     const backupNamespace = resolveNamespace(platform, backupJobNamespace(t));
+    const pitr = pitrSettings(t);
+    if (pitr) {
+      new WalReceiver(
+        `${t.name}-wal`,
+        {
+          target: t,
+          namespace: backupNamespace.input,
+          context: contextFor(`wal-${t.name}`, pitr.baseBackupSchedule, backupNamespace),
+          storageClassName: inputs.storageClassName,
+          labels: platform.labels,
+          claimOptions: platform.stateful,
+        },
+        { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
+      );
+    }
     new BackupTargetJobs(
       t.name,
       {
         target: t,
         backup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace) },
         drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace) },
+        ...(pitr
+          ? {
+              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace) },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace) },
+            }
+          : {}),
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
       },
