@@ -33,6 +33,14 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
 /** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
+/** The PITR alert thresholds of a target with PITR on. */
+function pitrAlerts(target: BackupTarget) {
+  const p = pitrSettings(target);
+  if (!p) return {};
+  const { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } = p;
+  return { pitr: { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } };
+}
+
 export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[]; storageClassName: string }) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
@@ -130,6 +138,7 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
         // A run that ends without any push (the pod was killed before its report, a NetworkPolicy dropped it) is
         // caught through the jobs' schedule in kube-state-metrics.
         cronJobs: { backup, drill, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS },
+        ...pitrAlerts(s.target),
       })),
     },
     platform.k8sOpts,
