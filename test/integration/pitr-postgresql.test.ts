@@ -9,7 +9,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jobEnv, Running, run, start } from "./helpers/scripts";
+import { baseEnv, jobEnv, Running, run, start } from "./helpers/scripts";
+import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
+import type { BackupTarget } from "../../infra/config/sections/backups";
 import { PG_BIN, Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
 const KIND = "postgresql";
@@ -143,6 +145,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup" }), 300_000);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toContain("base backup verified by pg_verifybackup");
+    expect(b.stderr).toContain("kept the WAL the base backup needs as long as the base backup");
     const latest = JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8"));
     expect(latest).toMatchObject({ kind: KIND, target: TARGET, format: "pg_basebackup-tar", compression: "zstd", timeline: 1 });
     expect(latest.key).toMatch(/^backups\/postgresql\/app-db\/base\/\d{4}\/\d{2}\/\d{2}\/app-db-\d{8}T\d{6}Z\.tar\.zst$/);
@@ -227,6 +230,47 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const notes = restoredNotes(dir);
     expect(notes).toEqual(beforeTarget);
     expect(notes).not.toContain("after-target");
+  }, 300_000);
+
+  it("the Job `npm run restore-job` renders restores to a time for real: its two containers' commands and environment", async () => {
+    const target = { name: TARGET, kind: KIND, host: "db", database: "app", user: "u", passwordSecret: { name: "s", key: "k" }, pitr: { enabled: true, serverMajorVersion: 15 } } as BackupTarget;
+    const objects = pointInTimeRestoreObjects({
+      target,
+      time: targetIso,
+      namespace: "strata-backups",
+      bucket: s3.bucket,
+      region: "us-east-1",
+      storageClassName: "ebs-gp3",
+      claimSize: "10Gi",
+      name: "app-db-pitr-test",
+      serviceAccountName: "strata-drill-app-db",
+      s3EndpointUrl: s3.endpoint,
+      labels: {},
+    });
+    const job = objects.find((o) => o.kind === "Job")!;
+    const scripts = objects.find((o) => o.kind === "ConfigMap")!;
+    // The ConfigMap holds the exact files the suite runs.
+    expect(scripts.data["pitr-restore.sh"]).toBe(readFileSync(join(__dirname, "../../components/backup/scripts/pitr-restore.sh"), "utf8"));
+    const work = join(root, "restore-job-work");
+    const claim = restoreDir("restore-job-claim");
+    const containers = job.spec.template.spec.containers as Record<string, any>[];
+    const runs = containers.map((c) => {
+      const env: Record<string, string> = { ...baseEnv(join(root, "home")), PHASE_POLL_SECONDS: "0.2", PITR_RECOVERY_TIMEOUT_SECONDS: "120" };
+      for (const e of c.env as { name: string; value: string }[]) env[e.name] = e.value;
+      // The pod's paths, mapped into this test's directories; the bucket needs the suite's S3 prefix.
+      env.WORK_DIR = work;
+      env.PITR_DATA_DIR = env.PITR_DATA_DIR!.replace("/var/lib/strata-restore", claim);
+      env.S3_PREFIX = "backups";
+      env.AWS_CLI = "/usr/bin/aws";
+      env.PHASE_WAIT_SECONDS = "240";
+      expect(c.command[1]).toBe("/opt/strata/pitr-restore.sh");
+      return run("pitr-restore.sh", c.args, env, 300_000);
+    });
+    const [fetch, restore] = await Promise.all(runs);
+    expect(restore!.code, restore!.stderr).toBe(0);
+    expect(fetch!.code, fetch!.stderr).toBe(0);
+    expect(restore!.stderr).toContain("POINT-IN-TIME RESTORE OK");
+    expect(restoredNotes(join(claim, "pgdata"))).toEqual(beforeTarget);
   }, 300_000);
 
   it("the drill restores to a commit inside the window, checks it with pg_amcheck, and pushes the result", async () => {

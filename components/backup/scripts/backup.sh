@@ -393,6 +393,7 @@ run_upload() {
     info "uploading" key="$key" size_bytes="$size"
     s3_put "$artifact" "$key" "$sha" application/octet-stream
     s3_verify "$key" "$size" "$sha"
+    [ "$PG_BACKUP_METHOD" != basebackup ] || keep_wal_for_base "$(status_get dump start_wal_file)"
     write_manifest "$manifest" "$key" "$manifest_key" "$sha" "$size" "$started"
     msha=$(sha256sum "$manifest")
     msha=${msha%% *}
@@ -418,6 +419,26 @@ run_upload() {
     metric strata_backup_duration_seconds gauge "$((now - started))" "Duration of the last backup run."
     metric strata_backup_size_bytes gauge "$size" "Size of the last successful backup object in bytes."
   )" || return "$EXIT_PUSH"
+}
+
+# keep_wal_for_base START_WAL: the WAL objects this base backup needs that the receiver archived before the backup was
+# uploaded (those of the minutes it ran) are rewritten in place, server-side, with their own metadata. Every object of
+# the bucket expires a fixed time after it was written (strata:retention), so the WAL a base backup needs then never
+# expires before the base backup itself; the versions replaced expire with the bucket's noncurrent versions.
+keep_wal_for_base() {
+  local start=$1 prefix keys k sha n=0 sse=()
+  prefix=$(wal_prefix)
+  keys=$(aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix/" --start-after "$prefix/$start" \
+    --query 'Contents[].Key' --output text)
+  [ -z "${S3_SSE_KMS_KEY_ID:-}" ] || sse=(--server-side-encryption aws:kms --ssekms-key-id "$S3_SSE_KMS_KEY_ID")
+  while IFS= read -r k; do
+    case "$k" in '' | None) continue ;; esac
+    sha=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$k" --query Metadata.sha256 --output text)
+    aws_s3 s3api copy-object --bucket "$S3_BUCKET" --key "$k" --copy-source "$S3_BUCKET/$k" --metadata-directive REPLACE \
+      --metadata "sha256=$sha" --content-type application/zstd "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
+    n=$((n + 1))
+  done < <(printf '%s\n' "$keys" | tr '\t' '\n')
+  info "kept the WAL the base backup needs as long as the base backup" start_wal_file="$start" objects="$n"
 }
 
 write_manifest() {
