@@ -149,5 +149,15 @@ describe("a plan with PITR on (dev, a target of this test's own)", () => {
     expect(actions).toContain("s3:PutObject");
     expect(actions).not.toContain("s3:DeleteObject");
     expect(wal!.statements.find((s) => s.Sid === "ObjectAccess")!.Resource).toMatch(/\/postgresql\/orders-db\/wal\/\*$/);
+    expect(p.policies.violations.filter((v) => v.level === "mandatory")).toEqual([]);
   }, 120_000);
+
+  it("passes the policy pack on prod too (its claim protected, no mandatory violation, no new advisory one)", async () => {
+    const without = await plan("prod", { backups: { targets: [PG] } });
+    const p = await plan("prod", { backups: { targets: [{ ...PG, pitr: PITR }] } });
+    expect(p.policies.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(p.policies.violations.length).toBe(without.policies.violations.length);
+    const claim = resourcesOfType(p, "kubernetes:core/v1:PersistentVolumeClaim").find((r) => r.name === "orders-db-wal-claim")!;
+    expect(claim.options).toMatchObject({ protect: true, retainOnDelete: true });
+  }, 180_000);
 });
