@@ -154,7 +154,8 @@ fetch_wal() {
 FETCH_RC=0
 run_fetch() {
   set_run_time
-  rm -rf "$WORK_DIR/fetch.status" "$WORK_DIR/restore.status" "$BASE_FILE" "$MANIFEST" "$WAL_ARCHIVE"
+  rm -rf "$WORK_DIR/fetch.status" "$WORK_DIR/download.status" "$WORK_DIR/restore.status" "$BASE_FILE" "$MANIFEST" \
+    "$WAL_ARCHIVE"
   local rc=0
   set +e
   (
@@ -170,6 +171,9 @@ run_fetch() {
     # The WAL comes down while the base backup does.
     fetch_wal "$start_wal" >"$WORK_DIR/wal-last.txt" &
     wal_pid=$!
+    # The restore phase unpacks the base backup from BASE_FILE as it grows; it uses nothing before fetch.status.
+    : >"$BASE_FILE"
+    write_status download "key=$key" "size_bytes=$size"
     if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3-base.err" | tee "$BASE_FILE" | sha256_stdin); then
       kill "$wal_pid" 2>/dev/null || true
       error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3-base.err")"
@@ -245,6 +249,49 @@ write_recovery_config() {
   [ "$(id -u)" -ne 0 ] || chown -R "${PG_DRILL_OS_USER:-postgres}" "$SCRATCH"
 }
 
+# fetch_verdict: waits for fetch.status; 0 when it says the base backup and the WAL were verified.
+fetch_verdict() {
+  while [ ! -f "$WORK_DIR/fetch.status" ]; do
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then return 1; fi
+    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then return 1; fi
+    sleep 0.1
+  done
+  [ "$(status_get fetch result)" = ok ]
+}
+
+# unpack_while_downloading: the base backup is decompressed and unpacked into PG_DATA from BASE_FILE while the fetch
+# phase is still writing it (tail -f | head -c <size>), so the download, the SHA-256, zstd and tar overlap. Nothing
+# reads PG_DATA before fetch.status says the object's size and SHA-256 matched; if it does not, PG_DATA is emptied.
+unpack_while_downloading() {
+  local size src tail_pid unpack_pid rc=0
+  size=$(status_get download size_bytes)
+  exec {src}< <(exec tail -c +1 -f -s 0.2 "$BASE_FILE")
+  tail_pid=$!
+  (head -c "$size" <&"$src" | zstd -q -d -c | tar -xf - -C "$PG_DATA") 2>"$SCRATCH/unpack.err" &
+  unpack_pid=$!
+  exec {src}<&-
+  while kill -0 "$unpack_pid" 2>/dev/null; do
+    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then break; fi
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then break; fi
+    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then break; fi
+    sleep 0.1
+  done
+  # A download that stopped short leaves tail waiting: ending it ends head, and zstd sees a truncated frame.
+  kill "$tail_pid" 2>/dev/null || true
+  wait "$unpack_pid" || rc=$?
+  if ! fetch_verdict; then
+    find "$PG_DATA" -mindepth 1 -delete 2>/dev/null || true
+    warn "nothing restored: the fetch phase did not verify the base backup and the WAL (its log says why)"
+    return 1
+  fi
+  rm -f "$BASE_FILE"
+  if [ "$rc" -ne 0 ]; then
+    error "the verified base backup does not unpack" exit="$rc" detail="$(tail -c 1000 "$SCRATCH/unpack.err")"
+    return 1
+  fi
+  info "base backup unpacked while downloading"
+}
+
 RECOVERY_TARGET_TIME=
 restore_pitr() {
   local t
@@ -259,14 +306,10 @@ restore_pitr() {
   fi
   mkdir -p "$PG_DATA" "$SCRATCH/wal"
   chmod 700 "$PG_DATA"
+  unpack_while_downloading
   tli=$(manifest_get "$MANIFEST" timeline)
   start_lsn=$(manifest_get "$MANIFEST" end_lsn)
   last_wal=$(status_get fetch last_wal)
-  if ! zstd -q -d -c "$BASE_FILE" | tar -xf - -C "$PG_DATA" 2>"$SCRATCH/tar.err"; then
-    error "the base backup does not unpack" detail="$(tail -c 1000 "$SCRATCH/tar.err")"
-    return 1
-  fi
-  rm -f "$BASE_FILE"
   [ "$(id -u)" -ne 0 ] || chown -R "${PG_DRILL_OS_USER:-postgres}" "$PG_DATA" "$SCRATCH"
   if ! as_pg pg_verifybackup -q "$PG_DATA" >"$SCRATCH/verify.err" 2>&1; then
     error "BASE BACKUP CORRUPT: pg_verifybackup rejects it" detail="$(tail -c 2000 "$SCRATCH/verify.err")"
@@ -389,10 +432,11 @@ restore_pitr() {
 
 RESTORE_RC=0
 run_restore() {
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} rc=0 deadline
-  deadline=$(($(date +%s) + wait_s))
-  while [ ! -f "$WORK_DIR/fetch.status" ]; do
-    if [ "$(date +%s)" -ge "$deadline" ] || { [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; }; then
+  local wait_s=${PHASE_WAIT_SECONDS:-21600} rc=0
+  RESTORE_DEADLINE=$(($(date +%s) + wait_s))
+  # The restore starts with the download (download.status), or not at all when the fetch phase failed first.
+  while [ ! -f "$WORK_DIR/download.status" ] && [ ! -f "$WORK_DIR/fetch.status" ]; do
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ] || { [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; }; then
       error "the fetch phase wrote no status"
       write_status restore result=failed exit=1 || true
       RESTORE_RC=1
@@ -400,7 +444,7 @@ run_restore() {
     fi
     sleep "${PHASE_POLL_SECONDS:-0.5}"
   done
-  if [ "$(status_get fetch result)" != ok ]; then
+  if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then
     write_status restore result=skipped exit=1 "message=nothing to restore: the fetch phase failed" || true
     RESTORE_RC=1
     return 0
