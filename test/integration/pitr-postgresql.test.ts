@@ -217,6 +217,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const dir = restoreDir("restored-latest");
     const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("base backup unpacked while downloading");
     expect(r.stderr).toContain("base backup verified by pg_verifybackup");
     expect(r.stderr).toContain("POINT-IN-TIME RESTORE OK");
     const notes = restoredNotes(dir);
@@ -333,6 +334,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
       const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "drill" }), 300_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("CHECKSUM MISMATCH: the stored base backup is not the one that was written");
+      expect(r.stderr).toContain("nothing restored: the fetch phase did not verify the base backup");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
     } finally {
       writeFileSync(path, good);
