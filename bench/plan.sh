@@ -42,17 +42,23 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 stack_with_targets() {
   local n=$1 file="$work/Pulumi.prod-${1}-targets.yaml"
-  {
-    cat Pulumi.prod.yaml
-    echo "  strata:backups:"
-    echo "    targets:"
-    for ((t = 1; t <= n; t++)); do
-      printf '      - name: pg-%03d\n        kind: postgresql\n        host: pg-%03d.data.svc.cluster.local\n        database: app\n        user: strata_backup\n        passwordSecret: { name: pg-%03d-backup, key: password }\n' "$t" "$t" "$t"
-    done
-    echo "  strata:capacity:"
-    echo "    databases:"
-    for ((t = 1; t <= n; t++)); do printf '      pg-%03d: 20\n' "$t"; done
-  } >"$file"
+  # Pulumi.prod.yaml with its backup targets and database sizes replaced by N postgresql targets.
+  # shellcheck disable=SC2016 # the single-quoted text is JavaScript, its ${...} are template literals
+  node -e '
+    const fs = require("fs");
+    const yaml = require("js-yaml");
+    const [n, out] = [Number(process.argv[1]), process.argv[2]];
+    const doc = yaml.load(fs.readFileSync("Pulumi.prod.yaml", "utf8"));
+    const id = (t) => `pg-${String(t).padStart(3, "0")}`;
+    const targets = [], databases = {};
+    for (let t = 1; t <= n; t++) {
+      targets.push({ name: id(t), kind: "postgresql", host: `${id(t)}.data.svc.cluster.local`, database: "app", user: "strata_backup", passwordSecret: { name: `${id(t)}-backup`, key: "password" } });
+      databases[id(t)] = 20;
+    }
+    doc.config["strata:backups"] = { targets };
+    doc.config["strata:capacity"] = { ...(doc.config["strata:capacity"] ?? {}), databases };
+    fs.writeFileSync(out, yaml.dump(doc));
+  ' "$n" "$file"
   # A stack file that does not plan cleanly would time an error path; refuse to print a figure for it.
   node scripts/run-ts.cjs infra/plan/main.ts --config "$file" --stack "prod-${n}" >/dev/null
   echo "$file"

@@ -5,6 +5,9 @@
  */
 export const CHARTS = {
   kubePrometheusStack: { chart: "kube-prometheus-stack", version: "88.5.3", repo: "https://prometheus-community.github.io/helm-charts" },
+  // The monitoring.coreos.com CRDs at the operator version kube-prometheus-stack 88.5.3 ships (appVersion v0.93.1),
+  // installed before anything that uses them; kube-prometheus-stack's own copy is off (crds.enabled: false).
+  prometheusOperatorCrds: { chart: "prometheus-operator-crds", version: "31.0.1", repo: "https://prometheus-community.github.io/helm-charts" },
   // The Thanos community chart: maintained by Thanos maintainers, ships a values.schema.json and upstream
   // quay.io/thanos images (Bitnami's chart defaults to images that no longer pull).
   thanos: { chart: "thanos", version: "0.38.0", repo: "oci://ghcr.io/thanos-community/helm-charts" },
@@ -32,7 +35,13 @@ export const IMAGES = {
   // The sqlite kind's dump and drill: bash, gzip and Python's sqlite3 module (the SQLite library it links); no
   // sqlite3 shell, which the scripts do not use (components/backup/scripts/sqlite_tool.py says why).
   python: { registry: "docker.io", repository: "library/python", tag: "3.14.6-slim-trixie" },
-  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool into a drill pod.
+  // The rabbitmq-definitions drill's throwaway broker: rabbitmq-server and rabbitmqctl with bash, awk and gzip
+  // (Ubuntu 24.04 base); the plain image, since the drill needs no management plugin.
+  rabbitmq: { registry: "docker.io", repository: "library/rabbitmq", tag: "4.2.1" },
+  // The valkey kind's dump and drill: valkey-cli (--rdb) and valkey-server (the throwaway server that loads the RDB),
+  // with bash and gzip (Debian 13); no zstd, so RDBs are gzip-compressed.
+  valkey: { registry: "docker.io", repository: "valkey/valkey", tag: "9.0.0-trixie" },
+  // The busybox-based (not distroless) Prometheus image, only to copy its static promtool and prometheus into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
 } as const satisfies Record<string, ImagePin>;
 

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import { MAX_SCRATCH_GIB, type BackupTarget } from "./config/sections/backups";
 import type { TelemetryConfig } from "./config/sections/telemetry";
 import { SQLITE_CLAIM_NAME, TELEMETRY_LABELS } from "../components/telemetry/contract";
-import type { NamespaceRef } from "./platform";
+import type { NamespaceRef } from "./namespaceRef";
 
 /** Name of the backup target Strata derives from `telemetry` when its backend keeps data in a database. */
 export const TELEMETRY_BACKUP_TARGET = "telemetry";

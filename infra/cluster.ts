@@ -10,6 +10,8 @@ export interface ClusterInfo {
   oidcProviderArn: pulumi.Output<string | undefined>;
   oidcIssuerUrl: pulumi.Output<string | undefined>;
   ebsCsiRoleArn: pulumi.Output<string | undefined>;
+  /** What the cluster runs, when the cluster stack or config says (infra/kubernetesVersion.ts checks it). */
+  kubernetesVersion: pulumi.Output<string | undefined>;
 }
 
 const asOptionalString = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
@@ -26,6 +28,7 @@ export function resolveCluster({ config, secrets }: LoadedConfig): ClusterInfo {
       oidcProviderArn: ref.getOutput(names.oidcProviderArn).apply(asOptionalString),
       oidcIssuerUrl: ref.getOutput(names.oidcIssuerUrl).apply(asOptionalString),
       ebsCsiRoleArn: ref.getOutput(names.ebsCsiRoleArn).apply(asOptionalString),
+      kubernetesVersion: ref.getOutput(names.kubernetesVersion).apply(asOptionalString),
     };
   }
   if (!secrets.kubeconfig) {
@@ -38,5 +41,6 @@ export function resolveCluster({ config, secrets }: LoadedConfig): ClusterInfo {
     oidcProviderArn: pulumi.output(cluster.oidcProviderArn),
     oidcIssuerUrl: pulumi.output(cluster.oidcIssuerUrl),
     ebsCsiRoleArn: pulumi.output(cluster.ebsCsiRoleArn),
+    kubernetesVersion: pulumi.output(cluster.kubernetesVersion),
   };
 }

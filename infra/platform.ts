@@ -4,10 +4,8 @@ import type { ClusterInfo } from "./cluster";
 import type { Providers } from "./providers";
 import type { DerivedRetention } from "./retention";
 
-export type NamespaceRole = "monitoring" | "logging" | "backups";
-
-/** A namespace something is declared in: one of Strata's own, by role, or an application's, by name. */
-export type NamespaceRef = { role: NamespaceRole } | { application: string };
+import type { NamespaceRef, NamespaceRole } from "./namespaceRef";
+export type { NamespaceRef, NamespaceRole };
 
 /**
  * Everything an area of the program (infra/areas/*.ts) needs to declare its components: validated config, the
@@ -24,6 +22,11 @@ export interface Platform {
   /** Options for every resource that holds data (infra/protection.ts). */
   stateful: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
   retention: DerivedRetention;
+  /**
+   * The release that installs the `monitoring.coreos.com` CRDs: every PrometheusRule and ServiceMonitor, and every
+   * release that renders one, depends on it (on an empty cluster the kinds do not exist before it).
+   */
+  monitoringCrds: pulumi.Resource;
   /**
    * Options for components: they carry every explicit provider (aws, kubernetes, random, hcloud), and each child
    * picks the one for its package. The two names are the same map, kept so call sites say what they declare.

@@ -15,6 +15,9 @@ import { declareLogging } from "./areas/logging";
 import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
 import { declareStorage, STORAGE_CLASS } from "./areas/storage";
+import { PrometheusOperatorCrds } from "../components/metrics/prometheusOperatorCrds";
+import { restorabilityMatrix } from "./restorability/matrix";
+import { declareArchiveCostView } from "./areas/archiveCost";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -48,6 +51,10 @@ export async function strata() {
     componentOpts,
   );
 
+  // First and on its own: the monitoring.coreos.com CRDs. Whatever renders a PrometheusRule or ServiceMonitor waits
+  // for this release, and it waits for nothing but the namespace Helm records it in (test/deployOrder.test.ts).
+  const monitoringCrds = new PrometheusOperatorCrds("prometheus-operator-crds", { namespace: namespaces.names.monitoring!, resourceOptions: stateful }, componentOpts);
+
   const platform: Platform = {
     config,
     secrets: loaded.secrets,
@@ -57,30 +64,39 @@ export async function strata() {
     labels,
     stateful,
     retention: deriveRetention(config.retention),
+    monitoringCrds: monitoringCrds.release,
     k8sOpts: componentOpts,
     awsOpts: componentOpts,
   };
   // Areas, in dependency order (infra/areas/*.ts).
-  const storage = declareStorage(platform);
+  const { outputs: storage, storageClass } = declareStorage(platform);
   const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
-  const logging = declareLogging(platform, archive);
-  const telemetry = declareTelemetry(platform);
+  const logging = declareLogging(platform, archive, storageClass);
+  const { outputs: telemetry, store: telemetryStore } = declareTelemetry(platform, storageClass);
+  const archiveCost = declareArchiveCostView(platform, archive);
   // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
   const storageClassName = STORAGE_CLASS[config.cloud];
-  const metrics = declareMetrics(platform, {
+  const { outputs: metrics, kubePrometheusStack } = declareMetrics(platform, {
     archive,
     storageClassName,
-    extraDatasources: [logging.grafanaDatasource],
+    storageClass,
+    extraDatasources: [logging.grafanaDatasource, ...archiveCost.datasources],
+    ...(archiveCost.grafanaServiceAccountName ? { grafanaServiceAccountName: archiveCost.grafanaServiceAccountName } : {}),
     alertmanager: alerting.alertmanagerValues.alertmanager,
-    // The receivers Secret must exist before Alertmanager mounts it.
-    dependsOn: [alerting.alerting],
+    // The receivers Secret must exist before Alertmanager mounts it. Only the Secret: the alerting component's
+    // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
+    dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
   const backups = declareBackups(platform, {
     archive,
     targets: allBackupTargets(config),
     pushgatewayUrl: metrics.pushgatewayUrl,
-    storageClassName,
+    // What a backup job mounts that another area creates: the telemetry store's claim (sqlite) or credentials
+    // Secret; Prometheus's data claim, which the operator makes once kube-prometheus-stack is up (snapshots).
+    prerequisitesOf: (t) => [...(telemetry.backupTargets.includes(t.name) ? [telemetryStore] : []), ...(t.kind === "prometheus-snapshot" ? [kubePrometheusStack] : [])],
+    // An output of the StorageClass: the WAL receivers' claims (PITR) wait for the class through it.
+    storageClassName: storage.storageClass,
     // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
     pvcNamespaces: [
       ...new Set([
@@ -102,6 +118,7 @@ export async function strata() {
     namespaces: namespaces.names,
     retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
+    restorability: restorabilityMatrix(config),
     archive: {
       kmsKeyArn: archive.kmsKeyArn,
       buckets: archive.buckets,

@@ -5,6 +5,7 @@ import * as hcloud from "@pulumi/hcloud";
 import * as random from "@pulumi/random";
 import type { LoadedConfig } from "./config/load";
 import type { ClusterInfo } from "./cluster";
+import { requireSupportedKubernetes } from "./kubernetesVersion";
 
 /** Explicit providers only: no resource in Strata may fall back to an ambient default provider or credentials. */
 export interface Providers {
@@ -32,7 +33,12 @@ export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Pro
       defaultTags: { tags: baseTags(config) },
     }),
     k8s: new k8s.Provider("cluster", {
-      kubeconfig: cluster.kubeconfig,
+      // Every Kubernetes resource goes through this provider, so a cluster older than Strata supports fails the
+      // deployment here, before anything is created on it (the version from config is already checked at start-up).
+      kubeconfig: pulumi.all([cluster.kubeconfig, cluster.kubernetesVersion]).apply(([kubeconfig, version]) => {
+        requireSupportedKubernetes(version, "the cluster's Kubernetes version (cluster stack output or strata:cluster.kubernetesVersion)");
+        return kubeconfig;
+      }),
       enableServerSideApply: true,
       // Never let an unreachable cluster turn into "delete everything from state".
       deleteUnreachable: false,

@@ -2,12 +2,8 @@ import type { RetentionConfig } from "./config/sections/retention";
 import type { LoggingConfig } from "./config/sections/logging";
 import type { TelemetryConfig } from "./config/sections/telemetry";
 
-/**
- * S3 expiration on buckets whose readers delete their own data (Thanos compactor, Loki compactor) is a safety net
- * only: it must fire later than the component would have deleted, even for objects written well after their data
- * was produced (compacted and downsampled blocks), so it lags the component's retention by this margin.
- */
-export const SAFETY_NET_MARGIN_DAYS = 30;
+import { SAFETY_NET_MARGIN_DAYS } from "./config/sections/retention";
+export { SAFETY_NET_MARGIN_DAYS };
 
 /** Every retention setting in Strata, derived from the one model. Components take these, never raw days. */
 export interface DerivedRetention {

@@ -22,9 +22,12 @@ esac
 #   - zstd: the backups' compression
 #   - python3: the sqlite kind's backup and drill steps (components/backup/scripts/sqlite_tool.py, its sqlite3 module)
 #   - sqlite3: the sqlite suites' fixtures and the SQLite restore runbook
-#   - jq: the rabbitmq-definitions drill validates JSON with it
-#   - curl: Pushgateway pushes, the Prometheus admin API, the RabbitMQ management API
-debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd python3 sqlite3 jq curl)
+#   - jq: the runbooks' `# runbook-test:` steps read manifests with it
+#   - curl: Pushgateway pushes, the Prometheus admin API
+#   - rabbitmq-server: a real broker (management plugin) the rabbitmq-definitions backup exports from and the drill's throwaway broker
+#   - redis-server, redis-tools: a real Redis 7 (Valkey's protocol and RDB format) for the valkey kind's backup and drill
+debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd python3 sqlite3 jq curl
+  rabbitmq-server redis-server redis-tools)
 
 install_debian_packages() {
   local missing=()

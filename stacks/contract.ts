@@ -4,13 +4,14 @@ import type { CapacityReport } from "../infra/capacity/plan";
 import type { TierRow } from "../components/archive/lifecycle";
 import type { IdentityMode } from "../components/identity/workloadIdentity";
 import type { BackupKind } from "../infra/config/sections/backups";
+import type { Restorability } from "../infra/restorability/matrix";
 
 /**
  * The version of Strata's stack-output contract, exported as the `contractVersion` output (infra/program.ts reads
  * it from here). Semver: a minor bump adds outputs or sections; a major bump removes, renames or retypes one, and
  * readStrataStack refuses a stack whose major differs from the one this file was written for.
  */
-export const CONTRACT_VERSION = "1.0.0";
+export const CONTRACT_VERSION = "1.1.0";
 export const CONTRACT_MAJOR = Number(CONTRACT_VERSION.split(".")[0]);
 
 // ---- The contract, as a consumer sees it through a StackReference: plain values, no Outputs. -----------------
@@ -124,6 +125,12 @@ export interface StrataSections {
     sqlite?: { claimName: string; mountPath: string; path: string; writerLabels: Record<string, string> };
     backupTargets: readonly string[];
   };
+  /**
+   * Since 1.1: the restorability matrix (infra/restorability/matrix.ts). Every store Strata protects (backup targets,
+   * claims, buckets, the volume class) against backup, restore drill, alerts, runbook and a test run for real, each
+   * cell filled or naming its gap.
+   */
+  restorability: Restorability;
   /** Landing with the backups issue: each backup target, where its objects go and who may write them. */
   backups: {
     bucket: string;
@@ -133,7 +140,7 @@ export interface StrataSections {
 }
 
 /** Sections the program exports today. */
-export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints" | "storage" | "claims";
+export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints" | "storage" | "claims" | "restorability";
 /** Sections declared for consumers to code against, exported once their issues land. */
 export type LandingSection = Exclude<keyof StrataSections, DeliveredSection>;
 

@@ -4,6 +4,11 @@ import type { SECRET_KEYS, StrataConfig } from "../infra/config/schema";
 export type ProfileDefaults = Omit<StrataConfig, "cluster" | (typeof SECRET_KEYS)[number]>;
 
 /**
+ * A profile is posture only: replicas, retention, protection, replication and sizes. Workloads (claims, backup
+ * targets, the telemetry backend) are each stack's own, in its stack file, so no stack inherits volumes or backup
+ * jobs for services it does not run. Values that depend on the stack's own choices (second regions, backup tiers,
+ * minimum volume sizes of the cloud) are derived from them in infra/config/defaults.ts.
+ *
  * dev: Hetzner, single replicas, short retention (seed 000: 7-30 days local is enough for a dev cluster).
  * prod: AWS, HA, the seeds' tiers (DESIGN §3): 15d local, 30d raw, 120d 5m, 730d 1h, 30d logs, 30d daily dumps,
  * a year of archive, 7 daily snapshots (copied to a second region in prod).
@@ -37,12 +42,8 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       ebs: { iops: 3000, throughputMiBps: 125 },
       hcloud: { encryption: true },
       snapshots: { time: "03:00", crossRegionCopy: { enabled: false, region: "eu-west-1" } },
-      // The Hetzner CSI driver's minimum is 10Gi, so dev (hcloud) rounds the seeds' 5Gi and 2Gi up.
-      claims: {
-        postgresql: { namespace: "postgresql", size: "10Gi", critical: true },
-        rabbitmq: { namespace: "rabbitmq", size: "10Gi", critical: false },
-        valkey: { namespace: "valkey", size: "10Gi", critical: false },
-      },
+      // Claims are a stack's workloads, never a profile's: each stack file names the services it runs.
+      claims: {},
     },
     archive: {
       identity: "irsa",
@@ -71,16 +72,11 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       // A dev cluster: a few nodes' worth of exporters, a small database.
       metrics: { activeSeries: 100_000, scrapeIntervalSeconds: 30 },
       logs: { gbPerDay: 2 },
-      databases: { postgresql: 5 },
+      databases: {},
       overrides: {},
     },
-    backups: {
-      // Seed 000: the environment's PostgreSQL, and Prometheus snapshots since dev keeps no metrics in S3.
-      targets: [
-        { name: "postgresql", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "postgresql-backup", key: "password" } },
-        { name: "prometheus", kind: "prometheus-snapshot" },
-      ],
-    },
+    // Backup targets are the stack's workloads (its databases, brokers, snapshots), never a profile's.
+    backups: { targets: [] },
     alerting: {
       alertmanagerReplicas: 1,
       runbookBaseUrl: "docs/runbooks/alerts.md",
@@ -142,11 +138,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       ebs: { iops: 3000, throughputMiBps: 125 },
       hcloud: { encryption: true },
       snapshots: { time: "03:00", crossRegionCopy: { enabled: true, region: "eu-west-1" } },
-      claims: {
-        postgresql: { namespace: "postgresql", size: "10Gi", critical: true },
-        rabbitmq: { namespace: "rabbitmq", size: "5Gi", critical: false },
-        valkey: { namespace: "valkey", size: "2Gi", critical: false },
-      },
+      claims: {},
     },
     archive: {
       identity: "irsa",
@@ -186,17 +178,11 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
       metrics: { activeSeries: 500_000, scrapeIntervalSeconds: 30 },
       logs: { gbPerDay: 50 },
-      databases: { postgresql: 200 },
+      databases: {},
       // Seed 003's reference sizes for the store gateway and the compactor; Prometheus follows the estimate.
       overrides: { storeGatewayVolumeGiB: 50, compactorVolumeGiB: 100 },
     },
-    backups: {
-      // The environment's PostgreSQL (seed 001). Add RabbitMQ or MongoDB targets per stack; their drills need
-      // images the stack chooses (see the config reference).
-      targets: [
-        { name: "postgresql", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "postgresql-backup", key: "password" } },
-      ],
-    },
+    backups: { targets: [] },
     alerting: {
       alertmanagerReplicas: 2,
       runbookBaseUrl: "docs/runbooks/alerts.md",
@@ -220,12 +206,10 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       },
       collector: { resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     },
-    // Prod keeps telemetry in SQLite on a protected Retain volume (snapshotted daily by DLM on aws), copied online
-    // every night beside its writer and drilled monthly. Stacks with a PostgreSQL set backend
-    // `postgresql`/`timescaledb`, `telemetry.database` and the secret password instead, and get a nightly dump and
-    // drill of it.
+    // Where OpenFinOps keeps telemetry is the stack's choice (a workload): `memory` until a stack picks `sqlite`,
+    // `postgresql` or `timescaledb`. The profile only says how prod tunes it once it is persisted.
     telemetry: {
-      backend: "sqlite",
+      backend: "memory",
       namespace: "openfinops",
       retentionDays: 90,
       batchSize: 500,
@@ -233,7 +217,6 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       enableCompression: false,
       maxMemoryEntries: 100000,
       writers: 1,
-      sqlite: { sizeGiB: 20, path: "/var/lib/openfinops/telemetry.db" },
     },
   },
 };

@@ -18,14 +18,16 @@ import {
 import { capacityPlan, capacityWarnings, effectiveSizes, type CapacityInput } from "../infra/capacity/plan";
 import { monthlyCost, PRICE_TABLE } from "../infra/capacity/prices";
 import { capacitySection } from "../infra/plan/report";
-import { plan } from "./helpers/plan";
+import { plan, stackConfig } from "./helpers/plan";
+import { rawConfig, strataValuesOf } from "./helpers/configProblems";
 import type { Transition } from "../components/archive/storageClasses";
 
 const within = (actual: number, expected: number) => Math.abs(actual - expected) / expected;
 
 /** A profile's defaults with parts of `capacity` (and anything else) replaced. */
-function input(profile: "dev" | "prod", changes: Partial<CapacityInput> & { overrides?: CapacityInput["capacity"]["overrides"] } = {}): CapacityInput {
-  const base = structuredClone(PROFILE_DEFAULTS[profile]);
+/** The repo's dev or prod stack (its profile and its own workloads), validated as the program reads it. */
+function input(stack: "dev" | "prod", changes: Partial<CapacityInput> & { overrides?: CapacityInput["capacity"]["overrides"] } = {}): CapacityInput {
+  const base = structuredClone(resolveConfig(rawConfig(strataValuesOf(stackConfig(stack)))).config) as CapacityInput;
   const { overrides, ...rest } = changes;
   const merged = { ...base, ...rest };
   if (overrides) merged.capacity = { ...merged.capacity, overrides };
@@ -221,8 +223,9 @@ describe("capacityPlan", () => {
 
 describe("the capacity config section", () => {
   const cluster = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
-  it("warns (does not fail) on a database size for a target that does not exist: a stack cannot remove profile keys", () => {
-    const { config } = resolveConfig({ values: { profile: "prod", cluster, capacity: JSON.stringify({ databases: { postgres: 10 } }) }, secretKeys: new Set() });
+  it("warns (does not fail) on a database size for a target that does not exist", () => {
+    const stack = strataValuesOf(stackConfig("prod"));
+    const { config } = resolveConfig(rawConfig({ ...stack, capacity: { databases: { postgres: 10 } } }));
     expect(capacityWarnings(config)).toEqual([{ key: "strata:capacity.databases.postgres", message: "names no backup target (the stack's targets: postgresql, telemetry); it sizes nothing" }]);
   });
 

@@ -98,14 +98,14 @@ const invalid: [string, Record<string, unknown>, string, string[]?][] = [
   ["claim size in fractional Gi", storage({ claims: { rabbitmq: { size: "1.5Gi" } } }), "strata:storage.claims.rabbitmq.size"],
   ["claim of zero Gi", storage({ claims: { valkey: { size: "0Gi" } } }), "strata:storage.claims.valkey.size"],
   ["claim larger than any gp3 volume", storage({ claims: { postgresql: { size: "20000Gi" } } }), "strata:storage.claims.postgresql.size"],
-  ["claim under the Hetzner CSI minimum", { ...devBase, storage: { claims: { valkey: { size: "2Gi" } } } }, "strata:storage.claims.valkey.size"],
-  ["claim on a prod stack moved to hcloud keeps the seeds' 5Gi", { ...prodBase, cloud: "hcloud" }, "strata:storage.claims.rabbitmq.size"],
+  ["claim under the Hetzner CSI minimum", { ...devBase, storage: { claims: { valkey: { namespace: "valkey", size: "2Gi", critical: false } } } }, "strata:storage.claims.valkey.size"],
+  ["a stack's own 5Gi claim on hcloud", { ...prodBase, cloud: "hcloud", storage: { claims: { rabbitmq: { namespace: "rabbitmq", size: "5Gi", critical: false } } } }, "strata:storage.claims.rabbitmq.size"],
   ["new claim without a namespace", storage({ claims: { mariadb: { size: "10Gi", critical: false } } }), "strata:storage.claims.mariadb.namespace"],
   ["claim namespace that is not a DNS label", storage({ claims: { postgresql: { namespace: "Data_Bases" } } }), "strata:storage.claims.postgresql.namespace"],
   ["service name that cannot name a claim", storage({ claims: { Redis_Cache: { namespace: "redis", size: "10Gi", critical: false } } }), "strata:storage.claims.Redis_Cache"],
   ["gp3 IOPS under the baseline", storage({ ebs: { iops: 2000 } }), "strata:storage.ebs.iops"],
   ["gp3 throughput above 0.25 MiB/s per IOPS", storage({ ebs: { throughputMiBps: 1000 } }), "strata:storage.ebs.throughputMiBps"],
-  ["gp3 IOPS a 2Gi claim cannot carry", storage({ ebs: { iops: 6000 } }), "strata:storage.claims.valkey.size"],
+  ["gp3 IOPS a 2Gi claim cannot carry", storage({ ebs: { iops: 6000 }, claims: { valkey: { namespace: "valkey", size: "2Gi", critical: false } } }), "strata:storage.claims.valkey.size"],
   ["filesystem the CSI drivers are not given", storage({ fsType: "btrfs" }), "strata:storage.fsType"],
   ["misspelt storage key", storage({ ebs: { type: "io2" } }), "strata:storage.ebs.type"],
   ["snapshot time that is not HH:MM", storage({ snapshots: { time: "3am" } }), "strata:storage.snapshots.time"],
@@ -163,12 +163,12 @@ describe("invalid config names the key, the value and what is allowed", () => {
 
   it("the message carries the offending value", () => {
     const problems = problemsOf(retention({ metricsRawDays: 200 }));
-    expect(new ConfigError(problems).message).toMatch(/strata:retention\.metricsDownsampled5mDays: must be >= retention\.metricsRawDays \(200\).*\(got 120\)/);
+    expect(new ConfigError(problems).message).toMatch(/strata:retention\.metricsDownsampled5mDays: must be >= retention\.metricsRawDays \(200\).*\(got 120, the prod profile's default \(stacks\/profiles\.ts\); set strata:retention\.metricsDownsampled5mDays in the stack to override it\)/);
   });
 
   it("storage messages say what is allowed", () => {
     const message = (values: Record<string, unknown>) => new ConfigError(problemsOf(values)).message;
-    expect(message({ ...devBase, storage: { claims: { valkey: { size: "2Gi" } } } })).toMatch(/strata:storage\.claims\.valkey\.size: must be at least 10Gi on cloud hcloud.*\(got "2Gi"\)/);
+    expect(message({ ...devBase, storage: { claims: { valkey: { namespace: "valkey", size: "2Gi", critical: false } } } })).toMatch(/strata:storage\.claims\.valkey\.size: must be at least 10Gi on cloud hcloud.*\(got "2Gi", set in this stack\)/);
     expect(message(storage({ claims: { postgresql: { size: "10GB" } } }))).toMatch(/strata:storage\.claims\.postgresql\.size: must be a Kubernetes quantity in whole Gi, such as 10Gi/);
     expect(message(storage({ snapshots: { crossRegionCopy: { region: "eu-central-1" } } }))).toMatch(/must differ from strata:region \(eu-central-1\)/);
     expect(message(storage({ claims: { Redis_Cache: { namespace: "redis", size: "10Gi", critical: false } } }))).toMatch(/strata:storage\.claims\.Redis_Cache: is not an allowed name here: must be a DNS-1123 label.*\(got "Redis_Cache"\)/);
@@ -176,7 +176,7 @@ describe("invalid config names the key, the value and what is allowed", () => {
 
   it("a disabled snapshot copy may name any region, and hcloud claims of 10Gi are fine", () => {
     expect(() => resolveConfig(raw(storage({ snapshots: { crossRegionCopy: { enabled: false, region: "eu-central-1" } } })))).not.toThrow();
-    expect(resolveConfig(raw(devBase)).config.storage.claims.valkey!.size).toBe("10Gi");
+    expect(resolveConfig(raw({ ...devBase, storage: { claims: { valkey: { namespace: "valkey", size: "10Gi", critical: false } } } })).config.storage.claims.valkey!.size).toBe("10Gi");
   });
 
   it("secret values never appear in an error, even when they are wrong", () => {

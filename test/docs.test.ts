@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configReference, configReferenceMarkdown } from "../infra/config/reference";
 import { spliceReference } from "../scripts/config-reference";
@@ -9,10 +9,11 @@ import { backupTarget } from "../infra/config/sections/backups";
 import { z } from "zod";
 
 const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
+const referencePage = readFileSync(join(PROJECT_DIR, "docs", "config-reference.md"), "utf8");
 
-describe("the README's config reference", () => {
+describe("the config reference (docs/config-reference.md)", () => {
   it("is exactly what the schema generates (run `npm run docs:config` after changing the schema)", () => {
-    expect(readme).toBe(spliceReference(readme, configReferenceMarkdown()));
+    expect(referencePage).toBe(spliceReference(referencePage, configReferenceMarkdown()));
   });
 
   it("documents every top-level key of the schema, and every key has a meaning", () => {
@@ -38,7 +39,7 @@ describe("the README's config reference", () => {
   });
 
   it("shows each profile's default for retention keys", () => {
-    expect(readme).toMatch(/\| `strata:retention\.metricsDownsampled1hDays` \| [^|]+ \| `90` \| `730` \|/);
+    expect(referencePage).toMatch(/\| `strata:retention\.metricsDownsampled1hDays` \| [^|]+ \| `90` \| `730` \|/);
   });
 });
 
@@ -52,5 +53,53 @@ describe("the README's commands", () => {
     const ci = readFileSync(join(PROJECT_DIR, ".ci", "run"), "utf8");
     expect(ci).toContain("bash scripts/setup.sh");
     expect(ci).toContain("npm test");
+  });
+});
+
+// --- links ------------------------------------------------------------------------------------------------------------
+
+/** Every Markdown file a reader reaches from the README: the README, docs/ (runbooks included) and the other READMEs. */
+function markdownFiles(): string[] {
+  const files = ["README.md", "examples/stacks/README.md", "policies/README.md", "components/README.md", "components/backup/scripts/README.md"];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(PROJECT_DIR, dir))) {
+      const path = join(dir, entry);
+      if (statSync(join(PROJECT_DIR, path)).isDirectory()) walk(path);
+      else if (entry.endsWith(".md")) files.push(path);
+    }
+  };
+  walk("docs");
+  return files;
+}
+
+/** GitHub's heading anchors: lowercase, punctuation dropped (but `-` and `_`), spaces to `-`. */
+const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+const anchorsOf = (text: string) => new Set(text.split("\n").filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, ""))));
+const withoutCode = (text: string) => text.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, "");
+
+describe("documentation links", () => {
+  it("the README is the front door: at most 250 lines", () => {
+    expect(readme.split("\n").length).toBeLessThanOrEqual(250);
+  });
+
+  it.each(markdownFiles())("every relative link in %s names a file (and heading) that exists", (file) => {
+    const text = readFileSync(join(PROJECT_DIR, file), "utf8");
+    const broken: string[] = [];
+    for (const [, target] of withoutCode(text).matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      const [path, anchor] = target!.split("#");
+      const resolved = path ? join(PROJECT_DIR, dirname(file), path) : join(PROJECT_DIR, file);
+      if (!existsSync(resolved)) {
+        broken.push(`${target} (no ${relative(PROJECT_DIR, resolved)})`);
+        continue;
+      }
+      if (anchor && resolved.endsWith(".md") && !anchorsOf(readFileSync(resolved, "utf8")).has(anchor)) broken.push(`${target} (no heading #${anchor})`);
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("every docs page is reachable from the README", () => {
+    const linked = new Set([...readme.matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]));
+    for (const page of readdirSync(join(PROJECT_DIR, "docs")).filter((f) => f.endsWith(".md"))) expect(linked, page).toContain(`docs/${page}`);
   });
 });

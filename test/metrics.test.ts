@@ -37,7 +37,9 @@ const DOCUMENTED_ELSEWHERE: Record<string, RegExp[]> = {
   pushgateway: [/^persistentVolume\.storageClass$/],
   // Subchart keys: the grafana, kube-state-metrics and prometheus-node-exporter charts each have a top-level
   // `resources: {}` in their own values.yaml, which kube-prometheus-stack's defaults do not repeat.
-  "kube-prometheus-stack": [/^grafana\.resources\./, /^kube-state-metrics\.resources\./, /^prometheus-node-exporter\.resources\./],
+  // `grafana.serviceAccount.name` likewise: the grafana chart's own values.yaml has it (kube-prometheus-stack repeats
+  // only `create` and `autoMount`).
+  "kube-prometheus-stack": [/^grafana\.resources\./, /^grafana\.serviceAccount\.name$/, /^kube-state-metrics\.resources\./, /^prometheus-node-exporter\.resources\./],
 };
 
 /** Helm's merge of user values over chart defaults: maps merge key by key, anything else replaces. */

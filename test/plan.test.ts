@@ -7,6 +7,7 @@ import { plan, resourcesOfType, STACKS } from "./helpers/plan";
 import { runPlanCli } from "./helpers/cli";
 import type { Plan } from "../infra/plan/harness";
 import { parseStackConfig } from "../infra/plan/stackFile";
+import { UNDECRYPTED_SECRET } from "../infra/config/undecrypted";
 
 const work = mkdtempSync(join(tmpdir(), "strata-plan-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -66,9 +67,9 @@ describe("the plan runtime", () => {
 });
 
 describe("stack files", () => {
-  it("turn secure values into [secret] and mark their top-level keys secret", () => {
+  it("mark secure values undecrypted without the stack's passphrase, and their top-level keys secret", () => {
     const parsed = parseStackConfig("config:\n  strata:hcloudToken:\n    secure: v1:abc\n  strata:cluster:\n    source: stack\n    stack: a/b/c\n", "inline");
-    expect(parsed.values["strata:hcloudToken"]).toBe("[secret]");
+    expect(parsed.values["strata:hcloudToken"]).toBe(UNDECRYPTED_SECRET);
     expect(parsed.secretKeys).toEqual(["strata:hcloudToken"]);
     expect(JSON.parse(parsed.values["strata:cluster"]!)).toEqual({ source: "stack", stack: "a/b/c" });
   });
@@ -87,7 +88,8 @@ describe("npm run plan (the CLI)", () => {
     expect(result.stdout).toContain("Retention, derived from strata:retention:");
     expect(result.stdout).toContain("Counts by type:");
     const json = JSON.parse(readFileSync(out, "utf8")) as Plan;
-    expect(Object.keys(json).sort()).toEqual(["config", "outputs", "policies", "project", "resources", "stack"]);
+    expect(Object.keys(json).sort()).toEqual(["config", "configNotes", "outputs", "policies", "project", "resources", "stack"]);
+    expect(json.configNotes).toEqual({ uncheckedSecrets: [], adjustedDefaults: [] });
     expect(json.project).toBe("strata");
     expect(json.stack).toBe("prod");
     expect(json.config.profile).toBe("prod");
@@ -123,7 +125,7 @@ describe("npm run plan (the CLI)", () => {
     const out = join(work, "badcloud.json");
     const result = runPlanCli(["--config", file, "--json", out]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('strata:cloud: Invalid option: expected one of "aws"|"hcloud" (got "azure")');
+    expect(result.stderr).toContain('strata:cloud: Invalid option: expected one of "aws"|"hcloud" (got "azure", set in this stack)');
     expect(existsSync(out)).toBe(false);
   });
 
@@ -132,7 +134,7 @@ describe("npm run plan (the CLI)", () => {
     const result = runPlanCli(["--config", file]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("strata:retention.metricsDownsampled5mDays");
-    expect(result.stderr).toContain("(got 100)");
+    expect(result.stderr).toContain("(got 100, set in this stack)");
   });
 
   it("exits 64 on a usage error and 0 on --help", () => {

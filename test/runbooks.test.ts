@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
+import { startRabbitMQ, type RabbitMQ } from "./integration/helpers/servers";
 
 const RUNBOOKS = join(PROJECT_DIR, "docs", "runbooks");
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -92,7 +93,7 @@ function runRunbook(file: string, name: string, env: NodeJS.ProcessEnv, cwd: str
 }
 
 const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq", "/usr/bin/sqlite3"];
-const missing = [...tools, "/usr/bin/prometheus", "/usr/bin/promtool"].filter((t) => !existsSync(t));
+const missing = [...tools, "/usr/bin/prometheus", "/usr/bin/promtool", "/usr/bin/redis-server", "/usr/bin/redis-cli"].filter((t) => !existsSync(t));
 
 // A missing tool is a broken install, not a reason to skip: say so, like the other suites that run real tools.
 describe("the tools the runbook tests run", () => {
@@ -433,4 +434,202 @@ describe("runbook: restore a SQLite database from a chosen day (sqlite3 shell, s
     expect(r.status).not.toBe(0);
     expect(existsSync(r.out)).toBe(false);
   });
+});
+
+describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s3rver, AWS CLI v2)", () => {
+  // Made in beforeAll, not here: a run that filters this suite out must leave nothing behind.
+  let root = "";
+  const bucket = "strata-backups";
+  const target = "cache";
+  let s3rver: S3rver | undefined;
+  let server: ChildProcess | undefined;
+  let port = 0;
+  let env: NodeJS.ProcessEnv = {};
+
+  const cli = (...args: string[]) => run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { env }).trim();
+  const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
+
+  /** One backup the way backup.sh writes it: the server's RDB (redis-cli --rdb), gzip, the object, its manifest. */
+  function writeBackup(day: string, stamp: string, counts: Record<string, number>, damage?: "object" | "rdb") {
+    const rdb = join(root, `${stamp}.rdb`);
+    run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--rdb", rdb], { env });
+    const raw = readFileSync(rdb);
+    const body = gzipSync(damage === "rdb" ? Buffer.concat([raw.subarray(0, raw.length / 2)]) : raw);
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const key = `valkey/${target}/${day}/${target}-${stamp}.rdb.gz`;
+    const object = join(root, `${stamp}.rdb.gz`);
+    writeFileSync(object, damage === "object" ? Buffer.concat([body.subarray(0, body.length - 8), Buffer.alloc(8)]) : body);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object, "--metadata", `sha256=${sha256}`, "--output", "text", "--query", "ETag");
+    const manifest = { schema: 1, kind: "valkey", target, bucket, key, manifest_key: `${key}.manifest.json`, sha256, size_bytes: body.length, compression: "gzip", format: "valkey-rdb", tool_version: "redis-cli 7.0.15", started_epoch: 1795200000, started_at: "2026-11-20T02:00:00Z", uploaded_epoch: 1795200060, counts };
+    const file = join(root, `${stamp}.manifest.json`);
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", `${key}.manifest.json`, "--body", file, "--content-type", "application/json", "--output", "text", "--query", "ETag");
+  }
+
+  const restore = (day: string) => {
+    const out = join(root, `restored-${day.replace(/\//g, "")}.rdb`);
+    const work = join(root, `work-${day.replace(/\//g, "")}`);
+    mkdirSync(work, { recursive: true });
+    const r = runRunbook("restore-valkey.md", "valkey-restore", { ...env, BUCKET: bucket, TARGET: target, DAY: day, WORK: work, OUT: out, S3_ENDPOINT_URL: s3rver!.endpoint }, root);
+    return { ...r, out, work };
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "strata-runbook-valkey-"));
+    mkdirSync(join(root, "bin"));
+    symlinkSync(AWS_V2, join(root, "bin", "aws"));
+    mkdirSync(join(root, "s3"));
+    mkdirSync(join(root, "data"));
+    s3rver = await startS3rver(join(root, "s3"), bucket);
+    env = { PATH: `${join(root, "bin")}:/usr/bin:/bin`, HOME: root, LANG: "C.UTF-8", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_DEFAULT_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" };
+    port = await freePort();
+    server = spawn("/usr/bin/redis-server", ["--bind", "127.0.0.1", "--port", String(port), "--dir", join(root, "data"), "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0"], { stdio: "ignore" });
+    for (let i = 0; i < 100; i++) {
+      try {
+        if (cli("PING") === "PONG") break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    cli("EVAL", "for i = 1, 300 do redis.call('SET', 'k:' .. i, i) end return 1", "0");
+    cli("-n", "2", "EVAL", "for i = 1, 7 do redis.call('HSET', 'h:' .. i, 'f', i) end return 1", "0");
+    writeBackup("2026/11/20", "20261120T020000Z", { db0: 300, db2: 7 });
+    writeBackup("2026/11/19", "20261119T020000Z", { db0: 300, db2: 7 }, "object");
+    writeBackup("2026/11/18", "20261118T020000Z", { db0: 300, db2: 7 }, "rdb");
+    cli("DEL", "k:1", "k:2");
+    writeBackup("2026/11/21", "20261121T020000Z", { db0: 299, db2: 7 });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
+    await s3rver?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("verifies the chosen day's RDB (checksum, a load in a throwaway server, keys per database) and leaves it for the cut-over", () => {
+    const r = restore("2026/11/20");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain(`restoring from valkey/${target}/2026/11/20/${target}-20261120T020000Z.rdb.gz.manifest.json`);
+    expect(r.stdout).toContain("KEY COUNTS MATCH: 2 databases");
+    expect(readFileSync(r.out).subarray(0, 5).toString()).toBe("REDIS");
+    expect(existsSync(r.work), "the runbook cleans its scratch space").toBe(false);
+  });
+
+  it("a manifest whose counts the RDB does not hold is not verified (the 21st's RDB has 298 keys in db0, its manifest says 299)", () => {
+    const r = restore("2026/11/21");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("NOT VERIFIED");
+    expect(existsSync(r.out)).toBe(false);
+  });
+
+  it("stops at the checksum when the object does not match its manifest", () => {
+    const r = restore("2026/11/19");
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(existsSync(r.out)).toBe(false);
+  });
+
+  it("stops when the RDB does not load", () => {
+    const r = restore("2026/11/18");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("THE RDB DOES NOT LOAD");
+    expect(existsSync(r.out)).toBe(false);
+  });
+});
+
+describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker, s3rver, AWS CLI v2)", () => {
+  // Made in beforeAll, not here: a run that filters this suite out must leave nothing behind.
+  let root = "";
+  const bucket = "strata-backups";
+  const target = "rabbitmq";
+  let s3rver: S3rver | undefined;
+  let rabbit: RabbitMQ | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
+
+  /** One backup the way backup.sh writes it: the broker's definitions, gzip, the object, its manifest. */
+  async function writeBackup(day: string, stamp: string, damage?: "object") {
+    const raw = Buffer.from(JSON.stringify(await rabbit!.api("GET", "/definitions")));
+    const doc = JSON.parse(raw.toString()) as Record<string, unknown[]>;
+    const counts = Object.fromEntries(["vhosts", "users", "permissions", "policies", "queues", "exchanges", "bindings"].map((k) => [k, (doc[k] ?? []).length]));
+    const body = gzipSync(raw);
+    const sha256 = createHash("sha256").update(body).digest("hex");
+    const key = `rabbitmq-definitions/${target}/${day}/${target}-${stamp}.json.gz`;
+    const object = join(root, `${stamp}.json.gz`);
+    writeFileSync(object, damage === "object" ? Buffer.concat([body.subarray(0, body.length - 8), Buffer.alloc(8)]) : body);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", object, "--metadata", `sha256=${sha256}`, "--output", "text", "--query", "ETag");
+    const manifest = { schema: 1, kind: "rabbitmq-definitions", target, bucket, key, manifest_key: `${key}.manifest.json`, sha256, size_bytes: body.length, compression: "gzip", format: "rabbitmq-definitions-json", tool_version: "rabbitmq-definitions", started_epoch: 1795200000, started_at: "2026-11-20T02:00:00Z", uploaded_epoch: 1795200060, counts };
+    const file = join(root, `${stamp}.manifest.json`);
+    writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+    aws("s3api", "put-object", "--bucket", bucket, "--key", `${key}.manifest.json`, "--body", file, "--content-type", "application/json", "--output", "text", "--query", "ETag");
+  }
+
+  const restore = (day: string) => {
+    const work = join(root, `work-${day.replace(/\//g, "")}`);
+    mkdirSync(work, { recursive: true });
+    const r = runRunbook(
+      "restore-rabbitmq-definitions.md",
+      "rabbitmq-restore",
+      { ...env, BUCKET: bucket, TARGET: target, DAY: day, WORK: work, S3_ENDPOINT_URL: s3rver!.endpoint, RABBITMQ_URL: rabbit!.url, RABBITMQ_USER: rabbit!.user, RABBITMQ_PASSWORD: rabbit!.password },
+      root,
+    );
+    return { ...r, work };
+  };
+  const queueExists = async (vhost: string, name: string) => {
+    const queues = (await rabbit!.api("GET", `/queues/${encodeURIComponent(vhost)}`)) as { name: string }[];
+    return queues.some((q) => q.name === name);
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "strata-runbook-rabbitmq-"));
+    mkdirSync(join(root, "bin"));
+    symlinkSync(AWS_V2, join(root, "bin", "aws"));
+    mkdirSync(join(root, "s3"));
+    [s3rver, rabbit] = await Promise.all([startS3rver(join(root, "s3"), bucket), startRabbitMQ()]);
+    env = { PATH: `${join(root, "bin")}:/usr/bin:/bin`, HOME: root, LANG: "C.UTF-8", AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_DEFAULT_REGION: "us-east-1", AWS_EC2_METADATA_DISABLED: "true" };
+    await rabbit.api("PUT", "/vhosts/orders", {});
+    await rabbit.api("PUT", "/users/app", { password: "app-pw", tags: "" });
+    await rabbit.api("PUT", "/permissions/orders/app", { configure: ".*", write: ".*", read: ".*" });
+    await rabbit.api("PUT", "/queues/orders/orders.created", { durable: true, arguments: { "x-queue-type": "quorum" } });
+    await rabbit.api("PUT", "/queues/orders/orders.dlq", { durable: true, arguments: {} });
+    await rabbit.api("PUT", "/exchanges/orders/orders", { type: "topic", durable: true });
+    await rabbit.api("POST", "/bindings/orders/e/orders/q/orders.created", { routing_key: "created" });
+    await rabbit.api("PUT", "/policies/orders/dlq-ttl", { pattern: "^orders\\.dlq$", definition: { "message-ttl": 60000 }, "apply-to": "queues" });
+    await writeBackup("2026/11/20", "20261120T020000Z");
+    await writeBackup("2026/11/19", "20261119T020000Z", "object");
+    // What the restore must bring back: a queue, its binding, a policy and a user lost since the backup.
+    await rabbit.api("DELETE", "/queues/orders/orders.created");
+    await rabbit.api("DELETE", "/policies/orders/dlq-ttl");
+    await rabbit.api("DELETE", "/users/app");
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([s3rver?.stop(), rabbit?.stop()]);
+    if (root) rmSync(root, { recursive: true, force: true });
+  }, 120_000);
+
+  it("stops at the checksum when the object does not match its manifest, importing nothing", async () => {
+    const r = restore("2026/11/19");
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(r.stdout).not.toContain("IMPORTED");
+    expect(await queueExists("orders", "orders.created")).toBe(false);
+  }, 120_000);
+
+  it("verifies the chosen day's document, names what the broker lost, imports it and finds every object again", async () => {
+    const r = restore("2026/11/20");
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain("DOCUMENT VERIFIED");
+    expect(r.stdout).toContain("MISSING queue orders/orders.created");
+    expect(r.stdout).toContain("MISSING policy orders/dlq-ttl");
+    expect(r.stdout).toContain("MISSING user app");
+    expect(r.stdout).toContain("MISSING binding orders/orders->orders.created:created");
+    expect(r.stdout).toMatch(/ALL OBJECTS PRESENT: \d+/);
+    expect(await queueExists("orders", "orders.created")).toBe(true);
+    expect(existsSync(r.work), "the runbook cleans its scratch space").toBe(false);
+  }, 120_000);
 });

@@ -112,7 +112,8 @@ describe("the database URL and the backup targets", () => {
   });
 
   it("derives a target per persisted backend, kept apart from the configured ones", () => {
-    const t = PROFILE_DEFAULTS.prod.telemetry;
+    // The prod stack's SQLite store (Pulumi.prod.yaml) over the prod profile's tuning.
+    const t = { ...PROFILE_DEFAULTS.prod.telemetry, sqlite: { sizeGiB: 20, path: "/var/lib/openfinops/telemetry.db" } };
     expect(telemetryBackupTargets({ ...t, backend: "memory" })).toEqual([]);
     expect(telemetryBackupTargets({ ...t, backend: "sqlite" })).toEqual([
       {
@@ -126,12 +127,12 @@ describe("the database URL and the backup targets", () => {
       },
     ]);
     const named = { ...t.sqlite!, writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 };
-    expect(telemetryBackupTargets({ ...t, sqlite: named })[0]).toMatchObject({ writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 });
+    expect(telemetryBackupTargets({ ...t, backend: "sqlite", sqlite: named })[0]).toMatchObject({ writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 });
     const dump = { name: "telemetry", kind: "postgresql", host: DATABASE.host, port: 5432, database: "openfinops", user: "openfinops_telemetry", passwordSecret: { name: "strata-telemetry-db", key: "password" } };
     expect(telemetryBackupTargets({ ...t, backend: "timescaledb", database: DATABASE } as typeof t)).toEqual([dump]);
-    const all = allBackupTargets({ backups: PROFILE_DEFAULTS.prod.backups, telemetry: { ...t, backend: "postgresql", database: DATABASE } as typeof t });
-    expect(all.at(-1)).toEqual({ ...dump, source: "telemetry.backend" });
-    expect(all.filter((x) => x.source === "backups.targets")).toHaveLength(PROFILE_DEFAULTS.prod.backups.targets.length);
+    const configured = { name: "orders", kind: "prometheus-snapshot" } as const;
+    const all = allBackupTargets({ backups: { targets: [configured] }, telemetry: { ...t, backend: "postgresql", database: DATABASE } as typeof t });
+    expect(all).toEqual([{ ...configured, source: "backups.targets" }, { ...dump, source: "telemetry.backend" }]);
   });
 });
 
@@ -153,7 +154,7 @@ const invalid: [string, Record<string, unknown>, string, string[]?][] = [
   ["the password in plaintext", { ...base, telemetry: pg, telemetryDbPassword: PASSWORD }, "strata:telemetryDbPassword"],
   ["a password for a backend that has no database", { ...base, telemetryDbPassword: PASSWORD }, "strata:telemetryDbPassword", ["telemetryDbPassword"]],
   ["database settings with the memory backend", { ...base, telemetry: { database: DATABASE } }, "strata:telemetry.database"],
-  ["prod's SQLite settings left in place when switching to PostgreSQL", { profile: "prod", cluster: CLUSTER, telemetry: pg, telemetryDbPassword: PASSWORD }, "strata:telemetry.sqlite", ["telemetryDbPassword"]],
+  ["SQLite settings left in place when switching to PostgreSQL", { profile: "prod", cluster: CLUSTER, telemetry: { ...pg, sqlite: SQLITE }, telemetryDbPassword: PASSWORD }, "strata:telemetry.sqlite", ["telemetryDbPassword"]],
   ["SQLite settings with TimescaleDB", { ...base, telemetry: { backend: "timescaledb", database: DATABASE, sqlite: SQLITE }, telemetryDbPassword: PASSWORD }, "strata:telemetry.sqlite", ["telemetryDbPassword"]],
   ["a batch larger than the memory buffer", { ...base, telemetry: { batchSize: 5000, maxMemoryEntries: 1000 } }, "strata:telemetry.batchSize"],
   ["a zero batch size", { ...base, telemetry: { batchSize: 0 } }, "strata:telemetry.batchSize"],

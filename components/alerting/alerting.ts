@@ -17,6 +17,8 @@ export interface AlertingArgs {
   rules: PlatformRulesInput;
   /** Extra labels on the PrometheusRule, e.g. the one Prometheus's ruleSelector matches. */
   ruleLabels: Record<string, string>;
+  /** What the PrometheusRule needs first: the release that installs its CRD. */
+  ruleDependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -25,9 +27,14 @@ export interface AlertingArgs {
  * that mount that Secret and route to those receivers.
  */
 export class Alerting extends pulumi.ComponentResource {
-  /** The `alertmanager` values for kube-prometheus-stack; the release must depend on this component. */
+  /** The `alertmanager` values for kube-prometheus-stack; the release must depend on `receiversSecret`. */
   readonly alertmanagerValues: AlertmanagerChartValues;
   readonly secretName: pulumi.Output<string> | undefined;
+  /**
+   * The Secret Alertmanager mounts (none without receivers). kube-prometheus-stack waits for it, and only for it: the
+   * component also holds a PrometheusRule, which waits for the CRDs and must not hold the release back.
+   */
+  readonly receiversSecret: k8s.core.v1.Secret | undefined;
   readonly ruleName: pulumi.Output<string>;
 
   constructor(name: string, args: AlertingArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -48,13 +55,14 @@ export class Alerting extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.receiversSecret = secret;
       this.secretName = secret.metadata.name;
     }
 
     const rule = new k8s.apiextensions.CustomResource(
       `${name}-platform-rules`,
       buildPlatformPrometheusRule({ ...args.rules, name: `${name}-platform`, namespace: args.namespace, labels: { ...args.labels, ...args.ruleLabels } }),
-      { parent: this },
+      { parent: this, dependsOn: args.ruleDependsOn },
     );
     this.ruleName = rule.metadata.name;
     this.registerOutputs({ secretName: this.secretName, ruleName: this.ruleName });

@@ -11,6 +11,8 @@ export interface BackupMonitoringArgs {
   pvcNamespaces: string[];
   labels: Record<string, string>;
   ruleLabels: Record<string, string>;
+  /** What the PrometheusRule needs first: the release that installs its CRD. */
+  ruleDependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The alerts on every target's backups and drills, and the Grafana dashboard that shows them (monitoring namespace). */
@@ -20,7 +22,7 @@ export class BackupMonitoring extends pulumi.ComponentResource {
     new k8s.apiextensions.CustomResource(
       `${name}-rules`,
       buildBackupPrometheusRule({ targets: args.targets, runbookBaseUrl: args.runbookBaseUrl, name: "strata-backups", namespace: args.namespace, labels: { ...args.labels, ...args.ruleLabels } }),
-      { parent: this },
+      { parent: this, dependsOn: args.ruleDependsOn },
     );
     const dashboard = buildBackupDashboardConfigMap({ targets: args.targets, pvcNamespaces: args.pvcNamespaces, name: "strata-backups-dashboard", namespace: args.namespace, labels: args.labels });
     new k8s.core.v1.ConfigMap(`${name}-dashboard`, { metadata: dashboard.metadata, data: dashboard.data }, { parent: this });

@@ -5,15 +5,21 @@ import { backupCronJobMetadata, backupCronJobSpec, type JobContext, type JobPhas
 
 export interface BackupTargetArgs {
   target: TargetConfig;
-  /** Where each phase runs, with the context it needs (bucket, identity, scripts, schedule). */
-  backup: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
-  drill: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
+  /**
+   * Where each phase runs, with the context it needs (bucket, identity, scripts, schedule), and what its CronJob
+   * waits for: the identity it runs as and anything its pods mount. A component's own dependsOn does not reach its
+   * children, so each CronJob is given its own.
+   */
+  backup: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  drill: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
   /** A PITR target's base backup (beside the logical backup) and point-in-time drill (beside the logical drill). */
-  basebackup?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
-  "pitr-drill"?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext> };
+  basebackup?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  "pitr-drill"?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
   monitoringNamespace: string;
   /** The platform's labels (the same as each context's). */
   labels: Record<string, string>;
+  /** `<namespace>/<claim>` of the claims whose data the backup protects (an annotation on the backup CronJob). */
+  protectsClaims?: readonly string[];
 }
 
 /** One target's backup CronJob and its restore-drill CronJob (and, with PITR, its base backup and PITR drill). */
@@ -28,11 +34,11 @@ export class BackupTargetJobs extends pulumi.ComponentResource {
       new k8s.batch.v1.CronJob(
         `${name}-${phase}`,
         {
-          metadata: backupCronJobMetadata(args.target, phase, where.namespace, args.labels),
+          metadata: backupCronJobMetadata(args.target, phase, where.namespace, args.labels, phase === "backup" ? args.protectsClaims : undefined),
           // Built as plain data; the tests validate it against the Kubernetes schema (test/helpers/k8sValidate.ts).
           spec: where.context.apply((context) => backupCronJobSpec(args.target, phase, args.monitoringNamespace, context) as k8s.types.input.batch.v1.CronJobSpec),
         },
-        { parent: this },
+        { parent: this, dependsOn: where.dependsOn },
       );
     }
     this.registerOutputs({});

@@ -85,6 +85,23 @@ export const SQLITE_SOURCE = {
   env: [env("PYTHONDONTWRITEBYTECODE", 1)],
 };
 
+/** The rabbitmq image's own user (the broker refuses nothing as another uid, but its files expect this one). */
+const RABBITMQ_UID = 999;
+/** The valkey image's own user. */
+const VALKEY_UID = 999;
+
+type ValkeyTarget = Extract<BackupTarget, { kind: "valkey" }>;
+
+const valkeyEnv = (t: ValkeyTarget) => [
+  env("VALKEY_HOST", t.host),
+  env("VALKEY_PORT", t.port ?? 6379),
+  env("VALKEY_DATABASES", t.databases ?? 16),
+  ...(t.passwordSecret ? [secretEnv("VALKEY_PASSWORD", t.passwordSecret)] : []),
+];
+
+/** The throwaway server that loads the RDB holds the whole dataset: the target says how much memory that takes. */
+const valkeyResources = (t: ValkeyTarget) => resources("250m", `${t.memoryGiB ?? 2}Gi`, "1");
+
 function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
   switch (t.kind) {
     case "postgresql":
@@ -113,11 +130,33 @@ function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
         ],
       };
     case "rabbitmq-definitions":
-      // curl and bash are all the export needs, and the AWS CLI image has both: one container runs both phases.
+      // The export and its object counts run in Python (rabbitmq_tool.py: urllib and json); no image with the AWS
+      // CLI has a JSON parser the shell can use.
       return {
         compression: "gzip",
         fsGroup: 1000,
-        containers: [{ ...S3("backup", ["backup.sh", "all"], 1000), env: [env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)] }],
+        containers: [
+          {
+            name: "dump",
+            image: IMAGES.python,
+            args: ["backup.sh", "dump"],
+            env: [...SQLITE_SOURCE.env, env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)],
+            resources: resources("100m", "256Mi", "1"),
+            runAsUser: 1000,
+          },
+          S3("upload", ["backup.sh", "upload"], 1000),
+        ],
+      };
+    case "valkey":
+      // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
+      // counts: scratchSizeGiB and memoryGiB must hold the dataset.
+      return {
+        compression: "gzip",
+        fsGroup: VALKEY_UID,
+        containers: [
+          { name: "dump", image: t.image ?? IMAGES.valkey, args: ["backup.sh", "dump"], env: valkeyEnv(t), resources: valkeyResources(t), runAsUser: VALKEY_UID },
+          S3("upload", ["backup.sh", "upload"], VALKEY_UID),
+        ],
       };
     case "prometheus-snapshot": {
       const src = PROMETHEUS_SNAPSHOT_SOURCE;
@@ -194,17 +233,31 @@ function drillRecipe(t: BackupTarget): Recipe {
     case "rabbitmq-definitions":
       return {
         compression: "gzip",
-        fsGroup: 1000,
-        containers: [S3("fetch", ["restore-drill.sh", "fetch"], 1000), { name: "restore", image: t.drillImage, args: ["restore-drill.sh", "restore"], resources: resources("100m", "128Mi", "500m"), runAsUser: 1000 }],
+        fsGroup: RABBITMQ_UID,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], RABBITMQ_UID),
+          // The throwaway broker: Erlang wants about 256 MiB before it holds anything.
+          { name: "restore", image: t.drillImage ?? IMAGES.rabbitmq, args: ["restore-drill.sh", "restore"], resources: resources("250m", "768Mi", "1"), runAsUser: RABBITMQ_UID },
+        ],
+      };
+    case "valkey":
+      return {
+        compression: "gzip",
+        fsGroup: VALKEY_UID,
+        containers: [
+          S3("fetch", ["restore-drill.sh", "fetch"], VALKEY_UID),
+          { name: "restore", image: t.image ?? IMAGES.valkey, args: ["restore-drill.sh", "restore"], env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t), runAsUser: VALKEY_UID },
+        ],
       };
     case "prometheus-snapshot":
-      // promtool is a static binary: an init container copies it from the Prometheus image into the scratch
-      // volume, and the AWS CLI image (which has bash) runs the whole drill.
+      // promtool and prometheus are static binaries: an init container copies them from the Prometheus image into
+      // the scratch volume, and the AWS CLI image (which has bash) runs the whole drill, the throwaway Prometheus
+      // that opens the snapshot included (memory for its index reads).
       return {
         compression: "none",
         fsGroup: 65534,
         initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
-        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "1Gi", "2") }],
+        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "2Gi", "2") }],
         extraPath: `${WORK_DIR}/bin`,
       };
     case "sqlite":
@@ -292,7 +345,7 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
     imagePullPolicy: "IfNotPresent",
     ...(init
-      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool ${WORK_DIR}/bin/promtool`] }
+      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool /bin/prometheus ${WORK_DIR}/bin/`] }
       : { command: ["bash", `${SCRIPTS_MOUNT}/${c.args[0]}`], args: c.args.slice(1) }),
     env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : {}),
@@ -335,9 +388,19 @@ function jobLabels(target: BackupTarget, phase: JobPhase, platformLabels: Record
  * The CronJob's metadata. Generic in the namespace so that a component can pass the Namespace resource's output
  * through as it is (and with it the dependency on that resource).
  */
-export function backupCronJobMetadata<N>(target: BackupTarget, phase: JobPhase, namespace: N, platformLabels: Record<string, string>) {
-  return { name: cronJobName(target, phase), namespace, labels: jobLabels(target, phase, platformLabels) };
+export function backupCronJobMetadata<N>(target: BackupTarget, phase: JobPhase, namespace: N, platformLabels: Record<string, string>, protectsClaims: readonly string[] = []) {
+  return {
+    name: cronJobName(target, phase),
+    namespace,
+    labels: jobLabels(target, phase, platformLabels),
+    // The claims whose data this backup protects, `<namespace>/<claim>` (infra/restorability/coverage.ts decides):
+    // what strata-pvc-require-backup-target reads, since a dump over the network shows no link to the claim itself.
+    ...(phase === "backup" && protectsClaims.length > 0 ? { annotations: { [PROTECTS_CLAIMS_ANNOTATION]: protectsClaims.join(",") } } : {}),
+  };
 }
+
+/** The backup CronJob's annotation listing the claims it protects (see backupCronJobMetadata). */
+export const PROTECTS_CLAIMS_ANNOTATION = "strata.io/protects-claims";
 
 /**
  * A hardened CronJob for one phase of one target: Forbid overlap, deadlines so a hung run is killed and reported,

@@ -113,10 +113,17 @@ export interface WalReceiverArgs {
   target: BackupTarget;
   namespace: pulumi.Input<string>;
   context: pulumi.Output<Omit<JobContext, "schedule">>;
+  /** An output of the StorageClass resource, so the claim waits for the class. */
   storageClassName: pulumi.Input<string>;
   labels: Record<string, string>;
   /** Retain and protect: the claim holds WAL not yet in S3 while S3 is unreachable. */
   claimOptions: DataResourceOptions;
+  /**
+   * What the StatefulSet waits for (a component's own dependsOn does not reach its children): its identity (the
+   * ServiceAccount its pods run as, and on hcloud the keys' Secret). The claim waits for its StorageClass through
+   * `storageClassName`, an output of the class.
+   */
+  dependsOn: { statefulSet: pulumi.Input<pulumi.Resource>[] };
 }
 
 /** One PITR target's WAL receiver: its Retain claim and its single-replica StatefulSet. */
@@ -137,7 +144,7 @@ export class WalReceiver extends pulumi.ComponentResource {
         metadata: { name: walReceiverName(args.target), namespace: args.namespace, labels },
         spec: pulumi.all([args.context, claim.claimName]).apply(([context, claimName]) => walReceiverStatefulSetSpec(args.target, claimName, context) as k8s.types.input.apps.v1.StatefulSetSpec),
       },
-      { parent: this },
+      { parent: this, dependsOn: [...args.dependsOn.statefulSet, claim] },
     );
     this.registerOutputs({});
   }

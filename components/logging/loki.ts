@@ -10,6 +10,8 @@ export interface LokiArgs {
   kmsKeyArn: pulumi.Input<string>;
   serviceAccountName: pulumi.Input<string>;
   credentialsSecret?: pulumi.Input<string>;
+  /** Resources the release needs first: the identity it runs as, the StorageClass its volumes claim. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Loki from the grafana-community chart, on an S3 bucket, as one Helm release. */
@@ -46,7 +48,7 @@ export class Loki extends pulumi.ComponentResource {
         timeout: 900,
         atomic: false,
       },
-      { parent: this },
+      { parent: this, dependsOn: args.dependsOn ?? [] },
     );
     const namespace = pulumi.output(args.namespace);
     this.pushUrl = namespace.apply((ns) => lokiUrls(args.settings.mode, ns).pushUrl);

@@ -8,7 +8,8 @@ export interface GrafanaDatasource {
   name: string;
   type: string;
   uid: string;
-  url: string;
+  /** Absent for datasources that are not reached at a URL (CloudWatch). */
+  url?: string;
   access: string;
   isDefault: boolean;
   jsonData?: Record<string, unknown>;
@@ -25,6 +26,8 @@ export interface KubePrometheusStackValuesInput {
     retentionSize: string;
     scrapeInterval: string;
     serviceAccountName: string;
+    /** False when a workload identity (infra/areas/archive.ts) creates the ServiceAccount; then the chart must not. */
+    createServiceAccount: boolean;
     /** The TSDB snapshot API, for Prometheus snapshot backups. */
     enableAdminAPI: boolean;
     memory: string;
@@ -34,7 +37,13 @@ export interface KubePrometheusStackValuesInput {
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
   };
-  grafana: { adminSecretName: pulumi.Input<string>; datasources: pulumi.Input<GrafanaDatasource>[]; dashboardLabel: string };
+  grafana: {
+    adminSecretName: pulumi.Input<string>;
+    datasources: pulumi.Input<GrafanaDatasource>[];
+    dashboardLabel: string;
+    /** A ServiceAccount made for Grafana elsewhere (its workload identity, infra/areas/archiveCost.ts); else the chart's. */
+    serviceAccountName?: string;
+  };
   /** The `alertmanager` section, built by the alerting area (config, replicas, receivers' Secret). */
   alertmanager: AlertmanagerChartValues["alertmanager"];
 }
@@ -50,9 +59,12 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
     : [];
   return {
     fullnameOverride: KPS_FULLNAME,
+    // The CRDs come from their own release (components/metrics/prometheusOperatorCrds.ts), installed before every
+    // object that uses them and upgraded with their chart; this chart's copy sits in a crds/ directory Helm never upgrades.
+    crds: { enabled: false },
     prometheusOperator: { resources: resources("100m", "256Mi", "500m") },
     prometheus: {
-      serviceAccount: { create: false, name: p.serviceAccountName },
+      serviceAccount: { create: p.createServiceAccount, name: p.serviceAccountName },
       // The headless service Thanos Query discovers sidecars through (gRPC 10901).
       thanosService: { enabled: Boolean(input.thanos) },
       prometheusSpec: {
@@ -104,6 +116,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
         dashboards: { enabled: true, label: input.grafana.dashboardLabel, labelValue: "1", searchNamespace: "ALL" },
       },
       additionalDataSources: input.grafana.datasources,
+      ...(input.grafana.serviceAccountName ? { serviceAccount: { create: false, name: input.grafana.serviceAccountName } } : {}),
     },
     alertmanager: {
       ...input.alertmanager,

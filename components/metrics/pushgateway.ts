@@ -5,14 +5,16 @@ import { pushgatewayValues, type PushgatewayValuesInput } from "./pushgatewayVal
 
 export interface PushgatewayArgs extends PushgatewayValuesInput {
   namespace: pulumi.Input<string>;
+  /** Resources the release needs first (the CRDs of the ServiceMonitor it renders, the StorageClass it claims). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** The Pushgateway batch jobs (backups, restore drills) report to. */
 export class Pushgateway extends pulumi.ComponentResource {
   constructor(name: string, args: PushgatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:metrics:Pushgateway", name, {}, opts);
-    const { namespace, ...values } = args;
-    pinnedRelease(name, { pin: CHARTS.pushgateway, namespace, values: pushgatewayValues(values) }, { parent: this });
+    const { namespace, dependsOn, ...values } = args;
+    pinnedRelease(name, { pin: CHARTS.pushgateway, namespace, values: pushgatewayValues(values) }, { parent: this, dependsOn: dependsOn ?? [] });
     this.registerOutputs({});
   }
 }

@@ -9,7 +9,7 @@ export interface TelemetryStoreArgs {
   /** postgresql / timescaledb: the role's password (a Pulumi secret). */
   password?: pulumi.Input<string>;
   /** sqlite: the claim that holds the database file. */
-  sqliteVolume?: { storageClassName: string; size: string; options: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete"> };
+  sqliteVolume?: { storageClassName: string; size: string; options: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete" | "dependsOn"> };
   labels: Record<string, string>;
 }
 

@@ -61,8 +61,9 @@ export function declareAlerting(platform: Platform) {
         runbookBaseUrl: config.alerting.runbookBaseUrl,
       },
       ruleLabels: PLATFORM_RULE_LABELS,
+      ruleDependsOn: [platform.monitoringCrds],
     },
     platform.k8sOpts,
   );
-  return { alerting, alertmanagerValues: alerting.alertmanagerValues };
+  return { alerting, alertmanagerValues: alerting.alertmanagerValues, receiversSecret: alerting.receiversSecret };
 }

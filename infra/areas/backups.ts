@@ -11,6 +11,7 @@ import { backupRunbookBaseUrl } from "../../components/backup/alerts";
 import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
 import { backupJobNamespace } from "../backupTargets";
+import { claimCoverage } from "../restorability/coverage";
 import { pitrSettings } from "../../components/backup/pitr";
 import { WalReceiver } from "../../components/backup/walReceiver";
 
@@ -41,7 +42,18 @@ function pitrAlerts(target: BackupTarget) {
   return { pitr: { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } };
 }
 
-export function declareBackups(platform: Platform, inputs: { archive: Archive; targets: readonly BackupTarget[]; pushgatewayUrl: string; pvcNamespaces: string[]; storageClassName: string }) {
+export interface BackupsInputs {
+  archive: Archive;
+  targets: readonly BackupTarget[];
+  pushgatewayUrl: string;
+  pvcNamespaces: string[];
+  /** What a target's backup job mounts that another area creates (the telemetry store's claim and Secrets). */
+  prerequisitesOf: (target: BackupTarget) => pulumi.Resource[];
+  /** The class of the WAL receivers' claims (PITR targets): an output of the class, so the claims wait for it. */
+  storageClassName: pulumi.Input<string>;
+}
+
+export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
   const scheduled = scheduledTargets(inputs.targets);
@@ -98,26 +110,35 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
           storageClassName: inputs.storageClassName,
           labels: platform.labels,
           claimOptions: platform.stateful,
+          dependsOn: { statefulSet: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
         },
-        { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
+        platform.k8sOpts,
       );
     }
     new BackupTargetJobs(
       t.name,
       {
         target: t,
-        backup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace) },
-        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace) },
+        // Each job runs as its identity's ServiceAccount (and on hcloud mounts its keys' Secret): both exist first.
+        backup: {
+          namespace: backupNamespace.input,
+          context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace),
+          dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t)],
+        },
+        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
         ...(pitr
           ? {
-              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace) },
-              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace) },
+              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!] },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
             }
           : {}),
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
+        protectsClaims: Object.entries(config.storage.claims)
+          .filter(([service, claim]) => claimCoverage(service, claim, [t]).length > 0)
+          .map(([service, claim]) => `${claim.namespace}/${service}-data`),
       },
-      { ...platform.k8sOpts, dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, inputs.archive.identityComponents[`drill-${t.name}`]!] },
+      platform.k8sOpts,
     );
     return { scheduled: s, backup: { namespace: backupNamespace.name, name: cronJobName(t, "backup") }, drill: { namespace: drillNamespace.name, name: cronJobName(t, "drill") } };
   });
@@ -130,6 +151,7 @@ export function declareBackups(platform: Platform, inputs: { archive: Archive; t
       pvcNamespaces: inputs.pvcNamespaces,
       labels: platform.labels,
       ruleLabels: PLATFORM_RULE_LABELS,
+      ruleDependsOn: [platform.monitoringCrds],
       targets: jobs.map(({ scheduled: s, backup, drill }) => ({
         name: s.target.name,
         kind: s.target.kind,

@@ -12,7 +12,7 @@ export interface Logging {
 }
 
 /** Loki on the logs bucket with the `loki` workload identity, and the collector that feeds it. */
-export function declareLogging(platform: Platform, archive: Pick<Archive, "buckets" | "identities" | "kmsKeyArn">): Logging {
+export function declareLogging(platform: Platform, archive: Pick<Archive, "buckets" | "identities" | "identityComponents" | "kmsKeyArn">, storageClass: pulumi.Resource): Logging {
   const { config, retention } = platform;
   const loki = config.logging.loki;
   const bucket = archive.buckets.logs;
@@ -39,6 +39,8 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
         caches: loki.caches,
         resources: loki.resources,
       },
+      // Its ServiceAccount (and its role or keys) and the class its volumes claim exist before its pods do.
+      dependsOn: [archive.identityComponents.loki!, storageClass],
     },
     platform.k8sOpts,
   );

@@ -23,8 +23,12 @@ export interface MetricsInputs {
   /** Datasources other areas add to Grafana (e.g. Loki). */
   extraDatasources: pulumi.Input<GrafanaDatasource>[];
   storageClassName: string;
+  /** The StorageClass resource behind `storageClassName`: every release that claims volumes waits for it. */
+  storageClass: pulumi.Resource;
   /** Resources kube-prometheus-stack needs first (e.g. the Alertmanager receivers Secret). */
   dependsOn: pulumi.Resource[];
+  /** Grafana's own ServiceAccount, when another area gave it an identity (infra/areas/archiveCost.ts). */
+  grafanaServiceAccountName?: string;
 }
 
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
@@ -39,6 +43,9 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   const secretOf = (workload: string) => (hcloud ? { credentialsSecretName: identities[workload]!.credentialsSecret! } : {});
   // Workload identities create the ServiceAccounts the charts are told to use; releases wait for them.
   const identityOf = (...workloads: string[]) => workloads.map((w) => inputs.archive.identityComponents[w]!);
+  // Every release here renders monitoring.coreos.com objects and claims volumes of Strata's class: Helm fails an
+  // install whose kinds are unknown, so each waits for the CRDs' own release and for the StorageClass.
+  const clusterPrerequisites = [platform.monitoringCrds, inputs.storageClass];
 
   let thanos: Thanos | undefined;
   if (m.thanos.enabled) {
@@ -59,7 +66,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           compactor: { volumeSizeGiB: sizes.compactorVolumeGiB.gib, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
           ruler: { replicas: m.thanos.ruler.replicas, rules: longRangeRuleFiles(), serviceAccountName: "strata-thanos-ruler", ...secretOf("thanos-ruler") },
         },
-        dependsOn: identityOf("thanos-storegateway", "thanos-compactor", "thanos-ruler"),
+        dependsOn: [...clusterPrerequisites, ...identityOf("thanos-storegateway", "thanos-compactor", "thanos-ruler")],
       },
       platform.k8sOpts,
     );
@@ -87,19 +94,25 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           retentionSize: retention.prometheus.retentionSize,
           scrapeInterval: m.prometheus.scrapeInterval,
           serviceAccountName: "strata-prometheus",
+          // With Thanos the `prometheus` workload identity creates it (for the sidecar's bucket access); without, the chart does.
+          createServiceAccount: inputs.archive.identityComponents.prometheus === undefined,
           enableAdminAPI: config.backups.targets.some((t) => t.kind === "prometheus-snapshot"),
           memory: `${sizes.prometheusMemoryGiB.gib}Gi`,
         },
         ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
-        grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL },
+        grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },
-      dependsOn: [...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
+      dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
     },
     platform.k8sOpts,
   );
 
-  new Pushgateway("pushgateway", { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName }, platform.k8sOpts);
+  new Pushgateway(
+    "pushgateway",
+    { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
+    platform.k8sOpts,
+  );
 
   // Backup jobs that run beside their data outside Strata's namespaces (SQLite targets) push from there.
   const backupJobNamespaces = allBackupTargets(config)
@@ -117,7 +130,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     platform.k8sOpts,
   );
 
-  return {
+  const outputs = {
     prometheusUrl: urls.prometheus,
     alertmanagerUrl: urls.alertmanager,
     pushgatewayUrl: urls.pushgateway,
@@ -127,4 +140,6 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     dedupLabels: m.thanos.enabled ? DEDUP_LABELS : [],
     datasources: pulumi.all(datasources).apply((ds) => ds.map((d) => d.name)),
   };
+  // The stack's outputs, and the release whose operator makes Prometheus's data claims (snapshot backups mount one).
+  return { outputs, kubePrometheusStack: stack };
 }

@@ -62,7 +62,7 @@ export function requireEbsCsiRoleArn(arn: string | undefined): string {
 }
 
 interface AwsStorage {
-  storageClass: pulumi.Output<string>;
+  storageClass: EbsStorageClass;
   outputs: Omit<StorageOutputs, "storageClass" | "claims">;
 }
 
@@ -165,7 +165,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   );
 
   return {
-    storageClass: storageClass.storageClassName,
+    storageClass,
     outputs: {
       ebsKmsKeyArn: key.arn,
       snapshotPolicyId: snapshots.policyId,
@@ -198,17 +198,26 @@ function claimNamespaces(platform: Platform): Record<string, pulumi.Output<strin
   return Object.fromEntries(own);
 }
 
+/** What the storage area declares: its stack outputs, and the StorageClass every claim of the class must wait for. */
+export interface Storage {
+  outputs: StorageOutputs;
+  /** The class's component (the class, and on hcloud its LUKS Secret): claims and releases that name the class depend on it. */
+  storageClass: pulumi.Resource;
+}
+
 /** Storage that outlives pods and clusters (issue #3): the environment's StorageClass, its claims, and on aws keys and snapshots. */
-export function declareStorage(platform: Platform): StorageOutputs {
+export function declareStorage(platform: Platform): Storage {
   const { config } = platform;
   const { storage } = config;
 
   let storageClass: pulumi.Output<string>;
+  let storageClassResource: pulumi.Resource;
   let awsOutputs: AwsStorage["outputs"] = {};
   let encryptionSecret: SecretRef | undefined;
   if (config.cloud === "aws") {
     const declared = declareAwsStorage(platform);
-    storageClass = declared.storageClass;
+    storageClass = declared.storageClass.storageClassName;
+    storageClassResource = declared.storageClass;
     awsOutputs = declared.outputs;
   } else {
     const hcloudClass = new HcloudStorageClass(
@@ -225,6 +234,7 @@ export function declareStorage(platform: Platform): StorageOutputs {
       platform.k8sOpts,
     );
     storageClass = hcloudClass.storageClassName;
+    storageClassResource = hcloudClass;
     encryptionSecret = hcloudClass.encryptionSecret;
   }
 
@@ -268,5 +278,5 @@ export function declareStorage(platform: Platform): StorageOutputs {
     claims[service] = { claimName: claim.claimName, namespace: claim.namespace, size: spec.size, ...(volume ? { volumeId: volume.volumeId } : {}) };
   }
 
-  return { storageClass, claims, ...awsOutputs };
+  return { outputs: { storageClass, claims, ...awsOutputs }, storageClass: storageClassResource };
 }

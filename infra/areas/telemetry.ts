@@ -6,8 +6,11 @@ import * as k8s from "@pulumi/kubernetes";
 import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets, telemetryWriterLabels } from "../backupTargets";
 import { STORAGE_CLASS } from "./storage";
 
-/** Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. */
-export function declareTelemetry(platform: Platform) {
+/**
+ * Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. `store` holds
+ * the claim and Secrets the telemetry backup jobs mount, so they wait for it.
+ */
+export function declareTelemetry(platform: Platform, storageClass: pulumi.Resource) {
   const t = platform.config.telemetry;
   const contract = {
     backend: t.backend,
@@ -25,7 +28,7 @@ export function declareTelemetry(platform: Platform) {
       namespace: t.namespace,
       contract,
       ...(platform.secrets.telemetryDbPassword ? { password: platform.secrets.telemetryDbPassword } : {}),
-      ...(t.sqlite ? { sqliteVolume: { storageClassName: STORAGE_CLASS[platform.config.cloud], size: `${t.sqlite.sizeGiB}Gi`, options: platform.stateful } } : {}),
+      ...(t.sqlite ? { sqliteVolume: { storageClassName: STORAGE_CLASS[platform.config.cloud], size: `${t.sqlite.sizeGiB}Gi`, options: { ...platform.stateful, dependsOn: [storageClass] } } } : {}),
       labels: platform.labels,
     },
     platform.k8sOpts,
@@ -43,7 +46,7 @@ export function declareTelemetry(platform: Platform) {
     );
   }
   // The contract as plain outputs: every ConfigMap value, and only the names of the secret keys.
-  return {
+  const outputs = {
     backend: t.backend,
     namespace: t.namespace,
     configMap: store.configMapName,
@@ -54,4 +57,5 @@ export function declareTelemetry(platform: Platform) {
     ...(store.claimName ? { sqlite: { claimName: store.claimName, mountPath: store.mountPath!, path: t.sqlite!.path, writerLabels: telemetryWriterLabels(t.sqlite!) } } : {}),
     backupTargets: telemetryBackupTargets(t).map((target) => target.name),
   } satisfies Record<string, unknown>;
+  return { outputs, store };
 }

@@ -45,9 +45,10 @@ export const ASSUMPTIONS = {
    * Size of one backup relative to the data it protects, per kind: pg_dump custom format (compressed) ~ 1/4 of the
    * database on disk (indexes are not dumped, only their definitions); mongodump --gzip ~ 1/3; a Prometheus TSDB
    * snapshot is its blocks as they are (already compressed); RabbitMQ definitions are a small JSON, kept as is;
-   * an SQLite .backup compressed with gzip ~ 1/2.
+   * an SQLite .backup compressed with gzip ~ 1/2; a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of
+   * its volume, which holds the RDB/AOF (assumed, not measured).
    */
-  dumpRatio: { postgresql: 0.25, mongodb: 0.33, "prometheus-snapshot": 1, "rabbitmq-definitions": 1, sqlite: 0.5 } satisfies Record<BackupKind, number>,
+  dumpRatio: { postgresql: 0.25, mongodb: 0.33, "prometheus-snapshot": 1, "rabbitmq-definitions": 1, sqlite: 0.5, valkey: 0.5 } satisfies Record<BackupKind, number>,
   /** The store gateway keeps index-headers of every block on disk: assumed 2% of the bucket, never less than 10 GiB. */
   storeGatewayIndexShare: 0.02,
   /** "Generally, about 100GB are recommended" for the compactor's scratch space (Thanos compactor docs). */

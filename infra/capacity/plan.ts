@@ -1,4 +1,10 @@
-import type { StrataConfig } from "../config/schema";
+import type { CLOUDS } from "../config/sections/core";
+import type { RetentionConfig } from "../config/sections/retention";
+import type { ArchiveConfig } from "../config/sections/archive";
+import type { MetricsConfig } from "../config/sections/metrics";
+import type { BackupsConfig } from "../config/sections/backups";
+import type { CapacityConfig } from "../config/sections/capacity";
+import type { TelemetryConfig } from "../config/sections/telemetry";
 import { allBackupTargets } from "../backupTargets";
 import type { Transition } from "../../components/archive/storageClasses";
 import { monthlyCost, PRICE_TABLE, type Currency, type Medium } from "./prices";
@@ -18,12 +24,19 @@ import {
 } from "./model";
 
 /** The parts of the config volumes and memory are sized from (config validation checks them against overrides). */
-export type SizingInput = Pick<StrataConfig, "cloud" | "retention" | "archive" | "metrics" | "backups" | "capacity">;
+export interface SizingInput {
+  cloud: (typeof CLOUDS)[number];
+  retention: RetentionConfig;
+  archive: ArchiveConfig;
+  metrics: MetricsConfig;
+  backups: BackupsConfig;
+  capacity: CapacityConfig;
+}
 /**
  * The parts of the config the planner reads; anything that has them (a full config, a test fixture) will do.
  * Telemetry, because its backend may imply a backup target (infra/backupTargets.ts).
  */
-export type CapacityInput = SizingInput & Pick<StrataConfig, "telemetry">;
+export type CapacityInput = SizingInput & { telemetry: TelemetryConfig };
 
 type SizeKey = "prometheusVolumeGiB" | "prometheusMemoryGiB" | "storeGatewayVolumeGiB" | "compactorVolumeGiB";
 

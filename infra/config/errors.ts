@@ -4,6 +4,8 @@ export interface ConfigProblem {
   message: string;
   /** The offending value as the user wrote it, or `undefined` when the key is missing. Secret values are never kept. */
   value?: unknown;
+  /** Where the value came from: the stack file, the profile, or a default derived from the stack's own choices. */
+  origin?: string;
 }
 
 /**
@@ -27,6 +29,6 @@ export function formatValue(value: unknown): string {
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {
-  const lines = problems.map((p) => `  - ${p.key}: ${p.message} (got ${formatValue(p.value)})`);
+  const lines = problems.map((p) => `  - ${p.key}: ${p.message} (got ${formatValue(p.value)}${p.value !== undefined && p.origin ? `, ${p.origin}` : ""})`);
   return `invalid Strata stack configuration, ${problems.length} problem(s):\n${lines.join("\n")}`;
 }

@@ -3,13 +3,12 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import type { z } from "zod";
 import { PROFILES } from "./sections/core";
 import { ConfigError, type ConfigProblem } from "./errors";
-import { SECRET_KEYS, validateStrataConfig, type StrataConfig } from "./schema";
-import { PROFILE_DEFAULTS } from "../../stacks/profiles";
+import { SECRET_KEYS, validateStrataConfig, type SecretKey, type StrataConfig } from "./schema";
+import { profileDefaultsFor, stackWrote, type DefaultsNote } from "./defaults";
+import { UNDECRYPTED_SECRET } from "./undecrypted";
 
 export const NAMESPACE = "strata";
 const SECRET_PLACEHOLDER = "[secret]";
-
-type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** The `strata:` keys of a stack's config, as Pulumi hands them to the program (top-level values are strings). */
 export interface RawStackConfig {
@@ -21,6 +20,10 @@ export interface RawStackConfig {
 export interface LoadedConfig {
   config: Omit<StrataConfig, SecretKey>;
   secrets: Partial<Record<SecretKey, pulumi.Output<string>>>;
+  /** Secret keys that are set but could not be decrypted here, so only their presence was checked (full keys). */
+  uncheckedSecrets: string[];
+  /** Profile defaults adjusted to fit this stack (e.g. raised to the cloud's minimum volume size). */
+  notes: DefaultsNote[];
 }
 
 // The SDK knows which keys were set with --secret (it uses this to warn on `config.get` of a secret) but leaves the
@@ -63,11 +66,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Stack values override profile defaults key by key; arrays and scalars replace, objects merge. */
+/**
+ * Stack values override profile defaults key by key; arrays and scalars replace, objects merge, and `null` removes
+ * the entry (how a stack drops a map entry or an optional section it inherited).
+ */
 export function mergeOver(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
   const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) merged[key] = key in base ? mergeOver(base[key], value) : value;
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) delete merged[key];
+    else merged[key] = key in base ? mergeOver(base[key], value) : value;
+  }
   return merged;
 }
 
@@ -89,13 +98,30 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return node;
 }
 
-function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+interface Provenance {
+  profile: string;
+  stack: Record<string, unknown>;
+  derived: ReadonlyMap<string, string>;
+}
+
+/** Where a value came from, so an error about a default the user never wrote says so. */
+function originOf(path: readonly PropertyKey[], provenance: Provenance): string {
+  const segments = path.map(String);
+  if (stackWrote(provenance.stack, segments)) return "set in this stack";
+  for (let n = segments.length; n > 0; n--) {
+    const reason = provenance.derived.get(segments.slice(0, n).join("."));
+    if (reason) return `a default derived from ${reason}; set ${keyPath(path)} in the stack to choose another`;
+  }
+  return `the ${provenance.profile} profile's default (stacks/profiles.ts); set ${keyPath(path)} in the stack to override it`;
+}
+
+function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secretKeys: ReadonlySet<string>, provenance: Provenance): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        problems.push({ key: keyPath(path), message: "is not a Strata config key (check the spelling; see the config reference in README.md)", value: valueAt(merged, path) });
+        problems.push({ key: keyPath(path), message: "is not a Strata config key (check the spelling; see docs/config-reference.md)", value: valueAt(merged, path) });
       }
       continue;
     }
@@ -107,7 +133,9 @@ function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secret
     }
     const topKey = String(issue.path[0] ?? "");
     const secret = secretKeys.has(topKey) || (SECRET_KEYS as readonly string[]).includes(topKey);
-    problems.push({ key: keyPath(issue.path), message: issue.message, value: secret ? SECRET_PLACEHOLDER : valueAt(merged, issue.path) });
+    const value = valueAt(merged, issue.path);
+    // A secret's value is never shown; a missing one reads "not set", like any missing key.
+    problems.push({ key: keyPath(issue.path), message: issue.message, value: secret && value !== undefined ? SECRET_PLACEHOLDER : value, origin: originOf(issue.path, provenance) });
   }
   return problems;
 }
@@ -124,16 +152,21 @@ export function resolveConfig(raw: RawStackConfig): LoadedConfig {
   if (typeof profile !== "string" || !(PROFILES as readonly string[]).includes(profile)) {
     throw new ConfigError([{ key: keyPath(["profile"]), message: `must be one of ${PROFILES.map((p) => `"${p}"`).join(", ")}: it selects the defaults in stacks/profiles.ts`, value: profile }]);
   }
-  const merged = mergeOver(PROFILE_DEFAULTS[profile as StrataConfig["profile"]], decoded) as Record<string, unknown>;
+  const { defaults, derived, notes } = profileDefaultsFor(profile as StrataConfig["profile"], decoded);
+  const merged = mergeOver(defaults, decoded) as Record<string, unknown>;
 
   const problems: ConfigProblem[] = [];
+  const undecrypted: SecretKey[] = [];
   for (const key of SECRET_KEYS) {
-    if (key in raw.values && !raw.secretKeys.has(key)) {
+    if (!(key in raw.values)) continue;
+    if (!raw.secretKeys.has(key)) {
       problems.push({ key: keyPath([key]), message: `must be a secret: set it with \`pulumi config set --secret ${NAMESPACE}:${key}\``, value: SECRET_PLACEHOLDER });
+    } else if (raw.values[key] === UNDECRYPTED_SECRET) {
+      undecrypted.push(key);
     }
   }
-  const parsed = validateStrataConfig(merged);
-  if (!parsed.success) problems.push(...toProblems(parsed.issues, merged, raw.secretKeys));
+  const parsed = validateStrataConfig(merged, { presenceOnly: undecrypted });
+  if (!parsed.success) problems.push(...toProblems(parsed.issues, merged, raw.secretKeys, { profile, stack: decoded, derived }));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const config: Record<string, unknown> = { ...parsed.data };
@@ -143,7 +176,7 @@ export function resolveConfig(raw: RawStackConfig): LoadedConfig {
     delete config[key];
     if (typeof value === "string") secrets[key] = pulumi.secret(value);
   }
-  return { config: config as LoadedConfig["config"], secrets };
+  return { config: config as LoadedConfig["config"], secrets, uncheckedSecrets: undecrypted.map((k) => keyPath([k])), notes };
 }
 
 export function loadConfig(): LoadedConfig {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { baseConfigSchema, SECRET_KEYS } from "./schema";
 import { PROFILE_DEFAULTS } from "../../stacks/profiles";
+import { DERIVED_DEFAULT_RULES } from "./defaults";
 
 export interface ReferenceRow {
   key: string;
@@ -48,6 +49,12 @@ function defaultAt(profile: "dev" | "prod", path: string[]): string {
   if (Array.isArray(node)) return `\`${JSON.stringify(node)}\``;
   if (typeof node === "object") return Object.keys(node as object).length === 0 ? "`{}`" : "(object)";
   return `\`${JSON.stringify(node)}\``;
+}
+
+/** How a default that follows the stack's own choices is derived (infra/config/defaults.ts), as a sentence. */
+function derivedFrom(path: string[]): string {
+  const rule = DERIVED_DEFAULT_RULES[path.join(".")];
+  return rule ? ` Default (when the stack does not set it): ${rule}.` : "";
 }
 
 /** The property every variant of a union fixes to a constant of its own (`source`, `kind`), if there is one. */
@@ -109,12 +116,12 @@ export function configReference(): ReferenceRow[] {
     }
     // A list of objects: its element's fields, as `list[].field`.
     if (schema.type === "array" && schema.items && (schema.items.properties || schema.items.oneOf || schema.items.anyOf)) {
-      rows.push({ key: path.join("."), type: "array", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") });
+      rows.push({ key: path.join("."), type: "array", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") + derivedFrom(path) });
       walk({ ...schema.items, description: undefined }, [...path.slice(0, -1), `${path.at(-1)}[]`], note);
       return;
     }
     const secret = path.length === 1 && (SECRET_KEYS as readonly string[]).includes(path[0]!);
-    rows.push({ key: path.join("."), type: typeOf(schema) + (secret ? " (secret)" : ""), dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") });
+    rows.push({ key: path.join("."), type: typeOf(schema) + (secret ? " (secret)" : ""), dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") + derivedFrom(path) });
   };
   walk(root, [], "");
   return rows;

@@ -93,18 +93,42 @@ const crossFieldChecks: CrossFieldCheck[] = [
 
 export type ValidationResult = { success: true; data: StrataConfig } | { success: false; issues: z.core.$ZodIssue[] };
 
-// Built once: zod compiles each object schema on its first parse, which costs more than the parse itself.
-const compiledChecks = crossFieldChecks.map(({ keys, check }) => ({
-  // A non-strict object of just these sections: other keys are not this check's business.
-  sections: z.object(Object.fromEntries(keys.map((k) => [k, sections[k]]))),
-  refinement: z.any().superRefine((value, ctx) => check(value as StrataConfig, ctx)),
-}));
+interface CompiledValidation {
+  schema: z.ZodType<StrataConfig>;
+  checks: { sections: z.ZodType; refinement: z.ZodType }[];
+}
 
-export function validateStrataConfig(input: unknown): ValidationResult {
+function compile(shape: SectionShape): CompiledValidation {
+  return {
+    schema: z.strictObject(shape) as unknown as z.ZodType<StrataConfig>,
+    checks: crossFieldChecks.map(({ keys, check }) => ({
+      // A non-strict object of just these sections: other keys are not this check's business.
+      sections: z.object(Object.fromEntries(keys.map((k) => [k, shape[k]]))),
+      refinement: z.any().superRefine((value, ctx) => check(value as StrataConfig, ctx)),
+    })),
+  };
+}
+
+// Built once: zod compiles each object schema on its first parse, which costs more than the parse itself.
+const standard: CompiledValidation = { ...compile(sections), schema: baseConfigSchema as unknown as z.ZodType<StrataConfig> };
+const presenceOnlyVariants = new Map<string, CompiledValidation>();
+
+/**
+ * `presenceOnly` names secret keys whose value is present but unknown here (a ciphertext the offline plan cannot
+ * decrypt): they count as set for every rule that asks whether they are, and their format is not checked.
+ */
+export function validateStrataConfig(input: unknown, options: { presenceOnly?: readonly SecretKey[] } = {}): ValidationResult {
+  const presenceOnly = [...new Set(options.presenceOnly ?? [])].sort();
+  let compiled = standard;
+  if (presenceOnly.length > 0) {
+    const id = presenceOnly.join(",");
+    compiled = presenceOnlyVariants.get(id) ?? compile({ ...sections, ...Object.fromEntries(presenceOnly.map((k) => [k, z.string().optional()])) } as SectionShape);
+    presenceOnlyVariants.set(id, compiled);
+  }
   const issues: z.core.$ZodIssue[] = [];
-  const parsed = baseConfigSchema.safeParse(input, { reportInput: true });
+  const parsed = compiled.schema.safeParse(input, { reportInput: true });
   if (!parsed.success) issues.push(...parsed.error.issues);
-  for (const { sections: sectionSchema, refinement } of compiledChecks) {
+  for (const { sections: sectionSchema, refinement } of compiled.checks) {
     // When the whole config is valid its sections are too, parsed already; otherwise each check parses its own.
     let value: unknown = parsed.data;
     if (!parsed.success) {
@@ -120,3 +144,4 @@ export function validateStrataConfig(input: unknown): ValidationResult {
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
 export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword"] as const satisfies readonly (keyof StrataConfig)[];
+export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -24,7 +24,9 @@ tree, counts by type, the derived retention table and the policy results.
   --policy-config FILE
                   policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
                   policies/config.json
-exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable policy config), 3 the program failed or
+Secrets: with PULUMI_CONFIG_PASSPHRASE (or _FILE) set, a passphrase-provider stack's secure values are decrypted
+and checked like any value; otherwise they count as present and the plan lists them as not checked.
+exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable stack or policy config, a wrong passphrase), 3 the program failed or
       never finished, 64 usage error`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -64,7 +66,15 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.invalidConfig;
   }
 
-  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config: readStackConfigFile(file), ...(policyConfig ? { policyConfig } : {}) });
+  let config;
+  try {
+    config = readStackConfigFile(file);
+  } catch (error) {
+    // A stack file that is not YAML, or a passphrase that does not open its secrets: nothing can be planned.
+    process.stderr.write(`cannot read the stack config: ${(error as Error).message}\n`);
+    return EXIT.invalidConfig;
+  }
+  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config, ...(policyConfig ? { policyConfig } : {}) });
   if (!outcome.ok) {
     process.stderr.write(`${formatProblems(outcome.error.problems)}\nno resources were planned.\n`);
     return EXIT.invalidConfig;

@@ -28,6 +28,11 @@ export interface Plan {
   resources: RecordedResource[];
   outputs: Record<string, unknown>;
   policies: { evaluated: string[]; violations: PolicyViolation[] };
+  /**
+   * What the plan could not check or chose for the stack: secret keys set as ciphertext it could not decrypt (only
+   * their presence was checked), and profile defaults adjusted to fit the stack (infra/config/defaults.ts).
+   */
+  configNotes: { uncheckedSecrets: string[]; adjustedDefaults: { key: string; message: string }[] };
 }
 
 export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; error: ConfigError; resources: RecordedResource[] };
@@ -127,6 +132,7 @@ function plan(request: PlanRequest): Promise<PlanOutcome> {
     // The whole policy pack, on exactly what was recorded: the same pure policies `pulumi preview --policy-pack
     // policies` runs (policies/README.md).
     const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG));
-    return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies } };
+    const configNotes = { uncheckedSecrets: effective.uncheckedSecrets, adjustedDefaults: effective.notes };
+    return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies, configNotes } };
   });
 }

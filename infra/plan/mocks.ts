@@ -112,6 +112,8 @@ function clusterStackOutputs(env: MockEnvironment): State {
     oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/oidc.eks.${region}.amazonaws.com/id/${oidcId}`,
     oidcIssuerUrl: `https://oidc.eks.${region}.amazonaws.com/id/${oidcId}`,
     ebsCsiRoleArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${env.stack}-ebs-csi-driver`,
+    // A supported version, so the plan exercises the check the provider makes (infra/kubernetesVersion.ts).
+    kubernetesVersion: "v1.31.4",
   };
   const outputs: State = {};
   for (const [name, value] of Object.entries(byDefaultName)) outputs[env.clusterOutputNames[name] ?? name] = value;

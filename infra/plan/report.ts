@@ -2,6 +2,9 @@ import type { Plan } from "./harness";
 import type { RecordedResource } from "./recordingMonitor";
 import type { RetentionRow } from "../retention";
 import type { CapacityReport } from "../capacity/plan";
+import { fromPlan } from "../../policies/core/evaluate";
+import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
+import { COLUMN_TITLES, RESTORABILITY_COLUMNS, type Restorability } from "../restorability/matrix";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
 export function table(headers: string[], rows: string[][]): string {
@@ -47,6 +50,14 @@ export function renderPlan(plan: Plan): string {
   const c = plan.config as { profile?: string; cloud?: string; region?: string; environment?: string };
   const sections: string[] = [];
   sections.push(`Strata offline plan: project ${plan.project}, stack ${plan.stack} (profile ${c.profile}, environment ${c.environment}, cloud ${c.cloud}, region ${c.region})`);
+  const { uncheckedSecrets, adjustedDefaults } = plan.configNotes;
+  if (uncheckedSecrets.length > 0 || adjustedDefaults.length > 0) {
+    const lines = [
+      ...adjustedDefaults.map((n) => `  default adjusted  ${n.key}: ${n.message}`),
+      ...uncheckedSecrets.map((k) => `  not checked  ${k}: set, but its ciphertext cannot be decrypted here, so only its presence was checked (set PULUMI_CONFIG_PASSPHRASE for a passphrase stack; \`pulumi preview\` checks it)`),
+    ];
+    sections.push(`Config notes:\n${lines.join("\n")}`);
+  }
   sections.push(`Resources (${plan.resources.length}), grouped by component (▸ component):\n${resourceTree(plan.resources)}`);
   sections.push(`Counts by type:\n${table(["count", "type"], countsByType(plan.resources).map(([t, n]) => [String(n), t]))}`);
   const retention = plan.outputs.retention as RetentionRow[] | undefined;
@@ -59,10 +70,26 @@ export function renderPlan(plan: Plan): string {
   }
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
+  sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources))));
+  const restorability = plan.outputs.restorability as Restorability | undefined;
+  if (restorability) sections.push(restorabilitySection(restorability));
   const { evaluated, violations } = plan.policies;
   const policyLines = violations.map((v) => `  ${v.level.toUpperCase()}  ${v.policy}  ${v.urn}\n    ${v.message}`);
   sections.push(`Policies: ${evaluated.length} evaluated, ${violations.filter((v) => v.level === "mandatory").length} mandatory and ${violations.filter((v) => v.level === "advisory").length} advisory violation(s)${policyLines.length ? `\n${policyLines.join("\n")}` : ""}`);
   return sections.join("\n\n") + "\n";
+}
+
+/**
+ * The first `pulumi up` on an empty cluster, simulated (policies/core/deployOrder.ts): whether anything would start
+ * before what it needs, and what the cluster must already hold because nothing in the stack creates it.
+ */
+export function deployOrderSection(result: DeployOrderResult): string {
+  const lines = [`Deploy order on an empty cluster: ${result.waves.length} waves, ${result.problems.length === 0 ? "no problem" : `${result.problems.length} problem(s)`}`];
+  for (const p of result.problems) lines.push(`  ${p.kind}: ${p.message}`);
+  for (const u of result.unknownCharts) lines.push(`  not judged: ${u.chart} ${u.version} (${u.urn}) has no row in policies/core/chartKinds.ts`);
+  const assumed = Object.entries(result.assumed).flatMap(([what, names]) => names.map((n) => `  ${what} ${n}`));
+  if (assumed.length) lines.push("The cluster must already have (nothing in the stack creates it; applications' own):", ...assumed);
+  return lines.join("\n");
 }
 
 /** The capacity and cost estimate (infra/capacity/): per line its size, medium and monthly list price. */
@@ -81,4 +108,16 @@ export function capacitySection(c: CapacityReport): string {
     ...c.warnings.map((x) => `  ADVISORY  ${x.key}\n    ${x.message}`),
   ];
   return lines.join("\n");
+}
+
+/** The restorability matrix (infra/restorability/matrix.ts): a grid of yes/GAP, then every gap with its reason. */
+export function restorabilitySection(m: Restorability): string {
+  const headers = ["store", "type", ...RESTORABILITY_COLUMNS.map((c) => COLUMN_TITLES[c])];
+  const rows = m.rows.map((r) => [r.store, r.type, ...RESTORABILITY_COLUMNS.map((c) => (r[c].ok ? "yes" : "GAP"))]);
+  const gaps = m.rows.flatMap((r) => RESTORABILITY_COLUMNS.filter((c) => !r[c].ok).map((c) => `  ${r.store} / ${COLUMN_TITLES[c]}: ${r[c].text}`));
+  return [
+    `Restorability: every store Strata protects, and what proves it comes back (${m.gaps} gap(s), each named below):`,
+    table(headers, rows),
+    ...(gaps.length ? ["Gaps:", ...gaps] : ["No gaps."]),
+  ].join("\n");
 }

@@ -1,3 +1,5 @@
+import { SECRET_TEXT, UNKNOWN_TEXT } from "../../policies/core/placeholders";
+
 /**
  * The Pulumi wire format marks secrets, unknowns, resource references and output values with signature keys.
  * The plan shows them as readable placeholders, so nothing secret ever reaches a plan file or a terminal.
@@ -11,8 +13,7 @@ const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 /** How the wire format spells a value not known yet. */
 export const UNKNOWN_WIRE_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export const SECRET_TEXT = "[secret]";
-export const UNKNOWN_TEXT = "[unknown]";
+export { SECRET_TEXT, UNKNOWN_TEXT };
 
 export function redact(value: unknown): unknown {
   if (value === UNKNOWN_WIRE_VALUE) return UNKNOWN_TEXT;

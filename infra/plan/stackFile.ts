@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import * as yaml from "js-yaml";
-import { SECRET_TEXT } from "./serialized";
+import { UNDECRYPTED_SECRET } from "../config/undecrypted";
+import { passphraseCrypter, type PassphraseCrypter } from "./passphraseSecrets";
 
 /** Config as the Pulumi language host hands it to a program: full keys, string values, and which keys are secret. */
 export interface StackConfig {
@@ -13,18 +14,21 @@ function isSecure(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
 }
 
-/** Replaces `{ secure: ... }` leaves with a placeholder; reports whether any were found. */
-function stripSecure(value: unknown): { value: unknown; secret: boolean } {
-  if (isSecure(value)) return { value: SECRET_TEXT, secret: true };
+/** Decrypts `{ secure: ... }` leaves when a crypter is given, else marks them undecrypted; reports whether any were found. */
+function openSecure(value: unknown, crypter: PassphraseCrypter | undefined): { value: unknown; secret: boolean } {
+  if (isSecure(value)) {
+    const ciphertext = String((value as { secure: unknown }).secure);
+    return { value: crypter ? crypter.decrypt(ciphertext) : UNDECRYPTED_SECRET, secret: true };
+  }
   if (Array.isArray(value)) {
-    const items = value.map(stripSecure);
+    const items = value.map((v) => openSecure(v, crypter));
     return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };
   }
   if (typeof value === "object" && value !== null) {
     let secret = false;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      const r = stripSecure(v);
+      const r = openSecure(v, crypter);
       out[k] = r.value;
       secret ||= r.secret;
     }
@@ -33,27 +37,55 @@ function stripSecure(value: unknown): { value: unknown; secret: boolean } {
   return { value, secret: false };
 }
 
+export interface StackFileOptions {
+  /** The stack's passphrase (PULUMI_CONFIG_PASSPHRASE); without it, or without an `encryptionsalt`, secrets stay sealed. */
+  passphrase?: string | undefined;
+}
+
+/** The passphrase the Pulumi CLI would use: PULUMI_CONFIG_PASSPHRASE, or the file PULUMI_CONFIG_PASSPHRASE_FILE names. */
+export function passphraseFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) return env.PULUMI_CONFIG_PASSPHRASE;
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) return readFileSync(env.PULUMI_CONFIG_PASSPHRASE_FILE, "utf8").replace(/\r?\n$/, "");
+  return undefined;
+}
+
 /**
- * Reads a `Pulumi.<stack>.yaml` the way the Pulumi CLI would present it to the program, except that ciphertexts
- * cannot be decrypted offline: secure values become "[secret]" and their keys are marked secret, as the CLI does.
+ * Reads a `Pulumi.<stack>.yaml` the way the Pulumi CLI presents it to the program: keys set with `--secret` are
+ * marked secret, and their values are decrypted when the stack uses the passphrase provider (`encryptionsalt`) and
+ * its passphrase is given, exactly as `pulumi up` does. Otherwise a secure value reads as UNDECRYPTED_SECRET:
+ * present, its format unchecked (infra/config/load.ts). A wrong passphrase is an error, as in the CLI.
  */
-export function parseStackConfig(text: string, source: string): StackConfig {
-  const doc = yaml.load(text) as { config?: Record<string, unknown> } | null | undefined;
+export function parseStackConfig(text: string, source: string, options: StackFileOptions = {}): StackConfig {
+  const doc = yaml.load(text) as { config?: Record<string, unknown>; encryptionsalt?: unknown } | null | undefined;
   if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {
     throw new Error(`${source}: a stack file must be a YAML mapping with a top-level \`config:\` key`);
+  }
+  let crypter: PassphraseCrypter | undefined;
+  if (typeof doc?.encryptionsalt === "string" && options.passphrase !== undefined) {
+    try {
+      crypter = passphraseCrypter(doc.encryptionsalt, options.passphrase);
+    } catch (error) {
+      throw new Error(`${source}: ${(error as Error).message}`);
+    }
   }
   const values: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, raw] of Object.entries(doc?.config ?? {})) {
-    const { value, secret } = stripSecure(raw);
+    let opened;
+    try {
+      opened = openSecure(raw, crypter);
+    } catch (error) {
+      throw new Error(`${source}: ${key}: ${(error as Error).message}`);
+    }
+    const { value, secret } = opened;
     values[key] = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     if (secret) secretKeys.push(key);
   }
   return { values, secretKeys };
 }
 
-export function readStackConfigFile(path: string): StackConfig {
-  return parseStackConfig(readFileSync(path, "utf8"), path);
+export function readStackConfigFile(path: string, options: StackFileOptions = { passphrase: passphraseFromEnvironment() }): StackConfig {
+  return parseStackConfig(readFileSync(path, "utf8"), path, options);
 }
 
 /** `Pulumi.prod.yaml` is stack `prod`; any other file name is a stack named after the file. */

@@ -1,7 +1,7 @@
 import type { ConfigSchema, PolicyContext, StrataPolicy, StrataResource } from "./types";
 
 /** How the offline plan shows a Pulumi secret and an unknown value; the pack reads the plan's own constants. */
-import { SECRET_TEXT, UNKNOWN_TEXT } from "../../infra/plan/serialized";
+import { SECRET_TEXT, UNKNOWN_TEXT } from "./placeholders";
 export { SECRET_TEXT, UNKNOWN_TEXT };
 
 export const T = {
@@ -190,7 +190,8 @@ export function isExactSemver(version: unknown): boolean {
 export function imageProblem(ref: unknown): string | undefined {
   if (typeof ref !== "string" || ref === "") return "has no image";
   if (ref === SECRET_TEXT || ref === UNKNOWN_TEXT) return undefined;
-  if (/@sha256:[0-9a-f]{64}$/.test(ref)) return undefined;
+  const at = ref.indexOf("@");
+  if (at >= 0) return /^sha256:[0-9a-f]{64}$/.test(ref.slice(at + 1)) ? undefined : `image "${ref}" has a digest that is not sha256:<64 hex digits>`;
   const lastSegment = ref.slice(ref.lastIndexOf("/") + 1);
   const colon = lastSegment.lastIndexOf(":");
   if (colon < 0) return `image "${ref}" has no tag`;
@@ -220,7 +221,8 @@ export function helmImages(values: unknown): { path: string; problem?: string; r
         const repo = [value.registry, value.repository ?? value.name].filter((p) => typeof p === "string" && p).join("/");
         const tag = value.tag === undefined || value.tag === null ? "" : String(value.tag);
         const digest = typeof value.digest === "string" ? value.digest : typeof value.sha === "string" ? value.sha : "";
-        if (digest) found.push({ path: here, ref: `${repo}@${digest}` });
+        const pinnedBy = tag === "" ? "" : `:${tag}`;
+        if (digest) found.push({ path: here, ref: `${repo}${pinnedBy}@${digest}`, ...(/^sha256:[0-9a-f]{64}$/.test(digest) ? {} : { problem: `image ${repo} has a digest that is not sha256:<64 hex digits>` }) });
         else found.push({ path: here, ref: `${repo}:${tag}`, problem: tag === "" ? `image ${repo} has no tag` : tag === "latest" ? `image ${repo} uses the tag "latest"` : undefined });
         walk(Object.fromEntries(Object.entries(value).filter(([k]) => !["registry", "repository", "tag", "digest", "name", "sha"].includes(k))), here);
       } else {

@@ -1,24 +1,25 @@
 import type { ResourcePolicy, Violation } from "../core/types";
 import { EXCEPTIONS_SCHEMA, T, get, isExcepted } from "../core/util";
 
+/**
+ * Mandatory, because each breach can lose or corrupt a backup: two runs of one backup CronJob at once race on the
+ * same objects (the target's `latest.json` pointer, its Pushgateway group), and without activeDeadlineSeconds one
+ * hung run under Forbid blocks every later run, so no new backup is taken until someone notices.
+ */
 const policy: ResourcePolicy = {
   kind: "resource",
   name: "strata-cronjob-require-run-limits",
-  description: "CronJobs never overlap (concurrencyPolicy Forbid), skip late runs (startingDeadlineSeconds), stop hung runs (activeDeadlineSeconds) and keep a bounded history.",
-  enforcementLevel: "advisory",
+  description: "CronJobs never overlap (concurrencyPolicy Forbid) and stop hung runs (jobTemplate.spec.activeDeadlineSeconds).",
+  enforcementLevel: "mandatory",
   configSchema: { properties: { ...EXCEPTIONS_SCHEMA } },
   types: [T.cronJob],
   validate(r, ctx) {
     if (isExcepted(r, ctx)) return [];
     const spec = r.props.spec ?? {};
-    const positive = (v: unknown) => typeof v === "number" && v > 0;
+    const deadline = get(spec, ["jobTemplate", "spec", "activeDeadlineSeconds"]);
     const out: Violation[] = [];
     if (spec.concurrencyPolicy !== "Forbid") out.push({ message: `CronJob ${r.name} has concurrencyPolicy ${spec.concurrencyPolicy ?? "unset (Allow)"}; use Forbid.` });
-    if (!positive(spec.startingDeadlineSeconds)) out.push({ message: `CronJob ${r.name} has no startingDeadlineSeconds.` });
-    if (!positive(get(spec, ["jobTemplate", "spec", "activeDeadlineSeconds"]))) out.push({ message: `CronJob ${r.name} has no jobTemplate.spec.activeDeadlineSeconds.` });
-    for (const key of ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"]) {
-      if (typeof spec[key] !== "number") out.push({ message: `CronJob ${r.name} does not set ${key}.` });
-    }
+    if (!(typeof deadline === "number" && deadline > 0)) out.push({ message: `CronJob ${r.name} has no jobTemplate.spec.activeDeadlineSeconds.` });
     return out;
   },
 };

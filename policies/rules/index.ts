@@ -3,7 +3,9 @@ import type { StrataPolicy } from "../core/types";
 import backupRequireRestoreDrill from "./backup-require-restore-drill";
 import batchRequireResources from "./batch-require-resources";
 import batchRequireRestrictedSecurity from "./batch-require-restricted-security";
+import cronjobLimitLatenessAndHistory from "./cronjob-limit-lateness-and-history";
 import cronjobRequireRunLimits from "./cronjob-require-run-limits";
+import customresourceRequireCrdFirst from "./customresource-require-crd-first";
 import dlmRequireEnabledRetention from "./dlm-require-enabled-retention";
 import dlmRequireStorageclassTargetTag from "./dlm-require-storageclass-target-tag";
 import hcloudvolumeRequireDeleteProtection from "./hcloudvolume-require-delete-protection";
@@ -16,6 +18,7 @@ import iamForbidWildcardResources from "./iam-forbid-wildcard-resources";
 import kmsRequireDeletionWindow from "./kms-require-deletion-window";
 import kmsRequireRotation from "./kms-require-rotation";
 import pvcLimitHcloudMinimumSize from "./pvc-limit-hcloud-minimum-size";
+import pvcRequireBackupTarget from "./pvc-require-backup-target";
 import pvcRequireApprovedClass from "./pvc-require-approved-class";
 import retentionRequireOrdering from "./retention-require-ordering";
 import s3ForbidArchiveTransition from "./s3-forbid-archive-transition";
@@ -40,7 +43,9 @@ export const POLICIES: readonly StrataPolicy[] = [
   backupRequireRestoreDrill,
   batchRequireResources,
   batchRequireRestrictedSecurity,
+  cronjobLimitLatenessAndHistory,
   cronjobRequireRunLimits,
+  customresourceRequireCrdFirst,
   dlmRequireEnabledRetention,
   dlmRequireStorageclassTargetTag,
   hcloudvolumeRequireDeleteProtection,
@@ -53,6 +58,7 @@ export const POLICIES: readonly StrataPolicy[] = [
   kmsRequireDeletionWindow,
   kmsRequireRotation,
   pvcLimitHcloudMinimumSize,
+  pvcRequireBackupTarget,
   pvcRequireApprovedClass,
   retentionRequireOrdering,
   s3ForbidArchiveTransition,

@@ -86,12 +86,20 @@ describe("chart defaults", () => {
       b: { image: { registry: "quay.io", repository: "x/z", tag: "" } },
       c: [{ image: { repository: "x/d", digest: `sha256:${"0".repeat(64)}` } }],
       d: { image: "busybox" },
+      e: { image: `docker.io/library/rabbitmq:3.13@sha256:${"a".repeat(64)}` },
+      f: { image: `docker.io/library/rabbitmq@sha256:${"b".repeat(64)}` },
+      g: { image: "docker.io/library/rabbitmq@sha256:abc" },
+      h: { image: { repository: "x/e", tag: "1.2", digest: "sha256:short" } },
     });
     expect(found.map((f) => [f.path, f.problem ?? "ok"])).toEqual([
       ["a.image", "ok"],
       ["b.image", "image quay.io/x/z has no tag"],
       ["c[0].image", "ok"],
       ["d.image", 'image "busybox" has no tag'],
+      ["e.image", "ok"],
+      ["f.image", "ok"],
+      ["g.image", 'image "docker.io/library/rabbitmq@sha256:abc" has a digest that is not sha256:<64 hex digits>'],
+      ["h.image", "image x/e has a digest that is not sha256:<64 hex digits>"],
     ]);
   });
 });

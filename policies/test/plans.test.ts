@@ -148,6 +148,14 @@ export const MUTATIONS: Record<string, Mutation> = {
   "strata-workload-require-pinned-images": (p) => {
     inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].image = "docker.io/library/postgres:latest";
   },
+  "strata-cronjob-require-run-limits": (p) => {
+    inputs(p, CRONJOB, "postgresql-backup").spec.concurrencyPolicy = "Allow";
+  },
+  "strata-customresource-require-crd-first": (p) => {
+    const installer = first(p, HELM, "prometheus-operator-crds");
+    const rule = first(p, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "backups-rules");
+    rule.options.dependsOn = (rule.options.dependsOn ?? []).filter((urn) => urn !== installer.urn);
+  },
   "strata-iam-forbid-backup-deletes": (p) => {
     editDocument(p, "aws:iam/rolePolicy:RolePolicy", "backup-postgresql", (s) => statement(s, "ObjectAccess").Action.push("s3:DeleteObject"));
   },

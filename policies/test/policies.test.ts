@@ -7,7 +7,7 @@ import { evaluatePack, policyConfig } from "../core/evaluate";
 import { NAME_PATTERN, VERBS, type StrataPolicy, type StrataResource, type Violation } from "../core/types";
 import { POLICIES } from "../rules";
 import { runResourcePolicy, runStackPolicy, type EngineRun } from "./helpers/args";
-import { CASES } from "./helpers/cases";
+import { CASES, crdUsers, operatorCrds } from "./helpers/cases";
 
 const RULES_DIR = join(__dirname, "..", "rules");
 
@@ -61,6 +61,13 @@ describe("the pack", () => {
   it("README.md lists every policy with its level", () => {
     const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
     for (const p of POLICIES) expect(readme, p.name).toContain(`| \`${p.name}\` | ${p.enforcementLevel} |`);
+  });
+
+  it("README says why each advisory policy is advisory, and names no other", () => {
+    const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Why these are advisory"), readme.indexOf("### Deploy order on an empty cluster"));
+    const explained = [...section.matchAll(/^\| `(strata-[a-z0-9-]+)` \| (.{20,}) \|$/gm)].map((m) => m[1]).sort();
+    expect(explained).toEqual(POLICIES.filter((p) => p.enforcementLevel === "advisory").map((p) => p.name).sort());
   });
 
   it("the pure core imports nothing but itself (the root and the plan load it without policies/node_modules)", () => {
@@ -188,5 +195,34 @@ describe("policy config", () => {
     expect(core(policy, key, { cloud: "hcloud", allowedClouds: [] })).toHaveLength(1);
     expect(evaluatePack([policy], [key], { mode: "plan", facts: { cloud: "hcloud" } }).violations).toEqual([]);
     expect(evaluatePack([policy], [key], { mode: "plan", facts: { cloud: "aws" } }).violations).toHaveLength(1);
+  });
+});
+
+describe("strata-customresource-require-crd-first beyond its cases", () => {
+  const policy = POLICIES.find((p) => p.name === "strata-customresource-require-crd-first")!;
+
+  it("fails a cycle, in the core and the adapter: the CRDs' release waiting for a release that waits for it", async () => {
+    const [rule, pushgateway] = crdUsers(true);
+    const crds = { ...operatorCrds(), dependencies: [pushgateway!.urn] };
+    const violations = core(policy, [crds, rule!, pushgateway!]);
+    expect(violations.map((v) => v.message).join("\n")).toMatch(/dependency cycle: .*prometheus-operator-crds.*pushgateway|dependency cycle: .*pushgateway.*prometheus-operator-crds/);
+    expect((await engine(policy, [crds, rule!, pushgateway!])).violations.map((v) => v.message).join("\n")).toMatch(/dependency cycle/);
+  });
+
+  it("fails a kind nothing installs, unless config says the cluster has its group already", () => {
+    const users = crdUsers(false);
+    expect(core(policy, users).map((v) => v.message).join("\n")).toMatch(/nothing in the stack installs/);
+    expect(core(policy, users, { preinstalledGroups: ["monitoring.coreos.com"] })).toEqual([]);
+  });
+
+  it("leaves namespaces and mounts to the tests: a rule in a namespace created without ordering passes", () => {
+    const ns = { type: "kubernetes:core/v1:Namespace", name: "team", urn: "urn:ns", props: { metadata: { name: "team" } }, opts: {} };
+    const [rule] = crdUsers(true);
+    const inTeam = { ...rule!, props: { ...rule!.props, metadata: { name: "r", namespace: "team" } } };
+    expect(core(policy, [ns, operatorCrds(), inTeam])).toEqual([]);
+  });
+
+  it("honours exceptions by the name of the resource at fault", () => {
+    expect(core(policy, crdUsers(false), { exceptions: ["platform-rules", "pushgateway"] })).toEqual([]);
   });
 });

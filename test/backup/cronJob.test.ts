@@ -25,7 +25,8 @@ const SQLITE: BackupTarget = SQLITE_TARGET;
 const TARGETS: BackupTarget[] = [
   { name: "app-db", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "pg", key: "password" } },
   { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } },
-  { name: "rabbitmq", kind: "rabbitmq-definitions", url: "http://rabbitmq.rabbitmq:15672", user: "admin", passwordSecret: { name: "rmq", key: "password" }, drillImage: "registry.example.com/tools/jq:1.7" },
+  { name: "rabbitmq", kind: "rabbitmq-definitions", url: "http://rabbitmq.rabbitmq:15672", user: "admin", passwordSecret: { name: "rmq", key: "password" } },
+  { name: "cache", kind: "valkey", host: "valkey.cache.svc.cluster.local", passwordSecret: { name: "valkey", key: "password" } },
   { name: "prometheus", kind: "prometheus-snapshot" },
   SQLITE,
 ];
@@ -134,5 +135,27 @@ describe("the scripts' exit statuses the CronJobs act on", () => {
     const lib = readFileSync(join(__dirname, "..", "..", "components", "backup", "scripts", "lib.sh"), "utf8");
     const defined = (name: string) => Number(new RegExp(`^readonly ${name}=(\\d+)`, "m").exec(lib)?.[1]);
     expect(SCRIPT_EXIT).toEqual({ config: defined("EXIT_CONFIG"), pushFailed: defined("EXIT_PUSH") });
+  });
+});
+
+describe("the rabbitmq-definitions and valkey CronJobs", () => {
+  const rabbit = TARGETS.find((t) => t.kind === "rabbitmq-definitions")!;
+  const valkey = TARGETS.find((t) => t.kind === "valkey")!;
+
+  it("rabbitmq: the export runs in the python image (rabbitmq_tool.py), the drill's throwaway broker in the pinned rabbitmq image unless drillImage says otherwise", () => {
+    expect(container(job(rabbit, "backup", "strata-backups"), "dump").image).toBe(imageRef(IMAGES.python));
+    expect(envOf(container(job(rabbit, "backup", "strata-backups"), "dump")).RABBITMQ_PASSWORD).toEqual({ secretKeyRef: { name: "rmq", key: "password" } });
+    expect(container(job(rabbit, "drill", "strata-backups"), "restore").image).toBe(imageRef(IMAGES.rabbitmq));
+    const own = { ...rabbit, drillImage: "docker.io/library/rabbitmq:3.13.7" } as BackupTarget;
+    expect(container(job(own, "drill", "strata-backups"), "restore").image).toBe("docker.io/library/rabbitmq:3.13.7");
+  });
+
+  it("valkey: dump and drill in the pinned valkey image, the password only from its Secret, and none when the target has none", () => {
+    const dump = container(job(valkey, "backup", "strata-backups"), "dump");
+    expect(dump.image).toBe(imageRef(IMAGES.valkey));
+    expect(envOf(dump)).toMatchObject({ VALKEY_HOST: "valkey.cache.svc.cluster.local", VALKEY_PORT: "6379", VALKEY_PASSWORD: { secretKeyRef: { name: "valkey", key: "password" } } });
+    expect(container(job(valkey, "drill", "strata-backups"), "restore").image).toBe(imageRef(IMAGES.valkey));
+    const open = { ...valkey, passwordSecret: undefined } as BackupTarget;
+    expect(envOf(container(job(open, "backup", "strata-backups"), "dump"))).not.toHaveProperty("VALKEY_PASSWORD");
   });
 });

@@ -72,6 +72,20 @@ describe("backup dashboard", () => {
     for (const r of groups.flatMap((g) => g.rules)) for (const name of metricNames(r.expr)) expect(allowed, `${r.alert} uses ${name}`).toContain(name);
   });
 
+  it("covers every kind the same way: a valkey or rabbitmq-definitions target gets its stat, its alerts and the shared panels", () => {
+    const kinds = [
+      { name: "cache", kind: "valkey", intervalHours: 24, drillIntervalHours: 720 },
+      { name: "mq", kind: "rabbitmq-definitions", intervalHours: 24, drillIntervalHours: 720 },
+    ];
+    const d = buildBackupDashboard({ targets: kinds });
+    for (const t of kinds) {
+      const stat = (d.panels as Panel[]).find((p) => p.type === "stat" && p.title === `Last successful backup: ${t.name} (${t.kind})`)!;
+      expect(stat.targets![0]!.expr).toContain(`kind="${t.kind}", target="${t.name}"`);
+      const rules = buildBackupRuleGroups({ targets: kinds, runbookBaseUrl: "x" }).flatMap((g) => g.rules) as { alert: string; labels: Record<string, string> }[];
+      expect(rules.filter((r) => r.labels.target === t.name).map((r) => r.alert)).toEqual(expect.arrayContaining(["StrataBackupMissing", "StrataRestoreDrillMissing"]));
+    }
+  });
+
   it("is carried by a ConfigMap the Grafana sidecar selects", () => {
     const cm = buildBackupDashboardConfigMap({ targets: TARGETS, name: "strata-backups-dashboard", namespace: "monitoring", labels: { "app.kubernetes.io/part-of": "strata" } });
     expect(cm.metadata.labels).toEqual({ "app.kubernetes.io/part-of": "strata", grafana_dashboard: "1" });

@@ -16,6 +16,8 @@ import { configProblems, rawConfig } from "../helpers/configProblems";
 import { validateK8sObject, validateRecordedK8sResource } from "../helpers/k8sValidate";
 import { plan, resourcesOfType } from "../helpers/plan";
 import { actionsOf, policiesIn } from "../helpers/iam";
+import { simulateDeploy } from "../../policies/core/deployOrder";
+import { fromPlan } from "../../policies/core/evaluate";
 
 type Any = Record<string, any>;
 
@@ -159,5 +161,7 @@ describe("a plan with PITR on (dev, a target of this test's own)", () => {
     expect(p.policies.violations.length).toBe(without.policies.violations.length);
     const claim = resourcesOfType(p, "kubernetes:core/v1:PersistentVolumeClaim").find((r) => r.name === "orders-db-wal-claim")!;
     expect(claim.options).toMatchObject({ protect: true, retainOnDelete: true });
+    // On an empty cluster the claim waits for its StorageClass and the StatefulSet for its identity.
+    expect(simulateDeploy(fromPlan(p.resources)).problems).toEqual([]);
   }, 180_000);
 });

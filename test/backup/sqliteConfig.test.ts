@@ -8,7 +8,9 @@ import { configProblems, rawConfig } from "../helpers/configProblems";
 const CLUSTER = JSON.stringify({ source: "stack", stack: "acme/clusters/prod" });
 // dev keeps telemetry in memory, so no target is derived from it; prod derives `telemetry` (its SQLite store).
 const dev = { profile: "dev", cluster: CLUSTER };
-const prod = { profile: "prod", cluster: CLUSTER };
+// The prod stack's telemetry store (Pulumi.prod.yaml): SQLite on its own claim.
+const PROD_TELEMETRY = { backend: "sqlite", sqlite: { sizeGiB: 20, path: "/var/lib/openfinops/telemetry.db" } };
+const prod = { profile: "prod", cluster: CLUSTER, telemetry: PROD_TELEMETRY };
 
 const TARGET = SQLITE_TARGET;
 const withTargets = (base: Record<string, unknown>, ...targets: Record<string, unknown>[]) => ({ ...base, backups: { targets } });
@@ -54,9 +56,9 @@ describe("a sqlite backup target", () => {
 
   it("messages say what is allowed and show the value", () => {
     const message = (values: Record<string, unknown>) => new ConfigError(configProblems(values)).message;
-    expect(message(target({ path: "db/../orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be normalised: no `\.` or `\.\.` segments .*\(got "db\/\.\.\/orders\.sqlite3"\)/);
-    expect(message(target({ path: "/orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be relative to the claim's root .*\(got "\/orders\.sqlite3"\)/);
-    expect(message(target({ writerSelector: { matchLabels: {} } }))).toMatch(/matchLabels: must name at least one label: an empty selector matches every pod .*\(got \{\}\)/);
+    expect(message(target({ path: "db/../orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be normalised: no `\.` or `\.\.` segments .*\(got "db\/\.\.\/orders\.sqlite3", set in this stack\)/);
+    expect(message(target({ path: "/orders.sqlite3" }))).toMatch(/targets\[0\]\.path: must be relative to the claim's root .*\(got "\/orders\.sqlite3", set in this stack\)/);
+    expect(message(target({ writerSelector: { matchLabels: {} } }))).toMatch(/matchLabels: must name at least one label: an empty selector matches every pod .*\(got \{\}, set in this stack\)/);
   });
 
   it("two targets on the same database are rejected on the second, naming the first", () => {
@@ -86,7 +88,7 @@ describe("claimFilePathProblem", () => {
 });
 
 describe("the telemetry SQLite store's writer", () => {
-  const sqlite = (changes: Record<string, unknown>) => ({ ...prod, telemetry: { sqlite: changes } });
+  const sqlite = (changes: Record<string, unknown>) => ({ ...prod, telemetry: { ...PROD_TELEMETRY, sqlite: { ...PROD_TELEMETRY.sqlite, ...changes } } });
 
   it("defaults to the contract's labels and may be named in config", () => {
     expect(resolveConfig(rawConfig(prod)).config.telemetry.sqlite?.writerSelector).toBeUndefined();

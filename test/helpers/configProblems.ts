@@ -19,3 +19,19 @@ export function configProblems(values: Record<string, unknown>, secretKeys: stri
   }
   throw new Error("expected the config to be rejected");
 }
+
+/** The `strata:` values of a stack file's config, as `rawConfig` takes them (objects decoded). */
+export function strataValuesOf(config: { values: Record<string, string> }): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(config.values)) {
+    if (!key.startsWith("strata:")) continue;
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Plain strings stay strings.
+    }
+    values[key.slice("strata:".length)] = value;
+  }
+  return values;
+}

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { runPlan, type Plan, type PlanOutcome } from "../../infra/plan/harness";
 import { PROJECT_DIR, readStackConfigFile, type StackConfig } from "../../infra/plan/stackFile";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
+import { mergeOver } from "../../infra/config/load";
 
 export const STACKS = ["dev", "prod"] as const;
 export type StackName = (typeof STACKS)[number];
@@ -10,13 +11,27 @@ export function stackConfig(stack: StackName): StackConfig {
   return readStackConfigFile(join(PROJECT_DIR, `Pulumi.${stack}.yaml`));
 }
 
-/** A stack's config with `strata:` keys set (objects are JSON-encoded like the CLI does) or removed (`undefined`). */
+/**
+ * A stack's config with `strata:` keys edited as a user would edit the stack file: objects merge into what the file
+ * has (`null` removes an entry, arrays and scalars replace), `undefined` removes the key. Values are JSON-encoded
+ * like the CLI does.
+ */
 export function withConfig(base: StackConfig, changes: Record<string, unknown>, secretKeys: string[] = []): StackConfig {
   const values = { ...base.values };
   for (const [key, value] of Object.entries(changes)) {
     const full = `strata:${key}`;
-    if (value === undefined) delete values[full];
-    else values[full] = typeof value === "string" ? value : JSON.stringify(value);
+    if (value === undefined) {
+      delete values[full];
+      continue;
+    }
+    let existing: unknown;
+    try {
+      existing = values[full] === undefined ? undefined : JSON.parse(values[full]!);
+    } catch {
+      existing = undefined;
+    }
+    const edited = mergeOver(existing, value);
+    values[full] = typeof edited === "string" ? edited : JSON.stringify(edited);
   }
   return { values, secretKeys: [...base.secretKeys, ...secretKeys.map((k) => `strata:${k}`)] };
 }

@@ -2,14 +2,13 @@
  * The other kinds, with the exact scripts, a real Pushgateway, the AWS CLI v2 and s3rver:
  *   - sqlite: for real (the online backup API through Python's sqlite3 module, integrity_check, row counts); the
  *     concurrent writer, the read-only source and the faults are in backup-sqlite.test.ts.
- *   - rabbitmq-definitions: a FAKE management API (a node HTTP server with basic auth serving a definitions document);
- *     no RabbitMQ server is installable here. The drill's jq validation is real.
+ *   - rabbitmq-definitions and valkey have suites of their own against real servers (backup-rabbitmq.test.ts,
+ *     backup-valkey.test.ts).
  *   - mongodb: STUBBED mongodump/mongod/mongorestore on PATH (no MongoDB is installable here). This tests the
  *     scripts' logic only: archive handling, the document counts parsed from mongodump's log, the drill's comparison.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, run } from "./helpers/scripts";
@@ -18,22 +17,6 @@ import { Pushgateway, S3, startPushgateway, startS3, tempDir } from "./helpers/s
 let s3: S3;
 let pgw: Pushgateway;
 let root: string;
-let rabbit: Server;
-let rabbitUrl = "";
-
-const definitions = {
-  rabbit_version: "3.13.7",
-  users: [{ name: "app", password_hash: "x", tags: [] }],
-  vhosts: [{ name: "/" }, { name: "orders" }],
-  permissions: [{ user: "app", vhost: "orders", configure: ".*", write: ".*", read: ".*" }],
-  policies: [],
-  queues: [
-    { name: "orders.created", vhost: "orders", durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } },
-    { name: "orders.dlq", vhost: "orders", durable: true, auto_delete: false, arguments: {} },
-  ],
-  exchanges: [{ name: "orders", vhost: "orders", type: "topic", durable: true, auto_delete: false, internal: false, arguments: {} }],
-  bindings: [{ source: "orders", vhost: "orders", destination: "orders.created", destination_type: "queue", routing_key: "created", arguments: {} }],
-};
 
 function env(kind: string, target: string, over: Record<string, string> = {}): Record<string, string> {
   return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, kind, target, over);
@@ -43,22 +26,10 @@ const latest = (kind: string, target: string) => JSON.parse(readFileSync(s3.obje
 beforeAll(async () => {
   root = tempDir("kinds-suite");
   [s3, pgw] = await Promise.all([startS3(), startPushgateway()]);
-  rabbit = createServer((req, res) => {
-    const auth = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
-    if (auth !== 'admin:pa"ss') {
-      res.writeHead(401, { "content-type": "application/json" }).end('{"error":"not_authorised","reason":"Login failed"}');
-      return;
-    }
-    if (req.url !== "/api/definitions") return void res.writeHead(404).end();
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(definitions));
-  });
-  await new Promise<void>((r) => rabbit.listen(0, "127.0.0.1", () => r()));
-  const addr = rabbit.address();
-  rabbitUrl = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([s3?.stop(), pgw?.stop(), new Promise((r) => rabbit?.close(r))]);
+  await Promise.allSettled([s3?.stop(), pgw?.stop()]);
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -104,24 +75,6 @@ describe("sqlite (real SQLite through Python's sqlite3 module)", () => {
     expect(b.stderr).toContain("does not exist");
     expect(await pgw.value("strata_backup", "strata_backup_last_run_success", "sqlite", "gone")).toBe(0);
     expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", "sqlite", "gone")).toBeUndefined();
-  });
-});
-
-describe("rabbitmq-definitions (FAKE management API over HTTP; real curl and jq)", () => {
-  it("GETs /api/definitions with basic auth, records object counts; the drill validates the JSON and the counts", async () => {
-    const b = await run("backup.sh", [], env("rabbitmq-definitions", "rabbitmq", { RABBITMQ_URL: rabbitUrl, RABBITMQ_USER: "admin", RABBITMQ_PASSWORD: 'pa"ss' }));
-    expect(b.code, b.stderr).toBe(0);
-    const m = latest("rabbitmq-definitions", "rabbitmq");
-    expect(m.counts).toEqual({ vhosts: 2, users: 1, permissions: 1, policies: 0, queues: 2, exchanges: 1, bindings: 1 });
-    const d = await run("restore-drill.sh", [], env("rabbitmq-definitions", "rabbitmq"));
-    expect(d.code, d.stderr).toBe(0);
-  });
-
-  it("a wrong password fails loudly with the API's answer", async () => {
-    const b = await run("backup.sh", [], env("rabbitmq-definitions", "rabbitmq", { RABBITMQ_URL: rabbitUrl, RABBITMQ_USER: "admin", RABBITMQ_PASSWORD: "nope" }));
-    expect(b.code).toBe(1);
-    expect(b.stderr).toContain("401");
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", "rabbitmq-definitions", "rabbitmq")).toBe(0);
   });
 });
 

@@ -1,13 +1,13 @@
 /**
  * Prometheus TSDB snapshot backup and drill with the exact scripts against a real Prometheus (admin API enabled,
  * scraping itself on loopback), a real Pushgateway, the AWS CLI v2 and s3rver. The drill runs promtool over the
- * extracted snapshot.
+ * extracted snapshot, then opens it in a throwaway Prometheus.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, run } from "./helpers/scripts";
-import { Prometheus, Pushgateway, S3, sleep, startPrometheus, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { freePort, Prometheus, Pushgateway, S3, sleep, startPrometheus, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
 const KIND = "prometheus-snapshot";
 const TARGET = "prometheus-0";
@@ -54,8 +54,9 @@ describe("prometheus-snapshot backup and drill (real Prometheus, promtool, Pushg
     expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBe(1);
   });
 
-  it("drill: promtool lists and analyzes every block; block and series counts equal the manifest's", async () => {
-    const r = await run("restore-drill.sh", [], env());
+  it("drill: promtool lists and analyzes every block (counts equal the manifest's), then a throwaway Prometheus loads and serves them", async () => {
+    const r = await run("restore-drill.sh", [], env({ PROM_DRILL_PORT: String(await freePort()) }));
+    expect(r.stderr).toContain("the restored Prometheus loaded every block and serves them");
     expect(r.stderr).toContain("snapshot verified");
     expect(r.code, r.stderr).toBe(0);
     expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, TARGET)).toBe(1);

@@ -13,7 +13,7 @@
 #   container: a failed init container would stop the pod before anything is reported).
 #
 # Environment (every phase):
-#   BACKUP_KIND         postgresql | mongodb | prometheus-snapshot | rabbitmq-definitions | sqlite
+#   BACKUP_KIND         postgresql | mongodb | prometheus-snapshot | rabbitmq-definitions | sqlite | valkey
 #   BACKUP_TARGET       ^[a-z0-9][a-z0-9._-]{0,62}$   a key segment and the Pushgateway label `target`
 #   WORK_DIR            scratch directory shared by the phases (emptyDir); needs room for one compressed artifact
 #   BACKUP_COMPRESSION  zstd (default; multi-threaded, ZSTD_LEVEL default 1) | gzip (GZIP_LEVEL default 1) | none
@@ -28,7 +28,11 @@
 #                         --storage.tsdb.path, mounted into this container). POSTs /api/v1/admin/tsdb/snapshot,
 #                         archives PROM_DATA_DIR/snapshots/<name> (tar), then removes that snapshot directory.
 #   rabbitmq-definitions  RABBITMQ_URL (management API base, e.g. http://rabbitmq:15672), RABBITMQ_USER,
-#                         RABBITMQ_PASSWORD. GET /api/definitions; counts of vhosts/users/queues/... when jq exists.
+#                         RABBITMQ_PASSWORD. python3 + rabbitmq_tool.py: GET /api/definitions, counts of vhosts,
+#                         users, permissions, policies, queues, exchanges and bindings.
+#   valkey                VALKEY_HOST, VALKEY_PORT (6379), VALKEY_PASSWORD (optional; passed as REDISCLI_AUTH and
+#                         VALKEYCLI_AUTH, never argv), VALKEY_DATABASES (16). valkey-cli (or redis-cli) --rdb, then
+#                         the RDB loaded in a throwaway valkey-server (or redis-server) for its keys per database.
 #   sqlite                SQLITE_PATH (may be on a read-only mount), SQLITE_BUSY_TIMEOUT_MS, SQLITE_WRITER_WAIT_SECONDS.
 #                         python3 + sqlite_tool.py: the online backup API in one step (one snapshot, the writer
 #                         keeps committing in WAL mode), then integrity_check and row counts of the copy.
@@ -41,7 +45,7 @@
 #           <object key>.manifest.json
 #           [S3_PREFIX/]<kind>/<target>/latest.json   byte-identical copy of the newest verified manifest
 #   ext: postgresql pgdump.zst | mongodb archive.zst | prometheus-snapshot tar.zst | rabbitmq-definitions json.zst |
-#        sqlite sqlite3.zst   (.gz with gzip, no suffix with none)
+#        sqlite sqlite3.zst | valkey rdb.zst   (.gz with gzip, no suffix with none)
 #
 # Metrics (POST to PUSHGATEWAY_URL/metrics/job/strata_backup/kind/<kind>/target/<target>):
 #   strata_backup_last_completion_timestamp_seconds, strata_backup_last_run_success (1/0),
@@ -215,36 +219,45 @@ dump_prometheus_snapshot() {
 }
 
 dump_rabbitmq_definitions() {
-  need_tool curl "definitions are read from the management API"
+  need_tool python3 "the export runs rabbitmq_tool.py (use the python image components/versions.ts pins)"
   [ -n "${RABBITMQ_URL:-}" ] || die_config "RABBITMQ_URL (management API base URL) is required"
   [ -n "${RABBITMQ_USER:-}" ] || die_config "RABBITMQ_USER is required"
   [ -n "${RABBITMQ_PASSWORD:-}" ] || die_config "RABBITMQ_PASSWORD is required"
-  local raw="$WORK_DIR/definitions.json" out sha first k c
-  local cred="${RABBITMQ_USER}:${RABBITMQ_PASSWORD}"
-  cred=${cred//\\/\\\\}
-  # Credentials go through curl's config on stdin, not argv (argv is visible in the process list).
-  if ! out=$(printf 'user = "%s"\n' "${cred//\"/\\\"}" | curl -sS --fail-with-body -K - \
-    --max-time "${HTTP_TIMEOUT_SECONDS:-120}" -o "$raw" "${RABBITMQ_URL%/}/api/definitions" 2>&1); then
-    error "GET /api/definitions failed" detail="$out $(head -c 500 "$raw" 2>/dev/null || true)"
+  local raw="$WORK_DIR/definitions.json" sha
+  # The password stays in the environment (never argv, which the process list shows).
+  if ! python3 "$SCRIPT_DIR/rabbitmq_tool.py" export "$raw" >"$COUNTS_FILE" 2>"$WORK_DIR/rabbitmq.err"; then
+    rm -f "$raw"
+    error "GET /api/definitions failed" url="$RABBITMQ_URL" detail="$(tool_err rabbitmq)"
     return 1
-  fi
-  first=$(tr -d ' \t\r\n' <"$raw" | head -c 1)
-  if [ "$first" != "{" ] || ! grep -q '"rabbit_version"' "$raw"; then
-    error "the management API did not return a definitions document" detail="$(head -c 300 "$raw")"
-    return 1
-  fi
-  : >"$COUNTS_FILE"
-  if command -v jq >/dev/null; then
-    jq -e 'type == "object"' "$raw" >/dev/null || { error "definitions are not a JSON object"; return 1; }
-    for k in vhosts users permissions policies queues exchanges bindings; do
-      c=$(jq -r --arg k "$k" '.[$k] // [] | length' "$raw")
-      printf '%s\t%s\n' "$k" "$c" >>"$COUNTS_FILE"
-    done
-  else
-    warn "jq is not installed: no object counts recorded; the drill will only validate the JSON"
   fi
   sha=$(write_artifact <"$raw") || return 1
   rm -f "$raw"
+  printf '%s\n' "$sha"
+}
+
+# Valkey (or Redis): an RDB taken the way a replica receives it (`valkey-cli --rdb`: SYNC, then the server's own
+# snapshot streamed to us), then loaded into a throwaway server for its key counts per database (lib.sh says how).
+dump_valkey() {
+  [ -n "${VALKEY_HOST:-}" ] || die_config "VALKEY_HOST is required for kind valkey"
+  local cli rdb="$WORK_DIR/dump.rdb" sha
+  cli=$(valkey_tool cli) || die_config "neither valkey-cli nor redis-cli is installed in this container (use the valkey image)"
+  valkey_tool server >/dev/null || die_config "neither valkey-server nor redis-server is installed: the key counts load the RDB in a throwaway server"
+  valkey_auth_env
+  # The RDB is as large as the dataset: every way out removes it, or it would fill the scratch space the report needs.
+  if ! "$cli" -h "$VALKEY_HOST" -p "${VALKEY_PORT:-6379}" --no-auth-warning --rdb "$rdb" >"$WORK_DIR/valkey-cli.err" 2>&1 ||
+    [ ! -s "$rdb" ]; then
+    rm -f "$rdb"
+    error "taking the RDB failed" host="$VALKEY_HOST" port="${VALKEY_PORT:-6379}" detail="$(tool_err valkey-cli)"
+    return 1
+  fi
+  info "RDB received" size_bytes="$(file_size "$rdb")"
+  if ! valkey_key_counts "$rdb" "$WORK_DIR/valkey-count" >"$COUNTS_FILE"; then
+    rm -f "$rdb"
+    error "the RDB does not load in a throwaway server"
+    return 1
+  fi
+  sha=$(write_artifact <"$rdb") || { rm -f "$rdb"; return 1; }
+  rm -f "$rdb"
   printf '%s\n' "$sha"
 }
 
@@ -329,14 +342,14 @@ ext_for_kind() {
   [ "$PG_BACKUP_METHOD" = dump ] || { echo tar; return 0; }
   case "$BACKUP_KIND" in
     postgresql) echo pgdump ;; mongodb) echo archive ;; prometheus-snapshot) echo tar ;;
-    rabbitmq-definitions) echo json ;; sqlite) echo sqlite3 ;;
+    rabbitmq-definitions) echo json ;; sqlite) echo sqlite3 ;; valkey) echo rdb ;;
   esac
 }
 format_for_kind() {
   [ "$PG_BACKUP_METHOD" = dump ] || { echo pg_basebackup-tar; return 0; }
   case "$BACKUP_KIND" in
     postgresql) echo pg_dump-custom ;; mongodb) echo mongodump-archive ;; prometheus-snapshot) echo prometheus-tsdb-snapshot-tar ;;
-    rabbitmq-definitions) echo rabbitmq-definitions-json ;; sqlite) echo sqlite3-database ;;
+    rabbitmq-definitions) echo rabbitmq-definitions-json ;; sqlite) echo sqlite3-database ;; valkey) echo valkey-rdb ;;
   esac
 }
 tool_version_for_kind() {
@@ -345,6 +358,7 @@ tool_version_for_kind() {
     postgresql) pg_dump --version 2>/dev/null || true ;;
     mongodb) mongodump --version 2>/dev/null | head -n1 || true ;;
     sqlite) sqlite_tool version 2>/dev/null || true ;;
+    valkey) "$(valkey_tool cli)" --version 2>/dev/null || true ;;
     *) echo "$BACKUP_KIND" ;;
   esac
 }

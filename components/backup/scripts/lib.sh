@@ -9,7 +9,7 @@
 #   - the phase status files that let two containers of one pod hand over through a shared emptyDir
 #   - Pushgateway pushes (POST: replaces only the metric names pushed, so a failure push keeps last_success)
 #
-# Bash 4+, coreutils, curl. Nothing here needs jq or python.
+# Bash 4+, coreutils, curl. Nothing here needs jq or python (the valkey helpers at the end need its binaries).
 
 # Exit codes shared by every script (used by the scripts that source this file).
 # shellcheck disable=SC2034
@@ -55,7 +55,7 @@ die_config() {
   exit "$EXIT_CONFIG"
 }
 
-readonly KINDS="postgresql mongodb prometheus-snapshot rabbitmq-definitions sqlite"
+readonly KINDS="postgresql mongodb prometheus-snapshot rabbitmq-definitions sqlite valkey"
 
 # start_script NAME PHASE ALLOWED_PHASES...: checks the phase argument, sets the log fields and PATH, validates the
 # common settings. Every script starts with it.
@@ -394,4 +394,63 @@ push_metrics() {
 # metric NAME TYPE VALUE HELP: one metric in the text exposition format.
 metric() {
   printf '# HELP %s %s\n# TYPE %s %s\n%s %s\n' "$1" "$4" "$1" "$2" "$1" "$3"
+}
+
+# --- valkey (backup.sh and restore-drill.sh) ------------------------------------------------------------------------
+
+# valkey_tool cli|server: the valkey binary, or the redis one it is compatible with (Debian's redis-tools in tests).
+valkey_tool() {
+  local name
+  for name in "valkey-$1" "redis-$1"; do
+    if command -v "$name" >/dev/null; then
+      printf '%s\n' "$name"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The password through the environment both CLIs read (argv would show it in the process list).
+valkey_auth_env() {
+  if [ -n "${VALKEY_PASSWORD:-}" ]; then
+    export REDISCLI_AUTH="$VALKEY_PASSWORD" VALKEYCLI_AUTH="$VALKEY_PASSWORD"
+  fi
+}
+
+VALKEY_SCRATCH_PID=
+valkey_scratch_stop() {
+  if [ -n "$VALKEY_SCRATCH_PID" ]; then
+    kill "$VALKEY_SCRATCH_PID" 2>/dev/null || true
+    wait "$VALKEY_SCRATCH_PID" 2>/dev/null || true
+    VALKEY_SCRATCH_PID=
+  fi
+}
+
+# valkey_key_counts RDB DIR: loads RDB in a throwaway server (unix socket in DIR, no TCP, nothing saved) and prints
+# "db<N><TAB>keys" per database that has keys. The server runs as a replica of an address nobody listens on: a
+# primary drops keys whose TTL has passed while it loads an RDB, a replica keeps them, so the count is the RDB's own
+# and the same at backup time and at every later drill.
+valkey_key_counts() {
+  local rdb=$1 dir=$2 server cli sock deadline reply
+  server=$(valkey_tool server) || { error "neither valkey-server nor redis-server is installed"; return 1; }
+  cli=$(valkey_tool cli) || { error "neither valkey-cli nor redis-cli is installed"; return 1; }
+  mkdir -p "$dir"
+  sock="$dir/s.sock"
+  "$server" --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$(dirname "$rdb")" --dbfilename "$(basename "$rdb")" \
+    --save '' --appendonly no --replicaof 127.0.0.1 1 --databases "${VALKEY_DATABASES:-16}" \
+    --logfile "$dir/server.log" >/dev/null 2>&1 &
+  VALKEY_SCRATCH_PID=$!
+  deadline=$(($(date +%s) + ${VALKEY_LOAD_TIMEOUT_SECONDS:-3600}))
+  while :; do
+    reply=$(env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$cli" -s "$sock" INFO persistence 2>/dev/null | tr -d '\r' | sed -n 's/^loading://p') || true
+    [ "$reply" != 0 ] || break
+    if ! kill -0 "$VALKEY_SCRATCH_PID" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+      error "the throwaway server did not load the RDB" detail="$(tail -c 1500 "$dir/server.log" 2>/dev/null)"
+      valkey_scratch_stop
+      return 1
+    fi
+    sleep 0.2
+  done
+  env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$cli" -s "$sock" INFO keyspace | tr -d '\r' | sed -n -E 's/^(db[0-9]+):keys=([0-9]+),.*/\1\t\2/p' | sort
+  valkey_scratch_stop
 }

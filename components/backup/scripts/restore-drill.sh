@@ -31,9 +31,17 @@
 #                         equal the manifest's.
 #   mongodb               mongod + mongorestore: a throwaway mongod on 127.0.0.1:MONGO_DRILL_PORT (default 27099);
 #                         documents restored must equal the manifest's total and none may fail.
-#   prometheus-snapshot   promtool: `promtool tsdb list` over the extracted snapshot (block and series counts must
-#                         equal the manifest's), `promtool tsdb analyze` of every block (reads each index).
-#   rabbitmq-definitions  jq (required): a JSON object with rabbit_version; object counts equal the manifest's.
+#   prometheus-snapshot   promtool and prometheus: `promtool tsdb list` over the extracted snapshot (block and series
+#                         counts must equal the manifest's), `promtool tsdb analyze` of every block (reads each index),
+#                         then a throwaway Prometheus on 127.0.0.1:PROM_DRILL_PORT (9099) opens it: it must load every
+#                         block and find series at the newest block's end. PROM_DRILL_START_SECONDS (600).
+#   rabbitmq-definitions  rabbitmq-server + rabbitmqctl (the rabbitmq image): a throwaway broker in scratch space
+#                         (AMQP on 127.0.0.1:RABBITMQ_DRILL_PORT, default 5672; no plugins) imports the definitions
+#                         (`rabbitmqctl import_definitions`); its vhosts, users, permissions, policies, queues,
+#                         exchanges and bindings must equal the manifest's counts. RABBITMQ_DRILL_DIST_PORT (default:
+#                         RabbitMQ's, AMQP + 20000), RABBITMQ_DRILL_START_SECONDS (180).
+#   valkey                valkey-server + valkey-cli (or redis-*): the RDB loaded in a throwaway server (unix socket
+#                         only); keys per database must equal the manifest's. VALKEY_DATABASES (16).
 #   sqlite                python3 + sqlite_tool.py: PRAGMA integrity_check = ok; row counts per table equal the
 #                         manifest's.
 #
@@ -320,22 +328,145 @@ restore_prometheus_snapshot() {
       return 1
     fi
   done < <(awk 'NR > 1 && NF >= 7 { print $1 }' "$SCRATCH/list.txt")
+  prometheus_serves_snapshot "$dir" "$blocks"
   info "snapshot verified" blocks="$blocks" series="$series"
 }
 
-restore_rabbitmq_definitions() {
-  need_tool jq "the drill validates the definitions with jq (use an image that has it)"
-  local defs="$SCRATCH/definitions.json" k c
-  decompressed_to "$defs"
-  if ! jq -e 'type == "object" and has("rabbit_version")' "$defs" >/dev/null 2>"$SCRATCH/jq.err"; then
-    error "the definitions are not a valid RabbitMQ definitions document" detail="$(head -c 500 "$SCRATCH/jq.err")"
+PROM_DRILL_PID=
+prom_drill_stop() {
+  if [ -n "$PROM_DRILL_PID" ]; then
+    kill "$PROM_DRILL_PID" 2>/dev/null || true
+    wait "$PROM_DRILL_PID" 2>/dev/null || true
+    PROM_DRILL_PID=
+  fi
+}
+
+# prometheus_serves_snapshot DIR BLOCKS: the restore itself. A throwaway Prometheus (127.0.0.1:PROM_DRILL_PORT, no
+# scrape targets, a retention no block is older than, so none is deleted on start) opens the extracted TSDB; it must
+# load exactly BLOCKS blocks (its prometheus_tsdb_blocks_loaded, read before its first compaction a minute after
+# start) and answer a query over the newest block's data.
+prometheus_serves_snapshot() {
+  local dir=$1 blocks=$2 port=${PROM_DRILL_PORT:-9099} url deadline loaded newest answer
+  need_tool prometheus "the drill opens the snapshot in a throwaway Prometheus (copy it from the prometheus image)"
+  need_tool curl "the drill queries its throwaway Prometheus"
+  url="http://127.0.0.1:$port"
+  printf 'global: {}\nscrape_configs: []\n' >"$SCRATCH/prometheus.yml"
+  trap prom_drill_stop EXIT
+  prometheus --config.file="$SCRATCH/prometheus.yml" --storage.tsdb.path="$dir" --storage.tsdb.retention.time=100y \
+    --web.listen-address="127.0.0.1:$port" --log.level=warn >"$SCRATCH/prometheus.log" 2>&1 &
+  PROM_DRILL_PID=$!
+  deadline=$(($(date +%s) + ${PROM_DRILL_START_SECONDS:-600}))
+  until curl -sf --max-time 5 "$url/-/ready" >/dev/null 2>&1; do
+    if ! kill -0 "$PROM_DRILL_PID" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+      error "the throwaway Prometheus did not open the snapshot" detail="$(tail -c 1500 "$SCRATCH/prometheus.log")"
+      return 1
+    fi
+    sleep 0.5
+  done
+  loaded=$(curl -sf --max-time 30 "$url/metrics" | sed -n -E 's/^prometheus_tsdb_blocks_loaded ([0-9]+)$/\1/p')
+  if [ "$loaded" != "$blocks" ]; then
+    error "RESTORED DATA DIFFERS: the restored Prometheus loaded ${loaded:-no} blocks, the snapshot has $blocks" \
+      detail="$(tail -c 1500 "$SCRATCH/prometheus.log")"
     return 1
   fi
-  : >"$SCRATCH/actual-counts.tsv"
-  while IFS=$'\t' read -r k _; do
-    c=$(jq -r --arg k "$k" '.[$k] // [] | length' "$defs")
-    printf '%s\t%s\n' "$k" "$c" >>"$SCRATCH/actual-counts.tsv"
-  done < <(manifest_counts "$WORK_DIR/manifest.json")
+  # MAX TIME (ms) of the newest block: a query there must find series. Kept as text (mawk's numbers are doubles
+  # and its %d stops at 2^31).
+  newest=$(awk 'NR > 1 && NF >= 7 { print $3 }' "$SCRATCH/list.txt" | sort -n | tail -n 1)
+  answer=$(curl -sf --max-time 120 --data-urlencode 'query=count({__name__=~".+"})' \
+    --data-urlencode "time=$((newest / 1000 - 1))" "$url/api/v1/query" || true)
+  if ! [[ $answer =~ \"value\":\[[0-9.]+,\"[1-9][0-9]*\"\] ]]; then
+    error "RESTORED DATA DIFFERS: the restored Prometheus finds no series at the newest block's end" detail="${answer:0:500}"
+    return 1
+  fi
+  info "the restored Prometheus loaded every block and serves them" blocks="$loaded" \
+    series_at_end="$(printf '%s' "$answer" | sed -n -E 's/.*"value":\[[0-9.]+,"([0-9]+)"\].*/\1/p')"
+  prom_drill_stop
+}
+
+RABBITMQ_DRILL_PID=
+RABBITMQ_DRILL_EPMD=
+rabbitmq_drill_stop() {
+  if [ -n "$RABBITMQ_DRILL_PID" ] && kill -0 "$RABBITMQ_DRILL_PID" 2>/dev/null; then
+    timeout 60 rabbitmqctl -q shutdown >/dev/null 2>&1 || kill "$RABBITMQ_DRILL_PID" 2>/dev/null || true
+    wait "$RABBITMQ_DRILL_PID" 2>/dev/null || true
+  fi
+  RABBITMQ_DRILL_PID=
+  # epmd outlives the node; only the one this drill started is stopped.
+  [ -z "$RABBITMQ_DRILL_EPMD" ] || epmd -kill >/dev/null 2>&1 || true
+  RABBITMQ_DRILL_EPMD=
+}
+
+# rabbitmq_list WHAT ARGS...: `rabbitmqctl list_WHAT` without headers, one object per line.
+# stdin is /dev/null: the CLI reads its stdin, and in a `while read` loop it would eat the loop's remaining lines.
+rabbitmq_list() { rabbitmqctl -q "list_$1" --no-table-headers "${@:2}" </dev/null; }
+# Non-empty lines (an empty listing is printed as an empty line by some commands).
+count_lines() { awk 'length > 0 { n++ } END { print n + 0 }'; }
+
+# A real restore: the definitions are imported into a throwaway broker started in scratch space (its own node name,
+# data, logs, config and cookie; AMQP on 127.0.0.1 only, no plugins), which starts empty of anything of ours (its
+# default user and vhost are deleted first), then the objects the broker holds are counted and compared with the
+# counts taken from the document at backup time. The broker, not a JSON check, says whether the document restores.
+restore_rabbitmq_definitions() {
+  local t
+  for t in rabbitmq-server rabbitmqctl epmd; do need_tool "$t" "the drill imports the definitions into a throwaway broker (use the rabbitmq image)"; done
+  local defs="$SCRATCH/definitions.json" base="$SCRATCH/broker" deadline v out
+  decompressed_to "$defs"
+  mkdir -p "$base/mnesia" "$base/log" "$base/conf.d"
+  printf 'listeners.tcp.default = 127.0.0.1:%s\n' "${RABBITMQ_DRILL_PORT:-5672}" >"$base/rabbitmq.conf"
+  printf '[].\n' >"$base/enabled_plugins"
+  export HOME="$base" RABBITMQ_NODENAME="strata-drill-$$@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="${RABBITMQ_DRILL_PORT:-5672}" RABBITMQ_MNESIA_BASE="$base/mnesia" RABBITMQ_LOG_BASE="$base/log" \
+    RABBITMQ_CONFIG_FILE="$base/rabbitmq.conf" RABBITMQ_CONFIG_FILES="$base/conf.d" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$base/enabled_plugins" ERL_EPMD_ADDRESS=127.0.0.1 ERL_CRASH_DUMP="$base/erl_crash.dump"
+  # The distribution port: RabbitMQ's default is the AMQP port + 20000.
+  [ -z "${RABBITMQ_DRILL_DIST_PORT:-}" ] || export RABBITMQ_DIST_PORT="$RABBITMQ_DRILL_DIST_PORT"
+  epmd -names >/dev/null 2>&1 || RABBITMQ_DRILL_EPMD=1
+  trap rabbitmq_drill_stop EXIT
+  rabbitmq-server >"$base/server.out" 2>&1 &
+  RABBITMQ_DRILL_PID=$!
+  deadline=$(($(date +%s) + ${RABBITMQ_DRILL_START_SECONDS:-180}))
+  until rabbitmqctl -q await_startup --timeout 10 >/dev/null 2>&1; do
+    if ! kill -0 "$RABBITMQ_DRILL_PID" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+      error "the throwaway broker did not start" detail="$(tail -c 1500 "$base/server.out")"
+      return 1
+    fi
+    sleep 0.5
+  done
+  info "throwaway broker started, importing the definitions"
+  # list_users prints "name<TAB>[tags]"; user names cannot hold a tab.
+  while IFS=$'\t' read -r v _; do rabbitmqctl -q delete_user "$v" </dev/null >/dev/null; done < <(rabbitmq_list users)
+  while IFS= read -r v; do rabbitmqctl -q delete_vhost "$v" </dev/null >/dev/null; done < <(rabbitmq_list vhosts name)
+  if ! out=$(rabbitmqctl -q import_definitions "$defs" 2>&1); then
+    error "RESTORED DATA DIFFERS: the broker rejected the definitions" detail="$(printf '%s' "$out" | tail -c 2000)"
+    return 1
+  fi
+  local vhosts users permissions=0 policies=0 queues=0 exchanges=0 bindings=0
+  vhosts=$(rabbitmq_list vhosts name | count_lines)
+  users=$(rabbitmq_list users | count_lines)
+  while IFS= read -r v; do
+    permissions=$((permissions + $(rabbitmq_list permissions -p "$v" | count_lines)))
+    policies=$((policies + $(rabbitmq_list policies -p "$v" | count_lines)))
+    queues=$((queues + $(rabbitmq_list queues -p "$v" name | count_lines)))
+    # A definitions export leaves out what every vhost has anyway: the default exchange, the amq.* exchanges, and
+    # the default exchange's implicit binding to every queue (its source is the empty name).
+    exchanges=$((exchanges + $(rabbitmq_list exchanges -p "$v" name | awk '$0 != "" && $0 !~ /^amq\./ { n++ } END { print n + 0 }')))
+    bindings=$((bindings + $(rabbitmq_list bindings -p "$v" source_name destination_name | awk -F '\t' '$1 != "" { n++ } END { print n + 0 }')))
+  done < <(rabbitmq_list vhosts name)
+  printf '%s\t%s\n' vhosts "$vhosts" users "$users" permissions "$permissions" policies "$policies" queues "$queues" \
+    exchanges "$exchanges" bindings "$bindings" >"$SCRATCH/actual-counts.tsv"
+  compare_counts "$SCRATCH/actual-counts.tsv"
+  rabbitmq_drill_stop
+}
+
+# Loads the RDB in a throwaway server (lib.sh's valkey_key_counts) and compares its keys per database with the
+# manifest's, which the backup took the same way from the same bytes.
+restore_valkey() {
+  valkey_tool server >/dev/null || die_config "neither valkey-server nor redis-server is installed (use the valkey image)"
+  valkey_tool cli >/dev/null || die_config "neither valkey-cli nor redis-cli is installed (use the valkey image)"
+  local rdb="$SCRATCH/dump.rdb"
+  decompressed_to "$rdb"
+  trap valkey_scratch_stop EXIT
+  valkey_key_counts "$rdb" "$SCRATCH/server" >"$SCRATCH/actual-counts.tsv" || return 1
   compare_counts "$SCRATCH/actual-counts.tsv"
 }
 

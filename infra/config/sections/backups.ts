@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { podSelector, writerFsGroup } from "./podSelector";
+import { pinnedImage } from "./image";
 
-export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite"] as const;
+export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite", "valkey"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
 // Target names become object key prefixes, Kubernetes names and IAM role names: a short DNS label.
@@ -14,8 +15,6 @@ const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
 // A PersistentVolumeClaim name: a DNS-1123 subdomain.
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
-// registry/repository:tag, never a bare or `latest` tag.
-const PINNED_IMAGE = /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+:(?!latest$)[A-Za-z0-9._-]+$/;
 
 /** The largest scratch space (an emptyDir's size limit) a backup or drill job may ask for, in GiB. */
 export const MAX_SCRATCH_GIB = 1024;
@@ -116,10 +115,23 @@ export const backupTarget = z.discriminatedUnion("kind", [
     url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL."),
     user: z.string().min(1).describe("Management API user."),
     passwordSecret: secretKeyRef("The management user's password."),
-    drillImage: z
-      .string()
-      .regex(PINNED_IMAGE, "must be registry/repository:tag with a pinned tag")
-      .describe("Image with bash and jq for the definitions drill (no public image pinned here has both)."),
+    drillImage: pinnedImage()
+      .optional()
+      .describe("The RabbitMQ image the drill's throwaway broker runs (rabbitmq-server and rabbitmqctl with bash); default the pinned official `rabbitmq` image. Use the broker's own major version: a 4.x broker rejects some 3.x definitions (classic mirroring policies)."),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal("valkey"),
+    host: z.string().regex(HOST, "must be a host name").describe("Valkey (or Redis) host: a Service DNS name; the backup connects to it as a replica would (`valkey-cli --rdb`), so the user needs SYNC."),
+    port: z.number().int().min(1).max(65535).optional().describe("Valkey port (default 6379)."),
+    // Optional: Valkey's own default is no AUTH (its charts often leave it to NetworkPolicies), and such a server
+    // must be protectable too; when the server has a password, the backup reads it from this Secret.
+    passwordSecret: secretKeyRef("The default user's password (AUTH); leave out for a server without one.").optional(),
+    memoryGiB: z.number().int().min(1).max(256).optional().describe("Memory of the dump and drill containers in GiB (default 2): their throwaway server loads the whole RDB, so at least the server's `used_memory`."),
+    databases: z.number().int().min(1).max(1024).optional().describe("The server's `databases` setting (default 16): the throwaway servers that count and restore the RDB need at least as many."),
+    image: pinnedImage()
+      .optional()
+      .describe("Image of the dump and drill containers (valkey-cli and valkey-server with bash); default the pinned official `valkey` image. A server newer than it writes RDBs it cannot load: pin the server's version or newer."),
   }),
   z.strictObject({
     ...common,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unsupportedKubernetes } from "../../kubernetesVersion";
 
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
 const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/.+$/;
@@ -18,10 +19,11 @@ const clusterFromStack = z.strictObject({
       oidcProviderArn: z.string().regex(OUTPUT_NAME).describe("Output holding the IAM OIDC provider ARN (aws)."),
       oidcIssuerUrl: z.string().regex(OUTPUT_NAME).describe("Output holding the OIDC issuer URL (aws)."),
       ebsCsiRoleArn: z.string().regex(OUTPUT_NAME).describe("Output holding the EBS CSI driver's IAM role ARN (aws)."),
+      kubernetesVersion: z.string().regex(OUTPUT_NAME).describe("Output holding the cluster's Kubernetes version (optional on the cluster stack; checked against the minimum when present)."),
     })
     .partial()
     .optional()
-    .describe("Names of the cluster stack's outputs, when they differ from the defaults (kubeconfig, clusterName, oidcProviderArn, oidcIssuerUrl, ebsCsiRoleArn)."),
+    .describe("Names of the cluster stack's outputs, when they differ from the defaults (kubeconfig, clusterName, oidcProviderArn, oidcIssuerUrl, ebsCsiRoleArn, kubernetesVersion)."),
 });
 
 const clusterFromConfig = z.strictObject({
@@ -46,6 +48,14 @@ const clusterFromConfig = z.strictObject({
     .regex(ARN, "must be an IAM role ARN")
     .optional()
     .describe("IAM role ARN of the EBS CSI driver, granted use of Strata's EBS key (aws)."),
+  kubernetesVersion: z
+    .string()
+    .superRefine((v, ctx) => {
+      const why = unsupportedKubernetes(v);
+      if (why) ctx.addIssue({ code: "custom", message: why });
+    })
+    .optional()
+    .describe("The cluster's Kubernetes version (e.g. 1.31), checked against the oldest Strata runs on (README, Cluster prerequisites)."),
 });
 
 export const clusterSection = {
@@ -68,4 +78,5 @@ export const DEFAULT_CLUSTER_OUTPUTS = {
   oidcProviderArn: "oidcProviderArn",
   oidcIssuerUrl: "oidcIssuerUrl",
   ebsCsiRoleArn: "ebsCsiRoleArn",
+  kubernetesVersion: "kubernetesVersion",
 } as const;

@@ -3,7 +3,7 @@ import { HCLOUD_VOLUME } from "./storage";
 import type { RefinementCtx } from "zod";
 import { checkResources, containerResources } from "./resources";
 import type { RetentionConfig } from "./retention";
-import { SAFETY_NET_MARGIN_DAYS } from "../../retention";
+import { SAFETY_NET_MARGIN_DAYS } from "./retention";
 
 // A LogQL stream selector: one or more label matchers in braces, e.g. {namespace="dev"}.
 const STREAM_SELECTOR = /^\{\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"[^"]*"(\s*,\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"[^"]*")*\s*\}$/;

@@ -40,6 +40,14 @@ export type RetentionConfig = z.infer<typeof retentionSection.retention>;
 
 // Thanos downsamples raw blocks to 5m once they span 40h, and 5m blocks to 1h once they span 10 days: a shorter
 // retention deletes the input before the next resolution exists, so the longer tiers would silently stay empty.
+/**
+ * S3 expiration on buckets whose readers delete their own data (Thanos compactor, Loki compactor) is a safety net
+ * only: it must fire later than the component would have deleted, even for objects written well after their data
+ * was produced (compacted and downsampled blocks), so it lags the component's retention by this margin. Config
+ * checks and infra/retention.ts both reason from it.
+ */
+export const SAFETY_NET_MARGIN_DAYS = 30;
+
 export const THANOS_MIN_RAW_DAYS = 2;
 export const THANOS_MIN_5M_DAYS = 10;
 

@@ -106,7 +106,33 @@ export const loki = (retention = "720h") => res(T.helmRelease, "loki", { chart: 
 const alertRule = (target: string, kind?: string) => ({ alert: `Strata${kind ?? "Backup"}Failed`, expr: `time() - strata_backup_last_success_timestamp_seconds{target="${target}"} > 2 * 86400`, labels: { backup_target: target, ...(kind ? { job_kind: kind } : {}), severity: "critical" } });
 export const prometheusRule = (rules: unknown[]) => res(T.prometheusRule, "backup-alerts", { spec: { groups: [{ name: "strata-backups", rules }] } });
 export const backup = (target = "postgres-main") => cronJob(`${target}-backup`, {}, { "app.kubernetes.io/name": "strata-backup", "strata.io/backup-target": target });
+/** A claim of `strata:storage.claims`, as Strata labels it. */
+const dataClaim = (namespace: string, name: string) =>
+  res(T.pvc, name, { metadata: { name, namespace, labels: { "app.kubernetes.io/component": "data" } }, spec: { storageClassName: "ebs-gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } });
+/** A backup CronJob that dumps a store over the network and says which claim's data it protects. */
+const protecting = (target: string, claims: string) => {
+  const b = backup(target);
+  return { ...b, props: { ...b.props, metadata: { ...b.props.metadata, namespace: "strata-backups", annotations: { "strata.io/protects-claims": claims } } } };
+};
+/** A backup CronJob whose pod mounts a claim (the sqlite kind). */
+const mounting = (target: string, namespace: string, claimName: string) => {
+  const b = backup(target);
+  const spec = structuredClone(b.props.spec);
+  spec.jobTemplate.spec.template.spec.volumes = [{ name: "source", persistentVolumeClaim: { claimName, readOnly: true } }];
+  return { ...b, props: { ...b.props, metadata: { ...b.props.metadata, namespace }, spec } };
+};
 export const drill = (target = "postgres-main") => cronJob(`${target}-drill`, {}, { "app.kubernetes.io/name": "strata-drill", "strata.io/backup-target": target });
+
+/** The prometheus-operator CRDs' release, and users of its kinds that wait for it (or, with `waits` false, do not). */
+export const operatorCrds = () =>
+  res(T.helmRelease, "prometheus-operator-crds", { chart: "prometheus-operator-crds", version: "31.0.1", repositoryOpts: { repo: "https://prometheus-community.github.io/helm-charts" }, namespace: "monitoring", values: {} });
+export const crdUsers = (waits: boolean) => {
+  const deps = waits ? [operatorCrds().urn] : [];
+  return [
+    res(T.prometheusRule, "platform-rules", { metadata: { name: "platform-rules", namespace: "kube-system" }, spec: { groups: [] } }, { dependencies: deps }),
+    res(T.helmRelease, "pushgateway", { chart: "prometheus-pushgateway", version: "3.8.0", namespace: "kube-system", values: { serviceMonitor: { enabled: true } } }, { dependencies: deps }),
+  ];
+};
 
 const protectedNs = res(T.namespace, "strata-monitoring", { metadata: { name: "monitoring", labels: { "strata.io/environment": "prod" } } }, { opts: { protect: true, retainOnDelete: true } });
 
@@ -160,7 +186,16 @@ export const CASES: Record<string, Case> = {
   "strata-helm-require-pinned-chart": { pass: kps(), fail: res(T.helmRelease, "kube-prometheus-stack", { chart: "kube-prometheus-stack", version: "^88.5.0", values: {} }), expect: /\^88\.5\.0/ },
   "strata-helm-require-pinned-images": { pass: kps(), fail: thanosStevehipwell({ image: { repository: "quay.io/thanos/thanos" } }), expect: /values\.image: image quay\.io\/thanos\/thanos has no tag/ },
   "strata-workload-require-pinned-images": { pass: deployment("quay.io/prometheus/pushgateway:v1.11.1"), fail: deployment("quay.io/prometheus/pushgateway:latest"), expect: /latest/ },
-  "strata-cronjob-require-run-limits": { pass: cronJob("backup"), fail: cronJob("backup", { concurrencyPolicy: "Allow", startingDeadlineSeconds: undefined }), expect: /concurrencyPolicy Allow/ },
+  "strata-cronjob-require-run-limits": {
+    pass: cronJob("backup"),
+    fail: cronJob("backup", { concurrencyPolicy: "Allow", jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [container()] } } } } }),
+    expect: /concurrencyPolicy Allow[\s\S]*no jobTemplate\.spec\.activeDeadlineSeconds/,
+  },
+  "strata-cronjob-limit-lateness-and-history": {
+    pass: cronJob("backup"),
+    fail: cronJob("backup", { startingDeadlineSeconds: undefined, failedJobsHistoryLimit: undefined }),
+    expect: /no startingDeadlineSeconds[\s\S]*does not set failedJobsHistoryLimit/,
+  },
   "strata-batch-require-resources": { pass: cronJob("backup"), fail: cronJob("backup", {}, {}, { resources: { requests: { cpu: "100m" } } }), expect: /requests for memory/ },
   "strata-batch-require-restricted-security": {
     pass: cronJob("backup"),
@@ -192,6 +227,16 @@ export const CASES: Record<string, Case> = {
     pass: [protectedNs, res(T.bucket, "metrics", { bucket: BUCKET }, { opts: { protect: true, retainOnDelete: true } })],
     fail: [protectedNs, res(T.pvc, "prometheus-data", { spec: { storageClassName: "ebs-gp3" } })],
     expect: /PersistentVolumeClaim prometheus-data is neither protected nor retained/,
+  },
+  "strata-customresource-require-crd-first": {
+    pass: [operatorCrds(), ...crdUsers(true)],
+    fail: [operatorCrds(), ...crdUsers(false)],
+    expect: /platform-rules needs kind monitoring\.coreos\.com\/PrometheusRule [\s\S]*pushgateway needs kind monitoring\.coreos\.com\/ServiceMonitor \(prometheus-pushgateway 3\.8\.0 renders it/,
+  },
+  "strata-pvc-require-backup-target": {
+    pass: [dataClaim("valkey", "valkey-data"), protecting("cache", "valkey/valkey-data"), dataClaim("orders", "orders-data"), mounting("orders", "orders", "orders-data")],
+    fail: [dataClaim("valkey", "valkey-data"), protecting("cache", "valkey/other-data"), mounting("orders", "other-namespace", "valkey-data")],
+    expect: /claim valkey\/valkey-data holds data no backup target protects/,
   },
   "strata-backup-require-restore-drill": {
     pass: [backup(), drill(), prometheusRule([alertRule("postgres-main", "backup"), alertRule("postgres-main", "restore-drill")])],

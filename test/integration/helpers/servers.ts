@@ -305,3 +305,169 @@ export async function startPrometheus(): Promise<Prometheus> {
   throw new Error("prometheus did not start");
 }
 
+
+// --- RabbitMQ (Debian's rabbitmq-server, management plugin) ---------------------------------------------------------
+
+/** Where Debian puts RabbitMQ's own scripts (/usr/sbin's wrappers would switch to the rabbitmq user). */
+export const RABBITMQ_BIN = "/usr/lib/rabbitmq/bin";
+
+export interface RabbitMQ {
+  /** Management API base URL. */
+  url: string;
+  user: string;
+  password: string;
+  /** The broker's environment for rabbitmqctl (node name, cookie home, epmd port). */
+  env: Record<string, string>;
+  /** The private epmd port: drills of this suite register their throwaway nodes there too. */
+  epmdPort: number;
+  /** Calls the management API as the admin user; throws unless 2xx. */
+  api(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** Stops the broker (the management API refuses connections), keeping epmd and the data for `start()`. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One broker per suite on 127.0.0.1: its own node name, data, logs, config, cookie (HOME) and a private epmd port,
+ * AMQP and the management listener on ports the OS handed out. Erlang takes seconds to start: the wait is bounded.
+ */
+export async function startRabbitMQ(): Promise<RabbitMQ> {
+  const dir = tempDir("rabbitmq");
+  const user = "admin";
+  const password = 's3cret"Pa55';
+  const [amqpPort, mgmtPort, epmdPort, distPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  writeFileSync(
+    join(dir, "rabbitmq.conf"),
+    [
+      `listeners.tcp.default = 127.0.0.1:${amqpPort}`,
+      "management.tcp.ip = 127.0.0.1",
+      `management.tcp.port = ${mgmtPort}`,
+      `default_user = ${user}`,
+      `default_pass = ${password}`,
+      "loopback_users = none",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "enabled_plugins"), "[rabbitmq_management].\n");
+  mkdirSync(join(dir, "conf.d"));
+  const env: Record<string, string> = {
+    PATH: `${RABBITMQ_BIN}:/usr/bin:/bin:/usr/sbin:/sbin`,
+    HOME: dir,
+    LANG: "C.UTF-8",
+    RABBITMQ_NODENAME: `strata-test-${process.pid}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(amqpPort),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+    RABBITMQ_LOG_BASE: join(dir, "log"),
+    RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
+    RABBITMQ_CONFIG_FILES: join(dir, "conf.d"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    ERL_EPMD_PORT: String(epmdPort),
+    ERL_CRASH_DUMP: join(dir, "erl_crash.dump"),
+  };
+  const url = `http://127.0.0.1:${mgmtPort}`;
+  const auth = "Basic " + Buffer.from(`${user}:${password}`).toString("base64");
+  let child: ChildProcess | undefined;
+  const ctl = (...args: string[]) => spawnSync(join(RABBITMQ_BIN, "rabbitmqctl"), args, { env, encoding: "utf8", timeout: 60_000 });
+  const start = async () => {
+    child = spawn(join(RABBITMQ_BIN, "rabbitmq-server"), [], { env, stdio: "ignore" });
+    await waitFor("rabbitmq management API", async () => (await fetch(`${url}/api/overview`, { headers: { authorization: auth }, signal: AbortSignal.timeout(2000) })).ok, 90_000);
+  };
+  const halt = async () => {
+    ctl("-q", "stop");
+    if (child) {
+      killTree(child);
+      await waitExit(child, 30_000);
+    }
+  };
+  try {
+    await start();
+  } catch (e) {
+    await halt();
+    spawnSync("epmd", ["-kill"], { env });
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    url,
+    user,
+    password,
+    env,
+    epmdPort,
+    async api(method, path, body) {
+      const r = await fetch(`${url}/api${path}`, {
+        method,
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await r.text();
+      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+      return text ? JSON.parse(text) : undefined;
+    },
+    halt,
+    start,
+    async stop() {
+      await halt();
+      // The epmd this broker started on the suite's private port (no other node uses that port).
+      spawnSync("epmd", ["-kill"], { env, timeout: 10_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// --- Valkey (Debian's redis-server 7, which speaks the same protocol and RDB format) -------------------------------
+
+export interface Valkey {
+  port: number;
+  password: string;
+  /** redis-cli as the default user; returns stdout. */
+  cli(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+export async function startValkey(): Promise<Valkey> {
+  const dir = tempDir("valkey");
+  const password = "v4lkey-Pa55";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      "/usr/bin/redis-server",
+      ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--requirepass", password, "--save", "", "--appendonly", "no", "--databases", "16", "--loglevel", "warning",
+        // A replica's (and `--rdb`'s) snapshot starts at once, not after the default 5 s wait for more replicas.
+        "--repl-diskless-sync-delay", "0"],
+      { stdio: "ignore" },
+    );
+    const cli = (...args: string[]) => {
+      const r = spawnSync("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--no-auth-warning", ...args], {
+        encoding: "utf8",
+        env: { ...process.env, REDISCLI_AUTH: password },
+        timeout: 60_000,
+        maxBuffer: 64 << 20,
+      });
+      if (r.status !== 0 || /^(ERR|WRONGPASS|NOAUTH)/m.test(r.stdout)) throw new Error(`redis-cli ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+      return r.stdout;
+    };
+    try {
+      await waitFor("redis-server", async () => cli("PING").trim() === "PONG", 15_000);
+      return {
+        port,
+        password,
+        cli,
+        async stop() {
+          killTree(child);
+          await waitExit(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch {
+      killTree(child, "SIGKILL");
+      await waitExit(child);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error("redis-server did not start");
+}

@@ -1,0 +1,181 @@
+/**
+ * The Grafana dashboard of the archive's storage and what it costs (seed 004: "S3 storage capacity/cost dashboard"),
+ * as plain JSON for the Grafana dashboard sidecar. Bytes and objects per bucket and storage type come from S3's daily
+ * storage metrics through Grafana's CloudWatch datasource (aws only: Hetzner Object Storage publishes no such
+ * metrics); the monthly cost is computed from those bytes with the capacity plan's own price table
+ * (infra/capacity/prices.ts), and shown beside the plan's estimate for the same bucket.
+ */
+import type { ArchiveStorageClass, BucketPurpose } from "./storageClasses";
+import { PRICE_TABLE, type Medium } from "../../infra/capacity/prices";
+import { GRAFANA_DASHBOARD_LABEL } from "../backup/dashboard";
+
+export const ARCHIVE_COST_DASHBOARD_UID = "strata-archive-cost";
+export const ARCHIVE_COST_DASHBOARD_FILE = "strata-archive-cost.json";
+export const CLOUDWATCH_DATASOURCE_UID = "strata-cloudwatch";
+
+/**
+ * S3's daily storage metrics in CloudWatch (namespace AWS/S3, one datapoint a day, dimensions BucketName and
+ * StorageType), as the S3 user guide lists them ("Amazon S3 daily storage metrics for buckets in CloudWatch",
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/metrics-dimensions.html). NumberOfObjects has only
+ * `AllStorageTypes`.
+ */
+export const S3_DAILY_STORAGE_METRICS = {
+  namespace: "AWS/S3",
+  periodSeconds: 86400,
+  metrics: {
+    BucketSizeBytes: { unit: "bytes", dimensions: ["BucketName", "StorageType"] },
+    NumberOfObjects: { unit: "count", dimensions: ["BucketName", "StorageType"] },
+  },
+  numberOfObjectsStorageType: "AllStorageTypes",
+} as const;
+
+/**
+ * The BucketSizeBytes StorageType values of each storage class a Strata bucket can hold (STANDARD, and the classes
+ * its lifecycle rules may transition to), from the same page. The overheads are billed at the class's rate, so they
+ * are priced with it. Typed over every class, so a class added to ARCHIVE_STORAGE_CLASSES has to say where its bytes
+ * appear.
+ */
+export const STORAGE_TYPES_OF_CLASS: Record<"STANDARD" | ArchiveStorageClass, readonly string[]> = {
+  STANDARD: ["StandardStorage"],
+  STANDARD_IA: ["StandardIAStorage", "StandardIASizeOverhead", "StandardIAObjectOverhead"],
+  INTELLIGENT_TIERING: ["IntelligentTieringFAStorage", "IntelligentTieringIAStorage", "IntelligentTieringAIAStorage", "IntelligentTieringAAStorage", "IntelligentTieringDAAStorage"],
+  GLACIER_IR: ["GlacierInstantRetrievalStorage", "GlacierInstantRetrievalSizeOverhead"],
+  GLACIER: ["GlacierStorage", "GlacierStagingStorage", "GlacierObjectOverhead", "GlacierS3ObjectOverhead"],
+  DEEP_ARCHIVE: ["DeepArchiveStorage", "DeepArchiveStagingStorage", "DeepArchiveObjectOverhead", "DeepArchiveS3ObjectOverhead"],
+};
+
+export interface ArchiveCostDashboardInput {
+  region: string;
+  buckets: { purpose: BucketPurpose; name: string; estimate: { monthly: number; currency: string; gib: number } }[];
+}
+
+const DS = { type: "cloudwatch", uid: CLOUDWATCH_DATASOURCE_UID } as const;
+type GridPos = { h: number; w: number; x: number; y: number };
+const GiB = 1024 ** 3;
+
+/** One CloudWatch metric query (Grafana's "Metric search" mode). */
+function metricQuery(refId: string, metricName: keyof typeof S3_DAILY_STORAGE_METRICS.metrics, bucket: string, storageType: string, region: string, hide = false) {
+  return {
+    refId,
+    datasource: DS,
+    queryMode: "Metrics",
+    metricQueryType: 0,
+    metricEditorMode: 0,
+    region,
+    namespace: S3_DAILY_STORAGE_METRICS.namespace,
+    metricName,
+    dimensions: { BucketName: bucket, StorageType: storageType },
+    matchExact: true,
+    statistic: "Average",
+    period: String(S3_DAILY_STORAGE_METRICS.periodSeconds),
+    id: refId.toLowerCase(),
+    label: storageType,
+    hide,
+  };
+}
+
+/** The price per GiB-month of a storage class, from the capacity plan's table. */
+export const pricePerGiBMonth = (cls: "STANDARD" | ArchiveStorageClass) => PRICE_TABLE.perGiBMonth[cls as Medium];
+
+export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
+  let id = 0;
+  const panels: Record<string, unknown>[] = [];
+  let y = 0;
+  const panel = (type: string, title: string, gridPos: GridPos, targets: unknown[], extra: Record<string, unknown> = {}) => ({ id: ++id, type, title, datasource: DS, gridPos, targets, ...extra });
+  const classes = Object.keys(STORAGE_TYPES_OF_CLASS) as ("STANDARD" | ArchiveStorageClass)[];
+
+  for (const b of input.buckets) {
+    panels.push({ id: ++id, type: "row", title: `${b.purpose} bucket: ${b.name}`, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
+    const sizeQueries = classes.flatMap((cls) => STORAGE_TYPES_OF_CLASS[cls].map((t) => ({ cls, t })));
+    panels.push(
+      panel(
+        "timeseries",
+        `Bytes by storage type: ${b.purpose}`,
+        { h: 8, w: 9, x: 0, y },
+        sizeQueries.map(({ t }, i) => metricQuery(`B${i}`, "BucketSizeBytes", b.name, t, input.region)),
+        { description: "S3 daily storage metrics (one datapoint a day, about a day late).", fieldConfig: { defaults: { unit: "bytes", custom: { drawStyle: "line", lineInterpolation: "stepAfter", stacking: { mode: "normal" } } }, overrides: [] } },
+      ),
+    );
+    panels.push(
+      panel("timeseries", `Objects: ${b.purpose}`, { h: 8, w: 5, x: 9, y }, [metricQuery("O", "NumberOfObjects", b.name, S3_DAILY_STORAGE_METRICS.numberOfObjectsStorageType, input.region)], {
+        fieldConfig: { defaults: { unit: "short", custom: { drawStyle: "line", lineInterpolation: "stepAfter" } }, overrides: [] },
+      }),
+    );
+    // Cost: each storage type's bytes (hidden queries) times its class's price, summed in CloudWatch metric math. A
+    // type with no bytes has no datapoints: FILL makes it 0 instead of emptying the sum.
+    const terms = sizeQueries.map(({ cls }, i) => `FILL(c${i}, 0) * ${pricePerGiBMonth(cls).price}`);
+    const currency = pricePerGiBMonth("STANDARD").currency;
+    panels.push(
+      panel(
+        "stat",
+        `Monthly storage cost, measured: ${b.purpose}`,
+        { h: 8, w: 5, x: 14, y },
+        [
+          ...sizeQueries.map(({ t }, i) => ({ ...metricQuery(`C${i}`, "BucketSizeBytes", b.name, t, input.region, true), id: `c${i}` })),
+          { refId: "COST", datasource: DS, queryMode: "Metrics", metricQueryType: 0, metricEditorMode: 1, region: input.region, id: "cost", expression: `(${terms.join(" + ")}) / ${GiB}`, label: `${currency}/month`, period: String(S3_DAILY_STORAGE_METRICS.periodSeconds), hide: false },
+        ],
+        {
+          description: `Today's bytes per storage type x the capacity plan's list price per GiB-month (${PRICE_TABLE.region}, ${PRICE_TABLE.date}; storage only, no requests or retrievals; Intelligent-Tiering at its Frequent Access price, an upper bound).`,
+          fieldConfig: { defaults: { unit: `currency${currency}`, decimals: 2 }, overrides: [] },
+          options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "none", graphMode: "area", textMode: "value" },
+        },
+      ),
+    );
+    panels.push({
+      id: ++id,
+      type: "text",
+      title: `Monthly storage cost, estimated: ${b.purpose}`,
+      gridPos: { h: 8, w: 5, x: 19, y },
+      description: "The capacity plan's estimate for this bucket (infra/capacity/plan.ts, from strata:capacity): what the measured cost beside it should come close to.",
+      options: {
+        mode: "markdown",
+        content: `## ${b.estimate.monthly.toFixed(2)} ${b.estimate.currency}/month\n\n${b.estimate.gib.toFixed(1)} GiB, the capacity plan's estimate at the same prices (${PRICE_TABLE.region}, ${PRICE_TABLE.date}).`,
+      },
+    });
+    y += 8;
+  }
+
+  return {
+    uid: ARCHIVE_COST_DASHBOARD_UID,
+    title: "Strata / Archive storage and cost",
+    tags: ["strata", "archive", "cost"],
+    schemaVersion: 39,
+    version: 1,
+    editable: false,
+    timezone: "utc",
+    refresh: "1h",
+    time: { from: "now-30d", to: "now" },
+    templating: { list: [] },
+    annotations: { list: [] },
+    panels,
+  };
+}
+
+export type ArchiveCostDashboard = ReturnType<typeof buildArchiveCostDashboard>;
+
+/** The ConfigMap the Grafana sidecar loads the dashboard from, as plain data. */
+export function buildArchiveCostDashboardConfigMap<Namespace = string>(input: ArchiveCostDashboardInput & { name: string; namespace: Namespace; labels: Record<string, string> }) {
+  return {
+    apiVersion: "v1" as const,
+    kind: "ConfigMap" as const,
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...input.labels, ...GRAFANA_DASHBOARD_LABEL } },
+    data: { [ARCHIVE_COST_DASHBOARD_FILE]: JSON.stringify(buildArchiveCostDashboard(input), null, 2) },
+  };
+}
+
+/** The CloudWatch datasource, authenticated as Grafana's own workload identity (the AWS SDK's default chain). */
+export const cloudwatchDatasource = (region: string) => ({
+  name: "CloudWatch",
+  type: "cloudwatch",
+  uid: CLOUDWATCH_DATASOURCE_UID,
+  access: "proxy",
+  isDefault: false,
+  jsonData: { authType: "default", defaultRegion: region },
+});
+
+/**
+ * What Grafana's identity may do: read metrics, nothing else. CloudWatch's read actions take no resource ARNs (the
+ * service authorises them account-wide), hence `*`; no write, alarm or log action is granted.
+ */
+export const CLOUDWATCH_READ_ACTIONS = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:GetMetricStatistics"] as const;
+export const cloudwatchReadPolicy = () => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "ReadS3StorageMetrics", Effect: "Allow", Action: [...CLOUDWATCH_READ_ACTIONS], Resource: "*" }] });

@@ -1,0 +1,165 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { StrataConfig } from "../config/schema";
+import { allBackupTargets } from "../backupTargets";
+import { scheduledTargets } from "../areas/backups";
+import { STORAGE_CLASS } from "../areas/storage";
+import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
+import { cronJobName } from "../../components/backup/cronJob";
+import { PROJECT_DIR } from "../projectDir";
+import { claimCoverage } from "./coverage";
+import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "./kinds";
+
+/**
+ * The restorability matrix: every store Strata protects (each backup target, each claim of `strata:storage.claims`,
+ * each archive bucket, the volume class) against what proves it comes back: a backup, a restore drill, alerts, a
+ * runbook, and a test that ran it for real on this repository's machines. A cell is either filled (`ok`) or names the
+ * gap. Derived from the stack's config and from what the components declare (the alert rules the backup area builds,
+ * the runbooks and integration suites in the repository), so it changes when they do.
+ */
+export const RESTORABILITY_COLUMNS = ["backup", "drill", "alerts", "runbook", "tested"] as const;
+export type RestorabilityColumn = (typeof RESTORABILITY_COLUMNS)[number];
+export const COLUMN_TITLES: Record<RestorabilityColumn, string> = {
+  backup: "backup",
+  drill: "restore drill",
+  alerts: "alerts",
+  runbook: "runbook",
+  tested: "tested for real here",
+};
+
+export interface RestorabilityCell {
+  ok: boolean;
+  /** What fills the cell, or the gap and why. */
+  text: string;
+}
+
+export type StoreType = "backup target" | "claim" | "bucket" | "volume class";
+
+export type RestorabilityRow = { store: string; type: StoreType } & Record<RestorabilityColumn, RestorabilityCell>;
+
+export interface Restorability {
+  rows: RestorabilityRow[];
+  /** Cells that name a gap, over all rows. */
+  gaps: number;
+}
+
+export type RestorabilityInput = Pick<StrataConfig, "cloud" | "backups" | "telemetry" | "storage" | "retention" | "archive" | "metrics" | "alerting">;
+
+const ok = (text: string): RestorabilityCell => ({ ok: true, text });
+const gap = (text: string): RestorabilityCell => ({ ok: false, text });
+
+/** `exists` is relative to the project directory (tests pass their own). */
+export function restorabilityMatrix(config: RestorabilityInput, exists: (path: string) => boolean = (p) => existsSync(join(PROJECT_DIR, p))): Restorability {
+  const targets = allBackupTargets(config);
+  const scheduled = scheduledTargets(targets);
+  // The rules the backup area deploys (infra/areas/backups.ts builds the same groups through BackupMonitoring).
+  const groups = buildBackupRuleGroups({
+    runbookBaseUrl: backupRunbookBaseUrl(config.alerting.runbookBaseUrl),
+    targets: scheduled.map((s) => ({ name: s.target.name, kind: s.target.kind, intervalHours: s.intervalHours, drillIntervalHours: s.drillIntervalHours })),
+  });
+  const rules = groups.flatMap((g) => g.rules) as BackupAlertingRule[];
+  const sharedRules = rules.filter((r) => r.labels.target === undefined).map((r) => r.alert);
+
+  const rows: RestorabilityRow[] = [];
+
+  // --- backup targets ------------------------------------------------------------------------------------------------
+  const runbookCell = (kind: (typeof targets)[number]["kind"]) =>
+    exists(runbookOfKind(kind)) ? ok(runbookOfKind(kind)) : gap(`no restore runbook: ${runbookOfKind(kind)} does not exist`);
+  const testedCell = (kind: (typeof targets)[number]["kind"]) => {
+    const t = INTEGRATION_TEST_OF_KIND[kind];
+    if (!exists(t.file)) return gap(`no integration suite: ${t.file} does not exist`);
+    return t.stubbed ? gap(`${t.stubbed} (${t.file})`) : ok(t.file);
+  };
+  for (const s of scheduled) {
+    const t = s.target;
+    const drill = DRILL_OF_KIND[t.kind];
+    const own = rules.filter((r) => r.labels.target === t.name).map((r) => r.alert);
+    rows.push({
+      store: `${t.name} (${t.kind})`,
+      type: "backup target",
+      backup: ok(`${cronJobName(t, "backup")} ${s.schedule}`),
+      drill: drill.realRestore ? ok(`${cronJobName(t, "drill")} ${s.drillSchedule}: ${drill.restores}`) : gap(`${drill.gap} (${cronJobName(t, "drill")} ${s.drillSchedule})`),
+      alerts: own.length > 0 ? ok(`${own.length} for this target, ${sharedRules.length} shared (${[...new Set(own)].join(", ")})`) : gap("no alerting rule names this target"),
+      runbook: runbookCell(t.kind),
+      tested: testedCell(t.kind),
+    });
+  }
+
+  // --- claims --------------------------------------------------------------------------------------------------------
+  const volume = config.cloud === "aws" ? "EBS daily snapshots (crash-consistent)" : undefined;
+  for (const [service, claim] of Object.entries(config.storage.claims)) {
+    const covering = claimCoverage(service, claim, targets);
+    const whole = covering.filter((c) => !c.partial);
+    const list = covering.map((c) => `${c.target} (${c.how}${c.partial ? `; ${c.partial}` : ""})`).join(", ");
+    const protectedVolume = config.cloud === "hcloud" && claim.critical ? "delete-protected Hetzner volume" : undefined;
+    const volumeNote = [volume, protectedVolume].filter(Boolean).join(", ");
+    const noTarget = `no backup target protects it (policy strata-pvc-require-backup-target)${volumeNote ? `; only ${volumeNote}` : ""}`;
+    const realDrills = whole.filter((c) => DRILL_OF_KIND[c.kind].realRestore);
+    const testedReal = whole.filter((c) => !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
+    const runbooks = [...new Set(whole.map((c) => runbookOfKind(c.kind)).filter(exists))];
+    const partialOnly = covering.length > 0 && whole.length === 0 ? `only part of its data is backed up: ${list}` : undefined;
+    rows.push({
+      store: `${service}-data (${claim.namespace})`,
+      type: "claim",
+      backup: whole.length > 0 ? ok(`${list}${volumeNote ? `; ${volumeNote}` : ""}`) : gap(partialOnly ?? noTarget),
+      drill: realDrills.length > 0 ? ok(`drills of ${realDrills.map((c) => c.target).join(", ")}`) : gap(whole.length > 0 ? "its targets' drills are not real restores" : "nothing restores its data"),
+      alerts: whole.length > 0 ? ok(`the alerts of ${whole.map((c) => c.target).join(", ")}`) : gap("no backup alerts: no target"),
+      runbook: runbooks.length > 0 ? ok(runbooks.join(", ")) : gap(whole.length > 0 ? "its targets' kinds have no restore runbook" : "no restore runbook: no target (docs/runbooks/reattach-retained-volume.md reattaches the volume only)"),
+      tested: testedReal.length > 0 ? ok(`through ${testedReal.map((c) => INTEGRATION_TEST_OF_KIND[c.kind].file).join(", ")}`) : gap(whole.length > 0 ? `its targets' kinds are not tested for real here (${whole.map((c) => c.kind).join(", ")})` : "no target to test"),
+    });
+  }
+
+  // --- buckets -------------------------------------------------------------------------------------------------------
+  const { archive } = config;
+  const purposes = [...(config.metrics.thanos.enabled ? (["metrics"] as const) : []), "logs", "backups"] as const;
+  for (const purpose of purposes) {
+    const settings = archive[purpose];
+    const protections = [`versioning, noncurrent versions kept ${settings.noncurrentVersionDays} d`];
+    if (purpose === "backups" && archive.backups.objectLock.enabled) protections.push(`Object Lock ${archive.backups.objectLock.mode} ${archive.backups.objectLock.days} d`);
+    if (purpose === "backups" && archive.replication.enabled) protections.push(`replicated to ${archive.replication.region}`);
+    const isBackups = purpose === "backups";
+    const versionsRunbook = "docs/runbooks/recover-thanos-loki-from-versions.md";
+    const drRunbook = "docs/runbooks/dr-drill.md";
+    rows.push({
+      store: `${purpose} bucket`,
+      type: "bucket",
+      backup: ok(protections.join(", ")),
+      drill: isBackups
+        ? targets.length > 0
+          ? ok(`every target's drill reads it (latest.json, manifest, SHA-256): ${targets.length} drill(s)`)
+          : gap("no target: no drill reads it")
+        : gap("no drill restores noncurrent versions of its objects"),
+      alerts: isBackups ? (targets.length > 0 ? ok("the backup and drill alerts fail when it cannot be written or read") : gap("no target: nothing alerts on it")) : gap("no alert on the bucket's own protection (versioning, lifecycle)"),
+      runbook: exists(isBackups ? drRunbook : versionsRunbook) ? ok(isBackups ? drRunbook : versionsRunbook) : gap(`${isBackups ? drRunbook : versionsRunbook} does not exist`),
+      tested: isBackups ? ok("every backup suite writes and reads s3rver with the AWS CLI v2 (test/integration/helpers/servers.ts)") : gap("recovering object versions needs real S3 versioning: no test here (s3rver keeps no versions)"),
+    });
+  }
+
+  // --- the volume class ----------------------------------------------------------------------------------------------
+  const reattach = "docs/runbooks/reattach-retained-volume.md";
+  const claims = Object.keys(config.storage.claims).length;
+  if (config.cloud === "aws") {
+    const copy = config.storage.snapshots.crossRegionCopy;
+    rows.push({
+      store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,
+      type: "volume class",
+      backup: ok(`DLM daily snapshots at ${config.storage.snapshots.time} UTC, ${config.retention.snapshotRetainCount} kept${copy.enabled ? `, copied to ${copy.region} for ${config.retention.snapshotCopyRetainDays} d` : ""}`),
+      drill: gap("no drill restores a snapshot into a volume"),
+      alerts: ok("CloudWatch alarms on DLM failures, to the snapshot SNS topic"),
+      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      tested: gap("EBS and DLM exist only on AWS: checked by the plan's policies, not run here"),
+    });
+  } else {
+    rows.push({
+      store: `StorageClass ${STORAGE_CLASS.hcloud} (${claims} claim(s))`,
+      type: "volume class",
+      backup: gap("Hetzner volumes have no snapshots: claims rely on their backup targets; critical ones are delete-protected"),
+      drill: gap("no volume-level restore exists on Hetzner"),
+      alerts: gap("no volume-level backup to alert on"),
+      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      tested: gap("Hetzner volumes exist only on Hetzner Cloud: checked by the plan's policies, not run here"),
+    });
+  }
+
+  return { rows, gaps: rows.reduce((n, r) => n + RESTORABILITY_COLUMNS.filter((c) => !r[c].ok).length, 0) };
+}

@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { resolveConfig } from "../infra/config/load";
+import { BACKUP_KINDS } from "../infra/config/sections/backups";
+import { PROJECT_DIR } from "../infra/projectDir";
+import { claimCoverage, hostNamespace } from "../infra/restorability/coverage";
+import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "../infra/restorability/kinds";
+import { RESTORABILITY_COLUMNS, restorabilityMatrix, type RestorabilityRow } from "../infra/restorability/matrix";
+import { restorabilitySection } from "../infra/plan/report";
+import { rawConfig } from "./helpers/configProblems";
+import { plan } from "./helpers/plan";
+
+const read = (path: string) => readFileSync(join(PROJECT_DIR, path), "utf8");
+
+describe("what the matrix says about each kind is traceable", () => {
+  it.each(BACKUP_KINDS)("%s: its integration suite exists, runs both scripts with that kind, and says STUBBED exactly when the matrix does", (kind) => {
+    const { file, stubbed } = INTEGRATION_TEST_OF_KIND[kind];
+    const text = read(file);
+    expect(text).toContain(`"${kind}"`);
+    expect(text).toMatch(/run\("backup\.sh"|uploadCraftedArtifact/);
+    expect(text).toContain('run("restore-drill.sh"');
+    const stubbedHere = new RegExp(`${kind}[^\\n]*STUBBED|STUBBED[^\\n]*${kind}`, "i").test(text);
+    expect(stubbedHere, `${file} and INTEGRATION_TEST_OF_KIND disagree on whether ${kind} is stubbed`).toBe(stubbed !== undefined);
+  });
+
+  it.each(BACKUP_KINDS)("%s: restore-drill.sh has its restore function, and the runbook the matrix names exists or is reported missing", (kind) => {
+    expect(read("components/backup/scripts/restore-drill.sh")).toContain(`restore_${kind.replace(/-/g, "_")}() {`);
+    expect(DRILL_OF_KIND[kind].realRestore || DRILL_OF_KIND[kind].gap).toBeTruthy();
+    const m = restorabilityMatrix(config({ backups: { targets: [targetOf(kind)] } }), (p) => p !== runbookOfKind(kind) && existsSync(join(PROJECT_DIR, p)));
+    expect(row(m.rows, `t-${kind} (${kind})`).runbook).toEqual({ ok: false, text: `no restore runbook: ${runbookOfKind(kind)} does not exist` });
+  });
+});
+
+describe("hostNamespace and claimCoverage", () => {
+  it("reads the namespace of cluster-internal hosts only", () => {
+    expect(hostNamespace("valkey.cache.svc.cluster.local")).toBe("cache");
+    expect(hostNamespace("valkey.cache.svc")).toBe("cache");
+    expect(hostNamespace("valkey.cache")).toBe("cache");
+    expect(hostNamespace("valkey")).toBeUndefined();
+    expect(hostNamespace("db.example.com")).toBeUndefined();
+  });
+
+  it("covers a claim by the sqlite claim it mounts, by the service's name, or by a host in its namespace; RabbitMQ definitions only partly", () => {
+    const claim = { namespace: "shop" };
+    expect(claimCoverage("orders", claim, [{ name: "x", kind: "sqlite", namespace: "shop", claimName: "orders-data", path: "a.db", writerSelector: { matchLabels: { a: "b" } } }])).toEqual([
+      { target: "x", kind: "sqlite", how: "mounts the claim" },
+    ]);
+    expect(claimCoverage("orders", claim, [{ name: "x", kind: "sqlite", namespace: "other", claimName: "orders-data", path: "a.db", writerSelector: { matchLabels: { a: "b" } } }])).toEqual([]);
+    expect(claimCoverage("orders", claim, [{ name: "orders", kind: "mongodb", uriSecret: { name: "m", key: "uri" } }])[0]!.how).toBe("named after the service");
+    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.shop.svc.cluster.local" }])[0]!.how).toMatch(/in namespace shop/);
+    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.elsewhere.svc.cluster.local" }])).toEqual([]);
+    const rabbit = claimCoverage("orders", claim, [{ name: "mq", kind: "rabbitmq-definitions", url: "http://rabbitmq.shop:15672", user: "u", passwordSecret: { name: "r", key: "p" } }]);
+    expect(rabbit[0]!.partial).toMatch(/messages in the queues are not backed up/);
+  });
+});
+
+// --- a stack that names its own claims and targets -------------------------------------------------------------------
+
+type Values = Record<string, unknown>;
+/** A validated config of the given profile with these values over it (no stack file: the test names its own stores). */
+function config(values: Values, profile: "dev" | "prod" = "prod") {
+  const base: Values = { profile, region: "eu-central-1", cluster: { source: "stack", stack: "acme/clusters/test" } };
+  return resolveConfig(rawConfig({ ...base, ...values })).config;
+}
+function targetOf(kind: (typeof BACKUP_KINDS)[number]): Values {
+  const name = `t-${kind}`;
+  switch (kind) {
+    case "postgresql":
+      return { name, kind, host: "pg.shop.svc.cluster.local", database: "app", user: "backup", passwordSecret: { name: "pg", key: "password" } };
+    case "mongodb":
+      return { name, kind, uriSecret: { name: "mongo", key: "uri" } };
+    case "prometheus-snapshot":
+      return { name, kind };
+    case "rabbitmq-definitions":
+      return { name, kind, url: "http://rabbitmq.mq.svc:15672", user: "admin", passwordSecret: { name: "rmq", key: "password" } };
+    case "sqlite":
+      return { name, kind, namespace: "notes", claimName: "notes-data", path: "notes.db", writerSelector: { matchLabels: { app: "notes" } } };
+    case "valkey":
+      return { name, kind, host: "valkey.cache.svc.cluster.local" };
+  }
+}
+const row = (rows: RestorabilityRow[], store: string) => {
+  const r = rows.find((x) => x.store === store);
+  if (!r) throw new Error(`no row ${store}; have: ${rows.map((x) => x.store).join(", ")}`);
+  return r;
+};
+const everyCellFilledOrExplained = (rows: RestorabilityRow[]) => {
+  for (const r of rows) for (const c of RESTORABILITY_COLUMNS) expect(r[c].text.length, `${r.store} / ${c}`).toBeGreaterThan(10);
+};
+
+describe("the matrix of a stack that names its own claims and backup targets", () => {
+  const claims = {
+    cache: { namespace: "cache", size: "10Gi", critical: false },
+    notes: { namespace: "notes", size: "10Gi", critical: true },
+    mq: { namespace: "mq", size: "10Gi", critical: false },
+    orphan: { namespace: "orphan", size: "10Gi", critical: true },
+  };
+  const targets = BACKUP_KINDS.map(targetOf);
+
+  it("aws: one row per target, claim, bucket and the EBS class; gaps only where something is really missing, each named", () => {
+    const m = restorabilityMatrix(config({ storage: { claims }, backups: { targets } }));
+    everyCellFilledOrExplained(m.rows);
+    // Targets: backed up, alerted, drilled by a real restore, and (but for MongoDB) tested for real.
+    for (const kind of BACKUP_KINDS) {
+      const r = row(m.rows, `t-${kind} (${kind})`);
+      expect(r.backup.ok && r.alerts.ok, kind).toBe(true);
+      expect(r.backup.text).toContain(`strata-backup-t-${kind}`);
+      expect(r.alerts.text).toMatch(/^\d+ for this target/);
+      expect(r.drill.ok, kind).toBe(true);
+      expect(r.tested.ok, kind).toBe(kind !== "mongodb");
+    }
+    expect(row(m.rows, "t-mongodb (mongodb)").tested.text).toMatch(/MongoDB cannot be installed here/);
+    expect(row(m.rows, "t-prometheus-snapshot (prometheus-snapshot)").drill.text).toMatch(/a throwaway Prometheus loads them all/);
+    expect(row(m.rows, "t-valkey (valkey)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-valkey.md" });
+    expect(row(m.rows, "t-rabbitmq-definitions (rabbitmq-definitions)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-rabbitmq-definitions.md" });
+
+    // Claims: covered by the host's namespace (valkey), by the claim an sqlite target mounts, partly (RabbitMQ).
+    const cache = row(m.rows, "cache-data (cache)");
+    expect(RESTORABILITY_COLUMNS.every((c) => cache[c].ok)).toBe(true);
+    expect(cache.backup.text).toContain("t-valkey (its host valkey.cache.svc.cluster.local is in namespace cache)");
+    expect(row(m.rows, "notes-data (notes)").backup.text).toContain("t-sqlite (mounts the claim)");
+    expect(row(m.rows, "mq-data (mq)").backup).toMatchObject({ ok: false, text: expect.stringMatching(/only part of its data is backed up.*messages in the queues/) });
+    const orphan = row(m.rows, "orphan-data (orphan)");
+    expect(RESTORABILITY_COLUMNS.filter((c) => orphan[c].ok)).toEqual([]);
+    expect(orphan.backup.text).toMatch(/no backup target protects it \(policy strata-pvc-require-backup-target\); only EBS daily snapshots/);
+
+    // Buckets and the volume class.
+    expect(row(m.rows, "backups bucket").drill.ok).toBe(true);
+    expect(row(m.rows, "logs bucket").drill).toMatchObject({ ok: false });
+    expect(row(m.rows, "StorageClass ebs-gp3 (" + Object.keys(config({ storage: { claims } }).storage.claims).length + " claim(s))").backup.text).toMatch(/DLM daily snapshots/);
+    expect(m.gaps).toBe(m.rows.reduce((n, r) => n + RESTORABILITY_COLUMNS.filter((c) => !r[c].ok).length, 0));
+  });
+
+  it("hcloud: the volume class says Hetzner keeps no snapshots, and a claim without a target has only its delete protection", () => {
+    const m = restorabilityMatrix(config({ storage: { claims: { orphan: claims.orphan } }, backups: { targets: [] } }, "dev"));
+    everyCellFilledOrExplained(m.rows);
+    expect(m.rows.find((r) => r.type === "volume class")!.backup.text).toMatch(/Hetzner volumes have no snapshots/);
+    expect(row(m.rows, "orphan-data (orphan)").backup.text).toMatch(/only delete-protected Hetzner volume/);
+  });
+
+  it("a runbook or an integration suite that disappears becomes a named gap, not a silent yes", () => {
+    const m = restorabilityMatrix(config({ backups: { targets: [targetOf("valkey")] } }), (p) => p !== "test/integration/backup-valkey.test.ts");
+    expect(row(m.rows, "t-valkey (valkey)").tested).toEqual({ ok: false, text: "no integration suite: test/integration/backup-valkey.test.ts does not exist" });
+  });
+
+  it("prints as a yes/GAP grid followed by every gap with its reason", () => {
+    const m = restorabilityMatrix(config({ storage: { claims }, backups: { targets } }));
+    const text = restorabilitySection(m);
+    expect(text).toMatch(/^Restorability: every store Strata protects/);
+    expect(text).toMatch(/store\s+type\s+backup\s+restore drill\s+alerts\s+runbook\s+tested for real here/);
+    expect(text).toContain("orphan-data (orphan) / backup: no backup target protects it");
+    expect(text.split("\n").filter((l) => l.startsWith("  ")).length).toBe(m.gaps);
+  });
+});
+
+describe("the plan and the stack outputs", () => {
+  it("prod exports the matrix, and the plan's advisory policy flags exactly the claims the matrix says no target protects", async () => {
+    const p = await plan("prod");
+    const m = p.outputs.restorability as ReturnType<typeof restorabilityMatrix>;
+    expect(m.rows.length).toBeGreaterThan(3);
+    const unprotected = m.rows.filter((r) => r.type === "claim" && /no backup target protects it/.test(r.backup.text)).map((r) => r.store.split(" ")[0]);
+    const flagged = p.policies.violations.filter((v) => v.policy === "strata-pvc-require-backup-target").map((v) => /claim [^/]+\/(\S+) holds/.exec(v.message)![1]);
+    expect(flagged.sort()).toEqual(unprotected.sort());
+    for (const v of p.policies.violations.filter((x) => x.policy === "strata-pvc-require-backup-target")) expect(v.level).toBe("advisory");
+  }, 120_000);
+});
