@@ -16,6 +16,13 @@
 #          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
 #          the pod's two containers, until the verified result is pushed (see "restores" below). The restore floor
 #          (the server's work alone, on one CPU) bounds what any restore of the dump can reach on this machine.
+# PITR (same run, same database, after the logical timings; the server is restarted with wal_level=replica): the WAL
+#          receiver (wal-receiver.sh) streams while backup.sh PG_BACKUP_METHOD=basebackup is timed (target >= 5x faster
+#          than the seeds' backup); then a steady write load, the RPO sampled from what the receiver reports and
+#          measured end to end (the receiver killed mid-load, restore to latest, the newest row found vs the kill
+#          time; target <= 60 s); then pitr-restore.sh fetch + restore as the pod runs them, to verified readiness
+#          (SHA-256, pg_verifybackup, zstd checksums, WAL replay to the end, promotion, clean stop; target >= 3x
+#          faster than the seeds' restore), and the PITR drill (the same plus a chosen commit and pg_amcheck).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -226,6 +233,95 @@ t_restore_floor=$(secs "$t0" "$(now)")
 cpu_restore_floor=$(cpu_secs "$c0" "$(cpu_ticks)")
 psql_q -d postgres -c "DROP DATABASE restore_floor"
 rm -f "$work/restore-floor.pgdump"
+# --- PITR ----------------------------------------------------------------------------------------------------------
+if [ "$only" = all ]; then
+  echo "PITR: restarting the server with wal_level=replica ..."
+  as_pg pg_ctl -D "$pgdata" -m fast -w stop >/dev/null
+  as_pg pg_ctl -D "$pgdata" -l "$work/pg.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -c port=$pg_port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=replica -c max_wal_senders=10 -c max_wal_size=8GB -c maintenance_work_mem=256MB -c shared_buffers=512MB" \
+    start >/dev/null
+  rm -rf "$work/wal-claim" "$work/base-work" "$work/pitr-work" "$work/pitr-data" "$work/pitr-drill-work"
+  mkdir -p "$work/wal-claim" "$work/base-work" "$work/pitr-work" "$work/pitr-drill-work"
+  receiver_env=("${strata_env[@]}" WORK_DIR="$work/wal-claim" PITR_UPLOAD_INTERVAL_SECONDS=15)
+  setsid env "${receiver_env[@]}" bash components/backup/scripts/wal-receiver.sh all >/dev/null 2>"$work/receiver.log" &
+  receiver_pid=$!
+  pids+=("$receiver_pid")
+  for _ in $(seq 100); do grep -q "receiving WAL" "$work/receiver.log" && break; sleep 0.2; done
+
+  echo "timing the base backup ..."
+  t0=$(now)
+  env "${strata_env[@]}" PG_BACKUP_METHOD=basebackup WORK_DIR="$work/base-work" bash components/backup/scripts/backup.sh all \
+    2>&1 >/dev/null | stamped "$work/basebackup.log" "$t0" || { cat "$work/basebackup.log" >&2; exit 1; }
+  t_base=$(secs "$t0" "$(now)")
+  base_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/base/latest.json._S3rver_object")
+  base_bytes=$(stat -c %s "$work/s3/bench/${base_key}._S3rver_object")
+
+  # A steady write load: every 0.1 s a transaction of 100 rows of ~1 KB (about 1 MB/s of WAL, a segment every
+  # ~15 s), committed with its clock time, for PITR_BENCH_LOAD_SECONDS.
+  load_s=${PITR_BENCH_LOAD_SECONDS:-120}
+  echo "RPO under a steady write load for ${load_s} s ..."
+  psql_q -d bench -c "DROP TABLE IF EXISTS rpo_probe; CREATE TABLE rpo_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), pad text)"
+  iterations=$((load_s * 10))
+  psql_q -d bench -c "DO \$\$ BEGIN FOR i IN 1..$iterations LOOP INSERT INTO rpo_probe (pad) SELECT repeat(md5(random()::text), 30) FROM generate_series(1, 100); COMMIT; PERFORM pg_sleep(0.1); END LOOP; END \$\$" &
+  load_pid=$!
+  # The receiver's own figure every 2 s: now minus archived_through (what StrataPitrBehindRpo alerts on).
+  rpo_samples="$work/rpo-samples.txt"
+  : >"$rpo_samples"
+  load_start=$(date +%s)
+  while [ "$(date +%s)" -lt $((load_start + load_s - 5)) ]; do
+    sleep 2
+    through=$(sed -n 's/^archived_through_epoch=//p' "$work/wal-claim/archived.status" 2>/dev/null || echo 0)
+    [ "$(date +%s)" -lt $((load_start + 30)) ] || echo $(($(date +%s) - ${through:-0})) >>"$rpo_samples"
+  done
+  # Everything is lost now: the receiver (and its claim) are gone mid-load; only S3 is left.
+  kill_at=$(now)
+  kill -KILL -- "-$receiver_pid" 2>/dev/null || true
+  wait "$load_pid" || true
+  # The slot would keep WAL on the kept database for ever (and forbid wal_level=minimal on the next run).
+  for _ in $(seq 50); do
+    psql -X -q -A -t -d postgres -c "SELECT pg_drop_replication_slot('strata_bench')" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  rpo_max=$(sort -n "$rpo_samples" | tail -n1)
+  rpo_mean=$(awk '{ s += $1 } END { printf "%.1f", s / NR }' "$rpo_samples")
+
+  echo "timing the point-in-time restore ..."
+  pitr_env=("${strata_env[@]}" PUSHGATEWAY_URL= PITR_TARGET=latest PITR_DATA_DIR="$work/pitr-data" WORK_DIR="$work/pitr-work")
+  t0=$(now)
+  c0=$(cpu_ticks)
+  env "${pitr_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-fetch.log" "$t0" &
+  pitr_fetch=$!
+  if ! env "${pitr_env[@]}" S3_BUCKET= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
+    stamped "$work/pitr-restore.log" "$t0" || ! wait "$pitr_fetch"; then
+    sort -n "$work"/pitr-*.log >&2
+    exit 1
+  fi
+  t_pitr=$(secs "$t0" "$(now)")
+  cpu_pitr=$(cpu_secs "$c0" "$(cpu_ticks)")
+  replay=$(sed -n -E 's/.*"msg":"recovery complete".*"recovery_seconds":"([0-9.]+)".*/\1/p' "$work/pitr-restore.log")
+  # End to end: the newest probe row the restored server holds, against the moment everything else was lost.
+  sock="$work/pitr-sock"
+  mkdir -p "$sock"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$sock"
+  as_pg pg_ctl -D "$work/pitr-data" -l "$work/pitr-pg.log" -w -t 120 -o "-c listen_addresses='' -c port=5432 -k $sock -c archive_mode=off" start >/dev/null
+  newest=$(psql -X -A -t -h "$sock" -p 5432 -U postgres -d bench -c "SELECT extract(epoch FROM max(at)) FROM rpo_probe")
+  as_pg pg_ctl -D "$work/pitr-data" -m fast -w stop >/dev/null
+  rpo_e2e=$(secs "$newest" "$kill_at")
+  rm -rf "$work/pitr-data"
+
+  echo "timing the point-in-time drill ..."
+  t0=$(now)
+  drill_env=("${strata_env[@]}" PITR_TARGET=drill WORK_DIR="$work/pitr-drill-work")
+  env "${drill_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-drill-fetch.log" "$t0" &
+  drill_fetch=$!
+  if ! env "${drill_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
+    stamped "$work/pitr-drill-restore.log" "$t0" || ! wait "$drill_fetch"; then
+    sort -n "$work"/pitr-drill-*.log >&2
+    exit 1
+  fi
+  t_pitr_drill=$(secs "$t0" "$(now)")
+fi
+
 cpus=$(nproc)
 per_cpu() { awk -v c="$1" -v n="$cpus" 'BEGIN { printf "%.1f", c / n }'; }
 
@@ -261,3 +357,17 @@ if [ "$only" = all ]; then
 fi
 echo "strata restore drill timeline (s since start; fetch and restore are the pod's two containers):"
 timeline "$work"/drill-*.log
+if [ "$only" = all ]; then
+  echo
+  echo "PITR (same database; the server restarted with wal_level=replica):"
+  echo "| step | time (s) | bytes | ratio |"
+  echo "|---|---|---|---|"
+  echo "| strata: base backup (pg_basebackup -Ft -X fetch \\| zstd, pg_verifybackup of the same stream, upload, manifest, latest.json, push) | $t_base | $(mib "$base_bytes") | $(ratio "$t_seeds" "$t_base")x faster than the seeds' backup (target >= 5) |"
+  echo "| strata: point-in-time restore, fetch + restore as in the pod (download + SHA-256, WAL, pg_verifybackup, zstd -d, replay to the end, promotion, clean stop) | $t_pitr (replay ${replay:-?} s) | | $(ratio "$t_seeds_restore" "$t_pitr")x faster than the seeds' restore (target >= 3) |"
+  echo "| strata: PITR drill (the same to a chosen commit, plus pg_amcheck) | $t_pitr_drill | | $(ratio "$t_seeds_restore" "$t_pitr_drill")x faster than the seeds' restore |"
+  echo
+  echo "RPO under a steady write load (~1 MB/s of WAL, ${load_s} s, upload cycle 15 s): the receiver's own figure (now - archived_through, every 2 s after 30 s) max ${rpo_max} s, mean ${rpo_mean} s; end to end (receiver killed mid-load, restore to latest, newest row restored vs the kill) ${rpo_e2e} s (target <= 60)"
+  echo "CPU time of the point-in-time restore (whole machine): $cpu_pitr s in $t_pitr s"
+  echo "PITR restore timeline (s since start):"
+  timeline "$work"/pitr-fetch.log "$work"/pitr-restore.log
+fi

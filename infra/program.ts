@@ -95,6 +95,8 @@ export async function strata() {
     // What a backup job mounts that another area creates: the telemetry store's claim (sqlite) or credentials
     // Secret; Prometheus's data claim, which the operator makes once kube-prometheus-stack is up (snapshots).
     prerequisitesOf: (t) => [...(telemetry.backupTargets.includes(t.name) ? [telemetryStore] : []), ...(t.kind === "prometheus-snapshot" ? [kubePrometheusStack] : [])],
+    // An output of the StorageClass: the WAL receivers' claims (PITR) wait for the class through it.
+    storageClassName: storage.storageClass,
     // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
     pvcNamespaces: [
       ...new Set([

@@ -12,7 +12,7 @@ import { headingAnchor, prometheusRuleObject, type AlertingRule, type Prometheus
 
 /** A platform alerting rule whose labels may also name the backup target it was generated for. */
 export type BackupAlertingRule = AlertingRule & { labels: { severity: Severity; kind?: string; target?: string } };
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, KSM_CRONJOB_LAST_SCHEDULE, PUSHGATEWAY_METRICS } from "./metrics";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, KSM_CRONJOB_LAST_SCHEDULE, PITR_WAL_METRICS, PUSHGATEWAY_METRICS } from "./metrics";
 
 export interface BackupAlertTarget {
   name: string;
@@ -27,6 +27,18 @@ export interface BackupAlertTarget {
    * two may live in different namespaces (a backup runs beside its data, a drill in the backups namespace).
    */
   cronJobs?: { backup: CronJobRef; drill: CronJobRef; reportWithinSeconds: number };
+  /** A postgresql target with point-in-time recovery: its WAL receiver, base backups and PITR drills are watched too. */
+  pitr?: PitrAlertSettings;
+}
+
+export interface PitrAlertSettings {
+  rpoSeconds: number;
+  /** The receiver's cycle: a heartbeat older than several cycles means it stopped. */
+  uploadIntervalSeconds: number;
+  /** Bytes of WAL the server may keep for the slot before it is a risk to its disk (max_slot_wal_keep_size above). */
+  maxRetainedWalBytes: number;
+  baseBackupIntervalHours: number;
+  drillIntervalHours: number;
 }
 
 export interface CronJobRef {
@@ -77,14 +89,20 @@ export function promDuration(seconds: number): string {
  * `metric` from the replica that holds the group's newest `by` timestamp, one series per (kind, target). `and`
  * matches on every label, so it pairs the two metrics of the same group on the same replica.
  */
-export function newestByReplica(metric: string, by: string, selector = ""): string {
+export function newestByReplica(metric: string, by: string, selector = "", groupBy = "kind, target"): string {
   const s = selector ? `{${selector}}` : "";
-  return `max by (kind, target) (
+  return `max by (${groupBy}) (
   ${metric}${s}
   and
-  (${by}${s} == on (kind, target) group_left () max by (kind, target) (${by}${s}))
+  (${by}${s} == on (${groupBy}) group_left () max by (${groupBy}) (${by}${s}))
 )`;
 }
+
+/**
+ * The logical series of a target (no `method` label). A PITR target's base backups and point-in-time drills push the
+ * same metric names in groups of their own (`method="basebackup"`, `method="pitr"`), watched by their own rules.
+ */
+const LOGICAL = `method=""`;
 
 function validate(input: BackupRulesInput) {
   const seen = new Set<string>();
@@ -131,7 +149,7 @@ export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
         "StrataBackupFailed",
         "critical",
         "5m",
-        `${newestByReplica(B.lastRunSuccess, B.lastCompletion)} == 0`,
+        `${newestByReplica(B.lastRunSuccess, B.lastCompletion, "", "kind, target, method")} == 0`,
         "The last backup of {{ $labels.kind }} target {{ $labels.target }} failed.",
         `The newest backup run of {{ $labels.target }} ({{ $labels.kind }}) reported failure; latest.json still names the
          previous good backup, which ages until a run succeeds. The job's logs start with BACKUP FAILED.`,
@@ -140,7 +158,7 @@ export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
         "StrataRestoreDrillFailed",
         "critical",
         "5m",
-        `${newestByReplica(D.lastRunSuccess, D.lastCompletion)} == 0`,
+        `${newestByReplica(D.lastRunSuccess, D.lastCompletion, "", "kind, target, method")} == 0`,
         "The last restore drill of {{ $labels.kind }} target {{ $labels.target }} failed.",
         `The newest restore drill of {{ $labels.target }} ({{ $labels.kind }}) could not restore or verify the newest
          backup: until a drill passes, that backup is not known to restore. Logs start with RESTORE DRILL FAILED,
@@ -164,7 +182,7 @@ max by (job, kind, target) (${PUSHGATEWAY_METRICS.pushTime}{job=~"${BACKUP_JOB}|
   };
 
   const perTarget: RuleGroup[] = input.targets.map((t) => {
-    const sel = `kind="${t.kind}", target="${t.name}"`;
+    const sel = `kind="${t.kind}", target="${t.name}", ${LOGICAL}`;
     const interval = t.intervalHours * 3600;
     const drill = t.drillIntervalHours * 3600;
     const missingAfter = th.missingIntervals * interval;
@@ -261,7 +279,99 @@ ${th.sizeDropRatio} * max by (kind, target) (max_over_time(${B.size}{${sel}}[${r
     return { name: `strata.backup.${t.kind}.${t.name}`, rules };
   });
 
-  return [runs, ...perTarget];
+  const pitrGroups: RuleGroup[] = input.targets.flatMap((t) => (t.pitr ? [pitrRuleGroup(t, t.pitr, rule)] : []));
+  return [runs, ...perTarget, ...pitrGroups];
+}
+
+type RuleFactory = (alert: string, severity: Severity, forDuration: string, expr: string, summary: string, description: string, target?: BackupAlertTarget) => BackupAlertingRule;
+
+/** Thresholds of the PITR rules, named so the runbook and the tests can cite them. */
+export const PITR_THRESHOLDS = {
+  /** The receiver is down when its heartbeat is older than this many upload cycles. */
+  heartbeatCycles: 8,
+  /** Completed segments waiting on the receiver's volume (S3 unreachable) before a warning. */
+  backlogSegments: 4,
+  missingIntervals: 2,
+} as const;
+
+/** One PITR target's rules: the archive behind its RPO, the receiver stopped, the slot's WAL, base backups, drills. */
+function pitrRuleGroup(t: BackupAlertTarget, p: PitrAlertSettings, rule: RuleFactory): RuleGroup {
+  const W = PITR_WAL_METRICS;
+  const sel = `kind="${t.kind}", target="${t.name}"`;
+  const base = `${sel}, method="basebackup"`;
+  const drill = `${sel}, method="pitr"`;
+  const th = PITR_THRESHOLDS;
+  const heartbeatAfter = th.heartbeatCycles * p.uploadIntervalSeconds;
+  const baseMissingAfter = th.missingIntervals * p.baseBackupIntervalHours * 3600;
+  const drillMissingAfter = th.missingIntervals * p.drillIntervalHours * 3600;
+  const gib = (b: number) => `${Math.round((b / 2 ** 30) * 10) / 10} GiB`;
+  return {
+    name: `strata.pitr.${t.kind}.${t.name}`,
+    rules: [
+      rule(
+        "StrataPitrBehindRpo",
+        "critical",
+        "2m",
+        `time() - max by (kind, target) (${W.archivedThrough}{${sel}}) > ${p.rpoSeconds}`,
+        `The WAL archive of ${t.name} is behind its RPO of ${p.rpoSeconds}s.`,
+        `S3 holds everything ${t.name} wrote only up to {{ $value | humanizeDuration }} ago (RPO ${p.rpoSeconds}s): losing
+         the database now loses more than the RPO. The receiver is disconnected from the server, or cannot upload.`,
+        t,
+      ),
+      rule(
+        "StrataPitrReceiverDown",
+        "critical",
+        "5m",
+        `time() - max by (kind, target) (${W.heartbeat}{${sel}}) > ${heartbeatAfter} or absent(${W.heartbeat}{${sel}})`,
+        `The WAL receiver of ${t.name} does not report.`,
+        `No upload cycle of the WAL receiver of ${t.name} was pushed for ${promDuration(heartbeatAfter)}: its pod is not
+         running, or cannot reach the Pushgateway. While it is down the server keeps WAL for its slot.`,
+        t,
+      ),
+      rule(
+        "StrataPitrSlotRetainedWalHigh",
+        "warning",
+        "10m",
+        `max by (kind, target) (${W.slotRetainedBytes}{${sel}}) > ${p.maxRetainedWalBytes}`,
+        `The server keeps over ${gib(p.maxRetainedWalBytes)} of WAL for the slot of ${t.name}.`,
+        `The replication slot of ${t.name}'s WAL receiver holds {{ $value | humanize1024 }}B of WAL on the source server:
+         the receiver lags or is stopped. Left alone this fills the server's disk, unless max_slot_wal_keep_size stops
+         it (which then breaks the WAL chain: take a new base backup once the receiver runs again).`,
+        t,
+      ),
+      rule(
+        "StrataPitrWalUploadBacklog",
+        "warning",
+        "10m",
+        `max by (kind, target) (${W.backlogSegments}{${sel}}) > ${th.backlogSegments}`,
+        `WAL segments of ${t.name} wait on the receiver's volume.`,
+        `{{ $value }} completed WAL segments of ${t.name} are on the receiver's claim but not in S3: uploads fail (S3 or
+         its credentials). They go up, in order, when S3 accepts them; the claim fills if this lasts.`,
+        t,
+      ),
+      rule(
+        "StrataPitrBaseBackupMissing",
+        "critical",
+        "10m",
+        `time() - max by (kind, target) (${BACKUP_METRICS.lastSuccess}{${base}}) > ${baseMissingAfter}`,
+        `No successful base backup of ${t.name} for over ${promDuration(baseMissingAfter)}.`,
+        `The newest base backup of ${t.name} ended {{ $value | humanizeDuration }} ago; they are due every
+         ${promDuration(p.baseBackupIntervalHours * 3600)}. A restore replays all WAL since the newest one, and
+         retention will expire the older ones.`,
+        t,
+      ),
+      rule(
+        "StrataPitrDrillMissing",
+        "warning",
+        "10m",
+        `time() - max by (kind, target) (${DRILL_METRICS.lastSuccess}{${drill}}) > ${drillMissingAfter}`,
+        `No passing point-in-time drill of ${t.name} for over ${promDuration(drillMissingAfter)}.`,
+        `The newest passing point-in-time drill of ${t.name} ended {{ $value | humanizeDuration }} ago; drills are due
+         every ${promDuration(p.drillIntervalHours * 3600)}. The WAL archive since is not proven to replay.`,
+        t,
+      ),
+    ],
+  };
 }
 
 export interface BackupPrometheusRuleInput<Namespace = string> extends BackupRulesInput, PrometheusRuleMeta<Namespace> {}

@@ -6,8 +6,8 @@ import { PROJECT_DIR } from "../../infra/projectDir";
 
 export const SCRIPTS_DIR = join(PROJECT_DIR, "components", "backup", "scripts");
 
-/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python). */
-const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py"];
+/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the PITR scripts). */
+const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "wal-receiver.sh", "pitr-restore.sh"];
 
 /** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
 export function backupScriptFiles(): Record<string, string> {

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { BackupTarget as TargetConfig } from "../../infra/config/sections/backups";
-import { backupCronJobMetadata, backupCronJobSpec, type JobContext } from "./cronJob";
+import { backupCronJobMetadata, backupCronJobSpec, type JobContext, type JobPhase } from "./cronJob";
 
 export interface BackupTargetArgs {
   target: TargetConfig;
@@ -12,6 +12,9 @@ export interface BackupTargetArgs {
    */
   backup: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
   drill: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  /** A PITR target's base backup (beside the logical backup) and point-in-time drill (beside the logical drill). */
+  basebackup?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
+  "pitr-drill"?: { namespace: pulumi.Input<string>; context: pulumi.Output<JobContext>; dependsOn: pulumi.Input<pulumi.Resource>[] };
   monitoringNamespace: string;
   /** The platform's labels (the same as each context's). */
   labels: Record<string, string>;
@@ -19,21 +22,23 @@ export interface BackupTargetArgs {
   protectsClaims?: readonly string[];
 }
 
-/** One target's backup CronJob and its restore-drill CronJob. */
+/** One target's backup CronJob and its restore-drill CronJob (and, with PITR, its base backup and PITR drill). */
 export class BackupTargetJobs extends pulumi.ComponentResource {
   constructor(name: string, args: BackupTargetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:backup:BackupTarget", name, {}, opts);
-    for (const phase of ["backup", "drill"] as const) {
+    const phases: JobPhase[] = ["backup", "drill", ...(["basebackup", "pitr-drill"] as const).filter((p) => args[p])];
+    for (const phase of phases) {
+      const where = args[phase]!;
       // The namespace goes into the metadata as it is given; only the spec waits for the context. A plan with many
       // targets declares two of these per target, so each is one transformation of the context, not a combination.
       new k8s.batch.v1.CronJob(
         `${name}-${phase}`,
         {
-          metadata: backupCronJobMetadata(args.target, phase, args[phase].namespace, args.labels, args.protectsClaims),
+          metadata: backupCronJobMetadata(args.target, phase, where.namespace, args.labels, phase === "backup" ? args.protectsClaims : undefined),
           // Built as plain data; the tests validate it against the Kubernetes schema (test/helpers/k8sValidate.ts).
-          spec: args[phase].context.apply((context) => backupCronJobSpec(args.target, phase, args.monitoringNamespace, context) as k8s.types.input.batch.v1.CronJobSpec),
+          spec: where.context.apply((context) => backupCronJobSpec(args.target, phase, args.monitoringNamespace, context) as k8s.types.input.batch.v1.CronJobSpec),
         },
-        { parent: this, dependsOn: args[phase].dependsOn },
+        { parent: this, dependsOn: where.dependsOn },
       );
     }
     this.registerOutputs({});

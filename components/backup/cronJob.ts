@@ -1,6 +1,7 @@
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
 import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
+import { pitrSettings, type PitrSettings } from "./pitr";
 
 export const SCRIPTS_MOUNT = "/opt/strata";
 export const WORK_DIR = "/work";
@@ -43,6 +44,8 @@ interface Recipe {
   volumes?: Record<string, unknown>[];
   affinity?: Record<string, unknown>;
   extraPath?: string;
+  /** Environment of every container of the pod, beside the common one (a phase's variant of a script). */
+  env?: Record<string, unknown>[];
 }
 
 /** The scripts' exit statuses that a retry cannot change (scripts/lib.sh defines them; a test keeps these equal). */
@@ -270,6 +273,60 @@ function drillRecipe(t: BackupTarget): Recipe {
   }
 }
 
+/** The pinned postgres image of a PITR target's server major version (physical backups need the same major). */
+export function pitrPostgresImage(settings: PitrSettings): ImagePin {
+  switch (settings.serverMajorVersion) {
+    case 15:
+      return IMAGES.postgres15;
+    default:
+      throw new Error(`no pinned postgres image for major version ${settings.serverMajorVersion}`);
+  }
+}
+
+function requirePitr(t: BackupTarget): PitrSettings {
+  const settings = pitrSettings(t);
+  if (!settings) throw new Error(`backup target ${t.name}: PITR jobs need kind postgresql with pitr.enabled`);
+  return settings;
+}
+
+/** Libpq settings of a postgresql target (the role needs REPLICATION for the physical phases). */
+const libpqEnv = (t: Extract<BackupTarget, { kind: "postgresql" }>) => [
+  env("PGHOST", t.host),
+  env("PGPORT", t.port ?? 5432),
+  env("PGDATABASE", t.database),
+  env("PGUSER", t.user),
+  secretEnv("PGPASSWORD", t.passwordSecret),
+];
+
+/** backup.sh with PG_BACKUP_METHOD=basebackup: pg_basebackup streamed, verified by pg_verifybackup, uploaded. */
+function baseBackupRecipe(t: BackupTarget): Recipe {
+  const settings = requirePitr(t);
+  if (t.kind !== "postgresql") throw new Error("unreachable");
+  return {
+    compression: "zstd",
+    fsGroup: 999,
+    env: [env("PG_BACKUP_METHOD", "basebackup")],
+    containers: [
+      { name: "dump", image: pitrPostgresImage(settings), args: ["backup.sh", "dump"], env: libpqEnv(t), resources: resources("500m", "512Mi", "2"), runAsUser: 999 },
+      S3("upload", ["backup.sh", "upload"], 999),
+    ],
+  };
+}
+
+/** pitr-restore.sh with PITR_TARGET=drill: the newest base backup replayed to a commit inside the window. */
+function pitrDrillRecipe(t: BackupTarget): Recipe {
+  const settings = requirePitr(t);
+  return {
+    compression: "zstd",
+    fsGroup: 999,
+    env: [env("PITR_TARGET", "drill"), env("PITR_DRILL_WINDOW_SECONDS", settings.targetTimeWindowHours * 3600)],
+    containers: [
+      S3("fetch", ["pitr-restore.sh", "fetch"], 999),
+      { name: "restore", image: pitrPostgresImage(settings), args: ["pitr-restore.sh", "restore"], resources: resources("1", "2Gi", "2"), runAsUser: 999 },
+    ],
+  };
+}
+
 function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): Record<string, unknown> {
   const s3Env = c.usesS3
     ? [
@@ -303,17 +360,28 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
   };
 }
 
-export type JobPhase = "backup" | "drill";
+/** `basebackup` and `pitr-drill` are a PITR target's physical backup and point-in-time drill. */
+export type JobPhase = "backup" | "drill" | "basebackup" | "pitr-drill";
 
 /** The CronJob of one phase of one target (alerts find it under this name in kube-state-metrics). */
 export const cronJobName = (target: Pick<BackupTarget, "name">, phase: JobPhase) => `strata-${phase}-${target.name}`;
 
+/** Which network role a phase's pods play: a base backup is a backup, a point-in-time drill is a drill. */
+const POD_ROLE: Record<JobPhase, "backup" | "drill"> = { backup: "backup", drill: "drill", basebackup: "backup", "pitr-drill": "drill" };
+
 /** The label every pod of one phase carries, whatever its target (NetworkPolicies select backup pods by it). */
-export const phasePodLabels = (phase: JobPhase) => ({ "app.kubernetes.io/name": `strata-${phase}` });
+export const phasePodLabels = (phase: JobPhase) => ({ "app.kubernetes.io/name": `strata-${POD_ROLE[phase]}` });
 
 /** The labels of a phase's CronJob, its Jobs and their pods. */
 function jobLabels(target: BackupTarget, phase: JobPhase, platformLabels: Record<string, string>): Record<string, string> {
-  return { ...platformLabels, ...phasePodLabels(phase), "app.kubernetes.io/instance": target.name, "strata.io/backup-target": target.name, "strata.io/backup-kind": target.kind };
+  return {
+    ...platformLabels,
+    ...phasePodLabels(phase),
+    "app.kubernetes.io/instance": target.name,
+    "strata.io/backup-target": target.name,
+    "strata.io/backup-kind": target.kind,
+    ...(phase === "basebackup" || phase === "pitr-drill" ? { "app.kubernetes.io/component": phase } : {}),
+  };
 }
 
 /**
@@ -345,7 +413,7 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
 
 /** The CronJob's spec (see backupCronJob). */
 export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
-  const recipe = phase === "backup" ? backupRecipe(target, monitoringNamespace) : drillRecipe(target);
+  const recipe = { backup: () => backupRecipe(target, monitoringNamespace), drill: () => drillRecipe(target), basebackup: () => baseBackupRecipe(target), "pitr-drill": () => pitrDrillRecipe(target) }[phase]();
   const base = [
     env("BACKUP_KIND", target.kind),
     env("BACKUP_TARGET", target.name),
@@ -353,6 +421,7 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     env("BACKUP_COMPRESSION", recipe.compression),
     env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
     env("TMPDIR", "/tmp"),
+    ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
   return {

@@ -35,10 +35,32 @@ export const DRILL_METRICS = {
   lastRunSuccess: "strata_restore_drill_last_run_success",
   /** Every run. */
   duration: "strata_restore_drill_duration_seconds",
+  /** Passing point-in-time drills only (group `method="pitr"`): the WAL replay, server start to promotion. */
+  recoverySeconds: "strata_restore_drill_recovery_seconds",
+  /** Passing point-in-time drills only: the commit time the drill recovered to. */
+  recoveredTo: "strata_restore_drill_recovered_to_timestamp_seconds",
+} as const;
+
+/** Pushgateway `job` label of the WAL receivers (wal-receiver.sh), pushed every upload cycle. */
+export const PITR_WAL_JOB = "strata_pitr_wal";
+
+export const PITR_WAL_METRICS = {
+  /** Everything the server had written by this time is in S3 (the receiver's RPO is now minus this). */
+  archivedThrough: "strata_pitr_wal_archived_through_timestamp_seconds",
+  /** When the uploader last ran a cycle (a heartbeat). */
+  heartbeat: "strata_pitr_wal_uploader_heartbeat_timestamp_seconds",
+  /** 1 if the last cycle left nothing behind. */
+  lastCycleSuccess: "strata_pitr_wal_last_cycle_success",
+  /** Completed segments on the receiver's volume not yet in S3. */
+  backlogSegments: "strata_pitr_wal_upload_backlog_segments",
+  /** WAL the source server keeps for the receiver's slot (its lag behind the server), in bytes. */
+  slotRetainedBytes: "strata_pitr_slot_retained_wal_bytes",
+  /** Seconds since everything the server wrote was on the receiver's volume. */
+  receiverLagSeconds: "strata_pitr_receiver_lag_seconds",
 } as const;
 
 /** Every name the scripts push (the test checks each one appears in components/backup/scripts/*.sh). */
-export const PUSHED_METRIC_NAMES: readonly string[] = [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS)];
+export const PUSHED_METRIC_NAMES: readonly string[] = [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS), ...Object.values(PITR_WAL_METRICS)];
 
 /** What the Pushgateway itself adds to every group (its own metrics, not the scripts'). */
 export const PUSHGATEWAY_METRICS = {

@@ -26,3 +26,13 @@ export function intervalHours(schedule: string): number {
   if (step) return Number(step[1]);
   return hour!.includes(",") ? 24 / hour!.split(",").length : 24;
 }
+
+/** PITR base backups: daily at 01:MM UTC, before the night's logical dumps, spread per target. */
+export function defaultBaseBackupSchedule(target: string): string {
+  return `${spread(target, "basebackup", 60)} 1 * * *`;
+}
+
+/** Point-in-time drills: daily at 05:MM UTC, after the base backup, spread per target. */
+export function defaultPitrDrillSchedule(target: string): string {
+  return `${spread(target, "pitr-drill", 60)} 5 * * *`;
+}

@@ -6,6 +6,7 @@ import { BucketReplication } from "../../components/archive/bucketReplication";
 import { lifecycleRules, tierTable, type LifecycleInput, type TierRow } from "../../components/archive/lifecycle";
 import type { BucketPurpose, Transition } from "../../components/archive/storageClasses";
 import { CustomerManagedKey, keyPolicy } from "../../components/security/customerManagedKey";
+import { pitrSettings } from "../../components/backup/pitr";
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
@@ -47,6 +48,10 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
     const prefix = backupPrefix(target.kind, target.name);
     workloads.push({ workload: `backup-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
     workloads.push({ workload: `drill-${target.name}`, namespace: { role: "backups" }, serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
+    // The WAL receiver appends under the target's wal/ only (never deletes; versioning keeps overwritten partials).
+    if (pitrSettings(target)) {
+      workloads.push({ workload: `wal-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-wal-${target.name}`, purpose: "backups", access: "append", prefix: `${prefix}wal/`, automountServiceAccountToken: false });
+    }
   }
   return workloads;
 }

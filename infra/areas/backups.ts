@@ -12,6 +12,8 @@ import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
 import { backupJobNamespace } from "../backupTargets";
 import { claimCoverage } from "../restorability/coverage";
+import { pitrSettings } from "../../components/backup/pitr";
+import { WalReceiver } from "../../components/backup/walReceiver";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -32,6 +34,14 @@ export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTar
 /** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
+/** The PITR alert thresholds of a target with PITR on. */
+function pitrAlerts(target: BackupTarget) {
+  const p = pitrSettings(target);
+  if (!p) return {};
+  const { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } = p;
+  return { pitr: { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } };
+}
+
 export interface BackupsInputs {
   archive: Archive;
   targets: readonly BackupTarget[];
@@ -39,6 +49,8 @@ export interface BackupsInputs {
   pvcNamespaces: string[];
   /** What a target's backup job mounts that another area creates (the telemetry store's claim and Secrets). */
   prerequisitesOf: (target: BackupTarget) => pulumi.Resource[];
+  /** The class of the WAL receivers' claims (PITR targets): an output of the class, so the claims wait for it. */
+  storageClassName: pulumi.Input<string>;
 }
 
 export function declareBackups(platform: Platform, inputs: BackupsInputs) {
@@ -87,6 +99,22 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
       }));
     };
     const backupNamespace = resolveNamespace(platform, backupJobNamespace(t));
+    const pitr = pitrSettings(t);
+    if (pitr) {
+      new WalReceiver(
+        `${t.name}-wal`,
+        {
+          target: t,
+          namespace: backupNamespace.input,
+          context: contextFor(`wal-${t.name}`, pitr.baseBackupSchedule, backupNamespace),
+          storageClassName: inputs.storageClassName,
+          labels: platform.labels,
+          claimOptions: platform.stateful,
+          dependsOn: { statefulSet: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
+        },
+        platform.k8sOpts,
+      );
+    }
     new BackupTargetJobs(
       t.name,
       {
@@ -98,6 +126,12 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
           dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t)],
         },
         drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
+        ...(pitr
+          ? {
+              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!] },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
+            }
+          : {}),
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
         protectsClaims: Object.entries(config.storage.claims)
@@ -126,6 +160,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         // A run that ends without any push (the pod was killed before its report, a NetworkPolicy dropped it) is
         // caught through the jobs' schedule in kube-state-metrics.
         cronJobs: { backup, drill, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS },
+        ...pitrAlerts(s.target),
       })),
     },
     platform.k8sOpts,

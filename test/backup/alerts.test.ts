@@ -367,13 +367,13 @@ describe("backup alert rules", () => {
   it("generates the interval-bound alerts once per target, with that target's windows", () => {
     const missing = rules.filter((r) => r.alert === "StrataBackupMissing");
     expect(missing.map((r) => r.expr)).toEqual([
-      'time() - max by (kind, target) (strata_backup_last_success_timestamp_seconds{kind="postgresql", target="app-db"}) > 43200',
-      'time() - max by (kind, target) (strata_backup_last_success_timestamp_seconds{kind="prometheus-snapshot", target="prometheus"}) > 172800',
+      'time() - max by (kind, target) (strata_backup_last_success_timestamp_seconds{kind="postgresql", target="app-db", method=""}) > 43200',
+      'time() - max by (kind, target) (strata_backup_last_success_timestamp_seconds{kind="prometheus-snapshot", target="prometheus", method=""}) > 172800',
     ]);
     const never = rules.filter((r) => r.alert === "StrataBackupNeverSucceeded");
     expect(never.map((r) => [r.expr, r.for])).toEqual([
-      ['absent(strata_backup_last_success_timestamp_seconds{kind="postgresql", target="app-db"})', "12h"],
-      ['absent(strata_backup_last_success_timestamp_seconds{kind="prometheus-snapshot", target="prometheus"})', "48h"],
+      ['absent(strata_backup_last_success_timestamp_seconds{kind="postgresql", target="app-db", method=""})', "12h"],
+      ['absent(strata_backup_last_success_timestamp_seconds{kind="prometheus-snapshot", target="prometheus", method=""})', "48h"],
     ]);
     const size = rules.filter((r) => r.alert === "StrataBackupSizeDropped");
     expect(size[1]!.expr).toContain("[36h:5m]");
@@ -395,7 +395,10 @@ describe("backup alert rules", () => {
   it("each runbook_url points at a heading of docs/runbooks/backup-alerts.md, and the page has no entry for an alert that does not exist", () => {
     const runbook = readFileSync(join(PROJECT_DIR, "docs", "runbooks", "backup-alerts.md"), "utf8");
     const anchors = [...runbook.matchAll(/^## (.+)$/gm)].map((m) => headingAnchor(m[1]!));
-    expect(anchors.sort()).toEqual(alertNames.map(headingAnchor).sort());
+    // With a PITR target, the PITR alerts too (test/backup/pitrAlerts.test.ts tests them).
+    const withPitr = buildBackupRuleGroups({ ...INPUT, targets: [{ ...TARGET, pitr: { rpoSeconds: 60, uploadIntervalSeconds: 15, maxRetainedWalBytes: 2 ** 33, baseBackupIntervalHours: 24, drillIntervalHours: 24 } }, OTHER] });
+    const allAlerts = [...new Set(withPitr.flatMap((g) => g.rules.map((r) => r.alert)))];
+    expect(anchors.sort()).toEqual(allAlerts.map(headingAnchor).sort());
   });
 
   it("puts the backup runbook page beside the platform one", () => {

@@ -120,6 +120,57 @@ dump_postgresql() {
   printf '%s\n' "$sha"
 }
 
+# The physical series (PG_BACKUP_METHOD=basebackup): `pg_basebackup -Ft -X fetch` streamed to stdout (one tar with
+# the WAL the backup needs and its backup_manifest), compressed and hashed on the way to WORK_DIR while a copy of the
+# same stream is unpacked beside it, so pg_verifybackup checks every file against the manifest's CRC32C before anything
+# is uploaded. Needs a REPLICATION role (pg_replication_check says what is missing).
+dump_postgresql_basebackup() {
+  local t
+  for t in pg_basebackup pg_verifybackup psql tar; do
+    need_tool "$t" "use the postgres image of the server's major version (or set PG_BIN_DIR)"
+  done
+  pg_replication_check
+  local verify="$WORK_DIR/verify" fifo="$WORK_DIR/verify.fifo" tar_pid sha start end
+  rm -rf "$verify" "$fifo"
+  mkdir -p "$verify"
+  mkfifo "$fifo"
+  tar -xf "$fifo" -C "$verify" 2>"$WORK_DIR/tar.err" &
+  tar_pid=$!
+  if ! sha=$(pg_basebackup -D - -Ft -X fetch --checkpoint=fast --manifest-checksums=CRC32C --no-sync -v \
+    --label="strata $BACKUP_TARGET $RUN_STAMP" 2>"$WORK_DIR/pg_basebackup.err" | tee "$fifo" | write_artifact); then
+    wait "$tar_pid" || true
+    rm -rf "$verify" "$fifo"
+    error "the base backup pipeline failed (pg_basebackup, compression, or writing to WORK_DIR)" \
+      detail="$(tool_err pg_basebackup)"
+    return 1
+  fi
+  if ! wait "$tar_pid"; then
+    rm -rf "$verify" "$fifo"
+    error "the base backup stream is not a valid tar archive" detail="$(tool_err tar)"
+    return 1
+  fi
+  rm -f "$fifo"
+  if ! pg_verifybackup -q "$verify" >"$WORK_DIR/pg_verifybackup.err" 2>&1; then
+    rm -rf "$verify"
+    error "pg_verifybackup rejects the base backup" detail="$(tool_err pg_verifybackup)"
+    return 1
+  fi
+  rm -rf "$verify"
+  # "write-ahead log start point: 0/2000028 on timeline 1" / "write-ahead log end point: 0/2000100"
+  start=$(sed -n -E 's/.*write-ahead log start point: ([0-9A-F]+\/[0-9A-F]+) on timeline ([0-9]+).*/\1 \2/p' \
+    "$WORK_DIR/pg_basebackup.err")
+  end=$(sed -n -E 's/.*write-ahead log end point: ([0-9A-F]+\/[0-9A-F]+).*/\1/p' "$WORK_DIR/pg_basebackup.err")
+  if [ -z "$start" ] || [ -z "$end" ]; then
+    error "pg_basebackup reported no WAL start/end point" detail="$(tool_err pg_basebackup)"
+    return 1
+  fi
+  printf 'start_lsn=%s\ntimeline=%s\nend_lsn=%s\nend_epoch=%s\nstart_wal_file=%s\n' "${start% *}" "${start#* }" "$end" \
+    "$(date -u +%s)" "$(wal_file_name "${start#* }" "${start% *}")" >"$WORK_DIR/basebackup.facts"
+  info "base backup verified by pg_verifybackup" start_lsn="${start% *}" end_lsn="$end"
+  : >"$COUNTS_FILE"
+  printf '%s\n' "$sha"
+}
+
 dump_mongodb() {
   need_tool mongodump "use an image with the MongoDB database tools"
   [ -n "${MONGODB_URI:-}" ] || die_config "MONGODB_URI is required for kind mongodb"
@@ -253,6 +304,8 @@ run_dump() {
   rm -f "$WORK_DIR/dump.status" "$ARTIFACT_BASE".*
   ARTIFACT="$ARTIFACT_BASE.partial"
   local rc=0 fn="dump_${BACKUP_KIND//-/_}"
+  [ "$PG_BACKUP_METHOD" = dump ] || fn="dump_postgresql_$PG_BACKUP_METHOD"
+  rm -f "$WORK_DIR/basebackup.facts"
   # Subshell with its own errexit: any failure inside becomes a status the upload phase reports.
   set +e
   (
@@ -264,9 +317,11 @@ run_dump() {
     [[ $sha =~ ^[0-9a-f]{64}$ ]] || { error "no checksum for the artifact" got="$sha"; exit 1; }
     mv -f "$ARTIFACT" "$ARTIFACT_BASE.ready"
     size=$(file_size "$ARTIFACT_BASE.ready")
+    facts=()
+    [ ! -f "$WORK_DIR/basebackup.facts" ] || mapfile -t facts <"$WORK_DIR/basebackup.facts"
     write_status dump result=ok "started_epoch=$RUN_EPOCH" "sha256=$sha" "size=$size" \
       "ext=$(ext_for_kind)$(compression_suffix)" "compression=$BACKUP_COMPRESSION" "format=$(format_for_kind)" \
-      "tool_version=$(tool_version_for_kind)" "artifact=$ARTIFACT_BASE.ready" || exit 1
+      "tool_version=$(tool_version_for_kind)" "artifact=$ARTIFACT_BASE.ready" "${facts[@]}" || exit 1
     info "dump complete" size_bytes="$size" sha256="$sha"
   )
   rc=$?
@@ -284,18 +339,21 @@ run_dump() {
 
 # Static facts per kind (the dump functions run in a subshell, so these are not read from their variables).
 ext_for_kind() {
+  [ "$PG_BACKUP_METHOD" = dump ] || { echo tar; return 0; }
   case "$BACKUP_KIND" in
     postgresql) echo pgdump ;; mongodb) echo archive ;; prometheus-snapshot) echo tar ;;
     rabbitmq-definitions) echo json ;; sqlite) echo sqlite3 ;; valkey) echo rdb ;;
   esac
 }
 format_for_kind() {
+  [ "$PG_BACKUP_METHOD" = dump ] || { echo pg_basebackup-tar; return 0; }
   case "$BACKUP_KIND" in
     postgresql) echo pg_dump-custom ;; mongodb) echo mongodump-archive ;; prometheus-snapshot) echo prometheus-tsdb-snapshot-tar ;;
     rabbitmq-definitions) echo rabbitmq-definitions-json ;; sqlite) echo sqlite3-database ;; valkey) echo valkey-rdb ;;
   esac
 }
 tool_version_for_kind() {
+  [ "$PG_BACKUP_METHOD" = dump ] || { pg_basebackup --version 2>/dev/null || true; return 0; }
   case "$BACKUP_KIND" in
     postgresql) pg_dump --version 2>/dev/null || true ;;
     mongodb) mongodump --version 2>/dev/null | head -n1 || true ;;
@@ -349,6 +407,7 @@ run_upload() {
     info "uploading" key="$key" size_bytes="$size"
     s3_put "$artifact" "$key" "$sha" application/octet-stream
     s3_verify "$key" "$size" "$sha"
+    [ "$PG_BACKUP_METHOD" != basebackup ] || keep_wal_for_base "$(status_get dump start_wal_file)"
     write_manifest "$manifest" "$key" "$manifest_key" "$sha" "$size" "$started"
     msha=$(sha256sum "$manifest")
     msha=${msha%% *}
@@ -376,6 +435,26 @@ run_upload() {
   )" || return "$EXIT_PUSH"
 }
 
+# keep_wal_for_base START_WAL: the WAL objects this base backup needs that the receiver archived before the backup was
+# uploaded (those of the minutes it ran) are rewritten in place, server-side, with their own metadata. Every object of
+# the bucket expires a fixed time after it was written (strata:retention), so the WAL a base backup needs then never
+# expires before the base backup itself; the versions replaced expire with the bucket's noncurrent versions.
+keep_wal_for_base() {
+  local start=$1 prefix keys k sha n=0 sse=()
+  prefix=$(wal_prefix)
+  keys=$(aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix/" --start-after "$prefix/$start" \
+    --query 'Contents[].Key' --output text)
+  [ -z "${S3_SSE_KMS_KEY_ID:-}" ] || sse=(--server-side-encryption aws:kms --ssekms-key-id "$S3_SSE_KMS_KEY_ID")
+  while IFS= read -r k; do
+    case "$k" in '' | None) continue ;; esac
+    sha=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$k" --query Metadata.sha256 --output text)
+    aws_s3 s3api copy-object --bucket "$S3_BUCKET" --key "$k" --copy-source "$S3_BUCKET/$k" --metadata-directive REPLACE \
+      --metadata "sha256=$sha" --content-type application/zstd "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
+    n=$((n + 1))
+  done < <(printf '%s\n' "$keys" | tr '\t' '\n')
+  info "kept the WAL the base backup needs as long as the base backup" start_wal_file="$start" objects="$n"
+}
+
 write_manifest() {
   local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6
   {
@@ -394,6 +473,13 @@ write_manifest() {
     printf '  "started_epoch": %s,\n' "$started"
     printf '  "started_at": "%s",\n' "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)"
     printf '  "uploaded_epoch": %s,\n' "$(date -u +%s)"
+    # A base backup's WAL facts: where replay starts (the oldest WAL segment it needs) and must at least reach.
+    local f v
+    for f in start_lsn end_lsn timeline start_wal_file end_epoch; do
+      if v=$(status_get dump "$f"); then
+        case "$f" in timeline | end_epoch) printf '  "%s": %s,\n' "$f" "$v" ;; *) printf '  "%s": "%s",\n' "$f" "$v" ;; esac
+      fi
+    done
     printf '  "counts": %s\n' "$(counts_json "$COUNTS_FILE")"
     printf '}\n'
   } >"$file"

@@ -96,6 +96,17 @@ require_common_config() {
   [ -n "${WORK_DIR:-}" ] || die_config "WORK_DIR is required (the scratch directory, an emptyDir shared by the phases)"
   mkdir -p "$WORK_DIR" || die_config "WORK_DIR '$WORK_DIR' cannot be created"
   case "${BACKUP_COMPRESSION:=zstd}" in zstd | gzip | none) ;; *) die_config "BACKUP_COMPRESSION must be zstd, gzip or none" ;; esac
+  case "${PG_BACKUP_METHOD:=dump}" in
+    dump) KEY_SERIES= ;;
+    basebackup)
+      [ "$BACKUP_KIND" = postgresql ] || die_config "PG_BACKUP_METHOD=basebackup needs BACKUP_KIND=postgresql"
+      KEY_SERIES=base
+      ;;
+    *) die_config "PG_BACKUP_METHOD '$PG_BACKUP_METHOD' must be dump (pg_dump) or basebackup (pg_basebackup)" ;;
+  esac
+  # The Pushgateway group gains a method label for the physical series, so it never replaces the logical one's.
+  PUSH_GROUP_METHOD=
+  [ "$PG_BACKUP_METHOD" = dump ] || PUSH_GROUP_METHOD=$PG_BACKUP_METHOD
 }
 
 require_s3_config() {
@@ -121,11 +132,27 @@ set_run_time() {
   RUN_STAMP=$(date -u -d "@$RUN_EPOCH" +%Y%m%dT%H%M%SZ)
 }
 
-key_prefix() {
+# target_prefix: [S3_PREFIX/]<kind>/<target>, under which every object of one target lives.
+target_prefix() {
   local p=${S3_PREFIX:-}
   p=${p#/}
   p=${p%/}
   printf '%s' "${p:+$p/}$BACKUP_KIND/$BACKUP_TARGET"
+}
+
+# key_prefix: where this run's dated objects and latest.json go: the target prefix for logical backups, its base/
+# sub-prefix for PostgreSQL physical base backups (PG_BACKUP_METHOD=basebackup), so both series keep their own
+# latest.json and the WAL archive (<target prefix>/wal/) sits beside them.
+key_prefix() {
+  printf '%s%s' "$(target_prefix)" "${KEY_SERIES:+/$KEY_SERIES}"
+}
+
+wal_prefix() { printf '%s/wal' "$(target_prefix)"; }
+
+# lsn_bytes X/Y: a PostgreSQL LSN as a byte position (decimal), for lag arithmetic.
+lsn_bytes() {
+  local hi=${1%/*} lo=${1#*/}
+  printf '%d\n' "$(((16#$hi << 32) + 16#$lo))"
 }
 
 # object_key EPOCH EXT
@@ -223,6 +250,54 @@ s3_get() {
   aws_s3 s3 cp --only-show-errors "s3://$S3_BUCKET/$1" "$2"
 }
 
+# --- PostgreSQL replication protocol (PITR) -----------------------------------------------------------------------
+
+# wal_file_name TIMELINE LSN: the WAL segment file holding LSN (16 MiB segments, PostgreSQL's default; initdb
+# --wal-segsize changes it, and such a server is refused by pg_replication_check).
+wal_file_name() {
+  local seg
+  seg=$(($(lsn_bytes "$2") / 16777216))
+  printf '%08X%08X%08X\n' "$1" $((seg / 256)) $((seg % 256))
+}
+
+# pg_replication_psql COMMAND...: psql on a physical replication connection (libpq env for host, port, user,
+# password), one command per -c; '|'-separated rows on stdout.
+pg_replication_psql() {
+  local args=() c
+  for c in "$@"; do args+=(-c "$c"); done
+  psql -X -A -t -v ON_ERROR_STOP=1 -d "dbname=replication replication=true" "${args[@]}"
+}
+
+# pg_replication_check: the grants PITR needs, with a message that says exactly what is missing. Exits 2 (a
+# configuration error, not retried) when the role, pg_hba.conf or the server settings refuse us; returns 1 when the
+# server is unreachable (may be transient).
+pg_replication_check() {
+  local out role=${PGUSER:-$(id -un)}
+  export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-15}
+  if ! out=$(pg_replication_psql "IDENTIFY_SYSTEM" "SHOW wal_level" "SHOW wal_segment_size" 2>&1); then
+    case "$out" in
+      *"must be superuser or replication role"*)
+        die_config "the role '$role' lacks the REPLICATION attribute: run ALTER ROLE \"$role\" WITH REPLICATION on the server (see docs/runbooks/restore-postgresql-pitr.md)" ;;
+      *"no pg_hba.conf entry for replication connection"*)
+        die_config "pg_hba.conf has no line for replication connections of '$role': add 'host replication $role <pod CIDR> scram-sha-256' and reload the server" ;;
+      *"password authentication failed"*)
+        die_config "authentication of '$role' failed on the replication connection (check the password Secret)" ;;
+      *"exceeds max_wal_senders"* | *"too many clients"*)
+        error "the server has no free WAL sender: raise max_wal_senders (the receiver, the base backup and the status probe use one each)" detail="$out"
+        return 1 ;;
+    esac
+    error "cannot open a replication connection" host="${PGHOST:-}" detail="$out"
+    return 1
+  fi
+  local lines
+  mapfile -t lines <<<"$out"
+  case "${lines[1]:-}" in
+    replica | logical) ;;
+    *) die_config "the server runs with wal_level=${lines[1]:-unknown}: PITR needs wal_level=replica (or logical), which takes a restart" ;;
+  esac
+  [ "${lines[2]:-}" = 16MB ] || die_config "the server's wal_segment_size is ${lines[2]:-unknown}; Strata's WAL archive expects the default 16MB"
+}
+
 # --- manifests (written by us with one top-level field per line, so a line parser is exact) -----------------------
 
 # manifest_get FILE FIELD: prints a top-level scalar (string or number) of a manifest or latest.json.
@@ -305,7 +380,7 @@ wait_status() {
 # BODY within that group, so a failure push (which never carries *_last_success_*) keeps the last success visible.
 push_metrics() {
   local job=$1 body=$2 url out
-  url="${PUSHGATEWAY_URL%/}/metrics/job/$job/kind/$BACKUP_KIND/target/$BACKUP_TARGET"
+  url="${PUSHGATEWAY_URL%/}/metrics/job/$job/kind/$BACKUP_KIND/target/$BACKUP_TARGET${PUSH_GROUP_METHOD:+/method/$PUSH_GROUP_METHOD}"
   if out=$(printf '%s\n' "$body" | curl -sS --fail-with-body --max-time "${PUSH_TIMEOUT_SECONDS:-15}" \
     --retry 3 --retry-delay 1 --retry-connrefused -X POST --data-binary @- "$url" 2>&1); then
     info "pushed metrics" job="$job" url="$url"

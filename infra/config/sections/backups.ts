@@ -57,6 +57,38 @@ const claimFilePath = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
+/** The PostgreSQL major versions PITR has a pinned server image for (components/versions.ts). */
+export const PITR_SERVER_MAJOR_VERSIONS = [15] as const;
+
+/**
+ * Point-in-time recovery of a postgresql target (components/backup/scripts/README.md, "PITR"): a WAL receiver on a
+ * replication slot, physical base backups, and point-in-time drills. The logical dump keeps running beside it.
+ */
+export const pitrConfig = z
+  .strictObject({
+    enabled: z.boolean().describe("Run the WAL receiver, the base backups and the point-in-time drills for this target."),
+    rpoSeconds: z
+      .number()
+      .int()
+      .min(30, "must be at least 30: the receiver stages and uploads WAL every rpoSeconds/4, and S3 requests have their own latency")
+      .max(3600)
+      .optional()
+      .describe("Recovery point objective in seconds (default 60): the current partial WAL segment goes to S3 every rpoSeconds/4, and an alert fires when the archive is further behind than this."),
+    baseBackupSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Base backup schedule (UTC); default daily at 01:MM, MM staggered per target. Replay time after a restore grows with the WAL since the newest base backup."),
+    drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Point-in-time drill schedule (UTC); default daily at 05:MM, staggered per target."),
+    targetTimeWindowHours: z.number().int().min(1).max(8760).optional().describe("The drill restores to a commit picked at random within this many hours before it runs, after the newest base backup (default 24)."),
+    serverMajorVersion: z
+      .number()
+      .int()
+      .refine((v) => (PITR_SERVER_MAJOR_VERSIONS as readonly number[]).includes(v), `must be one of ${PITR_SERVER_MAJOR_VERSIONS.join(", ")}: PITR restores with the pinned postgres image of the server's own major version (components/versions.ts)`)
+      .describe("The source server's PostgreSQL major version: the receiver, base backup and drill run that version's pinned postgres image (physical backups restore only on the same major version)."),
+    receiverVolumeGiB: z.number().int().min(1).max(1024).optional().describe("Size of the WAL receiver's Retain claim in GiB (default 10): WAL waits there while S3 is unreachable."),
+    maxRetainedWalGiB: z.number().min(1).max(10240).optional().describe("Alert when the server keeps more WAL than this for the receiver's slot (default 8); set the server's max_slot_wal_keep_size above it."),
+  })
+  .describe("Point-in-time recovery: continuous WAL to S3 and physical base backups (off unless enabled).");
+
+export type PitrConfig = z.infer<typeof pitrConfig>;
+
 export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
@@ -66,6 +98,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     database: z.string().min(1).max(63).describe("Database to dump."),
     user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table)."),
     passwordSecret: secretKeyRef("The role's password."),
+    pitr: pitrConfig.optional(),
   }),
   z.strictObject({
     ...common,

@@ -47,7 +47,9 @@ export interface RunAs {
   gid: number;
 }
 
-export function start(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
+export type Script = "backup.sh" | "restore-drill.sh" | "wal-receiver.sh" | "pitr-restore.sh";
+
+export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
   const bash = ["bash", join(SCRIPTS, script), ...args];
   const [command, ...commandArgs] = runAs ? ["setpriv", `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, "--clear-groups", ...bash] : bash;
   const child = spawn(command!, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -92,7 +94,7 @@ export function start(script: "backup.sh" | "restore-drill.sh", args: string[], 
   };
 }
 
-export function run(script: "backup.sh" | "restore-drill.sh", args: string[], env: Record<string, string>, timeoutMs?: number, runAs?: RunAs): Promise<RunResult> {
+export function run(script: Script, args: string[], env: Record<string, string>, timeoutMs?: number, runAs?: RunAs): Promise<RunResult> {
   return start(script, args, env, timeoutMs, runAs).done;
 }
 

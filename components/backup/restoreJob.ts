@@ -1,0 +1,132 @@
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
+import { imageRef, IMAGES } from "../versions";
+import { backupScriptFiles } from "./backupScripts";
+import { pitrPostgresImage } from "./cronJob";
+import { pitrSettings } from "./pitr";
+
+/** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
+export const RESTORE_CLAIM_MOUNT = "/var/lib/strata-restore";
+export const RESTORE_DATA_DIR = `${RESTORE_CLAIM_MOUNT}/pgdata`;
+const WORK = "/work";
+
+/** The two files the Job runs, exactly as the CronJobs' ConfigMap holds them. */
+function restoreScripts(): Record<string, string> {
+  const all = backupScriptFiles();
+  return { "lib.sh": all["lib.sh"]!, "pitr-restore.sh": all["pitr-restore.sh"]! };
+}
+
+export interface PointInTimeRestoreInput {
+  target: BackupTarget;
+  /** An ISO-8601 time, or `latest`. */
+  time: string;
+  /** The backups namespace: the drill's read-only identity lives there, and so the Job and the new claim do. */
+  namespace: string;
+  bucket: string;
+  region: string;
+  storageClassName: string;
+  claimSize: string;
+  /** The name of the new claim (and of the Job and its ConfigMap of scripts). */
+  name: string;
+  serviceAccountName: string;
+  /** hcloud: the drill identity's static S3 credentials Secret. */
+  credentialsSecretName?: string;
+  s3EndpointUrl?: string;
+  labels: Record<string, string>;
+}
+
+/** Why a restore of `target` to `time` cannot be rendered, or undefined. */
+export function pointInTimeRestoreProblem(target: BackupTarget | undefined, time: string, claimSize: string): string | undefined {
+  if (!target) return "no such backup target";
+  if (!pitrSettings(target)) return `target ${target.name} has no PITR (set backups.targets[].pitr.enabled on a postgresql target)`;
+  if (time !== "latest" && (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(time) || Number.isNaN(Date.parse(time)))) {
+    return `--time '${time}' must be an ISO-8601 time with a zone (e.g. 2026-12-03T08:10:00Z) or latest`;
+  }
+  if (!/^[1-9]\d*Gi$/.test(claimSize)) return `--size '${claimSize}' must be whole GiB such as 50Gi (room for the whole database)`;
+  return undefined;
+}
+
+/**
+ * The objects of one point-in-time restore: a ConfigMap with the exact scripts, the new claim, and a Job whose two
+ * containers run pitr-restore.sh (fetch: AWS CLI, restore: the postgres image of the server's major version) with
+ * PITR_TARGET=<time> and PITR_DATA_DIR on the claim. The restored data directory is left stopped cleanly, ready for a
+ * PostgreSQL of the same major version to start on it. Nothing is pushed (PUSHGATEWAY_URL is not set).
+ */
+export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Record<string, any>[] {
+  const problem = pointInTimeRestoreProblem(input.target, input.time, input.claimSize);
+  if (problem) throw new Error(problem);
+  const settings = pitrSettings(input.target)!;
+  const labels = { ...input.labels, "app.kubernetes.io/name": "strata-restore", "app.kubernetes.io/instance": input.target.name, "strata.io/backup-target": input.target.name };
+  const env = (name: string, value: string | number) => ({ name, value: String(value) });
+  const common = [
+    env("BACKUP_KIND", "postgresql"),
+    env("BACKUP_TARGET", input.target.name),
+    env("WORK_DIR", WORK),
+    env("PITR_TARGET", input.time),
+    env("PITR_DATA_DIR", RESTORE_DATA_DIR),
+    env("PHASE_WAIT_SECONDS", 6 * 3600),
+    env("TMPDIR", "/tmp"),
+  ];
+  const mounts = [
+    { name: "scripts", mountPath: "/opt/strata", readOnly: true },
+    { name: "work", mountPath: WORK },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  const container = (name: string, image: string, phase: string, extra: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Record<string, unknown>[] = []) => ({
+    name,
+    image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["bash", "/opt/strata/pitr-restore.sh"],
+    args: [phase],
+    env: [...common, ...extra],
+    resources: res,
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
+    volumeMounts: [...mounts, ...more],
+  });
+  const fetch = {
+    ...container(
+      "fetch",
+      imageRef(IMAGES.awsCli),
+      "fetch",
+      [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : [])],
+      resources("100m", "256Mi", "1"),
+    ),
+    ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
+  };
+  const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }]);
+  return [
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: input.name, namespace: input.namespace, labels }, data: restoreScripts() },
+    {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: input.name, namespace: input.namespace, labels },
+      spec: { accessModes: ["ReadWriteOnce"], storageClassName: input.storageClassName, resources: { requests: { storage: input.claimSize } } },
+    },
+    {
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: input.name, namespace: input.namespace, labels },
+      spec: {
+        backoffLimit: 0,
+        activeDeadlineSeconds: 6 * 3600 + 600,
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: input.serviceAccountName,
+            automountServiceAccountToken: false,
+            restartPolicy: "Never",
+            securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [fetch, restore],
+            volumes: [
+              { name: "scripts", configMap: { name: input.name, defaultMode: 0o555 } },
+              // The base backup and the WAL since it, compressed: sized like the new claim.
+              { name: "work", emptyDir: { sizeLimit: input.claimSize } },
+              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+              { name: "restored", persistentVolumeClaim: { claimName: input.name } },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}

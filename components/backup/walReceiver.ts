@@ -1,0 +1,151 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
+import { PersistentClaim } from "../storage/persistentClaim";
+import type { DataResourceOptions } from "../storage/options";
+import { imageRef, IMAGES } from "../versions";
+import { phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
+import { pitrSettings } from "./pitr";
+
+/** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
+export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
+
+export const walReceiverName = (target: Pick<BackupTarget, "name">) => `strata-wal-${target.name}`;
+
+/** The receiver's own pod labels: a backup-role pod (it pushes to the Pushgateway), told apart by its component. */
+export function walReceiverLabels(target: BackupTarget, platformLabels: Record<string, string>): Record<string, string> {
+  return {
+    ...platformLabels,
+    ...phasePodLabels("backup"),
+    "app.kubernetes.io/instance": target.name,
+    "app.kubernetes.io/component": "wal-receiver",
+    "strata.io/backup-target": target.name,
+    "strata.io/backup-kind": target.kind,
+  };
+}
+
+const env = (name: string, value: string | number) => ({ name, value: String(value) });
+
+/**
+ * The WAL receiver of one PITR target as plain data: one replica (two receivers on one slot would fight over it),
+ * never two at once during an update (OrderedReady, and the slot refuses a second consumer anyway), the claim named
+ * by `claimName` as its WORK_DIR. Two containers: `receive` (postgres image: pg_receivewal on the slot, zstd staging)
+ * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway).
+ */
+export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: string, ctx: Omit<JobContext, "schedule">): Record<string, any> {
+  const settings = pitrSettings(target);
+  if (!settings || target.kind !== "postgresql") throw new Error(`backup target ${target.name}: the WAL receiver needs kind postgresql with pitr.enabled`);
+  const labels = walReceiverLabels(target, ctx.labels);
+  const selector = { "app.kubernetes.io/instance": target.name, "app.kubernetes.io/component": "wal-receiver" };
+  const common = [
+    env("BACKUP_KIND", target.kind),
+    env("BACKUP_TARGET", target.name),
+    env("WORK_DIR", WAL_RECEIVER_MOUNT),
+    env("PITR_SLOT", settings.slot),
+    env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
+    env("TMPDIR", "/tmp"),
+  ];
+  const mounts = [
+    { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+    { name: "wal", mountPath: WAL_RECEIVER_MOUNT },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>) => ({
+    name,
+    image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["bash", `${SCRIPTS_MOUNT}/wal-receiver.sh`],
+    args: [phase],
+    env: [...common, ...extraEnv],
+    resources: res,
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
+    volumeMounts: mounts,
+  });
+  return {
+    replicas: 1,
+    serviceName: walReceiverName(target),
+    podManagementPolicy: "OrderedReady",
+    updateStrategy: { type: "RollingUpdate" },
+    selector: { matchLabels: selector },
+    template: {
+      metadata: { labels },
+      spec: {
+        serviceAccountName: ctx.serviceAccountName,
+        automountServiceAccountToken: false,
+        // SIGTERM: the uploader runs one last cycle; the receiver stops pg_receivewal (the slot keeps the rest).
+        terminationGracePeriodSeconds: 60,
+        securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          container(
+            "receive",
+            imageRef(pitrPostgresImage(settings)),
+            "receive",
+            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }],
+            resources("100m", "256Mi", "1"),
+          ),
+          container(
+            "upload",
+            imageRef(IMAGES.awsCli),
+            "upload",
+            [
+              env("S3_BUCKET", ctx.bucket),
+              ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
+              env("AWS_REGION", ctx.region),
+              env("AWS_CLI", "aws"),
+              env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
+              env("HOME", "/tmp"),
+            ],
+            resources("100m", "256Mi", "1"),
+          ),
+        ].map((c) => (c.name === "upload" && ctx.credentialsSecretName ? { ...c, envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : c)),
+        volumes: [
+          { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
+          { name: "wal", persistentVolumeClaim: { claimName } },
+          { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+        ],
+      },
+    },
+  };
+}
+
+export interface WalReceiverArgs {
+  target: BackupTarget;
+  namespace: pulumi.Input<string>;
+  context: pulumi.Output<Omit<JobContext, "schedule">>;
+  /** An output of the StorageClass resource, so the claim waits for the class. */
+  storageClassName: pulumi.Input<string>;
+  labels: Record<string, string>;
+  /** Retain and protect: the claim holds WAL not yet in S3 while S3 is unreachable. */
+  claimOptions: DataResourceOptions;
+  /**
+   * What the StatefulSet waits for (a component's own dependsOn does not reach its children): its identity (the
+   * ServiceAccount its pods run as, and on hcloud the keys' Secret). The claim waits for its StorageClass through
+   * `storageClassName`, an output of the class.
+   */
+  dependsOn: { statefulSet: pulumi.Input<pulumi.Resource>[] };
+}
+
+/** One PITR target's WAL receiver: its Retain claim and its single-replica StatefulSet. */
+export class WalReceiver extends pulumi.ComponentResource {
+  constructor(name: string, args: WalReceiverArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("strata:backup:WalReceiver", name, {}, opts);
+    const settings = pitrSettings(args.target);
+    if (!settings) throw new Error(`backup target ${args.target.name}: PITR is not enabled`);
+    const labels = walReceiverLabels(args.target, args.labels);
+    const claim = new PersistentClaim(
+      `${name}-claim`,
+      { name: walReceiverName(args.target), namespace: args.namespace, size: `${settings.receiverVolumeGiB}Gi`, storageClassName: args.storageClassName, labels, resourceOptions: args.claimOptions },
+      { parent: this },
+    );
+    new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata: { name: walReceiverName(args.target), namespace: args.namespace, labels },
+        spec: pulumi.all([args.context, claim.claimName]).apply(([context, claimName]) => walReceiverStatefulSetSpec(args.target, claimName, context) as k8s.types.input.apps.v1.StatefulSetSpec),
+      },
+      { parent: this, dependsOn: [...args.dependsOn.statefulSet, claim] },
+    );
+    this.registerOutputs({});
+  }
+}

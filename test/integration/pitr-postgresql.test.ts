@@ -1,0 +1,343 @@
+/**
+ * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway and the exact scripts
+ * (wal-receiver.sh, backup.sh with PG_BACKUP_METHOD=basebackup, pitr-restore.sh). A base backup, writes while the
+ * receiver streams, S3 down while streaming, the receiver killed and restarted, then the source killed with SIGKILL
+ * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
+ * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { baseEnv, jobEnv, Running, run, start } from "./helpers/scripts";
+import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { PG_BIN, Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+
+const KIND = "postgresql";
+const TARGET = "app-db";
+const IS_ROOT = process.getuid?.() === 0;
+
+let pg: Postgres;
+let s3: S3;
+let pgw: Pushgateway;
+let root: string;
+let receiverWork: string;
+let receiver: Running | undefined;
+
+function env(over: Record<string, string> = {}): Record<string, string> {
+  return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, TARGET, {
+    S3_PREFIX: "backups",
+    S3_SSE_KMS_KEY_ID: "alias/strata-backups",
+    PGHOST: "127.0.0.1",
+    PGPORT: String(pg.port),
+    PGUSER: "postgres",
+    PGPASSWORD: pg.password,
+    PGDATABASE: "app",
+    PHASE_WAIT_SECONDS: "240",
+    PITR_RECOVERY_TIMEOUT_SECONDS: "120",
+    ...over,
+  });
+}
+
+const prefix = `backups/${KIND}/${TARGET}`;
+const walDir = () => join(s3.dir, s3.bucket, ...prefix.split("/"), "wal");
+const archivedWal = () => (existsSync(walDir()) ? readdirSync(walDir()).filter((f) => f.endsWith("._S3rver_object")).map((f) => f.replace(/\._S3rver_object$/, "")) : []);
+const archivedThrough = () => {
+  const f = join(receiverWork, "archived.status");
+  if (!existsSync(f)) return 0;
+  const m = /archived_through_epoch=(\d+)/.exec(readFileSync(f, "utf8"));
+  return m ? Number(m[1]) : 0;
+};
+
+function startReceiver(): Running {
+  const e = { ...env({ PITR_UPLOAD_INTERVAL_SECONDS: "1", PITR_STATUS_INTERVAL_SECONDS: "1", PITR_LOCAL_KEEP_SEGMENTS: "1" }), WORK_DIR: receiverWork };
+  return start("wal-receiver.sh", [], e, 600_000);
+}
+
+/** Waits (bounded) until S3 holds everything the server had written at `epoch` (server clock = ours). */
+async function waitArchived(epoch: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (archivedThrough() < epoch) {
+    if (Date.now() > deadline) throw new Error(`WAL not archived through ${epoch} within ${timeoutMs} ms (at ${archivedThrough()}); receiver log:\n${receiverLog()}`);
+    await sleep(250);
+  }
+}
+let receiverLogs = "";
+const receiverLog = () => receiverLogs + (receiver ? "" : "");
+
+const nowEpoch = () => Math.floor(Date.now() / 1000);
+const insert = (note: string) => pg.psql("app", `INSERT INTO marks (note) VALUES ('${note}') RETURNING extract(epoch FROM at)`).trim();
+
+/** Starts PostgreSQL on a restored data directory (unix socket only) and returns the notes in `marks`. */
+function restoredNotes(dataDir: string): string[] {
+  const sock = tempDir("pitr-sock");
+  if (IS_ROOT) spawnSync("chown", ["postgres:postgres", sock]);
+  const asPg = (cmd: string, args: string[]) => {
+    const full = IS_ROOT ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", cmd, ...args]] as const : [cmd, args] as const;
+    return spawnSync(full[0], [...full[1]], { encoding: "utf8", timeout: 120_000 });
+  };
+  const started = asPg(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-l", join(sock, "log"), "-w", "-t", "60", "-o", `-c listen_addresses='' -c port=5432 -k ${sock}`, "start"]);
+  if (started.status !== 0) throw new Error(`restored server did not start: ${started.stderr}${readFileSync(join(sock, "log"), "utf8")}`);
+  try {
+    const r = spawnSync(`${PG_BIN}/psql`, ["-X", "-A", "-t", "-h", sock, "-U", "postgres", "-d", "app", "-c", "SELECT note FROM marks ORDER BY id"], {
+      encoding: "utf8",
+      env: { ...process.env, PGPASSWORD: pg.password },
+    });
+    if (r.status !== 0) throw new Error(`psql on the restored server failed: ${r.stderr}`);
+    return r.stdout.split("\n").filter(Boolean);
+  } finally {
+    asPg(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+    rmSync(sock, { recursive: true, force: true });
+  }
+}
+
+function restoreDir(name: string): string {
+  const d = join(root, name);
+  if (IS_ROOT) {
+    spawnSync("mkdir", ["-p", d]);
+    spawnSync("chown", ["postgres:postgres", d]);
+  }
+  return d;
+}
+
+beforeAll(async () => {
+  root = tempDir("pitr-suite");
+  receiverWork = join(root, "receiver-claim");
+  [pg, s3, pgw] = await Promise.all([startPostgres(), startS3(), startPushgateway()]);
+  pg.psql("postgres", "CREATE DATABASE app; CREATE ROLE no_repl LOGIN PASSWORD 'pw-no-repl';");
+  pg.psql(
+    "app",
+    `CREATE TABLE marks (id bigserial PRIMARY KEY, note text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp());
+     CREATE TABLE filler AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 50000) g;
+     CREATE INDEX ON filler (h);`,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  receiver?.killGroup();
+  await Promise.allSettled([pg?.stop(), s3?.stop(), pgw?.stop()]);
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exact scripts)", () => {
+  it("refuses clearly when the role lacks the REPLICATION attribute (receiver and base backup)", async () => {
+    const r = await run("wal-receiver.sh", ["receive"], env({ PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain("the role 'no_repl' lacks the REPLICATION attribute");
+    expect(r.stderr).toContain('ALTER ROLE \\"no_repl\\" WITH REPLICATION');
+    const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup", PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
+    expect(b.code, b.stderr).toBe(2);
+    expect(b.stderr).toContain("lacks the REPLICATION attribute");
+    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBe(0);
+  });
+
+  let kill1: string;
+  let beforeTarget: string[];
+  let targetIso: string;
+
+  it("streams WAL, takes a verified base backup, survives S3 down and a receiver restart without a gap, and the source's death", async () => {
+    receiver = startReceiver();
+    receiver.done.then((r) => (receiverLogs += r.stderr));
+    await receiver.waitForLog("receiving WAL", 60_000);
+    insert("before-base");
+
+    const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup" }), 300_000);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toContain("base backup verified by pg_verifybackup");
+    expect(b.stderr).toContain("kept the WAL the base backup needs as long as the base backup");
+    const latest = JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8"));
+    expect(latest).toMatchObject({ kind: KIND, target: TARGET, format: "pg_basebackup-tar", compression: "zstd", timeline: 1 });
+    expect(latest.key).toMatch(/^backups\/postgresql\/app-db\/base\/\d{4}\/\d{2}\/\d{2}\/app-db-\d{8}T\d{6}Z\.tar\.zst$/);
+    expect(latest.start_wal_file).toMatch(/^[0-9A-F]{24}$/);
+    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBeDefined();
+    const m = await pgw.samples("strata_backup");
+    expect(Object.entries(m).find(([k]) => k.startsWith("strata_backup_last_run_success{") && k.includes('method="basebackup"'))?.[1]).toBe(1);
+
+    // Writes with completed segments (pg_switch_wal) and a partial one.
+    for (let i = 0; i < 3; i++) {
+      insert(`streamed-${i}`);
+      pg.psql("app", "SELECT pg_switch_wal()");
+    }
+    insert("streamed-partial");
+    await waitArchived(nowEpoch());
+    expect(archivedWal().some((k) => /^[0-9A-F]{24}\.partial\.zst$/.test(k))).toBe(true);
+
+    // S3 down while streaming: WAL stays on the receiver's volume, goes up when S3 is back, nothing skipped.
+    await s3.kill();
+    for (let i = 0; i < 3; i++) {
+      insert(`s3-down-${i}`);
+      pg.psql("app", "SELECT pg_switch_wal()");
+    }
+    const downAt = nowEpoch();
+    await receiver.waitForLog("WAL upload failed", 30_000);
+    await sleep(1500);
+    expect(archivedThrough()).toBeLessThan(downAt + 1);
+    await s3.restart();
+    await waitArchived(downAt + 1);
+
+    // The receiver killed (the whole pod, SIGKILL) while the source keeps writing; restarted on the same volume.
+    receiver.killGroup();
+    await receiver.done;
+    for (let i = 0; i < 3; i++) {
+      insert(`receiver-down-${i}`);
+      pg.psql("app", "SELECT pg_switch_wal()");
+    }
+    receiver = startReceiver();
+    receiver.done.then((r) => (receiverLogs += r.stderr));
+    await waitArchived(nowEpoch() + 1);
+
+    // A target time between two writes.
+    insert("before-target");
+    await sleep(1200);
+    targetIso = new Date().toISOString();
+    await sleep(1200);
+    insert("after-target");
+    kill1 = insert("last-archived");
+    await waitArchived(Math.ceil(Number(kill1)) + 1);
+    beforeTarget = pg.psql("app", "SELECT note FROM marks WHERE note <> 'after-target' AND note <> 'last-archived' ORDER BY id").split("\n").filter(Boolean);
+
+    // Every completed segment since the base backup is archived, without a hole.
+    const segs = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k)).map((k) => parseInt(k.slice(16, 24), 16)).sort((a, b) => a - b);
+    const first = parseInt(latest.start_wal_file.slice(16), 16);
+    const from = segs.filter((s) => s >= first);
+    expect(from.length).toBeGreaterThanOrEqual(9);
+    expect(from).toEqual(from.map((_, i) => first + i));
+
+    // The source dies: SIGKILL, then its data directory is deleted. The receiver goes with it.
+    const pid = Number(readFileSync(join(pg.dir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(pid, "SIGKILL");
+    rmSync(join(pg.dir, "data"), { recursive: true, force: true });
+    receiver.killGroup();
+    await receiver.done;
+    receiver = undefined;
+  }, 400_000);
+
+  it("restores to the end of the WAL into a new data directory: every archived row is there", async () => {
+    const dir = restoreDir("restored-latest");
+    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("base backup unpacked while downloading");
+    expect(r.stderr).toContain("base backup verified by pg_verifybackup");
+    expect(r.stderr).toContain("POINT-IN-TIME RESTORE OK");
+    const notes = restoredNotes(dir);
+    expect(notes).toEqual([...beforeTarget, "after-target", "last-archived"]);
+  }, 300_000);
+
+  it("restores to a time between two writes: rows before it are there, rows after it are not", async () => {
+    const dir = restoreDir("restored-at-time");
+    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: targetIso, PITR_DATA_DIR: dir }), 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    const notes = restoredNotes(dir);
+    expect(notes).toEqual(beforeTarget);
+    expect(notes).not.toContain("after-target");
+  }, 300_000);
+
+  it("the Job `npm run restore-job` renders restores to a time for real: its two containers' commands and environment", async () => {
+    const target = { name: TARGET, kind: KIND, host: "db", database: "app", user: "u", passwordSecret: { name: "s", key: "k" }, pitr: { enabled: true, serverMajorVersion: 15 } } as BackupTarget;
+    const objects = pointInTimeRestoreObjects({
+      target,
+      time: targetIso,
+      namespace: "strata-backups",
+      bucket: s3.bucket,
+      region: "us-east-1",
+      storageClassName: "ebs-gp3",
+      claimSize: "10Gi",
+      name: "app-db-pitr-test",
+      serviceAccountName: "strata-drill-app-db",
+      s3EndpointUrl: s3.endpoint,
+      labels: {},
+    });
+    const job = objects.find((o) => o.kind === "Job")!;
+    const scripts = objects.find((o) => o.kind === "ConfigMap")!;
+    // The ConfigMap holds the exact files the suite runs.
+    expect(scripts.data["pitr-restore.sh"]).toBe(readFileSync(join(__dirname, "../../components/backup/scripts/pitr-restore.sh"), "utf8"));
+    const work = join(root, "restore-job-work");
+    const claim = restoreDir("restore-job-claim");
+    const containers = job.spec.template.spec.containers as Record<string, any>[];
+    const runs = containers.map((c) => {
+      const env: Record<string, string> = { ...baseEnv(join(root, "home")), PHASE_POLL_SECONDS: "0.2", PITR_RECOVERY_TIMEOUT_SECONDS: "120" };
+      for (const e of c.env as { name: string; value: string }[]) env[e.name] = e.value;
+      // The pod's paths, mapped into this test's directories; the bucket needs the suite's S3 prefix.
+      env.WORK_DIR = work;
+      env.PITR_DATA_DIR = env.PITR_DATA_DIR!.replace("/var/lib/strata-restore", claim);
+      env.S3_PREFIX = "backups";
+      env.AWS_CLI = "/usr/bin/aws";
+      env.PHASE_WAIT_SECONDS = "240";
+      expect(c.command[1]).toBe("/opt/strata/pitr-restore.sh");
+      return run("pitr-restore.sh", c.args, env, 300_000);
+    });
+    const [fetch, restore] = await Promise.all(runs);
+    expect(restore!.code, restore!.stderr).toBe(0);
+    expect(fetch!.code, fetch!.stderr).toBe(0);
+    expect(restore!.stderr).toContain("POINT-IN-TIME RESTORE OK");
+    expect(restoredNotes(join(claim, "pgdata"))).toEqual(beforeTarget);
+  }, 300_000);
+
+  it("the drill restores to a commit inside the window, checks it with pg_amcheck, and pushes the result", async () => {
+    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "drill" }), 300_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("drill target: the commit of a transaction in the window");
+    expect(r.stderr).toContain("pg_amcheck found no corruption");
+    expect(r.stderr).toContain("RESTORE DRILL OK");
+    const s = await pgw.samples("strata_restore_drill");
+    const get = (name: string) => Object.entries(s).find(([k]) => k.startsWith(name + "{") && k.includes('method="pitr"'))?.[1];
+    expect(get("strata_restore_drill_last_run_success")).toBe(1);
+    expect(get("strata_restore_drill_recovery_seconds")).toBeGreaterThan(0);
+    expect(get("strata_restore_drill_recovered_to_timestamp_seconds")).toBeGreaterThan(nowEpoch() - 600);
+  }, 300_000);
+
+  it("a corrupt WAL segment fails the drill loudly", async () => {
+    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k)).sort()[2]!;
+    const path = s3.objectPath(`${prefix}/wal/${seg}`);
+    const good = readFileSync(path);
+    const bad = Buffer.from(good);
+    for (let i = 64; i < bad.length; i += 97) bad[i] = bad[i]! ^ 0xff;
+    writeFileSync(path, bad);
+    try {
+      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest" }), 300_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("CHECKSUM MISMATCH: archived WAL");
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+      const s = await pgw.samples("strata_restore_drill");
+      expect(Object.entries(s).find(([k]) => k.startsWith("strata_restore_drill_last_run_success{") && k.includes('method="pitr"'))?.[1]).toBe(0);
+    } finally {
+      writeFileSync(path, good);
+    }
+  }, 300_000);
+
+  it("a missing WAL segment is a gap the drill names", async () => {
+    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k)).sort()[3]!;
+    const path = s3.objectPath(`${prefix}/wal/${seg}`);
+    const hidden = readFileSync(path);
+    const meta = readFileSync(path.replace(/object$/, "metadata.json"));
+    rmSync(path);
+    rmSync(path.replace(/object$/, "metadata.json"));
+    try {
+      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest" }), 300_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`WAL GAP: segment ${seg.replace(/\.zst$/, "")} is missing`);
+    } finally {
+      writeFileSync(path, hidden);
+      writeFileSync(path.replace(/object$/, "metadata.json"), meta);
+    }
+  }, 300_000);
+
+  it("a corrupt base backup fails the drill loudly", async () => {
+    const latest = JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8"));
+    const path = s3.objectPath(latest.key);
+    const good = readFileSync(path);
+    const bad = Buffer.from(good);
+    bad[Math.floor(bad.length / 2)] = bad[Math.floor(bad.length / 2)]! ^ 0x55;
+    writeFileSync(path, bad);
+    try {
+      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "drill" }), 300_000);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("CHECKSUM MISMATCH: the stored base backup is not the one that was written");
+      expect(r.stderr).toContain("nothing restored: the fetch phase did not verify the base backup");
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+    } finally {
+      writeFileSync(path, good);
+    }
+  }, 300_000);
+});
