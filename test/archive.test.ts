@@ -184,7 +184,7 @@ describe("workload identities", () => {
   it("prod (IRSA): one role per workload, trusted only by its ServiceAccount's token", async () => {
     const p = await plan("prod");
     const roles = resourcesOfType(p, T.role).filter((r) => r.parent?.includes("WorkloadIdentity"));
-    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-rabbitmq", "backup-telemetry", "backup-valkey", "drill-postgresql", "drill-rabbitmq", "drill-telemetry", "drill-valkey", "grafana", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway"]);
+    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-rabbitmq", "backup-telemetry", "backup-valkey", "drill-postgresql", "drill-rabbitmq", "drill-telemetry", "drill-valkey", "grafana", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway", "wal-postgresql"]);
     for (const role of roles) {
       const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
       expect(trust.Action).toBe("sts:AssumeRoleWithWebIdentity");
@@ -217,7 +217,7 @@ describe("workload identities", () => {
   it("Pod Identity mode: roles trusted by pods.eks.amazonaws.com and one association per ServiceAccount", async () => {
     const p = await plan("prod", { archive: { identity: "pod-identity" } });
     const associations = resourcesOfType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-    expect(associations).toHaveLength(14);
+    expect(associations).toHaveLength(15);
     for (const a of associations) {
       expect(inputs(a).clusterName).toBe("prod-cluster");
       expect(inputs(a).roleArn).toBe(`arn:aws:iam::123456789012:role/strata/${inputs(byName(p, T.role, a.name)).name}`);

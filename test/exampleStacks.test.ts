@@ -77,12 +77,15 @@ describe("the example stacks", () => {
     expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual(["strata:metrics.pushgateway.volumeSizeGiB"]);
   });
 
-  it("001 Powerlifting: three ebs-gp3 claims at 10/5/2Gi, pg_dump at 02:00, DLM at 03:00 keeping 7, RabbitMQ definitions, Valkey RDBs", async () => {
+  it("001 Powerlifting: three ebs-gp3 claims at 10/5/2Gi, pg_dump at 02:00 and PITR, DLM at 03:00 keeping 7, RabbitMQ definitions, Valkey RDBs", async () => {
     const p = await planOf("Pulumi.powerlifting.yaml");
     expect(claimSizes(p)).toEqual({ "postgresql-data": "10Gi", "rabbitmq-data": "5Gi", "valkey-data": "2Gi" });
     for (const c of claims(p)) expect((c.inputs as any).spec.storageClassName).toBe("ebs-gp3");
     expect(backupJobs(p)).toEqual(["postgresql-backup", "rabbitmq-backup", "valkey-backup"]);
     expect(cronJob(p, "postgresql-backup").spec.schedule).toBe("0 2 * * *");
+    // PITR, what the seed envies in RDS: a WAL receiver, nightly base backups and point-in-time drills beside the dump.
+    expect(names(ofType(p, ":StatefulSet"))).toEqual(["postgresql-wal"]);
+    expect(names(ofType(p, ":CronJob").filter((r) => /basebackup|pitr-drill/.test(r.name)))).toEqual(["postgresql-basebackup", "postgresql-pitr-drill"]);
     const schedule = (ofType(p, ":LifecyclePolicy")[0]!.inputs as any).policyDetails.schedules[0];
     expect(schedule.createRule.times).toBe("03:00");
     expect(schedule.retainRule.count).toBe(7);

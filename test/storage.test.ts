@@ -207,8 +207,9 @@ describe("storage on aws (prod)", () => {
   });
 
   it("claims postgresql 10Gi, rabbitmq 5Gi, valkey 2Gi on ebs-gp3 in their namespaces, exported", () => {
-    // The storage area's claims; the telemetry store's SQLite claim is tested with telemetry.
-    const claims = resourcesOfType(p, T.pvc).filter((c) => c.parent?.includes("strata:storage:")).map((c) => inputsOf(c));
+    // The storage area's claims (its data claims); the telemetry store's SQLite claim and the WAL receiver's are
+    // tested with telemetry and PITR.
+    const claims = resourcesOfType(p, T.pvc).map((c) => inputsOf(c)).filter((c) => c.metadata.labels["app.kubernetes.io/component"] === "data");
     const bySize = Object.fromEntries(claims.map((c) => [c.metadata.name, [c.metadata.namespace, c.spec.resources.requests.storage, c.spec.storageClassName]]));
     expect(bySize).toEqual({
       "postgresql-data": ["postgresql", "10Gi", "ebs-gp3"],
