@@ -6,7 +6,6 @@
  * (infra/capacity/prices.ts), and shown beside the plan's estimate for the same bucket.
  */
 import type { ArchiveStorageClass, BucketPurpose } from "./storageClasses";
-import { PRICE_TABLE, type Medium } from "../../infra/capacity/prices";
 import { GRAFANA_DASHBOARD_LABEL } from "../backup/dashboard";
 
 export const ARCHIVE_COST_DASHBOARD_UID = "strata-archive-cost";
@@ -44,8 +43,17 @@ export const STORAGE_TYPES_OF_CLASS: Record<"STANDARD" | ArchiveStorageClass, re
   DEEP_ARCHIVE: ["DeepArchiveStorage", "DeepArchiveStagingStorage", "DeepArchiveObjectOverhead", "DeepArchiveS3ObjectOverhead"],
 };
 
+/** List prices per GiB-month of the S3 classes, with where and when they were read (the capacity plan's table). */
+export interface ArchivePrices {
+  region: string;
+  date: string;
+  perGiBMonth: Record<"STANDARD" | ArchiveStorageClass, { price: number; currency: string }>;
+}
+
 export interface ArchiveCostDashboardInput {
   region: string;
+  /** The prices the capacity plan estimates with, so the measured cost and the estimate beside it compare. */
+  prices: ArchivePrices;
   buckets: { purpose: BucketPurpose; name: string; estimate: { monthly: number; currency: string; gib: number } }[];
 }
 
@@ -74,8 +82,8 @@ function metricQuery(refId: string, metricName: keyof typeof S3_DAILY_STORAGE_ME
   };
 }
 
-/** The price per GiB-month of a storage class, from the capacity plan's table. */
-export const pricePerGiBMonth = (cls: "STANDARD" | ArchiveStorageClass) => PRICE_TABLE.perGiBMonth[cls as Medium];
+/** The price per GiB-month of a storage class. */
+export const pricePerGiBMonth = (prices: ArchivePrices, cls: "STANDARD" | ArchiveStorageClass) => prices.perGiBMonth[cls];
 
 export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
   let id = 0;
@@ -103,8 +111,8 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
     );
     // Cost: each storage type's bytes (hidden queries) times its class's price, summed in CloudWatch metric math. A
     // type with no bytes has no datapoints: FILL makes it 0 instead of emptying the sum.
-    const terms = sizeQueries.map(({ cls }, i) => `FILL(c${i}, 0) * ${pricePerGiBMonth(cls).price}`);
-    const currency = pricePerGiBMonth("STANDARD").currency;
+    const terms = sizeQueries.map(({ cls }, i) => `FILL(c${i}, 0) * ${pricePerGiBMonth(input.prices, cls).price}`);
+    const currency = pricePerGiBMonth(input.prices, "STANDARD").currency;
     panels.push(
       panel(
         "stat",
@@ -115,7 +123,7 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
           { refId: "COST", datasource: DS, queryMode: "Metrics", metricQueryType: 0, metricEditorMode: 1, region: input.region, id: "cost", expression: `(${terms.join(" + ")}) / ${GiB}`, label: `${currency}/month`, period: String(S3_DAILY_STORAGE_METRICS.periodSeconds), hide: false },
         ],
         {
-          description: `Today's bytes per storage type x the capacity plan's list price per GiB-month (${PRICE_TABLE.region}, ${PRICE_TABLE.date}; storage only, no requests or retrievals; Intelligent-Tiering at its Frequent Access price, an upper bound).`,
+          description: `Today's bytes per storage type x the capacity plan's list price per GiB-month (${input.prices.region}, ${input.prices.date}; storage only, no requests or retrievals; Intelligent-Tiering at its Frequent Access price, an upper bound).`,
           fieldConfig: { defaults: { unit: `currency${currency}`, decimals: 2 }, overrides: [] },
           options: { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "none", graphMode: "area", textMode: "value" },
         },
@@ -129,7 +137,7 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
       description: "The capacity plan's estimate for this bucket (infra/capacity/plan.ts, from strata:capacity): what the measured cost beside it should come close to.",
       options: {
         mode: "markdown",
-        content: `## ${b.estimate.monthly.toFixed(2)} ${b.estimate.currency}/month\n\n${b.estimate.gib.toFixed(1)} GiB, the capacity plan's estimate at the same prices (${PRICE_TABLE.region}, ${PRICE_TABLE.date}).`,
+        content: `## ${b.estimate.monthly.toFixed(2)} ${b.estimate.currency}/month\n\n${b.estimate.gib.toFixed(1)} GiB, the capacity plan's estimate at the same prices (${input.prices.region}, ${input.prices.date}).`,
       },
     });
     y += 8;

@@ -1,10 +1,21 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { PROJECT_DIR } from "../../infra/projectDir";
+/**
+ * The scripts ship beside this component. `npm run plan` runs a bundle under .tmp/, so look upwards from this
+ * module for them rather than trusting __dirname to be this folder.
+ */
+function findScriptsDir(start: string = __dirname): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    for (const candidate of [join(dir, "scripts"), join(dir, "components", "backup", "scripts")]) {
+      if (existsSync(join(candidate, "backup.sh")) && existsSync(join(candidate, "restore-drill.sh"))) return candidate;
+    }
+    if (dirname(dir) === dir) throw new Error(`no components/backup/scripts above ${start}`);
+  }
+}
 
-export const SCRIPTS_DIR = join(PROJECT_DIR, "components", "backup", "scripts");
+export const SCRIPTS_DIR = findScriptsDir();
 
 /** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the PITR scripts). */
 const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "wal-receiver.sh", "pitr-restore.sh"];

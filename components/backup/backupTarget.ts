@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { BackupTarget as TargetConfig } from "../../infra/config/sections/backups";
+import type { BackupTargetSpec as TargetConfig } from "./targetSpec";
 import { backupCronJobMetadata, backupCronJobSpec, type JobContext, type JobPhase } from "./cronJob";
 
 export interface BackupTargetArgs {

@@ -1,4 +1,4 @@
-import type { BackupTarget } from "../../infra/config/sections/backups";
+import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
 import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
 import { pitrSettings, type PitrSettings } from "./pitr";

@@ -1,4 +1,4 @@
-import type { BackupTarget, PitrConfig } from "../../infra/config/sections/backups";
+import type { BackupTargetSpec as BackupTarget, PitrSpec as PitrConfig } from "./targetSpec";
 import { defaultBaseBackupSchedule, defaultPitrDrillSchedule, intervalHours } from "./schedule";
 
 type PostgresTarget = Extract<BackupTarget, { kind: "postgresql" }>;

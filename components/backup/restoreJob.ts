@@ -1,4 +1,4 @@
-import type { BackupTarget } from "../../infra/config/sections/backups";
+import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { BackupTarget } from "../../infra/config/sections/backups";
+import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";

@@ -5,6 +5,7 @@ import type { Platform } from "../platform";
 import type { Archive } from "./archive";
 import { capacityPlan } from "../capacity/plan";
 import { WorkloadIdentity } from "../../components/identity/workloadIdentity";
+import { PRICE_TABLE } from "../capacity/prices";
 import { buildArchiveCostDashboardConfigMap, cloudwatchDatasource, cloudwatchReadPolicy } from "../../components/archive/costDashboard";
 import type { BucketPurpose } from "../../components/archive/storageClasses";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
@@ -68,6 +69,7 @@ export function declareArchiveCostView(platform: Platform, archive: Archive): Ar
   const dashboard = names.apply((bucketNames) =>
     buildArchiveCostDashboardConfigMap({
       region: config.region,
+      prices: PRICE_TABLE,
       buckets: purposes.map((purpose, i) => ({ purpose, name: bucketNames[i]!, estimate: bucketEstimate(capacity, purpose) })),
       name: "strata-archive-cost-dashboard",
       namespace: ns,

@@ -49,6 +49,7 @@ const DOCUMENTED_STORAGE_TYPES = new Set([
 
 const INPUT = {
   region: "eu-central-1",
+  prices: PRICE_TABLE,
   buckets: [
     { purpose: "backups" as const, name: "strata-prod-backups-1a2b", estimate: { monthly: 12.5, currency: "USD", gib: 700 } },
     { purpose: "logs" as const, name: "strata-prod-logs-3c4d", estimate: { monthly: 40, currency: "USD", gib: 1600 } },
@@ -86,7 +87,7 @@ describe("the archive cost dashboard", () => {
     for (const cls of ["STANDARD", ...ARCHIVE_STORAGE_CLASS_NAMES] as const) {
       expect(STORAGE_TYPES_OF_CLASS[cls].length, cls).toBeGreaterThan(0);
       for (const t of STORAGE_TYPES_OF_CLASS[cls]) expect(DOCUMENTED_STORAGE_TYPES.has(t), t).toBe(true);
-      expect(pricePerGiBMonth(cls)).toEqual(PRICE_TABLE.perGiBMonth[cls]);
+      expect(pricePerGiBMonth(INPUT.prices, cls)).toEqual(PRICE_TABLE.perGiBMonth[cls]);
     }
   });
 

@@ -3,8 +3,8 @@ import type { RefinementCtx } from "zod";
 import { podSelector, writerFsGroup } from "./podSelector";
 import { pinnedImage } from "./image";
 
-export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite", "valkey"] as const;
-export type BackupKind = (typeof BACKUP_KINDS)[number];
+import { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind, type BackupTargetSpec, type PitrSpec } from "../../../components/backup/targetSpec";
+export { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind };
 
 // Target names become object key prefixes, Kubernetes names and IAM role names: a short DNS label.
 const TARGET_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
@@ -16,8 +16,6 @@ const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
-/** The largest scratch space (an emptyDir's size limit) a backup or drill job may ask for, in GiB. */
-export const MAX_SCRATCH_GIB = 1024;
 
 const secretKeyRef = (what: string) =>
   z
@@ -156,6 +154,12 @@ export const backupsSection = {
 };
 
 export type BackupTarget = z.infer<typeof backupTarget>;
+
+// The schema validates into exactly what the backup components take (components/backup/targetSpec.ts): tsc fails
+// here when either side gains or changes a field the other does not have.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaMatchesComponents: Same<BackupTarget, BackupTargetSpec> & Same<PitrConfig, PitrSpec> = true;
+void schemaMatchesComponents;
 export type BackupsConfig = z.infer<typeof backupsSection.backups>;
 
 /** The database an sqlite target reads, as one comparable string. */
