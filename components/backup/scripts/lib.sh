@@ -454,3 +454,22 @@ valkey_key_counts() {
   env -u REDISCLI_AUTH -u VALKEYCLI_AUTH "$cli" -s "$sock" INFO keyspace | tr -d '\r' | sed -n -E 's/^(db[0-9]+):keys=([0-9]+),.*/\1\t\2/p' | sort
   valkey_scratch_stop
 }
+
+# --- throwaway PostgreSQL servers (drills and point-in-time restores) ---------------------------------------------
+
+# Runs a PostgreSQL server-side command as PG_DRILL_OS_USER when we are root (postgres refuses root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    setpriv --reuid="${PG_DRILL_OS_USER:-postgres}" --regid="$(id -g "${PG_DRILL_OS_USER:-postgres}")" --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# pg_stop_now DATADIR: stops the throwaway server of DATADIR at once, if one runs there; its data is thrown away.
+pg_stop_now() {
+  local data=$1
+  if [ -n "$data" ] && [ -f "$data/postmaster.pid" ]; then
+    as_pg pg_ctl -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  fi
+}

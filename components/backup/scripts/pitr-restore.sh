@@ -201,20 +201,8 @@ run_fetch() {
 
 # --- restore -------------------------------------------------------------------------------------------------------
 
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then
-    setpriv --reuid="${PG_DRILL_OS_USER:-postgres}" --regid="$(id -g "${PG_DRILL_OS_USER:-postgres}")" --init-groups -- "$@"
-  else
-    "$@"
-  fi
-}
-
 PG_DATA=
-pg_stop_immediate() {
-  if [ -n "$PG_DATA" ] && [ -f "$PG_DATA/postmaster.pid" ]; then
-    as_pg pg_ctl -D "$PG_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-  fi
-}
+pg_stop_immediate() { pg_stop_now "$PG_DATA"; }
 
 # commits_after LSN TIMELINE: "epoch_microseconds<TAB>xid<TAB>time" of every commit in the archived WAL from LSN on.
 commits_after() {

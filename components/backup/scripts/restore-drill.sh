@@ -220,22 +220,8 @@ decompressed_to() {
   rm -f "$BACKUP_FILE"
 }
 
-# Runs a PostgreSQL server-side command as PG_DRILL_OS_USER when we are root (postgres refuses root).
-as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then
-    setpriv --reuid="${PG_DRILL_OS_USER:-postgres}" --regid="$(id -g "${PG_DRILL_OS_USER:-postgres}")" --init-groups -- "$@"
-  else
-    "$@"
-  fi
-}
-
-
 PG_DRILL_DATA=
-pg_drill_stop() {
-  if [ -n "$PG_DRILL_DATA" ] && [ -f "$PG_DRILL_DATA/postmaster.pid" ]; then
-    as_pg pg_ctl -D "$PG_DRILL_DATA" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-  fi
-}
+pg_drill_stop() { pg_stop_now "$PG_DRILL_DATA"; }
 
 # A throwaway server tuned for one bulk load that is thrown away afterwards: no durability, and wal_level=minimal,
 # with which pg_restore -j wraps each table's COPY in a transaction after a TRUNCATE of the table it just created, so
