@@ -103,3 +103,17 @@ describe("documentation links", () => {
     for (const page of readdirSync(join(PROJECT_DIR, "docs")).filter((f) => f.endsWith(".md"))) expect(linked, page).toContain(`docs/${page}`);
   });
 });
+
+describe("the README's plan excerpt", () => {
+  it("is what `npm run plan -- dev` prints today, line for line where it does not elide", async () => {
+    const { plan } = await import("./helpers/plan");
+    const { renderPlan } = await import("../infra/plan/report");
+    const squash = (line: string) => line.replace(/\s+/g, " ").trim();
+    const printed = new Set(renderPlan(await plan("dev")).split("\n").map(squash));
+    const section = readme.slice(readme.indexOf("## What the plan prints"));
+    const excerpt = section.slice(section.indexOf("```\n") + 4, section.indexOf("\n```", section.indexOf("```\n") + 4));
+    const lines = excerpt.split("\n").map(squash).filter((l) => l !== "" && l !== "...");
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.filter((l) => !printed.has(l))).toEqual([]);
+  });
+});
