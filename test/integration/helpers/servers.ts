@@ -69,6 +69,25 @@ async function waitExit(child: ChildProcess, timeoutMs = 10_000): Promise<void> 
   killTree(child, "SIGKILL");
 }
 
+/**
+ * Starts a server on a free port of 127.0.0.1 and waits until it is ready. Another process can take the port between
+ * freePort() and the server's bind, so each of up to five attempts takes a new one.
+ */
+async function spawnOnFreePort(what: string, start: (port: number) => ChildProcess, ready: (port: number) => Promise<boolean>, timeoutMs: number): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = start(port);
+    try {
+      await waitFor(what, () => ready(port), timeoutMs);
+      return { child, port };
+    } catch {
+      killTree(child, "SIGKILL");
+      await waitExit(child);
+    }
+  }
+  throw new Error(`${what} did not start`);
+}
+
 // --- PostgreSQL -----------------------------------------------------------------------------------------------------
 
 export interface Postgres {
@@ -222,19 +241,13 @@ export interface Pushgateway {
 }
 
 export async function startPushgateway(): Promise<Pushgateway> {
-  let child: ChildProcess | undefined;
-  let url = "";
-  for (let attempt = 0; attempt < 5 && !url; attempt++) {
-    const port = await freePort();
-    child = spawn("/usr/bin/prometheus-pushgateway", [`--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: "ignore" });
-    try {
-      await waitFor("pushgateway", () => httpOk(`http://127.0.0.1:${port}/-/ready`), 15_000);
-      url = `http://127.0.0.1:${port}`;
-    } catch {
-      killTree(child, "SIGKILL");
-    }
-  }
-  if (!url) throw new Error("pushgateway did not start");
+  const { child, port } = await spawnOnFreePort(
+    "pushgateway",
+    (p) => spawn("/usr/bin/prometheus-pushgateway", [`--web.listen-address=127.0.0.1:${p}`, "--log.level=warn"], { stdio: "ignore" }),
+    (p) => httpOk(`http://127.0.0.1:${p}/-/ready`),
+    15_000,
+  );
+  const url = `http://127.0.0.1:${port}`;
   const samples = async (job: string) => {
     const text = await (await fetch(`${url}/metrics`)).text();
     const out: Record<string, number> = {};
@@ -257,7 +270,7 @@ export async function startPushgateway(): Promise<Pushgateway> {
     },
     async stop() {
       killTree(child);
-      if (child) await waitExit(child);
+      await waitExit(child);
     },
   };
 }
@@ -274,35 +287,38 @@ export async function startPrometheus(): Promise<Prometheus> {
   const dir = tempDir("prom");
   const dataDir = join(dir, "data");
   mkdirSync(dataDir);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+  let started;
+  try {
+    started = await spawnOnFreePort(
+      "prometheus",
+      (port) => {
+        writeFileSync(
+          join(dir, "prometheus.yml"),
+          `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: self\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+        );
+        return spawn(
+          "/usr/bin/prometheus",
+          [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-admin-api", "--log.level=warn"],
+          { stdio: "ignore" },
+        );
+      },
+      (port) => httpOk(`http://127.0.0.1:${port}/-/ready`),
+      30_000,
     );
-    const child = spawn(
-      "/usr/bin/prometheus",
-      [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, "--web.enable-admin-api", "--log.level=warn"],
-      { stdio: "ignore" },
-    );
-    try {
-      await waitFor("prometheus", () => httpOk(`http://127.0.0.1:${port}/-/ready`), 30_000);
-      return {
-        url: `http://127.0.0.1:${port}`,
-        dataDir,
-        async stop() {
-          killTree(child);
-          await waitExit(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    } catch {
-      killTree(child, "SIGKILL");
-      await waitExit(child);
-    }
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error("prometheus did not start");
+  const { child, port } = started;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    async stop() {
+      killTree(child);
+      await waitExit(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 
@@ -432,16 +448,9 @@ export interface Valkey {
 export async function startValkey(): Promise<Valkey> {
   const dir = tempDir("valkey");
   const password = "v4lkey-Pa55";
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      "/usr/bin/redis-server",
-      ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--requirepass", password, "--save", "", "--appendonly", "no", "--databases", "16", "--loglevel", "warning",
-        // A replica's (and `--rdb`'s) snapshot starts at once, not after the default 5 s wait for more replicas.
-        "--repl-diskless-sync-delay", "0"],
-      { stdio: "ignore" },
-    );
-    const cli = (...args: string[]) => {
+  const cliOn =
+    (port: number) =>
+    (...args: string[]) => {
       const r = spawnSync("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--no-auth-warning", ...args], {
         encoding: "utf8",
         env: { ...process.env, REDISCLI_AUTH: password },
@@ -451,23 +460,34 @@ export async function startValkey(): Promise<Valkey> {
       if (r.status !== 0 || /^(ERR|WRONGPASS|NOAUTH)/m.test(r.stdout)) throw new Error(`redis-cli ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
       return r.stdout;
     };
-    try {
-      await waitFor("redis-server", async () => cli("PING").trim() === "PONG", 15_000);
-      return {
-        port,
-        password,
-        cli,
-        async stop() {
-          killTree(child);
-          await waitExit(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    } catch {
-      killTree(child, "SIGKILL");
-      await waitExit(child);
-    }
+  let started;
+  try {
+    started = await spawnOnFreePort(
+      "redis-server",
+      (port) =>
+        spawn(
+          "/usr/bin/redis-server",
+          ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--requirepass", password, "--save", "", "--appendonly", "no", "--databases", "16", "--loglevel", "warning",
+            // A replica's (and `--rdb`'s) snapshot starts at once, not after the default 5 s wait for more replicas.
+            "--repl-diskless-sync-delay", "0"],
+          { stdio: "ignore" },
+        ),
+      async (port) => cliOn(port)("PING").trim() === "PONG",
+      15_000,
+    );
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error("redis-server did not start");
+  const { child, port } = started;
+  return {
+    port,
+    password,
+    cli: cliOn(port),
+    async stop() {
+      killTree(child);
+      await waitExit(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
