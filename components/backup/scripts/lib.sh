@@ -473,3 +473,31 @@ pg_stop_now() {
     as_pg pg_ctl -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
   fi
 }
+
+# consume_while_downloading FILE SIZE ERRFILE COMMAND [ARG...]: the restore phase's side of a download. Feeds the
+# first SIZE bytes of FILE to COMMAND's standard input while the fetch phase is still writing FILE (tail -f follows
+# it as it grows, head stops at SIZE), so the download, its hash and the consumer overlap; COMMAND's stderr goes to
+# ERRFILE. Stops early when the fetch phase reports a failure (WORK_DIR/fetch.status), dies without a verdict
+# (FETCH_PID), or RESTORE_DEADLINE passes. Returns COMMAND's status; the caller still waits for the fetch verdict
+# before anything reads what COMMAND wrote.
+consume_while_downloading() {
+  local file=$1 size=$2 err=$3 src tail_pid pid rc=0
+  shift 3
+  exec {src}< <(exec tail -c +1 -f -s 0.2 "$file")
+  tail_pid=$!
+  # In a subshell, so that waiting for it gives the pipeline's status however early it ended.
+  (head -c "$size" <&"$src" | "$@") 2>"$err" &
+  pid=$!
+  exec {src}<&-
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then break; fi
+    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then break; fi
+    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then break; fi
+    sleep 0.1
+  done
+  # A download that stopped short leaves tail waiting for more: ending it ends head, and the consumer sees a
+  # truncated stream.
+  kill "$tail_pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  return "$rc"
+}

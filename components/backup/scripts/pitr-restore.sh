@@ -250,23 +250,12 @@ fetch_verdict() {
 # unpack_while_downloading: the base backup is decompressed and unpacked into PG_DATA from BASE_FILE while the fetch
 # phase is still writing it (tail -f | head -c <size>), so the download, the SHA-256, zstd and tar overlap. Nothing
 # reads PG_DATA before fetch.status says the object's size and SHA-256 matched; if it does not, PG_DATA is emptied.
+unpack_base_backup() { zstd -q -d -c | tar -xf - -C "$PG_DATA"; }
+
 unpack_while_downloading() {
-  local size src tail_pid unpack_pid rc=0
+  local size rc=0
   size=$(status_get download size_bytes)
-  exec {src}< <(exec tail -c +1 -f -s 0.2 "$BASE_FILE")
-  tail_pid=$!
-  (head -c "$size" <&"$src" | zstd -q -d -c | tar -xf - -C "$PG_DATA") 2>"$SCRATCH/unpack.err" &
-  unpack_pid=$!
-  exec {src}<&-
-  while kill -0 "$unpack_pid" 2>/dev/null; do
-    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then break; fi
-    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then break; fi
-    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then break; fi
-    sleep 0.1
-  done
-  # A download that stopped short leaves tail waiting: ending it ends head, and zstd sees a truncated frame.
-  kill "$tail_pid" 2>/dev/null || true
-  wait "$unpack_pid" || rc=$?
+  consume_while_downloading "$BASE_FILE" "$size" "$SCRATCH/unpack.err" unpack_base_backup || rc=$?
   if ! fetch_verdict; then
     find "$PG_DATA" -mindepth 1 -delete 2>/dev/null || true
     warn "nothing restored: the fetch phase did not verify the base backup and the WAL (its log says why)"

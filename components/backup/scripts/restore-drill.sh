@@ -176,28 +176,14 @@ fetch_wait() {
 # the object arrived whole, decompressed cleanly, and the fetch phase verified its size and SHA-256 (fetch.status ok);
 # nothing may read FILE before. BACKUP_FILE is removed once the verdict is in.
 stream_object_to() {
-  local out=$1 size compression src tail_pid dec_pid rc=0
+  local out=$1 size compression rc=0
   fetch_wait download || return 1
   # latest.json, as the fetch phase read it; it checks later that the manifest is byte-identical.
   size=$(manifest_get "$LATEST_FILE" size_bytes)
   compression=$(manifest_get "$LATEST_FILE" compression)
   require_compression_tool "$compression"
-  # tail -f follows the file as it grows; head stops after the manifest's size (the fetch phase checks that size).
-  exec {src}< <(exec tail -c +1 -f -s 0.2 "$BACKUP_FILE")
-  tail_pid=$!
-  # In a subshell, so that waiting for it gives the pipeline's status however early it ended.
-  (head -c "$size" <&"$src" | decompress_stream "$compression" >"$out") 2>"$SCRATCH/decompress.err" &
-  dec_pid=$!
-  exec {src}<&-
-  while kill -0 "$dec_pid" 2>/dev/null; do
-    if [ -f "$WORK_DIR/fetch.status" ] && [ "$(status_get fetch result)" != ok ]; then break; fi
-    if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then break; fi
-    if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then break; fi
-    sleep 0.1
-  done
-  # A download that stopped short leaves tail waiting for more: ending it ends head, and zstd sees a truncated frame.
-  kill "$tail_pid" 2>/dev/null || true
-  wait "$dec_pid" || rc=$?
+  # The fetch phase checks the object's size against the manifest's.
+  consume_while_downloading "$BACKUP_FILE" "$size" "$SCRATCH/decompress.err" decompress_into "$compression" "$out" || rc=$?
   # The verdict follows the last byte within moments (the hash keeps pace with the download): poll it closely.
   if ! fetch_wait fetch 0.1; then
     warn "nothing restored: the fetch phase did not verify the backup (its log says why)"
@@ -211,6 +197,8 @@ stream_object_to() {
   fi
   info "decompressed while downloading" bytes="$(file_size "$out")"
 }
+
+decompress_into() { decompress_stream "$1" >"$2"; }
 
 decompressed_to() {
   local compression
