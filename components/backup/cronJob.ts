@@ -56,7 +56,20 @@ export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
 const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
 
 const secretEnv = (name: string, ref: { name: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
-const env = (name: string, value: string | number) => ({ name, value: String(value) });
+export const env = (name: string, value: string | number) => ({ name, value: String(value) });
+
+/** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
+export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl">): { name: string; value: string }[] {
+  return [
+    env("S3_BUCKET", ctx.bucket),
+    ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
+    env("AWS_REGION", ctx.region),
+    env("AWS_CLI", "aws"),
+    env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
+    // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
+    env("HOME", "/tmp"),
+  ];
+}
 
 /** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
 export const PROMETHEUS_SNAPSHOT_SOURCE = {
@@ -328,17 +341,7 @@ function pitrDrillRecipe(t: BackupTarget): Recipe {
 }
 
 function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): Record<string, unknown> {
-  const s3Env = c.usesS3
-    ? [
-        env("S3_BUCKET", ctx.bucket),
-        ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
-        env("AWS_REGION", ctx.region),
-        env("AWS_CLI", "aws"),
-        env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
-        // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
-        env("HOME", "/tmp"),
-      ]
-    : [];
+  const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
   const path = recipe.extraPath ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
   return {
     name: c.name,

@@ -5,7 +5,7 @@ import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
+import { archiveEnv, env, phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
 import { pitrSettings } from "./pitr";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
@@ -25,7 +25,6 @@ export function walReceiverLabels(target: BackupTarget, platformLabels: Record<s
   };
 }
 
-const env = (name: string, value: string | number) => ({ name, value: String(value) });
 
 /**
  * The WAL receiver of one PITR target as plain data: one replica (two receivers on one slot would fight over it),
@@ -88,14 +87,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
             "upload",
             imageRef(IMAGES.awsCli),
             "upload",
-            [
-              env("S3_BUCKET", ctx.bucket),
-              ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
-              env("AWS_REGION", ctx.region),
-              env("AWS_CLI", "aws"),
-              env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
-              env("HOME", "/tmp"),
-            ],
+            archiveEnv(ctx),
             resources("100m", "256Mi", "1"),
           ),
         ].map((c) => (c.name === "upload" && ctx.credentialsSecretName ? { ...c, envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : c)),
