@@ -39,7 +39,6 @@ export const T = {
 } as const;
 
 export const WORKLOAD_TYPES = [T.deployment, T.statefulSet, T.daemonSet, T.job, T.cronJob] as const;
-export const BATCH_TYPES = [T.job, T.cronJob] as const;
 
 /** Provider inputs arrive JSON-encoded (e.g. `defaultTags`); everything else as objects. */
 export function parseMaybeJson(value: unknown): any {

@@ -1,8 +1,6 @@
 // The pack: every policy, one per file. Adding a policy = adding its file and a line here (see README.md).
 import type { StrataPolicy } from "../core/types";
 import backupRequireRestoreDrill from "./backup-require-restore-drill";
-import batchRequireResources from "./batch-require-resources";
-import batchRequireRestrictedSecurity from "./batch-require-restricted-security";
 import cronjobLimitLatenessAndHistory from "./cronjob-limit-lateness-and-history";
 import cronjobRequireRunLimits from "./cronjob-require-run-limits";
 import customresourceRequireCrdFirst from "./customresource-require-crd-first";
@@ -17,6 +15,9 @@ import iamForbidWildcardActions from "./iam-forbid-wildcard-actions";
 import iamForbidWildcardResources from "./iam-forbid-wildcard-resources";
 import kmsRequireDeletionWindow from "./kms-require-deletion-window";
 import kmsRequireRotation from "./kms-require-rotation";
+import podForbidLiteralCredentials from "./pod-forbid-literal-credentials";
+import podRequireResources from "./pod-require-resources";
+import podRequireRestrictedSecurity from "./pod-require-restricted-security";
 import pvcLimitHcloudMinimumSize from "./pvc-limit-hcloud-minimum-size";
 import pvcRequireBackupTarget from "./pvc-require-backup-target";
 import pvcRequireApprovedClass from "./pvc-require-approved-class";
@@ -41,8 +42,6 @@ import workloadRequirePinnedImages from "./workload-require-pinned-images";
 
 export const POLICIES: readonly StrataPolicy[] = [
   backupRequireRestoreDrill,
-  batchRequireResources,
-  batchRequireRestrictedSecurity,
   cronjobLimitLatenessAndHistory,
   cronjobRequireRunLimits,
   customresourceRequireCrdFirst,
@@ -57,6 +56,9 @@ export const POLICIES: readonly StrataPolicy[] = [
   iamForbidWildcardResources,
   kmsRequireDeletionWindow,
   kmsRequireRotation,
+  podForbidLiteralCredentials,
+  podRequireResources,
+  podRequireRestrictedSecurity,
   pvcLimitHcloudMinimumSize,
   pvcRequireBackupTarget,
   pvcRequireApprovedClass,

@@ -142,8 +142,14 @@ export const MUTATIONS: Record<string, Mutation> = {
     first(p, CRONJOB);
     p.resources = p.resources.filter((r) => !(r.type === CRONJOB && (r.inputs.metadata as { labels?: Record<string, string> })?.labels?.["app.kubernetes.io/name"] === "strata-drill"));
   },
-  "strata-batch-require-restricted-security": (p) => {
-    inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+  "strata-pod-require-restricted-security": (p) => {
+    // The WAL receiver is a StatefulSet, not a job: running it privileged as root must fail the pack too.
+    const pod = inputs(p, "kubernetes:apps/v1:StatefulSet").spec.template.spec;
+    pod.securityContext.runAsNonRoot = false;
+    pod.containers[0].securityContext = { ...pod.containers[0].securityContext, runAsNonRoot: false, runAsUser: 0, privileged: true };
+  },
+  "strata-pod-forbid-literal-credentials": (p) => {
+    inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].env.push({ name: "AWS_SECRET_ACCESS_KEY", value: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" });
   },
   "strata-workload-require-pinned-images": (p) => {
     inputs(p, CRONJOB).spec.jobTemplate.spec.template.spec.containers[0].image = "docker.io/library/postgres:latest";

@@ -71,6 +71,8 @@ export const cronJob = (name: string, spec: Record<string, unknown> = {}, labels
       ...spec,
     },
   });
+const statefulSet = (name: string, containerOverrides: Record<string, unknown> = {}) =>
+  res(T.statefulSet, name, { metadata: { name }, spec: { replicas: 1, template: { spec: { securityContext: { runAsNonRoot: true, runAsUser: 999 }, containers: [container(containerOverrides)] } } } });
 const deployment = (image: string) => res(T.deployment, "pushgateway", { spec: { template: { spec: { containers: [{ name: "pushgateway", image }] } } } });
 const secret = (data: Record<string, unknown>) => res(T.secret, "objstore", { metadata: { name: "objstore" }, stringData: data });
 const kmsKey = (props: Record<string, unknown>, env = "prod") => res(T.kmsKey, "data", { description: "Strata data", ...props }, { provider: awsProvider(env) });
@@ -196,11 +198,23 @@ export const CASES: Record<string, Case> = {
     fail: cronJob("backup", { startingDeadlineSeconds: undefined, failedJobsHistoryLimit: undefined }),
     expect: /no startingDeadlineSeconds[\s\S]*does not set failedJobsHistoryLimit/,
   },
-  "strata-batch-require-resources": { pass: cronJob("backup"), fail: cronJob("backup", {}, {}, { resources: { requests: { cpu: "100m" } } }), expect: /requests for memory/ },
-  "strata-batch-require-restricted-security": {
-    pass: cronJob("backup"),
-    fail: cronJob("backup", {}, {}, { securityContext: { ...restricted, allowPrivilegeEscalation: true } }),
-    expect: /allowPrivilegeEscalation: false/,
+  "strata-pod-require-resources": {
+    pass: [cronJob("backup"), statefulSet("wal-receiver")],
+    fail: [cronJob("backup"), statefulSet("wal-receiver", { resources: { requests: { cpu: "100m" } } })],
+    expect: /wal-receiver container dump has no resources\.requests for memory/,
+  },
+  "strata-pod-require-restricted-security": {
+    pass: [cronJob("backup"), statefulSet("wal-receiver")],
+    fail: [cronJob("backup"), statefulSet("wal-receiver", { securityContext: { ...restricted, runAsNonRoot: false, privileged: true } })],
+    expect: /wal-receiver container dump needs securityContext runAsNonRoot: true, privileged: false/,
+  },
+  "strata-pod-forbid-literal-credentials": {
+    pass: [cronJob("backup", {}, {}, { env: [{ name: "AWS_REGION", value: "eu-central-1" }, { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "pg", key: "password" } } }] })],
+    fail: [
+      cronJob("backup", {}, {}, { env: [{ name: "AWS_SECRET_ACCESS_KEY", value: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }] }),
+      statefulSet("wal-receiver", { env: [{ name: "S3_KEY", value: "AKIAIOSFODNN7EXAMPLE" }] }),
+    ],
+    expect: /backup container dump sets AWS_SECRET_ACCESS_KEY as a literal value[\s\S]*wal-receiver container dump sets S3_KEY to an AWS access key id/,
   },
   "strata-secret-forbid-plaintext": { pass: secret({ "objstore.yml": "[secret]" }), fail: secret({ "objstore.yml": "type: S3" }), expect: /plaintext key\(s\) objstore\.yml/ },
   "strata-dlm-require-storageclass-target-tag": {

@@ -1,14 +1,17 @@
 import type { ResourcePolicy, Violation } from "../core/types";
-import { BATCH_TYPES, EXCEPTIONS_SCHEMA, asArray, containersOf, isExcepted, podSpecOf } from "../core/util";
+import { EXCEPTIONS_SCHEMA, WORKLOAD_TYPES, asArray, containersOf, isExcepted, podSpecOf } from "../core/util";
 
-/** The Kubernetes "restricted" Pod Security profile, plus a read-only root filesystem. */
+/**
+ * The Kubernetes "restricted" Pod Security profile, plus a read-only root filesystem, for every pod template Strata
+ * declares itself: a long-running pod (the WAL receiver's StatefulSet) holds the same credentials as a backup job.
+ */
 const policy: ResourcePolicy = {
   kind: "resource",
-  name: "strata-batch-require-restricted-security",
-  description: "CronJob and Job containers run restricted: runAsNonRoot, allowPrivilegeEscalation false, capabilities drop ALL, seccomp RuntimeDefault, readOnlyRootFilesystem.",
+  name: "strata-pod-require-restricted-security",
+  description: "Containers of every workload Strata declares (Deployment, StatefulSet, DaemonSet, Job, CronJob) run restricted: runAsNonRoot, allowPrivilegeEscalation false, capabilities drop ALL, seccomp RuntimeDefault, readOnlyRootFilesystem.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { ...EXCEPTIONS_SCHEMA } },
-  types: BATCH_TYPES,
+  types: WORKLOAD_TYPES,
   validate(r, ctx) {
     if (isExcepted(r, ctx)) return [];
     const pod = podSpecOf(r);

@@ -1,10 +1,10 @@
 import type { ResourcePolicy, Violation } from "../core/types";
-import { BATCH_TYPES, EXCEPTIONS_SCHEMA, containersOf, isExcepted, podSpecOf } from "../core/util";
+import { EXCEPTIONS_SCHEMA, WORKLOAD_TYPES, containersOf, isExcepted, podSpecOf } from "../core/util";
 
 const policy: ResourcePolicy = {
   kind: "resource",
-  name: "strata-batch-require-resources",
-  description: "Every container (init containers included) of a CronJob or Job sets resource requests and limits.",
+  name: "strata-pod-require-resources",
+  description: "Every container (init containers included) of every workload Strata declares (Deployment, StatefulSet, DaemonSet, Job, CronJob) sets resource requests and limits.",
   enforcementLevel: "advisory",
   configSchema: {
     properties: {
@@ -13,7 +13,7 @@ const policy: ResourcePolicy = {
       limits: { type: "array", items: { type: "string" }, default: ["cpu", "memory"], description: "Resources every container limits." },
     },
   },
-  types: BATCH_TYPES,
+  types: WORKLOAD_TYPES,
   validate(r, ctx) {
     if (isExcepted(r, ctx)) return [];
     const out: Violation[] = [];
