@@ -31,6 +31,10 @@ export const IMAGES = {
   // Dumps and drills of PostgreSQL 15 (bash, pg_dump/pg_restore/initdb, and zstd, which the official image ships).
   postgres15: { registry: "docker.io", repository: "library/postgres", tag: "15.18-bookworm" },
   // mongodump/mongorestore/mongod with bash; no zstd, so MongoDB archives are gzip-compressed.
+  // The drill of a postgresql target with `timescaledb: true` (seed 002's telemetry on TimescaleDB): the extension
+  // on PostgreSQL 15, the major the dumps are restored with; Alpine, so the postgres user is uid 70 and there is no
+  // zstd (such targets are gzip-compressed).
+  timescaledb15: { registry: "docker.io", repository: "timescale/timescaledb", tag: "2.17.2-pg15" },
   mongo: { registry: "docker.io", repository: "library/mongo", tag: "8.0.17-noble" },
   // The sqlite kind's dump and drill: bash, gzip and Python's sqlite3 module (the SQLite library it links); no
   // sqlite3 shell, which the scripts do not use (components/backup/scripts/sqlite_tool.py says why).

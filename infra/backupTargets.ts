@@ -41,7 +41,18 @@ export function telemetryBackupTargets(telemetry: TelemetryConfig): BackupTarget
   }
   if ((telemetry.backend === "postgresql" || telemetry.backend === "timescaledb") && telemetry.database) {
     const db = telemetry.database;
-    return [{ name: TELEMETRY_BACKUP_TARGET, kind: "postgresql", host: db.host, port: db.port, database: db.name, user: db.user, passwordSecret: { ...TELEMETRY_BACKUP_SECRET } }];
+    return [
+      {
+        name: TELEMETRY_BACKUP_TARGET,
+        kind: "postgresql",
+        host: db.host,
+        port: db.port,
+        database: db.name,
+        user: db.user,
+        passwordSecret: { ...TELEMETRY_BACKUP_SECRET },
+        ...(telemetry.backend === "timescaledb" ? { timescaledb: true } : {}),
+      },
+    ];
   }
   return [];
 }

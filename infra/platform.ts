@@ -16,7 +16,8 @@ export interface Platform {
   secrets: LoadedConfig["secrets"];
   cluster: ClusterInfo;
   providers: Providers;
-  namespaces: Record<NamespaceRole, pulumi.Output<string>>;
+  /** Strata's namespaces that exist in this stack: monitoring always, logging and backups with their capabilities. */
+  namespaces: { monitoring: pulumi.Output<string> } & Partial<Record<NamespaceRole, pulumi.Output<string>>>;
   /** Labels every Kubernetes object Strata creates carries. */
   labels: Record<string, string>;
   /** Options for every resource that holds data (infra/protection.ts). */
@@ -49,7 +50,11 @@ export interface ResolvedNamespace {
  */
 export function resolveNamespace(platform: Pick<Platform, "config" | "namespaces">, ref: NamespaceRef): ResolvedNamespace {
   const names = platform.config.namespaces;
-  if ("role" in ref) return { name: names[ref.role], input: platform.namespaces[ref.role], role: ref.role };
-  const role = (Object.keys(names) as NamespaceRole[]).find((r) => names[r] === ref.application);
-  return role ? { name: ref.application, input: platform.namespaces[role], role } : { name: ref.application, input: ref.application };
+  if ("role" in ref) {
+    const input = platform.namespaces[ref.role];
+    if (!input) throw new Error(`Strata's ${ref.role} namespace is not declared in this stack, but something is placed in it`);
+    return { name: names[ref.role], input, role: ref.role };
+  }
+  const role = (Object.keys(names) as NamespaceRole[]).find((r) => names[r] === ref.application && platform.namespaces[r] !== undefined);
+  return role ? { name: ref.application, input: platform.namespaces[role]!, role } : { name: ref.application, input: ref.application };
 }

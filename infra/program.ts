@@ -18,6 +18,7 @@ import { declareStorage, STORAGE_CLASS } from "./areas/storage";
 import { PrometheusOperatorCrds } from "../components/metrics/prometheusOperatorCrds";
 import { restorabilityMatrix } from "./restorability/matrix";
 import { declareArchiveCostView } from "./areas/archiveCost";
+import { capabilitiesOf } from "./capabilities";
 
 /**
  * The whole Strata program. Config is loaded and validated first, so invalid input fails before any resource is
@@ -34,6 +35,7 @@ export async function strata() {
   const componentOpts = providerMap(providers);
   const labels = { "app.kubernetes.io/part-of": "strata", "strata.io/environment": config.environment };
   const stateful = statefulOptions(config.profile);
+  const on = capabilitiesOf(config);
 
   const namespaces = new Namespaces(
     "strata",
@@ -44,8 +46,8 @@ export async function strata() {
         // node-exporter needs host namespaces and hostPath mounts, which only `privileged` admits.
         monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards" },
         // Loki and the collector run non-root with no host access: the collector tails logs through the API.
-        logging: { name: config.namespaces.logging, enforce: "restricted", purpose: "log storage and collection" },
-        backups: { name: config.namespaces.backups, enforce: "restricted", purpose: "backup jobs and restore drills" },
+        ...(on.logging ? { logging: { name: config.namespaces.logging, enforce: "restricted" as const, purpose: "log storage and collection" } } : {}),
+        ...(on.backups ? { backups: { name: config.namespaces.backups, enforce: "restricted" as const, purpose: "backup jobs and restore drills" } } : {}),
       },
     },
     componentOpts,
@@ -60,7 +62,7 @@ export async function strata() {
     secrets: loaded.secrets,
     cluster,
     providers,
-    namespaces: { monitoring: namespaces.names.monitoring!, logging: namespaces.names.logging!, backups: namespaces.names.backups! },
+    namespaces: { monitoring: namespaces.names.monitoring!, ...(namespaces.names.logging ? { logging: namespaces.names.logging } : {}), ...(namespaces.names.backups ? { backups: namespaces.names.backups } : {}) },
     labels,
     stateful,
     retention: deriveRetention(config.retention),
@@ -72,8 +74,8 @@ export async function strata() {
   const { outputs: storage, storageClass } = declareStorage(platform);
   const alerting = declareAlerting(platform);
   const archive = declareArchive(platform);
-  const logging = declareLogging(platform, archive, storageClass);
-  const { outputs: telemetry, store: telemetryStore } = declareTelemetry(platform, storageClass);
+  const logging = on.logging ? declareLogging(platform, archive, storageClass) : undefined;
+  const telemetryArea = on.telemetry ? declareTelemetry(platform, storageClass) : undefined;
   const archiveCost = declareArchiveCostView(platform, archive);
   // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
   const storageClassName = STORAGE_CLASS[config.cloud];
@@ -81,20 +83,20 @@ export async function strata() {
     archive,
     storageClassName,
     storageClass,
-    extraDatasources: [logging.grafanaDatasource, ...archiveCost.datasources],
+    extraDatasources: [...(logging ? [logging.grafanaDatasource] : []), ...archiveCost.datasources],
     ...(archiveCost.grafanaServiceAccountName ? { grafanaServiceAccountName: archiveCost.grafanaServiceAccountName } : {}),
     alertmanager: alerting.alertmanagerValues.alertmanager,
     // The receivers Secret must exist before Alertmanager mounts it. Only the Secret: the alerting component's
     // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
     dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
-  const backups = declareBackups(platform, {
+  const backups = !on.backups ? undefined : declareBackups(platform, {
     archive,
     targets: allBackupTargets(config),
-    pushgatewayUrl: metrics.pushgatewayUrl,
+    pushgatewayUrl: metrics.pushgatewayUrl!,
     // What a backup job mounts that another area creates: the telemetry store's claim (sqlite) or credentials
     // Secret; Prometheus's data claim, which the operator makes once kube-prometheus-stack is up (snapshots).
-    prerequisitesOf: (t) => [...(telemetry.backupTargets.includes(t.name) ? [telemetryStore] : []), ...(t.kind === "prometheus-snapshot" ? [kubePrometheusStack] : [])],
+    prerequisitesOf: (t) => [...(telemetryArea?.outputs.backupTargets.includes(t.name) ? [telemetryArea.store] : []), ...(t.kind === "prometheus-snapshot" ? [kubePrometheusStack] : [])],
     // An output of the StorageClass: the WAL receivers' claims (PITR) wait for the class through it.
     storageClassName: storage.storageClass,
     // The dashboard's volume panel: Strata's claims, and the applications' SQLite claims it backs up.
@@ -103,7 +105,7 @@ export async function strata() {
         ...Object.values(config.storage.claims).map((c) => c.namespace),
         ...allBackupTargets(config).flatMap((t) => (t.kind === "sqlite" ? [t.namespace] : [])),
         config.namespaces.monitoring,
-        config.namespaces.logging,
+        ...(on.logging ? [config.namespaces.logging] : []),
       ]),
     ],
   });
@@ -116,11 +118,11 @@ export async function strata() {
     region: config.region,
     clusterName: cluster.name,
     namespaces: namespaces.names,
-    retention: retentionTable(config.retention, { logging: config.logging, telemetry: config.telemetry }),
+    retention: retentionTable(config.retention, { capabilities: on, snapshotCopies: config.storage.snapshots.crossRegionCopy.enabled, logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
     restorability: restorabilityMatrix(config),
     archive: {
-      kmsKeyArn: archive.kmsKeyArn,
+      ...(archive.kmsKeyArn ? { kmsKeyArn: archive.kmsKeyArn } : {}),
       buckets: archive.buckets,
       replica: archive.replica,
       accessLogBucket: archive.accessLogBucket,
@@ -134,19 +136,16 @@ export async function strata() {
       serviceMonitorLabels: {},
       prometheusUrl: metrics.prometheusUrl,
       ...(metrics.thanosQueryUrl ? { thanosQueryUrl: metrics.thanosQueryUrl } : {}),
-      pushgatewayUrl: metrics.pushgatewayUrl,
-      lokiPushUrl: logging.loki.pushUrl,
+      ...(metrics.pushgatewayUrl ? { pushgatewayUrl: metrics.pushgatewayUrl } : {}),
+      ...(logging ? { lokiPushUrl: logging.loki.pushUrl } : {}),
       alertmanagerUrl: metrics.alertmanagerUrl,
     },
-    backups: { bucket: backups.bucket, targets: backups.targets },
-    logging: {
-      loki: logging.loki,
-      grafanaDatasource: logging.grafanaDatasource,
-    },
-    telemetry,
+    ...(backups ? { backups: { bucket: backups.bucket, targets: backups.targets } } : {}),
+    ...(logging ? { logging: { loki: logging.loki, grafanaDatasource: logging.grafanaDatasource } } : {}),
+    ...(telemetryArea ? { telemetry: telemetryArea.outputs } : {}),
     storage,
     claims: Object.fromEntries(
-      Object.entries(storage.claims).map(([service, c]) => [service, { namespace: c.namespace, claimName: c.claimName, storageClass: storageClassName, sizeGiB: Number.parseInt(c.size, 10) }]),
+      Object.entries(storage.claims).map(([service, c]) => [service, { namespace: c.namespace, claimName: c.claimName, storageClass: config.storage.claims[service]?.storageClass ?? storageClassName, sizeGiB: Number.parseInt(c.size, 10) }]),
     ),
   };
 }

@@ -50,7 +50,9 @@ export interface RetentionRow {
  * and telemetry config it also shows what Loki's compactor and the application do with those days, beside the
  * bucket expiry they must stay inside.
  */
-export function retentionTable(r: RetentionConfig, more: { logging?: LoggingConfig; telemetry?: TelemetryConfig } = {}): RetentionRow[] {
+export function retentionTable(r: RetentionConfig, more: { capabilities?: Partial<Record<"thanos" | "logging" | "backups" | "snapshots" | "telemetry", boolean>>; snapshotCopies?: boolean; logging?: LoggingConfig; telemetry?: TelemetryConfig } = {}): RetentionRow[] {
+  // Rows only for what the stack deploys; without `capabilities` (a caller that only asks for the model) every row.
+  const on = (c: keyof NonNullable<typeof more.capabilities>) => more.capabilities?.[c] ?? true;
   const d = deriveRetention(r);
   const loki = more.logging?.loki;
   const lokiRows: RetentionRow[] = loki
@@ -60,23 +62,33 @@ export function retentionTable(r: RetentionConfig, more: { logging?: LoggingConf
         ...loki.streamRetention.map((s, i) => ({ tier: `logs: ${s.selector}`, setting: "Loki retention_stream", value: `${s.days * 24}h`, from: `logging.loki.streamRetention[${i}].days` })),
       ]
     : [];
-  const telemetryRows: RetentionRow[] = more.telemetry
+  const telemetryRows: RetentionRow[] = more.telemetry?.backend !== undefined && on("telemetry")
     ? [{ tier: `telemetry (${more.telemetry.backend})`, setting: "OPENFINOPS_RETENTION_DAYS (application prunes)", value: `${more.telemetry.retentionDays}d`, from: "telemetry.retentionDays" }]
     : [];
   return [
     { tier: "metrics: local TSDB", setting: "Prometheus retention", value: d.prometheus.retention, from: "retention.localTsdbDays" },
     { tier: "metrics: local TSDB", setting: "Prometheus retentionSize", value: d.prometheus.retentionSize, from: "retention.localTsdbSizeGiB" },
+    ...(on("thanos") ? thanosRows(d) : []),
+    ...(on("logging") ? [{ tier: "logs", setting: "Loki limits_config.retention_period", value: d.loki.retentionPeriod, from: "retention.logsDays" }, ...lokiRows, { tier: "logs bucket", setting: "S3 expiration (safety net)", value: `${d.s3.logsSafetyNetExpirationDays}d`, from: `retention.logsDays + ${SAFETY_NET_MARGIN_DAYS}` }] : []),
+    ...(on("backups")
+      ? [
+          { tier: "backups: daily", setting: "restorable hot copies", value: `${d.s3.backupsDailyDays}d`, from: "retention.backupDailyDays" },
+          { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
+        ]
+      : []),
+    ...(on("snapshots") ? [{ tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" }] : []),
+    ...telemetryRows,
+    ...(on("snapshots") && more.snapshotCopies !== false
+      ? [{ tier: "EBS snapshots: cross-region copies", setting: "DLM copy retain interval", value: `${d.dlm.copyRetainDays}d`, from: "retention.snapshotCopyRetainDays" }]
+      : []),
+  ];
+}
+
+function thanosRows(d: DerivedRetention): RetentionRow[] {
+  return [
     { tier: "metrics: raw in S3", setting: "Thanos compactor --retention.resolution-raw", value: d.thanosCompactor.raw, from: "retention.metricsRawDays" },
     { tier: "metrics: 5m in S3", setting: "Thanos compactor --retention.resolution-5m", value: d.thanosCompactor.fiveMinutes, from: "retention.metricsDownsampled5mDays" },
     { tier: "metrics: 1h in S3", setting: "Thanos compactor --retention.resolution-1h", value: d.thanosCompactor.oneHour, from: "retention.metricsDownsampled1hDays" },
     { tier: "metrics bucket", setting: "S3 expiration (safety net)", value: `${d.s3.metricsSafetyNetExpirationDays}d`, from: `retention.metricsDownsampled1hDays + ${SAFETY_NET_MARGIN_DAYS}` },
-    { tier: "logs", setting: "Loki limits_config.retention_period", value: d.loki.retentionPeriod, from: "retention.logsDays" },
-    ...lokiRows,
-    { tier: "logs bucket", setting: "S3 expiration (safety net)", value: `${d.s3.logsSafetyNetExpirationDays}d`, from: `retention.logsDays + ${SAFETY_NET_MARGIN_DAYS}` },
-    { tier: "backups: daily", setting: "restorable hot copies", value: `${d.s3.backupsDailyDays}d`, from: "retention.backupDailyDays" },
-    { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
-    { tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" },
-    ...telemetryRows,
-    { tier: "EBS snapshots: cross-region copies", setting: "DLM copy retain interval", value: `${d.dlm.copyRetainDays}d`, from: "retention.snapshotCopyRetainDays" },
   ];
 }

@@ -11,7 +11,7 @@ import type { Restorability } from "../infra/restorability/matrix";
  * it from here). Semver: a minor bump adds outputs or sections; a major bump removes, renames or retypes one, and
  * readStrataStack refuses a stack whose major differs from the one this file was written for.
  */
-export const CONTRACT_VERSION = "1.1.0";
+export const CONTRACT_VERSION = "1.2.0";
 export const CONTRACT_MAJOR = Number(CONTRACT_VERSION.split(".")[0]);
 
 // ---- The contract, as a consumer sees it through a StackReference: plain values, no Outputs. -----------------
@@ -53,7 +53,8 @@ export interface IdentityContract {
  */
 export interface StrataSections {
   archive: {
-    kmsKeyArn: string;
+    /** Since 1.2 absent when the stack declares no bucket (no Thanos, no logging, no backup target). */
+    kmsKeyArn?: string;
     buckets: Partial<Record<"metrics" | "logs" | "backups", BucketContract>>;
     replica?: BucketContract & { kmsKeyArn: string };
     accessLogBucket?: BucketContract;
@@ -72,7 +73,8 @@ export interface StrataSections {
   metrics: {
     prometheusUrl: string;
     alertmanagerUrl: string;
-    pushgatewayUrl: string;
+    /** Since 1.2 absent when `metrics.pushgateway.enabled` is false. */
+    pushgatewayUrl?: string;
     thanosQueryUrl?: string;
     thanosQueryFrontendUrl?: string;
     thanosObjstoreConfig?: string;
@@ -101,8 +103,10 @@ export interface StrataSections {
     /** Cluster-internal URLs. */
     prometheusUrl: string;
     thanosQueryUrl?: string;
-    pushgatewayUrl: string;
-    lokiPushUrl: string;
+    /** Since 1.2 absent when `metrics.pushgateway.enabled` is false. */
+    pushgatewayUrl?: string;
+    /** Since 1.2 absent when `logging.enabled` is false. */
+    lokiPushUrl?: string;
     alertmanagerUrl: string;
   };
   /** Loki: its mode and URLs, and the Grafana datasource Strata provisions for it. */
@@ -139,12 +143,18 @@ export interface StrataSections {
   };
 }
 
-/** Sections the program exports today. */
-export type DeliveredSection = "archive" | "capacity" | "metrics" | "backups" | "logging" | "telemetry" | "endpoints" | "storage" | "claims" | "restorability";
+/**
+ * Sections that exist only while their capability is on (since 1.2; infra/capabilities.ts): `backups` with a backup
+ * target, `logging` with `logging.enabled`, `telemetry` with `telemetry.backend`. A consumer reads them with `get`.
+ */
+export const CAPABILITY_SECTIONS = { backups: "no backup target", logging: "`strata:logging.enabled` is false", telemetry: "`strata:telemetry.backend` is not set" } as const;
+export type CapabilitySection = keyof typeof CAPABILITY_SECTIONS;
+/** Sections the program exports on every stack. */
+export type DeliveredSection = "archive" | "capacity" | "metrics" | "endpoints" | "storage" | "claims" | "restorability";
 /** Sections declared for consumers to code against, exported once their issues land. */
-export type LandingSection = Exclude<keyof StrataSections, DeliveredSection>;
+export type LandingSection = Exclude<keyof StrataSections, DeliveredSection | CapabilitySection>;
 
-export type StrataContract = StrataCore & { [K in DeliveredSection]: StrataSections[K] } & { [K in LandingSection]?: StrataSections[K] };
+export type StrataContract = StrataCore & { [K in DeliveredSection]: StrataSections[K] } & { [K in CapabilitySection | LandingSection]?: StrataSections[K] };
 export type StrataOutputName = keyof StrataContract;
 
 /**
@@ -201,7 +211,12 @@ const landing: Record<LandingSection, true> = {};
 
 /** The message for an output a consumer required and the stack does not have. */
 export function missingOutputMessage(stack: string, name: string): string {
-  const why = name in landing ? `the ${name} section is still landing: deploy a Strata version that exports it` : "every Strata stack of this contract exports it, so the stack's last update did not complete";
+  const why =
+    name in landing
+      ? `the ${name} section is still landing: deploy a Strata version that exports it`
+      : name in CAPABILITY_SECTIONS
+        ? `the stack does not run that capability (${CAPABILITY_SECTIONS[name as CapabilitySection]}); read it with get() when it is optional for you`
+        : "every Strata stack of this contract exports it, so the stack's last update did not complete";
   return `stack "${stack}" has no output "${name}": ${why}`;
 }
 

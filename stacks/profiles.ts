@@ -41,7 +41,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       defaultClass: true,
       ebs: { iops: 3000, throughputMiBps: 125 },
       hcloud: { encryption: true },
-      snapshots: { time: "03:00", crossRegionCopy: { enabled: false, region: "eu-west-1" } },
+      snapshots: { enabled: true, time: "03:00", crossRegionCopy: { enabled: false, region: "eu-west-1" } },
       // Claims are a stack's workloads, never a profile's: each stack file names the services it runs.
       claims: {},
     },
@@ -66,7 +66,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
         ruler: { replicas: 1 },
       },
       // Hetzner volumes start at 10 GiB.
-      pushgateway: { replicas: 1, volumeSizeGiB: 10 },
+      pushgateway: { enabled: true, replicas: 1, volumeSizeGiB: 10 },
     },
     capacity: {
       // A dev cluster: a few nodes' worth of exporters, a small database.
@@ -85,6 +85,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       email: { enabled: false, to: [] },
     },
     logging: {
+      enabled: true,
       // One single binary on one volume: a dev cluster's log volume is far below what needs microservices, and
       // with a single ingester there is nobody to replicate to (its write-ahead log covers restarts).
       loki: {
@@ -100,9 +101,9 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       },
       collector: { resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
     },
-    // Dev keeps telemetry in memory: nothing to provision, nothing to back up.
+    // Telemetry is a workload (seed 002's OpenFinOps): nothing is declared until a stack sets telemetry.backend. These
+    // are the tunings dev gives it once one does.
     telemetry: {
-      backend: "memory",
       namespace: "openfinops",
       retentionDays: 7,
       batchSize: 100,
@@ -137,7 +138,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       defaultClass: true,
       ebs: { iops: 3000, throughputMiBps: 125 },
       hcloud: { encryption: true },
-      snapshots: { time: "03:00", crossRegionCopy: { enabled: true, region: "eu-west-1" } },
+      snapshots: { enabled: true, time: "03:00", crossRegionCopy: { enabled: true, region: "eu-west-1" } },
       claims: {},
     },
     archive: {
@@ -172,7 +173,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
         compactor: { replicas: 1 },
         ruler: { replicas: 2 },
       },
-      pushgateway: { replicas: 2, volumeSizeGiB: 2 },
+      pushgateway: { enabled: true, replicas: 2, volumeSizeGiB: 2 },
     },
     capacity: {
       // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
@@ -191,6 +192,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       email: { enabled: false, to: [] },
     },
     logging: {
+      enabled: true,
       // Distributed: SimpleScalable is deprecated in chart 18 (removed in Loki 4). Three ingesters with replication
       // factor 3 accept writes with one ingester down (quorum 2) and lose nothing acknowledged.
       loki: {
@@ -206,10 +208,9 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       },
       collector: { resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     },
-    // Where OpenFinOps keeps telemetry is the stack's choice (a workload): `memory` until a stack picks `sqlite`,
-    // `postgresql` or `timescaledb`. The profile only says how prod tunes it once it is persisted.
+    // Where OpenFinOps keeps telemetry is the stack's choice (a workload): nothing is declared until a stack sets
+    // telemetry.backend. The profile only says how prod tunes it once it does.
     telemetry: {
-      backend: "memory",
       namespace: "openfinops",
       retentionDays: 90,
       batchSize: 500,

@@ -73,8 +73,10 @@ describe("the example stacks", () => {
     expect(release(p, "thanos")).toBeUndefined();
     expect(backupJobs(p)).toEqual(["prometheus-backup"]);
     expect(claims(p)).toEqual([]);
-    // The prod profile's 2Gi Pushgateway volume does not exist on Hetzner: raised, and said so.
-    expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual(["strata:metrics.pushgateway.volumeSizeGiB"]);
+    // The prod profile's two Prometheus replicas have no Thanos to deduplicate them: one runs (seed 000 pays for one
+    // 50Gi volume, not two). Its 2Gi Pushgateway volume does not exist on Hetzner: raised. Both said so.
+    expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual(["strata:metrics.prometheus.replicas", "strata:metrics.pushgateway.volumeSizeGiB"]);
+    expect(spec.replicas).toBe(1);
   });
 
   it("001 Powerlifting: three ebs-gp3 claims at 10/5/2Gi, pg_dump at 02:00 and PITR, DLM at 03:00 keeping 7, RabbitMQ definitions, Valkey RDBs", async () => {

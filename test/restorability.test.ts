@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../infra/config/load";
 import { BACKUP_KINDS } from "../infra/config/sections/backups";
 import { PROJECT_DIR } from "../infra/projectDir";
-import { claimCoverage, hostNamespace } from "../infra/restorability/coverage";
+import { claimCoverage } from "../infra/restorability/coverage";
 import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "../infra/restorability/kinds";
 import { RESTORABILITY_COLUMNS, restorabilityMatrix, type RestorabilityRow } from "../infra/restorability/matrix";
 import { restorabilitySection } from "../infra/plan/report";
@@ -32,26 +32,27 @@ describe("what the matrix says about each kind is traceable", () => {
   });
 });
 
-describe("hostNamespace and claimCoverage", () => {
-  it("reads the namespace of cluster-internal hosts only", () => {
-    expect(hostNamespace("valkey.cache.svc.cluster.local")).toBe("cache");
-    expect(hostNamespace("valkey.cache.svc")).toBe("cache");
-    expect(hostNamespace("valkey.cache")).toBe("cache");
-    expect(hostNamespace("valkey")).toBeUndefined();
-    expect(hostNamespace("db.example.com")).toBeUndefined();
-  });
-
-  it("covers a claim by the sqlite claim it mounts, by the service's name, or by a host in its namespace; RabbitMQ definitions only partly", () => {
+describe("claimCoverage", () => {
+  it("covers a claim only when the target says so: the sqlite claim it mounts, the service's name, or protectsClaims; RabbitMQ definitions only partly", () => {
     const claim = { namespace: "shop" };
     expect(claimCoverage("orders", claim, [{ name: "x", kind: "sqlite", namespace: "shop", claimName: "orders-data", path: "a.db", writerSelector: { matchLabels: { a: "b" } } }])).toEqual([
       { target: "x", kind: "sqlite", how: "mounts the claim" },
     ]);
     expect(claimCoverage("orders", claim, [{ name: "x", kind: "sqlite", namespace: "other", claimName: "orders-data", path: "a.db", writerSelector: { matchLabels: { a: "b" } } }])).toEqual([]);
     expect(claimCoverage("orders", claim, [{ name: "orders", kind: "mongodb", uriSecret: { name: "m", key: "uri" } }])[0]!.how).toBe("named after the service");
-    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.shop.svc.cluster.local" }])[0]!.how).toMatch(/in namespace shop/);
-    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.elsewhere.svc.cluster.local" }])).toEqual([]);
-    const rabbit = claimCoverage("orders", claim, [{ name: "mq", kind: "rabbitmq-definitions", url: "http://rabbitmq.shop:15672", user: "u", passwordSecret: { name: "r", key: "p" } }]);
+    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.shop.svc.cluster.local", protectsClaims: ["orders"] }])[0]!.how).toBe("lists it in protectsClaims");
+    // A server in the claim's namespace is not its backup: a target of another service never counts.
+    expect(claimCoverage("orders", claim, [{ name: "cache", kind: "valkey", host: "valkey.shop.svc.cluster.local" }])).toEqual([]);
+    const rabbit = claimCoverage("orders", claim, [{ name: "mq", kind: "rabbitmq-definitions", url: "http://rabbitmq.shop:15672", user: "u", passwordSecret: { name: "r", key: "p" }, protectsClaims: ["orders"] }]);
     expect(rabbit[0]!.partial).toMatch(/messages in the queues are not backed up/);
+  });
+
+  it("the issue's case: PostgreSQL and RabbitMQ targets beside a Valkey claim leave valkey-data unprotected", () => {
+    const targets = [
+      { name: "postgresql", kind: "postgresql", host: "postgres.app.svc.cluster.local", database: "app", user: "u", passwordSecret: { name: "p", key: "k" } },
+      { name: "rabbitmq", kind: "rabbitmq-definitions", url: "http://rabbitmq.app.svc:15672", user: "u", passwordSecret: { name: "r", key: "k" } },
+    ] as const;
+    expect(claimCoverage("valkey", { namespace: "app" }, targets as never)).toEqual([]);
   });
 });
 
@@ -96,7 +97,8 @@ describe("the matrix of a stack that names its own claims and backup targets", (
     mq: { namespace: "mq", size: "10Gi", critical: false },
     orphan: { namespace: "orphan", size: "10Gi", critical: true },
   };
-  const targets = BACKUP_KINDS.map(targetOf);
+  // The valkey target says it backs up the `cache` claim; the sqlite target mounts `notes-data`.
+  const targets = BACKUP_KINDS.map(targetOf).map((t) => (t.kind === "valkey" ? { ...t, protectsClaims: ["cache"] } : t.kind === "rabbitmq-definitions" ? { ...t, protectsClaims: ["mq"] } : t));
 
   it("aws: one row per target, claim, bucket and the EBS class; gaps only where something is really missing, each named", () => {
     const m = restorabilityMatrix(config({ storage: { claims }, backups: { targets } }));
@@ -115,10 +117,10 @@ describe("the matrix of a stack that names its own claims and backup targets", (
     expect(row(m.rows, "t-valkey (valkey)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-valkey.md" });
     expect(row(m.rows, "t-rabbitmq-definitions (rabbitmq-definitions)").runbook).toEqual({ ok: true, text: "docs/runbooks/restore-rabbitmq-definitions.md" });
 
-    // Claims: covered by the host's namespace (valkey), by the claim an sqlite target mounts, partly (RabbitMQ).
+    // Claims: covered by protectsClaims (valkey), by the claim an sqlite target mounts, partly (RabbitMQ).
     const cache = row(m.rows, "cache-data (cache)");
     expect(RESTORABILITY_COLUMNS.every((c) => cache[c].ok)).toBe(true);
-    expect(cache.backup.text).toContain("t-valkey (its host valkey.cache.svc.cluster.local is in namespace cache)");
+    expect(cache.backup.text).toContain("t-valkey (lists it in protectsClaims)");
     expect(row(m.rows, "notes-data (notes)").backup.text).toContain("t-sqlite (mounts the claim)");
     expect(row(m.rows, "mq-data (mq)").backup).toMatchObject({ ok: false, text: expect.stringMatching(/only part of its data is backed up.*messages in the queues/) });
     const orphan = row(m.rows, "orphan-data (orphan)");

@@ -65,12 +65,12 @@ describe("secrets the plan cannot decrypt", () => {
 });
 
 describe("profiles are posture; stacks own their workloads", () => {
-  it("neither profile declares a claim, a backup target, a database size or a persisted telemetry backend", () => {
+  it("neither profile declares a claim, a backup target, a database size or a telemetry backend", () => {
     for (const p of Object.values(PROFILE_DEFAULTS)) {
       expect(p.storage.claims).toEqual({});
       expect(p.backups.targets).toEqual([]);
       expect(p.capacity.databases).toEqual({});
-      expect(p.telemetry.backend).toBe("memory");
+      expect(p.telemetry.backend).toBeUndefined();
       expect(p.telemetry.sqlite).toBeUndefined();
     }
   });

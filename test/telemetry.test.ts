@@ -129,7 +129,10 @@ describe("the database URL and the backup targets", () => {
     const named = { ...t.sqlite!, writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 };
     expect(telemetryBackupTargets({ ...t, backend: "sqlite", sqlite: named })[0]).toMatchObject({ writerSelector: { matchLabels: { app: "finops-writer" } }, writerFsGroup: 2000 });
     const dump = { name: "telemetry", kind: "postgresql", host: DATABASE.host, port: 5432, database: "openfinops", user: "openfinops_telemetry", passwordSecret: { name: "strata-telemetry-db", key: "password" } };
-    expect(telemetryBackupTargets({ ...t, backend: "timescaledb", database: DATABASE } as typeof t)).toEqual([dump]);
+    // TimescaleDB's dump says so: its drill restores into the TimescaleDB image with the extension's restore steps.
+    expect(telemetryBackupTargets({ ...t, backend: "timescaledb", database: DATABASE } as typeof t)).toEqual([{ ...dump, timescaledb: true }]);
+    expect(telemetryBackupTargets({ ...t, backend: "postgresql", database: DATABASE } as typeof t)).toEqual([dump]);
+    expect(telemetryBackupTargets({ ...t, backend: undefined })).toEqual([]);
     const configured = { name: "orders", kind: "prometheus-snapshot" } as const;
     const all = allBackupTargets({ backups: { targets: [configured] }, telemetry: { ...t, backend: "postgresql", database: DATABASE } as typeof t });
     expect(all).toEqual([{ ...configured, source: "backups.targets" }, { ...dump, source: "telemetry.backend" }]);

@@ -119,7 +119,8 @@ function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
   switch (t.kind) {
     case "postgresql":
       return {
-        compression: "zstd",
+        // The TimescaleDB drill image has no zstd; gzip is in every image both sides use.
+        compression: t.timescaledb ? "gzip" : "zstd",
         fsGroup: 999,
         containers: [
           {
@@ -229,6 +230,18 @@ function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
 function drillRecipe(t: BackupTarget): Recipe {
   switch (t.kind) {
     case "postgresql":
+      if (t.timescaledb) {
+        // TimescaleDB's own restore steps around a single-job pg_restore (its catalog is restored in dump order); the
+        // Alpine image's postgres user is uid 70, sharing the scratch volume through the pod's fsGroup.
+        return {
+          compression: "gzip",
+          fsGroup: 999,
+          containers: [
+            S3("fetch", ["restore-drill.sh", "fetch"], 999),
+            { name: "restore", image: IMAGES.timescaledb15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 1), env("PG_TIMESCALEDB", 1)], resources: resources("1", "2Gi", "2"), runAsUser: 70 },
+          ],
+        };
+      }
       return {
         compression: "zstd",
         fsGroup: 999,

@@ -26,6 +26,8 @@ interface CommonSpec {
   drillSchedule?: string | undefined;
   /** Size limit of the job's scratch space in GiB (default 10). */
   scratchSizeGiB?: number | undefined;
+  /** Services of `strata:storage.claims` whose data this target backs up (the restorability matrix reads it). */
+  protectsClaims?: string[] | undefined;
 }
 
 /** Point-in-time recovery of a postgresql target: a WAL receiver, base backups and point-in-time drills. */
@@ -48,6 +50,8 @@ export interface PostgresqlTargetSpec extends CommonSpec {
   user: string;
   passwordSecret: SecretKeyRef;
   pitr?: PitrSpec | undefined;
+  /** The database uses the TimescaleDB extension: the drill restores into the TimescaleDB image with its restore hooks. */
+  timescaledb?: boolean | undefined;
 }
 
 export interface MongodbTargetSpec extends CommonSpec {

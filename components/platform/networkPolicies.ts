@@ -2,14 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 
 export interface NetworkPoliciesArgs {
-  namespaces: { monitoring: pulumi.Input<string>; logging: pulumi.Input<string>; backups: pulumi.Input<string> };
+  /** Strata's namespaces that exist in this stack (logging and backups only with their capabilities). */
+  namespaces: { monitoring: pulumi.Input<string>; logging?: pulumi.Input<string>; backups?: pulumi.Input<string> };
   /** Names (not Outputs) for namespace selectors: `kubernetes.io/metadata.name` is set by Kubernetes itself. */
   namespaceNames: { monitoring: string; logging: string; backups: string };
   /**
    * Batch jobs outside the backups namespace that push to the Pushgateway: backup jobs that run beside their data in
    * an application's namespace. Only pods with `podLabels` in those namespaces are admitted.
    */
-  pushgatewayClients: { namespaces: string[]; podLabels: Record<string, string> };
+  pushgatewayClients?: { namespaces: string[]; podLabels: Record<string, string> };
   labels: Record<string, string>;
 }
 
@@ -31,16 +32,18 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       new k8s.networking.v1.NetworkPolicy(`${name}-${id}`, { metadata: { name: id.replace(/^[a-z]+-/, ""), namespace, labels: args.labels }, spec }, { parent: this });
 
     for (const [role, namespace] of Object.entries(args.namespaces)) {
-      policy(`${role}-default-deny-ingress`, namespace, { podSelector: {}, policyTypes: ["Ingress"] });
+      if (namespace !== undefined) policy(`${role}-default-deny-ingress`, namespace, { podSelector: {}, policyTypes: ["Ingress"] });
     }
     policy("monitoring-allow-from-monitoring", args.namespaces.monitoring, { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [byName(n.monitoring)] }] });
-    policy("monitoring-allow-pushgateway-from-backups", args.namespaces.monitoring, {
+    const clients = args.pushgatewayClients;
+    const pushers = [...(args.namespaces.backups !== undefined ? [byName(n.backups)] : []), ...(clients?.namespaces ?? []).map((ns) => ({ ...byName(ns), podSelector: { matchLabels: clients!.podLabels } }))];
+    if (clients && pushers.length > 0) policy("monitoring-allow-pushgateway-from-backups", args.namespaces.monitoring, {
       podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus-pushgateway" } },
       policyTypes: ["Ingress"],
       ingress: [
         {
           // A namespace and a pod selector in one peer: both must match (those pods, in those namespaces).
-          from: [byName(n.backups), ...args.pushgatewayClients.namespaces.map((ns) => ({ ...byName(ns), podSelector: { matchLabels: args.pushgatewayClients.podLabels } }))],
+          from: pushers,
           ports: [{ protocol: "TCP", port: 9091 }],
         },
       ],
@@ -51,7 +54,7 @@ export class NetworkPolicies extends pulumi.ComponentResource {
       policyTypes: ["Ingress"],
       ingress: [{ ports: [{ protocol: "TCP", port: 10250 }] }],
     });
-    policy("logging-allow-from-logging-and-monitoring", args.namespaces.logging, {
+    if (args.namespaces.logging !== undefined) policy("logging-allow-from-logging-and-monitoring", args.namespaces.logging, {
       podSelector: {},
       policyTypes: ["Ingress"],
       ingress: [{ from: [byName(n.logging), byName(n.monitoring)] }],

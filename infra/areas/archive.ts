@@ -11,6 +11,7 @@ import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
+import { archivePurposes } from "../capabilities";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -41,7 +42,9 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
     workloads.push({ workload: "thanos-compactor", namespace: monitoring, serviceAccount: "strata-thanos-compactor", purpose: "metrics", access: "manage", automountServiceAccountToken: false });
     workloads.push({ workload: "thanos-ruler", namespace: monitoring, serviceAccount: "strata-thanos-ruler", purpose: "metrics", access: "write", automountServiceAccountToken: false });
   }
-  workloads.push({ workload: "loki", namespace: { role: "logging" }, serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
+  if (config.logging.enabled) {
+    workloads.push({ workload: "loki", namespace: { role: "logging" }, serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
+  }
   // Targets from backups.targets and those other config implies (telemetry), see infra/backupTargets.ts. A backup
   // job's identity lives where the job runs (beside its data); a drill's in the backups namespace.
   for (const target of allBackupTargets(config)) {
@@ -72,7 +75,8 @@ export interface IdentityOutputs {
 }
 
 export interface Archive {
-  kmsKeyArn: pulumi.Output<string>;
+  /** The archive key; absent when no bucket is declared (nothing writes to the archive). */
+  kmsKeyArn?: pulumi.Output<string>;
   /** The identity components, for releases and jobs that must wait for their ServiceAccounts. */
   identityComponents: Record<string, WorkloadIdentity>;
   buckets: Partial<Record<BucketPurpose, BucketOutputs>>;
@@ -101,6 +105,10 @@ export function declareArchive(platform: Platform): Archive {
   const partition = aws.getPartitionOutput({}, provider);
   const mode: IdentityMode = config.cloud === "hcloud" ? "static-keys" : config.archive.identity;
   const workloads = archiveWorkloads(config);
+  // Each bucket exists only while something writes to it (infra/capabilities.ts); with none, the archive is empty:
+  // no key, no access-log bucket, no identities.
+  const purposes = archivePurposes(config);
+  if (purposes.length === 0) return { identityComponents: {}, identityNames: {}, buckets: {}, identities: {}, tiers: [] };
   const principalName = (w: ArchiveWorkload) => `strata-${env}-${w.workload}`;
   const replicationRoleName = `strata-${env}-backups-replication`;
   const s3Service = (region: string) => `s3.${region}.amazonaws.com`;
@@ -117,7 +125,7 @@ export function declareArchive(platform: Platform): Archive {
           partition: part,
           users: [
             { sid: "ArchiveWorkloadsThroughS3", principalArns: workloads.map((w) => principalArn(mode, part, accountId, principalName(w))), actions: ["kms:Decrypt", "kms:GenerateDataKey"], viaService: s3Service(config.region) },
-            ...(config.archive.replication.enabled
+            ...(config.archive.replication.enabled && purposes.includes("backups")
               ? [{ sid: "ReplicationReadsSourceObjects", principalArns: [`arn:${part}:iam::${accountId}:role${IAM_PATH}${replicationRoleName}`], actions: ["kms:Decrypt"], viaService: s3Service(config.region) }]
               : []),
           ],
@@ -159,7 +167,6 @@ export function declareArchive(platform: Platform): Archive {
     tiers.push(...tierTable("access-logs", logLifecycle, "SSE-S3 (S3 log delivery requires it)"));
   }
 
-  const purposes: BucketPurpose[] = [...(config.metrics.thanos.enabled ? (["metrics"] as const) : []), "logs", "backups"];
   const buckets: Partial<Record<BucketPurpose, ArchiveBucket>> = {};
   for (const purpose of purposes) {
     const lifecycle = lifecycleFor(purpose);
@@ -182,7 +189,7 @@ export function declareArchive(platform: Platform): Archive {
   }
 
   let replica: Archive["replica"];
-  if (config.archive.replication.enabled) {
+  if (config.archive.replication.enabled && buckets.backups) {
     replica = declareBackupReplica(platform, buckets.backups!, archiveKey, replicationRoleName, lifecycleFor("backups"));
   }
 

@@ -66,7 +66,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const drillNamespace = resolveNamespace(platform, { role: "backups" });
   // What every job in one namespace shares, combined once per namespace rather than once per job: a stack may have
   // hundreds of targets.
-  const archiveTarget = pulumi.all([bucket.name, bucket.region, inputs.archive.kmsKeyArn]);
+  const archiveTarget = pulumi.all([bucket.name, bucket.region, inputs.archive.kmsKeyArn!]);
   const sharedContexts = new Map<string, pulumi.Output<Omit<JobContext, "serviceAccountName" | "credentialsSecretName" | "schedule">>>();
   const sharedContextIn = (ns: ResolvedNamespace) => {
     if (!sharedContexts.has(ns.name)) {

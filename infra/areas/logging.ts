@@ -17,14 +17,15 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
   const loki = config.logging.loki;
   const bucket = archive.buckets.logs;
   const identity = archive.identities.loki;
-  if (!bucket || !identity) throw new Error("the archive declared no logs bucket or loki identity; Loki has nowhere to write");
+  const namespace = platform.namespaces.logging;
+  if (!bucket || !identity || !namespace) throw new Error("logging is on but the archive declared no logs bucket or loki identity, or the logging namespace is missing");
 
   const lokiRelease = new Loki(
     "loki",
     {
-      namespace: platform.namespaces.logging,
+      namespace,
       bucket: { name: bucket.name, region: bucket.region },
-      kmsKeyArn: archive.kmsKeyArn,
+      kmsKeyArn: archive.kmsKeyArn!,
       serviceAccountName: identity.serviceAccount,
       ...(identity.credentialsSecret ? { credentialsSecret: identity.credentialsSecret } : {}),
       settings: {
@@ -48,7 +49,7 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
   new LogCollector(
     "log-collector",
     {
-      namespace: platform.namespaces.logging,
+      namespace,
       pushUrl: lokiRelease.pushUrl,
       externalLabels: { environment: config.environment },
       resources: config.logging.collector.resources,

@@ -55,7 +55,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
       {
         namespace: platform.namespaces.monitoring,
         labels: platform.labels,
-        objstore: { bucket: bucket.name, region: bucket.region, kmsKeyArn: inputs.archive.kmsKeyArn },
+        objstore: { bucket: bucket.name, region: bucket.region, kmsKeyArn: inputs.archive.kmsKeyArn! },
         values: {
           storageClassName: inputs.storageClassName,
           sidecarEndpoint: urls.thanosSidecarDiscovery,
@@ -108,11 +108,13 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     platform.k8sOpts,
   );
 
-  new Pushgateway(
-    "pushgateway",
-    { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
-    platform.k8sOpts,
-  );
+  if (m.pushgateway.enabled) {
+    new Pushgateway(
+      "pushgateway",
+      { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
+      platform.k8sOpts,
+    );
+  }
 
   // Backup jobs that run beside their data outside Strata's namespaces (SQLite targets) push from there.
   const backupJobNamespaces = allBackupTargets(config)
@@ -124,7 +126,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     {
       namespaces: platform.namespaces,
       namespaceNames: config.namespaces,
-      pushgatewayClients: { namespaces: [...new Set(backupJobNamespaces)].sort(), podLabels: phasePodLabels("backup") },
+      ...(m.pushgateway.enabled ? { pushgatewayClients: { namespaces: [...new Set(backupJobNamespaces)].sort(), podLabels: phasePodLabels("backup") } } : {}),
       labels: platform.labels,
     },
     platform.k8sOpts,
@@ -133,7 +135,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   const outputs = {
     prometheusUrl: urls.prometheus,
     alertmanagerUrl: urls.alertmanager,
-    pushgatewayUrl: urls.pushgateway,
+    ...(m.pushgateway.enabled ? { pushgatewayUrl: urls.pushgateway } : {}),
     ...(thanos ? { thanosQueryUrl: urls.thanosQuery, thanosQueryFrontendUrl: urls.thanosQueryFrontend, thanosObjstoreConfig: thanos.objstoreConfig } : {}),
     grafanaAdminSecret: stack.grafanaAdminSecretName,
     replicaLabel: PROMETHEUS_REPLICA_LABEL,

@@ -73,9 +73,12 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   const identity = aws.getCallerIdentityOutput({}, { provider });
   const partition = aws.getPartitionOutput({}, { provider }).partition;
   const targetTag = snapshotTargetTag(environment);
-  const copy = storage.snapshots.crossRegionCopy.enabled ? storage.snapshots.crossRegionCopy : undefined;
+  const snapshotsOn = storage.snapshots.enabled;
+  const copy = snapshotsOn && storage.snapshots.crossRegionCopy.enabled ? storage.snapshots.crossRegionCopy : undefined;
 
-  const dlmRole = new DlmExecutionRole(
+  // Off, nothing of DLM is declared. The class keeps tagging its volumes, so turning snapshots on later needs no
+  // change to the class (its parameters are immutable).
+  const dlmRole = !snapshotsOn ? undefined : new DlmExecutionRole(
     "ebs-snapshots",
     {
       roleName: `strata-${environment}-dlm-ebs-snapshots`,
@@ -100,7 +103,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
         region: config.region,
         copyPeerRegions: copy ? [copy.region] : [],
         volumeRoleArns: [platform.cluster.ebsCsiRoleArn.apply(requireEbsCsiRoleArn)],
-        copySourceRoleArns: copy ? [dlmRole.roleArn] : [],
+        copySourceRoleArns: copy && dlmRole ? [dlmRole.roleArn] : [],
         copyTargetRoleArns: [],
       }),
       keyOptions: platform.stateful,
@@ -110,7 +113,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
 
   // Copies are encrypted under a key in their own region (a key in the source region would go down with it). The
   // key is placed there by its `region` argument, so Strata's one AWS provider, and its default tags, serve both.
-  const copyKey = copy
+  const copyKey = copy && dlmRole
     ? new CustomerManagedKey(
         "ebs-snapshot-copies",
         {
@@ -149,7 +152,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
     platform.k8sOpts,
   );
 
-  const snapshots = new EbsSnapshotPolicy(
+  const snapshots = !dlmRole ? undefined : new EbsSnapshotPolicy(
     "ebs-snapshots",
     {
       description: `Strata ${environment}: daily snapshots of ${STORAGE_CLASS.aws} volumes`,
@@ -168,19 +171,26 @@ function declareAwsStorage(platform: Platform): AwsStorage {
     storageClass,
     outputs: {
       ebsKmsKeyArn: key.arn,
-      snapshotPolicyId: snapshots.policyId,
-      snapshotTargetTag: targetTag,
-      snapshotAlertTopicArn: snapshots.alarmTopicArn,
+      ...(snapshots ? { snapshotPolicyId: snapshots.policyId, snapshotTargetTag: targetTag, snapshotAlertTopicArn: snapshots.alarmTopicArn } : {}),
       ...(copyKey ? { snapshotCopyKmsKeyArn: copyKey.arn } : {}),
     },
   };
 }
 
-/** Namespaces of the claims: Strata's own where they coincide, otherwise created here and kept like data. */
-function claimNamespaces(platform: Platform): Record<string, pulumi.Output<string>> {
-  const own = new Map<string, pulumi.Output<string>>();
-  for (const [role, name] of Object.entries(platform.config.namespaces)) own.set(name, platform.namespaces[role as keyof Platform["namespaces"]]);
-  const wanted = [...new Set(Object.values(platform.config.storage.claims).map((c) => c.namespace))].filter((n) => !own.has(n)).sort();
+/**
+ * Namespaces of the claims. Strata's own where they coincide; an application's namespace is the application's (its
+ * chart or stack creates it, the plan lists it as a cluster prerequisite) and is only named, never labelled or
+ * protected; Strata creates one only for a claim with `createNamespace: true`, and then keeps it like data.
+ */
+function claimNamespaces(platform: Platform): Record<string, pulumi.Input<string>> {
+  const own = new Map<string, pulumi.Input<string>>();
+  for (const [role, name] of Object.entries(platform.config.namespaces)) {
+    const declared = platform.namespaces[role as keyof Platform["namespaces"]];
+    if (declared) own.set(name, declared);
+  }
+  const claims = Object.values(platform.config.storage.claims);
+  const wanted = [...new Set(claims.filter((c) => c.createNamespace).map((c) => c.namespace))].filter((n) => !own.has(n)).sort();
+  for (const c of claims) if (!own.has(c.namespace) && !wanted.includes(c.namespace)) own.set(c.namespace, c.namespace);
   if (wanted.length > 0) {
     const created = new Namespaces(
       "storage",
@@ -268,7 +278,7 @@ export function declareStorage(platform: Platform): Storage {
         name: claimName,
         namespace,
         size: spec.size,
-        storageClassName: storageClass,
+        storageClassName: spec.storageClass ?? storageClass,
         labels,
         ...(volume ? { volumeName: volume.persistentVolumeName } : {}),
         resourceOptions: platform.stateful,

@@ -12,8 +12,10 @@ import { STORAGE_CLASS } from "./storage";
  */
 export function declareTelemetry(platform: Platform, storageClass: pulumi.Resource) {
   const t = platform.config.telemetry;
+  const backend = t.backend;
+  if (backend === undefined) throw new Error("declareTelemetry: telemetry.backend is not set, so nothing is declared for telemetry (infra/capabilities.ts)");
   const contract = {
-    backend: t.backend,
+    backend,
     retentionDays: t.retentionDays,
     batchSize: t.batchSize,
     batchIntervalSeconds: t.batchIntervalSeconds,
@@ -38,7 +40,7 @@ export function declareTelemetry(platform: Platform, storageClass: pulumi.Resour
     new k8s.core.v1.Secret(
       "telemetry-backup-credentials",
       {
-        metadata: { name: TELEMETRY_BACKUP_SECRET.name, namespace: platform.namespaces.backups, labels: platform.labels },
+        metadata: { name: TELEMETRY_BACKUP_SECRET.name, namespace: platform.namespaces.backups!, labels: platform.labels },
         type: "Opaque",
         stringData: pulumi.secret({ [TELEMETRY_BACKUP_SECRET.key]: platform.secrets.telemetryDbPassword }),
       },
@@ -47,11 +49,11 @@ export function declareTelemetry(platform: Platform, storageClass: pulumi.Resour
   }
   // The contract as plain outputs: every ConfigMap value, and only the names of the secret keys.
   const outputs = {
-    backend: t.backend,
+    backend,
     namespace: t.namespace,
     configMap: store.configMapName,
     secret: store.secretName,
-    secretKeys: t.backend === "memory" ? [] : [...SECRET_CONTRACT_KEYS],
+    secretKeys: backend === "memory" ? [] : [...SECRET_CONTRACT_KEYS],
     settings: telemetryConfigMapData(contract),
     // The labels the writer's pod must carry: the SQLite backup job is scheduled beside the pod that has them.
     ...(store.claimName ? { sqlite: { claimName: store.claimName, mountPath: store.mountPath!, path: t.sqlite!.path, writerLabels: telemetryWriterLabels(t.sqlite!) } } : {}),

@@ -122,6 +122,14 @@ export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
   for (const name of Object.keys(config.capacity.databases)) {
     if (!targets.has(name)) warnings.push({ key: `strata:capacity.databases.${name}`, message: `names no backup target (the stack's targets: ${[...targets].join(", ") || "none"}); it sizes nothing` });
   }
+  // The profile runs one replica without Thanos (infra/config/defaults.ts), so more is the stack's own choice: said,
+  // not silently split.
+  if (!config.metrics.thanos.enabled && config.metrics.prometheus.replicas > 1) {
+    warnings.push({
+      key: "strata:metrics.prometheus.replicas",
+      message: `${config.metrics.prometheus.replicas} replicas without Thanos: nothing deduplicates them, so Grafana reads one replica or the other (each with its own gaps) and each volume holds the same series; enable metrics.thanos or run 1`,
+    });
+  }
   const { localTsdbBytes } = estimates(config);
   const cap = config.retention.localTsdbSizeGiB;
   if (cap * GiB < localTsdbBytes) {

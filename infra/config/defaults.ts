@@ -94,6 +94,9 @@ export const DERIVED_DEFAULT_RULES: Readonly<Record<string, string>> = {
   "archive.replication.region": "the partner region of `strata:region` (infra/config/regions.ts)",
   "archive.backups.transitions": "the profile's classes, placed from `retention.backupDailyDays` until `retention.backupArchiveDays` (a class whose minimum storage no longer fits is left out)",
   "archive.backups.objectLock.days": "`retention.backupDailyDays`",
+  "capacity.metrics.scrapeIntervalSeconds": "`metrics.prometheus.scrapeInterval`",
+  "metrics.prometheus.replicas": "the profile's replicas while Thanos deduplicates them (`metrics.thanos.enabled`), else 1",
+  "retention.localTsdbSizeGiB": "the profile's size, lowered to 85% of the Prometheus volume the stack gets when it does not fit (with a note in the plan)",
   ...Object.fromEntries(HCLOUD_SIZED_VOLUMES.map((p) => [dotted(p), `the profile's size, raised to ${HCLOUD_VOLUME.minGiB} on \`hcloud\` (with a note in the plan)`])),
 };
 
@@ -125,6 +128,21 @@ export function profileDefaultsFor(profile: (typeof PROFILES)[number], stack: Re
   if (!stackWrote(stack, ["archive", "backups", "objectLock", "days"])) {
     defaults.archive.backups.objectLock.days = Math.min(dailyDays, archiveDays);
     derived.set("archive.backups.objectLock.days", `retention.backupDailyDays (${dailyDays}): the lock covers the hot daily window`);
+  }
+
+  // The capacity estimate samples at the interval Prometheus scrapes at.
+  const scrape = /^([1-9][0-9]*)s$/.exec(String(effective<string>(stack, base, ["metrics", "prometheus", "scrapeInterval"])));
+  if (scrape && !stackWrote(stack, ["capacity", "metrics", "scrapeIntervalSeconds"])) {
+    defaults.capacity.metrics.scrapeIntervalSeconds = Number(scrape[1]);
+    derived.set("capacity.metrics.scrapeIntervalSeconds", `metrics.prometheus.scrapeInterval (${scrape[0]})`);
+  }
+  // Two Prometheus replicas are HA only when something deduplicates them (Thanos Query); without it each scrapes the
+  // same series into its own volume and Grafana reads one or the other.
+  const thanos = effective<boolean>(stack, base, ["metrics", "thanos", "enabled"]);
+  if (!thanos && !stackWrote(stack, ["metrics", "prometheus", "replicas"]) && base.metrics.prometheus.replicas > 1) {
+    defaults.metrics.prometheus.replicas = 1;
+    derived.set("metrics.prometheus.replicas", "metrics.thanos.enabled (false): nothing deduplicates a second replica");
+    notes.push({ key: "strata:metrics.prometheus.replicas", message: `the ${profile} profile's ${base.metrics.prometheus.replicas} replicas need Thanos to deduplicate them; with metrics.thanos.enabled false it runs 1` });
   }
 
   if (effective<string>(stack, base, ["cloud"]) === "hcloud") {

@@ -6,6 +6,9 @@ import { ConfigError, type ConfigProblem } from "./errors";
 import { SECRET_KEYS, validateStrataConfig, type SecretKey, type StrataConfig } from "./schema";
 import { profileDefaultsFor, stackWrote, type DefaultsNote } from "./defaults";
 import { UNDECRYPTED_SECRET } from "./undecrypted";
+import { effectiveSizes, type SizingInput } from "../capacity/plan";
+import { TSDB_VOLUME_HEADROOM } from "./sections/metrics";
+import { capabilityLines, type CapabilityLine } from "../capabilities";
 
 export const NAMESPACE = "strata";
 const SECRET_PLACEHOLDER = "[secret]";
@@ -24,6 +27,8 @@ export interface LoadedConfig {
   uncheckedSecrets: string[];
   /** Profile defaults adjusted to fit this stack (e.g. raised to the cloud's minimum volume size). */
   notes: DefaultsNote[];
+  /** Which capabilities are on, and whether the stack or the profile turned each on. */
+  capabilities: CapabilityLine[];
 }
 
 // The SDK knows which keys were set with --secret (it uses this to warn on `config.get` of a secret) but leaves the
@@ -154,6 +159,7 @@ export function resolveConfig(raw: RawStackConfig): LoadedConfig {
   }
   const { defaults, derived, notes } = profileDefaultsFor(profile as StrataConfig["profile"], decoded);
   const merged = mergeOver(defaults, decoded) as Record<string, unknown>;
+  fitTsdbSizeToVolume(merged, decoded, profile, derived, notes);
 
   const problems: ConfigProblem[] = [];
   const undecrypted: SecretKey[] = [];
@@ -176,7 +182,32 @@ export function resolveConfig(raw: RawStackConfig): LoadedConfig {
     delete config[key];
     if (typeof value === "string") secrets[key] = pulumi.secret(value);
   }
-  return { config: config as LoadedConfig["config"], secrets, uncheckedSecrets: undecrypted.map((k) => keyPath([k])), notes };
+  const capabilities = capabilityLines(config as LoadedConfig["config"], (path) => stackWrote(decoded, path));
+  return { config: config as LoadedConfig["config"], secrets, uncheckedSecrets: undecrypted.map((k) => keyPath([k])), notes, capabilities };
+}
+
+/**
+ * The profile's local TSDB size cap, when the stack did not write one, follows the Prometheus volume the stack gets
+ * (its capacity estimate or override): lowered to what the volume holds beside the WAL and compaction, with a note,
+ * instead of refused for a size the user never wrote. Needs the merged config; when it is not yet valid, validation
+ * reports that and nothing is derived.
+ */
+function fitTsdbSizeToVolume(merged: Record<string, unknown>, stack: Record<string, unknown>, profile: string, derived: Map<string, string>, notes: DefaultsNote[]): void {
+  if (stackWrote(stack, ["retention", "localTsdbSizeGiB"])) return;
+  const retention = merged.retention as Record<string, unknown> | undefined;
+  const size = retention?.localTsdbSizeGiB;
+  if (typeof size !== "number") return;
+  let volumeGiB: number;
+  try {
+    volumeGiB = effectiveSizes(merged as unknown as SizingInput).prometheusVolumeGiB.gib;
+  } catch {
+    return;
+  }
+  const fits = Math.max(1, Math.floor(volumeGiB * TSDB_VOLUME_HEADROOM));
+  if (!Number.isFinite(fits) || size <= fits) return;
+  retention!.localTsdbSizeGiB = fits;
+  derived.set("retention.localTsdbSizeGiB", `the ${volumeGiB} GiB Prometheus volume (85% of it)`);
+  notes.push({ key: "strata:retention.localTsdbSizeGiB", message: `the ${profile} profile's ${size} GiB does not fit the ${volumeGiB} GiB Prometheus volume this stack gets; lowered to ${fits} GiB (85%: the WAL and compaction need the rest)` });
 }
 
 export function loadConfig(): LoadedConfig {

@@ -11,7 +11,7 @@ import { capacitySection } from "./sections/capacity";
 import { effectiveSizes } from "../capacity/plan";
 import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
 import { checkTelemetry, telemetrySection } from "./sections/telemetry";
-import { telemetryBackupTargets } from "../backupTargets";
+import { allBackupTargets, telemetryBackupTargets } from "../backupTargets";
 import { checkStorage, storageSection } from "./sections/storage";
 
 /**
@@ -74,6 +74,17 @@ const crossFieldChecks: CrossFieldCheck[] = [
     checkMetrics(c.metrics, c.retention, c.cloud, effectiveSizes(c).prometheusVolumeGiB, ctx),
   ),
   crossField(["backups", "telemetry"], (c, ctx) => checkBackupTargets(c.backups.targets, { from: `telemetry.backend (\`${c.telemetry.backend}\`)`, targets: telemetryBackupTargets(c.telemetry) }, ctx)),
+  crossField(["metrics", "backups", "telemetry"], (c, ctx) => {
+    const targets = allBackupTargets(c);
+    if (!c.metrics.pushgateway.enabled && targets.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["metrics", "pushgateway", "enabled"],
+        input: false,
+        message: `must be true while backup targets exist (${targets.map((t) => t.name).join(", ")}): every backup job and drill reports its result to the Pushgateway, and the backup alerts read it there`,
+      });
+    }
+  }),
   crossField(["alerting", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword"], (c, ctx) => checkAlertingReceivers(c, ctx)),
   crossField(["logging", "retention"], (c, ctx) => checkLokiRetention(c.logging, c.retention, ctx)),
   crossField(["logging", "cloud"], (c, ctx) => checkLokiTopology(c.logging, c.cloud, ctx)),

@@ -1,4 +1,5 @@
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import type { CapabilityLine } from "../capabilities";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 import { strata } from "../program";
@@ -32,7 +33,7 @@ export interface Plan {
    * What the plan could not check or chose for the stack: secret keys set as ciphertext it could not decrypt (only
    * their presence was checked), and profile defaults adjusted to fit the stack (infra/config/defaults.ts).
    */
-  configNotes: { uncheckedSecrets: string[]; adjustedDefaults: { key: string; message: string }[] };
+  configNotes: { uncheckedSecrets: string[]; adjustedDefaults: { key: string; message: string }[]; capabilities: CapabilityLine[] };
 }
 
 export type PlanOutcome = { ok: true; plan: Plan } | { ok: false; error: ConfigError; resources: RecordedResource[] };
@@ -132,7 +133,7 @@ function plan(request: PlanRequest): Promise<PlanOutcome> {
     // The whole policy pack, on exactly what was recorded: the same pure policies `pulumi preview --policy-pack
     // policies` runs (policies/README.md).
     const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG));
-    const configNotes = { uncheckedSecrets: effective.uncheckedSecrets, adjustedDefaults: effective.notes };
+    const configNotes = { uncheckedSecrets: effective.uncheckedSecrets, adjustedDefaults: effective.notes, capabilities: effective.capabilities };
     return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies, configNotes } };
   });
 }

@@ -4,6 +4,7 @@ import type { RetentionRow } from "../retention";
 import type { CapacityReport } from "../capacity/plan";
 import { fromPlan } from "../../policies/core/evaluate";
 import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
+import type { CapabilityLine } from "../capabilities";
 import { COLUMN_TITLES, RESTORABILITY_COLUMNS, type Restorability } from "../restorability/matrix";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
@@ -50,7 +51,8 @@ export function renderPlan(plan: Plan): string {
   const c = plan.config as { profile?: string; cloud?: string; region?: string; environment?: string };
   const sections: string[] = [];
   sections.push(`Strata offline plan: project ${plan.project}, stack ${plan.stack} (profile ${c.profile}, environment ${c.environment}, cloud ${c.cloud}, region ${c.region})`);
-  const { uncheckedSecrets, adjustedDefaults } = plan.configNotes;
+  const { uncheckedSecrets, adjustedDefaults, capabilities } = plan.configNotes;
+  if (capabilities?.length) sections.push(capabilitiesSection(capabilities));
   if (uncheckedSecrets.length > 0 || adjustedDefaults.length > 0) {
     const lines = [
       ...adjustedDefaults.map((n) => `  default adjusted  ${n.key}: ${n.message}`),
@@ -70,7 +72,7 @@ export function renderPlan(plan: Plan): string {
   }
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
-  sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources))));
+  sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources)), nodeRequirements(plan.config)));
   const restorability = plan.outputs.restorability as Restorability | undefined;
   if (restorability) sections.push(restorabilitySection(restorability));
   const { evaluated, violations } = plan.policies;
@@ -79,15 +81,34 @@ export function renderPlan(plan: Plan): string {
   return sections.join("\n\n") + "\n";
 }
 
+/** Which capabilities the stack runs, and who turned each on or off (infra/capabilities.ts). */
+export function capabilitiesSection(lines: readonly CapabilityLine[]): string {
+  return `Capabilities (each off declares nothing of it):\n${table(["capability", "state", "by", "declares"], lines.map((l) => [l.capability, l.on ? "on" : "off", l.by, l.what]))}`;
+}
+
+/**
+ * What the cluster must offer for the posture the stack asks for: replicas kept one per node by hard anti-affinity
+ * need as many schedulable nodes (components/metrics/*Values.ts set it for Prometheus and the Pushgateway).
+ */
+export function nodeRequirements(config: Record<string, unknown>): string[] {
+  const m = config.metrics as { prometheus?: { replicas?: number }; pushgateway?: { enabled?: boolean; replicas?: number } } | undefined;
+  const spread: [string, number][] = [];
+  if ((m?.prometheus?.replicas ?? 1) > 1) spread.push(["Prometheus", m!.prometheus!.replicas!]);
+  if (m?.pushgateway?.enabled && (m.pushgateway.replicas ?? 1) > 1) spread.push(["the Pushgateway", m.pushgateway.replicas!]);
+  if (spread.length === 0) return [];
+  const nodes = Math.max(...spread.map(([, n]) => n));
+  return [`  nodes: at least ${nodes} schedulable nodes (${spread.map(([what, n]) => `${what} x${n}`).join(", ")}: hard pod anti-affinity on kubernetes.io/hostname keeps one replica per node; a replica without its own node stays Pending)`];
+}
+
 /**
  * The first `pulumi up` on an empty cluster, simulated (policies/core/deployOrder.ts): whether anything would start
  * before what it needs, and what the cluster must already hold because nothing in the stack creates it.
  */
-export function deployOrderSection(result: DeployOrderResult): string {
+export function deployOrderSection(result: DeployOrderResult, clusterNeeds: readonly string[] = []): string {
   const lines = [`Deploy order on an empty cluster: ${result.waves.length} waves, ${result.problems.length === 0 ? "no problem" : `${result.problems.length} problem(s)`}`];
   for (const p of result.problems) lines.push(`  ${p.kind}: ${p.message}`);
   for (const u of result.unknownCharts) lines.push(`  not judged: ${u.chart} ${u.version} (${u.urn}) has no row in policies/core/chartKinds.ts`);
-  const assumed = Object.entries(result.assumed).flatMap(([what, names]) => names.map((n) => `  ${what} ${n}`));
+  const assumed = [...Object.entries(result.assumed).flatMap(([what, names]) => names.map((n) => `  ${what} ${n}`)), ...clusterNeeds];
   if (assumed.length) lines.push("The cluster must already have (nothing in the stack creates it; applications' own):", ...assumed);
   return lines.join("\n");
 }

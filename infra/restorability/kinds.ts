@@ -31,5 +31,14 @@ export const INTEGRATION_TEST_OF_KIND: Record<BackupKind, { file: string; stubbe
   valkey: { file: "test/integration/backup-valkey.test.ts" },
 };
 
+/**
+ * A postgresql target with `timescaledb: true`: its drill runs the TimescaleDB image and the extension's own restore
+ * steps, which no suite here runs, since TimescaleDB is not installed on this machine (only plain PostgreSQL 15 is).
+ */
+export const TIMESCALEDB_DRILL = {
+  restores: "pg_restore into a throwaway TimescaleDB (timescale/timescaledb, docs/versions.md) between timescaledb_pre_restore() and timescaledb_post_restore(), row counts per table",
+  notTested: "TimescaleDB is not installed on this machine: the drill's TimescaleDB image and restore steps are not tested for real here (test/integration/backup-postgresql.test.ts runs plain PostgreSQL 15)",
+} as const;
+
 /** The restore runbook of a kind: docs/runbooks/restore-<kind>.md, when it exists. */
 export const runbookOfKind = (kind: BackupKind) => `docs/runbooks/restore-${kind}.md`;

@@ -8,7 +8,8 @@ import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } 
 import { cronJobName } from "../../components/backup/cronJob";
 import { PROJECT_DIR } from "../projectDir";
 import { claimCoverage } from "./coverage";
-import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "./kinds";
+import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind, TIMESCALEDB_DRILL } from "./kinds";
+import { archivePurposes, capabilitiesOf } from "../capabilities";
 
 /**
  * The restorability matrix: every store Strata protects (each backup target, each claim of `strata:storage.claims`,
@@ -43,7 +44,7 @@ export interface Restorability {
   gaps: number;
 }
 
-export type RestorabilityInput = Pick<StrataConfig, "cloud" | "backups" | "telemetry" | "storage" | "retention" | "archive" | "metrics" | "alerting">;
+export type RestorabilityInput = Pick<StrataConfig, "cloud" | "backups" | "telemetry" | "storage" | "retention" | "archive" | "metrics" | "alerting" | "logging">;
 
 const ok = (text: string): RestorabilityCell => ({ ok: true, text });
 const gap = (text: string): RestorabilityCell => ({ ok: false, text });
@@ -72,7 +73,8 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   };
   for (const s of scheduled) {
     const t = s.target;
-    const drill = DRILL_OF_KIND[t.kind];
+    const timescale = t.kind === "postgresql" && t.timescaledb === true;
+    const drill = timescale ? { ...DRILL_OF_KIND.postgresql, restores: TIMESCALEDB_DRILL.restores } : DRILL_OF_KIND[t.kind];
     const own = rules.filter((r) => r.labels.target === t.name).map((r) => r.alert);
     rows.push({
       store: `${t.name} (${t.kind})`,
@@ -81,12 +83,14 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       drill: drill.realRestore ? ok(`${cronJobName(t, "drill")} ${s.drillSchedule}: ${drill.restores}`) : gap(`${drill.gap} (${cronJobName(t, "drill")} ${s.drillSchedule})`),
       alerts: own.length > 0 ? ok(`${own.length} for this target, ${sharedRules.length} shared (${[...new Set(own)].join(", ")})`) : gap("no alerting rule names this target"),
       runbook: runbookCell(t.kind),
-      tested: testedCell(t.kind),
+      tested: timescale ? gap(TIMESCALEDB_DRILL.notTested) : testedCell(t.kind),
     });
   }
 
   // --- claims --------------------------------------------------------------------------------------------------------
-  const volume = config.cloud === "aws" ? "EBS daily snapshots (crash-consistent)" : undefined;
+  const snapshotsOn = capabilitiesOf(config).snapshots;
+  const timescaleTargets = new Set(targets.filter((t) => t.kind === "postgresql" && t.timescaledb === true).map((t) => t.name));
+  const volume = snapshotsOn ? "EBS daily snapshots (crash-consistent)" : undefined;
   for (const [service, claim] of Object.entries(config.storage.claims)) {
     const covering = claimCoverage(service, claim, targets);
     const whole = covering.filter((c) => !c.partial);
@@ -95,7 +99,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
     const volumeNote = [volume, protectedVolume].filter(Boolean).join(", ");
     const noTarget = `no backup target protects it (policy strata-pvc-require-backup-target)${volumeNote ? `; only ${volumeNote}` : ""}`;
     const realDrills = whole.filter((c) => DRILL_OF_KIND[c.kind].realRestore);
-    const testedReal = whole.filter((c) => !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
+    const testedReal = whole.filter((c) => !timescaleTargets.has(c.target) && !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
     const runbooks = [...new Set(whole.map((c) => runbookOfKind(c.kind)).filter(exists))];
     const partialOnly = covering.length > 0 && whole.length === 0 ? `only part of its data is backed up: ${list}` : undefined;
     rows.push({
@@ -111,8 +115,8 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
 
   // --- buckets -------------------------------------------------------------------------------------------------------
   const { archive } = config;
-  const purposes = [...(config.metrics.thanos.enabled ? (["metrics"] as const) : []), "logs", "backups"] as const;
-  for (const purpose of purposes) {
+  // Rows only for the buckets the stack declares (infra/capabilities.ts).
+  for (const purpose of archivePurposes(config)) {
     const settings = archive[purpose];
     const protections = [`versioning, noncurrent versions kept ${settings.noncurrentVersionDays} d`];
     if (purpose === "backups" && archive.backups.objectLock.enabled) protections.push(`Object Lock ${archive.backups.objectLock.mode} ${archive.backups.objectLock.days} d`);
@@ -138,7 +142,17 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   // --- the volume class ----------------------------------------------------------------------------------------------
   const reattach = "docs/runbooks/reattach-retained-volume.md";
   const claims = Object.keys(config.storage.claims).length;
-  if (config.cloud === "aws") {
+  if (config.cloud === "aws" && !snapshotsOn) {
+    rows.push({
+      store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,
+      type: "volume class",
+      backup: gap("no volume snapshots: storage.snapshots.enabled is false, so claims rely on their backup targets"),
+      drill: gap("no volume-level restore without snapshots"),
+      alerts: gap("no volume-level backup to alert on"),
+      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      tested: gap("EBS volumes exist only on AWS: checked by the plan's policies, not run here"),
+    });
+  } else if (config.cloud === "aws") {
     const copy = config.storage.snapshots.crossRegionCopy;
     rows.push({
       store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,

@@ -18,7 +18,9 @@ const policy: ResourcePolicy = {
     const cls = r.props.spec?.storageClassName;
     const approved: string[] = ctx.config.approvedClasses ?? [];
     if (typeof cls !== "string" || cls === "") return [{ message: `PVC ${r.name} has no storageClassName (it would get the cluster default); use one of ${approved.join(", ")}.` }];
-    return approved.includes(cls) ? [] : [{ message: `PVC ${r.name} uses StorageClass ${cls}, not one of ${approved.join(", ")}.` }];
+    return approved.includes(cls)
+      ? []
+      : [{ message: `PVC ${r.name} uses StorageClass ${cls}, not one of ${approved.join(", ")}: a class a claim names (strata:storage.claims.<service>.storageClass) must be Retain and encrypted; once it is, add it to this policy's approvedClasses in the pack config (policies/config.json).` }];
   },
 };
 export default policy;

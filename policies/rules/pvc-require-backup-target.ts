@@ -45,7 +45,7 @@ const policy: StackPolicy = {
     for (const pvc of claims) {
       const id = `${get(pvc.props, ["metadata", "namespace"])}/${get(pvc.props, ["metadata", "name"]) ?? pvc.name}`;
       if (!protectedClaims.has(id)) {
-        out.push({ urn: pvc.urn, message: `claim ${id} holds data no backup target protects: add a target for its store to strata:backups.targets (named after the service, or addressing a Service in namespace ${id.split("/")[0]}), or the plan's restorability matrix keeps this gap.` });
+        out.push({ urn: pvc.urn, message: `claim ${id} holds data no backup target protects: add a target for its store to strata:backups.targets, named after the service or listing it in protectsClaims, or the plan's restorability matrix keeps this gap.` });
       }
     }
     return out;

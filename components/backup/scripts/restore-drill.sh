@@ -24,7 +24,8 @@
 #   postgresql            PG_BIN_DIR (optional; initdb, pg_ctl, pg_restore, psql), RESTORE_JOBS (pg_restore -j;
 #                         default: number of CPUs), PG_DRILL_OS_USER (default postgres; used only when run as root,
 #                         since PostgreSQL refuses to run as root), PG_DRILL_SHARED_BUFFERS and
-#                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each). A throwaway server: initdb in WORK_DIR,
+#                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each), PG_TIMESCALEDB=1 (the server preloads
+#                         TimescaleDB and the restore runs between timescaledb_pre_restore() and _post_restore()). A throwaway server: initdb in WORK_DIR,
 #                         unix socket only (no TCP), fsync off, wal_level=minimal (pg_restore -j then skips WAL for
 #                         the data and the index builds); once the object is verified,
 #                         `pg_restore -j --exit-on-error --no-owner --no-acl`; then exact row counts per table must
@@ -230,12 +231,20 @@ restore_postgresql() {
   trap pg_drill_stop EXIT
   as_pg initdb -D "$PG_DRILL_DATA" -U postgres -A trust -E UTF8 --no-sync >"$SCRATCH/initdb.log" 2>&1 ||
     { error "initdb in scratch space failed" detail="$(tail -c 1500 "$SCRATCH/initdb.log")"; return 1; }
+  local settings="$PG_DRILL_SETTINGS"
+  # A TimescaleDB dump restores only into a server that preloads the extension (PG_TIMESCALEDB=1, its drill image).
+  [ "${PG_TIMESCALEDB:-0}" != 1 ] || settings+=" -c shared_preload_libraries=timescaledb -c timescaledb.telemetry_level=off"
   as_pg pg_ctl -D "$PG_DRILL_DATA" -l "$SCRATCH/server.log" -w -t "${PG_START_TIMEOUT_SECONDS:-120}" \
-    -o "-c listen_addresses='' -k $sock $PG_DRILL_SETTINGS" \
+    -o "-c listen_addresses='' -k $sock $settings" \
     start >/dev/null 2>&1 ||
     { error "the scratch PostgreSQL did not start" detail="$(tail -c 1500 "$SCRATCH/server.log")"; return 1; }
   local psql=(psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$sock" -U postgres)
   "${psql[@]}" -d postgres -c "CREATE DATABASE drill TEMPLATE template0 ENCODING 'UTF8'" >/dev/null
+  if [ "${PG_TIMESCALEDB:-0}" = 1 ]; then
+    # TimescaleDB's documented restore: the extension first, then timescaledb_pre_restore() (restoring mode, background
+    # workers stopped) before pg_restore and timescaledb_post_restore() after it.
+    "${psql[@]}" -d drill -c "CREATE EXTENSION IF NOT EXISTS timescaledb" -c "SELECT timescaledb_pre_restore()" >/dev/null
+  fi
   info "scratch server ready, waiting for the backup"
   stream_object_to "$dump"
   info "restoring" jobs="$jobs"
@@ -245,6 +254,7 @@ restore_postgresql() {
     return 1
   fi
   rm -f "$dump"
+  [ "${PG_TIMESCALEDB:-0}" != 1 ] || "${psql[@]}" -d drill -c "SELECT timescaledb_post_restore()" >/dev/null
   info "restored, counting rows"
   "${psql[@]}" -d drill -c "$PG_COUNT_SQL" >"$SCRATCH/actual-counts.tsv"
   compare_counts "$SCRATCH/actual-counts.tsv"

@@ -30,6 +30,11 @@ const common = {
   schedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
   drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Restore-drill schedule (UTC); default monthly, staggered per target."),
   scratchSizeGiB: z.number().int().min(1).max(MAX_SCRATCH_GIB).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
+  protectsClaims: z
+    .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,56}[a-z0-9])?$/, "must be a service name of strata:storage.claims"))
+    .max(50)
+    .optional()
+    .describe("Services of strata:storage.claims whose data this target backs up (the restorability matrix counts the claim as protected); a target named after the service protects its claim without this."),
 };
 
 /**
@@ -97,6 +102,10 @@ export const backupTarget = z.discriminatedUnion("kind", [
     user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table)."),
     passwordSecret: secretKeyRef("The role's password."),
     pitr: pitrConfig.optional(),
+    timescaledb: z
+      .boolean()
+      .optional()
+      .describe("The database uses the TimescaleDB extension: the drill restores into the pinned TimescaleDB image (docs/versions.md) between `timescaledb_pre_restore()` and `timescaledb_post_restore()`, and the dump is gzip-compressed (default false)."),
   }),
   z.strictObject({
     ...common,

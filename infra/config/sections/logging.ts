@@ -14,6 +14,7 @@ export const HCLOUD_MIN_VOLUME_GIB = HCLOUD_VOLUME.minGiB;
 export const loggingSection = {
   logging: z
     .strictObject({
+      enabled: z.boolean().describe("Run Loki, the log collector and the logs bucket (with their identities, Grafana datasource and outputs); off, none of them is declared."),
       loki: z
         .strictObject({
           mode: z

@@ -42,6 +42,7 @@ export const metricsSection = {
         .describe("Long-term metrics in S3 through Thanos."),
       pushgateway: z
         .strictObject({
+          enabled: z.boolean().describe("Run the Pushgateway, where batch jobs (Strata's backups and drills among them) push their metrics; required while any backup target exists."),
           replicas: replicas("the Pushgateway (more than 1 runs as a StatefulSet, each with its volume)"),
           volumeSizeGiB: volume("each Pushgateway (its --persistence.file)"),
         })

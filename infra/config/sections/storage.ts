@@ -3,6 +3,7 @@ import type { RefinementCtx } from "zod";
 import { AWS_REGION } from "./core";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // Claim names are `<service>-data`; keeping the service short leaves the name a valid label for selectors.
 const SERVICE_NAME = /^[a-z0-9]([-a-z0-9]{0,56}[a-z0-9])?$/;
 // Whole gibibytes only: EBS and Hetzner both allocate in GiB, so any other unit would be rounded behind our back.
@@ -20,7 +21,7 @@ const claim = z.strictObject({
   namespace: z
     .string()
     .regex(DNS1123_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-    .describe("Namespace the claim lives in; Strata creates it when it is not one of its own."),
+    .describe("Namespace the claim lives in: the application's, which its own chart or stack creates (the plan lists it under what the cluster must already have) unless `createNamespace` is true."),
   size: z
     .string()
     .regex(GIB_QUANTITY, "must be a Kubernetes quantity in whole Gi, such as 10Gi")
@@ -28,7 +29,17 @@ const claim = z.strictObject({
     .describe("Requested size, in whole Gi (e.g. `10Gi`); at least 10Gi on `hcloud`."),
   critical: z
     .boolean()
-    .describe("On `hcloud`, back the claim with a pre-created, delete-protected Hetzner volume that outlives the cluster."),
+    .default(false)
+    .describe("On `hcloud`, back the claim with a pre-created, delete-protected Hetzner volume that outlives the cluster (default false)."),
+  storageClass: z
+    .string()
+    .regex(DNS1123_SUBDOMAIN, "must be the name of a StorageClass (a DNS-1123 subdomain)")
+    .optional()
+    .describe("An existing StorageClass to provision the claim from, by name, instead of Strata's own class (default: Strata's class of the cloud)."),
+  createNamespace: z
+    .boolean()
+    .default(false)
+    .describe("Let Strata create the claim's namespace (and keep it like data: never deleted with the stack). Default false: the application's chart or stack creates it; Strata never labels or takes over a namespace it did not create."),
 });
 
 export const storageSection = {
@@ -54,6 +65,7 @@ export const storageSection = {
         .describe("The `hcloud-volumes` StorageClass (hcloud)."),
       snapshots: z
         .strictObject({
+          enabled: z.boolean().describe("Take daily EBS snapshots of every volume of Strata's class with Data Lifecycle Manager (aws; ignored on hcloud, which has no volume snapshots)."),
           time: z.string().regex(UTC_TIME, "must be a UTC time of day as HH:MM, such as 03:00").describe("UTC time of day DLM starts the daily snapshots (aws)."),
           crossRegionCopy: z
             .strictObject({
@@ -77,8 +89,11 @@ export function checkStorage(c: { cloud: "aws" | "hcloud"; region: string; stora
   const { storage } = c;
   const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["storage", ...path], input, message });
 
-  for (const [service, { size }] of Object.entries(storage.claims)) {
+  for (const [service, { size, critical, storageClass }] of Object.entries(storage.claims)) {
     const gib = gibOf(size);
+    if (c.cloud === "hcloud" && critical && storageClass !== undefined) {
+      issue(["claims", service, "storageClass"], storageClass, "must be left out when critical is true on cloud hcloud: a critical claim binds a pre-created Hetzner volume of Strata's class (drop storageClass, or set critical: false)");
+    }
     if (c.cloud === "hcloud" && gib < HCLOUD_VOLUME.minGiB) {
       issue(["claims", service, "size"], size, `must be at least ${HCLOUD_VOLUME.minGiB}Gi on cloud hcloud: the Hetzner CSI driver refuses smaller volumes`);
     }

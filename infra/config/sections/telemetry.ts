@@ -22,7 +22,8 @@ export const telemetrySection = {
     .strictObject({
       backend: z
         .enum(TELEMETRY_BACKENDS)
-        .describe("Where OpenFinOps keeps telemetry: `memory` (lost on restart), `sqlite` (a file on a Retain volume), `postgresql` or `timescaledb` (a role on the environment's PostgreSQL)."),
+        .optional()
+        .describe("Where OpenFinOps keeps telemetry; unset (the default), Strata declares nothing for telemetry: `memory` (lost on restart), `sqlite` (a file on a Retain volume), `postgresql` or `timescaledb` (a role on the environment's PostgreSQL)."),
       namespace: z
         .string()
         .regex(DNS1123_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
@@ -73,15 +74,22 @@ export type TelemetryConfig = z.infer<typeof telemetrySection.telemetry>;
 /** Each backend gets exactly the settings it uses: anything else would be silently ignored, so it is an error. */
 export function checkTelemetry(t: TelemetryConfig, password: string | undefined, cloud: "aws" | "hcloud", ctx: RefinementCtx): void {
   const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+  if (t.batchSize > t.maxMemoryEntries) {
+    issue(["telemetry", "batchSize"], t.batchSize, `must be <= telemetry.maxMemoryEntries (${t.maxMemoryEntries}): a batch is buffered in memory before it is written`);
+  }
+  if (t.backend === undefined) {
+    // Nothing is declared for telemetry: settings that only a backend reads would be silently ignored.
+    if (t.sqlite) issue(["telemetry", "sqlite"], t.sqlite, "is only used with telemetry.backend `sqlite`: set strata:telemetry.backend (memory, sqlite, postgresql or timescaledb) or drop it");
+    if (t.database) issue(["telemetry", "database"], t.database, "is only used with telemetry.backend `postgresql` or `timescaledb`: set strata:telemetry.backend or drop it");
+    if (password !== undefined) issue(["telemetryDbPassword"], undefined, "is only used with telemetry.backend `postgresql` or `timescaledb`: set strata:telemetry.backend or drop it");
+    return;
+  }
   const postgres = POSTGRES_BACKENDS.includes(t.backend);
   if (t.enableCompression && t.backend !== "timescaledb") {
     issue(["telemetry", "enableCompression"], t.enableCompression, `is only supported with backend \`timescaledb\` (native compression), not \`${t.backend}\``);
   }
   if (t.backend === "sqlite" && t.writers !== 1) {
     issue(["telemetry", "writers"], t.writers, "must be 1 with backend `sqlite`: SQLite allows one writer, and the volume mounts on one node (ReadWriteOnce)");
-  }
-  if (t.batchSize > t.maxMemoryEntries) {
-    issue(["telemetry", "batchSize"], t.batchSize, `must be <= telemetry.maxMemoryEntries (${t.maxMemoryEntries}): a batch is buffered in memory before it is written`);
   }
   if (t.backend === "sqlite") {
     if (!t.sqlite) issue(["telemetry", "sqlite"], undefined, "is required with backend `sqlite` (volume size and database path)");
