@@ -3,6 +3,7 @@ import type { RefinementCtx } from "zod";
 import { podSelector, writerFsGroup } from "./podSelector";
 import { pinnedImage } from "./image";
 
+import { cronScheduleProblem } from "../../../components/backup/cron";
 import { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind, type BackupTargetSpec, type PitrSpec } from "../../../components/backup/targetSpec";
 export { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind };
 
@@ -10,12 +11,21 @@ export { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind };
 const TARGET_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-// Five cron fields of digits, ranges, lists, steps and *; Kubernetes also takes macros, which hide the stagger.
-const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
 // A PersistentVolumeClaim name: a DNS-1123 subdomain.
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
+
+/** A CronJob schedule, accepted and refused exactly as Kubernetes does (components/backup/cron.ts). */
+const cronSchedule = (what: string) =>
+  z
+    .string()
+    .superRefine((schedule, ctx) => {
+      const problem = cronScheduleProblem(schedule);
+      if (problem) ctx.addIssue({ code: "custom", message: `${problem} (write five fields such as \`15 2 * * *\`, or a macro such as \`@daily\`; UTC)` });
+    })
+    .optional()
+    .describe(what);
 
 const secretKeyRef = (what: string) =>
   z
@@ -27,8 +37,8 @@ const secretKeyRef = (what: string) =>
 
 const common = {
   name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities."),
-  schedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
-  drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Restore-drill schedule (UTC); default monthly, staggered per target."),
+  schedule: cronSchedule("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
+  drillSchedule: cronSchedule("Restore-drill schedule (UTC); default monthly, staggered per target."),
   scratchSizeGiB: z.number().int().min(1).max(MAX_SCRATCH_GIB).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
 };
 
@@ -72,8 +82,8 @@ export const pitrConfig = z
       .max(3600)
       .optional()
       .describe("Recovery point objective in seconds (default 60): the current partial WAL segment goes to S3 every rpoSeconds/4, and an alert fires when the archive is further behind than this."),
-    baseBackupSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Base backup schedule (UTC); default daily at 01:MM, MM staggered per target. Replay time after a restore grows with the WAL since the newest base backup."),
-    drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Point-in-time drill schedule (UTC); default daily at 05:MM, staggered per target."),
+    baseBackupSchedule: cronSchedule("Base backup schedule (UTC); default daily at 01:MM, MM staggered per target. Replay time after a restore grows with the WAL since the newest base backup."),
+    drillSchedule: cronSchedule("Point-in-time drill schedule (UTC); default daily at 05:MM, staggered per target."),
     targetTimeWindowHours: z.number().int().min(1).max(8760).optional().describe("The drill restores to a commit picked at random within this many hours before it runs, after the newest base backup (default 24)."),
     serverMajorVersion: z
       .number()
