@@ -30,13 +30,13 @@ const cronSchedule = (what: string) =>
 const secretKeyRef = (what: string) =>
   z
     .strictObject({
-      name: z.string().regex(DNS_LABEL, "must be a Secret name").describe("Secret in the backups namespace."),
-      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key").describe("Key in that Secret."),
+      name: z.string().regex(DNS_LABEL, "must be a Secret name").describe("Secret in the backups namespace.").meta({ examples: ["orders-db-backup"] }),
+      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key").describe("Key in that Secret.").meta({ examples: ["password"] }),
     })
     .describe(what);
 
 const common = {
-  name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities."),
+  name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities.").meta({ examples: ["orders-db"] }),
   schedule: cronSchedule("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
   drillSchedule: cronSchedule("Restore-drill schedule (UTC); default monthly, staggered per target."),
   scratchSizeGiB: z.number().int().min(1).max(MAX_SCRATCH_GIB).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
@@ -101,10 +101,10 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("postgresql"),
-    host: z.string().regex(HOST, "must be a host name").describe("PostgreSQL host (a Service DNS name)."),
+    host: z.string().regex(HOST, "must be a host name").describe("PostgreSQL host (a Service DNS name).").meta({ examples: ["orders-db.orders.svc.cluster.local"] }),
     port: z.number().int().min(1).max(65535).optional().describe("PostgreSQL port (default 5432)."),
-    database: z.string().min(1).max(63).describe("Database to dump."),
-    user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table)."),
+    database: z.string().min(1).max(63).describe("Database to dump.").meta({ examples: ["orders"] }),
+    user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table).").meta({ examples: ["backup"] }),
     passwordSecret: secretKeyRef("The role's password."),
     pitr: pitrConfig.optional(),
   }),
@@ -120,8 +120,8 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("rabbitmq-definitions"),
-    url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL."),
-    user: z.string().min(1).describe("Management API user."),
+    url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL.").meta({ examples: ["http://rabbitmq.messaging.svc:15672"] }),
+    user: z.string().min(1).describe("Management API user.").meta({ examples: ["backup"] }),
     passwordSecret: secretKeyRef("The management user's password."),
     drillImage: pinnedImage()
       .optional()
@@ -130,7 +130,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("valkey"),
-    host: z.string().regex(HOST, "must be a host name").describe("Valkey (or Redis) host: a Service DNS name; the backup connects to it as a replica would (`valkey-cli --rdb`), so the user needs SYNC."),
+    host: z.string().regex(HOST, "must be a host name").describe("Valkey (or Redis) host: a Service DNS name; the backup connects to it as a replica would (`valkey-cli --rdb`), so the user needs SYNC.").meta({ examples: ["valkey.cache.svc.cluster.local"] }),
     port: z.number().int().min(1).max(65535).optional().describe("Valkey port (default 6379)."),
     // Optional: Valkey's own default is no AUTH (its charts often leave it to NetworkPolicies), and such a server
     // must be protectable too; when the server has a password, the backup reads it from this Secret.
@@ -147,9 +147,10 @@ export const backupTarget = z.discriminatedUnion("kind", [
     namespace: z
       .string()
       .regex(DNS_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there."),
-    claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only."),
-    path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`)."),
+      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there.")
+      .meta({ examples: ["app"] }),
+    claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only.").meta({ examples: ["app-data"] }),
+    path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`).").meta({ examples: ["data/app.db"] }),
     writerSelector: podSelector("Labels of the one pod that writes the database (it mounts the claim): the job must run on that pod's node, the only one where the ReadWriteOnce claim can be mounted."),
     writerFsGroup: writerFsGroup("The writer pod's fsGroup (the group Kubernetes gives the claim's files): the job's dump container joins it, to read files that are not world-readable."),
   }),

@@ -20,12 +20,12 @@ const claim = z.strictObject({
   namespace: z
     .string()
     .regex(DNS1123_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-    .describe("Namespace the claim lives in; Strata creates it when it is not one of its own."),
+    .describe("Namespace the claim lives in; Strata creates it when it is not one of its own.").meta({ examples: ["orders"] }),
   size: z
     .string()
     .regex(GIB_QUANTITY, "must be a Kubernetes quantity in whole Gi, such as 10Gi")
     .refine((q) => gibOf(q) <= GP3.maxGiB, `must be at most ${GP3.maxGiB}Gi (the largest gp3 volume)`)
-    .describe("Requested size, in whole Gi (e.g. `10Gi`); at least 10Gi on `hcloud`."),
+    .describe("Requested size, in whole Gi; at least 10Gi on `hcloud`.").meta({ examples: ["10Gi"] }),
   critical: z
     .boolean()
     .describe("On `hcloud`, back the claim with a pre-created, delete-protected Hetzner volume that outlives the cluster."),
