@@ -123,3 +123,16 @@ describe("numbers and booleans written as strings (pulumi config set --path)", (
 it("config errors stay ConfigErrors (exit 2 in the CLI)", () => {
   expect(() => resolveConfig(rawConfig(dev({ retension: {} })))).toThrow(ConfigError);
 });
+
+describe("the config reference documents every entry's fields", () => {
+  it("a claim's fields, with types, required marks and examples (not just `object`)", async () => {
+    const { configReference } = await import("../infra/config/reference");
+    const rows = Object.fromEntries(configReference().map((r) => [r.key, r]));
+    expect(rows["storage.claims.<name>.size"]).toMatchObject({ type: "string (required)" });
+    expect(rows["storage.claims.<name>.size"]!.description).toContain("Example: `10Gi`.");
+    expect(rows["storage.claims.<name>.namespace"]).toBeDefined();
+    expect(rows["backups.targets[].name"]).toMatchObject({ type: "string (required)" });
+    expect(rows["backups.targets[].schedule"]!.type).toBe("string");
+    expect(rows["alerting.email.to"]).toBeDefined();
+  });
+});
