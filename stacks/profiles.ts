@@ -15,6 +15,9 @@ export type ProfileDefaults = Omit<StrataConfig, "cluster" | (typeof SECRET_KEYS
  * Alerting: no receiver is on by default in either profile, because each needs an organisation's own secret; the
  * root `null` receiver keeps Alertmanager valid until a stack enables one. prod runs two Alertmanagers (HA).
  */
+/** Requests and limits of one container, as the config writes them. */
+const res = (cpu: string, memory: string, cpuLimit: string, memoryLimit = memory) => ({ requests: { cpu, memory }, limits: { cpu: cpuLimit, memory: memoryLimit } });
+
 export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> = {
   dev: {
     profile: "dev",
@@ -57,16 +60,18 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     },
     metrics: {
       prometheus: { replicas: 1, scrapeInterval: "30s" },
+      // Prometheus' and the store gateway's memory follow the capacity estimate and the caches unless a stack sets them.
       thanos: {
         enabled: false,
-        query: { replicas: 1 },
-        queryFrontend: { replicas: 1 },
+        sidecar: { resources: res("100m", "256Mi", "500m") },
+        query: { replicas: 1, resources: res("250m", "1Gi", "1") },
+        queryFrontend: { replicas: 1, resources: res("100m", "512Mi", "500m") },
         storeGateway: { replicas: 1, indexCacheGiB: 1, bucketCacheGiB: 1 },
-        compactor: { replicas: 1 },
-        ruler: { replicas: 1 },
+        compactor: { replicas: 1, resources: res("500m", "2Gi", "2") },
+        ruler: { replicas: 1, resources: res("250m", "1Gi", "1") },
       },
       // Hetzner volumes start at 10 GiB.
-      pushgateway: { enabled: true, replicas: 1, volumeSizeGiB: 10 },
+      pushgateway: { enabled: true, replicas: 1, volumeSizeGiB: 10, resources: res("50m", "128Mi", "250m") },
     },
     capacity: {
       // A dev cluster: a few nodes' worth of exporters, a small database.
@@ -79,10 +84,11 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     backups: { targets: [] },
     alerting: {
       alertmanagerReplicas: 1,
+      alertmanagerResources: res("50m", "128Mi", "250m"),
       runbookBaseUrl: "docs/runbooks/alerts.md",
       pagerduty: { enabled: false },
       slack: { enabled: false },
-      email: { enabled: false, to: [] },
+      email: { enabled: false, to: [], repeatInterval: "24h" },
     },
     logging: {
       enabled: true,
@@ -164,16 +170,19 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     },
     // Seed 003's reference architecture.
     metrics: {
-      prometheus: { replicas: 2, scrapeInterval: "30s" },
+      // Requests and limits from seed 003's "Vertical Scaling" table; the sidecar, Query Frontend and ruler (not in it)
+      // keep Strata's sizes.
+      prometheus: { replicas: 2, scrapeInterval: "30s", resources: res("500m", "2Gi", "2", "8Gi") },
       thanos: {
         enabled: true,
-        query: { replicas: 2 },
-        queryFrontend: { replicas: 2 },
-        storeGateway: { replicas: 2, indexCacheGiB: 1, bucketCacheGiB: 2 },
-        compactor: { replicas: 1 },
-        ruler: { replicas: 2 },
+        sidecar: { resources: res("100m", "256Mi", "500m") },
+        query: { replicas: 2, resources: res("250m", "512Mi", "1", "2Gi") },
+        queryFrontend: { replicas: 2, resources: res("100m", "512Mi", "500m") },
+        storeGateway: { replicas: 2, indexCacheGiB: 1, bucketCacheGiB: 2, resources: res("250m", "1Gi", "1", "4Gi") },
+        compactor: { replicas: 1, resources: res("250m", "1Gi", "1", "4Gi") },
+        ruler: { replicas: 2, resources: res("250m", "1Gi", "1") },
       },
-      pushgateway: { enabled: true, replicas: 2, volumeSizeGiB: 2 },
+      pushgateway: { enabled: true, replicas: 2, volumeSizeGiB: 2, resources: res("100m", "128Mi", "500m", "512Mi") },
     },
     capacity: {
       // HA pairs; 500k series at 30s keeps 15 days of blocks (~34 GiB) under the 45 GiB retentionSize above.
@@ -186,10 +195,12 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
     backups: { targets: [] },
     alerting: {
       alertmanagerReplicas: 2,
+      alertmanagerResources: res("100m", "256Mi", "500m", "512Mi"),
       runbookBaseUrl: "docs/runbooks/alerts.md",
       pagerduty: { enabled: false },
       slack: { enabled: false },
-      email: { enabled: false, to: [] },
+      // Seed 003: the email summary is weekly.
+      email: { enabled: false, to: [], repeatInterval: "1w" },
     },
     logging: {
       enabled: true,

@@ -100,9 +100,15 @@ describe("prod: Prometheus x2 with the Thanos sidecar", () => {
     const size = effectiveSizes(p.config as never).prometheusVolumeGiB.gib;
     expect(spec.storageSpec.volumeClaimTemplate.spec).toEqual({ storageClassName: "ebs-gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${size}Gi` } } });
     expect(45).toBeLessThanOrEqual(Math.floor(size * 0.85));
-    expect(spec.resources.requests.memory).toBe(`${effectiveSizes(p.config as never).prometheusMemoryGiB.gib}Gi`);
-    expect(spec.thanos).toEqual({ image: `quay.io/thanos/thanos:${IMAGES.thanos.tag}`, objectStorageConfig: { existingSecret: { name: "strata-thanos-objstore", key: "objstore.yml" } } });
-    expect(spec.resources.limits.memory).toBe(spec.resources.requests.memory);
+    // Seed 003's "Vertical Scaling" table, the prod profile's default (strata:metrics.prometheus.resources).
+    expect(spec.resources).toEqual({ requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "8Gi" } });
+    expect(effectiveSizes(p.config as never).prometheusMemoryGiB.gib * 1024).toBeLessThanOrEqual(8 * 1024);
+    expect(spec.evaluationInterval).toBe(spec.scrapeInterval);
+    expect(spec.thanos).toEqual({
+      image: `quay.io/thanos/thanos:${IMAGES.thanos.tag}`,
+      objectStorageConfig: { existingSecret: { name: "strata-thanos-objstore", key: "objstore.yml" } },
+      resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    });
     expect(values(release(p, "kube-prometheus-stack")).prometheus.thanosService).toEqual({ enabled: true });
   });
 
@@ -154,7 +160,9 @@ describe("prod: Prometheus x2 with the Thanos sidecar", () => {
     expect(yaml.load(t.storegateway.extraArgs[0].split("=")[1])).toEqual({ type: "IN-MEMORY", config: { max_size: "1GB" } });
     expect(yaml.load(t.storegateway.cachingBucketConfig)).toEqual({ type: "IN-MEMORY", config: { max_size: "2GB" } });
     expect(t.storegateway.persistence).toEqual({ enabled: true, size: "50Gi" });
-    expect(t.storegateway.resources.requests.memory).toBe("4Gi");
+    expect(t.storegateway.resources).toEqual({ requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "4Gi" } });
+    expect(t.query.resources).toEqual({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } });
+    expect(t.compactor.resources).toEqual({ requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "4Gi" } });
     expect(t.compactor.replicaCount).toBe(1);
     expect(t.compactor.retention).toEqual({ resolutionRaw: "30d", resolution5m: "120d", resolution1h: "730d" });
     expect(t.compactor.persistence.size).toBe("100Gi");

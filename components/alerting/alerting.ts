@@ -1,3 +1,4 @@
+import type { ContainerResources } from "../platform/containerDefaults";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { receiverSecretKeys, type ReceiversInput, type ReceiverSecretKey } from "./alertmanagerConfig";
@@ -14,6 +15,8 @@ export interface AlertingArgs {
   /** Name of the receivers Secret (fixed, because the Alertmanager values name it). */
   secretName: string;
   replicas: number;
+  /** Requests and limits of each Alertmanager container. */
+  resources: ContainerResources;
   rules: PlatformRulesInput;
   /** Extra labels on the PrometheusRule, e.g. the one Prometheus's ruleSelector matches. */
   ruleLabels: Record<string, string>;
@@ -39,7 +42,7 @@ export class Alerting extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlertingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:alerting:Alerting", name, {}, opts);
-    this.alertmanagerValues = alertmanagerChartValues({ receivers: args.receivers, replicas: args.replicas, secretName: args.secretName });
+    this.alertmanagerValues = alertmanagerChartValues({ receivers: args.receivers, replicas: args.replicas, resources: args.resources, secretName: args.secretName });
 
     const keys = receiverSecretKeys(args.receivers);
     const missing = keys.filter((k) => args.credentials[k] === undefined);

@@ -23,7 +23,8 @@ export type ReceiverSecretKey = (typeof RECEIVER_SECRET_KEYS)[keyof typeof RECEI
 export interface ReceiversInput {
   pagerduty?: Record<string, never>;
   slack?: { channel?: string };
-  email?: { to: string[]; from: string; smarthost: string; authUsername?: string };
+  /** `repeatInterval`: how often a summary of what still fires is sent again (default EMAIL_SUMMARY's, daily). */
+  email?: { to: string[]; from: string; smarthost: string; authUsername?: string; repeatInterval?: string };
 }
 
 export interface AlertmanagerConfigInput {
@@ -74,7 +75,8 @@ export interface AlertmanagerConfig {
 /** Alerts that differ only in these labels are one notification. */
 export const GROUP_BY = ["alertname", "cluster", "service"];
 export const NULL_RECEIVER = "null";
-// Email is a digest, not a pager: one message per cluster with everything that fires, at most hourly, repeated daily.
+// Email is a digest, not a pager: one message per cluster with everything that fires, at most hourly, repeated daily
+// unless the stack chooses another interval (seed 003: weekly).
 export const EMAIL_SUMMARY: Required<Pick<Route, "group_by" | "group_wait" | "group_interval" | "repeat_interval">> = {
   group_by: ["cluster"],
   group_wait: "5m",
@@ -111,7 +113,7 @@ export function buildAlertmanagerConfig(input: AlertmanagerConfigInput): Alertma
       ],
     });
     // `continue` so the same alerts still reach the pager and chat routes below.
-    routes.push({ receiver: "email", matchers: ['severity=~"critical|warning"'], ...EMAIL_SUMMARY, continue: true });
+    routes.push({ receiver: "email", matchers: ['severity=~"critical|warning"'], ...EMAIL_SUMMARY, repeat_interval: email.repeatInterval ?? EMAIL_SUMMARY.repeat_interval, continue: true });
   }
   if (pagerduty) {
     receivers.push({

@@ -1,3 +1,4 @@
+import type { ContainerResources } from "../platform/containerDefaults";
 import {
   ALERTMANAGER_SECRETS_MOUNT,
   buildAlertmanagerConfig,
@@ -9,6 +10,8 @@ import {
 export interface AlertmanagerValuesInput {
   receivers: ReceiversInput;
   replicas: number;
+  /** Requests and limits of each Alertmanager container. */
+  resources: ContainerResources;
   /** Kubernetes Secret (in Alertmanager's namespace) holding the receiver credentials. */
   secretName: string;
 }
@@ -18,7 +21,7 @@ export interface AlertmanagerChartValues {
   alertmanager: {
     config: AlertmanagerConfig;
     podDisruptionBudget: { enabled: boolean; minAvailable: number };
-    alertmanagerSpec: { replicas: number; secrets: string[] };
+    alertmanagerSpec: { replicas: number; secrets: string[]; resources: ContainerResources };
   };
 }
 
@@ -37,7 +40,7 @@ export function alertmanagerChartValues(input: AlertmanagerValuesInput): Alertma
       config: buildAlertmanagerConfig({ receivers: input.receivers, secretsDir: alertmanagerSecretsDir(input.secretName) }),
       // With two or more replicas a drain must leave one running, or notifications stop during node maintenance.
       podDisruptionBudget: { enabled: input.replicas > 1, minAvailable: 1 },
-      alertmanagerSpec: { replicas: input.replicas, secrets: needsSecret ? [input.secretName] : [] },
+      alertmanagerSpec: { replicas: input.replicas, secrets: needsSecret ? [input.secretName] : [], resources: input.resources },
     },
   };
 }

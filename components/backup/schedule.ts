@@ -15,17 +15,7 @@ export function defaultDrillSchedule(target: string): string {
   return `${spread(target, "drill-minute", 60)} ${4 + spread(target, "drill-hour", 3)} ${1 + spread(target, "drill-day", 7)} * *`;
 }
 
-/** Hours between two runs of a cron schedule, for "missing within two intervals" alerts (fields 2-5 decide). */
-export function intervalHours(schedule: string): number {
-  const [, hour, dayOfMonth, month, dayOfWeek] = schedule.trim().split(/\s+/);
-  if (month !== "*") return 24 * 366;
-  if (dayOfMonth !== "*") return 24 * 31;
-  if (dayOfWeek !== "*") return 24 * 7;
-  if (hour === "*") return 1;
-  const step = /^\*\/(\d+)$/.exec(hour!);
-  if (step) return Number(step[1]);
-  return hour!.includes(",") ? 24 / hour!.split(",").length : 24;
-}
+export { intervalHours } from "./cron";
 
 /** PITR base backups: daily at 01:MM UTC, before the night's logical dumps, spread per target. */
 export function defaultBaseBackupSchedule(target: string): string {

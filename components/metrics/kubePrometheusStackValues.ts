@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES, imageRef } from "../versions";
 import { KPS_FULLNAME, PROMETHEUS_REPLICA_LABEL } from "./names";
-import { resources } from "../platform/containerDefaults";
+import { resources, type ContainerResources } from "../platform/containerDefaults";
 import type { AlertmanagerChartValues } from "../alerting/alertmanagerValues";
 
 export interface GrafanaDatasource {
@@ -25,15 +25,18 @@ export interface KubePrometheusStackValuesInput {
     retention: string;
     retentionSize: string;
     scrapeInterval: string;
+    /** How often rules are evaluated (`prometheusSpec.evaluationInterval`). */
+    evaluationInterval: string;
+    resources: ContainerResources;
     serviceAccountName: string;
     /** False when a workload identity (infra/areas/archive.ts) creates the ServiceAccount; then the chart must not. */
     createServiceAccount: boolean;
     /** The TSDB snapshot API, for Prometheus snapshot backups. */
     enableAdminAPI: boolean;
-    memory: string;
   };
   thanos?: {
     objstoreSecret: { name: string; key: string };
+    sidecarResources: ContainerResources;
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
   };
@@ -76,6 +79,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
         retention: p.retention,
         retentionSize: p.retentionSize,
         scrapeInterval: p.scrapeInterval,
+        evaluationInterval: p.evaluationInterval,
         walCompression: true,
         externalLabels: input.externalLabels,
         replicaExternalLabelName: PROMETHEUS_REPLICA_LABEL,
@@ -87,7 +91,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
         ruleSelectorNilUsesHelmValues: false,
         probeSelectorNilUsesHelmValues: false,
         scrapeConfigSelectorNilUsesHelmValues: false,
-        resources: resources("500m", p.memory, "2"),
+        resources: p.resources,
         storageSpec: {
           volumeClaimTemplate: {
             spec: { storageClassName: input.storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${p.volumeSizeGiB}Gi` } } },
@@ -97,7 +101,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
           ? {
               // The sidecar uploads 2h blocks; local compaction would make blocks the sidecar must not upload.
               disableCompaction: true,
-              thanos: { image: imageRef(IMAGES.thanos), objectStorageConfig: { existingSecret: input.thanos.objstoreSecret } },
+              thanos: { image: imageRef(IMAGES.thanos), objectStorageConfig: { existingSecret: input.thanos.objstoreSecret }, resources: input.thanos.sidecarResources },
               containers: sidecarEnv,
             }
           : {}),
@@ -123,7 +127,6 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
       alertmanagerSpec: {
         ...input.alertmanager.alertmanagerSpec,
         image: { registry: IMAGES.alertmanager.registry, repository: IMAGES.alertmanager.repository, tag: IMAGES.alertmanager.tag },
-        resources: resources("50m", "128Mi", "250m"),
       },
     },
   };

@@ -1,11 +1,12 @@
 import { IMAGES } from "../versions";
 import { PUSHGATEWAY_FULLNAME } from "./names";
-import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
+import { RESTRICTED_CONTAINER, type ContainerResources } from "../platform/containerDefaults";
 
 export interface PushgatewayValuesInput {
   replicas: number;
   volumeSizeGiB: number;
   storageClassName: string;
+  resources: ContainerResources;
 }
 
 const PERSISTENCE_FILE = "/data/pushgateway.metrics";
@@ -24,7 +25,7 @@ export function pushgatewayValues(input: PushgatewayValuesInput): Record<string,
     extraArgs: [`--persistence.file=${PERSISTENCE_FILE}`, "--persistence.interval=1m"],
     persistentVolume: { enabled: true, size: `${input.volumeSizeGiB}Gi`, storageClass: input.storageClassName, mountPath: "/data" },
     podAntiAffinity: input.replicas > 1 ? "hard" : "",
-    resources: resources("50m", "128Mi", "250m"),
+    resources: input.resources,
     containerSecurityContext: RESTRICTED_CONTAINER,
     automountServiceAccountToken: false,
     serviceMonitor: { enabled: true, honorLabels: true },

@@ -2,7 +2,7 @@ import * as yaml from "js-yaml";
 import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../versions";
 import { PROMETHEUS_REPLICA_LABEL, RULER_REPLICA_LABEL, THANOS_FULLNAME } from "./names";
-import { resources } from "../platform/containerDefaults";
+import { resources, type ContainerResources } from "../platform/containerDefaults";
 
 export interface ThanosComponentIdentity {
   serviceAccountName: string;
@@ -15,11 +15,12 @@ export interface ThanosValuesInput {
   storageClassName: string;
   sidecarEndpoint: string;
   alertmanagerUrl: string;
-  query: { replicas: number };
-  queryFrontend: { replicas: number };
-  storeGateway: { replicas: number; indexCacheGiB: number; bucketCacheGiB: number; volumeSizeGiB: number } & ThanosComponentIdentity;
-  compactor: { volumeSizeGiB: number; raw: string; fiveMinutes: string; oneHour: string } & ThanosComponentIdentity;
-  ruler: { replicas: number; rules: Record<string, string> } & ThanosComponentIdentity;
+  query: { replicas: number; resources: ContainerResources };
+  queryFrontend: { replicas: number; resources: ContainerResources };
+  /** `resources` when the stack sets them; otherwise sized for both in-heap caches. */
+  storeGateway: { replicas: number; indexCacheGiB: number; bucketCacheGiB: number; volumeSizeGiB: number; resources?: ContainerResources } & ThanosComponentIdentity;
+  compactor: { volumeSizeGiB: number; raw: string; fiveMinutes: string; oneHour: string; resources: ContainerResources } & ThanosComponentIdentity;
+  ruler: { replicas: number; rules: Record<string, string>; resources: ContainerResources } & ThanosComponentIdentity;
 }
 
 /** Query deduplicates series that differ only in these labels: the Prometheus replicas and the ruler replicas. */
@@ -55,16 +56,16 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       // The in-chart store gateways and rulers are generated; the Prometheus sidecars live in another release.
       endpoints: { autogen: { enabled: true }, static: [input.sidecarEndpoint] },
       replicaLabels: DEDUP_LABELS,
-      resources: resources("250m", "1Gi", "1"),
+      resources: input.query.resources,
     },
-    queryFrontend: { enabled: true, replicaCount: input.queryFrontend.replicas, resources: resources("100m", "512Mi", "500m") },
+    queryFrontend: { enabled: true, replicaCount: input.queryFrontend.replicas, resources: input.queryFrontend.resources },
     storegateway: {
       replicaCount: sg.replicas,
       persistence: { enabled: true, size: `${sg.volumeSizeGiB}Gi` },
       cachingBucketConfig: inMemoryCache(sg.bucketCacheGiB),
       extraArgs: [`--index-cache.config=${inMemoryCache(sg.indexCacheGiB)}`],
       // Both caches live in the heap: the memory request covers them plus the process itself.
-      resources: resources("500m", `${storeMemoryGiB}Gi`, "2"),
+      resources: sg.resources ?? resources("500m", `${storeMemoryGiB}Gi`, "2"),
       ...identity(sg),
     },
     compactor: {
@@ -73,7 +74,7 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       retention: { resolutionRaw: input.compactor.raw, resolution5m: input.compactor.fiveMinutes, resolution1h: input.compactor.oneHour },
       // Marked blocks wait two days before deletion so that readers holding them never hit a missing object.
       extraArgs: ["--log.level=info", "--log.format=logfmt", "--consistency-delay=30m", "--delete-delay=48h"],
-      resources: resources("500m", "2Gi", "2"),
+      resources: input.compactor.resources,
       ...identity(input.compactor),
     },
     ruler: {
@@ -86,7 +87,7 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       rules: { "example-alerts.yaml": "groups: []\n", ...input.ruler.rules },
       // Its kubectl sidecar image is `latest`, and Prometheus already evaluates the operator's rules.
       autoImportPrometheusRules: { enabled: false },
-      resources: resources("250m", "1Gi", "1"),
+      resources: input.ruler.resources,
       ...identity(input.ruler),
     },
     receive: { enabled: false },

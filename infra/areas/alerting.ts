@@ -27,6 +27,7 @@ export function receiversFromConfig(a: AlertingConfig): ReceiversInput {
       to: a.email.to,
       from: a.email.from,
       smarthost: a.email.smarthost,
+      repeatInterval: a.email.repeatInterval,
       ...(a.email.authUsername !== undefined ? { authUsername: a.email.authUsername } : {}),
     };
   }
@@ -35,7 +36,7 @@ export function receiversFromConfig(a: AlertingConfig): ReceiversInput {
 
 /** kube-prometheus-stack's `alertmanager` values for this config (what `declareAlerting` hands the release). */
 export function alertmanagerValuesFor(a: AlertingConfig): AlertmanagerChartValues {
-  return alertmanagerChartValues({ receivers: receiversFromConfig(a), replicas: a.alertmanagerReplicas, secretName: ALERTMANAGER_RECEIVERS_SECRET });
+  return alertmanagerChartValues({ receivers: receiversFromConfig(a), replicas: a.alertmanagerReplicas, resources: a.alertmanagerResources, secretName: ALERTMANAGER_RECEIVERS_SECRET });
 }
 
 /** Alertmanager receivers, their credentials Secret and Strata's platform alert rules. */
@@ -55,6 +56,7 @@ export function declareAlerting(platform: Platform) {
       credentials,
       secretName: ALERTMANAGER_RECEIVERS_SECRET,
       replicas: config.alerting.alertmanagerReplicas,
+      resources: config.alerting.alertmanagerResources,
       rules: {
         prometheusRetentionSizeBytes: platform.retention.prometheus.retentionSizeBytes,
         alertmanagerReplicas: config.alerting.alertmanagerReplicas,

@@ -1,3 +1,4 @@
+import { resources } from "../../components/platform/containerDefaults";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveNamespace, type Platform } from "../platform";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
@@ -63,8 +64,8 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           query: m.thanos.query,
           queryFrontend: m.thanos.queryFrontend,
           storeGateway: { ...m.thanos.storeGateway, volumeSizeGiB: sizes.storeGatewayVolumeGiB.gib, serviceAccountName: "strata-thanos-storegateway", ...secretOf("thanos-storegateway") },
-          compactor: { volumeSizeGiB: sizes.compactorVolumeGiB.gib, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
-          ruler: { replicas: m.thanos.ruler.replicas, rules: longRangeRuleFiles(), serviceAccountName: "strata-thanos-ruler", ...secretOf("thanos-ruler") },
+          compactor: { volumeSizeGiB: sizes.compactorVolumeGiB.gib, raw: retention.thanosCompactor.raw, fiveMinutes: retention.thanosCompactor.fiveMinutes, oneHour: retention.thanosCompactor.oneHour, resources: m.thanos.compactor.resources, serviceAccountName: "strata-thanos-compactor", ...secretOf("thanos-compactor") },
+          ruler: { replicas: m.thanos.ruler.replicas, resources: m.thanos.ruler.resources, rules: longRangeRuleFiles(), serviceAccountName: "strata-thanos-ruler", ...secretOf("thanos-ruler") },
         },
         dependsOn: [...clusterPrerequisites, ...identityOf("thanos-storegateway", "thanos-compactor", "thanos-ruler")],
       },
@@ -93,13 +94,15 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           retention: retention.prometheus.retention,
           retentionSize: retention.prometheus.retentionSize,
           scrapeInterval: m.prometheus.scrapeInterval,
+          evaluationInterval: m.prometheus.evaluationInterval ?? m.prometheus.scrapeInterval,
           serviceAccountName: "strata-prometheus",
           // With Thanos the `prometheus` workload identity creates it (for the sidecar's bucket access); without, the chart does.
           createServiceAccount: inputs.archive.identityComponents.prometheus === undefined,
           enableAdminAPI: config.backups.targets.some((t) => t.kind === "prometheus-snapshot"),
-          memory: `${sizes.prometheusMemoryGiB.gib}Gi`,
+          // Unset, memory follows the capacity estimate, as both request and limit.
+          resources: m.prometheus.resources ?? resources("500m", `${sizes.prometheusMemoryGiB.gib}Gi`, "2"),
         },
-        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
+        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, sidecarResources: m.thanos.sidecar.resources, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },
@@ -111,7 +114,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   if (m.pushgateway.enabled) {
     new Pushgateway(
       "pushgateway",
-      { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
+      { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, resources: m.pushgateway.resources, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
       platform.k8sOpts,
     );
   }

@@ -1,3 +1,4 @@
+import { memoryMiB } from "../config/sections/resources";
 import type { CLOUDS } from "../config/sections/core";
 import type { RetentionConfig } from "../config/sections/retention";
 import type { ArchiveConfig } from "../config/sections/archive";
@@ -114,6 +115,14 @@ export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
     if (s.source === "override" && s.gib < s.estimateGiB) {
       warnings.push({ key: `strata:capacity.overrides.${key}`, message: `${s.gib} GiB is below the estimated ${s.estimateGiB} GiB for the ${OVERRIDE_WHAT[key]} (infra/capacity/model.ts)` });
     }
+  }
+  // Set resources replace the estimate: say when the memory limit is below what the series need (an OOM-kill loop).
+  const promResources = config.metrics.prometheus.resources;
+  if (promResources && memoryMiB(promResources.limits.memory) < sizes.prometheusMemoryGiB.gib * 1024) {
+    warnings.push({
+      key: "strata:metrics.prometheus.resources.limits.memory",
+      message: `${promResources.limits.memory} is below the ${sizes.prometheusMemoryGiB.gib} GiB estimated for capacity.metrics.activeSeries (infra/capacity/model.ts): Prometheus would be OOM-killed`,
+    });
   }
   // Not a config error: stack objects merge over the profile's key by key, so a stack that replaces the profile's
   // backup targets cannot remove the profile's sizes for them. A typo still gets said.

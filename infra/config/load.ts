@@ -3,7 +3,9 @@ import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import type { z } from "zod";
 import { PROFILES } from "./sections/core";
 import { ConfigError, type ConfigProblem } from "./errors";
-import { SECRET_KEYS, validateStrataConfig, type SecretKey, type StrataConfig } from "./schema";
+import { baseConfigSchema, SECRET_KEYS, validateStrataConfig, type SecretKey, type StrataConfig } from "./schema";
+import { closest } from "fastest-levenshtein";
+import { allowedKeysAt, descriptionOf, exampleOf, schemaAt } from "./schemaWalk";
 import { profileDefaultsFor, stackWrote, type DefaultsNote } from "./defaults";
 import { UNDECRYPTED_SECRET } from "./undecrypted";
 import { effectiveSizes, type SizingInput } from "../capacity/plan";
@@ -120,13 +122,47 @@ function originOf(path: readonly PropertyKey[], provenance: Provenance): string 
   return `the ${provenance.profile} profile's default (stacks/profiles.ts); set ${keyPath(path)} in the stack to override it`;
 }
 
+/** What the key is, from its schema's description (the one the reference prints), without the closing stop. */
+function whatItIs(path: readonly PropertyKey[], merged: unknown): { what?: string; example?: string } {
+  const schema = schemaAt(baseConfigSchema, merged, path);
+  if (!schema) return {};
+  const what = descriptionOf(schema)?.replace(/\.$/, "");
+  const example = exampleOf(schema);
+  return { ...(what ? { what } : {}), ...(example ? { example } : {}) };
+}
+
+const TYPE_NAMES: Record<string, string> = { int: "a whole number", number: "a number", boolean: "a boolean (true or false)", string: "a string", object: "a mapping of keys", array: "a list" };
+
+/** zod's own wording ("Invalid input: expected number, received undefined") says neither what the key is nor what to write. */
+function messageOf(issue: z.core.$ZodIssue, value: unknown, merged: unknown): string {
+  const { what, example } = whatItIs(issue.path, merged);
+  const eg = example ? ` (e.g. ${example})` : "";
+  const options = issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options) ? (issue.options as unknown[]).map((o) => `\`${String(o)}\``) : undefined;
+  if (options) return value === undefined ? `is required: which kind of entry this is, one of ${options.join(", ")}` : `must be one of ${options.join(", ")}`;
+  if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union" || issue.code === "invalid_value")) {
+    return `is required: ${what ?? "this key has no default"}${eg}`;
+  }
+  if (issue.code === "invalid_type") return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}${eg}`;
+  return issue.message;
+}
+
+/** An unknown key: the keys allowed at that place, and the nearest of them (a misspelling is the usual cause). */
+function unknownKeyMessage(parent: readonly PropertyKey[], key: string, merged: unknown): string {
+  const allowed = allowedKeysAt(baseConfigSchema, merged, parent) ?? [];
+  if (allowed.length === 0) return "is not a Strata config key (see docs/config-reference.md)";
+  const nearest = closest(key.toLowerCase(), allowed.map((k) => k.toLowerCase()));
+  const suggestion = allowed.find((k) => k.toLowerCase() === nearest)!;
+  const place = parent.length === 0 ? "at the top level" : `in ${keyPath(parent)}`;
+  return `is not a Strata config key ${place}; did you mean \`${suggestion}\`? Allowed there: ${allowed.join(", ")} (docs/config-reference.md)`;
+}
+
 function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secretKeys: ReadonlySet<string>, provenance: Provenance): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const path = [...issue.path, key];
-        problems.push({ key: keyPath(path), message: "is not a Strata config key (check the spelling; see docs/config-reference.md)", value: valueAt(merged, path) });
+        problems.push({ key: keyPath(path), message: unknownKeyMessage(issue.path, key, merged), value: valueAt(merged, path) });
       }
       continue;
     }
@@ -140,7 +176,7 @@ function toProblems(issues: readonly z.core.$ZodIssue[], merged: unknown, secret
     const secret = secretKeys.has(topKey) || (SECRET_KEYS as readonly string[]).includes(topKey);
     const value = valueAt(merged, issue.path);
     // A secret's value is never shown; a missing one reads "not set", like any missing key.
-    problems.push({ key: keyPath(issue.path), message: issue.message, value: secret && value !== undefined ? SECRET_PLACEHOLDER : value, origin: originOf(issue.path, provenance) });
+    problems.push({ key: keyPath(issue.path), message: messageOf(issue, value, merged), value: secret && value !== undefined ? SECRET_PLACEHOLDER : value, origin: originOf(issue.path, provenance) });
   }
   return problems;
 }

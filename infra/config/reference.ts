@@ -25,6 +25,8 @@ type JsonSchema = {
   maximum?: number;
   pattern?: string;
   format?: string;
+  required?: string[];
+  examples?: unknown[];
 };
 
 function typeOf(s: JsonSchema): string {
@@ -77,7 +79,10 @@ function sharedProperties(variants: JsonSchema[], discriminator: string | undefi
 export function configReference(): ReferenceRow[] {
   const root = z.toJSONSchema(baseConfigSchema, { unrepresentable: "any", io: "input" }) as JsonSchema;
   const rows: ReferenceRow[] = [];
+  // Fields a stack must write itself: required by the schema, with no profile default to fall back on.
+  const required = new Set<string>();
   const walk = (schema: JsonSchema, path: string[], note: string) => {
+    for (const k of schema.required ?? []) required.add([...path, k].join("."));
     const all = schema.oneOf ?? schema.anyOf;
     // A `null` variant (a nullable key) is not a shape of its own: it is shown in the key's type.
     const variants = all?.filter((v) => v.type !== "null");
@@ -92,7 +97,10 @@ export function configReference(): ReferenceRow[] {
         rows.push({ key: [...path, discriminator].join("."), type: tags.map((t) => JSON.stringify(t)).join(" \\| "), dev: "—", prod: "—", description: "Which of the variants below applies." });
       }
       const shared = sharedProperties(variants, discriminator);
-      for (const [k, child] of Object.entries(shared)) walk(child, [...path, k], note);
+      for (const [k, child] of Object.entries(shared)) {
+        if (variants.every((v) => v.required?.includes(k))) required.add([...path, k].join("."));
+        walk(child, [...path, k], note);
+      }
       // Each variant's own fields, under its condition; a field two variants mean differently gets a row for each.
       for (const v of variants) {
         const tag = discriminator ? v.properties?.[discriminator]?.const : undefined;
@@ -111,7 +119,14 @@ export function configReference(): ReferenceRow[] {
     }
     if (typeof schema.additionalProperties === "object") {
       rows.push({ key: path.join("."), type: "map", dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") });
-      rows.push({ key: `${path.join(".")}.<name>`, type: typeOf(schema.additionalProperties), dev: "—", prod: "—", description: "One entry." });
+      const entry = schema.additionalProperties;
+      // An entry that is itself an object (a claim, a receiver): its fields, as `map.<name>.field`, like a list's.
+      if (entry.properties || entry.oneOf || entry.anyOf) {
+        rows.push({ key: `${path.join(".")}.<name>`, type: "object", dev: "—", prod: "—", description: `One entry, named by its key; its fields below.${entry.description ? ` ${entry.description}` : ""}` });
+        walk({ ...entry, description: undefined }, [...path, "<name>"], note);
+        return;
+      }
+      rows.push({ key: `${path.join(".")}.<name>`, type: typeOf(entry), dev: "—", prod: "—", description: entry.description ?? "One entry." });
       return;
     }
     // A list of objects: its element's fields, as `list[].field`.
@@ -121,7 +136,11 @@ export function configReference(): ReferenceRow[] {
       return;
     }
     const secret = path.length === 1 && (SECRET_KEYS as readonly string[]).includes(path[0]!);
-    rows.push({ key: path.join("."), type: typeOf(schema) + (secret ? " (secret)" : ""), dev: defaultAt("dev", path), prod: defaultAt("prod", path), description: note + (schema.description ?? "") + derivedFrom(path) });
+    const dev = defaultAt("dev", path);
+    const prod = defaultAt("prod", path);
+    const mustWrite = required.has(path.join(".")) && dev === "—" && prod === "—" ? " (required)" : "";
+    const example = schema.examples?.length ? ` Example: ${schema.examples.map((e) => `\`${typeof e === "string" ? e : JSON.stringify(e)}\``).join(", ")}.` : "";
+    rows.push({ key: path.join("."), type: typeOf(schema) + (secret ? " (secret)" : "") + mustWrite, dev, prod, description: note + (schema.description ?? "") + derivedFrom(path) + example });
   };
   walk(root, [], "");
   return rows;

@@ -13,6 +13,8 @@ import { checkLokiRetention, checkLokiTopology, loggingSection } from "./section
 import { checkTelemetry, telemetrySection } from "./sections/telemetry";
 import { allBackupTargets, telemetryBackupTargets } from "../backupTargets";
 import { checkStorage, storageSection } from "./sections/storage";
+import { coerceWrittenScalars } from "./coerce";
+import { nodeOf, schemaAt } from "./schemaWalk";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -137,20 +139,88 @@ export function validateStrataConfig(input: unknown, options: { presenceOnly?: r
     presenceOnlyVariants.set(id, compiled);
   }
   const issues: z.core.$ZodIssue[] = [];
+  input = coerceWrittenScalars(compiled.schema, input);
   const parsed = compiled.schema.safeParse(input, { reportInput: true });
   if (!parsed.success) issues.push(...parsed.error.issues);
   for (const { sections: sectionSchema, refinement } of compiled.checks) {
     // When the whole config is valid its sections are too, parsed already; otherwise each check parses its own.
     let value: unknown = parsed.data;
+    let originalPath = (path: readonly PropertyKey[]) => [...path];
     if (!parsed.success) {
-      const subset = sectionSchema.safeParse(input);
-      if (!subset.success) continue;
-      value = subset.data;
+      const repaired = parseWithoutBadParts(sectionSchema, input);
+      if (!repaired) continue;
+      ({ data: value, originalPath } = repaired);
     }
     const refined = refinement.safeParse(value, { reportInput: true });
-    if (!refined.success) issues.push(...refined.error.issues);
+    if (!refined.success) issues.push(...refined.error.issues.map((i) => ({ ...i, path: originalPath(i.path) })));
   }
   return issues.length === 0 && parsed.success ? { success: true, data: parsed.data } : { success: false, issues };
+}
+
+const startsWith = (path: readonly PropertyKey[], prefix: readonly PropertyKey[]) => prefix.every((p, i) => path[i] === p);
+
+// Each round sets aside one entry (list indices shift when an item is left out); a stack has few broken entries.
+const MAX_REPAIRS = 16;
+
+/**
+ * The sections a cross-field rule reads, with what is wrong in them set aside, so the rule still runs on the rest
+ * (one typo in a backup target must not hide a retention ordering mistake until the typo is fixed). Unknown keys
+ * are dropped (they never affect a rule), and an invalid map entry or list item is left out whole; anything else
+ * wrong (a required scalar) stops the rule, whose sections are then reported by the parse itself. `originalPath`
+ * maps a finding about the repaired value back to the stack's own list indices.
+ */
+function parseWithoutBadParts(schema: z.ZodType, input: unknown): { data: unknown; originalPath: (path: readonly PropertyKey[]) => PropertyKey[] } | undefined {
+  let value = input;
+  const removed: PropertyKey[][] = [];
+  for (let round = 0; round < MAX_REPAIRS; round++) {
+    const result = schema.safeParse(value);
+    if (result.success) {
+      const originalPath = (path: readonly PropertyKey[]) =>
+        removed.reduceRight<PropertyKey[]>((p, entry) => {
+          const at = entry.length - 1;
+          const index = entry[at];
+          if (typeof index !== "number" || !startsWith(p, entry.slice(0, at)) || typeof p[at] !== "number" || (p[at] as number) < index) return p;
+          return [...p.slice(0, at), (p[at] as number) + 1, ...p.slice(at + 1)];
+        }, [...path]);
+      return { data: result.data, originalPath };
+    }
+    const unknown = result.error.issues.filter((i) => i.code === "unrecognized_keys");
+    if (unknown.length > 0) {
+      for (const issue of unknown) for (const key of issue.keys) value = withoutPath(value, [...issue.path, key]);
+      continue;
+    }
+    const entry = innermostEntry(schema, value, result.error.issues[0]!.path);
+    if (!entry) return undefined;
+    removed.push(entry);
+    value = withoutPath(value, entry);
+  }
+  return undefined;
+}
+
+/** The path of the innermost map entry or list item that holds this path, if any. */
+function innermostEntry(schema: z.ZodType, value: unknown, path: readonly PropertyKey[]): PropertyKey[] | undefined {
+  for (let n = path.length; n >= 1; n--) {
+    const parentPath = path.slice(0, n - 1);
+    const parent = schemaAt(schema, value, parentPath);
+    if (!parent) continue;
+    const parentValue = parentPath.reduce<unknown>((node, seg) => (node && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[seg] : undefined), value);
+    const kind = nodeOf(parent, parentValue).kind;
+    if (kind === "record" || kind === "array") return path.slice(0, n);
+  }
+  return undefined;
+}
+
+function withoutPath(root: unknown, path: readonly PropertyKey[]): unknown {
+  if (path.length === 0 || root === null || typeof root !== "object") return root;
+  const [head, ...rest] = path;
+  if (Array.isArray(root)) {
+    if (rest.length === 0) return root.filter((_, i) => i !== head);
+    return root.map((item, i) => (i === head ? withoutPath(item, rest) : item));
+  }
+  const copy = { ...(root as Record<PropertyKey, unknown>) };
+  if (rest.length === 0) delete copy[head!];
+  else copy[head!] = withoutPath(copy[head!], rest);
+  return copy;
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */

@@ -24,6 +24,8 @@ const ALL: ReceiversInput = {
   email: { to: ["oncall@example.com", "platform@example.com"], from: "alertmanager@example.com", smarthost: "smtp.example.com:587", authUsername: "alerts" },
 };
 
+const RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+
 let counter = 0;
 /** Writes the config, with placeholder credential files for every file it reads, and returns its path. */
 function writeConfig(config: AlertmanagerConfig, secretsDir?: string, keys: string[] = []): string {
@@ -85,6 +87,15 @@ describe("the Alertmanager config passes amtool check-config (Alertmanager 0.25)
     expect(text).not.toMatch(/^\s*(routing_key|service_key|api_url|auth_password|auth_secret):/m);
   });
 
+  it.each(["1w", "168h", "24h", "1h30m"])("with the email summary repeated every %s (seed 003: weekly)", (repeatInterval) => {
+    const dir = join(work, `secrets-repeat-${repeatInterval}`);
+    const receivers = { email: { ...ALL.email!, repeatInterval } };
+    const config = buildAlertmanagerConfig({ receivers, secretsDir: dir });
+    const path = writeConfig(config, dir, receiverSecretKeys(receivers));
+    checkConfig(path);
+    expect(config.route.routes!.find((r) => r.receiver === "email")).toMatchObject({ repeat_interval: repeatInterval, group_interval: "1h" });
+  });
+
   it("as the chart renders it: Strata's config merged over the chart's default alertmanager.config", () => {
     const defaults = yaml.load(readFileSync(join(SHARED_CHARTS_DIR, KPS, "values.yaml"), "utf8")) as { alertmanager: { config: unknown } };
     const dir = join(work, "secrets-merged");
@@ -142,25 +153,29 @@ describe("routing", () => {
 describe("kube-prometheus-stack values for Alertmanager", () => {
   it("sets only keys the chart has (88.5.3)", () => {
     for (const receivers of [{}, ALL]) {
-      expect(unknownValuePaths(KPS, alertmanagerChartValues({ receivers, replicas: 2, secretName: "strata-alertmanager-receivers" }))).toEqual([]);
+      expect(unknownValuePaths(KPS, alertmanagerChartValues({ receivers, replicas: 2, resources: RESOURCES, secretName: "strata-alertmanager-receivers" }))).toEqual([]);
     }
   });
 
   it("mounts the receivers Secret only when a receiver reads from it, at the path the config reads", () => {
-    const none = alertmanagerChartValues({ receivers: {}, replicas: 1, secretName: "strata-alertmanager-receivers" });
+    const none = alertmanagerChartValues({ receivers: {}, replicas: 1, resources: RESOURCES, secretName: "strata-alertmanager-receivers" });
     expect(none.alertmanager.alertmanagerSpec.secrets).toEqual([]);
-    const all = alertmanagerChartValues({ receivers: ALL, replicas: 2, secretName: "strata-alertmanager-receivers" });
+    const all = alertmanagerChartValues({ receivers: ALL, replicas: 2, resources: RESOURCES, secretName: "strata-alertmanager-receivers" });
     expect(all.alertmanager.alertmanagerSpec.secrets).toEqual(["strata-alertmanager-receivers"]);
     expect(alertmanagerSecretsDir("strata-alertmanager-receivers")).toBe("/etc/alertmanager/secrets/strata-alertmanager-receivers");
     const pd = all.alertmanager.config.receivers.find((r) => r.name === "pagerduty")!.pagerduty_configs![0]!;
     expect(pd.routing_key_file).toBe("/etc/alertmanager/secrets/strata-alertmanager-receivers/pagerduty-routing-key");
   });
 
+  it("sets each Alertmanager's requests and limits from its input", () => {
+    expect(alertmanagerChartValues({ receivers: {}, replicas: 2, resources: RESOURCES, secretName: "s" }).alertmanager.alertmanagerSpec.resources).toEqual(RESOURCES);
+  });
+
   it("takes replicas from its input and keeps one Alertmanager through a drain when there are two", () => {
-    const two = alertmanagerChartValues({ receivers: {}, replicas: 2, secretName: "s" }).alertmanager;
+    const two = alertmanagerChartValues({ receivers: {}, replicas: 2, resources: RESOURCES, secretName: "s" }).alertmanager;
     expect(two.alertmanagerSpec.replicas).toBe(2);
     expect(two.podDisruptionBudget).toEqual({ enabled: true, minAvailable: 1 });
-    const one = alertmanagerChartValues({ receivers: {}, replicas: 1, secretName: "s" }).alertmanager;
+    const one = alertmanagerChartValues({ receivers: {}, replicas: 1, resources: RESOURCES, secretName: "s" }).alertmanager;
     expect(one.alertmanagerSpec.replicas).toBe(1);
     expect(one.podDisruptionBudget.enabled).toBe(false);
   });

@@ -83,7 +83,7 @@ describe("alertmanagerValuesFor", () => {
   });
 
   it("mounts the receivers Secret and routes to what the config enables", () => {
-    const values = alertmanagerValuesFor({ ...PROFILE_DEFAULTS.prod.alerting, ...allReceivers.alerting });
+    const values = alertmanagerValuesFor({ ...PROFILE_DEFAULTS.prod.alerting, ...allReceivers.alerting, email: { ...PROFILE_DEFAULTS.prod.alerting.email, ...allReceivers.alerting.email } });
     expect(values.alertmanager.alertmanagerSpec.secrets).toEqual(["strata-alertmanager-receivers"]);
     expect(values.alertmanager.config.receivers.map((r) => r.name)).toEqual(["null", "email", "pagerduty", "slack"]);
     const email = values.alertmanager.config.receivers.find((r) => r.name === "email")!.email_configs![0]!;

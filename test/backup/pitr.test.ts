@@ -48,7 +48,7 @@ describe("the pitr block of a postgresql target", () => {
     ["an RPO below 30 s", { ...PITR, rpoSeconds: 10 }, `${KEY}.rpoSeconds`, /at least 30/],
     ["a server major version with no pinned image", { ...PITR, serverMajorVersion: 16 }, `${KEY}.serverMajorVersion`, /must be one of 15/],
     ["no server major version", { enabled: true }, `${KEY}.serverMajorVersion`, /./],
-    ["a base backup schedule that is not cron", { ...PITR, baseBackupSchedule: "@daily" }, `${KEY}.baseBackupSchedule`, /five-field cron/],
+    ["a base backup schedule Kubernetes refuses", { ...PITR, baseBackupSchedule: "61 1 * * *" }, `${KEY}.baseBackupSchedule`, /got value 61 expected range 0-59/],
     ["a zero target time window", { ...PITR, targetTimeWindowHours: 0 }, `${KEY}.targetTimeWindowHours`, /./],
     ["an unknown key", { ...PITR, archiveCommand: "cp" }, `${KEY}.archiveCommand`, /not a Strata config key/],
   ])("rejects %s, naming the key", (_what, pitr, key, message) => {

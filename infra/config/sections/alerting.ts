@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
+import { checkResources, containerResources } from "./resources";
+import { PROMETHEUS_DURATION, promDurationSeconds } from "./duration";
 
 // host:port, as Alertmanager's `smarthost` requires (it refuses a host without a port).
 const SMARTHOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:\d{1,5}$/;
@@ -7,6 +9,8 @@ const SMARTHOST = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:\d{1,5}$/;
 const SLACK_CHANNEL = /^#[a-z0-9][a-z0-9._-]{0,79}$/;
 
 const enabled = (what: string) => z.boolean().describe(what);
+// The email route's group_interval (components/alerting/alertmanagerConfig.ts EMAIL_SUMMARY): 1h.
+const EMAIL_GROUP_INTERVAL_SECONDS = 3600;
 
 /**
  * Where Alertmanager sends notifications. Receiver credentials are never here: they are the top-level secrets
@@ -21,6 +25,7 @@ export const alertingSection = {
         .min(1)
         .max(5)
         .describe("Alertmanager replicas; two or more form a gossip cluster that deduplicates notifications (HA)."),
+      alertmanagerResources: containerResources("each Alertmanager"),
       runbookBaseUrl: z
         .string()
         .min(1)
@@ -43,7 +48,7 @@ export const alertingSection = {
         .describe("Slack receiver."),
       email: z
         .strictObject({
-          enabled: enabled("Send a daily email summary of firing critical and warning alerts."),
+          enabled: enabled("Send an email summary of firing critical and warning alerts, every `repeatInterval`."),
           to: z.array(z.email("must be an email address")).describe("Recipients of the summary."),
           from: z.email("must be an email address").optional().describe("Sender address."),
           smarthost: z
@@ -56,6 +61,12 @@ export const alertingSection = {
             .min(1)
             .optional()
             .describe("SMTP user; when set, the password comes from the secret `strata:smtpPassword`."),
+          repeatInterval: z
+            .string()
+            .regex(PROMETHEUS_DURATION, "must be an Alertmanager duration such as 24h or 1w")
+            .refine((d) => !PROMETHEUS_DURATION.test(d) || promDurationSeconds(d) >= EMAIL_GROUP_INTERVAL_SECONDS, "must be at least 1h: the summary's group interval (a summary cannot repeat before its group is next flushed)")
+            .describe("How often the summary of alerts still firing is sent again (the email route's `repeat_interval`).")
+            .meta({ examples: ["1w"] }),
         })
         .describe("Email receiver (summaries)."),
     })
@@ -91,6 +102,7 @@ export function checkAlertingReceivers(c: { alerting: AlertingConfig } & Alertin
     if (c[key] === undefined) missing([key], `is required when ${why} (set it with \`pulumi config set --secret strata:${key}\`)`);
   };
   const { pagerduty, slack, email } = c.alerting;
+  checkResources(c.alerting.alertmanagerResources, ["alerting", "alertmanagerResources"], ctx);
   if (pagerduty.enabled) secret("pagerdutyRoutingKey", "alerting.pagerduty.enabled is true");
   if (slack.enabled) secret("slackWebhookUrl", "alerting.slack.enabled is true");
   if (email.enabled) {

@@ -3,6 +3,7 @@ import type { RefinementCtx } from "zod";
 import { podSelector, writerFsGroup } from "./podSelector";
 import { pinnedImage } from "./image";
 
+import { cronScheduleProblem } from "../../../components/backup/cron";
 import { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind, type BackupTargetSpec, type PitrSpec } from "../../../components/backup/targetSpec";
 export { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind };
 
@@ -10,25 +11,34 @@ export { BACKUP_KINDS, MAX_SCRATCH_GIB, type BackupKind };
 const TARGET_NAME = /^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HOST = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-// Five cron fields of digits, ranges, lists, steps and *; Kubernetes also takes macros, which hide the stagger.
-const CRON = /^([0-9*,/-]+\s+){4}[0-9*,/-]+$/;
 // A PersistentVolumeClaim name: a DNS-1123 subdomain.
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PATH_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 
+/** A CronJob schedule, accepted and refused exactly as Kubernetes does (components/backup/cron.ts). */
+const cronSchedule = (what: string) =>
+  z
+    .string()
+    .superRefine((schedule, ctx) => {
+      const problem = cronScheduleProblem(schedule);
+      if (problem) ctx.addIssue({ code: "custom", message: `${problem} (write five fields such as \`15 2 * * *\`, or a macro such as \`@daily\`; UTC)` });
+    })
+    .optional()
+    .describe(what);
+
 const secretKeyRef = (what: string) =>
   z
     .strictObject({
-      name: z.string().regex(DNS_LABEL, "must be a Secret name").describe("Secret in the backups namespace."),
-      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key").describe("Key in that Secret."),
+      name: z.string().regex(DNS_LABEL, "must be a Secret name").describe("Secret in the backups namespace.").meta({ examples: ["orders-db-backup"] }),
+      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, "must be a Secret key").describe("Key in that Secret.").meta({ examples: ["password"] }),
     })
     .describe(what);
 
 const common = {
-  name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities."),
-  schedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
-  drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Restore-drill schedule (UTC); default monthly, staggered per target."),
+  name: z.string().regex(TARGET_NAME, "must be a DNS label of at most 32 characters").describe("Target name: its key prefix in the backups bucket and the name of its jobs and identities.").meta({ examples: ["orders-db"] }),
+  schedule: cronSchedule("Backup schedule (UTC); default daily at 02:MM with MM staggered per target."),
+  drillSchedule: cronSchedule("Restore-drill schedule (UTC); default monthly, staggered per target."),
   scratchSizeGiB: z.number().int().min(1).max(MAX_SCRATCH_GIB).optional().describe("Size limit of the job's scratch space in GiB (default 10)."),
   protectsClaims: z
     .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,56}[a-z0-9])?$/, "must be a service name of strata:storage.claims"))
@@ -77,8 +87,8 @@ export const pitrConfig = z
       .max(3600)
       .optional()
       .describe("Recovery point objective in seconds (default 60): the current partial WAL segment goes to S3 every rpoSeconds/4, and an alert fires when the archive is further behind than this."),
-    baseBackupSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Base backup schedule (UTC); default daily at 01:MM, MM staggered per target. Replay time after a restore grows with the WAL since the newest base backup."),
-    drillSchedule: z.string().regex(CRON, "must be a five-field cron expression (UTC)").optional().describe("Point-in-time drill schedule (UTC); default daily at 05:MM, staggered per target."),
+    baseBackupSchedule: cronSchedule("Base backup schedule (UTC); default daily at 01:MM, MM staggered per target. Replay time after a restore grows with the WAL since the newest base backup."),
+    drillSchedule: cronSchedule("Point-in-time drill schedule (UTC); default daily at 05:MM, staggered per target."),
     targetTimeWindowHours: z.number().int().min(1).max(8760).optional().describe("The drill restores to a commit picked at random within this many hours before it runs, after the newest base backup (default 24)."),
     serverMajorVersion: z
       .number()
@@ -96,10 +106,10 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("postgresql"),
-    host: z.string().regex(HOST, "must be a host name").describe("PostgreSQL host (a Service DNS name)."),
+    host: z.string().regex(HOST, "must be a host name").describe("PostgreSQL host (a Service DNS name).").meta({ examples: ["orders-db.orders.svc.cluster.local"] }),
     port: z.number().int().min(1).max(65535).optional().describe("PostgreSQL port (default 5432)."),
-    database: z.string().min(1).max(63).describe("Database to dump."),
-    user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table)."),
+    database: z.string().min(1).max(63).describe("Database to dump.").meta({ examples: ["orders"] }),
+    user: z.string().min(1).max(63).describe("Role the dump connects as (needs read access to every table).").meta({ examples: ["backup"] }),
     passwordSecret: secretKeyRef("The role's password."),
     pitr: pitrConfig.optional(),
     timescaledb: z
@@ -119,8 +129,8 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("rabbitmq-definitions"),
-    url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL."),
-    user: z.string().min(1).describe("Management API user."),
+    url: z.string().url().regex(/^https?:\/\//, "must be an http(s) URL").describe("Management API base URL.").meta({ examples: ["http://rabbitmq.messaging.svc:15672"] }),
+    user: z.string().min(1).describe("Management API user.").meta({ examples: ["backup"] }),
     passwordSecret: secretKeyRef("The management user's password."),
     drillImage: pinnedImage()
       .optional()
@@ -129,7 +139,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
   z.strictObject({
     ...common,
     kind: z.literal("valkey"),
-    host: z.string().regex(HOST, "must be a host name").describe("Valkey (or Redis) host: a Service DNS name; the backup connects to it as a replica would (`valkey-cli --rdb`), so the user needs SYNC."),
+    host: z.string().regex(HOST, "must be a host name").describe("Valkey (or Redis) host: a Service DNS name; the backup connects to it as a replica would (`valkey-cli --rdb`), so the user needs SYNC.").meta({ examples: ["valkey.cache.svc.cluster.local"] }),
     port: z.number().int().min(1).max(65535).optional().describe("Valkey port (default 6379)."),
     // Optional: Valkey's own default is no AUTH (its charts often leave it to NetworkPolicies), and such a server
     // must be protectable too; when the server has a password, the backup reads it from this Secret.
@@ -146,9 +156,10 @@ export const backupTarget = z.discriminatedUnion("kind", [
     namespace: z
       .string()
       .regex(DNS_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there."),
-    claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only."),
-    path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`)."),
+      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there.")
+      .meta({ examples: ["app"] }),
+    claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only.").meta({ examples: ["app-data"] }),
+    path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`).").meta({ examples: ["data/app.db"] }),
     writerSelector: podSelector("Labels of the one pod that writes the database (it mounts the claim): the job must run on that pod's node, the only one where the ReadWriteOnce claim can be mounted."),
     writerFsGroup: writerFsGroup("The writer pod's fsGroup (the group Kubernetes gives the claim's files): the job's dump container joins it, to read files that are not world-readable."),
   }),

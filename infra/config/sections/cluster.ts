@@ -11,7 +11,7 @@ const clusterFromStack = z.strictObject({
   stack: z
     .string()
     .regex(STACK_NAME, "must be a stack name: <stack>, <project>/<stack> or <org>/<project>/<stack>")
-    .describe("Cluster stack read through a StackReference."),
+    .describe("Cluster stack read through a StackReference.").meta({ examples: ["acme/clusters/prod"] }),
   outputs: z
     .strictObject({
       kubeconfig: z.string().regex(OUTPUT_NAME).describe("Output holding the kubeconfig (a secret)."),
@@ -31,7 +31,7 @@ const clusterFromConfig = z.strictObject({
   name: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, "must be an EKS/Kubernetes cluster name")
-    .describe("Cluster name."),
+    .describe("Cluster name.").meta({ examples: ["prod-eu"] }),
   oidcProviderArn: z
     .string()
     .regex(OIDC_PROVIDER_ARN, "must be an IAM OIDC provider ARN")

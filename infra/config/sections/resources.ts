@@ -5,8 +5,8 @@ import type { RefinementCtx } from "zod";
 const CPU = /^(\d+m|\d+(\.\d{1,3})?)$/;
 const MEMORY = /^\d+(Mi|Gi)$/;
 
-const cpu = (what: string) => z.string().regex(CPU, "must be a CPU quantity such as 250m or 2").describe(what);
-const memory = (what: string) => z.string().regex(MEMORY, "must be a memory quantity in Mi or Gi such as 512Mi").describe(what);
+const cpu = (what: string) => z.string().regex(CPU, "must be a CPU quantity such as 250m or 2").describe(what).meta({ examples: ["250m"] });
+const memory = (what: string) => z.string().regex(MEMORY, "must be a memory quantity in Mi or Gi such as 512Mi").describe(what).meta({ examples: ["512Mi"] });
 
 /** Requests and limits of one container; both are required so every pod is schedulable and bounded. */
 export const containerResources = (who: string) =>

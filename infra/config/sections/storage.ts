@@ -21,12 +21,12 @@ const claim = z.strictObject({
   namespace: z
     .string()
     .regex(DNS1123_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-    .describe("Namespace the claim lives in: the application's, which its own chart or stack creates (the plan lists it under what the cluster must already have) unless `createNamespace` is true."),
+    .describe("Namespace the claim lives in: the application's, which its own chart or stack creates (the plan lists it under what the cluster must already have) unless `createNamespace` is true.").meta({ examples: ["orders"] }),
   size: z
     .string()
     .regex(GIB_QUANTITY, "must be a Kubernetes quantity in whole Gi, such as 10Gi")
     .refine((q) => gibOf(q) <= GP3.maxGiB, `must be at most ${GP3.maxGiB}Gi (the largest gp3 volume)`)
-    .describe("Requested size, in whole Gi (e.g. `10Gi`); at least 10Gi on `hcloud`."),
+    .describe("Requested size, in whole Gi; at least 10Gi on `hcloud`.").meta({ examples: ["10Gi"] }),
   critical: z
     .boolean()
     .default(false)

@@ -27,7 +27,7 @@ export const telemetrySection = {
       namespace: z
         .string()
         .regex(DNS1123_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-        .describe("Namespace of the OpenFinOps application (created by its own stack); the contract ConfigMap and Secret, and the SQLite claim, are declared there."),
+        .describe("Namespace of the OpenFinOps application (created by its own stack); the contract ConfigMap and Secret, and the SQLite claim, are declared there.").meta({ examples: ["openfinops"] }),
       retentionDays: z.number().int().min(1).max(3650).describe("Days the application keeps telemetry before pruning it (`OPENFINOPS_RETENTION_DAYS`)."),
       batchSize: z.number().int().min(1).max(10000).describe("Entries written per batch (`OPENFINOPS_BATCH_SIZE`); at most maxMemoryEntries."),
       batchIntervalSeconds: z.number().int().min(1).max(3600).describe("Seconds between batch flushes (`OPENFINOPS_BATCH_INTERVAL_SECONDS`)."),
@@ -40,7 +40,7 @@ export const telemetrySection = {
           path: z
             .string()
             .regex(ABSOLUTE_PATH, "must be an absolute, normalised file path below a directory (no `.` or `..` segments), such as /var/lib/openfinops/telemetry.db")
-            .describe("Path of the database file inside the application's container; its directory is where the claim is mounted."),
+            .describe("Path of the database file inside the application's container; its directory is where the claim is mounted.").meta({ examples: ["/var/lib/openfinops/telemetry.db"] }),
           writerSelector: podSelector(
             `Labels of the OpenFinOps pod that writes the database (it mounts the claim), which the telemetry backup job is scheduled beside; default \`${JSON.stringify({ matchLabels: TELEMETRY_LABELS })}\`, published as the \`telemetry.sqlite.writerLabels\` output.`,
           ).optional(),
@@ -51,10 +51,10 @@ export const telemetrySection = {
         .describe("backend `sqlite` only: the volume that holds the database file (null drops a profile's default)."),
       database: z
         .strictObject({
-          host: z.string().regex(HOST, "must be a DNS name or an IPv4 address").describe("Host of the environment's PostgreSQL."),
+          host: z.string().regex(HOST, "must be a DNS name or an IPv4 address").describe("Host of the environment's PostgreSQL.").meta({ examples: ["postgres.platform.svc.cluster.local"] }),
           port: z.number().int().min(1).max(65535).describe("Port of the environment's PostgreSQL."),
-          name: z.string().regex(PG_IDENTIFIER, "must be a lowercase PostgreSQL identifier").describe("Database OpenFinOps writes to."),
-          user: z.string().regex(PG_IDENTIFIER, "must be a lowercase PostgreSQL identifier").describe("Dedicated role of OpenFinOps; its password is the secret `strata:telemetryDbPassword`."),
+          name: z.string().regex(PG_IDENTIFIER, "must be a lowercase PostgreSQL identifier").describe("Database OpenFinOps writes to.").meta({ examples: ["openfinops"] }),
+          user: z.string().regex(PG_IDENTIFIER, "must be a lowercase PostgreSQL identifier").describe("Dedicated role of OpenFinOps; its password is the secret `strata:telemetryDbPassword`.").meta({ examples: ["openfinops"] }),
           sslMode: z.enum(["require", "verify-ca", "verify-full"]).describe("libpq sslmode; plaintext modes are not offered."),
         })
         .nullable()
