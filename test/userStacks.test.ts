@@ -112,6 +112,14 @@ describe("stacks written the way users write them", () => {
     expect(renderPlan(p)).toMatch(/^Capabilities \(each off declares nothing of it\):/m);
   });
 
+  it("the plan says how many nodes the posture needs where replicas are kept apart by hard anti-affinity", async () => {
+    expect(renderPlan(await planOf("Pulumi.minimal-prod-aws.yaml"))).toContain(
+      "  nodes: at least 3 schedulable nodes (Prometheus x2, the Pushgateway x2, each Loki component x3: hard pod anti-affinity",
+    );
+    expect(renderPlan(await planOf("Pulumi.metrics-only.yaml"))).toContain("  nodes: at least 2 schedulable nodes (the Pushgateway x2: hard pod anti-affinity");
+    expect(renderPlan(await planOf("Pulumi.minimal-dev-hcloud.yaml"))).not.toContain("schedulable nodes");
+  });
+
   it("minimal dev on aws: the profile's TSDB size cap follows the 7 GiB volume the stack gets, with a note, instead of exit 2", async () => {
     const p = await planOf("Pulumi.minimal-dev-aws.yaml");
     expect(p.configNotes.adjustedDefaults).toEqual([
