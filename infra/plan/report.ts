@@ -128,7 +128,10 @@ export function capacitySection(c: CapacityReport): string {
       c.rows.map((r) => [r.area, r.item, String(r.count), r.sizeGiB.toFixed(r.sizeGiB < 10 ? 3 : 1), r.medium, money(r.monthly, r.currency), r.from]),
     ),
     `Total per month: ${c.totals.map((t) => money(t.monthly, t.currency)).join(" + ") || "0"} (list prices for storage only, ${c.prices.region}/${c.prices.hcloudLocation}, as of ${c.prices.date}; ${c.prices.source})`,
-    `Effective sizes: ${Object.entries(c.sizes).map(([k, s]) => `${k} ${s.gib}${s.source === "override" ? ` (override; estimate ${s.estimateGiB})` : ""}`).join(", ")}`,
+    `Effective sizes: ${Object.entries(c.sizes)
+      // The Thanos components' sizes only when the stack runs them (their rows say so).
+      .filter(([k]) => !["storeGatewayVolumeGiB", "compactorVolumeGiB"].includes(k) || c.rows.some((r) => r.item.startsWith("Thanos")))
+      .map(([k, s]) => `${k} ${s.gib}${s.source === "override" ? ` (override; estimate ${s.estimateGiB})` : ""}`).join(", ")}`,
     ...c.notes.map((n) => `Note: ${n}`),
     ...c.warnings.map((x) => `  ADVISORY  ${x.key}\n    ${x.message}`),
   ];
