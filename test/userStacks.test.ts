@@ -105,6 +105,11 @@ describe("stacks written the way users write them", () => {
     expect(retention.some((t) => t.startsWith("metrics: raw in S3"))).toBe(asked.on.includes("thanos"));
     expect(retention.some((t) => t.startsWith("logs"))).toBe(asked.on.includes("logging"));
     expect(retention.some((t) => t.startsWith("EBS snapshots"))).toBe(asked.on.includes("snapshots"));
+    const capacity = p.outputs.capacity as { rows: { area: string; item: string }[] };
+    expect(capacity.rows.some((r) => r.area === "logs")).toBe(asked.on.includes("logging"));
+    expect(capacity.rows.some((r) => r.item.startsWith("Thanos"))).toBe(asked.on.includes("thanos"));
+    // Backup rows need a size (capacity.databases); without backups there are none at all.
+    if (!asked.on.includes("backups")) expect(capacity.rows.filter((r) => r.area === "backups")).toEqual([]);
     const matrix = p.outputs.restorability as Restorability;
     expect(matrix.rows.filter((r) => r.type === "bucket").map((r) => r.store.split(" ")[0]).sort()).toEqual(expectedBuckets(asked).filter((b) => ["metrics", "logs", "backups"].includes(b)));
     // Nobody asked for OpenFinOps: nothing lands in its namespace.
