@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../infra/config/load";
 import { archivePurposes, capabilitiesOf } from "../infra/capabilities";
-import { capacityWarnings } from "../infra/capacity/plan";
+import { capacityWarnings, effectiveSizes } from "../infra/capacity/plan";
 import { configProblems, rawConfig } from "./helpers/configProblems";
 
 const prod = { profile: "prod", region: "eu-central-1", cluster: { source: "stack", stack: "acme/clusters/prod" } };
@@ -84,6 +84,16 @@ describe("defaults follow the stack", () => {
     expect(two.notes.map((n) => n.key)).not.toContain("strata:metrics.prometheus.replicas");
     expect(capacityWarnings(two.config).find((w) => w.key === "strata:metrics.prometheus.replicas")?.message).toMatch(/^2 replicas without Thanos: nothing deduplicates them/);
     expect(capacityWarnings(off.config).map((w) => w.key)).not.toContain("strata:metrics.prometheus.replicas");
+  });
+
+  it("the profile's TSDB cap is raised to the volume when it would cut the stack's days short (15 s scrapes)", () => {
+    const p = resolveConfig(rawConfig({ ...prod, metrics: { prometheus: { scrapeInterval: "15s" } } }));
+    const vol = effectiveSizes(p.config).prometheusVolumeGiB.gib;
+    expect(p.config.retention.localTsdbSizeGiB).toBe(Math.floor(vol * 0.85));
+    expect(p.notes.find((n) => n.key === "strata:retention.localTsdbSizeGiB")?.message).toMatch(/^the prod profile's 45 GiB holds less than the [\d.]+ GiB estimated for retention.localTsdbDays \(15\); raised to \d+ GiB/);
+    expect(capacityWarnings(p.config).map((w) => w.key)).not.toContain("strata:retention.localTsdbSizeGiB");
+    // A stack whose profile's cap fits and suffices keeps it, without a note.
+    expect(resolveConfig(rawConfig(prod)).config.retention.localTsdbSizeGiB).toBe(45);
   });
 
   it("a localTsdbSizeGiB the stack writes is checked as written, never lowered", () => {

@@ -40,6 +40,8 @@ const stacks: Record<string, Record<string, unknown>> = {
   "acme/strata/v2": { ...full, contractVersion: "2.0.0" },
   "acme/not-strata/prod": { kubeconfig: "..." },
   "acme/strata/secret": full,
+  // Contract 1.2: logging off (no logging section, no Loki URL) and no backup target (no backups section).
+  "acme/strata/nologs": { ...full, logging: undefined, backups: undefined, endpoints: { ...full.endpoints!, lokiPushUrl: undefined } },
 };
 
 const registered: { type: string; name: string; inputs: Record<string, any> }[] = [];
@@ -126,6 +128,14 @@ describe("the consumer example (examples/consumer)", () => {
     );
     // Only the StackReference itself was registered.
     expect(registered.slice(before).map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference"]);
+  });
+
+  it("handles a stack whose capabilities are off: no Loki URL is set, and a missing backups section says why", async () => {
+    const strata = await readStrataStack("acme/strata/nologs", { resourceName: "strata-nologs" });
+    await expect(strata.get("logging")).resolves.toBeUndefined();
+    await expect(deployConsumer(strata, { claim: "orders", backupTarget: "orders", image: "example/orders:1" })).rejects.toThrow(
+      /has no output "backups": the stack does not run that capability \(no backup target\)/,
+    );
   });
 
   it("names the claim it cannot find among those Strata exports", async () => {

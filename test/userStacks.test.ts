@@ -105,11 +105,24 @@ describe("stacks written the way users write them", () => {
     expect(retention.some((t) => t.startsWith("metrics: raw in S3"))).toBe(asked.on.includes("thanos"));
     expect(retention.some((t) => t.startsWith("logs"))).toBe(asked.on.includes("logging"));
     expect(retention.some((t) => t.startsWith("EBS snapshots"))).toBe(asked.on.includes("snapshots"));
+    const capacity = p.outputs.capacity as { rows: { area: string; item: string }[] };
+    expect(capacity.rows.some((r) => r.area === "logs")).toBe(asked.on.includes("logging"));
+    expect(capacity.rows.some((r) => r.item.startsWith("Thanos"))).toBe(asked.on.includes("thanos"));
+    // Backup rows need a size (capacity.databases); without backups there are none at all.
+    if (!asked.on.includes("backups")) expect(capacity.rows.filter((r) => r.area === "backups")).toEqual([]);
     const matrix = p.outputs.restorability as Restorability;
     expect(matrix.rows.filter((r) => r.type === "bucket").map((r) => r.store.split(" ")[0]).sort()).toEqual(expectedBuckets(asked).filter((b) => ["metrics", "logs", "backups"].includes(b)));
     // Nobody asked for OpenFinOps: nothing lands in its namespace.
     expect(p.resources.filter((r) => (r.inputs as { metadata?: { namespace?: string } }).metadata?.namespace === "openfinops")).toEqual([]);
     expect(renderPlan(p)).toMatch(/^Capabilities \(each off declares nothing of it\):/m);
+  });
+
+  it("the plan says how many nodes the posture needs where replicas are kept apart by hard anti-affinity", async () => {
+    expect(renderPlan(await planOf("Pulumi.minimal-prod-aws.yaml"))).toContain(
+      "  nodes: at least 3 schedulable nodes (Prometheus x2, the Pushgateway x2, each Loki component x3: hard pod anti-affinity",
+    );
+    expect(renderPlan(await planOf("Pulumi.metrics-only.yaml"))).toContain("  nodes: at least 2 schedulable nodes (the Pushgateway x2: hard pod anti-affinity");
+    expect(renderPlan(await planOf("Pulumi.minimal-dev-hcloud.yaml"))).not.toContain("schedulable nodes");
   });
 
   it("minimal dev on aws: the profile's TSDB size cap follows the 7 GiB volume the stack gets, with a note, instead of exit 2", async () => {

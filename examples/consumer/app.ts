@@ -45,9 +45,10 @@ export async function deployConsumer(strata: StrataStack, args: ConsumerArgs, op
               {
                 name: "orders",
                 image: args.image,
+                // Each only while the Strata stack runs it (contract 1.2: off capabilities export no URL).
                 env: [
-                  { name: "PUSHGATEWAY_URL", value: endpoints.pushgatewayUrl },
-                  { name: "LOKI_PUSH_URL", value: endpoints.lokiPushUrl },
+                  ...(endpoints.pushgatewayUrl ? [{ name: "PUSHGATEWAY_URL", value: endpoints.pushgatewayUrl }] : []),
+                  ...(endpoints.lokiPushUrl ? [{ name: "LOKI_PUSH_URL", value: endpoints.lokiPushUrl }] : []),
                 ],
                 ports: [{ name: "metrics", containerPort: 9090 }],
                 volumeMounts: [{ name: "data", mountPath: "/var/lib/orders" }],

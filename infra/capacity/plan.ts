@@ -37,7 +37,7 @@ export interface SizingInput {
  * The parts of the config the planner reads; anything that has them (a full config, a test fixture) will do.
  * Telemetry, because its backend may imply a backup target (infra/backupTargets.ts).
  */
-export type CapacityInput = SizingInput & { telemetry: TelemetryConfig };
+export type CapacityInput = SizingInput & { telemetry: TelemetryConfig; logging?: { enabled: boolean } };
 
 type SizeKey = "prometheusVolumeGiB" | "prometheusMemoryGiB" | "storeGatewayVolumeGiB" | "compactorVolumeGiB";
 
@@ -86,6 +86,11 @@ export function effectiveSizes(config: SizingInput): EffectiveSizes {
     return override !== undefined ? { gib: override, estimateGiB: sizes[key], source: "override" } : { gib: sizes[key], estimateGiB: sizes[key], source: "estimate" };
   };
   return { prometheusVolumeGiB: pick("prometheusVolumeGiB"), prometheusMemoryGiB: pick("prometheusMemoryGiB"), storeGatewayVolumeGiB: pick("storeGatewayVolumeGiB"), compactorVolumeGiB: pick("compactorVolumeGiB") };
+}
+
+/** The estimated size of the local TSDB over `retention.localTsdbDays`, in GiB (what the size cap must hold). */
+export function localTsdbEstimateGiB(config: SizingInput): number {
+  return estimates(config).localTsdbBytes / GiB;
 }
 
 export interface CapacityWarning {
@@ -207,7 +212,8 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
     bucketRows("metrics", "bucket 5m", est.thanos["5m"], t, r.metricsDownsampled5mDays, "retention.metricsDownsampled5mDays");
     bucketRows("metrics", "bucket 1h", est.thanos["1h"], t, r.metricsDownsampled1hDays, "retention.metricsDownsampled1hDays");
   }
-  bucketRows("logs", "Loki bucket", lokiBucketBytes(logs.gbPerDay, config.retention.logsDays), config.archive.logs.transitions as Transition[], config.retention.logsDays, "capacity.logs.gbPerDay / compression x retention.logsDays");
+  // Rows only for what the stack deploys: no Loki bucket with logging off (a caller without `logging` gets the row).
+  if (config.logging?.enabled !== false) bucketRows("logs", "Loki bucket", lokiBucketBytes(logs.gbPerDay, config.retention.logsDays), config.archive.logs.transitions as Transition[], config.retention.logsDays, "capacity.logs.gbPerDay / compression x retention.logsDays");
 
   const notes: string[] = [];
   const backupTransitions = config.archive.backups.transitions as Transition[];
@@ -231,7 +237,7 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
       add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: part.storageClass, count: 1, sizeGiB: part.bytes / GiB, from: sized.from });
     }
   }
-  if (config.archive.replication.enabled) notes.push("backups are replicated: the replica bucket holds the same bytes again (not counted above)");
+  if (config.archive.replication.enabled && allBackupTargets(config).length > 0) notes.push("backups are replicated: the replica bucket holds the same bytes again (not counted above)");
 
   const totals = new Map<Currency, number>();
   for (const row of rows) totals.set(row.currency, (totals.get(row.currency) ?? 0) + row.monthly);

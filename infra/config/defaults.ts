@@ -96,7 +96,7 @@ export const DERIVED_DEFAULT_RULES: Readonly<Record<string, string>> = {
   "archive.backups.objectLock.days": "`retention.backupDailyDays`",
   "capacity.metrics.scrapeIntervalSeconds": "`metrics.prometheus.scrapeInterval`",
   "metrics.prometheus.replicas": "the profile's replicas while Thanos deduplicates them (`metrics.thanos.enabled`), else 1",
-  "retention.localTsdbSizeGiB": "the profile's size, lowered to 85% of the Prometheus volume the stack gets when it does not fit (with a note in the plan)",
+  "retention.localTsdbSizeGiB": "the profile's size, set to 85% of the Prometheus volume the stack gets when it does not fit that volume or would cut `retention.localTsdbDays` short (with a note in the plan)",
   ...Object.fromEntries(HCLOUD_SIZED_VOLUMES.map((p) => [dotted(p), `the profile's size, raised to ${HCLOUD_VOLUME.minGiB} on \`hcloud\` (with a note in the plan)`])),
 };
 

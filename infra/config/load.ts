@@ -8,7 +8,7 @@ import { closest } from "fastest-levenshtein";
 import { allowedKeysAt, descriptionOf, exampleOf, schemaAt } from "./schemaWalk";
 import { profileDefaultsFor, stackWrote, type DefaultsNote } from "./defaults";
 import { UNDECRYPTED_SECRET } from "./undecrypted";
-import { effectiveSizes, type SizingInput } from "../capacity/plan";
+import { effectiveSizes, localTsdbEstimateGiB, type SizingInput } from "../capacity/plan";
 import { TSDB_VOLUME_HEADROOM } from "./sections/metrics";
 import { capabilityLines, type CapabilityLine } from "../capabilities";
 
@@ -234,16 +234,26 @@ function fitTsdbSizeToVolume(merged: Record<string, unknown>, stack: Record<stri
   const size = retention?.localTsdbSizeGiB;
   if (typeof size !== "number") return;
   let volumeGiB: number;
+  let neededGiB: number;
   try {
     volumeGiB = effectiveSizes(merged as unknown as SizingInput).prometheusVolumeGiB.gib;
+    neededGiB = localTsdbEstimateGiB(merged as unknown as SizingInput);
   } catch {
     return;
   }
   const fits = Math.max(1, Math.floor(volumeGiB * TSDB_VOLUME_HEADROOM));
-  if (!Number.isFinite(fits) || size <= fits) return;
+  if (!Number.isFinite(fits) || !Number.isFinite(neededGiB)) return;
+  let message: string;
+  if (size > fits) {
+    message = `the ${profile} profile's ${size} GiB does not fit the ${volumeGiB} GiB Prometheus volume this stack gets; lowered to ${fits} GiB (85%: the WAL and compaction need the rest)`;
+  } else if (size < neededGiB && fits > size) {
+    // The profile's cap would delete by size before the days the stack keeps (e.g. a shorter scrape interval).
+    const days = (retention as { localTsdbDays?: unknown }).localTsdbDays;
+    message = `the ${profile} profile's ${size} GiB holds less than the ${neededGiB.toFixed(1)} GiB estimated for retention.localTsdbDays (${String(days)}); raised to ${fits} GiB (85% of the ${volumeGiB} GiB Prometheus volume)`;
+  } else return;
   retention!.localTsdbSizeGiB = fits;
   derived.set("retention.localTsdbSizeGiB", `the ${volumeGiB} GiB Prometheus volume (85% of it)`);
-  notes.push({ key: "strata:retention.localTsdbSizeGiB", message: `the ${profile} profile's ${size} GiB does not fit the ${volumeGiB} GiB Prometheus volume this stack gets; lowered to ${fits} GiB (85%: the WAL and compaction need the rest)` });
+  notes.push({ key: "strata:retention.localTsdbSizeGiB", message });
 }
 
 export function loadConfig(): LoadedConfig {

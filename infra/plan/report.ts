@@ -88,13 +88,17 @@ export function capabilitiesSection(lines: readonly CapabilityLine[]): string {
 
 /**
  * What the cluster must offer for the posture the stack asks for: replicas kept one per node by hard anti-affinity
- * need as many schedulable nodes (components/metrics/*Values.ts set it for Prometheus and the Pushgateway).
+ * need as many schedulable nodes (components/metrics/*Values.ts set it for Prometheus and the Pushgateway; the Loki
+ * chart sets it for its components by default).
  */
 export function nodeRequirements(config: Record<string, unknown>): string[] {
   const m = config.metrics as { prometheus?: { replicas?: number }; pushgateway?: { enabled?: boolean; replicas?: number } } | undefined;
   const spread: [string, number][] = [];
   if ((m?.prometheus?.replicas ?? 1) > 1) spread.push(["Prometheus", m!.prometheus!.replicas!]);
   if (m?.pushgateway?.enabled && (m.pushgateway.replicas ?? 1) > 1) spread.push(["the Pushgateway", m.pushgateway.replicas!]);
+  // The Loki chart's own default (loki-18 values.yaml): hard anti-affinity for each component's replicas.
+  const logging = config.logging as { enabled?: boolean; loki?: { replicas?: number } } | undefined;
+  if (logging?.enabled && (logging.loki?.replicas ?? 1) > 1) spread.push(["each Loki component", logging.loki!.replicas!]);
   if (spread.length === 0) return [];
   const nodes = Math.max(...spread.map(([, n]) => n));
   return [`  nodes: at least ${nodes} schedulable nodes (${spread.map(([what, n]) => `${what} x${n}`).join(", ")}: hard pod anti-affinity on kubernetes.io/hostname keeps one replica per node; a replica without its own node stays Pending)`];
@@ -124,7 +128,10 @@ export function capacitySection(c: CapacityReport): string {
       c.rows.map((r) => [r.area, r.item, String(r.count), r.sizeGiB.toFixed(r.sizeGiB < 10 ? 3 : 1), r.medium, money(r.monthly, r.currency), r.from]),
     ),
     `Total per month: ${c.totals.map((t) => money(t.monthly, t.currency)).join(" + ") || "0"} (list prices for storage only, ${c.prices.region}/${c.prices.hcloudLocation}, as of ${c.prices.date}; ${c.prices.source})`,
-    `Effective sizes: ${Object.entries(c.sizes).map(([k, s]) => `${k} ${s.gib}${s.source === "override" ? ` (override; estimate ${s.estimateGiB})` : ""}`).join(", ")}`,
+    `Effective sizes: ${Object.entries(c.sizes)
+      // The Thanos components' sizes only when the stack runs them (their rows say so).
+      .filter(([k]) => !["storeGatewayVolumeGiB", "compactorVolumeGiB"].includes(k) || c.rows.some((r) => r.item.startsWith("Thanos")))
+      .map(([k, s]) => `${k} ${s.gib}${s.source === "override" ? ` (override; estimate ${s.estimateGiB})` : ""}`).join(", ")}`,
     ...c.notes.map((n) => `Note: ${n}`),
     ...c.warnings.map((x) => `  ADVISORY  ${x.key}\n    ${x.message}`),
   ];

@@ -25,7 +25,8 @@
 #                         default: number of CPUs), PG_DRILL_OS_USER (default postgres; used only when run as root,
 #                         since PostgreSQL refuses to run as root), PG_DRILL_SHARED_BUFFERS and
 #                         PG_DRILL_MAINTENANCE_WORK_MEM (default 256MB each), PG_TIMESCALEDB=1 (the server preloads
-#                         TimescaleDB and the restore runs between timescaledb_pre_restore() and _post_restore()). A throwaway server: initdb in WORK_DIR,
+#                         TimescaleDB and the restore runs between timescaledb_pre_restore() and _post_restore()).
+#                         A throwaway server: initdb in WORK_DIR,
 #                         unix socket only (no TCP), fsync off, wal_level=minimal (pg_restore -j then skips WAL for
 #                         the data and the index builds); once the object is verified,
 #                         `pg_restore -j --exit-on-error --no-owner --no-acl`; then exact row counts per table must
