@@ -8,12 +8,13 @@ import { writeManifests, writePlanJson } from "./render";
 import { formatProblems } from "../config/errors";
 import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
 import type { PackConfig } from "../../policies/core/types";
+import { applyEnvironments, EnvironmentError, parseEnvironmentArg } from "./escEnvironment";
 
 /** Exit codes are part of the contract: CI and scripts branch on them. */
 export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, planFailed: 3, usage: 64 } as const;
 
-const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--policy-config FILE]
-       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--policy-config FILE]
+const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--policy-config FILE] [--environment [NAME=]FILE]...
+       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--policy-config FILE] [--environment [NAME=]FILE]...
 
 Runs the Strata program under Pulumi's mock engine (no cloud, no CLI, no credentials) and prints the resource
 tree, counts by type, the derived retention table and the policy results.
@@ -24,6 +25,10 @@ tree, counts by type, the derived retention table and the policy results.
   --policy-config FILE
                   policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
                   policies/config.json
+  --environment [NAME=]FILE
+                  a Pulumi ESC environment the stack file imports (\`environment:\`), as the JSON \`esc open NAME\`
+                  prints; its pulumiConfig is merged under the stack's own values, as Pulumi does. Once per
+                  environment (NAME= may be left out when the stack imports one). Without it such a stack exits 2.
 Secrets: with PULUMI_CONFIG_PASSPHRASE (or _FILE) set, a passphrase-provider stack's secure values are decrypted
 and checked like any value; otherwise they count as present and the plan lists them as not checked.
 exit: 0 ok, 1 mandatory policy violation, 2 invalid config (or unreadable stack or policy config, a wrong passphrase), 3 the program failed or
@@ -35,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, environment: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
     });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
@@ -74,7 +79,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cannot read the stack config: ${(error as Error).message}\n`);
     return EXIT.invalidConfig;
   }
-  const outcome = await runPlan({ project: readProjectName(PROJECT_DIR), stack, config, ...(policyConfig ? { policyConfig } : {}) });
+  const project = readProjectName(PROJECT_DIR);
+  try {
+    config = applyEnvironments(config, project, (values.environment ?? []).map(parseEnvironmentArg));
+  } catch (error) {
+    if (!(error instanceof EnvironmentError)) throw error;
+    process.stderr.write(`cannot plan without the stack's environments: ${error.message}\nno resources were planned.\n`);
+    return EXIT.invalidConfig;
+  }
+  const outcome = await runPlan({ project, stack, config, ...(policyConfig ? { policyConfig } : {}) });
   if (!outcome.ok) {
     process.stderr.write(`${formatProblems(outcome.error.problems)}\nno resources were planned.\n`);
     return EXIT.invalidConfig;

@@ -8,6 +8,16 @@ import { passphraseCrypter, type PassphraseCrypter } from "./passphraseSecrets";
 export interface StackConfig {
   values: Record<string, string>;
   secretKeys: string[];
+  /** Pulumi ESC environments the stack file imports (`environment:`), in order; infra/plan/escEnvironment.ts. */
+  environments?: string[];
+}
+
+/** `environment:` as Pulumi reads it: a list of environment names, or `{ imports: [...] }`. */
+function environmentsOf(value: unknown, source: string): string[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : typeof value === "object" && Array.isArray((value as { imports?: unknown }).imports) ? (value as { imports: unknown[] }).imports : undefined;
+  if (!list || list.some((e) => typeof e !== "string")) throw new Error(`${source}: \`environment:\` must be a list of Pulumi ESC environment names`);
+  return list as string[];
 }
 
 function isSecure(value: unknown): boolean {
@@ -56,7 +66,7 @@ export function passphraseFromEnvironment(env: NodeJS.ProcessEnv = process.env):
  * present, its format unchecked (infra/config/load.ts). A wrong passphrase is an error, as in the CLI.
  */
 export function parseStackConfig(text: string, source: string, options: StackFileOptions = {}): StackConfig {
-  const doc = yaml.load(text) as { config?: Record<string, unknown>; encryptionsalt?: unknown } | null | undefined;
+  const doc = yaml.load(text) as { config?: Record<string, unknown>; encryptionsalt?: unknown; environment?: unknown } | null | undefined;
   if (doc !== null && doc !== undefined && (typeof doc !== "object" || Array.isArray(doc))) {
     throw new Error(`${source}: a stack file must be a YAML mapping with a top-level \`config:\` key`);
   }
@@ -81,7 +91,8 @@ export function parseStackConfig(text: string, source: string, options: StackFil
     values[key] = typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
     if (secret) secretKeys.push(key);
   }
-  return { values, secretKeys };
+  const environments = environmentsOf(doc?.environment, source);
+  return { values, secretKeys, ...(environments.length > 0 ? { environments } : {}) };
 }
 
 export function readStackConfigFile(path: string, options: StackFileOptions = { passphrase: passphraseFromEnvironment() }): StackConfig {
