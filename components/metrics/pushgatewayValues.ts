@@ -27,6 +27,8 @@ export function pushgatewayValues(input: PushgatewayValuesInput): Record<string,
     resources: resources("50m", "128Mi", "250m"),
     containerSecurityContext: RESTRICTED_CONTAINER,
     automountServiceAccountToken: false,
-    serviceMonitor: { enabled: true, honorLabels: true },
+    // The chart puts its ServiceMonitor in a namespace literally called `monitoring` unless told otherwise; empty
+    // means the release's namespace, which exists whatever `strata:namespaces.monitoring` names.
+    serviceMonitor: { enabled: true, honorLabels: true, namespace: "" },
   };
 }
