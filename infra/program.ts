@@ -8,6 +8,7 @@ import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
+import { declareBucketProtectionCheck } from "./areas/bucketProtection";
 import { declareAlerting } from "./areas/alerting";
 import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
@@ -88,6 +89,7 @@ export async function strata() {
     // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
     dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
+  declareBucketProtectionCheck(platform, archive, metrics.pushgatewayUrl);
   const backups = declareBackups(platform, {
     archive,
     targets: allBackupTargets(config),

@@ -12,6 +12,7 @@ import { headingAnchor, prometheusRuleObject, SERVICE_ALERTS_RUNBOOK, type RuleG
 import { buildLokiRuleGroups } from "../../components/logging/lokiRules";
 import { buildCollectorRuleGroups } from "../../components/logging/collectorRules";
 import { buildPushgatewayRuleGroups } from "../../components/metrics/pushgatewayRules";
+import { buildProtectionRuleGroups } from "../../components/archive/protectionRules";
 import { PUSHGATEWAY_FULLNAME } from "../../components/metrics/names";
 import { render, s, type AlertCase } from "../helpers/promtoolRules";
 import { validateK8sObject } from "../helpers/k8sValidate";
@@ -24,6 +25,7 @@ const suites: Record<string, RuleGroup[]> = {
   loki: buildLokiRuleGroups({ namespace: "logging" }),
   collector: buildCollectorRuleGroups({ namespace: "logging" }),
   pushgateway: buildPushgatewayRuleGroups({ namespace: "monitoring" }),
+  "bucket-protection": buildProtectionRuleGroups(),
 };
 const groups = Object.values(suites).flat();
 const rules = groups.flatMap((g) => g.rules);
@@ -36,6 +38,10 @@ const lokiOther = { ...loki, instance: "10.0.5.4:3100", pod: "loki-1" };
 const foreign = { ...loki, namespace: "team-a", job: "team-a/loki" };
 const collector = { namespace: "logging", job: "logging/log-collector-alloy", instance: "10.0.6.2:12345", pod: "log-collector-alloy-x7k2p", container: "alloy" };
 const pgw = { namespace: "monitoring", job: PUSHGATEWAY_FULLNAME, instance: "10.0.7.2:9091", pod: "strata-pushgateway-0", service: PUSHGATEWAY_FULLNAME, endpoint: "http" };
+
+// Pushed by the bucket protection check, scraped with honorLabels from two Pushgateway replicas.
+const pushed = (i: number) => ({ namespace: "monitoring", job: "strata-bucket-protection", instance: "", pod: `strata-pushgateway-${i}`, service: PUSHGATEWAY_FULLNAME, endpoint: "http" });
+const versioning = { bucket: "strata-prod-backups-x1", check: "versioning" };
 
 const requests = (errorsPerMinute: number) => [
   s("loki_request_duration_seconds_count", { ...loki, route: "loki_api_v1_push", method: "POST", status_code: "204", ws: "false" }, "0+600x40"),
@@ -156,6 +162,55 @@ const cases: AlertCase[] = [
     evalTime: "20m",
     fires: [{ labels: { job: PUSHGATEWAY_FULLNAME, namespace: "monitoring" }, value: "1" }],
   },
+  {
+    alert: "StrataBucketProtectionDrift",
+    name: "fires when the newest check found a setting changed",
+    series: [s("strata_bucket_protection_matches", { ...pushed(0), ...versioning }, "0x20"), s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), "1000x20")],
+    evalTime: "15m",
+    fires: [{ labels: versioning, value: "0" }],
+  },
+  {
+    alert: "StrataBucketProtectionDrift",
+    name: "stays silent when only an older run on another replica saw the drift",
+    series: [
+      s("strata_bucket_protection_matches", { ...pushed(0), ...versioning }, "1x20"),
+      s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), "2000x20"),
+      s("strata_bucket_protection_matches", { ...pushed(1), ...versioning }, "0x20"),
+      s("strata_bucket_protection_last_run_timestamp_seconds", pushed(1), "1000x20"),
+    ],
+    evalTime: "15m",
+    fires: [],
+  },
+  {
+    alert: "StrataBucketProtectionUnreadable",
+    name: "fires when the newest check could not read a setting",
+    series: [s("strata_bucket_protection_unreadable", { ...pushed(0), ...versioning }, "1x20"), s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), "1000x20")],
+    evalTime: "15m",
+    fires: [{ labels: versioning, value: "1" }],
+  },
+  {
+    alert: "StrataBucketProtectionUnreadable",
+    name: "stays silent when every setting was read",
+    series: [s("strata_bucket_protection_matches", { ...pushed(0), ...versioning }, "1x20"), s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), "1000x20")],
+    evalTime: "15m",
+    fires: [],
+  },
+  {
+    alert: "StrataBucketProtectionCheckMissing",
+    name: "fires when the last run is over 12 hours old",
+    series: [s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), "0x1260")],
+    evalTime: "20h",
+    fires: [{ labels: {}, value: "72000" }],
+  },
+  { alert: "StrataBucketProtectionCheckMissing", name: "fires when no check has ever reported", series: [s("up", pgw, "1x500")], evalTime: "8h", fires: [{ labels: {}, value: "1" }] },
+  {
+    alert: "StrataBucketProtectionCheckMissing",
+    name: "stays silent while it reports",
+    // The gauge holds the time of the last run: every 6 hours.
+    series: [s("strata_bucket_protection_last_run_timestamp_seconds", pushed(0), Array.from({ length: 4 }, (_, i) => `${i * 21600}x359`).join(" "))],
+    evalTime: "20h",
+    fires: [],
+  },
   { alert: "StrataPushgatewayDown", name: "stays silent while it is up", series: [s("up", pgw, "1x20")], evalTime: "20m", fires: [] },
 ];
 
@@ -165,7 +220,7 @@ function promtool(args: string[], cwd: string) {
   return result;
 }
 
-describe("service alert rules (Loki, log collector, Pushgateway)", () => {
+describe("service alert rules (Loki, log collector, Pushgateway, bucket protection)", () => {
   it("every rule group passes promtool check rules", () => {
     writeFileSync(join(work, "rules.yaml"), yaml.dump({ groups }, { lineWidth: -1 }));
     const result = promtool(["check", "rules", "rules.yaml"], work);

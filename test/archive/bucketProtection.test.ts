@@ -16,6 +16,8 @@ import { bucketProtection, checksFile, expectedProjections, protectionChecks, ty
 import { lifecycleRules } from "../../components/archive/lifecycle";
 import { PROJECT_DIR } from "../../infra/plan/stackFile";
 import { startPushgateway, startS3, type Pushgateway, type S3 } from "../integration/helpers/servers";
+import { plan, resourcesOfType } from "../helpers/plan";
+import { validateRecordedK8sResource } from "../helpers/k8sValidate";
 
 const AWS_V2 = "/usr/bin/aws";
 const SCRIPT = join(PROJECT_DIR, "components", "archive", "scripts", "bucket-protection.sh");
@@ -229,5 +231,32 @@ describe("bucket-protection.sh against s3rver", () => {
     const refused = spawnSync("bash", [SCRIPT], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, PUSHGATEWAY_URL: "http://127.0.0.1:9/", CHECKS_FILE: join(dir, "empty.tsv"), PUSH_TIMEOUT_SECONDS: "2" } });
     expect(refused.status, refused.stderr).toBe(3);
     expect(refused.stderr).toContain("PUSH FAILED");
+  }, 60_000);
+});
+
+describe("the check in the plans", () => {
+  it.each(["dev", "prod"] as const)("%s: a CronJob in the backups namespace checks every declared bucket, with its alerts, as its own identity", async (stack) => {
+    const p = await plan(stack);
+    const job = resourcesOfType(p, "kubernetes:batch/v1:CronJob").find((r) => r.name === "bucket-protection")!;
+    validateRecordedK8sResource(job);
+    const spec = (job.inputs as Record<string, any>).spec;
+    expect(spec.schedule).toBe("23 */6 * * *");
+    expect(spec.jobTemplate.spec.template.spec.serviceAccountName).toBe("strata-bucket-protection");
+    const configMap = resourcesOfType(p, "kubernetes:core/v1:ConfigMap").find((r) => r.name === "bucket-protection")!;
+    const checks: string = (configMap.inputs as Record<string, any>).data["checks.tsv"];
+    const bucketNames = resourcesOfType(p, "aws:s3/bucket:Bucket").map((b) => (b.inputs as Record<string, any>).bucket as string);
+    expect(bucketNames.length).toBeGreaterThanOrEqual(2);
+    for (const name of bucketNames) for (const c of ["versioning", "encryption", "lifecycle", "object_lock"]) expect(checks).toContain(`${name}\t${c}\t`);
+    const rule = resourcesOfType(p, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").find((r) => r.name === "bucket-protection-alerts")!;
+    expect(rule.parent).toContain("strata:archive:BucketProtectionCheck");
+    expect(JSON.stringify((rule.inputs as Record<string, any>).spec.groups)).toContain("StrataBucketProtectionDrift");
+  }, 60_000);
+
+  it("turns the matrix row green: no bucket lacks an alert on its own protection", async () => {
+    const p = await plan("prod");
+    const rows = ((p.outputs.restorability as Record<string, any>).rows ?? p.outputs.restorability) as Record<string, any>[];
+    const buckets = JSON.stringify(rows).match(/StrataBucketProtectionDrift/g) ?? [];
+    expect(buckets.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(rows)).not.toContain("no alert on the bucket's own protection");
   }, 60_000);
 });
