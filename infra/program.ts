@@ -8,6 +8,7 @@ import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
+import { declareBucketProtectionCheck } from "./areas/bucketProtection";
 import { declareAlerting } from "./areas/alerting";
 import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
@@ -90,6 +91,8 @@ export async function strata() {
     // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
     dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
+  // The check runs in the backups namespace and pushes its result: it needs both, and buckets to read.
+  if (archive.protection && metrics.pushgatewayUrl && on.backups) declareBucketProtectionCheck(platform, { ...archive, protection: archive.protection }, metrics.pushgatewayUrl);
   const backups = !on.backups ? undefined : declareBackups(platform, {
     archive,
     targets: allBackupTargets(config),

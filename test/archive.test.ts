@@ -172,9 +172,10 @@ describe("the archive CMK", () => {
     expect(admin.Action.filter((a: string) => /Decrypt|Encrypt|GenerateDataKey/.test(a))).toEqual([]);
     const use = statements.find((s) => s.Sid === "ArchiveWorkloadsThroughS3")!;
     expect(use.Condition.StringEquals).toEqual({ "kms:ViaService": "s3.eu-central-1.amazonaws.com" });
-    // Grafana's identity reads CloudWatch only (the archive cost view): it never touches the key.
+    // Grafana's identity reads CloudWatch only (the archive cost view), the bucket protection check only bucket
+    // settings: neither touches the key.
     const roleArns = resourcesOfType(p, T.role)
-      .filter((r) => r.parent?.includes("WorkloadIdentity") && r.name !== "grafana")
+      .filter((r) => r.parent?.includes("WorkloadIdentity") && r.name !== "grafana" && r.name !== "bucket-protection")
       .map((r) => `arn:aws:iam::123456789012:role/strata/${inputs(r).name}`);
     expect([...use.Condition.ArnLike["aws:PrincipalArn"]].sort()).toEqual(roleArns.sort());
   });
@@ -184,7 +185,7 @@ describe("workload identities", () => {
   it("prod (IRSA): one role per workload, trusted only by its ServiceAccount's token", async () => {
     const p = await plan("prod");
     const roles = resourcesOfType(p, T.role).filter((r) => r.parent?.includes("WorkloadIdentity"));
-    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-rabbitmq", "backup-telemetry", "backup-valkey", "drill-postgresql", "drill-rabbitmq", "drill-telemetry", "drill-valkey", "grafana", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway", "wal-postgresql"]);
+    expect(roles.map((r) => r.name).sort()).toEqual(["backup-postgresql", "backup-rabbitmq", "backup-telemetry", "backup-valkey", "bucket-protection", "drill-postgresql", "drill-rabbitmq", "drill-telemetry", "drill-valkey", "grafana", "loki", "prometheus", "thanos-compactor", "thanos-ruler", "thanos-storegateway", "wal-postgresql"]);
     for (const role of roles) {
       const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
       expect(trust.Action).toBe("sts:AssumeRoleWithWebIdentity");
@@ -205,8 +206,8 @@ describe("workload identities", () => {
       const workload = sa.name;
       const role = byName(p, T.role, workload);
       expect(inputs(sa).metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(`arn:aws:iam::123456789012:role/strata/${inputs(role).name}`);
-      // Grafana's CloudWatch reader (infra/areas/archiveCost.ts) is no archive identity.
-      if (workload === "grafana") expect(identities).not.toHaveProperty("grafana");
+      // Grafana's CloudWatch reader (infra/areas/archiveCost.ts) and the bucket protection check are no archive data identities.
+      if (workload === "grafana" || workload === "bucket-protection") expect(identities).not.toHaveProperty(workload);
       else expect(identities[workload]!.serviceAccount).toBe(inputs(sa).metadata.name);
       const [trust] = JSON.parse(inputs(role).assumeRolePolicy).Statement;
       const sub = Object.entries(trust.Condition.StringEquals as Record<string, string>).find(([k]) => k.endsWith(":sub"))![1];
@@ -217,7 +218,7 @@ describe("workload identities", () => {
   it("Pod Identity mode: roles trusted by pods.eks.amazonaws.com and one association per ServiceAccount", async () => {
     const p = await plan("prod", { archive: { identity: "pod-identity" } });
     const associations = resourcesOfType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation");
-    expect(associations).toHaveLength(15);
+    expect(associations).toHaveLength(16);
     for (const a of associations) {
       expect(inputs(a).clusterName).toBe("prod-cluster");
       expect(inputs(a).roleArn).toBe(`arn:aws:iam::123456789012:role/strata/${inputs(byName(p, T.role, a.name)).name}`);
@@ -231,7 +232,7 @@ describe("workload identities", () => {
     const p = await plan("dev", { archive: { credentialGeneration: 3 } });
     expect(resourcesOfType(p, T.role)).toEqual([]);
     const users = resourcesOfType(p, T.user);
-    expect(users.map((u) => u.name).sort()).toEqual(["backup-postgresql", "backup-prometheus", "backup-rabbitmq", "backup-valkey", "drill-postgresql", "drill-prometheus", "drill-rabbitmq", "drill-valkey", "loki"]);
+    expect(users.map((u) => u.name).sort()).toEqual(["backup-postgresql", "backup-prometheus", "backup-rabbitmq", "backup-valkey", "bucket-protection", "drill-postgresql", "drill-prometheus", "drill-rabbitmq", "drill-valkey", "loki"]);
     const keys = resourcesOfType(p, "aws:iam/accessKey:AccessKey");
     expect(keys.map((k) => k.name).sort()).toEqual(users.map((u) => `${u.name}-g3`).sort());
     for (const k of keys) expect(k.options.additionalSecretOutputs).toContain("secret");
@@ -257,6 +258,15 @@ describe("workload identities", () => {
     expect(drill.statements.flatMap(actionsOf).filter((a) => a.startsWith("s3:")).sort()).toEqual(["s3:GetObject", "s3:ListBucket"]);
     expect(policy("thanos-compactor").statements.flatMap(actionsOf)).toContain("s3:DeleteObject");
     expect(policy("thanos-storegateway").statements.flatMap(actionsOf)).not.toContain("s3:PutObject");
+  });
+
+  it("the bucket protection check reads the four settings of every bucket, the replica included, and nothing else", async () => {
+    const p = await plan("prod", { archive: { replication: { enabled: true, region: "eu-west-1" } } });
+    const policy = policiesIn(p).find((x) => x.kind === "identity" && x.resource.name === "bucket-protection")!;
+    expect(policy.statements.flatMap(actionsOf).sort()).toEqual(["s3:GetBucketObjectLockConfiguration", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration"]);
+    const bucketArns = resourcesOfType(p, "aws:s3/bucket:Bucket").map((b) => `arn:aws:s3:::${b.name}`);
+    expect(bucketArns.length).toBeGreaterThanOrEqual(4);
+    expect(resourcesOf(policy.statements[0]!).length).toBe(bucketArns.length);
   });
 
   it("no identity for Thanos Query: it reads through the store gateway and never touches the bucket", async () => {

@@ -311,3 +311,36 @@ describe("retention consistency", () => {
     expect(() => resolveConfig({ values: { profile: "prod", cluster: CLUSTER, retention: JSON.stringify({ logsDays: 90 }), logging: JSON.stringify({ loki: { streamRetention: [{ selector: '{namespace="audit"}', days: 90, priority: 1 }] } }) }, secretKeys: new Set() })).not.toThrow();
   });
 });
+
+describe.each(STACKS)("Loki and the collector are watched in %s", (stack) => {
+  const RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
+  const crdsUrn = (p: Plan) => resourcesOfType(p, RELEASE).find((x) => x.name === "prometheus-operator-crds")!.urn;
+
+  it("both charts render their ServiceMonitor, so both releases wait for the CRDs", async () => {
+    const p = await planOf(stack);
+    expect((release(p, "log-collector").values as Any).serviceMonitor).toEqual({ enabled: true });
+    expect((release(p, "loki").values as Any).monitoring.serviceMonitor).toEqual({ enabled: true, interval: "" });
+    for (const name of ["loki", "log-collector"]) {
+      const r = resourcesOfType(p, RELEASE).find((x) => x.name === name)!;
+      expect(r.options.dependsOn, name).toContain(crdsUrn(p));
+    }
+  });
+
+  it("each owns a PrometheusRule in the logging namespace, selected by kube-prometheus-stack's release label, after the CRDs", async () => {
+    const p = await planOf(stack);
+    for (const [name, parentType, alert] of [
+      ["loki-alerts", "strata:logging:Loki", "StrataLokiRetentionNotRunning"],
+      ["log-collector-alerts", "strata:logging:LogCollector", "StrataLogCollectorDroppingEntries"],
+    ] as const) {
+      const r = resourcesOfType(p, RULE).find((x) => x.name === name);
+      expect(r, name).toBeDefined();
+      const inputs = r!.inputs as Any;
+      expect(inputs.metadata).toEqual(expect.objectContaining({ name, namespace: "logging" }));
+      expect(inputs.metadata.labels.release).toBe("kube-prometheus-stack");
+      expect(JSON.stringify(inputs.spec.groups)).toContain(alert);
+      expect(JSON.stringify(inputs.spec.groups)).toContain('namespace=\\"logging\\"');
+      expect(r!.parent).toContain(parentType);
+      expect(r!.options.dependsOn).toContain(crdsUrn(p));
+    }
+  });
+});

@@ -212,7 +212,16 @@ describe("prod: Prometheus x2 with the Thanos sidecar", () => {
     expect(pg).toEqual(expect.objectContaining({ replicaCount: 2, runAsStatefulSet: true }));
     expect(pg.extraArgs).toContain("--persistence.file=/data/pushgateway.metrics");
     expect(pg.persistentVolume).toEqual(expect.objectContaining({ enabled: true, size: "2Gi", storageClass: "ebs-gp3", mountPath: "/data" }));
-    expect(pg.serviceMonitor).toEqual({ enabled: true, honorLabels: true });
+    expect(pg.serviceMonitor).toEqual({ enabled: true, honorLabels: true, namespace: "" });
+  });
+
+  it("the Pushgateway owns its alert, a PrometheusRule in the monitoring namespace that waits for the CRDs", async () => {
+    const p = await plan("prod");
+    const rule = resourcesOfType(p, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").find((r) => r.name === "pushgateway-alerts")!;
+    expect(rule.parent).toContain("strata:metrics:Pushgateway");
+    expect((rule.inputs as Any).metadata).toEqual(expect.objectContaining({ namespace: "monitoring", labels: expect.objectContaining({ release: "kube-prometheus-stack" }) }));
+    expect(JSON.stringify((rule.inputs as Any).spec.groups)).toContain('up{job=\\"strata-pushgateway\\", namespace=\\"monitoring\\"}');
+    expect(rule.options.dependsOn).toContain(release(p, "prometheus-operator-crds").urn);
   });
 
   it("Grafana reads Thanos Query Frontend by default, with a generated admin password kept secret", async () => {

@@ -36,6 +36,8 @@ export interface PlatformRulesInput {
 }
 
 export const DEFAULT_RUNBOOK_BASE_URL = "docs/runbooks/alerts.md";
+/** The runbook page of the alerts on the services Strata runs (Loki, the log collector, the Pushgateway, the buckets). */
+export const SERVICE_ALERTS_RUNBOOK = "service-alerts.md";
 export const DEFAULT_SELECTORS = { prometheus: 'container="prometheus"', alertmanager: 'container="alertmanager"' } as const;
 
 /** Thresholds, named so the runbook and the tests can cite them. */
@@ -58,6 +60,26 @@ export function headingAnchor(heading: string): string {
 const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
 const formatBytes = (bytes: number) => (bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30} GiB` : `${bytes} bytes`);
 
+/** Builds alerting rules whose runbook_url is `<runbookBaseUrl>#<alert name in lowercase>`. */
+export function alertingRuleFactory(runbookBaseUrl: string) {
+  return (alert: string, severity: Severity, forDuration: string, expr: string, summary: string, description: string): AlertingRule => ({
+    alert,
+    expr: expr.trim(),
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary, description: oneLine(description), runbook_url: `${runbookBaseUrl}#${headingAnchor(alert)}` },
+  });
+}
+
+/**
+ * A runbook page beside the platform one: `strata:alerting.runbookBaseUrl` names alerts.md, and the other alert pages
+ * (backup-alerts.md, service-alerts.md) sit in the same folder.
+ */
+export function siblingRunbookUrl(platformRunbookBaseUrl: string | undefined, page: string): string {
+  const base = platformRunbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
+  return /alerts\.md$/.test(base) ? base.replace(/alerts\.md$/, page) : `docs/runbooks/${page}`;
+}
+
 export function buildPlatformRuleGroups(input: PlatformRulesInput): RuleGroup[] {
   if (!Number.isFinite(input.prometheusRetentionSizeBytes) || input.prometheusRetentionSizeBytes <= 0) {
     throw new Error(`prometheusRetentionSizeBytes must be a positive number of bytes, got ${input.prometheusRetentionSizeBytes}`);
@@ -65,15 +87,8 @@ export function buildPlatformRuleGroups(input: PlatformRulesInput): RuleGroup[] 
   if (!Number.isInteger(input.alertmanagerReplicas) || input.alertmanagerReplicas < 1) {
     throw new Error(`alertmanagerReplicas must be a positive integer, got ${input.alertmanagerReplicas}`);
   }
-  const base = input.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
   const sel = { ...DEFAULT_SELECTORS, ...input.selectors };
-  const rule = (alert: string, severity: Severity, forDuration: string, expr: string, summary: string, description: string): AlertingRule => ({
-    alert,
-    expr: expr.trim(),
-    for: forDuration,
-    labels: { severity },
-    annotations: { summary, description: oneLine(description), runbook_url: `${base}#${headingAnchor(alert)}` },
-  });
+  const rule = alertingRuleFactory(input.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL);
   const t = THRESHOLDS;
 
   const thanos: RuleGroup = {

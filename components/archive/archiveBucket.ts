@@ -2,8 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import { bucketGuardStatements, policyDocument, type PolicyStatement } from "./bucketPolicy";
-import { TRANSITION_MINIMUM_OBJECT_SIZE, type LifecycleRule } from "./lifecycle";
+import type { LifecycleRule } from "./lifecycle";
 import { PURPOSE_TAG } from "./storageClasses";
+import { bucketProtection, type BucketProtection } from "./protection";
 
 export interface ArchiveBucketArgs {
   /** Tagged on the bucket (`strata:purpose`); policies and readers rely on it. */
@@ -33,6 +34,8 @@ export class ArchiveBucket extends pulumi.ComponentResource {
   readonly bucket: pulumi.Output<string>;
   readonly arn: pulumi.Output<string>;
   readonly region: pulumi.Output<string>;
+  /** What the bucket's versioning, encryption, lifecycle and object lock are declared as (the protection check reads it). */
+  readonly protection: pulumi.Output<BucketProtection>;
 
   constructor(name: string, args: ArchiveBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:archive:ArchiveBucket", name, {}, opts);
@@ -53,16 +56,23 @@ export class ArchiveBucket extends pulumi.ComponentResource {
     );
     const ref = { bucket: bucket.id, ...regional };
 
-    const versioning = new aws.s3.BucketVersioning(name, { ...ref, versioningConfiguration: { status: "Enabled" } }, child);
+    // One definition of the bucket's protection: the resources below are declared from it, and the protection check
+    // compares S3's answers with it.
+    const protection = pulumi
+      .output(args.kmsKeyArn)
+      .apply((kmsKeyArn) => bucketProtection({ lifecycle: args.lifecycle, ...(kmsKeyArn ? { kmsKeyArn } : {}), ...(args.objectLock ? { objectLock: args.objectLock } : {}) }));
+    const declared = bucketProtection({ lifecycle: args.lifecycle, ...(args.objectLock ? { objectLock: args.objectLock } : {}) });
+
+    const versioning = new aws.s3.BucketVersioning(name, { ...ref, versioningConfiguration: { status: declared.versioning } }, child);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
       {
         ...ref,
-        rules: [
-          args.kmsKeyArn
-            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.kmsKeyArn }, bucketKeyEnabled: true }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } },
-        ],
+        rules: protection.apply(({ encryption: e }) => [
+          e.sseAlgorithm === "aws:kms"
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: e.sseAlgorithm, kmsMasterKeyId: e.kmsMasterKeyId }, bucketKeyEnabled: e.bucketKeyEnabled }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: e.sseAlgorithm } },
+        ]),
       },
       child,
     );
@@ -85,13 +95,13 @@ export class ArchiveBucket extends pulumi.ComponentResource {
     );
     new aws.s3.BucketLifecycleConfiguration(
       name,
-      { ...ref, rules: args.lifecycle, transitionDefaultMinimumObjectSize: TRANSITION_MINIMUM_OBJECT_SIZE },
+      { ...ref, rules: declared.lifecycle.rules, transitionDefaultMinimumObjectSize: declared.lifecycle.transitionDefaultMinimumObjectSize },
       { ...child, dependsOn: [versioning] },
     );
-    if (args.objectLock) {
+    if (declared.objectLock) {
       new aws.s3.BucketObjectLockConfiguration(
         name,
-        { ...ref, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: args.objectLock.mode, days: args.objectLock.days } } },
+        { ...ref, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: declared.objectLock.mode, days: declared.objectLock.days } } },
         { ...child, dependsOn: [versioning] },
       );
     }
@@ -102,6 +112,7 @@ export class ArchiveBucket extends pulumi.ComponentResource {
     this.bucket = bucket.bucket;
     this.arn = bucket.arn;
     this.region = bucket.region;
+    this.protection = protection;
     this.registerOutputs({ bucket: this.bucket, arn: this.arn, region: this.region });
   }
 }

@@ -51,5 +51,7 @@ export function alloyValues(s: AlloyCollectorSettings): Record<string, unknown> 
       clusterRules: [],
     },
     serviceAccount: { create: true, automountServiceAccountToken: true },
+    // Scraped by Strata's Prometheus (it selects every ServiceMonitor); alerts in collectorRules.ts.
+    serviceMonitor: { enabled: true },
   };
 }

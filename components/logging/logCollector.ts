@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/serviceRule";
+import { buildCollectorRuleGroups } from "./collectorRules";
 import { alloyLogConfig } from "./alloyConfig";
 import { ALLOY_CHART, ALLOY_RELEASE, alloyValues } from "./alloyValues";
 import type { Resources } from "./lokiValues";
@@ -11,6 +13,8 @@ export interface LogCollectorArgs {
   resources: Resources;
   /** Resources the collector starts after (Loki), so its first pushes do not meet a missing distributor. */
   startAfter?: pulumi.Resource[];
+  /** The collector's alerts (collectorRules.ts); the chart renders its ServiceMonitor, so the release waits for `alerts.crds`. */
+  alerts: ServiceAlertsArgs;
 }
 
 /** A Grafana Alloy DaemonSet that ships every pod's logs to Loki. */
@@ -31,8 +35,9 @@ export class LogCollector extends pulumi.ComponentResource {
         namespace: args.namespace,
         values: this.config.apply((config) => alloyValues({ config, resources: args.resources })),
       },
-      { parent: this, ...(args.startAfter ? { dependsOn: args.startAfter } : {}) },
+      { parent: this, dependsOn: [...(args.startAfter ?? []), ...args.alerts.crds] },
     );
+    servicePrometheusRule(`${name}-alerts`, args.namespace, args.alerts, buildCollectorRuleGroups({ namespace: args.alerts.namespaceName, runbookBaseUrl: args.alerts.runbookBaseUrl }), this);
     this.registerOutputs({ config: this.config });
   }
 }

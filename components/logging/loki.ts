@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/serviceRule";
+import { buildLokiRuleGroups } from "./lokiRules";
 import { LOKI_CHART, LOKI_RELEASE, lokiDatasource, lokiUrls, lokiValues, type LokiSettings } from "./lokiValues";
 
 export interface LokiArgs {
@@ -12,6 +14,8 @@ export interface LokiArgs {
   credentialsSecret?: pulumi.Input<string>;
   /** Resources the release needs first: the identity it runs as, the StorageClass its volumes claim. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Loki's alerts (lokiRules.ts); the chart renders its ServiceMonitor, so the release also waits for `alerts.crds`. */
+  alerts: ServiceAlertsArgs;
 }
 
 /** Loki from the grafana-community chart, on an S3 bucket, as one Helm release. */
@@ -48,8 +52,9 @@ export class Loki extends pulumi.ComponentResource {
         timeout: 900,
         atomic: false,
       },
-      { parent: this, dependsOn: args.dependsOn ?? [] },
+      { parent: this, dependsOn: [...(args.dependsOn ?? []), ...args.alerts.crds] },
     );
+    servicePrometheusRule(`${name}-alerts`, args.namespace, args.alerts, buildLokiRuleGroups({ namespace: args.alerts.namespaceName, runbookBaseUrl: args.alerts.runbookBaseUrl }), this);
     const namespace = pulumi.output(args.namespace);
     this.pushUrl = namespace.apply((ns) => lokiUrls(args.settings.mode, ns).pushUrl);
     this.queryUrl = namespace.apply((ns) => lokiUrls(args.settings.mode, ns).queryUrl);

@@ -174,6 +174,9 @@ export function lokiValues(s: LokiSettings): Record<string, unknown> {
     lokiCanary: { enabled: false },
     test: { enabled: false },
     minio: { enabled: false },
+    // Scraped by Strata's Prometheus, which selects every ServiceMonitor; Strata's own alerts (lokiRules.ts) replace
+    // the chart's `monitoring.alerts`, whose runbooks are not this stack's. No interval: Prometheus's scrape interval.
+    monitoring: { serviceMonitor: { enabled: true, interval: "" } },
     chunksCache: s.caches.enabled
       ? { enabled: true, replicas: 1, allocatedMemory: s.caches.chunksMemoryMiB, resources: memcachedResources(s.caches.chunksMemoryMiB) }
       : { enabled: false },

@@ -28,6 +28,8 @@ export function pushgatewayValues(input: PushgatewayValuesInput): Record<string,
     resources: input.resources,
     containerSecurityContext: RESTRICTED_CONTAINER,
     automountServiceAccountToken: false,
-    serviceMonitor: { enabled: true, honorLabels: true },
+    // The chart puts its ServiceMonitor in a namespace literally called `monitoring` unless told otherwise; empty
+    // means the release's namespace, which exists whatever `strata:namespaces.monitoring` names.
+    serviceMonitor: { enabled: true, honorLabels: true, namespace: "" },
   };
 }

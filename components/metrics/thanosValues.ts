@@ -50,6 +50,9 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       objstore: { createSecret: false, secretName: input.objstoreSecret.name, secretKey: input.objstoreSecret.key },
       serviceAccount: { create: true, perComponent: false, automountServiceAccountToken: false },
       serviceMonitor: { enabled: true },
+      // The chart renders the Thanos mixin's alerts (runbooks upstream); its compactor-halted alert is Strata's own
+      // StrataThanosCompactorHalted (components/alerting/platformRules.ts), whose runbook is this stack's.
+      thanosRules: { disabledAlerts: ["ThanosCompactHalted"] },
     },
     query: {
       replicaCount: input.query.replicas,

@@ -4,6 +4,7 @@ import { RECEIVER_SECRET_KEYS, type ReceiversInput, type ReceiverSecretKey } fro
 import { alertmanagerChartValues, type AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 import type { AlertingConfig } from "../config/sections/alerting";
 import type { Platform } from "../platform";
+import type { ServiceAlertsArgs } from "../../components/alerting/serviceRule";
 
 /** Secret holding the receivers' credentials, beside Alertmanager in the monitoring namespace. */
 export const ALERTMANAGER_RECEIVERS_SECRET = "strata-alertmanager-receivers";
@@ -15,6 +16,19 @@ export const ALERTMANAGER_RECEIVERS_SECRET = "strata-alertmanager-receivers";
  */
 export const KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack";
 export const PLATFORM_RULE_LABELS = { release: KUBE_PROMETHEUS_STACK_RELEASE };
+
+/**
+ * What a component needs to own the alerts on the service it deploys (components/alerting/serviceRule.ts): the
+ * service's namespace by name, the runbook base, the labels Prometheus selects rules by, and the CRDs.
+ */
+export function serviceAlerts(platform: Platform, namespaceName: string): ServiceAlertsArgs {
+  return {
+    namespaceName,
+    runbookBaseUrl: platform.config.alerting.runbookBaseUrl,
+    ruleLabels: { ...platform.labels, ...PLATFORM_RULE_LABELS },
+    crds: [platform.monitoringCrds],
+  };
+}
 
 /** The receivers the validated config enables (the schema has already checked each has what it needs). */
 export function receiversFromConfig(a: AlertingConfig): ReceiversInput {

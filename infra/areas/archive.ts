@@ -8,6 +8,7 @@ import type { BucketPurpose, Transition } from "../../components/archive/storage
 import { CustomerManagedKey, keyPolicy } from "../../components/security/customerManagedKey";
 import { pitrSettings } from "../../components/backup/pitr";
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
+import { protectionCheckPolicy } from "../../components/archive/protectionCheck";
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import type { BackupKind } from "../config/sections/backups";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
@@ -89,7 +90,17 @@ export interface Archive {
   replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
   accessLogBucket?: BucketOutputs;
   tiers: TierRow[];
+  /** Every bucket with its declared protection, and the identity that reads it back (infra/areas/bucketProtection.ts); none without buckets. */
+  protection?: {
+    buckets: { name: pulumi.Output<string>; protection: ArchiveBucket["protection"] }[];
+    identity: WorkloadIdentity;
+    serviceAccountName: string;
+    credentialsSecretName?: string;
+  };
 }
+
+/** The bucket protection check's identity: reads the buckets' settings, never their objects. */
+export const BUCKET_PROTECTION_IDENTITY = { workload: "bucket-protection", serviceAccount: "strata-bucket-protection" } as const;
 
 const requireOutput = (value: pulumi.Output<string | undefined>, what: string) =>
   value.apply((v) => {
@@ -188,7 +199,7 @@ export function declareArchive(platform: Platform): Archive {
     tiers.push(...tierTable(purpose, lifecycle, note));
   }
 
-  let replica: Archive["replica"];
+  let replica: (NonNullable<Archive["replica"]> & { bucket: ArchiveBucket }) | undefined;
   if (config.archive.replication.enabled && buckets.backups) {
     replica = declareBackupReplica(platform, buckets.backups!, archiveKey, replicationRoleName, lifecycleFor("backups"));
   }
@@ -232,14 +243,40 @@ export function declareArchive(platform: Platform): Archive {
     };
   }
 
+  // Every bucket Strata declares, the replica included: the protection check reads all of their settings.
+  const allBuckets = [...Object.values(buckets), ...(accessLogBucket ? [accessLogBucket] : []), ...(replica ? [replica.bucket] : [])] as ArchiveBucket[];
+  const protectionIdentity = new WorkloadIdentity(
+    BUCKET_PROTECTION_IDENTITY.workload,
+    {
+      mode,
+      namespace: resolveNamespace(platform, { role: "backups" }).input,
+      serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
+      principalName: `strata-${env}-${BUCKET_PROTECTION_IDENTITY.workload}`,
+      policy: pulumi.all(allBuckets.map((b) => b.arn)).apply((arns) => JSON.stringify(protectionCheckPolicy(arns))),
+      automountServiceAccountToken: false,
+      labels: { ...platform.labels, "strata.io/workload": BUCKET_PROTECTION_IDENTITY.workload },
+      tags: { "strata:workload": BUCKET_PROTECTION_IDENTITY.workload, "strata:access": "read-settings" },
+      credentialGeneration: config.archive.credentialGeneration,
+      ...(irsa ? { irsa } : {}),
+      ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: caller.accountId } } : {}),
+    },
+    platform.awsOpts,
+  );
+
   const outputsOf = (b: ArchiveBucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, region: b.region });
   return {
+    protection: {
+      buckets: allBuckets.map((b) => ({ name: b.bucket, protection: b.protection })),
+      identity: protectionIdentity,
+      serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
+      ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(BUCKET_PROTECTION_IDENTITY.serviceAccount) } : {}),
+    },
     kmsKeyArn: archiveKey.arn,
     identityComponents,
     identityNames,
     buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
     identities,
-    ...(replica ? { replica } : {}),
+    ...(replica ? { replica: { name: replica.name, arn: replica.arn, region: replica.region, kmsKeyArn: replica.kmsKeyArn } } : {}),
     ...(accessLogBucket ? { accessLogBucket: outputsOf(accessLogBucket) } : {}),
     tiers,
   };
@@ -249,7 +286,7 @@ export function declareArchive(platform: Platform): Archive {
  * A second copy of the backups bucket in another region, encrypted there with its own key. Delete markers are not
  * replicated: deleting in the primary must never delete the disaster-recovery copy.
  */
-function declareBackupReplica(platform: Platform, source: ArchiveBucket, sourceKey: CustomerManagedKey, roleName: string, lifecycle: LifecycleInput): NonNullable<Archive["replica"]> {
+function declareBackupReplica(platform: Platform, source: ArchiveBucket, sourceKey: CustomerManagedKey, roleName: string, lifecycle: LifecycleInput): NonNullable<Archive["replica"]> & { bucket: ArchiveBucket } {
   const { config } = platform;
   const env = config.environment;
   const region = config.archive.replication.region;
@@ -299,5 +336,5 @@ function declareBackupReplica(platform: Platform, source: ArchiveBucket, sourceK
     // Replication needs versioning on both sides; the buckets' own children have it.
     { ...platform.awsOpts, dependsOn: [source, replicaBucket] },
   );
-  return { name: replicaBucket.bucket, arn: replicaBucket.arn, region: replicaBucket.region, kmsKeyArn: replicaKey.arn };
+  return { name: replicaBucket.bucket, arn: replicaBucket.arn, region: replicaBucket.region, kmsKeyArn: replicaKey.arn, bucket: replicaBucket };
 }

@@ -4,6 +4,7 @@ import type { Archive } from "./archive";
 import { Loki } from "../../components/logging/loki";
 import { LogCollector } from "../../components/logging/logCollector";
 import { STORAGE_CLASS } from "./storage";
+import { serviceAlerts } from "./alerting";
 
 export interface Logging {
   loki: { mode: string; pushUrl: pulumi.Output<string>; queryUrl: pulumi.Output<string> };
@@ -42,6 +43,7 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
       },
       // Its ServiceAccount (and its role or keys) and the class its volumes claim exist before its pods do.
       dependsOn: [archive.identityComponents.loki!, storageClass],
+      alerts: serviceAlerts(platform, config.namespaces.logging),
     },
     platform.k8sOpts,
   );
@@ -54,6 +56,7 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
       externalLabels: { environment: config.environment },
       resources: config.logging.collector.resources,
       startAfter: [lokiRelease.release],
+      alerts: serviceAlerts(platform, config.namespaces.logging),
     },
     platform.k8sOpts,
   );

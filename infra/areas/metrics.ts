@@ -14,6 +14,7 @@ import { DEDUP_LABELS } from "../../components/metrics/thanosValues";
 import { PROMETHEUS_REPLICA_LABEL, serviceUrls } from "../../components/metrics/names";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
 import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
+import { serviceAlerts } from "./alerting";
 
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 
@@ -114,7 +115,15 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   if (m.pushgateway.enabled) {
     new Pushgateway(
       "pushgateway",
-      { namespace: platform.namespaces.monitoring, replicas: m.pushgateway.replicas, volumeSizeGiB: m.pushgateway.volumeSizeGiB, resources: m.pushgateway.resources, storageClassName: inputs.storageClassName, dependsOn: clusterPrerequisites },
+      {
+        namespace: platform.namespaces.monitoring,
+        replicas: m.pushgateway.replicas,
+        volumeSizeGiB: m.pushgateway.volumeSizeGiB,
+        resources: m.pushgateway.resources,
+        storageClassName: inputs.storageClassName,
+        dependsOn: clusterPrerequisites,
+        alerts: serviceAlerts(platform, ns),
+      },
       platform.k8sOpts,
     );
   }

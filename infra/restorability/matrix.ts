@@ -133,7 +133,10 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
           ? ok(`every target's drill reads it (latest.json, manifest, SHA-256): ${targets.length} drill(s)`)
           : gap("no target: no drill reads it")
         : gap("no drill restores noncurrent versions of its objects"),
-      alerts: isBackups ? (targets.length > 0 ? ok("the backup and drill alerts fail when it cannot be written or read") : gap("no target: nothing alerts on it")) : gap("no alert on the bucket's own protection (versioning, lifecycle)"),
+      // The bucket protection check (components/archive/protectionCheck.ts) reads every bucket's settings back.
+      alerts: ok(
+        `${isBackups && targets.length > 0 ? "the backup and drill alerts fail when it cannot be written or read; " : ""}StrataBucketProtectionDrift when its versioning, encryption, lifecycle or object lock changes outside Pulumi (checked every 6 h)`,
+      ),
       runbook: exists(isBackups ? drRunbook : versionsRunbook) ? ok(isBackups ? drRunbook : versionsRunbook) : gap(`${isBackups ? drRunbook : versionsRunbook} does not exist`),
       tested: isBackups ? ok("every backup suite writes and reads s3rver with the AWS CLI v2 (test/integration/helpers/servers.ts)") : gap("recovering object versions needs real S3 versioning: no test here (s3rver keeps no versions)"),
     });

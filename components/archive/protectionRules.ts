@@ -1,0 +1,69 @@
+/**
+ * Alerts on the bucket protection check (protectionCheck.ts, scripts/bucket-protection.sh). The Pushgateway may run
+ * several replicas, each keeping the last push it received: the replica (pod) holding the newest run decides.
+ */
+import { alertingRuleFactory, siblingRunbookUrl, SERVICE_ALERTS_RUNBOOK, type RuleGroup } from "../alerting/platformRules";
+
+export const PROTECTION_METRICS = {
+  matches: "strata_bucket_protection_matches",
+  unreadable: "strata_bucket_protection_unreadable",
+  lastRun: "strata_bucket_protection_last_run_timestamp_seconds",
+} as const;
+
+/** The check runs every 6 hours (PROTECTION_CHECK_SCHEDULE); two missed runs are a problem. */
+export const PROTECTION_THRESHOLDS = { staleSeconds: 12 * 3600 } as const;
+
+export interface ProtectionRulesInput {
+  runbookBaseUrl?: string;
+}
+
+const newest = (metric: string) => {
+  const m = PROTECTION_METRICS;
+  return `
+  ${metric}
+  and on (pod)
+  (${m.lastRun} == on () group_left () max (${m.lastRun}))`;
+};
+
+export function buildProtectionRuleGroups(input: ProtectionRulesInput = {}): RuleGroup[] {
+  const rule = alertingRuleFactory(siblingRunbookUrl(input.runbookBaseUrl, SERVICE_ALERTS_RUNBOOK));
+  const m = PROTECTION_METRICS;
+  return [
+    {
+      name: "strata.bucket-protection",
+      rules: [
+        rule(
+          "StrataBucketProtectionDrift",
+          "critical",
+          "5m",
+          `min by (bucket, check) (${newest(m.matches)}
+) == 0`,
+          "Bucket {{ $labels.bucket }}: {{ $labels.check }} is not what the plan declared.",
+          `The newest protection check found the bucket's {{ $labels.check }} changed outside Pulumi (or a stack
+           change not applied yet). Versioning, default encryption, lifecycle and object lock are what keep archived
+           data recoverable; the check's log shows the expected and the actual value.`,
+        ),
+        rule(
+          "StrataBucketProtectionUnreadable",
+          "warning",
+          "5m",
+          `max by (bucket, check) (${newest(m.unreadable)}
+) > 0`,
+          "Bucket {{ $labels.bucket }}: the protection check cannot read {{ $labels.check }}.",
+          `S3 did not answer the check's read of the bucket's {{ $labels.check }} (access denied, a missing bucket, or
+           a store that does not implement the setting), so a drift there would go unseen.`,
+        ),
+        rule(
+          "StrataBucketProtectionCheckMissing",
+          "warning",
+          // Long enough for a newly deployed check to report its first run.
+          "7h",
+          `time() - max (${m.lastRun}) > ${PROTECTION_THRESHOLDS.staleSeconds} or absent(${m.lastRun})`,
+          "The bucket protection check has not reported for over 12 hours.",
+          `No result of the bucket protection check has reached the Pushgateway for over 12 hours (it runs every 6):
+           a change to the buckets' versioning, encryption, lifecycle or object lock would go unseen.`,
+        ),
+      ],
+    },
+  ];
+}
