@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { StrataConfig } from "../config/schema";
 import { allBackupTargets } from "../backupTargets";
 import { scheduledTargets } from "../areas/backups";
-import { STORAGE_CLASS } from "../areas/storage";
+import { strataStorageClassName } from "../adoption";
 import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
 import { cronJobName } from "../../components/backup/cronJob";
 import { PROJECT_DIR } from "../projectDir";
@@ -141,7 +141,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   if (config.cloud === "aws") {
     const copy = config.storage.snapshots.crossRegionCopy;
     rows.push({
-      store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,
+      store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
       type: "volume class",
       backup: ok(`DLM daily snapshots at ${config.storage.snapshots.time} UTC, ${config.retention.snapshotRetainCount} kept${copy.enabled ? `, copied to ${copy.region} for ${config.retention.snapshotCopyRetainDays} d` : ""}`),
       drill: gap("no drill restores a snapshot into a volume"),
@@ -151,7 +151,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
     });
   } else {
     rows.push({
-      store: `StorageClass ${STORAGE_CLASS.hcloud} (${claims} claim(s))`,
+      store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
       type: "volume class",
       backup: gap("Hetzner volumes have no snapshots: claims rely on their backup targets; critical ones are delete-protected"),
       drill: gap("no volume-level restore exists on Hetzner"),

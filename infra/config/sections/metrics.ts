@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import type { RetentionConfig } from "./retention";
 import { HCLOUD_VOLUME } from "./storage";
+import { metricsAdoption } from "./adoption";
 
 const replicas = (what: string, max = 5) => z.number().int().min(1).max(max).describe(`Replicas of ${what}.`);
 const volume = (what: string) => z.number().int().min(1).max(16384).describe(`Volume size of ${what} in GiB.`);
@@ -46,6 +47,7 @@ export const metricsSection = {
           volumeSizeGiB: volume("each Pushgateway (its --persistence.file)"),
         })
         .describe("Pushgateway for batch jobs' metrics."),
+      adopt: metricsAdoption.optional(),
     })
     .describe("Metrics: Prometheus, Thanos, Alertmanager, Pushgateway, Grafana."),
 };

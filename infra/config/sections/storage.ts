@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { AWS_REGION } from "./core";
+import { adoptStorageClass, claimAdoption, storageClassName } from "./adoption";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // Claim names are `<service>-data`; keeping the service short leaves the name a valid label for selectors.
@@ -29,12 +30,15 @@ const claim = z.strictObject({
   critical: z
     .boolean()
     .describe("On `hcloud`, back the claim with a pre-created, delete-protected Hetzner volume that outlives the cluster."),
+  adopt: claimAdoption.optional(),
 });
 
 export const storageSection = {
   storage: z
     .strictObject({
       fsType: z.enum(["ext4", "xfs"]).describe("Filesystem the CSI driver formats new volumes with."),
+      className: storageClassName,
+      adoptClass: adoptStorageClass,
       defaultClass: z.boolean().describe("Mark Strata's StorageClass as the cluster default (claims without a class use it)."),
       ebs: z
         .strictObject({
