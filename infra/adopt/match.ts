@@ -267,7 +267,7 @@ export function match(plan: Plan, dumps: Dumps): Findings {
       const what = `S3 bucket ${name ?? r.name}`;
       if (r.options.import !== undefined) {
         if (dumps.buckets && !dumps.buckets.includes(r.options.import)) line(r, "blocked", what, "the stack adopts it but aws s3api list-buckets does not list it");
-        else if (r.name === "backups" && config.archive.backups.objectLock.enabled) line(r, "blocked", what, "archive.backups.objectLock is on: object lock is set when a bucket is created (Pulumi would replace the bucket); turn it off for an adopted bucket");
+        else if (r.name === "backups" && config.archive.backups.objectLock.enabled) line(r, "blocked", what, "archive.backups.objectLock is on: object lock is set when a bucket is created (Pulumi would replace the bucket); write archive.backups.objectLock.enabled: false for an adopted bucket (or enable the lock on the bucket by hand first)");
         else line(r, "update", what, `imported${dumps.buckets ? "" : " (not checked: no --buckets dump)"}, then: tags (strata:purpose); Strata's versioning, encryption, public-access block, policy and lifecycle are applied beside it`);
         continue;
       }

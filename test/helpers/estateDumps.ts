@@ -135,7 +135,7 @@ export const monitoringCrd = (plural: string, kind: string) => ({
     group: "monitoring.coreos.com",
     names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
     scope: "Namespaced",
-    versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+    versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, spec: { type: "object" }, status: { type: "object" } } } } }],
   },
   status: { acceptedNames: { kind, plural }, storedVersions: ["v1"], conditions: [] },
 });
