@@ -15,7 +15,8 @@ import { CONTRACT_VERSION } from "../stacks/contract";
 import { declareLogging } from "./areas/logging";
 import { declareTelemetry } from "./areas/telemetry";
 import { allBackupTargets } from "./backupTargets";
-import { declareStorage, STORAGE_CLASS } from "./areas/storage";
+import { declareStorage } from "./areas/storage";
+import { strataStorageClassName } from "./adoption";
 import { PrometheusOperatorCrds } from "../components/metrics/prometheusOperatorCrds";
 import { restorabilityMatrix } from "./restorability/matrix";
 import { declareArchiveCostView } from "./areas/archiveCost";
@@ -45,7 +46,7 @@ export async function strata() {
       resourceOptions: stateful,
       namespaces: {
         // node-exporter needs host namespaces and hostPath mounts, which only `privileged` admits.
-        monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards" },
+        monitoring: { name: config.namespaces.monitoring, enforce: "privileged", purpose: "metrics, alerting and dashboards", adopt: config.metrics.adopt?.namespace === config.namespaces.monitoring },
         // Loki and the collector run non-root with no host access: the collector tails logs through the API.
         ...(on.logging ? { logging: { name: config.namespaces.logging, enforce: "restricted" as const, purpose: "log storage and collection" } } : {}),
         ...(on.backups ? { backups: { name: config.namespaces.backups, enforce: "restricted" as const, purpose: "backup jobs and restore drills" } } : {}),
@@ -78,8 +79,8 @@ export async function strata() {
   const logging = on.logging ? declareLogging(platform, archive, storageClass) : undefined;
   const telemetryArea = on.telemetry ? declareTelemetry(platform, storageClass) : undefined;
   const archiveCost = declareArchiveCostView(platform, archive);
-  // The class names are fixed per cloud (infra/areas/storage.ts), so Helm values can name them as plain strings.
-  const storageClassName = STORAGE_CLASS[config.cloud];
+  // The class name is fixed by config (infra/adoption.ts), so Helm values can name it as a plain string.
+  const storageClassName = strataStorageClassName(config);
   const { outputs: metrics, kubePrometheusStack } = declareMetrics(platform, {
     archive,
     storageClassName,

@@ -16,6 +16,8 @@ export interface DerivedRetention {
     logsSafetyNetExpirationDays: number;
     backupsDailyDays: number;
     backupsArchiveDays: number;
+    /** Backups from before Strata in an adopted bucket, each prefix with its own expiry (`retention.legacyBackupPrefixes`). */
+    legacyBackupPrefixes: { prefix: string; days: number }[];
   };
   /** DLM counts local snapshots but can only keep cross-region copies for an interval. */
   dlm: { retainCount: number; copyRetainDays: number };
@@ -33,6 +35,7 @@ export function deriveRetention(r: RetentionConfig): DerivedRetention {
       logsSafetyNetExpirationDays: r.logsDays + SAFETY_NET_MARGIN_DAYS,
       backupsDailyDays: r.backupDailyDays,
       backupsArchiveDays: r.backupArchiveDays,
+      legacyBackupPrefixes: (r.legacyBackupPrefixes ?? []).map((p) => ({ prefix: p.prefix, days: p.days })),
     },
     dlm: { retainCount: r.snapshotRetainCount, copyRetainDays: r.snapshotCopyRetainDays },
   };
@@ -74,6 +77,7 @@ export function retentionTable(r: RetentionConfig, more: { capabilities?: Partia
       ? [
           { tier: "backups: daily", setting: "restorable hot copies", value: `${d.s3.backupsDailyDays}d`, from: "retention.backupDailyDays" },
           { tier: "backups: archive", setting: "archive expiration", value: `${d.s3.backupsArchiveDays}d`, from: "retention.backupArchiveDays" },
+          ...d.s3.legacyBackupPrefixes.map((p, i) => ({ tier: `backups: legacy ${p.prefix}`, setting: "S3 expiration of the old key layout", value: `${p.days}d`, from: `retention.legacyBackupPrefixes[${i}].days` })),
         ]
       : []),
     ...(on("snapshots") ? [{ tier: "EBS snapshots", setting: "DLM retain count (daily)", value: String(d.dlm.retainCount), from: "retention.snapshotRetainCount" }] : []),

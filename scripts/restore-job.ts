@@ -8,7 +8,7 @@ import * as yaml from "js-yaml";
 import { resolveConfig } from "../infra/config/load";
 import { readStackConfigFile } from "../infra/plan/stackFile";
 import { allBackupTargets } from "../infra/backupTargets";
-import { STORAGE_CLASS } from "../infra/areas/storage";
+import { strataStorageClassName } from "../infra/adoption";
 import { credentialsSecretName } from "../components/identity/workloadIdentity";
 import { pointInTimeRestoreObjects, pointInTimeRestoreProblem } from "../components/backup/restoreJob";
 
@@ -48,7 +48,7 @@ export function renderRestoreJob(argv: string[], now = new Date()): string {
     namespace: config.namespaces.backups,
     bucket: values.bucket!,
     region: config.region,
-    storageClassName: STORAGE_CLASS[config.cloud],
+    storageClassName: strataStorageClassName(config),
     claimSize: values.size!,
     name,
     serviceAccountName,

@@ -23,6 +23,11 @@ export interface ArchiveBucketArgs {
   tags?: Record<string, string>;
   /** For the bucket: it holds the data, so it is retained and (in prod) protected. */
   bucketOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  /**
+   * An existing bucket of this name, imported (Pulumi's `import`, by name) instead of created: it keeps its name and
+   * its objects; versioning, encryption, the public-access block, ownership, policy and lifecycle are then applied to it.
+   */
+  adoptName?: string;
 }
 
 /**
@@ -42,17 +47,18 @@ export class ArchiveBucket extends pulumi.ComponentResource {
     const child = { parent: this };
     const regional = args.region ? { region: args.region } : {};
 
-    const suffix = new random.RandomString(`${name}-suffix`, { length: 8, special: false, upper: false }, child);
+    // An adopted bucket has its name already; only a new one needs a random suffix to be globally unique.
+    const bucketName = args.adoptName ?? new random.RandomString(`${name}-suffix`, { length: 8, special: false, upper: false }, child).result.apply((s) => `${args.namePrefix}-${s}`);
     const bucket = new aws.s3.Bucket(
       name,
       {
-        bucket: pulumi.interpolate`${args.namePrefix}-${suffix.result}`,
+        bucket: bucketName,
         forceDestroy: false,
         ...(args.objectLock ? { objectLockEnabled: true } : {}),
         tags: { ...args.tags, [PURPOSE_TAG]: args.purpose },
         ...regional,
       },
-      { ...child, ...args.bucketOptions },
+      { ...child, ...args.bucketOptions, ...(args.adoptName ? { import: args.adoptName } : {}) },
     );
     const ref = { bucket: bucket.id, ...regional };
 

@@ -6,12 +6,18 @@ export interface LifecycleInput {
   expireAfterDays: number;
   noncurrentVersionDays: number;
   abortIncompleteUploadsDays: number;
+  /**
+   * When a bucket also holds objects under other key layouts (an adopted backups bucket), the tiers apply only under
+   * `ownPrefixes` and each legacy prefix expires on its own: one unfiltered expiration would also expire the old
+   * objects, and S3 applies the shortest of overlapping expirations.
+   */
+  scoped?: { ownPrefixes: readonly string[]; legacy: readonly { prefix: string; days: number }[] };
 }
 
 export interface LifecycleRule {
   id: string;
   status: "Enabled";
-  filter: Record<string, never>;
+  filter: { prefix?: string };
   transitions?: { days: number; storageClass: string }[];
   expiration?: { days?: number; expiredObjectDeleteMarker?: boolean };
   noncurrentVersionExpiration?: { noncurrentDays: number };
@@ -30,13 +36,19 @@ export const TRANSITION_MINIMUM_OBJECT_SIZE = "all_storage_classes_128K";
  * delete markers with nothing behind them, and multipart uploads that never finished.
  */
 export function lifecycleRules(input: LifecycleInput): LifecycleRule[] {
-  const tiering: LifecycleRule = {
-    id: "tiers-and-expiration",
+  const tieringUnder = (filter: LifecycleRule["filter"], id: string): LifecycleRule => ({
+    id,
     status: "Enabled",
-    filter: {},
+    filter,
     ...(input.transitions.length ? { transitions: input.transitions.map((t) => ({ days: t.afterDays, storageClass: t.storageClass })) } : {}),
     expiration: { days: input.expireAfterDays },
-  };
+  });
+  const tiering = input.scoped
+    ? [
+        ...input.scoped.ownPrefixes.map((prefix) => tieringUnder({ prefix }, `tiers-and-expiration-${prefix.replace(/\/$/, "")}`)),
+        ...input.scoped.legacy.map((l): LifecycleRule => ({ id: `legacy-expiration-${l.prefix.replace(/\/$/, "").replace(/[^A-Za-z0-9-]/g, "-")}`, status: "Enabled", filter: { prefix: l.prefix }, expiration: { days: l.days } })),
+      ]
+    : [tieringUnder({}, "tiers-and-expiration")];
   const housekeeping: LifecycleRule = {
     id: "versions-markers-uploads",
     status: "Enabled",
@@ -45,7 +57,7 @@ export function lifecycleRules(input: LifecycleInput): LifecycleRule[] {
     expiration: { expiredObjectDeleteMarker: true },
     abortIncompleteMultipartUpload: { daysAfterInitiation: input.abortIncompleteUploadsDays },
   };
-  return [tiering, housekeeping];
+  return [...tiering, housekeeping];
 }
 
 export interface TierRow {
@@ -60,5 +72,6 @@ export function tierTable(bucket: string, input: LifecycleInput, note: string): 
   const rows: TierRow[] = [{ bucket, from: "day 0", storageClass: "STANDARD", note }];
   for (const t of input.transitions) rows.push({ bucket, from: `day ${t.afterDays}`, storageClass: t.storageClass, note: "" });
   rows.push({ bucket, from: `day ${input.expireAfterDays}`, storageClass: "(expired)", note: `old versions kept ${input.noncurrentVersionDays}d` });
+  for (const l of input.scoped?.legacy ?? []) rows.push({ bucket, from: `day ${l.days}`, storageClass: "(expired)", note: `legacy ${l.prefix} (before Strata)` });
   return rows;
 }

@@ -1,4 +1,5 @@
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
+import { KPS_FULLNAME, prometheusDataClaimName } from "../metrics/names";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
 import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
 import { pitrSettings, type PitrSettings } from "./pitr";
@@ -74,7 +75,7 @@ export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "regio
 /** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
 export const PROMETHEUS_SNAPSHOT_SOURCE = {
   pod: "prometheus-strata-prometheus-0",
-  claim: "prometheus-strata-prometheus-db-prometheus-strata-prometheus-0",
+  claim: prometheusDataClaimName(KPS_FULLNAME),
   url: (namespace: string) => `http://prometheus-strata-prometheus-0.prometheus-operated.${namespace}.svc.cluster.local:9090`,
   // The operator mounts the claim at /prometheus with subPath prometheus-db; files belong to 1000:2000.
   dataDir: "/prometheus/prometheus-db",

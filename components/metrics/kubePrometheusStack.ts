@@ -11,6 +11,11 @@ export interface KubePrometheusStackArgs {
   values: Omit<KubePrometheusStackValuesInput, "grafana"> & { grafana: Omit<KubePrometheusStackValuesInput["grafana"], "adminSecretName"> };
   /** Resources the release needs first (e.g. the object-store Secret, the ServiceAccounts). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * An existing release taken over under its own name (Pulumi's `import`, id `<namespace>/<release>`); `values.fullname`
+   * then keeps its object names, so its Prometheus keeps its claims.
+   */
+  adopt?: { release: string; importId: string; protect: boolean };
 }
 
 /** Prometheus (with the Thanos sidecar), Alertmanager, the operator, and Grafana with a generated admin password. */
@@ -32,7 +37,11 @@ export class KubePrometheusStack extends pulumi.ComponentResource {
       child,
     );
     const values = kubePrometheusStackValues({ ...args.values, grafana: { ...args.values.grafana, adminSecretName: adminSecret.metadata.name } });
-    const release = pinnedRelease(name, { pin: CHARTS.kubePrometheusStack, namespace: args.namespace, values }, { ...child, dependsOn: [adminSecret, ...(args.dependsOn ?? [])] });
+    const release = pinnedRelease(
+      name,
+      { pin: CHARTS.kubePrometheusStack, namespace: args.namespace, values, ...(args.adopt ? { releaseName: args.adopt.release } : {}) },
+      { ...child, dependsOn: [adminSecret, ...(args.dependsOn ?? [])], ...(args.adopt ? { import: args.adopt.importId, protect: args.adopt.protect, retainOnDelete: true } : {}) },
+    );
     this.releaseName = release.name;
     this.grafanaAdminSecretName = adminSecret.metadata.name;
     this.registerOutputs({ releaseName: this.releaseName, grafanaAdminSecretName: this.grafanaAdminSecretName });

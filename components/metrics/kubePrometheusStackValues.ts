@@ -40,6 +40,8 @@ export interface KubePrometheusStackValuesInput {
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
   };
+  /** The chart's fullname, which every object name starts with; Strata's own unless an adopted release keeps its names. */
+  fullname?: string;
   grafana: {
     adminSecretName: pulumi.Input<string>;
     datasources: pulumi.Input<GrafanaDatasource>[];
@@ -61,7 +63,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
     ? [{ name: "thanos-sidecar", envFrom: [{ secretRef: { name: input.thanos.credentialsSecretName } }] }]
     : [];
   return {
-    fullnameOverride: KPS_FULLNAME,
+    fullnameOverride: input.fullname ?? KPS_FULLNAME,
     // The CRDs come from their own release (components/metrics/prometheusOperatorCrds.ts), installed before every
     // object that uses them and upgraded with their chart; this chart's copy sits in a crds/ directory Helm never upgrades.
     crds: { enabled: false },

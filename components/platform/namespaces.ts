@@ -8,6 +8,8 @@ export interface OwnedNamespace {
   /** Pod Security Admission level enforced; audit and warn are always `restricted` so drift shows up. */
   enforce: PodSecurityLevel;
   purpose: string;
+  /** The namespace exists already (it holds what the stack adopts): imported by name and protected, never created. */
+  adopt?: boolean;
 }
 
 export interface NamespacesArgs {
@@ -40,7 +42,7 @@ export class Namespaces extends pulumi.ComponentResource {
             annotations: { "strata.io/purpose": ns.purpose },
           },
         },
-        { parent: this, ...args.resourceOptions },
+        { parent: this, ...args.resourceOptions, ...(ns.adopt ? { import: ns.name, protect: true } : {}) },
       );
       this.names[role] = created.metadata.name;
     }

@@ -11,6 +11,8 @@ export interface PinnedReleaseArgs {
   pin: ChartPin;
   namespace: pulumi.Input<string>;
   values: pulumi.Input<Record<string, unknown>>;
+  /** The Helm release name when it is not the resource name (an adopted release keeps its own). */
+  releaseName?: string;
 }
 
 /**
@@ -22,7 +24,7 @@ export function pinnedRelease(name: string, args: PinnedReleaseArgs, opts: pulum
   return new k8s.helm.v3.Release(
     name,
     {
-      name,
+      name: args.releaseName ?? name,
       namespace: args.namespace,
       chart: oci ? `${args.pin.repo}/${args.pin.chart}` : args.pin.chart,
       version: args.pin.version,

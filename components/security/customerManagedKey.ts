@@ -15,6 +15,11 @@ export interface CustomerManagedKeyArgs {
   tags?: Record<string, string>;
   /** Options for the key itself: it guards data, so it is retained and (in prod) protected. */
   keyOptions: Pick<pulumi.CustomResourceOptions, "protect" | "retainOnDelete">;
+  /**
+   * An existing key imported by its id instead of created; with `alias` (`alias/…`) its existing alias is imported
+   * too and kept, otherwise `alias` above is created for it.
+   */
+  adopt?: { keyId: string; alias?: string };
 }
 
 /** A symmetric customer-managed KMS key with yearly rotation, the longest deletion window and an alias. */
@@ -36,9 +41,10 @@ export class CustomerManagedKey extends pulumi.ComponentResource {
         tags: args.tags ?? {},
         ...regional,
       },
-      { parent: this, ...args.keyOptions },
+      { parent: this, ...args.keyOptions, ...(args.adopt ? { import: args.adopt.keyId } : {}) },
     );
-    const alias = new aws.kms.Alias(name, { name: `alias/${args.alias}`, targetKeyId: key.keyId, ...regional }, { parent: this });
+    const aliasName = args.adopt?.alias ?? `alias/${args.alias}`;
+    const alias = new aws.kms.Alias(name, { name: aliasName, targetKeyId: key.keyId, ...regional }, { parent: this, ...(args.adopt?.alias ? { import: args.adopt.alias, protect: args.keyOptions.protect } : {}) });
     this.arn = key.arn;
     this.keyId = key.keyId;
     this.aliasName = alias.name;

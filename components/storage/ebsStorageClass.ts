@@ -13,6 +13,8 @@ export interface EbsStorageClassArgs {
   isDefault: boolean;
   labels: Record<string, string>;
   resourceOptions: DataResourceOptions;
+  /** Import the existing class named `name` (its provisioner, parameters and reclaim policy must already be these). */
+  importExisting?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export class EbsStorageClass extends pulumi.ComponentResource {
         isDefault: args.isDefault,
         labels: args.labels,
         resourceOptions: args.resourceOptions,
+        ...(args.importExisting ? { importId: args.name } : {}),
         parameters: pulumi.output(args.kmsKeyArn).apply((kmsKeyId) => ({
           type: "gp3",
           iops: String(args.iops),

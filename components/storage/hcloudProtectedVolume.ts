@@ -17,6 +17,8 @@ export interface HcloudProtectedVolumeArgs {
   /** The LUKS passphrase Secret of the StorageClass, when volumes are encrypted. */
   encryptionSecret?: SecretRef;
   resourceOptions: DataResourceOptions;
+  /** Import this existing Hetzner volume (its id) instead of creating one; Strata then turns on its delete protection. */
+  importVolumeId?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export class HcloudProtectedVolume extends pulumi.ComponentResource {
         // Hetzner labels follow Kubernetes label syntax, so the same labels find the volume in both consoles.
         labels: args.labels,
       },
-      { parent: this, ...args.resourceOptions },
+      { parent: this, ...args.resourceOptions, ...(args.importVolumeId ? { import: args.importVolumeId } : {}) },
     );
     const pv = new k8s.core.v1.PersistentVolume(
       name,

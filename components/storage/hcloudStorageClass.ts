@@ -17,6 +17,8 @@ export interface HcloudStorageClassArgs {
   /** When set, volumes are LUKS-encrypted with a generated passphrase kept in this Secret. */
   encryption?: { secretName: string; secretNamespace: pulumi.Input<string> };
   resourceOptions: DataResourceOptions;
+  /** Import the existing class named `name` (its provisioner, parameters and reclaim policy must already be these). */
+  importExisting?: boolean;
 }
 
 /** Where a CSI PersistentVolume finds the LUKS passphrase (`nodePublishSecretRef`). */
@@ -65,6 +67,7 @@ export class HcloudStorageClass extends pulumi.ComponentResource {
         parameters,
         allowedTopologies: [{ key: HCLOUD_LOCATION_TOPOLOGY_KEY, values: [args.location] }],
         resourceOptions: args.resourceOptions,
+        ...(args.importExisting ? { importId: args.name } : {}),
       },
       { parent: this },
     );

@@ -12,6 +12,8 @@ export interface PersistentClaimArgs {
   /** Pre-binds the claim to this PersistentVolume instead of letting the driver create one. */
   volumeName?: pulumi.Input<string>;
   resourceOptions: DataResourceOptions;
+  /** Import the existing claim (`<namespace>/<name>`) instead of creating it. */
+  importId?: string;
 }
 
 /** A claim a stateful service mounts by name (`existingClaim`), owned here so it outlives the service's release. */
@@ -32,7 +34,7 @@ export class PersistentClaim extends pulumi.ComponentResource {
           ...(args.volumeName ? { volumeName: args.volumeName } : {}),
         },
       },
-      { parent: this, ...args.resourceOptions },
+      { parent: this, ...args.resourceOptions, ...(args.importId ? { import: args.importId } : {}) },
     );
     this.claimName = claim.metadata.name;
     this.namespace = claim.metadata.namespace;

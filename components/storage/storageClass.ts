@@ -13,6 +13,8 @@ export interface RetainedStorageClassArgs {
   /** Node labels a volume is reachable from (e.g. a Hetzner location); omitted when any node can attach. */
   allowedTopologies?: { key: string; values: string[] }[];
   resourceOptions: DataResourceOptions;
+  /** Import the existing class of this name (Pulumi's `import`) instead of creating it. */
+  importId?: string;
 }
 
 /**
@@ -36,6 +38,6 @@ export function retainedStorageClass(resourceName: string, args: RetainedStorage
       allowVolumeExpansion: true,
       ...(args.allowedTopologies ? { allowedTopologies: [{ matchLabelExpressions: args.allowedTopologies }] } : {}),
     },
-    { ...opts, ...args.resourceOptions },
+    { ...opts, ...args.resourceOptions, ...(args.importId ? { import: args.importId } : {}) },
   );
 }

@@ -10,9 +10,10 @@ import { pitrSettings } from "../../components/backup/pitr";
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
 import { protectionCheckPolicy } from "../../components/archive/protectionCheck";
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
-import type { BackupKind } from "../config/sections/backups";
+import { BACKUP_KINDS, type BackupKind } from "../config/sections/backups";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
 import { archivePurposes } from "../capabilities";
+import { importIds } from "../adoption";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -124,12 +125,16 @@ export function declareArchive(platform: Platform): Archive {
   const replicationRoleName = `strata-${env}-backups-replication`;
   const s3Service = (region: string) => `s3.${region}.amazonaws.com`;
 
+  const adopt = config.archive.adopt;
+  // Adopted buckets and keys are protected in every environment until the stack says otherwise.
+  const adoptedOptions = { ...platform.stateful, protect: adopt?.protect ?? true };
   const archiveKey = new CustomerManagedKey(
     "archive",
     {
       description: `Strata ${env}: encrypts the S3 archive (metrics, logs, backups)`,
       alias: `strata-${env}-archive`,
-      keyOptions: platform.stateful,
+      keyOptions: adopt?.kmsKey ? adoptedOptions : platform.stateful,
+      ...(adopt?.kmsKey ? { adopt: { keyId: importIds.kmsKey(adopt.kmsKey.id), ...(adopt.kmsKey.alias ? { alias: importIds.kmsAlias(adopt.kmsKey.alias) } : {}) } } : {}),
       policy: pulumi.all([caller.accountId, partition.partition]).apply(([accountId, part]) =>
         keyPolicy({
           accountId,
@@ -149,7 +154,15 @@ export function declareArchive(platform: Platform): Archive {
   const tiers: TierRow[] = [];
   const lifecycleFor = (purpose: BucketPurpose): LifecycleInput => {
     const expireAfterDays = { metrics: retention.s3.metricsSafetyNetExpirationDays, logs: retention.s3.logsSafetyNetExpirationDays, backups: retention.s3.backupsArchiveDays }[purpose];
-    return { transitions: config.archive[purpose].transitions as Transition[], expireAfterDays, noncurrentVersionDays: config.archive[purpose].noncurrentVersionDays, abortIncompleteUploadsDays: config.archive.abortIncompleteUploadsDays };
+    const legacy = purpose === "backups" ? retention.s3.legacyBackupPrefixes : [];
+    return {
+      transitions: config.archive[purpose].transitions as Transition[],
+      expireAfterDays,
+      noncurrentVersionDays: config.archive[purpose].noncurrentVersionDays,
+      abortIncompleteUploadsDays: config.archive.abortIncompleteUploadsDays,
+      // Strata writes backups only under `<kind>/` (BACKUP_KEY_LAYOUT); the old layout keeps its own expiry.
+      ...(legacy.length > 0 ? { scoped: { ownPrefixes: BACKUP_KINDS.map((k) => `${k}/`), legacy } } : {}),
+    };
   };
 
   let accessLogBucket: ArchiveBucket | undefined;
@@ -182,6 +195,7 @@ export function declareArchive(platform: Platform): Archive {
   for (const purpose of purposes) {
     const lifecycle = lifecycleFor(purpose);
     const lock = purpose === "backups" && config.archive.backups.objectLock.enabled ? config.archive.backups.objectLock : undefined;
+    const adoptName = adopt?.buckets?.[purpose];
     buckets[purpose] = new ArchiveBucket(
       purpose,
       {
@@ -191,7 +205,8 @@ export function declareArchive(platform: Platform): Archive {
         lifecycle: lifecycleRules(lifecycle),
         ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
         ...(accessLogBucket ? { accessLogs: { bucket: accessLogBucket.bucket, prefix: `${purpose}/` } } : {}),
-        bucketOptions: platform.stateful,
+        bucketOptions: adoptName ? adoptedOptions : platform.stateful,
+        ...(adoptName ? { adoptName: importIds.bucket(adoptName) } : {}),
       },
       platform.awsOpts,
     );
@@ -245,7 +260,9 @@ export function declareArchive(platform: Platform): Archive {
 
   // Every bucket Strata declares, the replica included: the protection check reads all of their settings.
   const allBuckets = [...Object.values(buckets), ...(accessLogBucket ? [accessLogBucket] : []), ...(replica ? [replica.bucket] : [])] as ArchiveBucket[];
-  const protectionIdentity = new WorkloadIdentity(
+  // The check runs in the backups namespace and pushes to the Pushgateway: without either it has nowhere to run.
+  const checkable = platform.namespaces.backups !== undefined && config.metrics.pushgateway.enabled;
+  const protectionIdentity = !checkable ? undefined : new WorkloadIdentity(
     BUCKET_PROTECTION_IDENTITY.workload,
     {
       mode,
@@ -265,12 +282,16 @@ export function declareArchive(platform: Platform): Archive {
 
   const outputsOf = (b: ArchiveBucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, region: b.region });
   return {
-    protection: {
-      buckets: allBuckets.map((b) => ({ name: b.bucket, protection: b.protection })),
-      identity: protectionIdentity,
-      serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
-      ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(BUCKET_PROTECTION_IDENTITY.serviceAccount) } : {}),
-    },
+    ...(protectionIdentity
+      ? {
+          protection: {
+            buckets: allBuckets.map((b) => ({ name: b.bucket, protection: b.protection })),
+            identity: protectionIdentity,
+            serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
+            ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(BUCKET_PROTECTION_IDENTITY.serviceAccount) } : {}),
+          },
+        }
+      : {}),
     kmsKeyArn: archiveKey.arn,
     identityComponents,
     identityNames,

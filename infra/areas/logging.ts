@@ -3,8 +3,8 @@ import type { Platform } from "../platform";
 import type { Archive } from "./archive";
 import { Loki } from "../../components/logging/loki";
 import { LogCollector } from "../../components/logging/logCollector";
-import { STORAGE_CLASS } from "./storage";
 import { serviceAlerts } from "./alerting";
+import { strataStorageClassName } from "../adoption";
 
 export interface Logging {
   loki: { mode: string; pushUrl: pulumi.Output<string>; queryUrl: pulumi.Output<string> };
@@ -36,7 +36,7 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
         retentionPeriod: retention.loki.retentionPeriod,
         deleteDelayHours: loki.retentionDeleteDelayHours,
         streamRetention: loki.streamRetention.map((s) => ({ selector: s.selector, priority: s.priority, period: `${s.days * 24}h` })),
-        storageClassName: STORAGE_CLASS[config.cloud],
+        storageClassName: strataStorageClassName(config),
         volumeSize: `${loki.volumeSizeGiB}Gi`,
         caches: loki.caches,
         resources: loki.resources,

@@ -11,7 +11,9 @@ import { Pushgateway } from "../../components/metrics/pushgateway";
 import { NetworkPolicies } from "../../components/platform/networkPolicies";
 import { longRangeRuleFiles } from "../../components/metrics/longRangeRules";
 import { DEDUP_LABELS } from "../../components/metrics/thanosValues";
-import { PROMETHEUS_REPLICA_LABEL, serviceUrls } from "../../components/metrics/names";
+import { KPS_FULLNAME, kpsDefaultFullname, PROMETHEUS_REPLICA_LABEL, prometheusDataClaimName, serviceUrls } from "../../components/metrics/names";
+import { PersistentClaim } from "../../components/storage/persistentClaim";
+import { importIds } from "../adoption";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
 import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 import { serviceAlerts } from "./alerting";
@@ -39,7 +41,11 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   // Sizes come from the capacity planner: its estimate, or strata:capacity.overrides when a stack sets one.
   const sizes = effectiveSizes(config);
   const ns = config.namespaces.monitoring;
-  const urls = serviceUrls(ns);
+  // An adopted kube-prometheus-stack keeps its release, namespace and object names (so its Prometheus keeps its
+  // claims); everything that addresses it is built from them.
+  const adopted = m.adopt?.mode === "adopt" ? m.adopt : undefined;
+  const kps = { fullname: adopted ? kpsDefaultFullname(adopted.release) : KPS_FULLNAME, namespace: ns };
+  const urls = serviceUrls(ns, undefined, kps);
   const identities = inputs.archive.identities;
   const hcloud = config.cloud === "hcloud";
   const secretOf = (workload: string) => (hcloud ? { credentialsSecretName: identities[workload]!.credentialsSecret! } : {});
@@ -81,12 +87,32 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
     ...inputs.extraDatasources,
   ];
 
+  // Replacing a release: the old Prometheus's volume is bound to the claim Strata's Prometheus looks for first
+  // (replica 0), before the operator would create it empty.
+  const carriedOver = m.adopt?.mode === "replace" && m.adopt.persistentVolume
+    ? new PersistentClaim(
+        "prometheus-data-carried-over",
+        {
+          name: prometheusDataClaimName(KPS_FULLNAME, 0),
+          namespace: platform.namespaces.monitoring,
+          size: `${sizes.prometheusVolumeGiB.gib}Gi`,
+          storageClassName: inputs.storageClassName,
+          labels: { ...platform.labels, "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/component": "data" },
+          volumeName: m.adopt.persistentVolume,
+          resourceOptions: { ...platform.stateful, protect: m.adopt.protect ?? true },
+        },
+        { ...platform.k8sOpts, dependsOn: [inputs.storageClass] },
+      )
+    : undefined;
+
   const stack = new KubePrometheusStack(
     "kube-prometheus-stack",
     {
       namespace: platform.namespaces.monitoring,
       labels: platform.labels,
+      ...(adopted ? { adopt: { release: adopted.release, importId: importIds.helmRelease(adopted.namespace, adopted.release), protect: adopted.protect ?? true } } : {}),
       values: {
+        ...(adopted ? { fullname: kps.fullname } : {}),
         externalLabels: { cluster: platform.cluster.name, region: config.region, environment: config.environment },
         storageClassName: inputs.storageClassName,
         prometheus: {
@@ -107,7 +133,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },
-      dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : [])],
+      dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : []), ...(carriedOver ? [carriedOver] : [])],
     },
     platform.k8sOpts,
   );

@@ -13,8 +13,10 @@ import { HcloudProtectedVolume } from "../../components/storage/hcloudProtectedV
 import { PersistentClaim } from "../../components/storage/persistentClaim";
 import { DlmExecutionRole } from "../../components/storage/dlmRole";
 import { EbsSnapshotPolicy } from "../../components/storage/snapshotPolicy";
+import { EbsStaticVolume } from "../../components/storage/ebsStaticVolume";
+import { claimNameOf, claimStorageClass, importIds, strataStorageClassName } from "../adoption";
 
-export const STORAGE_CLASS = { aws: "ebs-gp3", hcloud: "hcloud-volumes" } as const;
+export { STORAGE_CLASS } from "../adoption";
 // The hcloud CSI node plugin and the kubelet read the passphrase from here; it sits beside the driver, outside any
 // namespace an application team could delete.
 const LUKS_SECRET = { name: "strata-hcloud-volumes-luks", namespace: "kube-system" };
@@ -96,7 +98,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
     "ebs",
     {
       alias: `strata-${environment}-ebs`,
-      description: `Strata ${environment}: EBS volumes of the ${STORAGE_CLASS.aws} StorageClass and their snapshots`,
+      description: `Strata ${environment}: EBS volumes of the ${strataStorageClassName(config)} StorageClass and their snapshots`,
       policy: ebsKeyPolicy({
         accountId: identity.accountId,
         partition,
@@ -138,7 +140,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   const storageClass = new EbsStorageClass(
     "ebs-gp3",
     {
-      name: STORAGE_CLASS.aws,
+      name: strataStorageClassName(config),
       iops: storage.ebs.iops,
       throughputMiBps: storage.ebs.throughputMiBps,
       fsType: storage.fsType,
@@ -147,7 +149,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
       volumeTags: { ...baseTags(config), [targetTag.key]: targetTag.value },
       isDefault: storage.defaultClass,
       labels: platform.labels,
-      resourceOptions: platform.stateful,
+      ...classAdoption(platform),
     },
     platform.k8sOpts,
   );
@@ -155,7 +157,7 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   const snapshots = !dlmRole ? undefined : new EbsSnapshotPolicy(
     "ebs-snapshots",
     {
-      description: `Strata ${environment}: daily snapshots of ${STORAGE_CLASS.aws} volumes`,
+      description: `Strata ${environment}: daily snapshots of ${strataStorageClassName(config)} volumes`,
       executionRoleArn: dlmRole.roleArn,
       targetTag,
       dailyTime: storage.snapshots.time,
@@ -177,6 +179,12 @@ function declareAwsStorage(platform: Platform): AwsStorage {
   };
 }
 
+/** An adopted class is imported and protected in every environment; Strata's own is kept like any data. */
+function classAdoption(platform: Platform) {
+  const { storage } = platform.config;
+  return storage.adoptClass ? { resourceOptions: { ...platform.stateful, protect: true }, importExisting: true } : { resourceOptions: platform.stateful };
+}
+
 /**
  * Namespaces of the claims. Strata's own where they coincide; an application's namespace is the application's (its
  * chart or stack creates it, the plan lists it as a cluster prerequisite) and is only named, never labelled or
@@ -191,6 +199,8 @@ function claimNamespaces(platform: Platform): Record<string, pulumi.Input<string
   const claims = Object.values(platform.config.storage.claims);
   const wanted = [...new Set(claims.filter((c) => c.createNamespace).map((c) => c.namespace))].filter((n) => !own.has(n)).sort();
   for (const c of claims) if (!own.has(c.namespace) && !wanted.includes(c.namespace)) own.set(c.namespace, c.namespace);
+  // A namespace holding an adopted claim exists already: it is imported with it.
+  const adoptedIn = new Set(claims.filter((c) => c.adopt?.claim).map((c) => c.namespace));
   if (wanted.length > 0) {
     const created = new Namespaces(
       "storage",
@@ -199,7 +209,7 @@ function claimNamespaces(platform: Platform): Record<string, pulumi.Input<string
         resourceOptions: platform.stateful,
         // Database and broker charts run as non-root but not always within `restricted`; `baseline` still bars
         // host access and privilege.
-        namespaces: Object.fromEntries(wanted.map((n) => [n, { name: n, enforce: "baseline" as const, purpose: "data of stateful services (claims owned by Strata)" }])),
+        namespaces: Object.fromEntries(wanted.map((n) => [n, { name: n, enforce: "baseline" as const, purpose: "data of stateful services (claims owned by Strata)", adopt: adoptedIn.has(n) }])),
       },
       platform.k8sOpts,
     );
@@ -233,13 +243,13 @@ export function declareStorage(platform: Platform): Storage {
     const hcloudClass = new HcloudStorageClass(
       "hcloud-volumes",
       {
-        name: STORAGE_CLASS.hcloud,
+        name: strataStorageClassName(config),
         fsType: storage.fsType,
         location: config.hcloud.location,
         isDefault: storage.defaultClass,
         labels: platform.labels,
         ...(storage.hcloud.encryption ? { encryption: { secretName: LUKS_SECRET.name, secretNamespace: LUKS_SECRET.namespace } } : {}),
-        resourceOptions: platform.stateful,
+        ...classAdoption(platform),
       },
       platform.k8sOpts,
     );
@@ -251,11 +261,18 @@ export function declareStorage(platform: Platform): Storage {
   const namespaces = claimNamespaces(platform);
   const claims: Record<string, ClaimOutput> = {};
   for (const [service, spec] of Object.entries(storage.claims)) {
-    const claimName = `${service}-data`;
+    const claimName = claimNameOf(config, service);
+    const adopt = spec.adopt;
+    // An adopted volume or claim is imported and protected; a claim bound to an adopted volume is new but holds old
+    // data from its first day, so it is protected the same way.
+    const dataOptions = adopt ? { ...platform.stateful, protect: adopt.protect ?? true } : platform.stateful;
+    // Strata's class through its output, so the claim waits for the class it creates; another class by name.
+    const ownClass = claimStorageClass(config, service);
+    const claimClass = ownClass === strataStorageClassName(config) ? storageClass : ownClass;
     const labels = { ...platform.labels, "app.kubernetes.io/name": service, "app.kubernetes.io/component": "data" };
     const namespace = namespaces[spec.namespace]!;
-    let volume: HcloudProtectedVolume | undefined;
-    if (config.cloud === "hcloud" && spec.critical) {
+    let volume: HcloudProtectedVolume | EbsStaticVolume | undefined;
+    if (config.cloud === "hcloud" && (spec.critical || adopt?.hcloudVolume)) {
       volume = new HcloudProtectedVolume(
         `${service}-data`,
         {
@@ -263,29 +280,48 @@ export function declareStorage(platform: Platform): Storage {
           sizeGiB: gibOf(spec.size),
           location: config.hcloud.location,
           fsType: storage.fsType,
-          storageClassName: storageClass,
+          storageClassName: claimClass,
           claim: { name: claimName, namespace },
           labels,
           ...(encryptionSecret ? { encryptionSecret } : {}),
-          resourceOptions: platform.stateful,
+          resourceOptions: dataOptions,
+          ...(adopt?.hcloudVolume ? { importVolumeId: importIds.hcloudVolume(adopt.hcloudVolume.id) } : {}),
+        },
+        platform.k8sOpts,
+      );
+    } else if (adopt?.ebsVolume) {
+      volume = new EbsStaticVolume(
+        `${service}-data`,
+        {
+          name: `strata-${config.environment}-${service}-data`,
+          volumeId: adopt.ebsVolume.id,
+          availabilityZone: adopt.ebsVolume.availabilityZone,
+          sizeGiB: gibOf(spec.size),
+          fsType: storage.fsType,
+          storageClassName: claimClass,
+          claim: { name: claimName, namespace },
+          labels,
+          resourceOptions: dataOptions,
         },
         platform.k8sOpts,
       );
     }
+    const boundTo = volume ? volume.persistentVolumeName : adopt?.persistentVolume;
     const claim = new PersistentClaim(
       `${service}-data`,
       {
         name: claimName,
         namespace,
         size: spec.size,
-        storageClassName: spec.storageClass ?? storageClass,
+        storageClassName: claimClass,
         labels,
-        ...(volume ? { volumeName: volume.persistentVolumeName } : {}),
-        resourceOptions: platform.stateful,
+        ...(boundTo ? { volumeName: boundTo } : {}),
+        resourceOptions: dataOptions,
+        ...(adopt?.claim ? { importId: importIds.namespaced(spec.namespace, adopt.claim) } : {}),
       },
       platform.k8sOpts,
     );
-    claims[service] = { claimName: claim.claimName, namespace: claim.namespace, size: spec.size, ...(volume ? { volumeId: volume.volumeId } : {}) };
+    claims[service] = { claimName: claim.claimName, namespace: claim.namespace, size: spec.size, ...(volume instanceof HcloudProtectedVolume ? { volumeId: volume.volumeId } : {}) };
   }
 
   return { outputs: { storageClass, claims, ...awsOutputs }, storageClass: storageClassResource };

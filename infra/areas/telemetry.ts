@@ -4,7 +4,7 @@ import { SECRET_CONTRACT_KEYS, telemetryConfigMapData } from "../../components/t
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { TELEMETRY_BACKUP_SECRET, telemetryBackupTargets, telemetryWriterLabels } from "../backupTargets";
-import { STORAGE_CLASS } from "./storage";
+import { strataStorageClassName } from "../adoption";
 
 /**
  * Telemetry persistence for OpenFinOps (seed 002): what the backend needs, and the contract as outputs. `store` holds
@@ -30,7 +30,7 @@ export function declareTelemetry(platform: Platform, storageClass: pulumi.Resour
       namespace: t.namespace,
       contract,
       ...(platform.secrets.telemetryDbPassword ? { password: platform.secrets.telemetryDbPassword } : {}),
-      ...(t.sqlite ? { sqliteVolume: { storageClassName: STORAGE_CLASS[platform.config.cloud], size: `${t.sqlite.sizeGiB}Gi`, options: { ...platform.stateful, dependsOn: [storageClass] } } } : {}),
+      ...(t.sqlite ? { sqliteVolume: { storageClassName: strataStorageClassName(platform.config), size: `${t.sqlite.sizeGiB}Gi`, options: { ...platform.stateful, dependsOn: [storageClass] } } } : {}),
       labels: platform.labels,
     },
     platform.k8sOpts,

@@ -15,6 +15,7 @@ import { allBackupTargets, telemetryBackupTargets } from "../backupTargets";
 import { checkStorage, storageSection } from "./sections/storage";
 import { coerceWrittenScalars } from "./coerce";
 import { nodeOf, schemaAt } from "./schemaWalk";
+import { checkAdoption } from "./sections/adoptionChecks";
 
 /**
  * The `strata:` config namespace. Each concern contributes a section (a map of top-level keys) and, where values
@@ -53,6 +54,7 @@ const crossField = <K extends keyof SectionShape>(keys: readonly K[], check: Cro
 
 const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["retention"], (c, ctx) => checkRetentionOrdering(c.retention, ctx)),
+  crossField(["cloud", "hcloud", "storage", "metrics", "retention", "archive", "namespaces", "backups"], (c, ctx) => checkAdoption(c, ctx)),
   crossField(["cloud", "region", "storage"], (c, ctx) => checkStorage(c, ctx)),
   crossField(["namespaces"], (c, ctx) => {
     const seen = new Map<string, string>();

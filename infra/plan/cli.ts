@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runPlan } from "./harness";
 import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile } from "./stackFile";
 import { renderPlan } from "./report";
+import { importFileOf } from "./importFile";
 import { writeManifests, writePlanJson } from "./render";
 import { formatProblems } from "../config/errors";
 import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
@@ -13,8 +14,8 @@ import { applyEnvironments, EnvironmentError, parseEnvironmentArg } from "./escE
 /** Exit codes are part of the contract: CI and scripts branch on them. */
 export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2, planFailed: 3, usage: 64 } as const;
 
-const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--policy-config FILE] [--environment [NAME=]FILE]...
-       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--policy-config FILE] [--environment [NAME=]FILE]...
+const USAGE = `usage: npm run plan -- <stack> [--json FILE] [--out DIR] [--import-file FILE] [--policy-config FILE] [--environment [NAME=]FILE]...
+       npm run plan -- --config FILE [--stack NAME] [--json FILE] [--out DIR] [--import-file FILE] [--policy-config FILE] [--environment [NAME=]FILE]...
 
 Runs the Strata program under Pulumi's mock engine (no cloud, no CLI, no credentials) and prints the resource
 tree, counts by type, the derived retention table and the policy results.
@@ -22,6 +23,9 @@ tree, counts by type, the derived retention table and the policy results.
   --config FILE   any stack config file; the stack is named after it unless --stack is given
   --json FILE     writes the plan contract (DESIGN §5) as JSON, secrets redacted
   --out DIR       writes Kubernetes objects as YAML and each Helm release's values file
+  --import-file FILE
+                  writes what the stack adopts (resources declared with \`import\`) as the file
+                  \`pulumi import --file FILE\` reads (docs/runbooks/adopt-existing-estate.md)
   --policy-config FILE
                   policy pack config (the JSON \`pulumi preview --policy-pack-config\` takes); default
                   policies/config.json
@@ -40,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, "policy-config": { type: "string" }, environment: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+      options: { config: { type: "string" }, stack: { type: "string" }, json: { type: "string" }, out: { type: "string" }, "import-file": { type: "string" }, "policy-config": { type: "string" }, environment: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
     });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
@@ -97,6 +101,11 @@ export async function main(argv: string[]): Promise<number> {
   if (values.json) {
     writePlanJson(plan, resolve(values.json));
     process.stdout.write(`\nwrote the plan to ${values.json}\n`);
+  }
+  if (values["import-file"]) {
+    const file = importFileOf(plan);
+    writeFileSync(resolve(values["import-file"]), `${JSON.stringify(file, null, 2)}\n`);
+    process.stdout.write(`wrote ${file.resources.length} resource(s) to import to ${values["import-file"]}\n`);
   }
   if (values.out) {
     const files = writeManifests(plan, resolve(values.out));

@@ -10,7 +10,8 @@ import { withPlanShortcuts } from "./shortcuts";
 import { strataMocks } from "./mocks";
 import type { StackConfig } from "./stackFile";
 import { SECRET_TEXT } from "./serialized";
-import { DEFAULT_POLICY_CONFIG, readPackConfig } from "./policyConfig";
+import { DEFAULT_POLICY_CONFIG, readPackConfig, withStackStorageClass } from "./policyConfig";
+import { STORAGE_CLASS } from "../adoption";
 import { getStore, waitForRPCs, withLocalStorage } from "./pulumiInternals";
 import { evaluatePlan } from "../../policies/core/evaluate";
 import type { PackConfig } from "../../policies/core/types";
@@ -132,7 +133,8 @@ function plan(request: PlanRequest): Promise<PlanOutcome> {
 
     // The whole policy pack, on exactly what was recorded: the same pure policies `pulumi preview --policy-pack
     // policies` runs (policies/README.md).
-    const policies = evaluatePlan(POLICIES, { config, resources }, request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG));
+    const packConfig = withStackStorageClass(request.policyConfig ?? readPackConfig(DEFAULT_POLICY_CONFIG), effective.config.storage.className, Object.values(STORAGE_CLASS));
+    const policies = evaluatePlan(POLICIES, { config, resources }, packConfig);
     const configNotes = { uncheckedSecrets: effective.uncheckedSecrets, adjustedDefaults: effective.notes, capabilities: effective.capabilities };
     return { ok: true, plan: { stack: request.stack, project: request.project, config, resources, outputs, policies, configNotes } };
   });

@@ -46,7 +46,8 @@ function awsState(args: MockResourceArgs, region: string): State {
       return { id: bucket, bucket, arn: `arn:aws:s3:::${bucket}`, region, bucketDomainName: `${bucket}.s3.amazonaws.com`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` };
     }
     case "aws:kms/key:Key": {
-      const keyId = deterministicUuid(`${args.type}/${args.name}`);
+      // An imported key answers with the id it was imported by, as the provider would.
+      const keyId = args.id || deterministicUuid(`${args.type}/${args.name}`);
       return { id: keyId, keyId, arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${keyId}` };
     }
     case "aws:kms/alias:Alias":
@@ -151,7 +152,9 @@ export function strataMocks(env: MockEnvironment): Mocks {
       } else {
         computed = { id: `${args.name}-id` };
       }
-      const { id, ...state } = computed;
+      const { id: computedId, ...state } = computed;
+      // An imported resource keeps the id it was imported by (Pulumi's `import` option).
+      const id = args.id || computedId;
       return { id: args.custom === false ? "" : String(id ?? `${args.name}-id`), state: { ...inputs, ...state } };
     },
     call(args: MockCallArgs): Record<string, unknown> {

@@ -13,3 +13,17 @@ export function readPackConfig(file: string, required = false): PackConfig | und
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object of policy settings");
   return value as PackConfig;
 }
+
+/**
+ * A stack that names Strata's class (`storage.className`) approves that class too: the pack's default list names
+ * only the default names. For `pulumi preview --policy-pack`, the same setting goes into the pack config file
+ * (`npm run adopt` writes it beside the import file).
+ */
+export function withStackStorageClass(pack: PackConfig | undefined, className: string | undefined, defaults: readonly string[]): PackConfig | undefined {
+  if (className === undefined) return pack;
+  const key = "strata-pvc-require-approved-class";
+  const own = pack?.[key];
+  const settings = typeof own === "object" ? own : own ? { enforcementLevel: own } : {};
+  const approved: string[] = Array.isArray(settings.approvedClasses) ? settings.approvedClasses : [...defaults];
+  return { ...pack, [key]: { ...settings, approvedClasses: [...new Set([...approved, className])] } };
+}

@@ -9,6 +9,8 @@ export interface ResourceOptionsRecord {
   dependsOn: string[];
   provider?: string;
   deletedWith?: string;
+  /** Pulumi's `import` option: the id of an existing resource the program adopts instead of creating (issue 22). */
+  import?: string;
   ignoreChanges: string[];
   additionalSecretOutputs: string[];
 }
@@ -199,6 +201,7 @@ function recordRegistration(req: RegisterRequest, urn: string, wire: Record<stri
   const parent = req.getParent() || undefined;
   const provider = providerUrn(req.getProvider());
   const deletedWith = req.getDeletedwith() || undefined;
+  const importId = req.getImportid() || undefined;
   return {
     urn,
     type: req.getType(),
@@ -213,6 +216,7 @@ function recordRegistration(req: RegisterRequest, urn: string, wire: Record<stri
       dependsOn: [...req.getDependenciesList()].sort(),
       ...(provider ? { provider } : {}),
       ...(deletedWith ? { deletedWith } : {}),
+      ...(importId ? { import: importId } : {}),
       ignoreChanges: req.getIgnorechangesList(),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     },

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { StrataConfig } from "../config/schema";
 import { allBackupTargets } from "../backupTargets";
 import { scheduledTargets } from "../areas/backups";
-import { STORAGE_CLASS } from "../areas/storage";
+import { strataStorageClassName } from "../adoption";
 import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
 import { cronJobName } from "../../components/backup/cronJob";
 import { PROJECT_DIR } from "../projectDir";
@@ -134,9 +134,10 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
           : gap("no target: no drill reads it")
         : gap("no drill restores noncurrent versions of its objects"),
       // The bucket protection check (components/archive/protectionCheck.ts) reads every bucket's settings back.
-      alerts: ok(
-        `${isBackups && targets.length > 0 ? "the backup and drill alerts fail when it cannot be written or read; " : ""}StrataBucketProtectionDrift when its versioning, encryption, lifecycle or object lock changes outside Pulumi (checked every 6 h)`,
-      ),
+      // It runs only where the backups namespace and the Pushgateway exist (infra/areas/archive.ts).
+      alerts: capabilitiesOf(config).backups && capabilitiesOf(config).pushgateway
+        ? ok(`${isBackups && targets.length > 0 ? "the backup and drill alerts fail when it cannot be written or read; " : ""}StrataBucketProtectionDrift when its versioning, encryption, lifecycle or object lock changes outside Pulumi (checked every 6 h)`)
+        : gap("no check reads its protection back: the bucket protection check runs in the backups namespace and pushes to the Pushgateway, and this stack has no backup target or no Pushgateway"),
       runbook: exists(isBackups ? drRunbook : versionsRunbook) ? ok(isBackups ? drRunbook : versionsRunbook) : gap(`${isBackups ? drRunbook : versionsRunbook} does not exist`),
       tested: isBackups ? ok("every backup suite writes and reads s3rver with the AWS CLI v2 (test/integration/helpers/servers.ts)") : gap("recovering object versions needs real S3 versioning: no test here (s3rver keeps no versions)"),
     });
@@ -147,7 +148,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   const claims = Object.keys(config.storage.claims).length;
   if (config.cloud === "aws" && !snapshotsOn) {
     rows.push({
-      store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,
+      store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
       type: "volume class",
       backup: gap("no volume snapshots: storage.snapshots.enabled is false, so claims rely on their backup targets"),
       drill: gap("no volume-level restore without snapshots"),
@@ -158,7 +159,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   } else if (config.cloud === "aws") {
     const copy = config.storage.snapshots.crossRegionCopy;
     rows.push({
-      store: `StorageClass ${STORAGE_CLASS.aws} (${claims} claim(s))`,
+      store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
       type: "volume class",
       backup: ok(`DLM daily snapshots at ${config.storage.snapshots.time} UTC, ${config.retention.snapshotRetainCount} kept${copy.enabled ? `, copied to ${copy.region} for ${config.retention.snapshotCopyRetainDays} d` : ""}`),
       drill: gap("no drill restores a snapshot into a volume"),
@@ -168,7 +169,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
     });
   } else {
     rows.push({
-      store: `StorageClass ${STORAGE_CLASS.hcloud} (${claims} claim(s))`,
+      store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
       type: "volume class",
       backup: gap("Hetzner volumes have no snapshots: claims rely on their backup targets; critical ones are delete-protected"),
       drill: gap("no volume-level restore exists on Hetzner"),

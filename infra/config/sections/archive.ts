@@ -3,6 +3,7 @@ import type { RefinementCtx } from "zod";
 import { ARCHIVE_STORAGE_CLASS_NAMES, DIRECTLY_READABLE_CLASSES, transitionProblems, type Transition } from "../../../components/archive/storageClasses";
 import { deriveRetention } from "../../retention";
 import type { RetentionConfig } from "./retention";
+import { archiveAdoption } from "./adoption";
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
@@ -65,6 +66,7 @@ export const archiveSection = {
           retentionDays: z.number().int().min(1).max(3650).describe("Days access logs are kept."),
         })
         .describe("S3 server access logging."),
+      adopt: archiveAdoption.optional(),
     })
     .describe("The S3 archive: one KMS-encrypted, versioned bucket per purpose (metrics, logs, backups)."),
 };

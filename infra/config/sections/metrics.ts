@@ -5,6 +5,7 @@ import type { ContainerResources } from "./resources";
 import { HCLOUD_VOLUME } from "./storage";
 import { checkResources, containerResources, memoryMiB } from "./resources";
 import { PROMETHEUS_DURATION, promDurationSeconds } from "./duration";
+import { metricsAdoption } from "./adoption";
 
 const replicas = (what: string, max = 5) => z.number().int().min(1).max(max).describe(`Replicas of ${what}.`);
 const volume = (what: string) => z.number().int().min(1).max(16384).describe(`Volume size of ${what} in GiB.`);
@@ -66,6 +67,7 @@ export const metricsSection = {
           resources: containerResources("each Pushgateway"),
         })
         .describe("Pushgateway for batch jobs' metrics."),
+      adopt: metricsAdoption.optional(),
     })
     .describe("Metrics: Prometheus, Thanos, Alertmanager, Pushgateway, Grafana."),
 };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
+import { legacyBackupPrefixes } from "./adoption";
 
 const days = (what: string, max: number) =>
   z.number().int("must be a whole number of days").min(1).max(max).describe(what);
@@ -31,6 +32,7 @@ export const retentionSection = {
         .min(1)
         .max(1000)
         .describe("Daily EBS snapshots DLM keeps per volume (aws)."),
+      legacyBackupPrefixes,
       snapshotCopyRetainDays: days("Days DLM keeps the cross-region copies of daily EBS snapshots (aws, when storage.snapshots.crossRegionCopy is enabled).", 3650),
     })
     .describe("The retention model every tier is derived from (DESIGN §3)."),

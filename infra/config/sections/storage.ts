@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { AWS_REGION } from "./core";
+import { adoptStorageClass, claimAdoption, storageClassName } from "./adoption";
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -40,12 +41,15 @@ const claim = z.strictObject({
     .boolean()
     .default(false)
     .describe("Let Strata create the claim's namespace (and keep it like data: never deleted with the stack). Default false: the application's chart or stack creates it; Strata never labels or takes over a namespace it did not create."),
+  adopt: claimAdoption.optional(),
 });
 
 export const storageSection = {
   storage: z
     .strictObject({
       fsType: z.enum(["ext4", "xfs"]).describe("Filesystem the CSI driver formats new volumes with."),
+      className: storageClassName,
+      adoptClass: adoptStorageClass,
       defaultClass: z.boolean().describe("Mark Strata's StorageClass as the cluster default (claims without a class use it)."),
       ebs: z
         .strictObject({

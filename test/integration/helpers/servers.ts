@@ -283,10 +283,14 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(): Promise<Prometheus> {
+/**
+ * `dataDir`: run on an existing TSDB directory (a carried-over volume) and leave it in place on stop; by default a
+ * fresh one under a temporary directory that stop() removes.
+ */
+export async function startPrometheus(opts: { dataDir?: string } = {}): Promise<Prometheus> {
   const dir = tempDir("prom");
-  const dataDir = join(dir, "data");
-  mkdirSync(dataDir);
+  const dataDir = opts.dataDir ?? join(dir, "data");
+  mkdirSync(dataDir, { recursive: true });
   let started;
   try {
     started = await spawnOnFreePort(
