@@ -120,7 +120,8 @@ export async function strata() {
     capacity: capacityPlan(config),
     restorability: restorabilityMatrix(config),
     archive: {
-      kmsKeyArn: archive.kmsKeyArn,
+      ...(archive.kmsKeyArn ? { kmsKeyArn: archive.kmsKeyArn } : {}),
+      store: archive.store,
       buckets: archive.buckets,
       replica: archive.replica,
       accessLogBucket: archive.accessLogBucket,

@@ -11,7 +11,7 @@ import type { Restorability } from "../infra/restorability/matrix";
  * it from here). Semver: a minor bump adds outputs or sections; a major bump removes, renames or retypes one, and
  * readStrataStack refuses a stack whose major differs from the one this file was written for.
  */
-export const CONTRACT_VERSION = "1.1.0";
+export const CONTRACT_VERSION = "1.2.0";
 export const CONTRACT_MAJOR = Number(CONTRACT_VERSION.split(".")[0]);
 
 // ---- The contract, as a consumer sees it through a StackReference: plain values, no Outputs. -----------------
@@ -40,7 +40,8 @@ export interface IdentityContract {
   namespace: string;
   serviceAccount: string;
   mode: IdentityMode;
-  principalArn: string;
+  /** Absent when the archive's store has no IAM (`store-key`: every workload uses the stack's access key). */
+  principalArn?: string;
   roleArn?: string;
   /** hcloud: the Secret holding the workload's static S3 keys. */
   credentialsSecret?: string;
@@ -53,7 +54,10 @@ export interface IdentityContract {
  */
 export interface StrataSections {
   archive: {
-    kmsKeyArn: string;
+    /** Absent when the archive's store has no SSE-KMS (Hetzner, other S3-compatible stores). */
+    kmsKeyArn?: string;
+    /** Where the archive's store is: provider, endpoint (not on aws), signing region, client settings (since 1.2.0). */
+    store?: { provider: "aws" | "hetzner" | "s3-compatible"; endpoint?: string; region: string; checksumsWhenRequired: boolean; pathStyle: boolean };
     buckets: Partial<Record<"metrics" | "logs" | "backups", BucketContract>>;
     replica?: BucketContract & { kmsKeyArn: string };
     accessLogBucket?: BucketContract;
@@ -134,7 +138,10 @@ export interface StrataSections {
   /** Landing with the backups issue: each backup target, where its objects go and who may write them. */
   backups: {
     bucket: string;
-    /** The backup job's IAM principal is the writer; its drill has read-only access to the same prefix. */
+    /**
+     * The backup job's IAM principal is the writer; its drill has read-only access to the same prefix. On a store
+     * without IAM it is the Secret (`<namespace>/<name>`) holding the stack's shared access key.
+     */
     targets: Record<string, { kind: BackupKind; prefix: string; writerIdentity: string; schedule: string; drillSchedule: string }>;
   };
 }

@@ -46,6 +46,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       claims: {},
     },
     archive: {
+      provider: "aws",
       identity: "irsa",
       credentialGeneration: 1,
       metrics: { transitions: [], noncurrentVersionDays: 3 },
@@ -141,6 +142,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       claims: {},
     },
     archive: {
+      provider: "aws",
       identity: "irsa",
       credentialGeneration: 1,
       // Intelligent-Tiering moves rarely read blocks and chunks to cheaper tiers with no retrieval fee and no
