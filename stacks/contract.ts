@@ -57,7 +57,7 @@ export interface StrataSections {
     /** Absent when the archive's store has no SSE-KMS (Hetzner, other S3-compatible stores). */
     kmsKeyArn?: string;
     /** Where the archive's store is: provider, endpoint (not on aws), signing region, client settings (since 1.2.0). */
-    store?: { provider: "aws" | "hetzner" | "s3-compatible"; endpoint?: string; region: string; checksumsWhenRequired: boolean; pathStyle: boolean };
+    store?: { provider: "aws" | "hetzner" | "s3-compatible"; endpoint?: string; region: string; checksumsWhenRequired: boolean; pathStyle: boolean; copyObject: boolean };
     buckets: Partial<Record<"metrics" | "logs" | "backups", BucketContract>>;
     replica?: BucketContract & { kmsKeyArn: string };
     accessLogBucket?: BucketContract;

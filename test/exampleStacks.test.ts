@@ -113,7 +113,7 @@ describe("the example stacks", () => {
     const cron = p.resources.find((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name.endsWith("backup"))!;
     const container = (cron.inputs as any).spec.jobTemplate.spec.template.spec.containers.find((c: any) => (c.env ?? []).some((e: any) => e.name === "S3_BUCKET"));
     const envOf = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
-    expect(envOf).toMatchObject({ S3_ENDPOINT_URL: "https://fsn1.your-objectstorage.com", AWS_REGION: "fsn1", AWS_REQUEST_CHECKSUM_CALCULATION: "when_required", AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required" });
+    expect(envOf).toMatchObject({ S3_ENDPOINT_URL: "https://fsn1.your-objectstorage.com", AWS_REGION: "fsn1", AWS_REQUEST_CHECKSUM_CALCULATION: "when_required", AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required", S3_SERVER_SIDE_COPY: "false" });
     expect(envOf.S3_SSE_KMS_KEY_ID).toBeUndefined();
     expect(p.policies.violations).toEqual([]);
   });

@@ -85,6 +85,8 @@ export interface ArchiveStore {
   checksumsWhenRequired: boolean;
   /** Path-style requests (bucket in the path, not the host name). */
   pathStyle: boolean;
+  /** Server-side CopyObject works; where it may fail, writers download and upload again instead. */
+  copyObject: boolean;
 }
 
 export function archiveStore(config: Platform["config"]): ArchiveStore {
@@ -96,6 +98,7 @@ export function archiveStore(config: Platform["config"]): ArchiveStore {
     region: endpoint?.region ?? config.region,
     checksumsWhenRequired: ARCHIVE_CAPABILITIES[provider].checksumsWhenRequired,
     pathStyle: provider === "s3-compatible",
+    copyObject: ARCHIVE_CAPABILITIES[provider].copyObject,
   };
 }
 

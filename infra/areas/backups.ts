@@ -84,6 +84,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
           ...(kmsKeyArn ? { kmsKeyArn } : {}),
           ...(store.endpoint ? { endpoint: store.endpoint } : {}),
           ...(store.checksumsWhenRequired ? { checksumsWhenRequired: true } : {}),
+          ...(store.copyObject ? {} : { serverSideCopy: false }),
           pushgatewayUrl: inputs.pushgatewayUrl,
           scriptsConfigMap,
           labels: platform.labels,
