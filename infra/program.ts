@@ -127,6 +127,7 @@ export async function strata() {
     restorability: restorabilityMatrix(config),
     archive: {
       ...(archive.kmsKeyArn ? { kmsKeyArn: archive.kmsKeyArn } : {}),
+      store: archive.store,
       buckets: archive.buckets,
       replica: archive.replica,
       accessLogBucket: archive.accessLogBucket,

@@ -6,10 +6,18 @@ import * as random from "@pulumi/random";
 import type { LoadedConfig } from "./config/load";
 import type { ClusterInfo } from "./cluster";
 import { requireSupportedKubernetes } from "./kubernetesVersion";
+import { hetznerEndpoint } from "../components/archive/providers";
+import { hetznerArchiveRegion } from "./config/sections/archive";
 
 /** Explicit providers only: no resource in Strata may fall back to an ambient default provider or credentials. */
 export interface Providers {
-  aws: aws.Provider;
+  /** Only when something lives in AWS: the cluster's volumes and snapshots (`cloud: aws`) or the archive (`archive.provider: aws`). */
+  aws?: aws.Provider;
+  /**
+   * The archive's store when it is not AWS S3 (Hetzner Object Storage, MinIO, ...): the same S3 resources, sent to
+   * that endpoint with the store's access key, with every AWS-only call (STS, IMDS, account lookup) switched off.
+   */
+  archiveStore?: aws.Provider;
   k8s: k8s.Provider;
   /** No credentials, but explicit too: stacks set `pulumi:disable-default-providers: ["*"]`. */
   random: random.Provider;
@@ -27,11 +35,10 @@ export function baseTags(config: LoadedConfig["config"]): Record<string, string>
 
 export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Providers {
   const { config, secrets } = loaded;
+  const needsAws = config.cloud === "aws" || config.archive.provider === "aws";
   const providers: Providers = {
-    aws: new aws.Provider("aws", {
-      region: config.region as aws.Region,
-      defaultTags: { tags: baseTags(config) },
-    }),
+    ...(needsAws ? { aws: new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: baseTags(config) } }) } : {}),
+    ...(config.archive.provider === "aws" ? {} : { archiveStore: archiveStoreProvider(loaded) }),
     k8s: new k8s.Provider("cluster", {
       // Every Kubernetes resource goes through this provider, so a cluster older than Strata supports fails the
       // deployment here, before anything is created on it (the version from config is already checked at start-up).
@@ -53,7 +60,56 @@ export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Pro
   return providers;
 }
 
+/** The archive store's S3 endpoint and signing region (`archive.provider` `hetzner` or `s3-compatible`). */
+export function archiveStoreEndpoint(config: LoadedConfig["config"]): { endpoint: string; region: string } | undefined {
+  const archive = config.archive;
+  if (archive.provider === "aws") return undefined;
+  if (archive.provider === "hetzner") {
+    const region = hetznerArchiveRegion(archive, config.hcloud.location);
+    if (!region) throw new Error("archive.provider is `hetzner` but no Object Storage location was validated");
+    return { endpoint: hetznerEndpoint(region), region };
+  }
+  return { endpoint: archive.endpoint!, region: archive.region ?? "us-east-1" };
+}
+
+function archiveStoreProvider(loaded: LoadedConfig): aws.Provider {
+  const { config, secrets } = loaded;
+  const store = archiveStoreEndpoint(config)!;
+  if (!secrets.archiveAccessKeyId || !secrets.archiveSecretAccessKey) throw new Error("archive store credentials were not validated");
+  return new aws.Provider("archive-store", {
+    region: store.region as aws.Region,
+    accessKey: secrets.archiveAccessKeyId,
+    secretKey: secrets.archiveSecretAccessKey,
+    endpoints: [{ s3: store.endpoint }],
+    // Path-style requests work on every S3-compatible store; virtual-hosted ones need wildcard DNS the store may not have.
+    s3UsePathStyle: config.archive.provider === "s3-compatible",
+    skipCredentialsValidation: true,
+    skipRequestingAccountId: true,
+    skipMetadataApiCheck: true,
+    skipRegionValidation: true,
+  });
+}
+
 /** Component options carrying every explicit provider; each child resource picks the one for its package. */
 export function providerMap(providers: Providers): pulumi.ComponentResourceOptions {
-  return { providers: { aws: providers.aws, kubernetes: providers.k8s, random: providers.random, ...(providers.hcloud ? { hcloud: providers.hcloud } : {}) } };
+  return {
+    providers: {
+      ...(providers.aws ? { aws: providers.aws } : {}),
+      kubernetes: providers.k8s,
+      random: providers.random,
+      ...(providers.hcloud ? { hcloud: providers.hcloud } : {}),
+    },
+  };
+}
+
+/** The same, with the archive's store as the `aws` package's provider: what the archive area declares goes there. */
+export function archiveProviderMap(providers: Providers): pulumi.ComponentResourceOptions {
+  const map = providerMap(providers);
+  return providers.archiveStore ? { providers: { ...(map.providers as Record<string, pulumi.ProviderResource>), aws: providers.archiveStore } } : map;
+}
+
+/** The aws provider, where the caller's config guarantees there is one (see createProviders). */
+export function awsProvider(providers: Providers, why: string): aws.Provider {
+  if (!providers.aws) throw new Error(`no aws provider, but ${why} needs one`);
+  return providers.aws;
 }

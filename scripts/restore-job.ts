@@ -5,6 +5,7 @@
 // The runbook is docs/runbooks/restore-postgresql-pitr.md.
 import { parseArgs } from "node:util";
 import * as yaml from "js-yaml";
+import { archiveStore } from "../infra/areas/archive";
 import { resolveConfig } from "../infra/config/load";
 import { readStackConfigFile } from "../infra/plan/stackFile";
 import { allBackupTargets } from "../infra/backupTargets";
@@ -42,18 +43,21 @@ export function renderRestoreJob(argv: string[], now = new Date()): string {
   const name = values.name ?? `${target!.name}-pitr-${stamp}`;
   if (!/^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/.test(name)) throw new Error(`--name '${name}' must be a DNS label of at most 52 characters`);
   const serviceAccountName = `strata-drill-${target!.name}`;
+  const store = archiveStore(config);
   const objects = pointInTimeRestoreObjects({
     target: target!,
     time: values.time!,
     namespace: config.namespaces.backups,
     bucket: values.bucket!,
-    region: config.region,
+    region: store.region,
     storageClassName: strataStorageClassName(config),
     claimSize: values.size!,
     name,
     serviceAccountName,
-    ...(config.cloud === "hcloud" ? { credentialsSecretName: credentialsSecretName(serviceAccountName) } : {}),
-    ...(values["s3-endpoint"] ? { s3EndpointUrl: values["s3-endpoint"] } : {}),
+    ...(config.cloud === "hcloud" || store.endpoint ? { credentialsSecretName: credentialsSecretName(serviceAccountName) } : {}),
+    // The archive's own store unless told otherwise (a copy elsewhere, a test store).
+    ...(values["s3-endpoint"] ?? store.endpoint ? { s3EndpointUrl: (values["s3-endpoint"] ?? store.endpoint)! } : {}),
+    ...(store.checksumsWhenRequired ? { checksumsWhenRequired: true } : {}),
     labels: { "app.kubernetes.io/part-of": "strata", "app.kubernetes.io/managed-by": "strata-restore-job" },
   });
   return objects.map((o) => yaml.dump(o, { lineWidth: -1, noRefs: true })).join("---\n");

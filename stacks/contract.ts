@@ -40,7 +40,8 @@ export interface IdentityContract {
   namespace: string;
   serviceAccount: string;
   mode: IdentityMode;
-  principalArn: string;
+  /** Absent when the archive's store has no IAM (`store-key`: every workload uses the stack's access key). */
+  principalArn?: string;
   roleArn?: string;
   /** hcloud: the Secret holding the workload's static S3 keys. */
   credentialsSecret?: string;
@@ -53,8 +54,10 @@ export interface IdentityContract {
  */
 export interface StrataSections {
   archive: {
-    /** Since 1.2 absent when the stack declares no bucket (no Thanos, no logging, no backup target). */
+    /** Since 1.2 absent when the stack declares no bucket, or its store has no SSE-KMS (Hetzner, other S3-compatible stores). */
     kmsKeyArn?: string;
+    /** Where the archive's store is: provider, endpoint (not on aws), signing region, client settings (since 1.2.0). */
+    store?: { provider: "aws" | "hetzner" | "s3-compatible"; endpoint?: string; region: string; checksumsWhenRequired: boolean; pathStyle: boolean; copyObject: boolean };
     buckets: Partial<Record<"metrics" | "logs" | "backups", BucketContract>>;
     replica?: BucketContract & { kmsKeyArn: string };
     accessLogBucket?: BucketContract;
@@ -138,7 +141,10 @@ export interface StrataSections {
   /** Landing with the backups issue: each backup target, where its objects go and who may write them. */
   backups: {
     bucket: string;
-    /** The backup job's IAM principal is the writer; its drill has read-only access to the same prefix. */
+    /**
+     * The backup job's IAM principal is the writer; its drill has read-only access to the same prefix. On a store
+     * without IAM it is the Secret (`<namespace>/<name>`) holding the stack's shared access key.
+     */
     targets: Record<string, { kind: BackupKind; prefix: string; writerIdentity: string; schedule: string; drillSchedule: string }>;
   };
 }

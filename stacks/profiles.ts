@@ -49,6 +49,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       claims: {},
     },
     archive: {
+      provider: "aws",
       identity: "irsa",
       credentialGeneration: 1,
       metrics: { transitions: [], noncurrentVersionDays: 3 },
@@ -148,6 +149,7 @@ export const PROFILE_DEFAULTS: Record<StrataConfig["profile"], ProfileDefaults> 
       claims: {},
     },
     archive: {
+      provider: "aws",
       identity: "irsa",
       credentialGeneration: 1,
       // Intelligent-Tiering moves rarely read blocks and chunks to cheaper tiers with no retrieval fee and no

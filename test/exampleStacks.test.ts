@@ -34,6 +34,7 @@ function planOf(file: string, secrets: "decrypted" | "sealed" = "decrypted"): Pr
 const ofType = (p: Plan, suffix: string) => p.resources.filter((r) => r.type.endsWith(suffix));
 const names = (rs: RecordedResource[]) => rs.map((r) => r.name).sort();
 const release = (p: Plan, name: string) => p.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === name);
+const resourcesOfType = (p: Plan, type: string) => p.resources.filter((r) => r.type === type) as (RecordedResource & { inputs: Record<string, any> })[];
 const values = (r: RecordedResource | undefined) => (r?.inputs as { values: Record<string, any> }).values;
 const claims = (p: Plan) => ofType(p, ":PersistentVolumeClaim").filter((r) => r.name.endsWith("-data") || r.name.includes("telemetry"));
 const claimSizes = (p: Plan) => Object.fromEntries(claims(p).map((r) => [r.name, (r.inputs as any).spec.resources.requests.storage]));
@@ -73,10 +74,48 @@ describe("the example stacks", () => {
     expect(release(p, "thanos")).toBeUndefined();
     expect(backupJobs(p)).toEqual(["prometheus-backup"]);
     expect(claims(p)).toEqual([]);
-    // The prod profile's two Prometheus replicas have no Thanos to deduplicate them: one runs (seed 000 pays for one
-    // 50Gi volume, not two). Its 2Gi Pushgateway volume does not exist on Hetzner: raised. Both said so.
-    expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual(["strata:metrics.prometheus.replicas", "strata:metrics.pushgateway.volumeSizeGiB"]);
-    expect(spec.replicas).toBe(1);
+    // The prod profile's 2Gi Pushgateway volume does not exist on Hetzner, nor do its archive's transitions,
+    // replication and access logs on Hetzner Object Storage: each dropped or raised, and said so.
+    expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual([
+      "strata:archive.metrics.transitions",
+      "strata:archive.logs.transitions",
+      "strata:archive.backups.transitions",
+      "strata:archive.replication.enabled",
+      "strata:archive.accessLogs.enabled",
+      "strata:metrics.pushgateway.volumeSizeGiB",
+    ]);
+  });
+
+  it("000 BatchSender keeps its whole archive on Hetzner Object Storage: no AWS resource, no AWS account", async () => {
+    const p = await planOf("Pulumi.batchsender.yaml");
+    const awsTyped = p.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws");
+    // Only the S3 calls to Hetzner go through the aws package: its own provider, pointed at the Hetzner endpoint.
+    expect([...new Set(awsTyped.map((r) => r.type))].sort()).toEqual([
+      "aws:s3/bucket:Bucket",
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+      "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      "aws:s3/bucketVersioning:BucketVersioning",
+      "pulumi:providers:aws",
+    ]);
+    const providers = p.resources.filter((r) => r.type === "pulumi:providers:aws");
+    expect(providers.map((r) => r.name)).toEqual(["archive-store"]);
+    expect(providers[0]!.inputs).toMatchObject({ region: "fsn1", skipCredentialsValidation: "true", skipRequestingAccountId: "true", skipMetadataApiCheck: "true", skipRegionValidation: "true" }); // provider inputs travel as strings
+    expect(JSON.stringify(providers[0]!.inputs.endpoints)).toContain("https://fsn1.your-objectstorage.com");
+    for (const r of awsTyped.filter((x) => x.custom && x.type !== "pulumi:providers:aws")) expect(r.options.provider ?? "").toContain("archive-store");
+    // No KMS key, IAM role or user, DLM policy, nor any lookup of an AWS account.
+    expect(p.resources.filter((r) => /^aws:(kms|iam|dlm|eks)/.test(r.type))).toEqual([]);
+    // Buckets without what Hetzner lacks: tags, default SSE, public access block, ownership controls, policy.
+    for (const b of resourcesOfType(p, "aws:s3/bucket:Bucket")) expect(b.inputs.tags).toBeUndefined();
+    for (const rule of resourcesOfType(p, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").flatMap((l) => l.inputs.rules as { transitions?: unknown }[])) {
+      expect(rule.transitions).toBeUndefined();
+    }
+    // Every archive workload reads the one Hetzner key from a Secret of its own namespace, and the jobs find the store.
+    const cron = p.resources.find((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name.endsWith("backup"))!;
+    const container = (cron.inputs as any).spec.jobTemplate.spec.template.spec.containers.find((c: any) => (c.env ?? []).some((e: any) => e.name === "S3_BUCKET"));
+    const envOf = Object.fromEntries((container.env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(envOf).toMatchObject({ S3_ENDPOINT_URL: "https://fsn1.your-objectstorage.com", AWS_REGION: "fsn1", AWS_REQUEST_CHECKSUM_CALCULATION: "when_required", AWS_RESPONSE_CHECKSUM_VALIDATION: "when_required", S3_SERVER_SIDE_COPY: "false" });
+    expect(envOf.S3_SSE_KMS_KEY_ID).toBeUndefined();
+    expect(p.policies.violations).toEqual([]);
   });
 
   it("001 Powerlifting: three ebs-gp3 claims at 10/5/2Gi, pg_dump at 02:00 and PITR, DLM at 03:00 keeping 7, RabbitMQ definitions, Valkey RDBs", async () => {

@@ -16,8 +16,10 @@ import { TRANSITION_MINIMUM_OBJECT_SIZE } from "./lifecycle";
 
 export interface BucketProtection {
   versioning: "Enabled";
-  encryption: { sseAlgorithm: "aws:kms"; kmsMasterKeyId: string; bucketKeyEnabled: true } | { sseAlgorithm: "AES256"; bucketKeyEnabled: false };
-  lifecycle: { rules: LifecycleRule[]; transitionDefaultMinimumObjectSize: string };
+  /** null on a store without default encryption (Hetzner, most S3-compatible stores): writers encrypt instead. */
+  encryption: { sseAlgorithm: "aws:kms"; kmsMasterKeyId: string; bucketKeyEnabled: true } | { sseAlgorithm: "AES256"; bucketKeyEnabled: false } | null;
+  /** The transition minimum only where the store has storage classes to transition to. */
+  lifecycle: { rules: LifecycleRule[]; transitionDefaultMinimumObjectSize?: string };
   objectLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number };
 }
 
@@ -26,13 +28,21 @@ export interface BucketProtectionInput {
   kmsKeyArn?: string;
   lifecycle: LifecycleRule[];
   objectLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number };
+  /** What the store can do (components/archive/providers.ts); default AWS S3. */
+  defaultEncryption?: boolean;
+  storageClasses?: boolean;
 }
 
 export function bucketProtection(input: BucketProtectionInput): BucketProtection {
   return {
     versioning: "Enabled",
-    encryption: input.kmsKeyArn ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: input.kmsKeyArn, bucketKeyEnabled: true } : { sseAlgorithm: "AES256", bucketKeyEnabled: false },
-    lifecycle: { rules: input.lifecycle, transitionDefaultMinimumObjectSize: TRANSITION_MINIMUM_OBJECT_SIZE },
+    encryption:
+      input.defaultEncryption === false
+        ? null
+        : input.kmsKeyArn
+          ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: input.kmsKeyArn, bucketKeyEnabled: true }
+          : { sseAlgorithm: "AES256", bucketKeyEnabled: false },
+    lifecycle: { rules: input.lifecycle, ...(input.storageClasses === false ? {} : { transitionDefaultMinimumObjectSize: TRANSITION_MINIMUM_OBJECT_SIZE }) },
     ...(input.objectLock ? { objectLock: input.objectLock } : {}),
   };
 }
@@ -78,7 +88,9 @@ export function expectedProjections(p: BucketProtection): Record<ProtectionCheck
   const n = <T>(v: T | undefined) => (v === undefined ? null : v);
   return {
     versioning: { Status: p.versioning },
-    encryption: { SSEAlgorithm: p.encryption.sseAlgorithm, KMSMasterKeyID: p.encryption.sseAlgorithm === "aws:kms" ? p.encryption.kmsMasterKeyId : null, BucketKeyEnabled: p.encryption.bucketKeyEnabled },
+    encryption: p.encryption
+      ? { SSEAlgorithm: p.encryption.sseAlgorithm, KMSMasterKeyID: p.encryption.sseAlgorithm === "aws:kms" ? p.encryption.kmsMasterKeyId : null, BucketKeyEnabled: p.encryption.bucketKeyEnabled }
+      : null,
     lifecycle: [...p.lifecycle.rules]
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map((r) => ({

@@ -13,6 +13,12 @@ export interface JobContext {
   region: string;
   /** Absent where the store has no SSE-KMS; present on AWS, where the bucket policy demands it. */
   kmsKeyArn?: string;
+  /** The store's S3 endpoint when it is not AWS S3 (components/archive/providers.ts). */
+  endpoint?: string;
+  /** The store needs the AWS CLI to send and check checksums only where an operation requires them. */
+  checksumsWhenRequired?: boolean;
+  /** False on a store where server-side CopyObject may fail (the scripts download and upload again). */
+  serverSideCopy?: boolean;
   pushgatewayUrl: string;
   serviceAccountName: string;
   /** hcloud: the job's own static S3 credentials. */
@@ -59,11 +65,19 @@ const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
 const secretEnv = (name: string, ref: { name: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });
 
+/** The AWS CLI/SDK settings an S3-compatible store needs (one definition for jobs, the WAL receiver and restores). */
+export const S3_COMPATIBLE_CHECKSUM_ENV = [env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"), env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")];
+
 /** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
-export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl">): { name: string; value: string }[] {
+export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl" | "endpoint" | "checksumsWhenRequired" | "serverSideCopy">): { name: string; value: string }[] {
   return [
     env("S3_BUCKET", ctx.bucket),
     ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
+    ...(ctx.endpoint ? [env("S3_ENDPOINT_URL", ctx.endpoint)] : []),
+    // Since early 2025 the AWS CLI sends CRC checksums on every upload and checks them on every download by default;
+    // S3-compatible stores that do not implement them refuse the upload or fail the check.
+    ...(ctx.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
+    ...(ctx.serverSideCopy === false ? [env("S3_SERVER_SIDE_COPY", "false")] : []),
     env("AWS_REGION", ctx.region),
     env("AWS_CLI", "aws"),
     env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),

@@ -2,7 +2,7 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
-import { pitrPostgresImage } from "./cronJob";
+import { pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
 import { pitrSettings } from "./pitr";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
@@ -32,6 +32,8 @@ export interface PointInTimeRestoreInput {
   /** hcloud: the drill identity's static S3 credentials Secret. */
   credentialsSecretName?: string;
   s3EndpointUrl?: string;
+  /** An S3-compatible store: the AWS CLI sends and checks checksums only where an operation requires them. */
+  checksumsWhenRequired?: boolean;
   labels: Record<string, string>;
 }
 
@@ -88,7 +90,7 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
       "fetch",
       imageRef(IMAGES.awsCli),
       "fetch",
-      [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : [])],
+      [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []), ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : [])],
       resources("100m", "256Mi", "1"),
     ),
     ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),

@@ -7,8 +7,10 @@ import * as k8s from "@pulumi/kubernetes";
  * pod-identity: an IAM role bound to the ServiceAccount by an EKS Pod Identity association.
  * static-keys: an IAM user whose access key lives in a Kubernetes Secret — the one documented exception to "no
  * static credentials", for clusters outside AWS (Hetzner) that have no way to assume a role.
+ * store-key: no IAM at all (an archive on Hetzner Object Storage or another S3-compatible store): the store's one
+ * access key, given as Pulumi secrets, in a Secret of the workload's namespace.
  */
-export type IdentityMode = "irsa" | "pod-identity" | "static-keys";
+export type IdentityMode = "irsa" | "pod-identity" | "static-keys" | "store-key";
 
 /** IAM path of every role and user Strata creates, so their ARNs are predictable and easy to audit. */
 export const IAM_PATH = "/strata/";
@@ -19,8 +21,10 @@ export interface WorkloadIdentityArgs {
   serviceAccountName: string;
   /** IAM role or user name (without path). */
   principalName: string;
-  /** The identity policy (JSON) granting exactly what the workload needs. */
-  policy: pulumi.Input<string>;
+  /** The identity policy (JSON) granting exactly what the workload needs (not with store-key: there is no IAM). */
+  policy?: pulumi.Input<string>;
+  /** store-key: the store's access key. */
+  storeKey?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
   irsa?: { oidcProviderArn: pulumi.Input<string>; oidcIssuerUrl: pulumi.Input<string> };
   podIdentity?: { clusterName: pulumi.Input<string>; accountId: pulumi.Input<string> };
   /** static-keys: bump to rotate the access key. */
@@ -42,7 +46,8 @@ export function principalArn(mode: IdentityMode, partition: string, accountId: s
 export class WorkloadIdentity extends pulumi.ComponentResource {
   readonly serviceAccountName: pulumi.Output<string>;
   readonly namespace: pulumi.Output<string>;
-  readonly principalArn: pulumi.Output<string>;
+  /** Absent with store-key: the store has no principals. */
+  readonly principalArn?: pulumi.Output<string>;
   /** irsa / pod-identity only. */
   readonly roleArn?: pulumi.Output<string>;
   /** static-keys only: Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the workload's namespace. */
@@ -53,9 +58,21 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     const child = { parent: this };
     const annotations: Record<string, pulumi.Input<string>> = {};
 
-    if (args.mode === "static-keys") {
+    if (args.mode === "store-key") {
+      if (!args.storeKey) throw new Error(`${name}: store-key mode needs the store's access key`);
+      const secret = new k8s.core.v1.Secret(
+        name,
+        {
+          metadata: { name: credentialsSecretName(args.serviceAccountName), namespace: args.namespace, labels: args.labels },
+          type: "Opaque",
+          stringData: pulumi.secret({ AWS_ACCESS_KEY_ID: args.storeKey.accessKeyId, AWS_SECRET_ACCESS_KEY: args.storeKey.secretAccessKey }),
+        },
+        child,
+      );
+      this.credentialsSecretName = secret.metadata.name;
+    } else if (args.mode === "static-keys") {
       const user = new aws.iam.User(name, { name: args.principalName, path: IAM_PATH, tags: args.tags ?? {} }, child);
-      new aws.iam.UserPolicy(name, { user: user.name, name: "archive-access", policy: args.policy }, child);
+      new aws.iam.UserPolicy(name, { user: user.name, name: "archive-access", policy: args.policy! }, child);
       const generation = args.credentialGeneration ?? 1;
       // A new resource name per generation: Pulumi creates the new key, updates the Secret, then deletes the old key.
       const key = new aws.iam.AccessKey(`${name}-g${generation}`, { user: user.name }, { ...child, additionalSecretOutputs: ["secret"] });
@@ -102,7 +119,7 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
               }),
             );
       const role = new aws.iam.Role(name, { name: args.principalName, path: IAM_PATH, assumeRolePolicy: trust, tags: args.tags ?? {} }, child);
-      new aws.iam.RolePolicy(name, { role: role.name, name: "archive-access", policy: args.policy }, child);
+      new aws.iam.RolePolicy(name, { role: role.name, name: "archive-access", policy: args.policy! }, child);
       if (args.mode === "irsa") {
         annotations["eks.amazonaws.com/role-arn"] = role.arn;
         annotations["eks.amazonaws.com/sts-regional-endpoints"] = "true";
@@ -127,6 +144,6 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     );
     this.serviceAccountName = serviceAccount.metadata.name;
     this.namespace = serviceAccount.metadata.namespace;
-    this.registerOutputs({ serviceAccountName: this.serviceAccountName, principalArn: this.principalArn });
+    this.registerOutputs({ serviceAccountName: this.serviceAccountName, ...(this.principalArn ? { principalArn: this.principalArn } : {}) });
   }
 }

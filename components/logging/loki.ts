@@ -7,9 +7,10 @@ import { LOKI_CHART, LOKI_RELEASE, lokiDatasource, lokiUrls, lokiValues, type Lo
 export interface LokiArgs {
   namespace: pulumi.Input<string>;
   /** Everything but the outputs that are only known at deploy time. */
-  settings: Omit<LokiSettings, "bucket" | "kmsKeyArn" | "serviceAccountName" | "credentialsSecret">;
+  settings: Omit<LokiSettings, "bucket" | "kmsKeyArn" | "store" | "serviceAccountName" | "credentialsSecret">;
   bucket: { name: pulumi.Input<string>; region: pulumi.Input<string> };
-  kmsKeyArn: pulumi.Input<string>;
+  kmsKeyArn?: pulumi.Input<string>;
+  store?: LokiSettings["store"];
   serviceAccountName: pulumi.Input<string>;
   credentialsSecret?: pulumi.Input<string>;
   /** Resources the release needs first: the identity it runs as, the StorageClass its volumes claim. */
@@ -34,7 +35,8 @@ export class Loki extends pulumi.ComponentResource {
         lokiValues({
           ...args.settings,
           bucket: { name: bucketName, region },
-          kmsKeyArn,
+          ...(kmsKeyArn ? { kmsKeyArn } : {}),
+          ...(args.store ? { store: args.store } : {}),
           serviceAccountName,
           ...(credentialsSecret ? { credentialsSecret } : {}),
         }),

@@ -1,4 +1,5 @@
 import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
+import { s3ClientEndpoint } from "../archive/providers";
 /**
  * Values of the grafana-community `loki` chart, built from typed settings. Pure: no Pulumi, so the values can be
  * checked against the chart's values.yaml and values.schema.json in unit tests.
@@ -28,8 +29,10 @@ export interface LokiSettings {
   replicas: number;
   replicationFactor: number;
   bucket: { name: string; region: string };
-  /** SSE-KMS key every object is written with (the archive key; the bucket policy refuses any other). */
-  kmsKeyArn: string;
+  /** SSE-KMS key every object is written with on AWS (the archive key; the bucket policy refuses any other). */
+  kmsKeyArn?: string;
+  /** A store other than AWS S3 (components/archive/providers.ts): its endpoint URL and addressing. */
+  store?: { endpoint: string; pathStyle: boolean };
   /** `limits_config.retention_period`, e.g. "720h". */
   retentionPeriod: string;
   deleteDelayHours: number;
@@ -105,7 +108,11 @@ export function lokiValues(s: LokiSettings): Record<string, unknown> {
         // Chunks, index and ruler storage share the logs bucket: rules live under `rules/`, chunks under the
         // tenant, the index under `index/`. The `admin` bucket is for the enterprise edition only.
         bucketNames: { chunks: s.bucket.name, ruler: s.bucket.name },
-        s3: { region: s.bucket.region, sse: { type: "SSE-KMS", kms_key_id: s.kmsKeyArn } },
+        s3: {
+          region: s.bucket.region,
+          ...(s.kmsKeyArn ? { sse: { type: "SSE-KMS", kms_key_id: s.kmsKeyArn } } : {}),
+          ...(s.store ? { endpoint: s3ClientEndpoint(s.store.endpoint).host, insecure: s3ClientEndpoint(s.store.endpoint).insecure, s3ForcePathStyle: s.store.pathStyle } : {}),
+        },
       },
       schemaConfig: {
         configs: [{ from: LOKI_SCHEMA_FROM, store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } }],

@@ -10,7 +10,7 @@ export const OBJSTORE_SECRET_KEY = "objstore.yml";
 export interface ThanosArgs {
   namespace: pulumi.Input<string>;
   labels: Record<string, string>;
-  objstore: { bucket: pulumi.Input<string>; region: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
+  objstore: { bucket: pulumi.Input<string>; region: pulumi.Input<string>; kmsKeyArn?: pulumi.Input<string>; endpoint?: string };
   values: Omit<ThanosValuesInput, "objstoreSecret">;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -31,7 +31,9 @@ export class Thanos extends pulumi.ComponentResource {
     const secretName = "strata-thanos-objstore";
     this.objstoreConfig = pulumi
       .all([args.objstore.bucket, args.objstore.region, args.objstore.kmsKeyArn])
-      .apply(([bucket, region, kmsKeyArn]) => thanosObjstoreConfig({ bucket, region, kmsKeyArn } satisfies ObjstoreInput));
+      .apply(([bucket, region, kmsKeyArn]) =>
+        thanosObjstoreConfig({ bucket, region, ...(kmsKeyArn ? { kmsKeyArn } : {}), ...(args.objstore.endpoint ? { endpoint: args.objstore.endpoint } : {}) } satisfies ObjstoreInput),
+      );
     this.objstoreSecret = new k8s.core.v1.Secret(
       `${name}-objstore`,
       {

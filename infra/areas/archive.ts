@@ -14,6 +14,8 @@ import { BACKUP_KINDS, type BackupKind } from "../config/sections/backups";
 import { allBackupTargets, backupJobNamespace } from "../backupTargets";
 import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
+import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
+import { archiveProviderMap, archiveStoreEndpoint, awsProvider } from "../providers";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -71,14 +73,44 @@ export interface IdentityOutputs {
   namespace: pulumi.Output<string>;
   serviceAccount: pulumi.Output<string>;
   mode: IdentityMode;
-  principalArn: pulumi.Output<string>;
+  /** Absent on a store without IAM (every workload uses the stack's access key). */
+  principalArn?: pulumi.Output<string>;
   roleArn?: pulumi.Output<string>;
   credentialsSecret?: pulumi.Output<string>;
 }
 
+/** Where the archive's store is and how clients must talk to it (components/archive/providers.ts). */
+export interface ArchiveStore {
+  provider: ArchiveProvider;
+  /** The S3 endpoint URL; absent on AWS, where clients find it from the region. */
+  endpoint?: string;
+  /** The signing region (an AWS region, a Hetzner location, or what an S3-compatible store expects). */
+  region: string;
+  /** Clients must compute and check checksums only when an operation requires them (AWS CLI/SDK 2025 defaults break these stores). */
+  checksumsWhenRequired: boolean;
+  /** Path-style requests (bucket in the path, not the host name). */
+  pathStyle: boolean;
+  /** Server-side CopyObject works; where it may fail, writers download and upload again instead. */
+  copyObject: boolean;
+}
+
+export function archiveStore(config: Platform["config"]): ArchiveStore {
+  const provider = config.archive.provider;
+  const endpoint = archiveStoreEndpoint(config);
+  return {
+    provider,
+    ...(endpoint ? { endpoint: endpoint.endpoint } : {}),
+    region: endpoint?.region ?? config.region,
+    checksumsWhenRequired: ARCHIVE_CAPABILITIES[provider].checksumsWhenRequired,
+    pathStyle: provider === "s3-compatible",
+    copyObject: ARCHIVE_CAPABILITIES[provider].copyObject,
+  };
+}
+
 export interface Archive {
-  /** The archive key; absent when no bucket is declared (nothing writes to the archive). */
+  /** The archive's KMS key; absent on stores without SSE-KMS. */
   kmsKeyArn?: pulumi.Output<string>;
+  store: ArchiveStore;
   /** The identity components, for releases and jobs that must wait for their ServiceAccounts. */
   identityComponents: Record<string, WorkloadIdentity>;
   buckets: Partial<Record<BucketPurpose, BucketOutputs>>;
@@ -112,15 +144,23 @@ const requireOutput = (value: pulumi.Output<string | undefined>, what: string) =
 export function declareArchive(platform: Platform): Archive {
   const { config, retention } = platform;
   const env = config.environment;
-  const provider = { provider: platform.providers.aws };
-  const caller = aws.getCallerIdentityOutput({}, provider);
-  const partition = aws.getPartitionOutput({}, provider);
-  const mode: IdentityMode = config.cloud === "hcloud" ? "static-keys" : config.archive.identity;
+  const can = ARCHIVE_CAPABILITIES[config.archive.provider];
+  // Everything declared here goes to the archive's store: AWS S3 through the stack's aws provider, another store
+  // through a provider of its own (infra/providers.ts).
+  const archiveOpts = archiveProviderMap(platform.providers);
+  // AWS account lookups only where IAM and KMS exist: a stack whose archive is elsewhere needs no AWS account.
+  const account = can.iam
+    ? (() => {
+        const provider = { provider: awsProvider(platform.providers, "archive.provider `aws`") };
+        return { caller: aws.getCallerIdentityOutput({}, provider), partition: aws.getPartitionOutput({}, provider) };
+      })()
+    : undefined;
+  const mode: IdentityMode = !can.iam ? "store-key" : config.cloud === "hcloud" ? "static-keys" : config.archive.identity;
   const workloads = archiveWorkloads(config);
   // Each bucket exists only while something writes to it (infra/capabilities.ts); with none, the archive is empty:
   // no key, no access-log bucket, no identities.
   const purposes = archivePurposes(config);
-  if (purposes.length === 0) return { identityComponents: {}, identityNames: {}, buckets: {}, identities: {}, tiers: [] };
+  if (purposes.length === 0) return { store: archiveStore(config), identityComponents: {}, identityNames: {}, buckets: {}, identities: {}, tiers: [] };
   const principalName = (w: ArchiveWorkload) => `strata-${env}-${w.workload}`;
   const replicationRoleName = `strata-${env}-backups-replication`;
   const s3Service = (region: string) => `s3.${region}.amazonaws.com`;
@@ -128,28 +168,31 @@ export function declareArchive(platform: Platform): Archive {
   const adopt = config.archive.adopt;
   // Adopted buckets and keys are protected in every environment until the stack says otherwise.
   const adoptedOptions = { ...platform.stateful, protect: adopt?.protect ?? true };
-  const archiveKey = new CustomerManagedKey(
-    "archive",
-    {
-      description: `Strata ${env}: encrypts the S3 archive (metrics, logs, backups)`,
-      alias: `strata-${env}-archive`,
-      keyOptions: adopt?.kmsKey ? adoptedOptions : platform.stateful,
-      ...(adopt?.kmsKey ? { adopt: { keyId: importIds.kmsKey(adopt.kmsKey.id), ...(adopt.kmsKey.alias ? { alias: importIds.kmsAlias(adopt.kmsKey.alias) } : {}) } } : {}),
-      policy: pulumi.all([caller.accountId, partition.partition]).apply(([accountId, part]) =>
-        keyPolicy({
-          accountId,
-          partition: part,
-          users: [
-            { sid: "ArchiveWorkloadsThroughS3", principalArns: workloads.map((w) => principalArn(mode, part, accountId, principalName(w))), actions: ["kms:Decrypt", "kms:GenerateDataKey"], viaService: s3Service(config.region) },
-            ...(config.archive.replication.enabled && purposes.includes("backups")
-              ? [{ sid: "ReplicationReadsSourceObjects", principalArns: [`arn:${part}:iam::${accountId}:role${IAM_PATH}${replicationRoleName}`], actions: ["kms:Decrypt"], viaService: s3Service(config.region) }]
-              : []),
-          ],
-        }),
-      ),
-    },
-    platform.awsOpts,
-  );
+  const archiveKey =
+    can.kms && account
+      ? new CustomerManagedKey(
+          "archive",
+          {
+            description: `Strata ${env}: encrypts the S3 archive (metrics, logs, backups)`,
+            alias: `strata-${env}-archive`,
+            keyOptions: adopt?.kmsKey ? adoptedOptions : platform.stateful,
+            ...(adopt?.kmsKey ? { adopt: { keyId: importIds.kmsKey(adopt.kmsKey.id), ...(adopt.kmsKey.alias ? { alias: importIds.kmsAlias(adopt.kmsKey.alias) } : {}) } } : {}),
+            policy: pulumi.all([account.caller.accountId, account.partition.partition]).apply(([accountId, part]) =>
+              keyPolicy({
+                accountId,
+                partition: part,
+                users: [
+                  { sid: "ArchiveWorkloadsThroughS3", principalArns: workloads.map((w) => principalArn(mode, part, accountId, principalName(w))), actions: ["kms:Decrypt", "kms:GenerateDataKey"], viaService: s3Service(config.region) },
+                  ...(config.archive.replication.enabled && purposes.includes("backups")
+                    ? [{ sid: "ReplicationReadsSourceObjects", principalArns: [`arn:${part}:iam::${accountId}:role${IAM_PATH}${replicationRoleName}`], actions: ["kms:Decrypt"], viaService: s3Service(config.region) }]
+                    : []),
+                ],
+              }),
+            ),
+          },
+          archiveOpts,
+        )
+      : undefined;
 
   const tiers: TierRow[] = [];
   const lifecycleFor = (purpose: BucketPurpose): LifecycleInput => {
@@ -186,7 +229,7 @@ export function declareArchive(platform: Platform): Archive {
         ],
         bucketOptions: platform.stateful,
       },
-      platform.awsOpts,
+      archiveOpts,
     );
     tiers.push(...tierTable("access-logs", logLifecycle, "SSE-S3 (S3 log delivery requires it)"));
   }
@@ -201,21 +244,22 @@ export function declareArchive(platform: Platform): Archive {
       {
         purpose,
         namePrefix: `strata-${env}-${purpose}`,
-        kmsKeyArn: archiveKey.arn,
+        ...(archiveKey ? { kmsKeyArn: archiveKey.arn } : {}),
         lifecycle: lifecycleRules(lifecycle),
         ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
         ...(accessLogBucket ? { accessLogs: { bucket: accessLogBucket.bucket, prefix: `${purpose}/` } } : {}),
+        capabilities: can,
         bucketOptions: adoptName ? adoptedOptions : platform.stateful,
         ...(adoptName ? { adoptName: importIds.bucket(adoptName) } : {}),
       },
-      platform.awsOpts,
+      archiveOpts,
     );
     const note = purpose === "backups" ? `hot ${retention.s3.backupsDailyDays}d${lock ? `, ${lock.mode} lock ${lock.days}d` : ""}` : "expiry is a safety net; the compactor deletes";
     tiers.push(...tierTable(purpose, lifecycle, note));
   }
 
   let replica: (NonNullable<Archive["replica"]> & { bucket: ArchiveBucket }) | undefined;
-  if (config.archive.replication.enabled && buckets.backups) {
+  if (config.archive.replication.enabled && buckets.backups && archiveKey) {
     replica = declareBackupReplica(platform, buckets.backups!, archiveKey, replicationRoleName, lifecycleFor("backups"));
   }
 
@@ -223,10 +267,13 @@ export function declareArchive(platform: Platform): Archive {
   const identityComponents: Record<string, WorkloadIdentity> = {};
   const identityNames: Archive["identityNames"] = {};
   // Combined once, not once per workload: a stack with many backup targets has two workloads per target.
-  const bucketAndKeyArns = Object.fromEntries(purposes.map((p) => [p, pulumi.all([buckets[p]!.arn, archiveKey.arn])])) as Partial<Record<BucketPurpose, pulumi.Output<[string, string]>>>;
+  const bucketAndKeyArns = archiveKey
+    ? (Object.fromEntries(purposes.map((p) => [p, pulumi.all([buckets[p]!.arn, archiveKey.arn])])) as Partial<Record<BucketPurpose, pulumi.Output<[string, string]>>>)
+    : {};
+  const storeKey = mode === "store-key" ? { accessKeyId: platform.secrets.archiveAccessKeyId!, secretAccessKey: platform.secrets.archiveSecretAccessKey! } : undefined;
   const irsa = mode === "irsa" ? { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } : undefined;
   for (const w of workloads) {
-    const policy = bucketAndKeyArns[w.purpose]!.apply(([bucketArn, kmsKeyArn]) =>
+    const policy = bucketAndKeyArns[w.purpose]?.apply(([bucketArn, kmsKeyArn]) =>
       JSON.stringify(s3AccessPolicy({ bucketArn, kmsKeyArn, access: w.access, region: config.region, ...(w.prefix ? { prefix: w.prefix } : {}) })),
     );
     const identity = new WorkloadIdentity(
@@ -236,23 +283,24 @@ export function declareArchive(platform: Platform): Archive {
         namespace: resolveNamespace(platform, w.namespace).input,
         serviceAccountName: w.serviceAccount,
         principalName: principalName(w),
-        policy,
+        ...(policy ? { policy } : {}),
+        ...(storeKey ? { storeKey } : {}),
         automountServiceAccountToken: w.automountServiceAccountToken,
         labels: { ...platform.labels, "strata.io/workload": w.workload },
         tags: { "strata:workload": w.workload, "strata:access": w.access },
         credentialGeneration: config.archive.credentialGeneration,
         ...(irsa ? { irsa } : {}),
-        ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: caller.accountId } } : {}),
+        ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: account!.caller.accountId } } : {}),
       },
-      platform.awsOpts,
+      archiveOpts,
     );
     identityComponents[w.workload] = identity;
-    identityNames[w.workload] = { serviceAccountName: w.serviceAccount, ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(w.serviceAccount) } : {}) };
+    identityNames[w.workload] = { serviceAccountName: w.serviceAccount, ...(mode === "static-keys" || mode === "store-key" ? { credentialsSecretName: credentialsSecretName(w.serviceAccount) } : {}) };
     identities[w.workload] = {
       namespace: identity.namespace,
       serviceAccount: identity.serviceAccountName,
       mode,
-      principalArn: identity.principalArn,
+      ...(identity.principalArn ? { principalArn: identity.principalArn } : {}),
       ...(identity.roleArn ? { roleArn: identity.roleArn } : {}),
       ...(identity.credentialsSecretName ? { credentialsSecret: identity.credentialsSecretName } : {}),
     };
@@ -269,15 +317,17 @@ export function declareArchive(platform: Platform): Archive {
       namespace: resolveNamespace(platform, { role: "backups" }).input,
       serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
       principalName: `strata-${env}-${BUCKET_PROTECTION_IDENTITY.workload}`,
-      policy: pulumi.all(allBuckets.map((b) => b.arn)).apply((arns) => JSON.stringify(protectionCheckPolicy(arns))),
+      // On a store with IAM, a policy that reads settings only; a store key reaches every bucket (docs/archive.md).
+      ...(can.iam ? { policy: pulumi.all(allBuckets.map((b) => b.arn)).apply((arns) => JSON.stringify(protectionCheckPolicy(arns))) } : {}),
+      ...(storeKey ? { storeKey } : {}),
       automountServiceAccountToken: false,
       labels: { ...platform.labels, "strata.io/workload": BUCKET_PROTECTION_IDENTITY.workload },
       tags: { "strata:workload": BUCKET_PROTECTION_IDENTITY.workload, "strata:access": "read-settings" },
       credentialGeneration: config.archive.credentialGeneration,
       ...(irsa ? { irsa } : {}),
-      ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: caller.accountId } } : {}),
+      ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: account!.caller.accountId } } : {}),
     },
-    platform.awsOpts,
+    archiveOpts,
   );
 
   const outputsOf = (b: ArchiveBucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, region: b.region });
@@ -288,11 +338,12 @@ export function declareArchive(platform: Platform): Archive {
             buckets: allBuckets.map((b) => ({ name: b.bucket, protection: b.protection })),
             identity: protectionIdentity,
             serviceAccountName: BUCKET_PROTECTION_IDENTITY.serviceAccount,
-            ...(mode === "static-keys" ? { credentialsSecretName: credentialsSecretName(BUCKET_PROTECTION_IDENTITY.serviceAccount) } : {}),
+            ...(mode === "static-keys" || mode === "store-key" ? { credentialsSecretName: credentialsSecretName(BUCKET_PROTECTION_IDENTITY.serviceAccount) } : {}),
           },
         }
       : {}),
-    kmsKeyArn: archiveKey.arn,
+    ...(archiveKey ? { kmsKeyArn: archiveKey.arn } : {}),
+    store: archiveStore(config),
     identityComponents,
     identityNames,
     buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
@@ -311,7 +362,7 @@ function declareBackupReplica(platform: Platform, source: ArchiveBucket, sourceK
   const { config } = platform;
   const env = config.environment;
   const region = config.archive.replication.region;
-  const provider = { provider: platform.providers.aws };
+  const provider = { provider: awsProvider(platform.providers, "archive.replication") };
   const caller = aws.getCallerIdentityOutput({}, provider);
   const partition = aws.getPartitionOutput({}, provider);
   const replicaKey = new CustomerManagedKey(

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import type { Platform } from "../platform";
+import { awsProvider } from "../providers";
+import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
 import type { Archive } from "./archive";
 import { capacityPlan } from "../capacity/plan";
 import { WorkloadIdentity } from "../../components/identity/workloadIdentity";
@@ -37,7 +39,8 @@ export function bucketEstimate(capacity: ReturnType<typeof capacityPlan>, purpos
  */
 export function declareArchiveCostView(platform: Platform, archive: Archive): ArchiveCostView {
   const { config } = platform;
-  if (config.cloud !== "aws") return { datasources: [], dependsOn: [] };
+  // Nothing to read unless both the cluster (an AWS identity for Grafana) and the archive's store (CloudWatch) are AWS.
+  if (config.cloud !== "aws" || !ARCHIVE_CAPABILITIES[config.archive.provider].storageMetrics) return { datasources: [], dependsOn: [] };
   const mode = config.archive.identity;
   const ns = platform.namespaces.monitoring;
   const requireOutput = (value: pulumi.Output<string | undefined>, what: string) =>
@@ -58,7 +61,7 @@ export function declareArchiveCostView(platform: Platform, archive: Archive): Ar
       labels: { ...platform.labels, "strata.io/workload": "grafana" },
       tags: { "strata:workload": "grafana", "strata:access": "cloudwatch-read" },
       ...(mode === "irsa" ? { irsa: { oidcProviderArn: requireOutput(platform.cluster.oidcProviderArn, "oidcProviderArn"), oidcIssuerUrl: requireOutput(platform.cluster.oidcIssuerUrl, "oidcIssuerUrl") } } : {}),
-      ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: aws.getCallerIdentityOutput({}, { provider: platform.providers.aws }).accountId } } : {}),
+      ...(mode === "pod-identity" ? { podIdentity: { clusterName: platform.cluster.name, accountId: aws.getCallerIdentityOutput({}, { provider: awsProvider(platform.providers, "Grafana's CloudWatch identity") }).accountId } } : {}),
     },
     platform.awsOpts,
   );

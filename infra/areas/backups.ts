@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { resolveNamespace, type Platform, type ResolvedNamespace } from "../platform";
-import type { Archive } from "./archive";
+import type { Archive, IdentityOutputs } from "./archive";
 import { backupPrefix } from "./archive";
 import { BackupScripts } from "../../components/backup/backupScripts";
 import { BackupTargetJobs } from "../../components/backup/backupTarget";
@@ -53,6 +53,11 @@ export interface BackupsInputs {
   storageClassName: pulumi.Input<string>;
 }
 
+/** Who writes a target's backups: its IAM principal, or on a store without IAM the Secret with the shared key. */
+function writerIdentity(identity: IdentityOutputs): pulumi.Output<string> {
+  return identity.principalArn ?? pulumi.interpolate`${identity.namespace}/${identity.credentialsSecret!}`;
+}
+
 export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
@@ -66,7 +71,8 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const drillNamespace = resolveNamespace(platform, { role: "backups" });
   // What every job in one namespace shares, combined once per namespace rather than once per job: a stack may have
   // hundreds of targets.
-  const archiveTarget = pulumi.all([bucket.name, bucket.region, inputs.archive.kmsKeyArn!]);
+  const store = inputs.archive.store;
+  const archiveTarget = pulumi.all([bucket.name, store.endpoint ? store.region : bucket.region, inputs.archive.kmsKeyArn]);
   const sharedContexts = new Map<string, pulumi.Output<Omit<JobContext, "serviceAccountName" | "credentialsSecretName" | "schedule">>>();
   const sharedContextIn = (ns: ResolvedNamespace) => {
     if (!sharedContexts.has(ns.name)) {
@@ -75,7 +81,10 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         pulumi.all([archiveTarget, scriptsIn(ns).configMapName]).apply(([[bucketName, region, kmsKeyArn], scriptsConfigMap]) => ({
           bucket: bucketName,
           region,
-          kmsKeyArn,
+          ...(kmsKeyArn ? { kmsKeyArn } : {}),
+          ...(store.endpoint ? { endpoint: store.endpoint } : {}),
+          ...(store.checksumsWhenRequired ? { checksumsWhenRequired: true } : {}),
+          ...(store.copyObject ? {} : { serverSideCopy: false }),
           pushgatewayUrl: inputs.pushgatewayUrl,
           scriptsConfigMap,
           labels: platform.labels,
@@ -174,7 +183,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         {
           kind: s.target.kind,
           prefix: backupPrefix(s.target.kind, s.target.name),
-          writerIdentity: inputs.archive.identities[`backup-${s.target.name}`]!.principalArn,
+          writerIdentity: writerIdentity(inputs.archive.identities[`backup-${s.target.name}`]!),
           schedule: s.schedule,
           drillSchedule: s.drillSchedule,
         },

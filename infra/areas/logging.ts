@@ -13,7 +13,7 @@ export interface Logging {
 }
 
 /** Loki on the logs bucket with the `loki` workload identity, and the collector that feeds it. */
-export function declareLogging(platform: Platform, archive: Pick<Archive, "buckets" | "identities" | "identityComponents" | "kmsKeyArn">, storageClass: pulumi.Resource): Logging {
+export function declareLogging(platform: Platform, archive: Pick<Archive, "buckets" | "identities" | "identityComponents" | "kmsKeyArn" | "store">, storageClass: pulumi.Resource): Logging {
   const { config, retention } = platform;
   const loki = config.logging.loki;
   const bucket = archive.buckets.logs;
@@ -26,7 +26,8 @@ export function declareLogging(platform: Platform, archive: Pick<Archive, "bucke
     {
       namespace,
       bucket: { name: bucket.name, region: bucket.region },
-      kmsKeyArn: archive.kmsKeyArn!,
+      ...(archive.kmsKeyArn ? { kmsKeyArn: archive.kmsKeyArn } : {}),
+      ...(archive.store.endpoint ? { store: { endpoint: archive.store.endpoint, pathStyle: archive.store.pathStyle } } : {}),
       serviceAccountName: identity.serviceAccount,
       ...(identity.credentialsSecret ? { credentialsSecret: identity.credentialsSecret } : {}),
       settings: {

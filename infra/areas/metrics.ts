@@ -47,8 +47,11 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   const kps = { fullname: adopted ? kpsDefaultFullname(adopted.release) : KPS_FULLNAME, namespace: ns };
   const urls = serviceUrls(ns, undefined, kps);
   const identities = inputs.archive.identities;
-  const hcloud = config.cloud === "hcloud";
-  const secretOf = (workload: string) => (hcloud ? { credentialsSecretName: identities[workload]!.credentialsSecret! } : {});
+  // Static or store keys (hcloud, or an archive outside AWS): each workload reads its keys from its own Secret.
+  const secretOf = (workload: string) => {
+    const secret = identities[workload]?.credentialsSecret;
+    return secret ? { credentialsSecretName: secret } : {};
+  };
   // Workload identities create the ServiceAccounts the charts are told to use; releases wait for them.
   const identityOf = (...workloads: string[]) => workloads.map((w) => inputs.archive.identityComponents[w]!);
   // Every release here renders monitoring.coreos.com objects and claims volumes of Strata's class: Helm fails an
@@ -63,7 +66,12 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
       {
         namespace: platform.namespaces.monitoring,
         labels: platform.labels,
-        objstore: { bucket: bucket.name, region: bucket.region, kmsKeyArn: inputs.archive.kmsKeyArn! },
+        objstore: {
+          bucket: bucket.name,
+          region: bucket.region,
+          ...(inputs.archive.kmsKeyArn ? { kmsKeyArn: inputs.archive.kmsKeyArn } : {}),
+          ...(inputs.archive.store.endpoint ? { endpoint: inputs.archive.store.endpoint } : {}),
+        },
         values: {
           storageClassName: inputs.storageClassName,
           sidecarEndpoint: urls.thanosSidecarDiscovery,
@@ -129,7 +137,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           // Unset, memory follows the capacity estimate, as both request and limit.
           resources: m.prometheus.resources ?? resources("500m", `${sizes.prometheusMemoryGiB.gib}Gi`, "2"),
         },
-        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, sidecarResources: m.thanos.sidecar.resources, ...(hcloud ? { credentialsSecretName: identities.prometheus!.credentialsSecret! } : {}) } } : {}),
+        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, sidecarResources: m.thanos.sidecar.resources, ...secretOf("prometheus") } } : {}),
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },

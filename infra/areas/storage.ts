@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import type { Platform } from "../platform";
-import { baseTags } from "../providers";
+import { awsProvider, baseTags } from "../providers";
 import { gibOf } from "../config/sections/storage";
 import { Namespaces } from "../../components/platform/namespaces";
 import { CustomerManagedKey } from "../../components/security/customerManagedKey";
@@ -71,7 +71,7 @@ interface AwsStorage {
 function declareAwsStorage(platform: Platform): AwsStorage {
   const { config } = platform;
   const { storage, environment } = config;
-  const provider = platform.providers.aws;
+  const provider = awsProvider(platform.providers, "cloud `aws` (EBS volumes and snapshots)");
   const identity = aws.getCallerIdentityOutput({}, { provider });
   const partition = aws.getPartitionOutput({}, { provider }).partition;
   const targetTag = snapshotTargetTag(environment);

@@ -3,6 +3,7 @@ import { PROFILE_DEFAULTS, type ProfileDefaults } from "../../stacks/profiles";
 import type { PROFILES } from "./sections/core";
 import { HCLOUD_VOLUME } from "./sections/storage";
 import { partnerRegion } from "./regions";
+import { ARCHIVE_CAPABILITIES, CAPABILITY_NEEDS, type ArchiveProvider } from "../../components/archive/providers";
 
 /**
  * A profile is posture (replicas, retention, protection, replication, sizes); a stack is the stack's own choices.
@@ -12,7 +13,8 @@ import { partnerRegion } from "./regions";
  * - the backups bucket's tiers keep the profile's classes but start when the stack's daily backups stop being hot,
  *   and a class is left out when its minimum storage duration no longer fits before the archive expiry;
  * - the backups bucket's object lock protects exactly the hot daily window;
- * - a volume size below the minimum of the stack's cloud is raised to it.
+ * - a volume size below the minimum of the stack's cloud is raised to it;
+ * - what the archive's store cannot do (transitions, replication, access logs on Hetzner) is turned off, with a note.
  * Nothing here touches a value the stack wrote: those are validated as written, and errors say so.
  */
 
@@ -143,6 +145,16 @@ export function profileDefaultsFor(profile: (typeof PROFILES)[number], stack: Re
     defaults.metrics.prometheus.replicas = 1;
     derived.set("metrics.prometheus.replicas", "metrics.thanos.enabled (false): nothing deduplicates a second replica");
     notes.push({ key: "strata:metrics.prometheus.replicas", message: `the ${profile} profile's ${base.metrics.prometheus.replicas} replicas need Thanos to deduplicate them; with metrics.thanos.enabled false it runs 1` });
+  }
+  const provider = effective<ArchiveProvider>(stack, base, ["archive", "provider"]);
+  if (ARCHIVE_CAPABILITIES[provider] !== undefined) {
+    const row = ARCHIVE_CAPABILITIES[provider];
+    for (const need of CAPABILITY_NEEDS) {
+      if (row[need.capability] || stackWrote(stack, need.path) || !need.needs(defaults.archive)) continue;
+      setAt(defaults, need.path, need.off);
+      derived.set(dotted(need.path), `archive.provider (${provider}), whose store lacks it`);
+      notes.push({ key: `strata:${dotted(need.path)}`, message: `the ${profile} profile's default is off on archive.provider \`${provider}\`: the store ${need.refusal.replace(/:.*$/, "")}` });
+    }
   }
 
   if (effective<string>(stack, base, ["cloud"]) === "hcloud") {

@@ -5,6 +5,7 @@ import type { CapacityReport } from "../capacity/plan";
 import { fromPlan } from "../../policies/core/evaluate";
 import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
 import type { CapabilityLine } from "../capabilities";
+import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
 import { COLUMN_TITLES, RESTORABILITY_COLUMNS, type Restorability } from "../restorability/matrix";
 
 /** A fixed-width text table; the plan is read in terminals and CI logs. */
@@ -66,10 +67,12 @@ export function renderPlan(plan: Plan): string {
   if (retention) {
     sections.push(`Retention, derived from strata:retention:\n${table(["tier", "setting", "value", "from"], retention.map((r) => [r.tier, r.setting, r.value, r.from]))}`);
   }
-  const tiers = (plan.outputs.archive as { tiers?: { bucket: string; from: string; storageClass: string; note: string }[] } | undefined)?.tiers;
+  const archive = plan.outputs.archive as { tiers?: { bucket: string; from: string; storageClass: string; note: string }[]; store?: { provider: ArchiveProvider; endpoint?: string; region: string } } | undefined;
+  const tiers = archive?.tiers;
   if (tiers?.length) {
     sections.push(`S3 lifecycle tiers per bucket, derived from strata:retention and strata:archive:\n${table(["bucket", "from", "storage class", "note"], tiers.map((t) => [t.bucket, t.from, t.storageClass, t.note]))}`);
   }
+  if (archive?.store) sections.push(archiveStoreSection(archive.store));
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
   sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources)), nodeRequirements(plan.config)));
@@ -148,4 +151,16 @@ export function restorabilitySection(m: Restorability): string {
     table(headers, rows),
     ...(gaps.length ? ["Gaps:", ...gaps] : ["No gaps."]),
   ].join("\n");
+}
+
+/** Where the archive is, and plainly what its store cannot do or restrict (components/archive/providers.ts). */
+export function archiveStoreSection(store: { provider: ArchiveProvider; endpoint?: string; region: string }): string {
+  const can = ARCHIVE_CAPABILITIES[store.provider];
+  const lacks = (["kms", "storageClasses", "replication", "accessLogs", "ownershipControls", "bucketTagging", "bucketPolicy", "copyObject", "storageMetrics"] as const).filter((c) => !can[c]);
+  const lines = [
+    `Archive store: ${store.provider}${store.endpoint ? ` at ${store.endpoint}` : ""} (${store.region}); buckets declared by ${can.declaredBy}`,
+    `  credentials: ${can.credentialScope}${can.iam ? "" : ": Strata cannot limit a workload to its own bucket or prefix there"}`,
+  ];
+  if (lacks.length) lines.push(`  the store has no: ${lacks.join(", ")} (docs/archive.md)`);
+  return lines.join("\n");
 }

@@ -1,5 +1,5 @@
 import type { PolicyContext, StrataResource } from "./types";
-import { T, asArray, refersTo, tagsOf } from "./util";
+import { T, asArray, isObject, parseMaybeJson, refersTo, tagsOf } from "./util";
 
 export const PURPOSE_SCHEMA = {
   purposeTagKeys: {
@@ -30,4 +30,14 @@ export function lifecycleRulesOf(bucket: StrataResource, resources: StrataResour
   return resources
     .filter((r) => r.type === T.bucketLifecycle && refersTo(r, bucket, "bucket", bucketKeys(bucket)))
     .flatMap((config) => asArray<any>(config.props.rules).filter((rule) => rule?.status === "Enabled").map((rule) => ({ config, rule })));
+}
+
+/**
+ * A bucket on an S3-compatible store rather than AWS S3: its aws provider sends S3 calls to a custom endpoint
+ * (Hetzner Object Storage, MinIO, ...). Such stores have no SSE-KMS, public access block, ownership controls or
+ * bucket policies to declare (components/archive/providers.ts); what they store is encrypted by its writers.
+ */
+export function onS3CompatibleStore(bucket: StrataResource): boolean {
+  const endpoints = parseMaybeJson(bucket.provider?.props?.endpoints);
+  return asArray<unknown>(endpoints).some((e) => isObject(e) && typeof e.s3 === "string" && e.s3 !== "");
 }

@@ -1,5 +1,5 @@
 import type { StackPolicy, Violation } from "../core/types";
-import { bucketKeys } from "../core/buckets";
+import { bucketKeys, onS3CompatibleStore } from "../core/buckets";
 import { EXCEPTIONS_SCHEMA, T, isExcepted, refersTo } from "../core/util";
 
 const CONTROLS: Record<string, string> = {
@@ -11,7 +11,12 @@ const CONTROLS: Record<string, string> = {
   lifecycle: T.bucketLifecycle,
 };
 
-/** The per-setting S3 policies check each setting's content; this one checks that no bucket lacks a setting. */
+/**
+ * The per-setting S3 policies check each setting's content; this one checks that no bucket lacks a setting. A bucket
+ * on an S3-compatible store (its provider has a custom S3 endpoint) needs only the settings such a store has.
+ */
+const S3_COMPATIBLE_CONTROLS = new Set(["versioning", "lifecycle"]);
+
 const policy: StackPolicy = {
   kind: "stack",
   subjects: [T.bucket],
@@ -27,7 +32,8 @@ const policy: StackPolicy = {
   validate(resources, ctx) {
     const out: Violation[] = [];
     for (const bucket of resources.filter((r) => r.type === T.bucket && !isExcepted(r, ctx))) {
-      const missing = (ctx.config.controls as string[]).filter((c) => !resources.some((r) => r.type === CONTROLS[c] && refersTo(r, bucket, "bucket", bucketKeys(bucket))));
+      const compatible = onS3CompatibleStore(bucket);
+      const missing = (ctx.config.controls as string[]).filter((c) => (!compatible || S3_COMPATIBLE_CONTROLS.has(c)) && !resources.some((r) => r.type === CONTROLS[c] && refersTo(r, bucket, "bucket", bucketKeys(bucket))));
       if (missing.length) out.push({ urn: bucket.urn, message: `Bucket ${bucket.name} has no ${missing.join(", ")} resource.` });
     }
     return out;

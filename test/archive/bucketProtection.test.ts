@@ -38,7 +38,7 @@ const s3Error = (status: number, code: string, message: string): Answer => ok(`<
 
 /** The responses S3 gives for a bucket configured exactly as `p` declares (an empty filter comes back as `<Filter/>`). */
 function asDeclared(p: BucketProtection): Record<string, Answer> {
-  const e = p.encryption;
+  const e = p.encryption!;
   const rules = p.lifecycle.rules
     .map((r) =>
       [

@@ -154,6 +154,28 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const m = await pgw.samples("strata_backup");
     expect(Object.entries(m).find(([k]) => k.startsWith("strata_backup_last_run_success{") && k.includes('method="basebackup"'))?.[1]).toBe(1);
 
+    // A store where CopyObject fails (Hetzner Object Storage may): an AWS CLI that refuses it, and the job told so.
+    // The WAL the base backup keeps is downloaded, checked and uploaded again whole, and the backup succeeds.
+    const noCopyCli = join(root, "aws-without-copy-object");
+    writeFileSync(noCopyCli, '#!/bin/bash\nfor a in "$@"; do [ "$a" != copy-object ] || { echo "An error occurred (NotImplemented) when calling the CopyObject operation" >&2; exit 254; }; done\nexec /usr/bin/aws "$@"\n', { mode: 0o755 });
+    insert("before-second-base");
+    // The later cases drill from the first base backup (their faults sit in the WAL after it): its pointer goes back.
+    const firstLatest = readFileSync(s3.objectPath(`${prefix}/base/latest.json`));
+    // The two phases apart, as the pod's two containers run them: WAL the receiver archives between the dump and the
+    // upload is what the upload must keep, so there is some to rewrite.
+    const e2 = env({ PG_BACKUP_METHOD: "basebackup", PHASE_WAIT_SECONDS: "5" });
+    const dump2 = await run("backup.sh", ["dump"], e2, 300_000);
+    expect(dump2.code, dump2.stderr).toBe(0);
+    insert("during-second-base");
+    pg.psql("app", "SELECT pg_switch_wal()");
+    await waitArchived(nowEpoch() + 1);
+    const b2 = await run("backup.sh", ["upload"], { ...e2, AWS_CLI: noCopyCli, S3_SERVER_SIDE_COPY: "false" }, 300_000);
+    expect(b2.code, b2.stderr).toBe(0);
+    const kept = /"msg":"kept the WAL the base backup needs as long as the base backup".*"objects":"?(\d+)"?.*"server_side_copy":"false"/.exec(b2.stderr);
+    expect(kept, b2.stderr).not.toBeNull();
+    expect(Number(kept![1])).toBeGreaterThanOrEqual(1);
+    writeFileSync(s3.objectPath(`${prefix}/base/latest.json`), firstLatest);
+
     // Writes with completed segments (pg_switch_wal) and a partial one.
     for (let i = 0; i < 3; i++) {
       insert(`streamed-${i}`);

@@ -439,8 +439,10 @@ run_upload() {
 # uploaded (those of the minutes it ran) are rewritten in place, server-side, with their own metadata. Every object of
 # the bucket expires a fixed time after it was written (strata:retention), so the WAL a base backup needs then never
 # expires before the base backup itself; the versions replaced expire with the bucket's noncurrent versions.
+# S3_SERVER_SIDE_COPY=false (stores where CopyObject may fail, e.g. Hetzner Object Storage): each object is downloaded,
+# checked against its SHA-256 and uploaded again whole instead.
 keep_wal_for_base() {
-  local start=$1 prefix keys k sha n=0 sse=()
+  local start=$1 prefix keys k sha n=0 sse=() copy=${S3_SERVER_SIDE_COPY:-true} body="$WORK_DIR/wal-rewrite"
   prefix=$(wal_prefix)
   keys=$(aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix/" --start-after "$prefix/$start" \
     --query 'Contents[].Key' --output text)
@@ -448,11 +450,22 @@ keep_wal_for_base() {
   while IFS= read -r k; do
     case "$k" in '' | None) continue ;; esac
     sha=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$k" --query Metadata.sha256 --output text)
-    aws_s3 s3api copy-object --bucket "$S3_BUCKET" --key "$k" --copy-source "$S3_BUCKET/$k" --metadata-directive REPLACE \
-      --metadata "sha256=$sha" --content-type application/zstd "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
+    if [ "$copy" = true ]; then
+      aws_s3 s3api copy-object --bucket "$S3_BUCKET" --key "$k" --copy-source "$S3_BUCKET/$k" --metadata-directive REPLACE \
+        --metadata "sha256=$sha" --content-type application/zstd "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
+    else
+      aws_s3 s3api get-object --bucket "$S3_BUCKET" --key "$k" "$body" >/dev/null
+      if [ "$(sha256sum <"$body" | cut -d' ' -f1)" != "$sha" ]; then
+        error "WAL object does not match its recorded SHA-256; not rewriting it" key="$k"
+        return 1
+      fi
+      aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$k" --body "$body" --metadata "sha256=$sha" \
+        --content-type application/zstd "${sse[@]}" --output text --query ETag >/dev/null
+      rm -f "$body"
+    fi
     n=$((n + 1))
   done < <(printf '%s\n' "$keys" | tr '\t' '\n')
-  info "kept the WAL the base backup needs as long as the base backup" start_wal_file="$start" objects="$n"
+  info "kept the WAL the base backup needs as long as the base backup" start_wal_file="$start" objects="$n" server_side_copy="$copy"
 }
 
 write_manifest() {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { RefinementCtx } from "zod";
 import { ARCHIVE_STORAGE_CLASS_NAMES, DIRECTLY_READABLE_CLASSES, transitionProblems, type Transition } from "../../../components/archive/storageClasses";
 import { deriveRetention } from "../../retention";
+import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, HETZNER_OBJECT_STORAGE_LOCATIONS, missingCapabilities, type ArchiveProvider } from "../../../components/archive/providers";
 import type { RetentionConfig } from "./retention";
 import { archiveAdoption } from "./adoption";
 
@@ -26,6 +27,18 @@ const tierFields = (classes: readonly string[], what: string) => ({
 export const archiveSection = {
   archive: z
     .strictObject({
+      provider: z
+        .enum(ARCHIVE_PROVIDERS)
+        .describe("Where the archive lives: `aws` (S3 with KMS and IAM), `hetzner` (Hetzner Object Storage, no AWS account) or `s3-compatible` (MinIO, Ceph RGW, ...). What each can do is in docs/archive.md; what a store lacks is refused."),
+      endpoint: z
+        .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://minio.example.com:9000" })
+        .optional()
+        .describe("S3 endpoint of an `s3-compatible` store (required there); on `hetzner` derived from `archive.region`; not used on `aws`."),
+      region: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{1,30}$/, "must be a region or location name such as fsn1 or us-east-1")
+        .optional()
+        .describe(`Region of a non-aws store: on \`hetzner\` one of ${HETZNER_OBJECT_STORAGE_LOCATIONS.join(", ")} (default: \`hcloud.location\` when it is one); on \`s3-compatible\` what the store expects (default us-east-1). On \`aws\` the archive is in \`strata:region\`.`),
       identity: z
         .enum(["irsa", "pod-identity"])
         .describe("How workloads on `aws` get archive credentials: IRSA (OIDC web identity) or EKS Pod Identity. On `hcloud` Strata always uses per-workload IAM users."),
@@ -68,10 +81,30 @@ export const archiveSection = {
         .describe("S3 server access logging."),
       adopt: archiveAdoption.optional(),
     })
-    .describe("The S3 archive: one KMS-encrypted, versioned bucket per purpose (metrics, logs, backups)."),
+    .describe("The archive: one versioned bucket per purpose (metrics, logs, backups), KMS-encrypted on `aws`."),
 };
 
 export type ArchiveConfig = z.infer<typeof archiveSection.archive>;
+
+/** The access key of a non-aws store, which every archive workload uses (such stores have no IAM to mint one per workload). */
+export const ARCHIVE_CREDENTIAL_KEYS = ["archiveAccessKeyId", "archiveSecretAccessKey"] as const;
+
+/** Secret. Required on archive.provider `hetzner` and `s3-compatible`, refused on `aws`. */
+export const archiveCredentialsSection = {
+  archiveAccessKeyId: z.string().min(1).optional().describe("Secret. Access key ID of the archive store when archive.provider is `hetzner` or `s3-compatible` (on Hetzner: an Object Storage key of the project that holds the buckets)."),
+  archiveSecretAccessKey: z.string().min(1).optional().describe("Secret. Secret access key belonging to archiveAccessKeyId."),
+};
+
+export function checkArchiveCredentials(c: { archive: Pick<ArchiveConfig, "provider"> } & Partial<Record<(typeof ARCHIVE_CREDENTIAL_KEYS)[number], string>>, ctx: RefinementCtx): void {
+  const needed = !ARCHIVE_CAPABILITIES[c.archive.provider].iam;
+  for (const key of ARCHIVE_CREDENTIAL_KEYS) {
+    if (needed && c[key] === undefined) {
+      ctx.addIssue({ code: "custom", path: [key], input: undefined, message: `is required when archive.provider is \`${c.archive.provider}\`: the store's access key (set it with \`pulumi config set --secret strata:${key}\`)` });
+    } else if (!needed && c[key] !== undefined) {
+      ctx.addIssue({ code: "custom", path: [key], input: undefined, message: "is only for archive.provider `hetzner` or `s3-compatible`: on `aws` each workload gets its own IAM identity; remove it" });
+    }
+  }
+}
 
 /** Lifecycle tiers must obey S3's rules and the retention model; GLACIER classes never reach direct-read buckets. */
 export function checkArchiveTiers(archive: ArchiveConfig, retention: RetentionConfig, ctx: RefinementCtx): void {
@@ -107,4 +140,44 @@ export function checkReplicationRegion(archive: ArchiveConfig, region: string, c
   if (archive.replication.enabled && archive.replication.region === region) {
     ctx.addIssue({ code: "custom", path: ["archive", "replication", "region"], input: archive.replication.region, message: `must differ from strata:region (${region}): a replica in the same region survives no regional outage` });
   }
+}
+
+/**
+ * The archive's store against the capability table (components/archive/providers.ts): every value that needs what
+ * the store lacks is refused at its own key, and the store's own settings must be complete.
+ */
+export function checkArchiveProvider(archive: ArchiveConfig, hcloudLocation: string | undefined, ctx: RefinementCtx): void {
+  const provider: ArchiveProvider = archive.provider;
+  for (const need of missingCapabilities(provider, archive)) {
+    ctx.addIssue({ code: "custom", path: [...need.path], input: undefined, message: `is not available on archive.provider \`${provider}\`: the store ${need.refusal}` });
+  }
+  if (provider === "aws") {
+    for (const key of ["endpoint", "region"] as const) {
+      if (archive[key] !== undefined) ctx.addIssue({ code: "custom", path: ["archive", key], input: archive[key], message: "is only for archive.provider `hetzner` or `s3-compatible`: on `aws` the archive is in strata:region; remove it" });
+    }
+    return;
+  }
+  if (provider === "hetzner") {
+    if (archive.endpoint !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["archive", "endpoint"], input: archive.endpoint, message: "is derived on archive.provider `hetzner` from archive.region (https://<region>.your-objectstorage.com); remove it" });
+    }
+    const region = hetznerArchiveRegion(archive, hcloudLocation);
+    if (region === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["archive", "region"],
+        input: archive.region,
+        message: `must be one of ${HETZNER_OBJECT_STORAGE_LOCATIONS.join(", ")} on archive.provider \`hetzner\` (Hetzner Object Storage's locations)${archive.region === undefined ? `; hcloud.location (${hcloudLocation}) has none, so write one` : ""}`,
+      });
+    }
+  }
+  if (provider === "s3-compatible" && archive.endpoint === undefined) {
+    ctx.addIssue({ code: "custom", path: ["archive", "endpoint"], input: undefined, message: "is required when archive.provider is `s3-compatible` (e.g. https://minio.example.com:9000)" });
+  }
+}
+
+/** The Hetzner location of the archive: archive.region, else the cluster's location when it has Object Storage. */
+export function hetznerArchiveRegion(archive: Pick<ArchiveConfig, "region">, hcloudLocation: string | undefined): string | undefined {
+  const region = archive.region ?? hcloudLocation;
+  return (HETZNER_OBJECT_STORAGE_LOCATIONS as readonly string[]).includes(region ?? "") ? region : undefined;
 }
