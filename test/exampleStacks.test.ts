@@ -74,9 +74,12 @@ describe("the example stacks", () => {
     expect(release(p, "thanos")).toBeUndefined();
     expect(backupJobs(p)).toEqual(["prometheus-backup"]);
     expect(claims(p)).toEqual([]);
-    // The prod profile's 2Gi Pushgateway volume does not exist on Hetzner, nor do its archive's transitions,
+    // The prod profile's two Prometheus replicas have no Thanos to deduplicate them: one runs (seed 000 pays for one
+    // 50Gi volume, not two). Its 2Gi Pushgateway volume does not exist on Hetzner, nor do its archive's transitions,
     // replication and access logs on Hetzner Object Storage: each dropped or raised, and said so.
+    expect(spec.replicas).toBe(1);
     expect(p.configNotes.adjustedDefaults.map((n) => n.key)).toEqual([
+      "strata:metrics.prometheus.replicas",
       "strata:archive.metrics.transitions",
       "strata:archive.logs.transitions",
       "strata:archive.backups.transitions",
