@@ -70,6 +70,8 @@ function expectedComponents(a: (typeof ASKED)[string]): string[] {
     ...(anyBucket || a.cloud === "aws" ? ["security:CustomerManagedKey"] : []),
     // prod replicates the backups bucket.
     ...(a.on.includes("backups") && a.profile === "prod" ? ["archive:BucketReplication"] : []),
+    // The buckets' protection check runs in the backups namespace and pushes to the Pushgateway.
+    ...(a.on.includes("backups") && a.on.includes("pushgateway") ? ["archive:BucketProtectionCheck"] : []),
   ].sort();
 }
 
