@@ -43,7 +43,7 @@ describe("a missing field says what it is and gives an example", () => {
 describe("an unknown key lists the keys allowed there and the nearest", () => {
   it("in a claim", () => {
     expect(lines(dev({ storage: { claims: { postgres: { namespace: "orders", size: "20Gi", critical: false, storageClassName: "gp3" } } } }))["strata:storage.claims.postgres.storageClassName"]).toBe(
-      "- strata:storage.claims.postgres.storageClassName: is not a Strata config key in strata:storage.claims.postgres; did you mean `namespace`? Allowed there: namespace, size, critical (docs/config-reference.md) (got \"gp3\")",
+      "- strata:storage.claims.postgres.storageClassName: is not a Strata config key in strata:storage.claims.postgres; did you mean `storageClass`? Allowed there: namespace, size, critical, storageClass, createNamespace, adopt (docs/config-reference.md) (got \"gp3\")",
     );
   });
 
@@ -53,7 +53,7 @@ describe("an unknown key lists the keys allowed there and the nearest", () => {
 
   it("in a backup target, with the keys of that kind of target", () => {
     expect(lines(dev({ backups: { targets: [{ ...PG, shedule: "@daily" }] } }))["strata:backups.targets[0].shedule"]).toBe(
-      "- strata:backups.targets[0].shedule: is not a Strata config key in strata:backups.targets[0]; did you mean `schedule`? Allowed there: name, schedule, drillSchedule, scratchSizeGiB, kind, host, port, database, user, passwordSecret, pitr (docs/config-reference.md) (got \"@daily\")",
+      "- strata:backups.targets[0].shedule: is not a Strata config key in strata:backups.targets[0]; did you mean `schedule`? Allowed there: name, schedule, drillSchedule, scratchSizeGiB, protectsClaims, kind, host, port, database, user, passwordSecret, pitr, timescaledb (docs/config-reference.md) (got \"@daily\")",
     );
   });
 
