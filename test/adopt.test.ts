@@ -151,7 +151,7 @@ function checkImportFile(file: ImportFile, p: Plan) {
       "kubernetes:core/v1:PersistentVolumeClaim": /^[a-z0-9-]+\/[a-z0-9.-]+$/,
       "kubernetes:helm.sh/v3:Release": /^[a-z0-9-]+\/[a-z0-9-]+$/,
       "aws:s3/bucket:Bucket": /^[a-z0-9][a-z0-9.-]+$/,
-      "aws:kms/key:Key": /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      "aws:kms/key:Key": /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/,
       "aws:kms/alias:Alias": /^alias\//,
       "hcloud:index/volume:Volume": /^[0-9]+$/,
     };
@@ -168,17 +168,21 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     findings = match(await planOf(file), dumps());
   });
 
-  it("blocked: the existing ebs-gp3 differs in parameters a class cannot change", () => {
+  it("blocked: the existing ebs-gp3 differs in parameters a class cannot change; the line says the config that clears it", () => {
     const line = findings.lines.find((l) => l.what === "StorageClass ebs-gp3")!;
     expect(line.verdict).toBe("blocked");
     expect(line.detail).toMatch(/parameters .*kmsKeyId.*tagSpecification_1/);
+    expect(line.detail).toContain("cleared by storage.className: strata-ebs-gp3 (proposed in adopt-config.yaml)");
   });
 
   it("conflict: claims that hold the data under another name in the same namespace, and a claim of Strata's name that exists", () => {
     expect(verdictOf(findings, "PersistentVolumeClaim powerlifting/postgresql-data")).toEqual(["conflict"]);
     expect(findings.lines.find((l) => l.what === "PersistentVolumeClaim powerlifting/postgresql-data")!.detail).toMatch(/data-postgresql-0 holds postgresql's data under another name/);
     expect(verdictOf(findings, "PersistentVolumeClaim powerlifting/valkey-data")).toEqual(["conflict"]);
-    expect(findings.config).toEqual({ storage: { claims: { postgresql: { adopt: { claim: "data-postgresql-0" } }, rabbitmq: { adopt: { claim: "data-rabbitmq-0" } }, valkey: { adopt: { claim: "valkey-data" } } } } });
+    // Each claim is adopted as it is, keeping the team's ebs-gp3; Strata's own class gets its own name.
+    const kept = (claim: string) => ({ adopt: { claim }, storageClass: "ebs-gp3" });
+    expect(findings.config).toEqual({ storage: { className: "strata-ebs-gp3", claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } } });
+    expect(findings.lines.find((l) => l.what === "PersistentVolumeClaim powerlifting/valkey-data")!.detail).toContain("its class ebs-gp3 is kept: cleared by storage.claims.valkey.storageClass: ebs-gp3");
     // Each EBS volume holding their data gets the tag DLM snapshots by.
     expect(findings.preSteps.flatMap((s) => s.commands)).toContain("aws ec2 create-tags --resources vol-0a1b2c3d4e5f60718 --tags 'Key=strata:snapshot-policy,Value=powerlifting-daily'");
   });
@@ -192,12 +196,55 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     expect(verdictOf(merged, "Namespace powerlifting")).toEqual([]);
   });
 
-  it("blocked: a claim's class cannot change (Strata's class renamed while the claims stay on ebs-gp3)", async () => {
-    const renamed = match(await planOf(file, { ...findings.config, storage: { ...(findings.config.storage as object), className: "strata-ebs-gp3" } }), dumps());
+  it("blocked: an adopted claim's class cannot change; the claim naming its existing class clears it", async () => {
+    const adoptedOnly = { storage: { className: "strata-ebs-gp3", claims: { rabbitmq: { adopt: { claim: "data-rabbitmq-0" } } } } };
+    const renamed = match(await planOf(file, adoptedOnly), dumps());
     const line = renamed.lines.find((l) => l.what === "PersistentVolumeClaim powerlifting/data-rabbitmq-0")!;
     expect(line.verdict).toBe("blocked");
-    expect(line.detail).toMatch(/the claim's class ebs-gp3 != strata-ebs-gp3/);
+    expect(line.detail).toMatch(/the claim's class ebs-gp3 != strata-ebs-gp3.*cleared by storage.claims.rabbitmq.storageClass: ebs-gp3/);
     expect(verdictOf(renamed, "StorageClass strata-ebs-gp3")).toEqual(["create"]);
+    expect((renamed.config as any).storage.claims.rabbitmq).toEqual({ storageClass: "ebs-gp3" });
+    const cleared = match(await planOf(file, { storage: { className: "strata-ebs-gp3", claims: { rabbitmq: { adopt: { claim: "data-rabbitmq-0" }, storageClass: "ebs-gp3" } } } }), dumps());
+    expect(verdictOf(cleared, "PersistentVolumeClaim powerlifting/data-rabbitmq-0")).toEqual(["update"]);
+  });
+
+  it("end to end: npm run adopt proposes the config, the merged stack exits 0, and it plans green with the import ids in --json", () => {
+    const cluster = write("s1.json", seed001().cluster);
+    const first = adopt(["--config", file, "--cluster", cluster, "--out", join(dir, "out001")]);
+    expect(first.status, first.stderr).toBe(1);
+    const merged = join(dir, "out001", "Pulumi.powerlifting.adopted.yaml");
+    const second = adopt(["--config", merged, "--stack", "powerlifting", "--cluster", cluster, "--out", join(dir, "out001b")]);
+    expect(second.status, second.stdout + second.stderr).toBe(0);
+    expect(linesOf(second.stdout, "blocked").concat(linesOf(second.stdout, "conflict"))).toEqual([]);
+    expect(second.stdout).toContain("preflight: ok");
+    for (const claim of ["data-postgresql-0", "data-rabbitmq-0", "valkey-data"]) expect(second.stdout).toMatch(new RegExp(`update +PersistentVolumeClaim powerlifting/${claim} +imported, then: labels \\(Strata's\\)`));
+    expect(second.stdout).toMatch(/create +StorageClass strata-ebs-gp3/);
+    // The policy pack config the live preview needs approves the class the stack names.
+    const pack = JSON.parse(readFileSync(join(dir, "out001b", "policy-pack-config.json"), "utf8"));
+    expect(pack["strata-pvc-require-approved-class"].approvedClasses).toContain("strata-ebs-gp3");
+    expect(pack["strata-dlm-require-storageclass-target-tag"].storageClasses).toContain("strata-ebs-gp3");
+
+    const json = join(dir, "plan001.json");
+    const importFile = join(dir, "import001.json");
+    const planned = plan(["--config", merged, "--stack", "powerlifting", "--json", json, "--import-file", importFile]);
+    expect(planned.status, planned.stdout + planned.stderr).toBe(0);
+    const p = JSON.parse(readFileSync(json, "utf8")) as Plan;
+    expect(p.policies.violations).toEqual([]);
+    const imported = p.resources.filter((r) => r.options.import).map((r) => [r.type, r.options.import, r.options.protect, (r.inputs as any).spec?.storageClassName]);
+    expect(imported).toEqual(["data-postgresql-0", "data-rabbitmq-0", "valkey-data"].map((c) => ["kubernetes:core/v1:PersistentVolumeClaim", `powerlifting/${c}`, true, "ebs-gp3"]));
+    checkImportFile(JSON.parse(readFileSync(importFile, "utf8")) as ImportFile, p);
+  });
+
+  it("stays blocked where no config can help: an existing claim's access modes, and says what clears it", () => {
+    const cluster = seed001().cluster;
+    const pg = cluster.items.find((o: any) => o.kind === "PersistentVolumeClaim" && o.metadata.name === "data-postgresql-0") as any;
+    pg.spec.accessModes = ["ReadWriteMany"];
+    expect(() => validateK8sObject(pg)).not.toThrow();
+    const run = adopt(["--config", join(dir, "out001", "Pulumi.powerlifting.adopted.yaml"), "--stack", "powerlifting", "--cluster", write("s1-rwx.json", cluster), "--out", join(dir, "out001c")]);
+    expect(run.status, run.stderr).toBe(1);
+    expect(linesOf(run.stdout, "blocked")).toEqual([expect.stringMatching(/PersistentVolumeClaim powerlifting\/data-postgresql-0 .*accessModes \["ReadWriteMany"\] != \["ReadWriteOnce"\] \(no stack key changes a claim's access modes.*copy the data to a new claim by hand, or leave this claim out of storage.claims\)/)]);
+    // Nothing more to propose: the config already says all it can.
+    expect(readFileSync(join(dir, "out001c", "adopt-config.yaml"), "utf8")).not.toContain("strata:storage");
   });
 
   it("blocked: a claim asking less than the existing one holds (claims cannot shrink)", async () => {

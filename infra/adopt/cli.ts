@@ -5,26 +5,29 @@ import yaml from "js-yaml";
 import { runPlan } from "../plan/harness";
 import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile, type StackConfig } from "../plan/stackFile";
 import { importFileOf } from "../plan/importFile";
+import { DEFAULT_POLICY_CONFIG, readPackConfig, withStackStorageClass } from "../plan/policyConfig";
+import { STORAGE_CLASS } from "../adoption";
 import { formatProblems } from "../config/errors";
 import { mergeOver } from "../config/load";
-import { DumpError, parseBucketList, parseClusterDump, parseHcloudVolumes } from "./dumps";
+import { DumpError, parseBucketList, parseClusterDump, parseHcloudVolumes, parseKmsAliases } from "./dumps";
 import { dedupeSteps, match, type Dumps } from "./match";
 import { renderConfig, renderPreSteps, renderReport } from "./outputs";
 
 /** 0: everything is created, imported or updated; 1: something is blocked, in conflict, or refused; 2: bad input. */
 export const EXIT = { ok: 0, blocked: 1, badInput: 2 } as const;
 
-const USAGE = `usage: npm run adopt -- --config <stack file> --cluster <dump.json> [--hcloud-volumes <json>] [--buckets <json>] --out <dir> [--stack NAME]
+const USAGE = `usage: npm run adopt -- --config <stack file> --cluster <dump.json> [--hcloud-volumes <json>] [--buckets <json>] [--kms-aliases <json>] --out <dir> [--stack NAME]
 
 Matches every resource the stack declares (the real program under the offline plan's mock engine) against what a
 cluster and an account hold, from dumps made with standard tools:
   --cluster         kubectl get namespaces,storageclasses,persistentvolumes,persistentvolumeclaims,secrets,customresourcedefinitions -A -o json
   --hcloud-volumes  hcloud volume list -o json
   --buckets         aws s3api list-buckets
+  --kms-aliases     aws kms list-aliases (in the stack's region)
 and prints per resource: create, import (identical), update (imported, then changed), blocked (an immutable
 difference) or conflict (something else does the job). Writes to --out: report.txt, adopt-config.yaml (merge into
-the stack), Pulumi.<stack>.adopted.yaml (the stack with it merged), import.json (for pulumi import --file) and
-pre-steps.sh. See docs/runbooks/adopt-existing-estate.md.
+the stack), Pulumi.<stack>.adopted.yaml (the stack with it merged), import.json (for pulumi import --file), policy-pack-config.json (for pulumi preview
+--policy-pack-config) and pre-steps.sh. See docs/runbooks/adopt-existing-estate.md.
 exit: 0 all create/import/update and preflight ok, 1 anything blocked, in conflict or refused by preflight, 2 bad input`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     values = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, cluster: { type: "string" }, "hcloud-volumes": { type: "string" }, buckets: { type: "string" }, out: { type: "string" }, stack: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { config: { type: "string" }, cluster: { type: "string" }, "hcloud-volumes": { type: "string" }, buckets: { type: "string" }, "kms-aliases": { type: "string" }, out: { type: "string" }, stack: { type: "string" }, help: { type: "boolean", short: "h" } },
     }).values;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
@@ -62,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     dumps = { cluster: parseClusterDump(cluster.text, String(values.cluster)) };
     if (values["hcloud-volumes"]) dumps.hcloudVolumes = parseHcloudVolumes(file("hcloud-volumes").text, String(values["hcloud-volumes"]));
     if (values.buckets) dumps.buckets = parseBucketList(file("buckets").text, String(values.buckets));
+    if (values["kms-aliases"]) dumps.kmsAliases = parseKmsAliases(file("kms-aliases").text, String(values["kms-aliases"]));
     stackFile = file("config").path;
     config = readStackConfigFile(stackFile);
   } catch (error) {
@@ -100,6 +104,9 @@ export async function main(argv: string[]): Promise<number> {
     written.push(name);
   };
   write("import.json", `${JSON.stringify(importFileOf(adoptedPlan), null, 2)}\n`);
+  // `pulumi preview --policy-pack-config` needs what the offline plan derives: the class the stack names is approved.
+  const className = (adoptedPlan.config as { storage: { className?: string } }).storage.className;
+  write("policy-pack-config.json", `${JSON.stringify(withStackStorageClass(readPackConfig(DEFAULT_POLICY_CONFIG), className, Object.values(STORAGE_CLASS)) ?? {}, null, 2)}\n`);
   write("adopt-config.yaml", renderConfig(findings.config));
   write(`Pulumi.${stack}.adopted.yaml`, mergedStackFile(readFileSync(stackFile, "utf8"), findings.config));
   write("pre-steps.sh", renderPreSteps(stack, findings.preSteps));

@@ -142,3 +142,23 @@ export function parseBucketList(text: string, file: string): string[] {
   }
   return (value.Buckets as { Name: string }[]).map((b) => b.Name);
 }
+
+/** One alias as `aws kms list-aliases` prints it (one region: the CLI's). */
+export interface KmsAlias {
+  AliasName: string;
+  AliasArn?: string;
+  TargetKeyId?: string;
+}
+
+export function parseKmsAliases(text: string, file: string): KmsAlias[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with aws kms list-aliases`);
+  }
+  if (!isObject(value) || !Array.isArray(value.Aliases) || value.Aliases.some((a: unknown) => !isObject(a) || typeof a.AliasName !== "string" || (a.TargetKeyId !== undefined && typeof a.TargetKeyId !== "string"))) {
+    throw new DumpError(`${file} is not the output of aws kms list-aliases ({ "Aliases": [{ "AliasName": "alias/...", "TargetKeyId": ... }] })`);
+  }
+  return value.Aliases as KmsAlias[];
+}

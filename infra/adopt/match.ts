@@ -1,11 +1,12 @@
 import type { Plan } from "../plan/harness";
 import type { RecordedResource } from "../plan/recordingMonitor";
-import type { ClusterDump, HcloudVolume, HelmRelease, KubeObject } from "./dumps";
+import type { ClusterDump, HcloudVolume, HelmRelease, KmsAlias, KubeObject } from "./dumps";
 import { HCLOUD_CSI_DRIVER } from "../../components/storage/hcloudStorageClass";
 import { EBS_CSI_DRIVER } from "../../components/storage/ebsStaticVolume";
 import { kpsDefaultFullname, prometheusDataClaimName } from "../../components/metrics/names";
 import { snapshotTargetTag } from "../areas/storage";
 import { CHARTS } from "../../components/versions";
+import { strataStorageClassName } from "../adoption";
 
 /** The five answers, per resource the stack declares (issue 22). */
 export type Verdict = "create" | "import" | "update" | "blocked" | "conflict";
@@ -31,6 +32,7 @@ export interface Dumps {
   cluster: ClusterDump;
   hcloudVolumes?: HcloudVolume[];
   buckets?: string[];
+  kmsAliases?: KmsAlias[];
 }
 
 /** What a run found: one line per planned resource, refusals, the config that adopts what it found, and pre-steps. */
@@ -40,6 +42,8 @@ export interface Findings {
   /** `strata:` keys to merge into the stack file (objects merge, as `pulumi config set --path` would). */
   config: Record<string, unknown>;
   preSteps: PreStep[];
+  /** What was not compared at all, said plainly in the report. */
+  notes: string[];
 }
 
 export interface PreStep {
@@ -76,8 +80,9 @@ const shellQuote = (s: string) => (/^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s
 interface Config {
   environment: string;
   cloud: "aws" | "hcloud";
+  region: string;
   namespaces: { monitoring: string };
-  storage: { className?: string; claims: Record<string, { namespace: string; size: string; adopt?: Record<string, any> }> };
+  storage: { className?: string; adoptClass?: boolean; claims: Record<string, { namespace: string; size: string; critical: boolean; storageClass?: string; adopt?: Record<string, any> }> };
   metrics: { adopt?: { mode: "adopt" | "replace"; release: string; namespace: string; persistentVolume?: string } };
   archive: { adopt?: { buckets?: Record<string, string>; kmsKey?: { id: string; alias?: string } }; backups: { objectLock: { enabled: boolean } } };
 }
@@ -107,8 +112,56 @@ export function match(plan: Plan, dumps: Dumps): Findings {
   };
   const line = (r: RecordedResource, verdict: Verdict, what: string, detail: string) => lines.push({ verdict, type: r.type, name: r.name, what, detail });
 
-  const strataClass = config.storage.className ?? (config.cloud === "aws" ? "ebs-gp3" : "hcloud-volumes");
+  const strataClass = strataStorageClassName(config as unknown as Parameters<typeof strataStorageClassName>[0]);
+  /** Claims the stack adopts, or is proposed to adopt: each keeps the class it has (see below). */
+  const adoptedClaims = new Map<string, { line: Line; claim: KubeObject }>();
+  /** An existing class that differs where a class cannot change stays the team's: Strata's own gets another name. */
+  const clearClassBy = (name: string) => {
+    propose(["storage", "className"], `strata-${name}`);
+    if (config.storage.adoptClass) propose(["storage", "adoptClass"], false);
+    return `; cleared by storage.className: strata-${name}${config.storage.adoptClass ? " and adoptClass: false" : ""} (proposed in adopt-config.yaml): Strata's class gets its own name, the existing one stays as it is and claims on it keep it (storage.claims.<service>.storageClass)`;
+  };
   const declared = plan.resources.filter((r) => r.custom && !r.read && !r.type.startsWith("pulumi:providers:"));
+
+  /**
+   * KMS keys have no name to collide; aliases do. `aws kms list-aliases` lists each alias with the key it points at,
+   * so an adopted key is seen through its aliases, and a key without any alias is not listed at all.
+   */
+  const adoptedKey = config.archive.adopt?.kmsKey;
+  const otherRegion = (inputs: Record<string, any>) => (typeof inputs.region === "string" && inputs.region !== config.region ? inputs.region : undefined);
+  const kmsLine = (r: RecordedResource, inputs: Record<string, any>) => {
+    const aliases = dumps.kmsAliases;
+    const region = otherRegion(inputs);
+    const unchecked = !aliases ? "not checked: no --kms-aliases dump (aws kms list-aliases)" : region ? `not checked: in region ${region}, the --kms-aliases dump is of ${config.region}` : undefined;
+    if (r.type === KMS_KEY) {
+      const id = r.options.import;
+      const changes = "policy (Strata's key policy replaces the key's own), description, rotation on";
+      if (id === undefined) line(r, "create", `KMS key ${r.name}`, "a new key (a key has no name that could exist already)");
+      else if (unchecked) line(r, "update", `KMS key ${id}`, `imported (${unchecked}), then: ${changes}`);
+      else {
+        const named = aliases!.filter((a) => a.TargetKeyId === id).map((a) => a.AliasName);
+        if (named.length) line(r, "update", `KMS key ${id}`, `imported (${named.join(", ")} point at it), then: ${changes}`);
+        else line(r, "blocked", `KMS key ${id}`, `no alias in aws kms list-aliases points at it: the key is not in ${config.region}, or it has no alias (list-aliases shows keys only through their aliases); if aws kms describe-key --key-id ${id} shows it, give it one (aws kms create-alias --alias-name alias/<name> --target-key-id ${id}: the key itself does not change), name it in archive.adopt.kmsKey.alias and dump again`);
+      }
+      return;
+    }
+    const name = str(inputs.name) ?? r.name;
+    const what = `KMS alias ${name}`;
+    const existing = aliases?.find((a) => a.AliasName === name);
+    if (r.options.import !== undefined) {
+      if (unchecked) line(r, "import", what, `kept, pointing at the adopted key (${unchecked})`);
+      else if (!existing) line(r, "blocked", what, `the stack adopts it but aws kms list-aliases does not list it: the import would fail; name the key's existing alias in archive.adopt.kmsKey.alias, or leave alias out and Strata creates its own`);
+      else if (existing.TargetKeyId !== adoptedKey?.id) line(r, "conflict", what, `points at key ${existing.TargetKeyId ?? "(none)"}, not the adopted key ${adoptedKey?.id}: importing it would re-point it, and whatever encrypts through ${name} would switch keys; adopt that key (archive.adopt.kmsKey.id ${existing.TargetKeyId}) or name the adopted key's own alias`);
+      else line(r, "import", what, `identical: points at the adopted key ${existing.TargetKeyId}`);
+      return;
+    }
+    if (unchecked) line(r, "create", what, unchecked);
+    else if (!existing) line(r, "create", what, "not in aws kms list-aliases");
+    else if (r.name === "archive" && existing.TargetKeyId) {
+      line(r, "conflict", what, `exists, pointing at key ${existing.TargetKeyId}: creating it fails; adopt that key with its alias (proposed: archive.adopt.kmsKey { id: ${existing.TargetKeyId}, alias: ${name} })`);
+      propose(["archive", "adopt", "kmsKey"], { id: existing.TargetKeyId, alias: name });
+    } else line(r, "conflict", what, `exists${existing.TargetKeyId ? `, pointing at key ${existing.TargetKeyId}` : ""}: creating it fails, and no stack key adopts it; free the name by hand (aws kms delete-alias --alias-name ${name} removes the name only: the key and what it encrypts stay)`);
+  };
 
   for (const r of declared) {
     const kind = KIND_OF_TYPE[r.type];
@@ -122,8 +175,13 @@ export function match(plan: Plan, dumps: Dumps): Findings {
         if (!existing) line(r, "blocked", what, `the stack adopts it (import id ${r.options.import}) but the cluster dump has no such object: the import would fail`);
         else {
           const diff = compare(kind, inputs, existing);
-          line(r, diff.immutable.length ? "blocked" : diff.mutable.length ? "update" : "import", what, diff.immutable.length ? `cannot change in place: ${diff.immutable.join("; ")}` : diff.mutable.length ? `imported, then: ${diff.mutable.join("; ")}` : "identical");
-          if (kind === "PersistentVolumeClaim") holdsData(pvOf(existing), `${what}, adopted`);
+          const cleared = kind === "StorageClass" && diff.immutable.length ? clearClassBy(name) : "";
+          line(r, diff.immutable.length ? "blocked" : diff.mutable.length ? "update" : "import", what, diff.immutable.length ? `cannot change in place: ${diff.immutable.join("; ")}${cleared}` : diff.mutable.length ? `imported, then: ${diff.mutable.join("; ")}` : "identical");
+          if (kind === "PersistentVolumeClaim") {
+            holdsData(pvOf(existing), `${what}, adopted`);
+            const service = serviceOfClaim(config, name, namespace);
+            if (service) adoptedClaims.set(service, { line: lines.at(-1)!, claim: existing });
+          }
         }
         continue;
       }
@@ -134,7 +192,7 @@ export function match(plan: Plan, dumps: Dumps): Findings {
         } else if (kind === "StorageClass") {
           const diff = compare(kind, inputs, existing);
           if (diff.immutable.length) {
-            line(r, "blocked", what, `exists and differs where a class cannot change: ${diff.immutable.join("; ")}; name Strata's class otherwise (storage.className strata-${name}) or make the existing one Strata's by hand`);
+            line(r, "blocked", what, `exists and differs where a class cannot change: ${diff.immutable.join("; ")}${clearClassBy(name)}`);
           } else {
             line(r, "conflict", what, `exists, identical where it cannot change: adopt it (proposed: storage.adoptClass true)`);
             propose(["storage", "className"], name);
@@ -146,7 +204,10 @@ export function match(plan: Plan, dumps: Dumps): Findings {
           line(r, "conflict", what, "exists: creating it fails with AlreadyExists (pulumi-kubernetes >= 4.29 does not upsert)");
           if (kind === "PersistentVolumeClaim") holdsData(pvOf(existing), `${what}, in the way`);
           const service = serviceOfClaim(config, name, namespace);
-          if (kind === "PersistentVolumeClaim" && service) propose(["storage", "claims", service, "adopt"], { claim: name });
+          if (kind === "PersistentVolumeClaim" && service) {
+            propose(["storage", "claims", service, "adopt"], { claim: name });
+            adoptedClaims.set(service, { line: lines.at(-1)!, claim: existing });
+          }
         }
         continue;
       }
@@ -156,6 +217,7 @@ export function match(plan: Plan, dumps: Dumps): Findings {
         if (other && service && !config.storage.claims[service]?.adopt) {
           line(r, "conflict", what, `claim ${namespace}/${other.metadata.name} holds ${service}'s data under another name: adopt it (proposed: storage.claims.${service}.adopt.claim ${other.metadata.name}) rather than start empty`);
           propose(["storage", "claims", service, "adopt"], { claim: other.metadata.name });
+          adoptedClaims.set(service, { line: lines.at(-1)!, claim: other });
           holdsData(pvOf(other), `PersistentVolumeClaim ${namespace}/${other.metadata.name}, ${service}'s data`);
           continue;
         }
@@ -274,15 +336,30 @@ export function match(plan: Plan, dumps: Dumps): Findings {
       line(r, "create", what, "a new bucket (random suffix)");
       continue;
     }
-    if (r.type === KMS_KEY && r.options.import !== undefined) {
-      line(r, "update", `KMS key ${r.options.import}`, "imported, then: policy (Strata's key policy replaces the key's own), description, rotation on (no dump of KMS keys: not compared)");
-      continue;
-    }
-    if (r.type === KMS_ALIAS && r.options.import !== undefined) {
-      line(r, "import", `KMS alias ${r.options.import}`, "kept, pointing at the adopted key");
+    if (r.type === KMS_KEY || r.type === KMS_ALIAS) {
+      kmsLine(r, inputs);
       continue;
     }
     line(r, "create", `${r.type} ${r.name}`, "not in the dumps");
+  }
+
+  // An adopted claim keeps its class (a claim's class cannot change): where it is not the class the stack would give
+  // it, the claim names its existing class. Decided after every line, as Strata's class may be renamed above.
+  for (const [service, { line: l, claim }] of adoptedClaims) {
+    const has = str((claim.spec as any)?.storageClassName);
+    const spec = config.storage.claims[service]!;
+    const wouldGet = spec.storageClass ?? (proposal.storage?.className as string | undefined) ?? strataClass;
+    const held = str((claim.spec as any)?.resources?.requests?.storage);
+    if (held && /^\d+Gi$/.test(held) && gib(held)! > gib(spec.size)!) {
+      propose(["storage", "claims", service, "size"], held);
+      l.detail += `; it holds ${held}: cleared by storage.claims.${service}.size: ${held} (proposed in adopt-config.yaml)`;
+    }
+    if (!has || has === wouldGet) continue;
+    propose(["storage", "claims", service, "storageClass"], has);
+    // On hcloud a critical claim binds a pre-created volume of Strata's class: an adopted claim has its own volume.
+    const notCritical = config.cloud === "hcloud" && spec.critical;
+    if (notCritical) propose(["storage", "claims", service, "critical"], false);
+    l.detail += `; its class ${has} is kept: cleared by storage.claims.${service}.storageClass: ${has}${notCritical ? " and critical: false" : ""} (proposed in adopt-config.yaml)`;
   }
 
   // Adopted volumes on clouds: EBS volumes carry the DLM tag, Hetzner ones delete protection.
@@ -322,7 +399,10 @@ export function match(plan: Plan, dumps: Dumps): Findings {
       fix: last ? `helm rollback ${rel.name} ${last.version} -n ${rel.namespace}` : `helm history ${rel.name} -n ${rel.namespace}   # no deployed revision to roll back to: finish or remove the failed install by hand`,
     });
   }
-  return { lines, refusals, config: proposal, preSteps: dedupeSteps(preSteps) };
+  const notes: string[] = [];
+  if (!dumps.kmsAliases && declared.some((r) => r.type === KMS_KEY)) notes.push("KMS keys and aliases were not checked: no --kms-aliases dump (aws kms list-aliases); an adopted key or alias may not exist, and an alias Strata creates may exist already.");
+  if (!dumps.buckets && declared.some((r) => r.type === BUCKET && r.options.import !== undefined)) notes.push("Adopted buckets were not checked: no --buckets dump (aws s3api list-buckets).");
+  return { lines, refusals, config: proposal, preSteps: dedupeSteps(preSteps), notes };
 }
 
 /** The service a claim of this name and namespace belongs to (Strata names claims `<service>-data`). */
@@ -362,7 +442,7 @@ function compare(kind: string, declared: Record<string, any>, existing: KubeObje
     const s = e.spec ?? {};
     if (d.storageClassName !== s.storageClassName) immutable.push(`the claim's class ${s.storageClassName} != ${d.storageClassName}`);
     if (d.volumeName && d.volumeName !== s.volumeName) immutable.push(`volumeName ${s.volumeName} != ${d.volumeName}`);
-    if (json([...(d.accessModes ?? [])].sort()) !== json([...(s.accessModes ?? [])].sort())) immutable.push(`accessModes ${json(s.accessModes)} != ${json(d.accessModes)}`);
+    if (json([...(d.accessModes ?? [])].sort()) !== json([...(s.accessModes ?? [])].sort())) immutable.push(`accessModes ${json(s.accessModes)} != ${json(d.accessModes)} (no stack key changes a claim's access modes, and a claim cannot change them: copy the data to a new claim by hand, or leave this claim out of storage.claims)`);
     const want = gib(d.resources?.requests?.storage);
     const have = gib(s.resources?.requests?.storage);
     if (want !== undefined && have !== undefined && want < have) immutable.push(`size ${have}Gi > ${want}Gi (a claim cannot shrink; write size: ${have}Gi)`);

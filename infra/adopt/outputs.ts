@@ -16,6 +16,7 @@ export function renderReport(stack: string, findings: Findings, written: string[
     out.push("", "preflight: REFUSED until each of these is fixed (then dump again and rerun):");
     for (const r of findings.refusals) out.push(`  ${r.what}: ${r.reason}`, `    fix: ${r.fix}`);
   } else out.push("", "preflight: ok (every volume holding data is Retain, no Helm release is pending)");
+  if (findings.notes.length) out.push("", ...findings.notes);
   if (Object.keys(findings.config).length) out.push("", "adopt-config.yaml holds the config that adopts what was found: merge it into the stack file and rerun.");
   if (written.length) out.push("", `wrote: ${written.join(", ")}`);
   return `${out.join("\n")}\n`;

@@ -14,6 +14,7 @@ import { backupJobNamespace } from "../backupTargets";
 import { claimCoverage } from "../restorability/coverage";
 import { pitrSettings } from "../../components/backup/pitr";
 import { WalReceiver } from "../../components/backup/walReceiver";
+import { claimNameOf } from "../adoption";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -145,7 +146,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         labels: platform.labels,
         protectsClaims: Object.entries(config.storage.claims)
           .filter(([service, claim]) => claimCoverage(service, claim, [t]).length > 0)
-          .map(([service, claim]) => `${claim.namespace}/${service}-data`),
+          .map(([service, claim]) => `${claim.namespace}/${claimNameOf(config, service)}`),
       },
       platform.k8sOpts,
     );

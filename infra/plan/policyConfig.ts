@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PackConfig } from "../../policies/core/types";
 import { PROJECT_DIR } from "./stackFile";
+import dlmTargetTag from "../../policies/rules/dlm-require-storageclass-target-tag";
 
 /** The pack config every runner uses by default: the file `pulumi preview --policy-pack-config` is given too. */
 export const DEFAULT_POLICY_CONFIG = join(PROJECT_DIR, "policies", "config.json");
@@ -21,9 +22,14 @@ export function readPackConfig(file: string, required = false): PackConfig | und
  */
 export function withStackStorageClass(pack: PackConfig | undefined, className: string | undefined, defaults: readonly string[]): PackConfig | undefined {
   if (className === undefined) return pack;
-  const key = "strata-pvc-require-approved-class";
-  const own = pack?.[key];
-  const settings = typeof own === "object" ? own : own ? { enforcementLevel: own } : {};
-  const approved: string[] = Array.isArray(settings.approvedClasses) ? settings.approvedClasses : [...defaults];
-  return { ...pack, [key]: { ...settings, approvedClasses: [...new Set([...approved, className])] } };
+  // Claims may use it, and (aws) it is the class whose volumes DLM must snapshot (the rule's default names ebs-gp3).
+  const lists = { "strata-pvc-require-approved-class": ["approvedClasses", defaults], [dlmTargetTag.name]: ["storageClasses", dlmTargetTag.configSchema?.properties?.storageClasses?.default ?? []] } as const;
+  let out: PackConfig = { ...pack };
+  for (const [key, [setting, fallback]] of Object.entries(lists)) {
+    const own = pack?.[key];
+    const settings = typeof own === "object" ? own : own ? { enforcementLevel: own } : {};
+    const names: string[] = Array.isArray(settings[setting]) ? settings[setting] : [...fallback];
+    out = { ...out, [key]: { ...settings, [setting]: [...new Set([...names, className])] } };
+  }
+  return out;
 }

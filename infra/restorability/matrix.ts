@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { StrataConfig } from "../config/schema";
 import { allBackupTargets } from "../backupTargets";
 import { scheduledTargets } from "../areas/backups";
-import { strataStorageClassName } from "../adoption";
+import { claimStorageClass, strataStorageClassName } from "../adoption";
 import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
 import { cronJobName } from "../../components/backup/cronJob";
 import { PROJECT_DIR } from "../projectDir";
@@ -145,7 +145,8 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
 
   // --- the volume class ----------------------------------------------------------------------------------------------
   const reattach = "docs/runbooks/reattach-retained-volume.md";
-  const claims = Object.keys(config.storage.claims).length;
+  // Claims that name another (existing) class are not this class's (storage.claims.<service>.storageClass).
+  const claims = Object.keys(config.storage.claims).filter((service) => claimStorageClass(config, service) === strataStorageClassName(config)).length;
   if (config.cloud === "aws" && !snapshotsOn) {
     rows.push({
       store: `StorageClass ${strataStorageClassName(config)} (${claims} claim(s))`,
