@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as apiextensionsV1 from "kubernetes-models/apiextensions.k8s.io/v1";
 import { registerModels, validateK8sObject } from "./helpers/k8sValidate";
-import { boundVolume, list, namespace, seed000, seed001, seed004, SEED000_CLAIM, SEED000_PV } from "./helpers/estateDumps";
-import { decodeHelmRelease, parseClusterDump } from "../infra/adopt/dumps";
+import { boundVolume, list, namespace, seed000, seed001, seed001KmsAliases, seed004, SEED000_CLAIM, SEED000_PV, SEED001_KEY } from "./helpers/estateDumps";
+import { decodeHelmRelease, parseClusterDump, parseKmsAliases } from "../infra/adopt/dumps";
 import { match, type Findings } from "../infra/adopt/match";
-import { mergeStackConfig } from "../infra/adopt/cli";
+import { mergedStackFile, mergeStackConfig } from "../infra/adopt/cli";
 import { runPlan, type Plan } from "../infra/plan/harness";
 import { PROJECT_DIR, readStackConfigFile } from "../infra/plan/stackFile";
 import type { ImportFile } from "../infra/plan/importFile";
@@ -283,6 +283,63 @@ describe("seed 004 (docker-compose migration: a new cluster, a year of mongo dum
     expect(locked.lines.find((l) => l.what === "S3 bucket miyou-backups")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/object lock/) });
     const missing = match(await planOf(file, adoptBucket), { cluster: parseClusterDump(JSON.stringify(seed004().cluster), "s4"), buckets });
     expect(missing.lines.find((l) => l.what === "S3 bucket miyou-backups")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/does not list it/) });
+  });
+});
+
+describe("KMS keys by id and alias, against aws kms list-aliases (seed 001's account)", () => {
+  const file = join(EXAMPLES, "Pulumi.powerlifting.yaml");
+  const adoptKey = { archive: { adopt: { kmsKey: { id: SEED001_KEY, alias: "alias/powerlifting-backups" } } } };
+  const cluster = () => parseClusterDump(JSON.stringify(seed001().cluster), "s1");
+  const withAliases = (own?: Parameters<typeof seed001KmsAliases>[0]) => ({ cluster: cluster(), kmsAliases: parseKmsAliases(JSON.stringify(seed001KmsAliases(own)), "aliases.json") });
+  const lineOf = (f: Findings, what: string) => f.lines.find((l) => l.what === what);
+
+  it("update and import: the adopted key is seen through its alias, the alias points at it", async () => {
+    const found = match(await planOf(file, adoptKey), withAliases());
+    expect(lineOf(found, `KMS key ${SEED001_KEY}`)).toMatchObject({ verdict: "update", detail: expect.stringMatching(/^imported \(alias\/powerlifting-backups point at it\), then: policy/) });
+    expect(lineOf(found, "KMS alias alias/powerlifting-backups")).toMatchObject({ verdict: "import", detail: `identical: points at the adopted key ${SEED001_KEY}` });
+    expect(found.notes).toEqual([]);
+  });
+
+  it("conflict: the adopted alias points at another key (importing it would re-point it)", async () => {
+    const found = match(await planOf(file, adoptKey), withAliases([{ AliasName: "alias/powerlifting-backups", TargetKeyId: "9f8e7d6c-5b4a-4321-8fed-cba987654321" }, { AliasName: "alias/powerlifting-old", TargetKeyId: SEED001_KEY }]));
+    expect(lineOf(found, "KMS alias alias/powerlifting-backups")).toMatchObject({ verdict: "conflict", detail: expect.stringMatching(/points at key 9f8e7d6c-5b4a-4321-8fed-cba987654321, not the adopted key/) });
+  });
+
+  it("blocked: an adopted key no alias points at, and an adopted alias that does not exist; each says what clears it", async () => {
+    const found = match(await planOf(file, adoptKey), withAliases([]));
+    expect(lineOf(found, `KMS key ${SEED001_KEY}`)).toMatchObject({ verdict: "blocked", detail: expect.stringContaining(`aws kms create-alias --alias-name alias/<name> --target-key-id ${SEED001_KEY}`) });
+    expect(lineOf(found, "KMS alias alias/powerlifting-backups")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/does not list it: the import would fail/) });
+  });
+
+  it("conflict: an alias Strata would create exists; the archive's is adopted with its key (proposed), another is named by hand; create where nothing is there", async () => {
+    const p = await planOf(file);
+    const archiveAlias = String((p.resources.find((r) => r.type === "aws:kms/alias:Alias" && r.name === "archive")!.inputs as any).name);
+    const ebsAlias = String((p.resources.find((r) => r.type === "aws:kms/alias:Alias" && r.name === "ebs")!.inputs as any).name);
+    const found = match(p, withAliases([{ AliasName: archiveAlias, TargetKeyId: SEED001_KEY }, { AliasName: ebsAlias, TargetKeyId: "0b7c2e4f-9a1d-4c3b-8e6f-5d4a3b2c1e0f" }]));
+    expect(lineOf(found, `KMS alias ${archiveAlias}`)?.verdict).toBe("conflict");
+    expect(found.config).toMatchObject({ archive: { adopt: { kmsKey: { id: SEED001_KEY, alias: archiveAlias } } } });
+    expect(lineOf(found, `KMS alias ${ebsAlias}`)).toMatchObject({ verdict: "conflict", detail: expect.stringContaining(`aws kms delete-alias --alias-name ${ebsAlias} removes the name only`) });
+    expect(lineOf(found, "KMS key archive")).toMatchObject({ verdict: "create" });
+    // The replica's alias lives in another region than the dump's: said, not guessed.
+    expect(found.lines.find((l) => l.what.startsWith("KMS alias") && l.name === "backups-replica")).toMatchObject({ verdict: "create", detail: "not checked: in region us-west-2, the --kms-aliases dump is of us-east-1" });
+  });
+
+  it("through the CLI: the dump exactly as the AWS CLI prints it; without one the report says the keys were not checked; a wrong shape is bad input", () => {
+    const kept = (claim: string) => ({ adopt: { claim }, storageClass: "ebs-gp3" });
+    const proposal = { storage: { className: "strata-ebs-gp3", claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } }, ...adoptKey };
+    const stack = write("Pulumi.powerlifting-kms.yaml", mergedStackFile(readFileSync(file, "utf8"), proposal));
+    const cluster = write("s1k.json", seed001().cluster);
+    const checked = adopt(["--config", stack, "--stack", "powerlifting", "--cluster", cluster, "--kms-aliases", write("aliases.json", seed001KmsAliases()), "--out", join(dir, "outkms")]);
+    expect(checked.status, checked.stdout + checked.stderr).toBe(0);
+    expect(checked.stdout).not.toContain("KMS keys and aliases were not checked");
+    const imports = JSON.parse(readFileSync(join(dir, "outkms", "import.json"), "utf8")) as ImportFile;
+    expect(imports.resources.filter((e) => e.type.startsWith("aws:kms")).map((e) => [e.type, e.id])).toEqual([["aws:kms/key:Key", SEED001_KEY], ["aws:kms/alias:Alias", "alias/powerlifting-backups"]]);
+    const unchecked = adopt(["--config", stack, "--stack", "powerlifting", "--cluster", cluster, "--out", join(dir, "outkms2")]);
+    expect(unchecked.stdout).toContain("KMS keys and aliases were not checked: no --kms-aliases dump (aws kms list-aliases)");
+    expect(unchecked.stdout).toMatch(new RegExp(`update +KMS key ${SEED001_KEY} +imported \\(not checked: no --kms-aliases dump`));
+    const bad = adopt(["--config", stack, "--stack", "powerlifting", "--cluster", cluster, "--kms-aliases", write("keys.json", { Keys: [{ KeyId: SEED001_KEY }] }), "--out", join(dir, "outkms3")]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("is not the output of aws kms list-aliases");
   });
 });
 

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import yaml from "js-yaml";
+import * as yaml from "js-yaml";
 import { runPlan } from "../plan/harness";
 import { PROJECT_DIR, readProjectName, readStackConfigFile, stackNameFromFile, type StackConfig } from "../plan/stackFile";
 import { importFileOf } from "../plan/importFile";

@@ -1,4 +1,4 @@
-import yaml from "js-yaml";
+import * as yaml from "js-yaml";
 import type { Findings, Line, PreStep, Verdict } from "./match";
 
 export const VERDICTS: readonly Verdict[] = ["blocked", "conflict", "update", "import", "create"];

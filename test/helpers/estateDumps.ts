@@ -204,3 +204,16 @@ export function seed004() {
     buckets: { Buckets: [{ Name: "miyou-backups", CreationDate: "2024-11-02T03:00:12+00:00" }, { Name: "miyou-web-assets", CreationDate: "2023-05-19T10:22:41+00:00" }], Owner: { DisplayName: "miyou-ops", ID: "3f6b0c5e8a9d4b2c1e7f6a5d4c3b2a1908f7e6d5c4b3a291807f6e5d4c3b2a19" } },
   };
 }
+
+/** `aws kms list-aliases` in seed 001's account (us-east-1): AWS-managed aliases (alias/aws/s3 unused, no key) and the team's own. */
+export const SEED001_KEY = "1234abcd-12ab-34cd-56ef-1234567890ab";
+export function seed001KmsAliases(own: { AliasName: string; TargetKeyId: string }[] = [{ AliasName: "alias/powerlifting-backups", TargetKeyId: SEED001_KEY }]) {
+  const arn = (name: string) => `arn:aws:kms:us-east-1:111122223333:${name}`;
+  return {
+    Aliases: [
+      { AliasName: "alias/aws/ebs", AliasArn: arn("alias/aws/ebs"), TargetKeyId: "0b7c2e4f-9a1d-4c3b-8e6f-5d4a3b2c1e0f", CreationDate: "2024-11-02T03:00:12.112000+00:00", LastUpdatedDate: "2024-11-02T03:00:12.112000+00:00" },
+      { AliasName: "alias/aws/s3", AliasArn: arn("alias/aws/s3") },
+      ...own.map((a) => ({ ...a, AliasArn: arn(a.AliasName), CreationDate: "2025-03-02T09:10:41.538000+00:00", LastUpdatedDate: "2025-03-02T09:10:41.538000+00:00" })),
+    ],
+  };
+}
