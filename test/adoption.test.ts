@@ -86,6 +86,17 @@ describe("adopting what exists (issue 22): the program declares it with Pulumi's
   });
 });
 
+describe("legacy prefixes as real layouts write them (seeds 001 and 004)", () => {
+  it("takes seed 004's mongo/, prometheus/, loki/ and seed 001's postgres/backup- (no trailing '/'), each its own rule", async () => {
+    const layouts = [{ prefix: "mongo/", days: 730 }, { prefix: "prometheus/", days: 365 }, { prefix: "loki/", days: 365 }, { prefix: "postgres/backup-", days: 90 }];
+    const p = await plan("dev", { archive: { adopt: { buckets: { backups: "miyou-monitoring-archive" } } }, retention: { legacyBackupPrefixes: layouts } });
+    const rules = inputsOf(resourceNamed(p, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups")).rules as { id: string; filter: { prefix?: string }; expiration?: { days?: number } }[];
+    const legacy = rules.filter((r) => r.id.startsWith("legacy-expiration-"));
+    expect(legacy.map((r) => [r.filter.prefix, r.expiration?.days])).toEqual(layouts.map((l) => [l.prefix, l.days]));
+    expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
+  });
+});
+
 describe("adopting on aws: a StorageClass imported by name, an EBS volume bound through a static PersistentVolume", () => {
   it("imports the class the stack names and binds the claim to the EBS volume in its zone", async () => {
     const p = await plan("prod", { storage: { className: "ebs-gp3", adoptClass: true, claims: { postgresql: { namespace: "powerlifting", size: "10Gi", critical: true, adopt: { ebsVolume: { id: "vol-0a1b2c3d4e5f60718", availabilityZone: "eu-central-1a" } } } } } });
@@ -115,6 +126,9 @@ describe("adoption config is validated like every key: errors name the key, the 
     ["replace without the old volume", { metrics: { adopt: { mode: "replace", release: "prometheus", namespace: "monitoring" } } }, "strata:metrics.adopt.persistentVolume", /is required for mode `replace`/],
     ["adopt in place beside snapshot backups", { metrics: { adopt: { mode: "adopt", release: "prometheus", namespace: "monitoring" } } }, "strata:metrics.adopt.mode", /must be `replace` while backups target prometheus/],
     ["a legacy prefix over Strata's own", { archive: { adopt: { buckets: { backups: "miyou-backups" } } }, retention: { legacyBackupPrefixes: [{ prefix: "mongodb/", days: 365 }] } }, "strata:retention.legacyBackupPrefixes[0].prefix", /must not overlap Strata's own prefix mongodb\//],
+    ["a legacy prefix that S3 would match against Strata's mongodb/ too", { archive: { adopt: { buckets: { backups: "miyou-backups" } } }, retention: { legacyBackupPrefixes: [{ prefix: "mongo", days: 365 }] } }, "strata:retention.legacyBackupPrefixes[0].prefix", /must not overlap Strata's own prefix mongodb\//],
+    ["a legacy prefix starting with '/'", { archive: { adopt: { buckets: { backups: "miyou-backups" } } }, retention: { legacyBackupPrefixes: [{ prefix: "/mongo/", days: 365 }] } }, "strata:retention.legacyBackupPrefixes[0].prefix", /^must be an S3 key prefix \(1-1024 characters, no leading '\/', no control characters\), such as mongo\/$/],
+    ["two legacy prefixes, one inside the other", { archive: { adopt: { buckets: { backups: "miyou-backups" } } }, retention: { legacyBackupPrefixes: [{ prefix: "mongo/", days: 365 }, { prefix: "mongo/2024/", days: 400 }] } }, "strata:retention.legacyBackupPrefixes[1].prefix", /must not overlap another legacy prefix \(mongo\/\)/],
     ["a legacy prefix without an adopted bucket", { retention: { legacyBackupPrefixes: [{ prefix: "mongo/", days: 365 }] } }, "strata:retention.legacyBackupPrefixes", /needs archive.adopt.buckets.backups/],
     ["adoptClass without a class name", { storage: { adoptClass: true } }, "strata:storage.adoptClass", /needs storage.className/],
     ["a KMS alias without its prefix", { archive: { adopt: { kmsKey: { id: "1234abcd-12ab-34cd-56ef-1234567890ab", alias: "archive" } } } }, "strata:archive.adopt.kmsKey.alias", /alias\/archive/],

@@ -46,7 +46,8 @@ export function lifecycleRules(input: LifecycleInput): LifecycleRule[] {
   const tiering = input.scoped
     ? [
         ...input.scoped.ownPrefixes.map((prefix) => tieringUnder({ prefix }, `tiers-and-expiration-${prefix.replace(/\/$/, "")}`)),
-        ...input.scoped.legacy.map((l): LifecycleRule => ({ id: `legacy-expiration-${l.prefix.replace(/\/$/, "").replace(/[^A-Za-z0-9-]/g, "-")}`, status: "Enabled", filter: { prefix: l.prefix }, expiration: { days: l.days } })),
+        // S3 rule ids are unique and at most 255 characters: the index keeps `mongo/` and `mongo-` apart.
+        ...input.scoped.legacy.map((l, i): LifecycleRule => ({ id: `legacy-expiration-${i}-${l.prefix.replace(/\/$/, "").replace(/[^A-Za-z0-9-]/g, "-").slice(0, 200)}`, status: "Enabled", filter: { prefix: l.prefix }, expiration: { days: l.days } })),
       ]
     : [tieringUnder({}, "tiers-and-expiration")];
   const housekeeping: LifecycleRule = {

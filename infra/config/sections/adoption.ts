@@ -113,10 +113,12 @@ export type MetricsAdoption = z.infer<typeof metricsAdoption>;
 export const legacyBackupPrefixes = z
   .array(
     z.strictObject({
+      // An S3 lifecycle filter is a plain string prefix: an old layout need not end in '/' (seed 001's old dumps are
+      // `postgres/backup-<date>.sql.gz`; a root-level `backup-<date>.sql.gz` layout is the prefix `backup-`).
       prefix: z
         .string()
-        .regex(/^[a-zA-Z0-9!_.*'()-][a-zA-Z0-9!_.*'()/-]*\/$/, "must be a key prefix ending in '/', such as mongo/")
-        .describe("Key prefix of the old layout, ending in '/' (e.g. `mongo/` for `mongo/YYYY/MM/DD/...`)."),
+        .regex(/^[^/\u0000-\u001f\u007f][^\u0000-\u001f\u007f]{0,1023}$/, "must be an S3 key prefix (1-1024 characters, no leading '/', no control characters), such as mongo/")
+        .describe("Key prefix of the old layout, as S3 lifecycle filters match it (e.g. `mongo/` for `mongo/YYYY/MM/DD/...`, `backup-` for `backup-<date>.sql.gz` at the bucket's root)."),
       days: z.number().int().min(1).max(3650).describe("Days after creation objects under the prefix expire."),
     }),
   )
