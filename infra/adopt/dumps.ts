@@ -67,15 +67,19 @@ export function encodeHelmRelease(release: Record<string, unknown>, gzip: (b: Bu
   return Buffer.from(gzip(Buffer.from(JSON.stringify(release))).toString("base64")).toString("base64");
 }
 
+/** A dump's JSON, or an error that names the command that writes it. */
+function parseJson(text: string, file: string, command: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with ${command}`);
+  }
+}
+
 const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function parseClusterDump(text: string, file: string): ClusterDump {
-  let list: unknown;
-  try {
-    list = JSON.parse(text);
-  } catch (error) {
-    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with kubectl get namespaces,storageclasses,persistentvolumes,persistentvolumeclaims,secrets,customresourcedefinitions -A -o json`);
-  }
+  const list = parseJson(text, file, "kubectl get namespaces,storageclasses,persistentvolumes,persistentvolumeclaims,secrets,customresourcedefinitions -A -o json");
   if (!isObject(list) || list.kind !== "List" || !Array.isArray(list.items)) {
     throw new DumpError(`${file} is not a kubectl List (kind: List, items: [...]); write it with kubectl get ... -A -o json`);
   }
@@ -116,12 +120,7 @@ export function parseClusterDump(text: string, file: string): ClusterDump {
 }
 
 export function parseHcloudVolumes(text: string, file: string): HcloudVolume[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with hcloud volume list -o json`);
-  }
+  const value = parseJson(text, file, "hcloud volume list -o json");
   // `hcloud volume list -o json` prints an array (or null when there are none).
   if (value === null) return [];
   if (!Array.isArray(value) || value.some((v) => !isObject(v) || typeof v.id !== "number" || typeof v.name !== "string" || !isObject(v.location))) {
@@ -131,12 +130,7 @@ export function parseHcloudVolumes(text: string, file: string): HcloudVolume[] {
 }
 
 export function parseBucketList(text: string, file: string): string[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with aws s3api list-buckets`);
-  }
+  const value = parseJson(text, file, "aws s3api list-buckets");
   if (!isObject(value) || !Array.isArray(value.Buckets) || value.Buckets.some((b: unknown) => !isObject(b) || typeof b.Name !== "string")) {
     throw new DumpError(`${file} is not the output of aws s3api list-buckets ({ "Buckets": [{ "Name": ... }] })`);
   }
@@ -151,12 +145,7 @@ export interface KmsAlias {
 }
 
 export function parseKmsAliases(text: string, file: string): KmsAlias[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DumpError(`${file} is not JSON (${(error as Error).message}); write it with aws kms list-aliases`);
-  }
+  const value = parseJson(text, file, "aws kms list-aliases");
   if (!isObject(value) || !Array.isArray(value.Aliases) || value.Aliases.some((a: unknown) => !isObject(a) || typeof a.AliasName !== "string" || (a.TargetKeyId !== undefined && typeof a.TargetKeyId !== "string"))) {
     throw new DumpError(`${file} is not the output of aws kms list-aliases ({ "Aliases": [{ "AliasName": "alias/...", "TargetKeyId": ... }] })`);
   }

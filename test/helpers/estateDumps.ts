@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { encodeHelmRelease } from "../../infra/adopt/dumps";
+import { encodeHelmRelease, type HelmRelease } from "../../infra/adopt/dumps";
 
 /**
  * Dumps of running estates modelled on the seeds, in exactly the shapes the standard tools print: a `List` from
@@ -96,15 +96,8 @@ export function boundVolume(v: VolumeSpec) {
   return [pvc, pv];
 }
 
-export interface ReleaseRevision {
-  name: string;
-  namespace: string;
-  version: number;
-  status: string;
-  chart: string;
-  chartVersion: string;
-  appVersion: string;
-}
+/** A release revision as a fixture writes it: what `npm run adopt` decodes, with the app version Helm records. */
+export type ReleaseRevision = HelmRelease & { appVersion: string };
 
 /** Helm's release Secret: `sh.helm.release.v1.<name>.v<N>`, type `helm.sh/release.v1`, labels Helm sets. */
 export function helmReleaseSecret(r: ReleaseRevision) {

@@ -24,8 +24,11 @@ const protect = z
   .optional()
   .describe("Protect the adopted resource (`protect`) in every environment; default true. Set false only once it is Strata's for good.");
 
-export const claimAdoption = z
-  .strictObject({
+/** One adoption block: what it names, and `protect`, which every block has. */
+const adoption = <S extends z.ZodRawShape>(shape: S, description: string) => z.strictObject({ ...shape, protect }).describe(description);
+
+export const claimAdoption = adoption(
+  {
     claim: z
       .string()
       .regex(DNS1123_SUBDOMAIN, "must be the name of an existing PersistentVolumeClaim (a DNS-1123 subdomain)")
@@ -50,9 +53,9 @@ export const claimAdoption = z
       })
       .optional()
       .describe("hcloud: import this Hetzner volume (made delete-protected) and bind a new `<service>-data` claim to it."),
-    protect,
-  })
-  .describe("Adopt existing data instead of creating an empty volume: exactly one of `claim`, `persistentVolume`, `ebsVolume`, `hcloudVolume`.");
+  },
+  "Adopt existing data instead of creating an empty volume: exactly one of `claim`, `persistentVolume`, `ebsVolume`, `hcloudVolume`.",
+);
 
 export type ClaimAdoption = z.infer<typeof claimAdoption>;
 export type ClaimAdoptionSource = "claim" | "persistentVolume" | "ebsVolume" | "hcloudVolume";
@@ -69,8 +72,8 @@ export const adoptStorageClass = z
   .optional()
   .describe("Import the existing StorageClass named `storage.className` instead of creating it (its provisioner, parameters and reclaim policy must be exactly Strata's: they cannot change in place).");
 
-export const archiveAdoption = z
-  .strictObject({
+export const archiveAdoption = adoption(
+  {
     buckets: z
       .strictObject({
         metrics: z.string().regex(BUCKET_NAME, "must be an S3 bucket name").optional().describe("Existing bucket for Thanos blocks."),
@@ -86,14 +89,14 @@ export const archiveAdoption = z
       })
       .optional()
       .describe("Existing KMS key that already encrypts the archive, imported by key id."),
-    protect,
-  })
-  .describe("Adopt an existing archive: buckets by name, the KMS key by id and alias.");
+  },
+  "Adopt an existing archive: buckets by name, the KMS key by id and alias.",
+);
 
 export type ArchiveAdoption = z.infer<typeof archiveAdoption>;
 
-export const metricsAdoption = z
-  .strictObject({
+export const metricsAdoption = adoption(
+  {
     mode: z
       .enum(["adopt", "replace"])
       .describe("`adopt`: Strata manages the existing kube-prometheus-stack release under its own name, namespace and object names. `replace`: Strata installs its own release and the old Prometheus volume is bound to the claim Strata's Prometheus looks for."),
@@ -104,9 +107,9 @@ export const metricsAdoption = z
       .regex(DNS1123_SUBDOMAIN, "must be the name of a PersistentVolume (a DNS-1123 subdomain)")
       .optional()
       .describe("`replace` only: the old Prometheus's data volume (reclaim Retain, claimRef cleared), bound to Strata's Prometheus's first claim."),
-    protect,
-  })
-  .describe("An existing kube-prometheus-stack release: adopted as it is, or replaced with its data carried over.");
+  },
+  "An existing kube-prometheus-stack release: adopted as it is, or replaced with its data carried over.",
+);
 
 export type MetricsAdoption = z.infer<typeof metricsAdoption>;
 
@@ -128,6 +131,12 @@ export const legacyBackupPrefixes = z
 
 export type LegacyBackupPrefix = NonNullable<z.infer<typeof legacyBackupPrefixes>>[number];
 
+/** The volume sources that exist on one cloud only, and what to write on the other. */
+const CLOUD_VOLUME_SOURCES = {
+  ebsVolume: { on: "aws", instead: "on hcloud write `hcloudVolume: { id, location }`" },
+  hcloudVolume: { on: "hcloud", instead: "on aws write `ebsVolume: { id, availabilityZone }`" },
+} as const;
+
 /** Exactly one source per adopted claim, on the cloud it belongs to. */
 export function checkClaimAdoption(cloud: "aws" | "hcloud", hcloudLocation: string | undefined, service: string, adopt: ClaimAdoption, ctx: RefinementCtx): void {
   const path = ["storage", "claims", service, "adopt"];
@@ -140,11 +149,8 @@ export function checkClaimAdoption(cloud: "aws" | "hcloud", hcloudLocation: stri
       message: `must name exactly one of ${CLAIM_ADOPTION_SOURCES.join(", ")} (got ${given.length === 0 ? "none" : given.join(", ")}), e.g. { claim: data-postgresql-0 }`,
     });
   }
-  if (adopt.ebsVolume && cloud !== "aws") {
-    ctx.addIssue({ code: "custom", path: [...path, "ebsVolume"], input: adopt.ebsVolume, message: "is for cloud aws; on hcloud write `hcloudVolume: { id, location }`" });
-  }
-  if (adopt.hcloudVolume && cloud !== "hcloud") {
-    ctx.addIssue({ code: "custom", path: [...path, "hcloudVolume"], input: adopt.hcloudVolume, message: "is for cloud hcloud; on aws write `ebsVolume: { id, availabilityZone }`" });
+  for (const [source, { on, instead }] of Object.entries(CLOUD_VOLUME_SOURCES) as [keyof typeof CLOUD_VOLUME_SOURCES, (typeof CLOUD_VOLUME_SOURCES)[keyof typeof CLOUD_VOLUME_SOURCES]][]) {
+    if (adopt[source] && cloud !== on) ctx.addIssue({ code: "custom", path: [...path, source], input: adopt[source], message: `is for cloud ${on}; ${instead}` });
   }
   if (adopt.hcloudVolume && hcloudLocation && adopt.hcloudVolume.location !== hcloudLocation) {
     ctx.addIssue({
