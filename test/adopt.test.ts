@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -252,6 +252,18 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     expect(smaller.lines.find((l) => l.what === "PersistentVolumeClaim powerlifting/data-postgresql-0")!.detail).toMatch(/size 10Gi > 8Gi/);
   });
 
+  it("blocked: an existing class that differs only in its reclaim policy (Delete), and the stack's config that clears it", async () => {
+    const p = await planOf(file, { storage: { className: "ebs-gp3", adoptClass: true } });
+    const declared = p.resources.find((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass")!.inputs as Record<string, any>;
+    const deleting = { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", ...declared, reclaimPolicy: "Delete", metadata: { ...declared.metadata, uid: "1", resourceVersion: "2" } };
+    expect(() => validateK8sObject(deleting)).not.toThrow();
+    const found = match(p, { cluster: parseClusterDump(JSON.stringify(list([namespace("powerlifting"), deleting])), "deleting.json") });
+    const line = found.lines.find((l) => l.what === "StorageClass ebs-gp3")!;
+    expect(line.verdict).toBe("blocked");
+    expect(line.detail).toMatch(/^cannot change in place: reclaimPolicy Delete != Retain; cleared by storage.className: strata-ebs-gp3 and adoptClass: false/);
+    expect(found.config).toEqual({ storage: { className: "strata-ebs-gp3", adoptClass: false } });
+  });
+
   it("import: an existing class identical to Strata's where it matters is imported as it is", async () => {
     const p = await planOf(file, { storage: { className: "ebs-gp3", adoptClass: true } });
     const declared = p.resources.find((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass")!.inputs as Record<string, any>;
@@ -265,24 +277,24 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
 
 describe("seed 004 (docker-compose migration: a new cluster, a year of mongo dumps in the team's own bucket)", () => {
   const file = join(EXAMPLES, "Pulumi.miyou.yaml");
-  const adoptBucket = { archive: { adopt: { buckets: { backups: "miyou-backups" } } }, retention: { legacyBackupPrefixes: [{ prefix: "mongo/", days: 730 }] } };
+  const adoptBucket = { archive: { adopt: { buckets: { backups: "miyou-monitoring-archive" } } }, retention: { legacyBackupPrefixes: [{ prefix: "mongo/", days: 730 }] } };
 
   it("update: the bucket is imported by name (its object lock left as it is), and keeps its mongo/YYYY/MM/DD dumps under their own expiry; exit 0", () => {
-    const stack = write("Pulumi.miyou-adopt.yaml", readFileSync(file, "utf8").replace("config:\n", `config:\n  strata:archive:\n    adopt: { buckets: { backups: miyou-backups } }\n    backups: { objectLock: { enabled: false } }\n`).replace("    backupArchiveDays: 365       # cold copies 180 days to a year\n", "    backupArchiveDays: 365       # cold copies 180 days to a year\n    legacyBackupPrefixes: [{ prefix: mongo/, days: 730 }]\n"));
+    const stack = write("Pulumi.miyou-adopt.yaml", readFileSync(file, "utf8").replace("config:\n", `config:\n  strata:archive:\n    adopt: { buckets: { backups: miyou-monitoring-archive } }\n    backups: { objectLock: { enabled: false } }\n`).replace("    backupArchiveDays: 365       # cold copies 180 days to a year\n", "    backupArchiveDays: 365       # cold copies 180 days to a year\n    legacyBackupPrefixes: [{ prefix: mongo/, days: 730 }]\n"));
     const s4 = seed004();
     const run = adopt(["--config", stack, "--stack", "miyou", "--cluster", write("s4.json", s4.cluster), "--buckets", write("s4-buckets.json", s4.buckets), "--out", join(dir, "out004")]);
     expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/update +S3 bucket miyou-backups +imported, then: tags/);
+    expect(run.stdout).toMatch(/update +S3 bucket miyou-monitoring-archive +imported, then: tags/);
     const imports = JSON.parse(readFileSync(join(dir, "out004", "import.json"), "utf8")) as ImportFile;
-    expect(imports.resources).toEqual([expect.objectContaining({ type: "aws:s3/bucket:Bucket", name: "backups", id: "miyou-backups" })]);
+    expect(imports.resources).toEqual([expect.objectContaining({ type: "aws:s3/bucket:Bucket", name: "backups", id: "miyou-monitoring-archive" })]);
   });
 
   it("blocked: object lock on an adopted bucket (set only when a bucket is created), and a bucket the account does not list", async () => {
     const buckets = ["miyou-web-assets"];
-    const locked = match(await planOf(file, { ...adoptBucket, archive: { ...adoptBucket.archive, backups: { objectLock: { enabled: true, mode: "GOVERNANCE", days: 30 } } } }), { cluster: parseClusterDump(JSON.stringify(seed004().cluster), "s4"), buckets: ["miyou-backups"] });
-    expect(locked.lines.find((l) => l.what === "S3 bucket miyou-backups")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/object lock/) });
+    const locked = match(await planOf(file, { ...adoptBucket, archive: { ...adoptBucket.archive, backups: { objectLock: { enabled: true, mode: "GOVERNANCE", days: 30 } } } }), { cluster: parseClusterDump(JSON.stringify(seed004().cluster), "s4"), buckets: ["miyou-monitoring-archive"] });
+    expect(locked.lines.find((l) => l.what === "S3 bucket miyou-monitoring-archive")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/object lock/) });
     const missing = match(await planOf(file, adoptBucket), { cluster: parseClusterDump(JSON.stringify(seed004().cluster), "s4"), buckets });
-    expect(missing.lines.find((l) => l.what === "S3 bucket miyou-backups")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/does not list it/) });
+    expect(missing.lines.find((l) => l.what === "S3 bucket miyou-monitoring-archive")).toMatchObject({ verdict: "blocked", detail: expect.stringMatching(/does not list it/) });
   });
 });
 
@@ -334,6 +346,10 @@ describe("KMS keys by id and alias, against aws kms list-aliases (seed 001's acc
     expect(checked.stdout).not.toContain("KMS keys and aliases were not checked");
     const imports = JSON.parse(readFileSync(join(dir, "outkms", "import.json"), "utf8")) as ImportFile;
     expect(imports.resources.filter((e) => e.type.startsWith("aws:kms")).map((e) => [e.type, e.id])).toEqual([["aws:kms/key:Key", SEED001_KEY], ["aws:kms/alias:Alias", "alias/powerlifting-backups"]]);
+    const json = join(dir, "plankms.json");
+    const planned = plan(["--config", stack, "--stack", "powerlifting", "--json", json]);
+    expect(planned.status, planned.stdout + planned.stderr).toBe(0);
+    checkImportFile(imports, JSON.parse(readFileSync(json, "utf8")) as Plan);
     const unchecked = adopt(["--config", stack, "--stack", "powerlifting", "--cluster", cluster, "--out", join(dir, "outkms2")]);
     expect(unchecked.stdout).toContain("KMS keys and aliases were not checked: no --kms-aliases dump (aws kms list-aliases)");
     expect(unchecked.stdout).toMatch(new RegExp(`update +KMS key ${SEED001_KEY} +imported \\(not checked: no --kms-aliases dump`));
@@ -343,12 +359,40 @@ describe("KMS keys by id and alias, against aws kms list-aliases (seed 001's acc
   });
 });
 
+describe("no path deletes or empties a volume, a bucket or a key", () => {
+  it("every pre-steps.sh written above deletes a claim only after its volume is checked to be Retain, and nothing else", () => {
+    const outs = readdirSync(dir).filter((d) => d.startsWith("out") && existsSync(join(dir, d, "pre-steps.sh")));
+    expect(outs.length).toBeGreaterThanOrEqual(5);
+    for (const out of outs) {
+      const lines = readFileSync(join(dir, out, "pre-steps.sh"), "utf8").split("\n");
+      const forbidden = /\bdelete pv\b|\bdelete persistentvolume\b|s3 rb|s3 rm|delete-bucket|delete-objects?\b|schedule-key-deletion|disable-key|hcloud volume delete|disable-protection|delete-volume|persistentVolumeReclaimPolicy":"Delete/;
+      expect(lines.filter((l) => forbidden.test(l)), out).toEqual([]);
+      lines.forEach((l, i) => {
+        const claim = / delete pvc (\S+)/.exec(l);
+        if (!claim) return;
+        // The volume behind it was checked to be Retain in the same step, before.
+        expect(lines.slice(0, i).some((prev) => prev.startsWith("test \"$(kubectl get pv ") && prev.endsWith("= Retain")), `${out}: ${l}`).toBe(true);
+      });
+    }
+  });
+});
+
 describe("refusals and bad input", () => {
   it("refuses a volume adopted for a claim while it is reclaim Delete", async () => {
     const [pvc, pv] = boundVolume({ pv: "pvc-aaaa", claim: "data-postgresql-0", namespace: "powerlifting", size: "10Gi", className: "ebs-gp3", driver: "ebs.csi.aws.com", handle: "vol-0a1b2c3d4e5f60718", reclaim: "Delete" });
     const p = await planOf(join(EXAMPLES, "Pulumi.powerlifting.yaml"), { storage: { claims: { postgresql: { adopt: { claim: "data-postgresql-0" } } } } });
     const found = match(p, { cluster: parseClusterDump(JSON.stringify(list([namespace("powerlifting"), pvc!, pv!])), "d") });
     expect(found.refusals).toEqual([expect.objectContaining({ what: "PersistentVolume pvc-aaaa", fix: `kubectl patch pv pvc-aaaa -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'` })]);
+  });
+
+  it("refuses a volume on reclaim Delete behind claims the stack conflicts with (Strata's name, or the data under another name)", async () => {
+    const cluster = seed001().cluster;
+    for (const pv of cluster.items.filter((o: any) => o.kind === "PersistentVolume") as any[]) pv.spec.persistentVolumeReclaimPolicy = "Delete";
+    const found = match(await planOf(join(EXAMPLES, "Pulumi.powerlifting.yaml")), { cluster: parseClusterDump(JSON.stringify(cluster), "d") });
+    expect(verdictOf(found, "PersistentVolumeClaim powerlifting/valkey-data")).toEqual(["conflict"]);
+    const pvs = (cluster.items.filter((o: any) => o.kind === "PersistentVolume") as any[]).map((pv) => pv.metadata.name as string);
+    expect(found.refusals.map((r) => r.what).sort()).toEqual(pvs.map((n) => `PersistentVolume ${n}`).sort());
+    for (const r of found.refusals) expect(r.fix).toBe(`kubectl patch pv ${r.what.split(" ")[1]} -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`);
   });
 
   it("exits 2 on a dump that is not what kubectl prints, and on a missing file", () => {

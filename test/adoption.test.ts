@@ -86,6 +86,14 @@ describe("adopting what exists (issue 22): the program declares it with Pulumi's
   });
 });
 
+describe("protected until the stack says otherwise", () => {
+  it("adopt.protect: false lifts protect on that resource only; it is still kept on delete", async () => {
+    const p = await plan("dev", { ...HCLOUD_ADOPTION, storage: { ...HCLOUD_ADOPTION.storage, claims: { ...HCLOUD_ADOPTION.storage.claims, postgresql: { adopt: { claim: "data-postgresql-0", protect: false } } } } });
+    expect(importOf(p, "kubernetes:core/v1:PersistentVolumeClaim", "postgresql-data")).toMatchObject({ import: "postgresql/data-postgresql-0", protect: false, retainOnDelete: true });
+    expect(importOf(p, "hcloud:index/volume:Volume", "valkey-data")).toMatchObject({ import: "100234567", protect: true });
+  });
+});
+
 describe("legacy prefixes as real layouts write them (seeds 001 and 004)", () => {
   it("takes seed 004's mongo/, prometheus/, loki/ and seed 001's postgres/backup- (no trailing '/'), each its own rule", async () => {
     const layouts = [{ prefix: "mongo/", days: 730 }, { prefix: "prometheus/", days: 365 }, { prefix: "loki/", days: 365 }, { prefix: "postgres/backup-", days: 90 }];

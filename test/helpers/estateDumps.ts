@@ -194,7 +194,7 @@ export function seed001() {
 export function seed004() {
   return {
     cluster: list([namespace("default"), namespace("kube-system")]),
-    buckets: { Buckets: [{ Name: "miyou-backups", CreationDate: "2024-11-02T03:00:12+00:00" }, { Name: "miyou-web-assets", CreationDate: "2023-05-19T10:22:41+00:00" }], Owner: { DisplayName: "miyou-ops", ID: "3f6b0c5e8a9d4b2c1e7f6a5d4c3b2a1908f7e6d5c4b3a291807f6e5d4c3b2a19" } },
+    buckets: { Buckets: [{ Name: "miyou-monitoring-archive", CreationDate: "2024-11-02T03:00:12+00:00" }, { Name: "miyou-web-assets", CreationDate: "2023-05-19T10:22:41+00:00" }], Owner: { DisplayName: "miyou-ops", ID: "3f6b0c5e8a9d4b2c1e7f6a5d4c3b2a1908f7e6d5c4b3a291807f6e5d4c3b2a19" } },
   };
 }
 
