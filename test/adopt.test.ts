@@ -181,7 +181,8 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     expect(verdictOf(findings, "PersistentVolumeClaim powerlifting/valkey-data")).toEqual(["conflict"]);
     // Each claim is adopted as it is, keeping the team's ebs-gp3; Strata's own class gets its own name.
     const kept = (claim: string) => ({ adopt: { claim }, storageClass: "ebs-gp3" });
-    expect(findings.config).toEqual({ storage: { className: "strata-ebs-gp3", claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } } });
+    // ebs-gp3 is the cluster's default class and stays so: Strata's, renamed, is not made a second default.
+    expect(findings.config).toEqual({ storage: { className: "strata-ebs-gp3", defaultClass: false, claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } } });
     expect(findings.lines.find((l) => l.what === "PersistentVolumeClaim powerlifting/valkey-data")!.detail).toContain("its class ebs-gp3 is kept: cleared by storage.claims.valkey.storageClass: ebs-gp3");
     // Each EBS volume holding their data gets the tag DLM snapshots by.
     expect(findings.preSteps.flatMap((s) => s.commands)).toContain("aws ec2 create-tags --resources vol-0a1b2c3d4e5f60718 --tags 'Key=strata:snapshot-policy,Value=powerlifting-daily'");
@@ -219,6 +220,7 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     expect(second.stdout).toContain("preflight: ok");
     for (const claim of ["data-postgresql-0", "data-rabbitmq-0", "valkey-data"]) expect(second.stdout).toMatch(new RegExp(`update +PersistentVolumeClaim powerlifting/${claim} +imported, then: labels \\(Strata's\\)`));
     expect(second.stdout).toMatch(/create +StorageClass strata-ebs-gp3/);
+    expect(readFileSync(merged, "utf8")).toMatch(/defaultClass: false/);
     // The policy pack config the live preview needs approves the class the stack names.
     const pack = JSON.parse(readFileSync(join(dir, "out001b", "policy-pack-config.json"), "utf8"));
     expect(pack["strata-pvc-require-approved-class"].approvedClasses).toContain("strata-ebs-gp3");
@@ -261,7 +263,7 @@ describe("seed 001 (EKS, its own ebs-gp3 class, PostgreSQL 10Gi / RabbitMQ 5Gi /
     const line = found.lines.find((l) => l.what === "StorageClass ebs-gp3")!;
     expect(line.verdict).toBe("blocked");
     expect(line.detail).toMatch(/^cannot change in place: reclaimPolicy Delete != Retain; cleared by storage.className: strata-ebs-gp3 and adoptClass: false/);
-    expect(found.config).toEqual({ storage: { className: "strata-ebs-gp3", adoptClass: false } });
+    expect(found.config).toEqual({ storage: { className: "strata-ebs-gp3", adoptClass: false, defaultClass: false } });
   });
 
   it("import: an existing class identical to Strata's where it matters is imported as it is", async () => {
@@ -338,7 +340,7 @@ describe("KMS keys by id and alias, against aws kms list-aliases (seed 001's acc
 
   it("through the CLI: the dump exactly as the AWS CLI prints it; without one the report says the keys were not checked; a wrong shape is bad input", () => {
     const kept = (claim: string) => ({ adopt: { claim }, storageClass: "ebs-gp3" });
-    const proposal = { storage: { className: "strata-ebs-gp3", claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } }, ...adoptKey };
+    const proposal = { storage: { className: "strata-ebs-gp3", defaultClass: false, claims: { postgresql: kept("data-postgresql-0"), rabbitmq: kept("data-rabbitmq-0"), valkey: kept("valkey-data") } }, ...adoptKey };
     const stack = write("Pulumi.powerlifting-kms.yaml", mergedStackFile(readFileSync(file, "utf8"), proposal));
     const cluster = write("s1k.json", seed001().cluster);
     const checked = adopt(["--config", stack, "--stack", "powerlifting", "--cluster", cluster, "--kms-aliases", write("aliases.json", seed001KmsAliases()), "--out", join(dir, "outkms")]);

@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { DataResourceOptions } from "./options";
 import * as k8s from "@pulumi/kubernetes";
 
+/** The annotation that makes a StorageClass the cluster default (claims that name no class get it). */
+export const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
+
 /** The parts every Strata StorageClass shares, whatever the cloud: data outlives its claim, volumes grow in place. */
 export interface RetainedStorageClassArgs {
   name: string;
@@ -29,7 +32,7 @@ export function retainedStorageClass(resourceName: string, args: RetainedStorage
       metadata: {
         name: args.name,
         labels: args.labels,
-        annotations: { "storageclass.kubernetes.io/is-default-class": String(args.isDefault) },
+        annotations: { [DEFAULT_CLASS_ANNOTATION]: String(args.isDefault) },
       },
       provisioner: args.provisioner,
       parameters: pulumi.output(args.parameters).apply((p) => ({ ...p, "csi.storage.k8s.io/fstype": args.fsType })),

@@ -2,6 +2,7 @@ import type { Plan } from "../plan/harness";
 import type { RecordedResource } from "../plan/recordingMonitor";
 import type { ClusterDump, HcloudVolume, HelmRelease, KmsAlias, KubeObject } from "./dumps";
 import { HCLOUD_CSI_DRIVER } from "../../components/storage/hcloudStorageClass";
+import { DEFAULT_CLASS_ANNOTATION } from "../../components/storage/storageClass";
 import { EBS_CSI_DRIVER } from "../../components/storage/ebsStaticVolume";
 import { kpsDefaultFullname, prometheusDataClaimName } from "../../components/metrics/names";
 import { snapshotTargetTag } from "../areas/storage";
@@ -116,10 +117,17 @@ export function match(plan: Plan, dumps: Dumps): Findings {
   /** Claims the stack adopts, or is proposed to adopt: each keeps the class it has (see below). */
   const adoptedClaims = new Map<string, { line: Line; claim: KubeObject }>();
   /** An existing class that differs where a class cannot change stays the team's: Strata's own gets another name. */
-  const clearClassBy = (name: string) => {
+  const clearClassBy = (name: string, existing: KubeObject, declared: Record<string, any>) => {
     propose(["storage", "className"], `strata-${name}`);
     if (config.storage.adoptClass) propose(["storage", "adoptClass"], false);
-    return `; cleared by storage.className: strata-${name}${config.storage.adoptClass ? " and adoptClass: false" : ""} (proposed in adopt-config.yaml): Strata's class gets its own name, the existing one stays as it is and claims on it keep it (storage.claims.<service>.storageClass)`;
+    return `; cleared by storage.className: strata-${name}${config.storage.adoptClass ? " and adoptClass: false" : ""} (proposed in adopt-config.yaml): Strata's class gets its own name, the existing one stays as it is and claims on it keep it (storage.claims.<service>.storageClass)${keepTheirDefault(existing, declared)}`;
+  };
+  /** Two default classes hand every claim that names none to the newest (Kubernetes >= 1.26): the team's stays the default. */
+  const keepTheirDefault = (existing: KubeObject, declared: Record<string, any>) => {
+    const isDefault = (meta: { annotations?: Record<string, string> } | undefined) => meta?.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true";
+    if (!isDefault(existing.metadata) || !isDefault(declared.metadata)) return "";
+    propose(["storage", "defaultClass"], false);
+    return `; it is the cluster's default class and stays so (proposed: storage.defaultClass false: with two defaults, claims that name no class would go to the newest)`;
   };
   const declared = plan.resources.filter((r) => r.custom && !r.read && !r.type.startsWith("pulumi:providers:"));
 
@@ -175,7 +183,7 @@ export function match(plan: Plan, dumps: Dumps): Findings {
         if (!existing) line(r, "blocked", what, `the stack adopts it (import id ${r.options.import}) but the cluster dump has no such object: the import would fail`);
         else {
           const diff = compare(kind, inputs, existing);
-          const cleared = kind === "StorageClass" && diff.immutable.length ? clearClassBy(name) : "";
+          const cleared = kind === "StorageClass" && diff.immutable.length ? clearClassBy(name, existing, inputs) : "";
           line(r, diff.immutable.length ? "blocked" : diff.mutable.length ? "update" : "import", what, diff.immutable.length ? `cannot change in place: ${diff.immutable.join("; ")}${cleared}` : diff.mutable.length ? `imported, then: ${diff.mutable.join("; ")}` : "identical");
           if (kind === "PersistentVolumeClaim") {
             holdsData(pvOf(existing), `${what}, adopted`);
@@ -187,12 +195,12 @@ export function match(plan: Plan, dumps: Dumps): Findings {
       }
       if (existing) {
         if (kind === "StorageClass" && (existing.provisioner === HCLOUD_CSI_DRIVER || existing.provisioner === EBS_CSI_DRIVER) && existing.reclaimPolicy === "Delete") {
-          line(r, "conflict", what, `the CSI driver's own class (${existing.provisioner}, reclaim Delete) has this name: Strata's Retain class needs its own (proposed: storage.className strata-${name})`);
+          line(r, "conflict", what, `the CSI driver's own class (${existing.provisioner}, reclaim Delete) has this name: Strata's Retain class needs its own (proposed: storage.className strata-${name})${keepTheirDefault(existing, inputs)}`);
           propose(["storage", "className"], `strata-${name}`);
         } else if (kind === "StorageClass") {
           const diff = compare(kind, inputs, existing);
           if (diff.immutable.length) {
-            line(r, "blocked", what, `exists and differs where a class cannot change: ${diff.immutable.join("; ")}${clearClassBy(name)}`);
+            line(r, "blocked", what, `exists and differs where a class cannot change: ${diff.immutable.join("; ")}${clearClassBy(name, existing, inputs)}`);
           } else {
             line(r, "conflict", what, `exists, identical where it cannot change: adopt it (proposed: storage.adoptClass true)`);
             propose(["storage", "className"], name);
