@@ -12,22 +12,22 @@ export interface GrownClaim {
 }
 
 export interface VolumeGrowthArgs {
+  /** Every claim to grow, with its new size. */
   claims: GrownClaim[];
 }
 
 /**
  * Grows claims that a StatefulSet made from its `volumeClaimTemplates`: changing the template never resizes an
  * existing claim (prometheus-community/helm-charts#3746), so each claim gets a server-side-apply patch of
- * `spec.resources.requests.storage` alone; the CSI driver then expands the volume online, since Strata's classes
- * set `allowVolumeExpansion: true` (components/storage/storageClass.ts).
- *
- * - `pulumi.com/patchForce`: the StatefulSet controller owns the field (it created the claim), so the apply takes it
- *   over instead of failing on the conflict (the Patch resources' documented behaviour in @pulumi/kubernetes 4.34.2).
- * - `retainOnDelete`: deleting a Patch relinquishes its fields, and a claim's size request left without a manager
- *   would be removed; a grown volume stays grown when the patch leaves the program.
- * - The claims must exist: infra/volumeGrowth.ts declares a patch only for a volume the stack records as deployed.
+ * `spec.resources.requests.storage` alone, and the CSI driver expands the volume online (Strata's classes set
+ * `allowVolumeExpansion: true`, components/storage/storageClass.ts). Each patch carries `pulumi.com/patchForce`,
+ * since the StatefulSet controller that created the claim owns the field and a patch without it fails on the
+ * conflict, and `retainOnDelete`, since deleting a patch gives up its fields and a size request left without an
+ * owner would be removed: a grown volume stays grown when its patch leaves the program. The claims must exist, so
+ * infra/volumeGrowth.ts declares a patch only for a volume the stack records as deployed.
  */
 export class VolumeGrowth extends pulumi.ComponentResource {
+  /** `<namespace>/<claim>` of every claim patched. */
   readonly patched: string[];
 
   constructor(name: string, args: VolumeGrowthArgs, opts?: pulumi.ComponentResourceOptions) {
