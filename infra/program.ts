@@ -6,6 +6,8 @@ import { deriveRetention, retentionTable } from "./retention";
 import type { Platform } from "./platform";
 import { Namespaces } from "../components/platform/namespaces";
 import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
+import { claimPatches } from "./volumeGrowth";
+import { VolumeGrowth } from "../components/storage/volumeGrowth";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
 import { declareBucketProtectionCheck } from "./areas/bucketProtection";
@@ -92,6 +94,11 @@ export async function strata() {
     // PrometheusRule waits for the CRDs, which the release must not wait behind. Grafana's CloudWatch identity too.
     dependsOn: [...(alerting.receiversSecret ? [alerting.receiversSecret] : []), ...archiveCost.dependsOn],
   });
+  // Volumes above their recorded size grow in place: the claims StatefulSets made are patched (infra/volumeGrowth.ts).
+  // Each patch waits for its namespace through the Namespace's own output.
+  const namespaceRef = (name: string) => (name === config.namespaces.monitoring ? platform.namespaces.monitoring : name === config.namespaces.logging ? platform.namespaces.logging : undefined);
+  const grown = claimPatches(config).map((c) => ({ ...c, ...(namespaceRef(c.namespace) ? { namespaceRef: namespaceRef(c.namespace) } : {}) }));
+  if (grown.length > 0) new VolumeGrowth("volume-growth", { claims: grown }, platform.k8sOpts);
   // The check runs in the backups namespace and pushes its result: it needs both, and buckets to read.
   if (archive.protection && metrics.pushgatewayUrl && on.backups) declareBucketProtectionCheck(platform, { ...archive, protection: archive.protection }, metrics.pushgatewayUrl);
   const backups = !on.backups ? undefined : declareBackups(platform, {

@@ -1,3 +1,5 @@
+import { prometheusClaimNames } from "../storage/claimNames";
+
 /**
  * Release and service names other components and stacks rely on. The charts derive service names from their
  * fullname, so both releases set `fullnameOverride` and everything that addresses them is built from here.
@@ -37,13 +39,11 @@ export function kpsDefaultFullname(release: string): string {
 export const prometheusResourceName = (fullname: string) => `${fullname}-prometheus`;
 
 /**
- * The claim the operator's StatefulSet mounts for replica `ordinal`: the operator names the volume claim template
- * `prometheus-<name>-db` and the StatefulSet `prometheus-<name>` (prometheus-operator pkg/prometheus/statefulset.go,
- * `volumeName` and `prefixedName`), and Kubernetes names each claim `<template>-<statefulset>-<ordinal>`. The data
- * sits under the subPath `prometheus-db` of that volume. A claim of this name that exists before the StatefulSet is
- * used as it is: that is how a carried-over volume becomes Prometheus's.
+ * The claim the operator's StatefulSet mounts for replica `ordinal` (the naming rule and its source:
+ * components/storage/claimNames.ts `prometheusClaimNames`). The data sits under the subPath `prometheus-db` of that
+ * volume. A claim of this name that exists before the StatefulSet is used as it is: that is how a carried-over
+ * volume becomes Prometheus's.
  */
 export function prometheusDataClaimName(fullname: string, ordinal = 0): string {
-  const name = prometheusResourceName(fullname);
-  return `prometheus-${name}-db-prometheus-${name}-${ordinal}`;
+  return prometheusClaimNames(prometheusResourceName(fullname), ordinal + 1)[ordinal]!;
 }

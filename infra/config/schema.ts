@@ -9,6 +9,7 @@ import { backupsSection, checkBackupTargets } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
 import { capacitySection } from "./sections/capacity";
 import { effectiveSizes } from "../capacity/plan";
+import { checkVolumeSizes } from "../volumeGrowth";
 import { checkLokiRetention, checkLokiTopology, loggingSection } from "./sections/logging";
 import { checkTelemetry, telemetrySection } from "./sections/telemetry";
 import { allBackupTargets, telemetryBackupTargets } from "../backupTargets";
@@ -80,6 +81,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["metrics", "retention", "cloud", "archive", "backups", "capacity"], (c, ctx) =>
     checkMetrics(c.metrics, c.retention, c.cloud, effectiveSizes(c).prometheusVolumeGiB, ctx),
   ),
+  crossField(["metrics", "retention", "cloud", "archive", "backups", "capacity", "storage", "logging", "namespaces"], (c, ctx) => checkVolumeSizes(c, ctx)),
   crossField(["backups", "telemetry"], (c, ctx) => checkBackupTargets(c.backups.targets, { from: `telemetry.backend (\`${c.telemetry.backend}\`)`, targets: telemetryBackupTargets(c.telemetry) }, ctx)),
   crossField(["metrics", "backups", "telemetry"], (c, ctx) => {
     const targets = allBackupTargets(c);

@@ -5,6 +5,8 @@ import type { CapacityReport } from "../capacity/plan";
 import { fromPlan } from "../../policies/core/evaluate";
 import { simulateDeploy, type DeployOrderResult } from "../../policies/core/deployOrder";
 import type { CapabilityLine } from "../capabilities";
+import { volumeGrowthReport } from "../volumeGrowth";
+import { strataStorageClassName } from "../adoption";
 import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
 import { COLUMN_TITLES, RESTORABILITY_COLUMNS, type Restorability } from "../restorability/matrix";
 
@@ -75,6 +77,8 @@ export function renderPlan(plan: Plan): string {
   if (archive?.store) sections.push(archiveStoreSection(archive.store));
   const capacity = plan.outputs.capacity as CapacityReport | undefined;
   if (capacity) sections.push(capacitySection(capacity));
+  const growth = volumeGrowthSection(plan.config);
+  if (growth) sections.push(growth);
   sections.push(deployOrderSection(simulateDeploy(fromPlan(plan.resources)), nodeRequirements(plan.config)));
   const restorability = plan.outputs.restorability as Restorability | undefined;
   if (restorability) sections.push(restorabilitySection(restorability));
@@ -85,6 +89,19 @@ export function renderPlan(plan: Plan): string {
 }
 
 /** Which capabilities the stack runs, and who turned each on or off (infra/capabilities.ts). */
+/** Volumes above their recorded size (strata:storage.deployedSizes) grow on the next `pulumi up` (infra/volumeGrowth.ts). */
+export function volumeGrowthSection(config: Record<string, unknown>): string | undefined {
+  const c = config as unknown as Parameters<typeof volumeGrowthReport>[0];
+  if (!c.storage?.deployedSizes) return undefined;
+  const { rows, notes } = volumeGrowthReport(c, strataStorageClassName(c as unknown as Parameters<typeof strataStorageClassName>[0]));
+  if (rows.length === 0) return "Volumes: none is above its size in strata:storage.deployedSizes; nothing grows";
+  return [
+    `Volumes that grow on the next \`pulumi up\` (above their size in strata:storage.deployedSizes; docs/runbooks/grow-a-volume.md):`,
+    table(["volume", "from", "to", "grown by", "claims", "the workload needs"], rows),
+    ...notes.map((n) => `  note: ${n}`),
+  ].join("\n");
+}
+
 export function capabilitiesSection(lines: readonly CapabilityLine[]): string {
   return `Capabilities (each off declares nothing of it):\n${table(["capability", "state", "by", "declares"], lines.map((l) => [l.capability, l.on ? "on" : "off", l.by, l.what]))}`;
 }

@@ -16,6 +16,10 @@ export const GP3 = { minIops: 3000, maxIops: 16000, minThroughput: 125, maxThrou
 /** The Hetzner CSI driver refuses volumes under 10 GiB; Hetzner volumes end at 10 TiB. */
 export const HCLOUD_VOLUME = { minGiB: 10, maxGiB: 10240 } as const;
 
+const deployedGiB = z.number().int().min(1).max(GP3.maxGiB);
+/** The volumes of Strata's charts that `storage.deployedSizes` records (claims of storage.claims are recorded by service). */
+export const GROWABLE_VOLUMES = ["prometheus", "thanosStoreGateway", "thanosCompactor", "loki", "pushgateway"] as const;
+
 export const gibOf = (quantity: string): number => Number.parseInt(quantity, 10);
 
 const claim = z.strictObject({
@@ -79,6 +83,20 @@ export const storageSection = {
             .describe("Cross-region copies of the daily snapshots (aws); kept for `retention.snapshotCopyRetainDays`."),
         })
         .describe("Daily EBS snapshots by Data Lifecycle Manager (aws); how many are kept is `retention.snapshotRetainCount`."),
+      deployedSizes: z
+        .strictObject({
+          prometheus: deployedGiB.optional().describe("GiB of each Prometheus volume in the cluster."),
+          thanosStoreGateway: deployedGiB.optional().describe("GiB of each Thanos store gateway volume in the cluster."),
+          thanosCompactor: deployedGiB.optional().describe("GiB of the Thanos compactor's volume in the cluster."),
+          loki: deployedGiB.optional().describe("GiB of each Loki volume in the cluster."),
+          pushgateway: deployedGiB.optional().describe("GiB of each Pushgateway volume in the cluster."),
+          claims: z.record(z.string().regex(SERVICE_NAME, "must be the service of a claim in storage.claims"), deployedGiB).optional().describe("GiB each claim of storage.claims has in the cluster now, by service."),
+        })
+        .optional()
+        .describe(
+          "The size, in GiB, each volume has in the cluster now (what the last `pulumi up` left), recorded when a size is raised: a volume whose size in config is above its record grows in place on the next `pulumi up` (the claims a StatefulSet made are patched); a size below its record is refused, since volumes never shrink. Leave a volume out on its first deploy. See docs/runbooks/grow-a-volume.md.",
+        )
+        .meta({ examples: [{ prometheus: 50, claims: { orders: 20 } }] }),
       claims: z
         .record(z.string().regex(SERVICE_NAME, "must be a DNS-1123 label of at most 58 characters (the claim is named `<service>-data`)"), claim)
         .describe("PersistentVolumeClaims for stateful services, by service name; each claim is `<service>-data`."),
