@@ -155,6 +155,7 @@ export interface ArchiveNeedsInput {
   backups: { transitions: readonly unknown[] };
   replication: { enabled: boolean };
   accessLogs: { enabled: boolean };
+  adopt?: { kmsKey?: unknown };
 }
 
 export const CAPABILITY_NEEDS: readonly CapabilityNeed[] = [
@@ -180,6 +181,13 @@ export const CAPABILITY_NEEDS: readonly CapabilityNeed[] = [
     needs: (a) => a.accessLogs.enabled,
     refusal: "has no server access logs: set it to false",
     off: false,
+  },
+  {
+    capability: "kms",
+    path: ["archive", "adopt", "kmsKey"],
+    needs: (a) => a.adopt?.kmsKey !== undefined,
+    refusal: "has no SSE-KMS, so there is no KMS key to adopt: remove it (docs/archive.md says how the archive is encrypted there)",
+    off: undefined,
   },
 ];
 
