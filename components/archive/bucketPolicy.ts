@@ -15,7 +15,8 @@ export interface PolicyDocument {
 /**
  * What a bucket policy can guard, per store (components/archive/providers.ts lists each store's guards):
  * - `deny-insecure-transport`: no request over plain HTTP (`aws:SecureTransport`).
- * - `deny-tls-below-1.2`: no TLS older than 1.2 (`s3:TlsVersion`, an AWS condition key).
+ * - `deny-tls-below-1.2`: no TLS older than 1.2 (`s3:TlsVersion`, an AWS condition key; not declared where Strata
+ *   cannot confirm the store evaluates it).
  * - `require-sse-kms`: no upload that asks for another algorithm or another KMS key.
  * - `deny-version-deletion`: nobody deletes an object version (`s3:DeleteObjectVersion`): overwritten and deleted
  *   objects stay recoverable until the lifecycle rule expires them, whoever holds the store's one key.
