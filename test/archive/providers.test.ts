@@ -94,6 +94,13 @@ describe("a stack on Hetzner Object Storage", () => {
     expect([...new Set(CAPABILITY_NEEDS.map((n) => n.capability))].sort()).toEqual(["accessLogs", "kms", "replication", "storageClasses"]);
   });
 
+  it("refuses a plain-HTTP store while Thanos writes SSE-C there, and takes it without Thanos", () => {
+    const minio = { provider: "s3-compatible", endpoint: "http://minio.internal:9000" };
+    const p = problemAt(hetzner(minio, { metrics: { thanos: { enabled: true } } }), "strata:archive.endpoint");
+    expect(p.message).toBe("is plain HTTP, but Thanos writes the metrics bucket with SSE-C there, which S3 stores accept only over TLS: use an https endpoint, or set metrics.thanos.enabled to false");
+    expect(resolveConfig(rawConfig(hetzner(minio, { metrics: { thanos: { enabled: false } } }), SECRETS)).config.archive.endpoint).toBe("http://minio.internal:9000");
+  });
+
   it("refuses the same on any S3-compatible store", () => {
     const p = problemAt(hetzner({ provider: "s3-compatible", endpoint: "https://minio.example.com:9000", replication: { enabled: true } }), "strata:archive.replication.enabled");
     expect(p.message).toContain("archive.provider `s3-compatible`: the store has no bucket replication");
