@@ -97,6 +97,7 @@ describe("the example stacks", () => {
       "aws:s3/bucket:Bucket",
       "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
       "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+      "aws:s3/bucketPolicy:BucketPolicy",
       "aws:s3/bucketVersioning:BucketVersioning",
       "pulumi:providers:aws",
     ]);
@@ -107,7 +108,8 @@ describe("the example stacks", () => {
     for (const r of awsTyped.filter((x) => x.custom && x.type !== "pulumi:providers:aws")) expect(r.options.provider ?? "").toContain("archive-store");
     // No KMS key, IAM role or user, DLM policy, nor any lookup of an AWS account.
     expect(p.resources.filter((r) => /^aws:(kms|iam|dlm|eks)/.test(r.type))).toEqual([]);
-    // Buckets without what Hetzner lacks: tags, default SSE, public access block, ownership controls, policy.
+    // Buckets without what Hetzner lacks: tags, default SSE, public access block, ownership controls; their policy
+    // holds only the guards Hetzner has (test/archive/withoutKms.test.ts).
     for (const b of resourcesOfType(p, "aws:s3/bucket:Bucket")) expect(b.inputs.tags).toBeUndefined();
     for (const rule of resourcesOfType(p, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").flatMap((l) => l.inputs.rules as { transitions?: unknown }[])) {
       expect(rule.transitions).toBeUndefined();

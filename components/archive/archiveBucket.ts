@@ -107,7 +107,7 @@ export class ArchiveBucket extends pulumi.ComponentResource {
         {
           ...ref,
           policy: pulumi.all([bucket.arn, args.kmsKeyArn]).apply(([arn, key]) =>
-            JSON.stringify(policyDocument([...bucketGuardStatements(arn, key), ...(args.extraStatements?.(arn) ?? [])])),
+            JSON.stringify(policyDocument([...bucketGuardStatements(arn, can.bucketGuards, key), ...(args.extraStatements?.(arn) ?? [])])),
           ),
         },
         // A policy put before the public-access block could briefly be evaluated as public; order them.

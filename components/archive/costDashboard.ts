@@ -7,6 +7,7 @@
  */
 import type { ArchiveStorageClass, BucketPurpose } from "./storageClasses";
 import { GRAFANA_DASHBOARD_LABEL } from "../backup/dashboard";
+import { BACKUP_METRICS } from "../backup/metrics";
 
 export const ARCHIVE_COST_DASHBOARD_UID = "strata-archive-cost";
 export const ARCHIVE_COST_DASHBOARD_FILE = "strata-archive-cost.json";
@@ -143,6 +144,11 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
     y += 8;
   }
 
+  return dashboardEnvelope(panels, []);
+}
+
+/** The dashboard around its panels: one uid and title whichever store the archive is on. */
+function dashboardEnvelope(panels: Record<string, unknown>[], variables: Record<string, unknown>[]) {
   return {
     uid: ARCHIVE_COST_DASHBOARD_UID,
     title: "Strata / Archive storage and cost",
@@ -153,7 +159,7 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
     timezone: "utc",
     refresh: "1h",
     time: { from: "now-30d", to: "now" },
-    templating: { list: [] },
+    templating: { list: variables },
     annotations: { list: [] },
     panels,
   };
@@ -161,13 +167,90 @@ export function buildArchiveCostDashboard(input: ArchiveCostDashboardInput) {
 
 export type ArchiveCostDashboard = ReturnType<typeof buildArchiveCostDashboard>;
 
+/** What the dashboard shows on a store that publishes no storage metrics (Hetzner Object Storage, another S3-compatible store). */
+export interface ArchiveEstimateDashboardInput {
+  /** `archive.provider`, named in the panels. */
+  provider: string;
+  buckets: { purpose: BucketPurpose; name: string; estimate: { monthly: number; currency: string; gib: number } }[];
+  /** What the store charges per account whatever the buckets (Hetzner's base price), if it does. */
+  accountCharge?: { monthly: number; currency: string; what: string };
+  /** Where the prices come from, or why there are none. */
+  pricesFrom: string;
+}
+
+/**
+ * The same dashboard (same uid and file) on a store without storage metrics: it says what it cannot read there and
+ * shows what there is instead: the capacity plan's estimate per bucket and, measured, the size of each backup
+ * target's latest object as its backup job pushes it (strata_backup_size_bytes, the only archive bytes anything
+ * measures there). It reads Prometheus/Thanos, never CloudWatch, so it needs no AWS identity.
+ */
+export function buildArchiveEstimateDashboard(input: ArchiveEstimateDashboardInput) {
+  let id = 0;
+  let y = 0;
+  const promDs = { type: "prometheus", uid: "${datasource}" } as const;
+  const text = (title: string, gridPos: GridPos, content: string, description?: string) => ({ id: ++id, type: "text", title, gridPos, ...(description ? { description } : {}), options: { mode: "markdown", content } });
+  const panels: Record<string, unknown>[] = [];
+  panels.push(
+    text(
+      "What this dashboard cannot read here",
+      { h: 5, w: 24, x: 0, y },
+      `archive.provider \`${input.provider}\` publishes no storage metrics (there is no CloudWatch): the bytes, object counts and measured cost per bucket that this dashboard shows on AWS cannot be read here. ` +
+        `Shown instead: the capacity plan's estimate per bucket (from strata:capacity, not measured) and the size of each backup's latest object as its job pushes it. ` +
+        `For the real bytes, list the bucket (\`aws s3 ls --summarize --recursive s3://<bucket> --endpoint-url <endpoint>\`) or read the store's console.`,
+    ),
+  );
+  y += 5;
+  const w = Math.max(4, Math.floor(24 / Math.max(1, input.buckets.length + (input.accountCharge ? 1 : 0))));
+  let x = 0;
+  for (const b of input.buckets) {
+    panels.push(
+      text(
+        `Monthly storage cost, estimated (not measured): ${b.purpose}`,
+        { h: 6, w, x, y },
+        `## ${b.estimate.monthly.toFixed(2)} ${b.estimate.currency}/month\n\n${b.estimate.gib.toFixed(1)} GiB in \`${b.name}\`, the capacity plan's estimate (${input.pricesFrom}). Not measured: the store publishes no storage metrics.`,
+      ),
+    );
+    x += w;
+  }
+  if (input.accountCharge) {
+    panels.push(text("Per account, whatever the buckets", { h: 6, w, x, y }, `## ${input.accountCharge.monthly.toFixed(2)} ${input.accountCharge.currency}/month\n\n${input.accountCharge.what}`));
+  }
+  y += 6;
+  panels.push({
+    id: ++id,
+    type: "timeseries",
+    title: "Latest backup object per target, measured (pushed by each backup job)",
+    datasource: promDs,
+    gridPos: { h: 8, w: 24, x: 0, y },
+    description: `${BACKUP_METRICS.size}: the size of the last object each backup job uploaded. One copy, not the bucket: the bucket holds every copy the retention keeps.`,
+    targets: [{ datasource: promDs, expr: `max by (kind, target) (${BACKUP_METRICS.size})`, legendFormat: "{{target}} ({{kind}})", refId: "A" }],
+    fieldConfig: { defaults: { unit: "bytes" }, overrides: [] },
+  });
+  return dashboardEnvelope(panels, [{ name: "datasource", label: "Data source", type: "datasource", query: "prometheus", current: {}, hide: 0, refresh: 1, regex: "" }]);
+}
+
+/** The ConfigMap of the estimate-only dashboard. */
+export function buildArchiveEstimateDashboardConfigMap<Namespace = string>(input: ArchiveEstimateDashboardInput & DashboardPlace<Namespace>) {
+  return dashboardConfigMap(input, buildArchiveEstimateDashboard(input));
+}
+
 /** The ConfigMap the Grafana sidecar loads the dashboard from, as plain data. */
-export function buildArchiveCostDashboardConfigMap<Namespace = string>(input: ArchiveCostDashboardInput & { name: string; namespace: Namespace; labels: Record<string, string> }) {
+export function buildArchiveCostDashboardConfigMap<Namespace = string>(input: ArchiveCostDashboardInput & DashboardPlace<Namespace>) {
+  return dashboardConfigMap(input, buildArchiveCostDashboard(input));
+}
+
+interface DashboardPlace<Namespace> {
+  name: string;
+  namespace: Namespace;
+  labels: Record<string, string>;
+}
+
+function dashboardConfigMap<Namespace>(place: DashboardPlace<Namespace>, dashboard: unknown) {
   return {
     apiVersion: "v1" as const,
     kind: "ConfigMap" as const,
-    metadata: { name: input.name, namespace: input.namespace, labels: { ...input.labels, ...GRAFANA_DASHBOARD_LABEL } },
-    data: { [ARCHIVE_COST_DASHBOARD_FILE]: JSON.stringify(buildArchiveCostDashboard(input), null, 2) },
+    metadata: { name: place.name, namespace: place.namespace, labels: { ...place.labels, ...GRAFANA_DASHBOARD_LABEL } },
+    data: { [ARCHIVE_COST_DASHBOARD_FILE]: JSON.stringify(dashboard, null, 2) },
   };
 }
 

@@ -7,9 +7,17 @@
  * Hetzner Object Storage (https://docs.hetzner.com/storage/object-storage/): S3 API with versioning, object lock (set
  * at bucket creation) and lifecycle expiration; no SSE-KMS (SSE-C only), no storage classes or transitions, no
  * replication, no server access logs, no ownership controls, no bucket tagging; noncurrent versions expire by days
- * only; one access key reaches every bucket of its project. A generic S3-compatible store (MinIO, Ceph RGW, ...) is
- * assumed to offer no more than that: what varies between them is refused rather than guessed.
+ * only; one access key reaches every bucket of its project ("By default, you can use each access key & secret key
+ * pair to access every Bucket within the same project", https://docs.hetzner.com/storage/object-storage/faq/buckets-objects,
+ * 2024-12-18). It has bucket policies (Ceph RGW's): a policy can name a key as principal
+ * (`arn:aws:iam:::user/p<project id>:<access key>`, as Hetzner users report it; Hetzner's own page was not at hand)
+ * and narrow it with Deny statements, but Strata's workloads all sign with the stack's one key, so a policy cannot
+ * tell them apart: it can only forbid, for everyone, what no workload needs (version deletion, lock bypass, plain
+ * HTTP). A generic S3-compatible store (MinIO, Ceph RGW, ...) is assumed to offer no more than that: what varies
+ * between them is refused rather than guessed (no bucket policy at all).
  */
+import type { BucketGuard } from "./bucketPolicy";
+
 export const ARCHIVE_PROVIDERS = ["aws", "hetzner", "s3-compatible"] as const;
 export type ArchiveProvider = (typeof ARCHIVE_PROVIDERS)[number];
 
@@ -32,8 +40,12 @@ export interface ArchiveCapabilities {
   objectLock: boolean;
   /** IAM principals per workload; without it every workload shares the one access key of the stack. */
   iam: boolean;
-  /** Bucket policies (the transport guards); a store without them is guarded only by its own endpoint. */
+  /** Bucket policies; a store without them is guarded only by its own endpoint. */
   bucketPolicy: boolean;
+  /** What Strata's bucket policy guards on this store (components/archive/bucketPolicy.ts); empty without bucket policies. */
+  bucketGuards: readonly BucketGuard[];
+  /** What a bucket policy cannot restrict on this store, said in the plan; absent where IAM scopes each workload. */
+  policyLimits?: string;
   /** Server-side CopyObject; where it may fail, writers upload every object whole instead of copying. */
   copyObject: boolean;
   /** The S3 store's own storage metrics (CloudWatch), read by the cost dashboard. */
@@ -60,6 +72,7 @@ export const ARCHIVE_CAPABILITIES: Readonly<Record<ArchiveProvider, ArchiveCapab
     objectLock: true,
     iam: true,
     bucketPolicy: true,
+    bucketGuards: ["deny-insecure-transport", "deny-tls-below-1.2", "require-sse-kms"],
     copyObject: true,
     storageMetrics: true,
     checksumsWhenRequired: false,
@@ -77,7 +90,10 @@ export const ARCHIVE_CAPABILITIES: Readonly<Record<ArchiveProvider, ArchiveCapab
     publicAccessBlock: false,
     objectLock: true,
     iam: false,
-    bucketPolicy: false,
+    bucketPolicy: true,
+    bucketGuards: ["deny-insecure-transport", "deny-version-deletion", "deny-governance-bypass"],
+    policyLimits:
+      "a Hetzner project key reaches every bucket of its project, and every workload signs with the stack's one key: no policy can limit one workload to its bucket, its prefix or reads only (use a Hetzner project of its own for the archive)",
     copyObject: false,
     storageMetrics: false,
     checksumsWhenRequired: true,
@@ -96,6 +112,8 @@ export const ARCHIVE_CAPABILITIES: Readonly<Record<ArchiveProvider, ArchiveCapab
     objectLock: true,
     iam: false,
     bucketPolicy: false,
+    bucketGuards: [],
+    policyLimits: "the store's own access control decides what the stack's one key reaches; Strata declares no bucket policy there",
     copyObject: false,
     storageMetrics: false,
     checksumsWhenRequired: true,
@@ -137,6 +155,7 @@ export interface ArchiveNeedsInput {
   backups: { transitions: readonly unknown[] };
   replication: { enabled: boolean };
   accessLogs: { enabled: boolean };
+  adopt?: { kmsKey?: unknown };
 }
 
 export const CAPABILITY_NEEDS: readonly CapabilityNeed[] = [
@@ -162,6 +181,13 @@ export const CAPABILITY_NEEDS: readonly CapabilityNeed[] = [
     needs: (a) => a.accessLogs.enabled,
     refusal: "has no server access logs: set it to false",
     off: false,
+  },
+  {
+    capability: "kms",
+    path: ["archive", "adopt", "kmsKey"],
+    needs: (a) => a.adopt?.kmsKey !== undefined,
+    refusal: "has no SSE-KMS, so there is no KMS key to adopt: remove it (docs/archive.md says how the archive is encrypted there)",
+    off: undefined,
   },
 ];
 

@@ -8,6 +8,14 @@ import { s3ClientEndpoint } from "../archive/providers";
 export const LOKI_CHART = { name: "loki", version: "18.11.0", repo: "https://grafana-community.github.io/helm-charts" } as const;
 /** The chart's appVersion, pinned explicitly so a chart bump never changes Loki silently. */
 export const LOKI_IMAGE_TAG = "3.7.6";
+/**
+ * The server-side encryption Loki's S3 clients can ask for: SSE-KMS and SSE-S3, nothing else (grafana/loki v3.7.6,
+ * pkg/storage/bucket/s3/config.go `supportedSSETypes`; the legacy `storage_config.aws` client parses the same
+ * SSEConfig, pkg/storage/chunk/client/aws/sse_config.go, and the thanos-objstore path's BuildThanosConfig maps only
+ * these two). On a store without KMS (Hetzner) Loki therefore cannot write SSE-C: its bucket is not encrypted by
+ * Strata there, and the plan says so (infra/areas/archive.ts atRestWithoutKms).
+ */
+export const LOKI_SSE_TYPES = ["SSE-KMS", "SSE-S3"] as const;
 /** Release name; the chart's fullname is then `loki`, and services are `loki`, `loki-distributor`, ... */
 export const LOKI_RELEASE = "loki";
 export const LOKI_HTTP_PORT = 3100;
@@ -110,7 +118,7 @@ export function lokiValues(s: LokiSettings): Record<string, unknown> {
         bucketNames: { chunks: s.bucket.name, ruler: s.bucket.name },
         s3: {
           region: s.bucket.region,
-          ...(s.kmsKeyArn ? { sse: { type: "SSE-KMS", kms_key_id: s.kmsKeyArn } } : {}),
+          ...(s.kmsKeyArn ? { sse: { type: "SSE-KMS" satisfies (typeof LOKI_SSE_TYPES)[number], kms_key_id: s.kmsKeyArn } } : {}),
           ...(s.store ? { endpoint: s3ClientEndpoint(s.store.endpoint).host, insecure: s3ClientEndpoint(s.store.endpoint).insecure, s3ForcePathStyle: s.store.pathStyle } : {}),
         },
       },

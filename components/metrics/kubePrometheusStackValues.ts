@@ -3,6 +3,7 @@ import { IMAGES, imageRef } from "../versions";
 import { KPS_FULLNAME, PROMETHEUS_REPLICA_LABEL } from "./names";
 import { resources, type ContainerResources } from "../platform/containerDefaults";
 import type { AlertmanagerChartValues } from "../alerting/alertmanagerValues";
+import { sseCustomerKeyVolume } from "./objstore";
 
 export interface GrafanaDatasource {
   name: string;
@@ -39,6 +40,8 @@ export interface KubePrometheusStackValuesInput {
     sidecarResources: ContainerResources;
     /** hcloud: the sidecar's static credentials, injected as env into the operator-made `thanos-sidecar` container. */
     credentialsSecretName?: pulumi.Input<string>;
+    /** A store without KMS: the Secret with the SSE-C key the sidecar uploads blocks with (components/metrics/objstore.ts). */
+    sseCustomerKeySecret?: string;
   };
   /** The chart's fullname, which every object name starts with; Strata's own unless an adopted release keeps its names. */
   fullname?: string;
@@ -59,9 +62,13 @@ export interface KubePrometheusStackValuesInput {
  */
 export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput): Record<string, unknown> {
   const p = input.prometheus;
-  const sidecarEnv = input.thanos?.credentialsSecretName
-    ? [{ name: "thanos-sidecar", envFrom: [{ secretRef: { name: input.thanos.credentialsSecretName } }] }]
-    : [];
+  // The operator makes the `thanos-sidecar` container; `containers` entries of that name are merged into it.
+  const sse = input.thanos?.sseCustomerKeySecret ? sseCustomerKeyVolume(input.thanos.sseCustomerKeySecret) : undefined;
+  const sidecarPatch = {
+    ...(input.thanos?.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.thanos.credentialsSecretName } }] } : {}),
+    ...(sse ? { volumeMounts: [sse.mount] } : {}),
+  };
+  const sidecarEnv = Object.keys(sidecarPatch).length > 0 ? [{ name: "thanos-sidecar", ...sidecarPatch }] : [];
   return {
     fullnameOverride: input.fullname ?? KPS_FULLNAME,
     // The CRDs come from their own release (components/metrics/prometheusOperatorCrds.ts), installed before every
@@ -105,6 +112,7 @@ export function kubePrometheusStackValues(input: KubePrometheusStackValuesInput)
               disableCompaction: true,
               thanos: { image: imageRef(IMAGES.thanos), objectStorageConfig: { existingSecret: input.thanos.objstoreSecret }, resources: input.thanos.sidecarResources },
               containers: sidecarEnv,
+              ...(sse ? { volumes: [sse.volume] } : {}),
             }
           : {}),
       },

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { IMAGES } from "../versions";
 import { PROMETHEUS_REPLICA_LABEL, RULER_REPLICA_LABEL, THANOS_FULLNAME } from "./names";
 import { resources, type ContainerResources } from "../platform/containerDefaults";
+import { sseCustomerKeyVolume } from "./objstore";
 
 export interface ThanosComponentIdentity {
   serviceAccountName: string;
@@ -12,6 +13,8 @@ export interface ThanosComponentIdentity {
 
 export interface ThanosValuesInput {
   objstoreSecret: { name: string; key: string };
+  /** The Secret holding the SSE-C key (a store without KMS): mounted where the objstore config says, in every component that reads the bucket. */
+  sseCustomerKeySecret?: string;
   storageClassName: string;
   sidecarEndpoint: string;
   alertmanagerUrl: string;
@@ -41,6 +44,9 @@ const inMemoryCache = (gib: number) => yaml.dump({ type: "IN-MEMORY", config: { 
  */
 export function thanosValues(input: ThanosValuesInput): Record<string, unknown> {
   const sg = input.storeGateway;
+  // Query and Query Frontend never touch the bucket, so they never get the key.
+  const sse = input.sseCustomerKeySecret ? sseCustomerKeyVolume(input.sseCustomerKeySecret) : undefined;
+  const keyMount = sse ? { extraVolumes: [sse.volume], extraVolumeMounts: [sse.mount] } : {};
   const storeMemoryGiB = sg.indexCacheGiB + sg.bucketCacheGiB + 1;
   return {
     fullnameOverride: THANOS_FULLNAME,
@@ -69,6 +75,7 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       extraArgs: [`--index-cache.config=${inMemoryCache(sg.indexCacheGiB)}`],
       // Both caches live in the heap: the memory request covers them plus the process itself.
       resources: sg.resources ?? resources("500m", `${storeMemoryGiB}Gi`, "2"),
+      ...keyMount,
       ...identity(sg),
     },
     compactor: {
@@ -78,6 +85,7 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       // Marked blocks wait two days before deletion so that readers holding them never hit a missing object.
       extraArgs: ["--log.level=info", "--log.format=logfmt", "--consistency-delay=30m", "--delete-delay=48h"],
       resources: input.compactor.resources,
+      ...keyMount,
       ...identity(input.compactor),
     },
     ruler: {
@@ -91,6 +99,7 @@ export function thanosValues(input: ThanosValuesInput): Record<string, unknown> 
       // Its kubectl sidecar image is `latest`, and Prometheus already evaluates the operator's rules.
       autoImportPrometheusRules: { enabled: false },
       resources: input.ruler.resources,
+      ...keyMount,
       ...identity(input.ruler),
     },
     receive: { enabled: false },

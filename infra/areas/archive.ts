@@ -16,6 +16,8 @@ import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
 import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
 import { archiveProviderMap, archiveStoreEndpoint, awsProvider } from "../providers";
+import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
+import { LOKI_IMAGE_TAG, LOKI_SSE_TYPES } from "../../components/logging/lokiValues";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -92,6 +94,25 @@ export interface ArchiveStore {
   pathStyle: boolean;
   /** Server-side CopyObject works; where it may fail, writers download and upload again instead. */
   copyObject: boolean;
+  /** On a store without KMS, how each bucket's objects rest there (the plan prints it; docs/archive.md says more). */
+  atRest?: string[];
+}
+
+/**
+ * How the metrics and logs buckets are encrypted on a store without KMS: Thanos writes with SSE-C under a key Strata
+ * generates (components/metrics/thanos.ts); Loki cannot (its client has no SSE-C), and that is said, not hidden.
+ */
+export function atRestWithoutKms(config: Platform["config"]): string[] {
+  const lines: string[] = [];
+  if (config.metrics.thanos.enabled) {
+    lines.push(
+      `metrics bucket: SSE-C, with a 32-byte key generated once, kept in Pulumi state (random:RandomBytes thanos-sse-c) and in the Secret ${config.namespaces.monitoring}/${SSE_C_SECRET_NAME}; losing it loses every block in the bucket: back it up (docs/archive.md)`,
+    );
+  }
+  if (config.logging.enabled) {
+    lines.push(`logs bucket: not encrypted by Strata: Loki ${LOKI_IMAGE_TAG} writes with ${LOKI_SSE_TYPES.join(" or ")} only (no SSE-C) and the store has no KMS, so chunks rest as the store keeps them (docs/archive.md)`);
+  }
+  return lines;
 }
 
 export function archiveStore(config: Platform["config"]): ArchiveStore {
@@ -104,6 +125,7 @@ export function archiveStore(config: Platform["config"]): ArchiveStore {
     checksumsWhenRequired: ARCHIVE_CAPABILITIES[provider].checksumsWhenRequired,
     pathStyle: provider === "s3-compatible",
     copyObject: ARCHIVE_CAPABILITIES[provider].copyObject,
+    ...(ARCHIVE_CAPABILITIES[provider].kms ? {} : { atRest: atRestWithoutKms(config) }),
   };
 }
 

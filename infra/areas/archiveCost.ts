@@ -7,8 +7,8 @@ import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
 import type { Archive } from "./archive";
 import { capacityPlan } from "../capacity/plan";
 import { WorkloadIdentity } from "../../components/identity/workloadIdentity";
-import { PRICE_TABLE } from "../capacity/prices";
-import { buildArchiveCostDashboardConfigMap, cloudwatchDatasource, cloudwatchReadPolicy } from "../../components/archive/costDashboard";
+import { HETZNER_OBJECT_STORAGE, PRICE_TABLE } from "../capacity/prices";
+import { buildArchiveCostDashboardConfigMap, buildArchiveEstimateDashboardConfigMap, cloudwatchDatasource, cloudwatchReadPolicy } from "../../components/archive/costDashboard";
 import type { BucketPurpose } from "../../components/archive/storageClasses";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
 
@@ -22,7 +22,7 @@ export interface ArchiveCostView {
   dependsOn: pulumi.Resource[];
 }
 
-/** The capacity plan's monthly estimate of one bucket's storage: its S3 lines, priced from the same table. */
+/** The capacity plan's monthly estimate of one bucket's storage: its bucket lines, priced from the same table. */
 export function bucketEstimate(capacity: ReturnType<typeof capacityPlan>, purpose: BucketPurpose) {
   const rows = capacity.rows.filter((r) => r.area === purpose && r.medium !== "ebs-gp3" && r.medium !== "hcloud-volume");
   return {
@@ -34,13 +34,18 @@ export function bucketEstimate(capacity: ReturnType<typeof capacityPlan>, purpos
 
 /**
  * The archive's storage and cost view (aws): a read-only CloudWatch identity for Grafana, the CloudWatch datasource,
- * and the dashboard (components/archive/costDashboard.ts). On hcloud there is nothing to read: Hetzner Object Storage
- * publishes no storage metrics, and the capacity plan's table stays the only figure.
+ * and the dashboard (components/archive/costDashboard.ts). On a store without storage metrics (Hetzner, another
+ * S3-compatible store) there is nothing to read: the same dashboard then says so and shows the capacity plan's
+ * estimate and the backup jobs' pushed sizes instead, with no AWS identity.
  */
 export function declareArchiveCostView(platform: Platform, archive: Archive): ArchiveCostView {
   const { config } = platform;
-  // Nothing to read unless both the cluster (an AWS identity for Grafana) and the archive's store (CloudWatch) are AWS.
-  if (config.cloud !== "aws" || !ARCHIVE_CAPABILITIES[config.archive.provider].storageMetrics) return { datasources: [], dependsOn: [] };
+  if (!ARCHIVE_CAPABILITIES[config.archive.provider].storageMetrics) {
+    declareEstimateView(platform, archive);
+    return { datasources: [], dependsOn: [] };
+  }
+  // CloudWatch needs an AWS identity for Grafana, which only an EKS cluster gives it.
+  if (config.cloud !== "aws") return { datasources: [], dependsOn: [] };
   const mode = config.archive.identity;
   const ns = platform.namespaces.monitoring;
   const requireOutput = (value: pulumi.Output<string | undefined>, what: string) =>
@@ -85,4 +90,32 @@ export function declareArchiveCostView(platform: Platform, archive: Archive): Ar
     { provider: platform.providers.k8s },
   );
   return { datasources: [cloudwatchDatasource(config.region)], grafanaServiceAccountName: GRAFANA_SERVICE_ACCOUNT, dependsOn: [identity] };
+}
+
+/** The dashboard on a store without storage metrics: what it cannot read, and the estimate and pushed sizes instead. */
+function declareEstimateView(platform: Platform, archive: Archive): void {
+  const { config } = platform;
+  const purposes = (Object.keys(archive.buckets) as BucketPurpose[]).sort();
+  if (purposes.length === 0) return;
+  const ns = platform.namespaces.monitoring;
+  const capacity = capacityPlan(config);
+  const base = capacity.rows.find((r) => r.area === "archive");
+  const hetzner = config.archive.provider === "hetzner";
+  const names = pulumi.all(purposes.map((p) => archive.buckets[p]!.name));
+  const dashboard = names.apply((bucketNames) =>
+    buildArchiveEstimateDashboardConfigMap({
+      provider: config.archive.provider,
+      buckets: purposes.map((purpose, i) => ({ purpose, name: bucketNames[i]!, estimate: bucketEstimate(capacity, purpose) })),
+      ...(base ? { accountCharge: { monthly: base.monthly, currency: base.currency, what: `${base.item}: billed per account, not per bucket.` } } : {}),
+      pricesFrom: hetzner ? `${HETZNER_OBJECT_STORAGE.source}, ${HETZNER_OBJECT_STORAGE.date}` : "the store's price is not known to Strata, so sizes only",
+      name: "strata-archive-cost-dashboard",
+      namespace: ns,
+      labels: platform.labels,
+    }),
+  );
+  new k8s.core.v1.ConfigMap(
+    "archive-cost-dashboard",
+    { metadata: { name: "strata-archive-cost-dashboard", namespace: ns, labels: dashboard.metadata.labels }, data: dashboard.data },
+    { provider: platform.providers.k8s },
+  );
 }

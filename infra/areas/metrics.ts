@@ -17,6 +17,8 @@ import { importIds } from "../adoption";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
 import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 import { serviceAlerts } from "./alerting";
+import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
+import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
 
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
 
@@ -72,6 +74,8 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           ...(inputs.archive.kmsKeyArn ? { kmsKeyArn: inputs.archive.kmsKeyArn } : {}),
           ...(inputs.archive.store.endpoint ? { endpoint: inputs.archive.store.endpoint } : {}),
         },
+        // A store without KMS: blocks are written with SSE-C, the key kept like data (retained, protected in prod).
+        ...(ARCHIVE_CAPABILITIES[inputs.archive.store.provider].kms ? {} : { sseCustomerKey: { resourceOptions: platform.stateful } }),
         values: {
           storageClassName: inputs.storageClassName,
           sidecarEndpoint: urls.thanosSidecarDiscovery,
@@ -137,11 +141,13 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           // Unset, memory follows the capacity estimate, as both request and limit.
           resources: m.prometheus.resources ?? resources("500m", `${sizes.prometheusMemoryGiB.gib}Gi`, "2"),
         },
-        ...(thanos ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, sidecarResources: m.thanos.sidecar.resources, ...secretOf("prometheus") } } : {}),
+        ...(thanos
+          ? { thanos: { objstoreSecret: thanos.objstoreSecretRef, sidecarResources: m.thanos.sidecar.resources, ...secretOf("prometheus"), ...(thanos.sseCustomerKeySecret ? { sseCustomerKeySecret: SSE_C_SECRET_NAME } : {}) } }
+          : {}),
         grafana: { datasources, dashboardLabel: GRAFANA_DASHBOARD_LABEL, ...(inputs.grafanaServiceAccountName ? { serviceAccountName: inputs.grafanaServiceAccountName } : {}) },
         alertmanager: inputs.alertmanager,
       },
-      dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...identityOf("prometheus")] : []), ...(carriedOver ? [carriedOver] : [])],
+      dependsOn: [...clusterPrerequisites, ...inputs.dependsOn, ...(thanos ? [thanos.objstoreSecret, ...(thanos.sseCustomerKeySecret ? [thanos.sseCustomerKeySecret] : []), ...identityOf("prometheus")] : []), ...(carriedOver ? [carriedOver] : [])],
     },
     platform.k8sOpts,
   );

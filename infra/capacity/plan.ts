@@ -8,7 +8,7 @@ import type { CapacityConfig } from "../config/sections/capacity";
 import type { TelemetryConfig } from "../config/sections/telemetry";
 import { allBackupTargets } from "../backupTargets";
 import type { Transition } from "../../components/archive/storageClasses";
-import { monthlyCost, PRICE_TABLE, type Currency, type Medium } from "./prices";
+import { HETZNER_INCLUDED_GIB, HETZNER_OBJECT_STORAGE, hetznerObjectStorageMonthly, monthlyCost, PRICE_TABLE, type Currency, type Medium } from "./prices";
 import {
   ASSUMPTIONS,
   backupFootprint,
@@ -157,7 +157,8 @@ export function capacityWarnings(config: CapacityInput): CapacityWarning[] {
 }
 
 export interface CapacityRow {
-  area: "metrics" | "logs" | "backups";
+  /** `archive`: what the store charges per account, whatever the buckets (Hetzner's base price). */
+  area: "metrics" | "logs" | "backups" | "archive";
   item: string;
   medium: Medium;
   /** Volumes or replicas this line counts; sizes are per unit. */
@@ -181,6 +182,33 @@ export interface CapacityReport {
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**
+ * Hetzner Object Storage is priced per account, not per GiB: one base price that includes the first TB, then storage
+ * above it per TB-hour (infra/capacity/prices.ts). The base price is a row of its own; the overage is shared among
+ * the bucket rows by size, so the rows still add up to the month's figure.
+ */
+function priceHetznerRows(rows: CapacityRow[], notes: string[]): void {
+  const bucketRows = rows.filter((r) => r.medium === "hetzner-object-storage");
+  if (bucketRows.length === 0) return;
+  const stored = bucketRows.reduce((n, r) => n + r.sizeGiB * r.count, 0);
+  const month = hetznerObjectStorageMonthly(stored);
+  for (const r of bucketRows) r.monthly = round(stored > 0 ? (month.overage * r.sizeGiB * r.count) / stored : 0);
+  const h = HETZNER_OBJECT_STORAGE;
+  rows.push({
+    area: "archive",
+    item: `Hetzner Object Storage base price (${h.includedStorageTB} TB stored, ${h.includedTrafficTB} TB traffic included)`,
+    medium: "hetzner-object-storage",
+    count: 1,
+    sizeGiB: round(HETZNER_INCLUDED_GIB, 3),
+    monthly: h.basePerMonth,
+    currency: h.currency,
+    from: "per account, whatever the buckets",
+  });
+  notes.push(
+    `Hetzner Object Storage: EUR ${h.basePerMonth.toFixed(2)} a month per account with ${h.includedStorageTB} TB stored and ${h.includedTrafficTB} TB traffic included, then EUR ${h.perTBHour} per TB-hour stored above it, shared among the bucket rows by size (${h.source}, ${h.date}); traffic above the included TB is not estimated`,
+  );
+}
+
+/**
  * The capacity and cost estimate the plan prints and the stack exports as `capacity`: volumes and memory, the
  * metrics bucket per resolution, the logs bucket and every backup target's copies, each priced per month from
  * PRICE_TABLE in its storage class. Bucket rows spread bytes over classes the way the lifecycle rules do.
@@ -195,9 +223,13 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
     const cost = monthlyCost(row.medium, row.sizeGiB * row.count);
     rows.push({ ...row, sizeGiB: round(row.sizeGiB, 3), monthly: round(cost.amount), currency: cost.currency });
   };
+  // Off AWS a bucket has one class and the store's own price: Hetzner's is account-wide (priced below), another
+  // store's is unknown to Strata.
+  const provider = config.archive.provider;
+  const bucketMedium = (storageClass: Medium): Medium => (provider === "hetzner" ? "hetzner-object-storage" : provider === "s3-compatible" ? "s3-compatible" : storageClass);
   const bucketRows = (area: CapacityRow["area"], item: string, bytes: number, transitions: readonly Transition[], lifetimeDays: number, from: string) => {
     for (const { storageClass, fromDay, days } of daysPerClass(transitions, lifetimeDays)) {
-      add({ area, item: `${item}, days ${fromDay}-${fromDay + days}`, medium: storageClass, count: 1, sizeGiB: (bytes * days) / lifetimeDays / GiB, from });
+      add({ area, item: `${item}, days ${fromDay}-${fromDay + days}`, medium: bucketMedium(storageClass), count: 1, sizeGiB: (bytes * days) / lifetimeDays / GiB, from });
     }
   };
 
@@ -234,10 +266,14 @@ export function capacityPlan(config: CapacityInput): CapacityReport {
       continue;
     }
     for (const part of backupFootprint(target.kind, sized.bytes, backupTransitions, config.retention.backupArchiveDays)) {
-      add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: part.storageClass, count: 1, sizeGiB: part.bytes / GiB, from: sized.from });
+      add({ area: "backups", item: `${target.name}: days ${part.fromDay}-${part.fromDay + part.copies} (${part.copies} ${part.fromDay < config.retention.backupDailyDays ? "hot" : "archived"} dumps)`, medium: bucketMedium(part.storageClass), count: 1, sizeGiB: part.bytes / GiB, from: sized.from });
     }
   }
   if (config.archive.replication.enabled && allBackupTargets(config).length > 0) notes.push("backups are replicated: the replica bucket holds the same bytes again (not counted above)");
+  if (provider === "hetzner") priceHetznerRows(rows, notes);
+  if (provider === "s3-compatible" && rows.some((r) => r.medium === "s3-compatible")) {
+    notes.push("the archive's S3-compatible store has a price Strata does not know: its bucket rows give sizes only (priced 0)");
+  }
 
   const totals = new Map<Currency, number>();
   for (const row of rows) totals.set(row.currency, (totals.get(row.currency) ?? 0) + row.monthly);

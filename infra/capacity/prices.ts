@@ -32,14 +32,53 @@ export const PRICE_TABLE = {
   date: string;
   region: string;
   hcloudLocation: string;
-  perGiBMonth: Record<Medium, { price: number; currency: Currency }>;
+  perGiBMonth: Record<Exclude<Medium, "hetzner-object-storage" | "s3-compatible">, { price: number; currency: Currency }>;
 };
 
 export type Currency = "USD" | "EUR";
-/** Where bytes live: a block volume or an S3 storage class. */
-export type Medium = "ebs-gp3" | "hcloud-volume" | "STANDARD" | ArchiveStorageClass;
+/**
+ * Where bytes live: a block volume, an S3 storage class, Hetzner Object Storage (one class, account-wide pricing,
+ * HETZNER_OBJECT_STORAGE) or another S3-compatible store (whose price Strata does not know).
+ */
+export type Medium = "ebs-gp3" | "hcloud-volume" | "STANDARD" | ArchiveStorageClass | "hetzner-object-storage" | "s3-compatible";
+
+/**
+ * Hetzner Object Storage, as Hetzner's overview page states it (https://docs.hetzner.com/storage/object-storage/overview,
+ * "Last change on 2024-12-06", read 2026-12-05; EUR, the page's asterisked list prices, VAT not added): a base price
+ * of at most EUR 5.00 a month, billed per hour up to that cap, per account however many buckets, which includes
+ * 1 TB of storage ("max. 744 TB-h") and 1 TB of traffic a month; storage above it costs EUR 0.0067 per TB-hour.
+ * Traffic above the included TB is not estimated here (nor is any transfer on AWS). TB is taken as 10^12 bytes.
+ * Transcribed, not fetched: check the page before quoting a budget, and change it here only, with the date.
+ */
+export const HETZNER_OBJECT_STORAGE = {
+  source: "https://docs.hetzner.com/storage/object-storage/overview",
+  date: "2024-12-06",
+  currency: "EUR",
+  basePerMonth: 5.0,
+  includedStorageTB: 1,
+  includedTrafficTB: 1,
+  hoursPerMonth: 744,
+  perTBHour: 0.0067,
+} as const satisfies { currency: Currency } & Record<string, unknown>;
+
+const BYTES_PER_TB = 1e12;
+const GIB_BYTES = 1024 ** 3;
+
+/** One month of Hetzner Object Storage for this many GiB stored all month: the base price, and storage above the included TB. */
+export function hetznerObjectStorageMonthly(storedGiB: number): { base: number; overage: number; total: number; currency: "EUR" } {
+  const h = HETZNER_OBJECT_STORAGE;
+  const tb = (storedGiB * GIB_BYTES) / BYTES_PER_TB;
+  const overage = Math.max(0, tb - h.includedStorageTB) * h.hoursPerMonth * h.perTBHour;
+  return { base: h.basePerMonth, overage, total: h.basePerMonth + overage, currency: h.currency };
+}
+
+/** The included TB in GiB, as the base-price row shows it. */
+export const HETZNER_INCLUDED_GIB = (HETZNER_OBJECT_STORAGE.includedStorageTB * BYTES_PER_TB) / GIB_BYTES;
 
 export function monthlyCost(medium: Medium, gib: number): { amount: number; currency: Currency } {
+  // Account-wide prices have no per-GiB figure: the capacity plan prices those rows together (infra/capacity/plan.ts).
+  if (medium === "hetzner-object-storage") return { amount: 0, currency: HETZNER_OBJECT_STORAGE.currency };
+  if (medium === "s3-compatible") return { amount: 0, currency: "EUR" };
   const { price, currency } = PRICE_TABLE.perGiBMonth[medium];
   return { amount: gib * price, currency };
 }

@@ -3,7 +3,7 @@ import { coreSection } from "./sections/core";
 import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
-import { archiveCredentialsSection, archiveSection, checkArchiveCredentials, checkArchiveProvider, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
+import { archiveCredentialsSection, archiveSection, checkArchiveCredentials, checkArchiveProvider, checkArchiveTiers, checkReplicationRegion, checkSseCustomerKeyTransport } from "./sections/archive";
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection, checkBackupTargets } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
@@ -70,6 +70,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["archive", "region"], (c, ctx) => checkReplicationRegion(c.archive, c.region, ctx)),
   crossField(["archive", "hcloud"], (c, ctx) => checkArchiveProvider(c.archive, c.hcloud.location, ctx)),
   crossField(["archive", "archiveAccessKeyId", "archiveSecretAccessKey"], (c, ctx) => checkArchiveCredentials(c, ctx)),
+  crossField(["archive", "metrics"], (c, ctx) => checkSseCustomerKeyTransport(c.archive, c.metrics.thanos.enabled, ctx)),
   crossField(["archive", "cloud", "cluster"], (c, ctx) => {
     // With the cluster in config we can check at plan time what IRSA needs; from a cluster stack it is checked
     // when the stack's outputs arrive (infra/areas/archive.ts).

@@ -69,7 +69,7 @@ export function renderPlan(plan: Plan): string {
   if (retention) {
     sections.push(`Retention, derived from strata:retention:\n${table(["tier", "setting", "value", "from"], retention.map((r) => [r.tier, r.setting, r.value, r.from]))}`);
   }
-  const archive = plan.outputs.archive as { tiers?: { bucket: string; from: string; storageClass: string; note: string }[]; store?: { provider: ArchiveProvider; endpoint?: string; region: string } } | undefined;
+  const archive = plan.outputs.archive as { tiers?: { bucket: string; from: string; storageClass: string; note: string }[]; store?: { provider: ArchiveProvider; endpoint?: string; region: string; atRest?: string[] } } | undefined;
   const tiers = archive?.tiers;
   if (tiers?.length) {
     sections.push(`S3 lifecycle tiers per bucket, derived from strata:retention and strata:archive:\n${table(["bucket", "from", "storage class", "note"], tiers.map((t) => [t.bucket, t.from, t.storageClass, t.note]))}`);
@@ -171,7 +171,7 @@ export function restorabilitySection(m: Restorability): string {
 }
 
 /** Where the archive is, and plainly what its store cannot do or restrict (components/archive/providers.ts). */
-export function archiveStoreSection(store: { provider: ArchiveProvider; endpoint?: string; region: string }): string {
+export function archiveStoreSection(store: { provider: ArchiveProvider; endpoint?: string; region: string; atRest?: string[] }): string {
   const can = ARCHIVE_CAPABILITIES[store.provider];
   const lacks = (["kms", "storageClasses", "replication", "accessLogs", "ownershipControls", "bucketTagging", "bucketPolicy", "copyObject", "storageMetrics"] as const).filter((c) => !can[c]);
   const lines = [
@@ -179,5 +179,9 @@ export function archiveStoreSection(store: { provider: ArchiveProvider; endpoint
     `  credentials: ${can.credentialScope}${can.iam ? "" : ": Strata cannot limit a workload to its own bucket or prefix there"}`,
   ];
   if (lacks.length) lines.push(`  the store has no: ${lacks.join(", ")} (docs/archive.md)`);
+  if (!can.iam) {
+    lines.push(`  bucket policies: ${can.bucketGuards.length ? `${can.bucketGuards.join(", ")}, for every principal` : "none"}; they cannot restrict: ${can.policyLimits}`);
+  }
+  for (const line of store.atRest ?? []) lines.push(`  at rest, ${line}`);
   return lines.join("\n");
 }

@@ -34,8 +34,9 @@ export function lifecycleRulesOf(bucket: StrataResource, resources: StrataResour
 
 /**
  * A bucket on an S3-compatible store rather than AWS S3: its aws provider sends S3 calls to a custom endpoint
- * (Hetzner Object Storage, MinIO, ...). Such stores have no SSE-KMS, public access block, ownership controls or
- * bucket policies to declare (components/archive/providers.ts); what they store is encrypted by its writers.
+ * (Hetzner Object Storage, MinIO, ...). Such stores have no SSE-KMS, public access block or ownership controls to
+ * declare, and bucket policies only where the store has them (Hetzner; components/archive/providers.ts); what they
+ * store is encrypted by its writers. Works for any resource of that provider (a bucket, its policy).
  */
 export function onS3CompatibleStore(bucket: StrataResource): boolean {
   const endpoints = parseMaybeJson(bucket.provider?.props?.endpoints);

@@ -1,12 +1,14 @@
 import type { ResourcePolicy, Violation } from "../core/types";
 import { denyStatements, type IamStatementLike } from "../core/s3policy";
 import { EXCEPTIONS_SCHEMA, T, globMatch, isExcepted } from "../core/util";
+import { onS3CompatibleStore } from "../core/buckets";
 
 /**
  * The bucket policy denies (1) any request not over TLS (`Bool aws:SecureTransport false`) and (2) uploads that
  * do not ask for SSE-KMS (`StringNotEquals[IfExists] s3:x-amz-server-side-encryption aws:kms`, or `Null ... true`).
  * Buckets S3 itself writes to without SSE-KMS headers (server access log targets, which only support SSE-S3) are
- * listed in `encryptionExceptions`: for them only (1) is required.
+ * listed in `encryptionExceptions`: for them only (1) is required. So are buckets on an S3-compatible store (their
+ * provider has a custom S3 endpoint): such a store has no SSE-KMS, its writers encrypt with SSE-C or on the client.
  */
 const policy: ResourcePolicy = {
   kind: "resource",
@@ -31,7 +33,7 @@ const policy: ResourcePolicy = {
     if (denies === undefined) return [{ message: `BucketPolicy ${r.name} has no readable policy document.` }];
     const out: Violation[] = [];
     if (!denies.some(deniesInsecureTransport)) out.push({ message: `BucketPolicy ${r.name} does not deny requests with aws:SecureTransport false.` });
-    const uploadsExcepted = (ctx.config.encryptionExceptions as string[]).some((p) => globMatch(p, r.name));
+    const uploadsExcepted = onS3CompatibleStore(r) || (ctx.config.encryptionExceptions as string[]).some((p) => globMatch(p, r.name));
     if (!uploadsExcepted && !denies.some(deniesUnencryptedUploads)) out.push({ message: `BucketPolicy ${r.name} does not deny s3:PutObject without s3:x-amz-server-side-encryption aws:kms.` });
     return out;
   },

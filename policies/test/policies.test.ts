@@ -172,6 +172,21 @@ describe("policy config", () => {
     expect(core(policy, bucketPolicy([], "access-logs"), { encryptionExceptions: ["access-logs"] })).toHaveLength(1);
   });
 
+  it("needs only the TLS deny from a bucket policy on an S3-compatible store (a provider with its own S3 endpoint, no SSE-KMS)", () => {
+    const policy = POLICIES.find((p) => p.name === "strata-s3-require-secure-transport")!;
+    const tls = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } };
+    const onStore = (statements: unknown[]): StrataResource => ({
+      type: "aws:s3/bucketPolicy:BucketPolicy",
+      name: "logs",
+      urn: "urn:logs",
+      props: { policy: JSON.stringify({ Statement: statements }) },
+      opts: {},
+      provider: { type: "pulumi:providers:aws", name: "archive-store", urn: "urn:archive-store", props: { endpoints: JSON.stringify([{ s3: "https://fsn1.your-objectstorage.com" }]) }, opts: {} },
+    } as StrataResource);
+    expect(core(policy, onStore([tls]))).toEqual([]);
+    expect(core(policy, onStore([]))).toHaveLength(1);
+  });
+
   it("identifies backup writers by tag (strata:access=append) or name, and leaves other deleters (compactors) alone", () => {
     const policy = POLICIES.find((p) => p.name === "strata-iam-forbid-backup-deletes")!;
     const deleter = (name: string, tags: Record<string, string> = {}): StrataResource => ({

@@ -84,6 +84,23 @@ describe("a stack on Hetzner Object Storage", () => {
     expect(p.message).toBe("is not available on archive.provider `hetzner`: the store has no server access logs: set it to false");
   });
 
+  it("refuses a KMS key to adopt, which the store could not use", () => {
+    const p = problemAt(hetzner({ adopt: { kmsKey: { id: "1234abcd-12ab-34cd-56ef-1234567890ab" } } }), "strata:archive.adopt.kmsKey");
+    expect(p.message).toBe("is not available on archive.provider `hetzner`: the store has no SSE-KMS, so there is no KMS key to adopt: remove it (docs/archive.md says how the archive is encrypted there)");
+  });
+
+  it("has a refusal, read by a test here, for every capability a config can need", () => {
+    // transitions (storageClasses), replication, accessLogs and kms each have their own test above.
+    expect([...new Set(CAPABILITY_NEEDS.map((n) => n.capability))].sort()).toEqual(["accessLogs", "kms", "replication", "storageClasses"]);
+  });
+
+  it("refuses a plain-HTTP store while Thanos writes SSE-C there, and takes it without Thanos", () => {
+    const minio = { provider: "s3-compatible", endpoint: "http://minio.internal:9000" };
+    const p = problemAt(hetzner(minio, { metrics: { thanos: { enabled: true } } }), "strata:archive.endpoint");
+    expect(p.message).toBe("is plain HTTP, but Thanos writes the metrics bucket with SSE-C there, which S3 stores accept only over TLS: use an https endpoint, or set metrics.thanos.enabled to false");
+    expect(resolveConfig(rawConfig(hetzner(minio, { metrics: { thanos: { enabled: false } } }), SECRETS)).config.archive.endpoint).toBe("http://minio.internal:9000");
+  });
+
   it("refuses the same on any S3-compatible store", () => {
     const p = problemAt(hetzner({ provider: "s3-compatible", endpoint: "https://minio.example.com:9000", replication: { enabled: true } }), "strata:archive.replication.enabled");
     expect(p.message).toContain("archive.provider `s3-compatible`: the store has no bucket replication");
@@ -143,6 +160,7 @@ describe("clients of a non-aws store", () => {
     const text = archiveStoreSection({ provider: "hetzner", endpoint: "https://fsn1.your-objectstorage.com", region: "fsn1" });
     expect(text).toContain("credentials: the stack's one Hetzner access key, which reaches every bucket of its Hetzner project: Strata cannot limit a workload to its own bucket or prefix there");
     expect(text).toContain("the store has no: kms, storageClasses, replication, accessLogs");
+    expect(text).toContain("they cannot restrict: a Hetzner project key reaches every bucket of its project");
   });
 });
 

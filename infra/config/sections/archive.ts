@@ -181,3 +181,18 @@ export function hetznerArchiveRegion(archive: Pick<ArchiveConfig, "region">, hcl
   const region = archive.region ?? hcloudLocation;
   return (HETZNER_OBJECT_STORAGE_LOCATIONS as readonly string[]).includes(region ?? "") ? region : undefined;
 }
+
+/**
+ * On a store without KMS Thanos writes the metrics bucket with SSE-C (components/metrics/thanos.ts), and S3 stores
+ * accept a customer key only over TLS (AWS S3 and MinIO refuse SSE-C requests on plain HTTP): an `http://` endpoint
+ * would fail every upload, so it is refused while Thanos runs.
+ */
+export function checkSseCustomerKeyTransport(archive: ArchiveConfig, thanosEnabled: boolean, ctx: RefinementCtx): void {
+  if (ARCHIVE_CAPABILITIES[archive.provider].kms || !thanosEnabled || !archive.endpoint?.startsWith("http:")) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["archive", "endpoint"],
+    input: archive.endpoint,
+    message: "is plain HTTP, but Thanos writes the metrics bucket with SSE-C there, which S3 stores accept only over TLS: use an https endpoint, or set metrics.thanos.enabled to false",
+  });
+}
