@@ -9,6 +9,7 @@ import { BACKUP_KEY_LAYOUT, declareArchive } from "./areas/archive";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
 import { declareBucketProtectionCheck } from "./areas/bucketProtection";
+import { declareOffsiteCopy } from "./areas/offsiteCopy";
 import { declareAlerting } from "./areas/alerting";
 import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
@@ -113,6 +114,9 @@ export async function strata() {
       ]),
     ],
   });
+  if (backups) {
+    declareOffsiteCopy(platform, { archive, targets: allBackupTargets(config), scriptsConfigMap: backups.scripts.configMapName, scripts: backups.scripts.resource, pushgatewayUrl: metrics.pushgatewayUrl! });
+  }
 
   return {
     contractVersion: CONTRACT_VERSION,

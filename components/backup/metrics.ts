@@ -106,9 +106,13 @@ export const KUBELET_METRICS = {
 /** kube-state-metrics: when a CronJob last scheduled a Job. */
 export const KSM_CRONJOB_LAST_SCHEDULE = "kube_cronjob_status_last_schedule_time";
 
+/** kube-state-metrics: when a CronJob was created (a job that has never succeeded since is overdue after its window). */
+export const KSM_CRONJOB_CREATED = "kube_cronjob_created";
+
 /** Names the dashboard and alerts may reference beyond the scripts' own. */
 export const EXTERNAL_METRIC_NAMES: readonly string[] = [
   ...Object.values(PUSHGATEWAY_METRICS),
   ...Object.values(KUBELET_METRICS),
   KSM_CRONJOB_LAST_SCHEDULE,
+  KSM_CRONJOB_CREATED,
 ];

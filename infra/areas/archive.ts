@@ -16,6 +16,7 @@ import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
 import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
 import { archiveProviderMap, archiveStoreEndpoint, awsProvider } from "../providers";
+import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD } from "../../components/archive/offsiteCopySettings";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -59,6 +60,10 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
     if (pitrSettings(target)) {
       workloads.push({ workload: `wal-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-wal-${target.name}`, purpose: "backups", access: "append", prefix: `${prefix}wal/`, automountServiceAccountToken: false });
     }
+  }
+  // The off-site copy reads the whole backups bucket (and never writes it): only while that bucket exists.
+  if (config.archive.offsiteCopy && allBackupTargets(config).length > 0) {
+    workloads.push({ workload: OFFSITE_COPY_WORKLOAD, namespace: { role: "backups" }, serviceAccount: OFFSITE_COPY_NAME, purpose: "backups", access: "read", automountServiceAccountToken: false });
   }
   return workloads;
 }

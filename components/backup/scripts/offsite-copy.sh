@@ -16,7 +16,7 @@
 #   destination  DEST_BUCKET, DEST_REGION, DEST_ENDPOINT_URL (non-AWS), DEST_AWS_ACCESS_KEY_ID, DEST_AWS_SECRET_ACCESS_KEY
 #   both         AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION (`when_required` on S3-compatible
 #                stores; the SHA-256 checks above do not depend on them), AWS_CLI (default aws)
-#   WORK_DIR (scratch: one object at a time, twice), PUSHGATEWAY_URL, PUSH_TIMEOUT_SECONDS (15),
+#   WORK_DIR (scratch: one object at a time), PUSHGATEWAY_URL, PUSH_TIMEOUT_SECONDS (15),
 #   OFFSITE_STATE_PREFIX (default strata-offsite-copy/; never copied from the source)
 #
 # Metrics (POST to PUSHGATEWAY_URL/metrics/job/strata_offsite_copy/destination/<DEST_BUCKET>), every run:
@@ -64,7 +64,7 @@ sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
 
 started=$(date -u +%s)
 copied=0 bytes=0 mismatches=0 failed=0 total=0
-obj="$WORK_DIR/object" back="$WORK_DIR/object.back"
+obj="$WORK_DIR/object"
 
 declare -A have=() unverified=()
 if ! src_list=$(listing aws_s3 "$S3_BUCKET" 2>"$WORK_DIR/err"); then
@@ -85,7 +85,7 @@ fi
 
 # copy_one KEY SIZE: steps 1-3 above; 0 copied and verified, 1 failed, 2 checksum mismatch.
 copy_one() {
-  local key=$1 size=$2 meta recorded ctype sha attempt
+  local key=$1 size=$2 meta recorded ctype sha attempt back
   if ! meta=$(aws_s3 s3api get-object --bucket "$S3_BUCKET" --key "$key" "$obj" --query '[Metadata.sha256, ContentType]' --output text 2>"$WORK_DIR/err"); then
     error "cannot download the source object" key="$key" detail="$(cat "$WORK_DIR/err")"
     return 1
@@ -98,17 +98,18 @@ copy_one() {
   fi
   [ "$ctype" != None ] || ctype=binary/octet-stream
   for attempt in 1 2; do
+    # The read-back is hashed as it streams: scratch space holds one object, not two.
     if ! dest s3 cp --only-show-errors --content-type "$ctype" --metadata "sha256=$sha" "$obj" "s3://$DEST_BUCKET/$key" 2>"$WORK_DIR/err" ||
-      ! dest s3 cp --only-show-errors "s3://$DEST_BUCKET/$key" "$back" 2>>"$WORK_DIR/err"; then
+      ! back=$(dest s3 cp --only-show-errors "s3://$DEST_BUCKET/$key" - 2>>"$WORK_DIR/err" | sha256sum | cut -d' ' -f1); then
       error "cannot write or read back the copy" key="$key" detail="$(cat "$WORK_DIR/err")"
       return 1
     fi
-    if [ "$(sha_of "$back")" = "$sha" ]; then
+    if [ "$back" = "$sha" ]; then
       [ "$attempt" -eq 1 ] || warn "the second upload verified" key="$key"
       bytes=$((bytes + size))
       return 0
     fi
-    error "CHECKSUM MISMATCH: the copy read back from the destination differs from the source" key="$key" attempt="$attempt" expected="$sha" got="$(sha_of "$back")"
+    error "CHECKSUM MISMATCH: the copy read back from the destination differs from the source" key="$key" attempt="$attempt" expected="$sha" got="$back"
   done
   return 2
 }
@@ -125,7 +126,7 @@ if [ "$failed" -eq 0 ]; then
     fi
     rc=0
     copy_one "$key" "$size" || rc=$?
-    rm -f "$obj" "$back"
+    rm -f "$obj"
     case "$rc" in
       0) copied=$((copied + 1)) ;;
       2) mismatches=$((mismatches + 1)) && printf '%s\n' "$key" >>"$WORK_DIR/unverified.next" ;;
