@@ -30,7 +30,7 @@
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$SCRIPT_DIR/lib.sh"
 STRATA_SCRIPT=offsite-copy
 
