@@ -95,7 +95,12 @@ describe("an off-site copy on Hetzner (seed 000's stack, its archive in fsn1)", 
 
   it("is not declared without archive.offsiteCopy, nor without backups (no bucket to copy)", async () => {
     expect(offsiteResources(await batchsender({}, []))).toEqual([]);
-    expect(offsiteResources(await batchsender({ archive: { offsiteCopy: NBG1 }, ...KEY, backups: { targets: [] } }))).toEqual([]);
+    const withoutBackups = await batchsender({ archive: { offsiteCopy: NBG1 }, ...KEY, backups: { targets: [] } });
+    expect(offsiteResources(withoutBackups)).toEqual([]);
+    expect(withoutBackups.configNotes.adjustedDefaults).toContainEqual({
+      key: "strata:archive.offsiteCopy",
+      message: "is set, but the stack has no backup target and so no backups bucket: nothing of the off-site copy is declared",
+    });
   });
 });
 
