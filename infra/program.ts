@@ -11,6 +11,7 @@ import { VolumeGrowth } from "../components/storage/volumeGrowth";
 import { declareMetrics } from "./areas/metrics";
 import { declareBackups } from "./areas/backups";
 import { declareBucketProtectionCheck } from "./areas/bucketProtection";
+import { declareOffsiteCopy } from "./areas/offsiteCopy";
 import { declareAlerting } from "./areas/alerting";
 import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
@@ -120,6 +121,9 @@ export async function strata() {
       ]),
     ],
   });
+  if (backups) {
+    declareOffsiteCopy(platform, { archive, targets: allBackupTargets(config), scriptsConfigMap: backups.scripts.configMapName, scripts: backups.scripts.resource, pushgatewayUrl: metrics.pushgatewayUrl! });
+  }
 
   return {
     contractVersion: CONTRACT_VERSION,

@@ -17,13 +17,13 @@ export interface ProtectionRulesInput {
   runbookBaseUrl?: string;
 }
 
-const newest = (metric: string) => {
-  const m = PROTECTION_METRICS;
-  return `
+/** `metric` as the Pushgateway replica (pod) holding the newest run reports it, that run's time being `clock`. */
+export const newestPush = (metric: string, clock: string) => `
   ${metric}
   and on (pod)
-  (${m.lastRun} == on () group_left () max (${m.lastRun}))`;
-};
+  (${clock} == on () group_left () max (${clock}))`;
+
+const newest = (metric: string) => newestPush(metric, PROTECTION_METRICS.lastRun);
 
 export function buildProtectionRuleGroups(input: ProtectionRulesInput = {}): RuleGroup[] {
   const rule = alertingRuleFactory(siblingRunbookUrl(input.runbookBaseUrl, SERVICE_ALERTS_RUNBOOK));

@@ -59,8 +59,35 @@ export const PITR_WAL_METRICS = {
   receiverLagSeconds: "strata_pitr_receiver_lag_seconds",
 } as const;
 
+/** Pushgateway `job` label of the off-site copy of the backups bucket (scripts/offsite-copy.sh), grouped by `destination` bucket. */
+export const OFFSITE_COPY_JOB = "strata_offsite_copy";
+
+export const OFFSITE_COPY_METRICS = {
+  /** Runs that copied and verified every object only. */
+  lastSuccess: "strata_offsite_copy_last_success_timestamp_seconds",
+  /** Every run. */
+  lastCompletion: "strata_offsite_copy_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_offsite_copy_last_run_success",
+  /** Every run. */
+  duration: "strata_offsite_copy_duration_seconds",
+  /** Every run: current objects in the backups bucket. */
+  sourceObjects: "strata_offsite_copy_source_objects",
+  /** Every run: objects copied and verified by it (0 when nothing was new). */
+  objectsCopied: "strata_offsite_copy_objects_copied",
+  /** Every run: their bytes. */
+  bytesCopied: "strata_offsite_copy_bytes_copied",
+  /** Every run: objects whose SHA-256 did not match (at the source, or read back from the copy). */
+  mismatches: "strata_offsite_copy_checksum_mismatches",
+} as const;
+
 /** Every name the scripts push (the test checks each one appears in components/backup/scripts/*.sh). */
-export const PUSHED_METRIC_NAMES: readonly string[] = [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS), ...Object.values(PITR_WAL_METRICS)];
+export const PUSHED_METRIC_NAMES: readonly string[] = [
+  ...Object.values(BACKUP_METRICS),
+  ...Object.values(DRILL_METRICS),
+  ...Object.values(PITR_WAL_METRICS),
+  ...Object.values(OFFSITE_COPY_METRICS),
+];
 
 /** What the Pushgateway itself adds to every group (its own metrics, not the scripts'). */
 export const PUSHGATEWAY_METRICS = {
@@ -79,9 +106,13 @@ export const KUBELET_METRICS = {
 /** kube-state-metrics: when a CronJob last scheduled a Job. */
 export const KSM_CRONJOB_LAST_SCHEDULE = "kube_cronjob_status_last_schedule_time";
 
+/** kube-state-metrics: when a CronJob was created (a job that has never succeeded since is overdue after its window). */
+export const KSM_CRONJOB_CREATED = "kube_cronjob_created";
+
 /** Names the dashboard and alerts may reference beyond the scripts' own. */
 export const EXTERNAL_METRIC_NAMES: readonly string[] = [
   ...Object.values(PUSHGATEWAY_METRICS),
   ...Object.values(KUBELET_METRICS),
   KSM_CRONJOB_LAST_SCHEDULE,
+  KSM_CRONJOB_CREATED,
 ];

@@ -18,6 +18,7 @@ import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/arc
 import { archiveProviderMap, archiveStoreEndpoint, awsProvider } from "../providers";
 import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
 import { LOKI_IMAGE_TAG, LOKI_SSE_TYPES } from "../../components/logging/lokiValues";
+import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD } from "../../components/archive/offsiteCopySettings";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -61,6 +62,10 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
     if (pitrSettings(target)) {
       workloads.push({ workload: `wal-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-wal-${target.name}`, purpose: "backups", access: "append", prefix: `${prefix}wal/`, automountServiceAccountToken: false });
     }
+  }
+  // The off-site copy reads the whole backups bucket (and never writes it): only while that bucket exists.
+  if (config.archive.offsiteCopy && allBackupTargets(config).length > 0) {
+    workloads.push({ workload: OFFSITE_COPY_WORKLOAD, namespace: { role: "backups" }, serviceAccount: OFFSITE_COPY_NAME, purpose: "backups", access: "read", automountServiceAccountToken: false });
   }
   return workloads;
 }

@@ -176,7 +176,10 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
     platform.k8sOpts,
   );
 
+  // The backups namespace's copy of the scripts (every drill runs there): the off-site copy runs from it too.
+  const backupsNamespaceScripts = scriptsIn(drillNamespace);
   return {
+    scripts: { configMapName: backupsNamespaceScripts.configMapName, resource: backupsNamespaceScripts },
     bucket: bucket.name,
     targets: Object.fromEntries(
       scheduled.map((s) => [

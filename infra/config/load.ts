@@ -11,6 +11,7 @@ import { UNDECRYPTED_SECRET } from "./undecrypted";
 import { effectiveSizes, localTsdbEstimateGiB, type SizingInput } from "../capacity/plan";
 import { TSDB_VOLUME_HEADROOM } from "./sections/metrics";
 import { capabilityLines, type CapabilityLine } from "../capabilities";
+import { allBackupTargets } from "../backupTargets";
 
 export const NAMESPACE = "strata";
 const SECRET_PLACEHOLDER = "[secret]";
@@ -217,6 +218,10 @@ export function resolveConfig(raw: RawStackConfig): LoadedConfig {
     const value = config[key];
     delete config[key];
     if (typeof value === "string") secrets[key] = pulumi.secret(value);
+  }
+  // The off-site copy copies the backups bucket, which exists only while a backup target does (infra/capabilities.ts).
+  if (parsed.data.archive.offsiteCopy && allBackupTargets(parsed.data).length === 0) {
+    notes.push({ key: "strata:archive.offsiteCopy", message: "is set, but the stack has no backup target and so no backups bucket: nothing of the off-site copy is declared" });
   }
   const capabilities = capabilityLines(config as LoadedConfig["config"], (path) => stackWrote(decoded, path));
   return { config: config as LoadedConfig["config"], secrets, uncheckedSecrets: undecrypted.map((k) => keyPath([k])), notes, capabilities };

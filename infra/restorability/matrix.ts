@@ -10,6 +10,9 @@ import { PROJECT_DIR } from "../projectDir";
 import { claimCoverage } from "./coverage";
 import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind, TIMESCALEDB_DRILL } from "./kinds";
 import { archivePurposes, capabilitiesOf } from "../capabilities";
+import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
+import { OFFSITE_COPY_NAME } from "../../components/archive/offsiteCopySettings";
+import { offsiteCopyPlan } from "../areas/offsiteCopy";
 
 /**
  * The restorability matrix: every store Strata protects (each backup target, each claim of `strata:storage.claims`,
@@ -34,7 +37,7 @@ export interface RestorabilityCell {
   text: string;
 }
 
-export type StoreType = "backup target" | "claim" | "bucket" | "volume class";
+export type StoreType = "backup target" | "claim" | "bucket" | "off-site copy" | "volume class";
 
 export type RestorabilityRow = { store: string; type: StoreType } & Record<RestorabilityColumn, RestorabilityCell>;
 
@@ -140,6 +143,25 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
         : gap("no check reads its protection back: the bucket protection check runs in the backups namespace and pushes to the Pushgateway, and this stack has no backup target or no Pushgateway"),
       runbook: exists(isBackups ? drRunbook : versionsRunbook) ? ok(isBackups ? drRunbook : versionsRunbook) : gap(`${isBackups ? drRunbook : versionsRunbook} does not exist`),
       tested: isBackups ? ok("every backup suite writes and reads s3rver with the AWS CLI v2 (test/integration/helpers/servers.ts)") : gap("recovering object versions needs real S3 versioning: no test here (s3rver keeps no versions)"),
+    });
+  }
+
+  // --- a second copy of the backups bucket elsewhere (replication on aws, the off-site copy job anywhere) ---------
+  if (archivePurposes(config).includes("backups")) {
+    const copy = offsiteCopyPlan(config);
+    const serviceRunbook = "docs/runbooks/service-alerts.md";
+    const copyTest = "test/integration/offsite-copy.test.ts";
+    const provider = archive.provider;
+    const none = `no second copy: archive.provider \`${provider}\` ${ARCHIVE_CAPABILITIES[provider].replication ? "can replicate but archive.replication is off" : "has no replication"} and archive.offsiteCopy is not set (docs/archive.md)`;
+    const replicated = archive.replication.enabled ? `S3 replication to ${archive.replication.region}` : undefined;
+    rows.push({
+      store: "off-site copy of the backups bucket",
+      type: "off-site copy",
+      backup: copy ? ok(`${OFFSITE_COPY_NAME} ${copy.schedule} to ${copy.destination.provider} ${copy.destination.endpoint ?? copy.destination.region} bucket ${copy.destination.bucket}`) : replicated ? ok(replicated) : gap(none),
+      drill: copy ? ok("every copied object is read back and its SHA-256 compared with the source's") : gap(replicated ? "nothing reads the replica back" : "no copy to read back"),
+      alerts: copy ? ok("StrataOffsiteCopyStale, StrataOffsiteCopyChecksumMismatch, StrataOffsiteCopyFailing") : gap(replicated ? "no alert on replication" : "no copy to alert on"),
+      runbook: copy ? (exists(serviceRunbook) ? ok(`${serviceRunbook} (restoring from the off-site copy)`) : gap(`${serviceRunbook} does not exist`)) : gap("no copy to restore from"),
+      tested: copy ? (exists(copyTest) ? ok(`${copyTest} (two s3rver, a corrupted copy caught)`) : gap(`${copyTest} does not exist`)) : gap(replicated ? "S3 replication exists only on AWS: not run here" : "no copy to test"),
     });
   }
 

@@ -13,6 +13,7 @@ import { buildLokiRuleGroups } from "../../components/logging/lokiRules";
 import { buildCollectorRuleGroups } from "../../components/logging/collectorRules";
 import { buildPushgatewayRuleGroups } from "../../components/metrics/pushgatewayRules";
 import { buildProtectionRuleGroups } from "../../components/archive/protectionRules";
+import { buildOffsiteCopyRuleGroups } from "../../components/archive/offsiteCopyRules";
 import { PUSHGATEWAY_FULLNAME } from "../../components/metrics/names";
 import { render, s, type AlertCase } from "../helpers/promtoolRules";
 import { validateK8sObject } from "../helpers/k8sValidate";
@@ -26,6 +27,8 @@ const suites: Record<string, RuleGroup[]> = {
   collector: buildCollectorRuleGroups({ namespace: "logging" }),
   pushgateway: buildPushgatewayRuleGroups({ namespace: "monitoring" }),
   "bucket-protection": buildProtectionRuleGroups(),
+  // Daily copies with a 4 h deadline: stale after 2 x 24 h + 4 h = 52 h.
+  "offsite-copy": buildOffsiteCopyRuleGroups({ intervalHours: 24, runSeconds: 4 * 3600, cronJob: { namespace: "strata-backups", name: "strata-offsite-copy" } }),
 };
 const groups = Object.values(suites).flat();
 const rules = groups.flatMap((g) => g.rules);
@@ -42,6 +45,16 @@ const pgw = { namespace: "monitoring", job: PUSHGATEWAY_FULLNAME, instance: "10.
 // Pushed by the bucket protection check, scraped with honorLabels from two Pushgateway replicas.
 const pushed = (i: number) => ({ namespace: "monitoring", job: "strata-bucket-protection", instance: "", pod: `strata-pushgateway-${i}`, service: PUSHGATEWAY_FULLNAME, endpoint: "http" });
 const versioning = { bucket: "strata-prod-backups-x1", check: "versioning" };
+// Pushed by the off-site copy job to the group of its destination bucket.
+const copyPush = (i: number) => ({ ...pushed(i), job: "strata_offsite_copy", destination: "acme-backups-nbg1" });
+const copyCron = { namespace: "strata-backups", cronjob: "strata-offsite-copy", job: "kube-state-metrics" };
+/** The newest run's `metric` on replica 0 (its completion at t=1000s) and an older run's on replica 1. */
+const copyRun = (metric: string, newest: string, older: string) => [
+  s(metric, copyPush(0), `${newest}x20`),
+  s("strata_offsite_copy_last_completion_timestamp_seconds", copyPush(0), "1000x20"),
+  s(metric, copyPush(1), `${older}x20`),
+  s("strata_offsite_copy_last_completion_timestamp_seconds", copyPush(1), "500x20"),
+];
 
 const requests = (errorsPerMinute: number) => [
   s("loki_request_duration_seconds_count", { ...loki, route: "loki_api_v1_push", method: "POST", status_code: "204", ws: "false" }, "0+600x40"),
@@ -212,6 +225,66 @@ const cases: AlertCase[] = [
     fires: [],
   },
   { alert: "StrataPushgatewayDown", name: "stays silent while it is up", series: [s("up", pgw, "1x20")], evalTime: "20m", fires: [] },
+  {
+    alert: "StrataOffsiteCopyStale",
+    name: "fires when the last full success is over 52 hours old",
+    // A success at t=0, then only failed runs: at 53h the copy is 53 h old.
+    series: [s("strata_offsite_copy_last_success_timestamp_seconds", copyPush(0), "0x3200")],
+    evalTime: "53h",
+    fires: [{ labels: { destination: "acme-backups-nbg1" }, value: "190800" }],
+  },
+  {
+    alert: "StrataOffsiteCopyStale",
+    name: "fires when the CronJob has existed for 52 hours and no run ever fully succeeded",
+    series: [s("kube_cronjob_created", copyCron, "0x3200")],
+    evalTime: "53h",
+    fires: [{ labels: { job: "strata_offsite_copy" }, value: "1" }],
+  },
+  {
+    alert: "StrataOffsiteCopyStale",
+    name: "stays silent while a daily run succeeds",
+    series: [
+      s("strata_offsite_copy_last_success_timestamp_seconds", copyPush(0), Array.from({ length: 3 }, (_, i) => `${i * 86400}x1439`).join(" ")),
+      s("kube_cronjob_created", copyCron, "0x4320"),
+    ],
+    evalTime: "60h",
+    fires: [],
+  },
+  {
+    alert: "StrataOffsiteCopyStale",
+    name: "stays silent for a new CronJob that has not reached its first runs",
+    series: [s("kube_cronjob_created", copyCron, "0x1500")],
+    evalTime: "25h",
+    fires: [],
+  },
+  {
+    alert: "StrataOffsiteCopyChecksumMismatch",
+    name: "fires when the newest run found a mismatch",
+    series: copyRun("strata_offsite_copy_checksum_mismatches", "2", "0"),
+    evalTime: "10m",
+    fires: [{ labels: { destination: "acme-backups-nbg1" }, value: "2" }],
+  },
+  {
+    alert: "StrataOffsiteCopyChecksumMismatch",
+    name: "stays silent when only an older run on another replica had one",
+    series: copyRun("strata_offsite_copy_checksum_mismatches", "0", "3"),
+    evalTime: "10m",
+    fires: [],
+  },
+  {
+    alert: "StrataOffsiteCopyFailing",
+    name: "fires when the newest run failed",
+    series: copyRun("strata_offsite_copy_last_run_success", "0", "1"),
+    evalTime: "10m",
+    fires: [{ labels: { destination: "acme-backups-nbg1" }, value: "0" }],
+  },
+  {
+    alert: "StrataOffsiteCopyFailing",
+    name: "stays silent when the newest run succeeded after an older failure",
+    series: copyRun("strata_offsite_copy_last_run_success", "1", "0"),
+    evalTime: "10m",
+    fires: [],
+  },
 ];
 
 function promtool(args: string[], cwd: string) {
@@ -220,7 +293,7 @@ function promtool(args: string[], cwd: string) {
   return result;
 }
 
-describe("service alert rules (Loki, log collector, Pushgateway, bucket protection)", () => {
+describe("service alert rules (Loki, log collector, Pushgateway, bucket protection, off-site copy)", () => {
   it("every rule group passes promtool check rules", () => {
     writeFileSync(join(work, "rules.yaml"), yaml.dump({ groups }, { lineWidth: -1 }));
     const result = promtool(["check", "rules", "rules.yaml"], work);

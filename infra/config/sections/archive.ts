@@ -5,6 +5,8 @@ import { deriveRetention } from "../../retention";
 import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, HETZNER_OBJECT_STORAGE_LOCATIONS, missingCapabilities, type ArchiveProvider } from "../../../components/archive/providers";
 import type { RetentionConfig } from "./retention";
 import { archiveAdoption } from "./adoption";
+import { cronScheduleProblem } from "../../../components/backup/cron";
+import { OFFSITE_COPY_DEFAULT_SCHEDULE } from "../../../components/archive/offsiteCopySettings";
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
@@ -79,6 +81,26 @@ export const archiveSection = {
           retentionDays: z.number().int().min(1).max(3650).describe("Days access logs are kept."),
         })
         .describe("S3 server access logging."),
+      offsiteCopy: z
+        .strictObject({
+          provider: z.enum(ARCHIVE_PROVIDERS).describe("The store that holds the copy: `aws` (S3 in `region`), `hetzner` (Object Storage in `region`) or `s3-compatible` (at `endpoint`)."),
+          endpoint: z
+            .url({ protocol: /^https?$/, error: "must be an http(s) URL such as https://minio.example.com:9000" })
+            .optional()
+            .describe("S3 endpoint of an `s3-compatible` destination (required there); derived on `hetzner`; not used on `aws`."),
+          region: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9-]{1,30}$/, "must be a region or location name such as nbg1 or eu-west-1")
+            .optional()
+            .describe(`Where the copy lives: on \`hetzner\` one of ${HETZNER_OBJECT_STORAGE_LOCATIONS.join(", ")} and on \`aws\` an AWS region (both required, and another location than the archive's own); on \`s3-compatible\` what the store expects (default us-east-1).`),
+          bucket: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 characters: lowercase letters, digits, dots and hyphens)")
+            .describe("The destination bucket, which exists already (with versioning, and object lock where the store has it): the copy writes into it and never deletes there."),
+          schedule: z.string().optional().describe(`Cron schedule (UTC) of the copy job (default \`${OFFSITE_COPY_DEFAULT_SCHEDULE}\`: daily, after the night's backups).`),
+        })
+        .optional()
+        .describe("A second copy of the backups bucket in another location or at another provider, made by a scheduled job that verifies every object's SHA-256 (where the store has no replication). Credentials: strata:offsiteCopyAccessKeyId / strata:offsiteCopySecretAccessKey."),
       adopt: archiveAdoption.optional(),
     })
     .describe("The archive: one versioned bucket per purpose (metrics, logs, backups), KMS-encrypted on `aws`."),
@@ -93,6 +115,15 @@ export const ARCHIVE_CREDENTIAL_KEYS = ["archiveAccessKeyId", "archiveSecretAcce
 export const archiveCredentialsSection = {
   archiveAccessKeyId: z.string().min(1).optional().describe("Secret. Access key ID of the archive store when archive.provider is `hetzner` or `s3-compatible` (on Hetzner: an Object Storage key of the project that holds the buckets)."),
   archiveSecretAccessKey: z.string().min(1).optional().describe("Secret. Secret access key belonging to archiveAccessKeyId."),
+};
+
+/** The destination's access key of archive.offsiteCopy (another store, or another account, than the archive's). */
+export const OFFSITE_COPY_CREDENTIAL_KEYS = ["offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey"] as const;
+
+/** Secret. Required while archive.offsiteCopy is set, refused otherwise. */
+export const offsiteCopyCredentialsSection = {
+  offsiteCopyAccessKeyId: z.string().min(1).optional().describe("Secret. Access key ID the off-site copy writes the destination bucket (archive.offsiteCopy.bucket) with."),
+  offsiteCopySecretAccessKey: z.string().min(1).optional().describe("Secret. Secret access key belonging to offsiteCopyAccessKeyId."),
 };
 
 export function checkArchiveCredentials(c: { archive: Pick<ArchiveConfig, "provider"> } & Partial<Record<(typeof ARCHIVE_CREDENTIAL_KEYS)[number], string>>, ctx: RefinementCtx): void {
@@ -195,4 +226,47 @@ export function checkSseCustomerKeyTransport(archive: ArchiveConfig, thanosEnabl
     input: archive.endpoint,
     message: "is plain HTTP, but Thanos writes the metrics bucket with SSE-C there, which S3 stores accept only over TLS: use an https endpoint, or set metrics.thanos.enabled to false",
   });
+}
+
+/**
+ * archive.offsiteCopy: a schedule Kubernetes accepts, a destination that is complete for its store and lies
+ * elsewhere than the archive itself, and the destination's key set exactly while the copy is.
+ */
+export function checkOffsiteCopy(
+  c: { archive: ArchiveConfig; region: string; hcloud: { location?: string | undefined } } & Partial<Record<(typeof OFFSITE_COPY_CREDENTIAL_KEYS)[number], string>>,
+  ctx: RefinementCtx,
+): void {
+  const copy = c.archive.offsiteCopy;
+  for (const key of OFFSITE_COPY_CREDENTIAL_KEYS) {
+    if (copy && c[key] === undefined) {
+      ctx.addIssue({ code: "custom", path: [key], input: undefined, message: `is required while archive.offsiteCopy is set: the destination's access key (set it with \`pulumi config set --secret strata:${key}\`)` });
+    } else if (!copy && c[key] !== undefined) {
+      ctx.addIssue({ code: "custom", path: [key], input: undefined, message: "is only for archive.offsiteCopy, which is not set; remove it" });
+    }
+  }
+  if (!copy) return;
+  const at = (key: string) => ["archive", "offsiteCopy", key];
+  if (copy.schedule !== undefined) {
+    const problem = cronScheduleProblem(copy.schedule);
+    if (problem) ctx.addIssue({ code: "custom", path: at("schedule"), input: copy.schedule, message: problem });
+  }
+  if (copy.provider !== "s3-compatible" && copy.endpoint !== undefined) {
+    ctx.addIssue({ code: "custom", path: at("endpoint"), input: copy.endpoint, message: `is only for offsiteCopy.provider \`s3-compatible\`: on \`${copy.provider}\` the endpoint follows from offsiteCopy.region; remove it` });
+  }
+  if (copy.provider === "s3-compatible" && copy.endpoint === undefined) {
+    ctx.addIssue({ code: "custom", path: at("endpoint"), input: undefined, message: "is required when offsiteCopy.provider is `s3-compatible` (e.g. https://minio.example.com:9000)" });
+  }
+  if (copy.provider === "hetzner" && !(HETZNER_OBJECT_STORAGE_LOCATIONS as readonly string[]).includes(copy.region ?? "")) {
+    ctx.addIssue({ code: "custom", path: at("region"), input: copy.region, message: `must be one of ${HETZNER_OBJECT_STORAGE_LOCATIONS.join(", ")} when offsiteCopy.provider is \`hetzner\` (Hetzner Object Storage's locations)` });
+  }
+  if (copy.provider === "aws" && !AWS_REGION.test(copy.region ?? "")) {
+    ctx.addIssue({ code: "custom", path: at("region"), input: copy.region, message: "must be an AWS region name such as eu-west-1 when offsiteCopy.provider is `aws`" });
+  }
+  // The archive's own location: the copy must survive the loss of it.
+  const source = c.archive.provider === "aws" ? c.region : c.archive.provider === "hetzner" ? hetznerArchiveRegion(c.archive, c.hcloud.location) : c.archive.endpoint;
+  const destination = copy.provider === "s3-compatible" ? copy.endpoint : copy.region;
+  if (copy.provider === c.archive.provider && source !== undefined && destination === source) {
+    const key = copy.provider === "s3-compatible" ? "endpoint" : "region";
+    ctx.addIssue({ code: "custom", path: at(key), input: destination, message: `must differ from the archive's own ${key} (${source}): a copy in the same place survives no outage or loss of it` });
+  }
 }

@@ -47,7 +47,7 @@ export interface RunAs {
   gid: number;
 }
 
-export type Script = "backup.sh" | "restore-drill.sh" | "wal-receiver.sh" | "pitr-restore.sh";
+export type Script = "backup.sh" | "restore-drill.sh" | "wal-receiver.sh" | "pitr-restore.sh" | "offsite-copy.sh";
 
 export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
   const bash = ["bash", join(SCRIPTS, script), ...args];
