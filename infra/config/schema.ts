@@ -3,7 +3,7 @@ import { coreSection } from "./sections/core";
 import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
-import { archiveCredentialsSection, archiveSection, checkArchiveCredentials, checkArchiveProvider, checkArchiveTiers, checkReplicationRegion } from "./sections/archive";
+import { archiveCredentialsSection, archiveSection, backupEncryptionSection, checkArchiveCredentials, checkArchiveProvider, checkArchiveTiers, checkBackupEncryption, checkReplicationRegion } from "./sections/archive";
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection, checkBackupTargets } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
@@ -29,6 +29,7 @@ const sections = {
   ...retentionSection,
   ...archiveSection,
   ...archiveCredentialsSection,
+  ...backupEncryptionSection,
   ...metricsSection,
   ...backupsSection,
   ...alertingSection,
@@ -69,6 +70,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["archive", "region"], (c, ctx) => checkReplicationRegion(c.archive, c.region, ctx)),
   crossField(["archive", "hcloud"], (c, ctx) => checkArchiveProvider(c.archive, c.hcloud.location, ctx)),
   crossField(["archive", "archiveAccessKeyId", "archiveSecretAccessKey"], (c, ctx) => checkArchiveCredentials(c, ctx)),
+  crossField(["archive", "backupAgeIdentity"], (c, ctx) => checkBackupEncryption(c, ctx)),
   crossField(["archive", "cloud", "cluster"], (c, ctx) => {
     // With the cluster in config we can check at plan time what IRSA needs; from a cluster stack it is checked
     // when the stack's outputs arrive (infra/areas/archive.ts).
@@ -229,5 +231,5 @@ function withoutPath(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword", "archiveAccessKeyId", "archiveSecretAccessKey"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword", "archiveAccessKeyId", "archiveSecretAccessKey", "backupAgeIdentity"] as const satisfies readonly (keyof StrataConfig)[];
 export type SecretKey = (typeof SECRET_KEYS)[number];

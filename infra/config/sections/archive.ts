@@ -5,6 +5,7 @@ import { deriveRetention } from "../../retention";
 import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, HETZNER_OBJECT_STORAGE_LOCATIONS, missingCapabilities, type ArchiveProvider } from "../../../components/archive/providers";
 import type { RetentionConfig } from "./retention";
 import { archiveAdoption } from "./adoption";
+import { ageIdentityProblem } from "../../../components/backup/encryption";
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
@@ -79,6 +80,10 @@ export const archiveSection = {
           retentionDays: z.number().int().min(1).max(3650).describe("Days access logs are kept."),
         })
         .describe("S3 server access logging."),
+      backupEncryption: z
+        .enum(["age", "none"])
+        .optional()
+        .describe("Client-side encryption of backups before they leave the job's pod: `age` (to the recipient of `strata:backupAgeIdentity`; drills decrypt) or `none`. Default: `age` on archive.provider `hetzner` and `s3-compatible` (no KMS), `none` on `aws` (SSE-KMS)."),
       adopt: archiveAdoption.optional(),
     })
     .describe("The archive: one versioned bucket per purpose (metrics, logs, backups), KMS-encrypted on `aws`."),
@@ -94,6 +99,39 @@ export const archiveCredentialsSection = {
   archiveAccessKeyId: z.string().min(1).optional().describe("Secret. Access key ID of the archive store when archive.provider is `hetzner` or `s3-compatible` (on Hetzner: an Object Storage key of the project that holds the buckets)."),
   archiveSecretAccessKey: z.string().min(1).optional().describe("Secret. Secret access key belonging to archiveAccessKeyId."),
 };
+
+/** Secret. The age identity backups are encrypted to (its recipient is derived); required when they are. */
+export const backupEncryptionSection = {
+  backupAgeIdentity: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = ageIdentityProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional()
+    .describe("Secret. The age identity (`AGE-SECRET-KEY-1...`, from `age-keygen`) whose recipient backups are encrypted to when archive.backupEncryption is `age`; only drills get it. Keep a copy offline: without it no encrypted backup can be restored."),
+};
+
+export type BackupEncryption = "age" | "none";
+
+/** Whether backups are encrypted: archive.backupEncryption, else `age` where the store has no KMS ("defaults follow the stack"). */
+export const effectiveBackupEncryption = (archive: Pick<ArchiveConfig, "provider" | "backupEncryption">): BackupEncryption =>
+  archive.backupEncryption ?? (ARCHIVE_CAPABILITIES[archive.provider].kms ? "none" : "age");
+
+/** What to write when the identity is missing: the commands that make one and put it in the stack. */
+export const AGE_IDENTITY_HOWTO =
+  "create one with `age-keygen -o backup-age.key` (keep that file offline: every encrypted backup needs it to restore) and set its AGE-SECRET-KEY-1 line with `grep AGE-SECRET-KEY backup-age.key | pulumi config set --secret strata:backupAgeIdentity` (without the Pulumi CLI: `grep AGE-SECRET-KEY backup-age.key | npm run seal-secret -- --write Pulumi.<stack>.yaml strata:backupAgeIdentity`)";
+
+export function checkBackupEncryption(c: { archive: Pick<ArchiveConfig, "provider" | "backupEncryption">; backupAgeIdentity?: string | undefined }, ctx: RefinementCtx): void {
+  const encryption = effectiveBackupEncryption(c.archive);
+  const why = c.archive.backupEncryption === undefined ? `the default on archive.provider \`${c.archive.provider}\`, which has no KMS` : "archive.backupEncryption is `age`";
+  if (encryption === "age" && c.backupAgeIdentity === undefined) {
+    ctx.addIssue({ code: "custom", path: ["backupAgeIdentity"], input: undefined, message: `is required: backups are encrypted with age (${why}); ${AGE_IDENTITY_HOWTO}; or write archive.backupEncryption: none` });
+  } else if (encryption === "none" && c.backupAgeIdentity !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["backupAgeIdentity"], input: undefined, message: "is only used when archive.backupEncryption is `age`; remove it or write archive.backupEncryption: age" });
+  }
+}
 
 export function checkArchiveCredentials(c: { archive: Pick<ArchiveConfig, "provider"> } & Partial<Record<(typeof ARCHIVE_CREDENTIAL_KEYS)[number], string>>, ctx: RefinementCtx): void {
   const needed = !ARCHIVE_CAPABILITIES[c.archive.provider].iam;
