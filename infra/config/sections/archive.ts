@@ -125,7 +125,8 @@ export const AGE_IDENTITY_HOWTO =
 
 export function checkBackupEncryption(c: { archive: Pick<ArchiveConfig, "provider" | "backupEncryption">; backupAgeIdentity?: string | undefined }, ctx: RefinementCtx): void {
   const encryption = effectiveBackupEncryption(c.archive);
-  const why = c.archive.backupEncryption === undefined ? `the default on archive.provider \`${c.archive.provider}\`, which has no KMS` : "archive.backupEncryption is `age`";
+  // The profile defaults have set archive.backupEncryption by now (infra/config/defaults.ts): say where `age` comes from.
+  const why = ARCHIVE_CAPABILITIES[c.archive.provider].kms ? "archive.backupEncryption is `age`" : `archive.backupEncryption is \`age\`, the default on archive.provider \`${c.archive.provider}\`, which has no KMS`;
   if (encryption === "age" && c.backupAgeIdentity === undefined) {
     ctx.addIssue({ code: "custom", path: ["backupAgeIdentity"], input: undefined, message: `is required: backups are encrypted with age (${why}); ${AGE_IDENTITY_HOWTO}; or write archive.backupEncryption: none` });
   } else if (encryption === "none" && c.backupAgeIdentity !== undefined) {
