@@ -157,6 +157,9 @@ sync
 # --- backups -------------------------------------------------------------------------------------------------------
 strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOINT_URL="http://127.0.0.1:$s3_port"
   PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws)
+# The encryption contract's names, as the CronJobs give them (components/backup/encryption.ts).
+mapfile -t contract_env < <(node scripts/run-ts.cjs scripts/backup-contract-env.ts)
+strata_env+=("${contract_env[@]}")
 # stamped LOG T0: copies stdin to LOG, each line prefixed with the seconds since T0 (the scripts log whole seconds).
 stamped() {
   local line

@@ -47,6 +47,10 @@ export const IMAGES = {
   valkey: { registry: "docker.io", repository: "valkey/valkey", tag: "9.0.0-trixie" },
   // The busybox-based (not distroless) Prometheus image, only to copy its static promtool and prometheus into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
+  // Client-side encryption of backups: age and age-keygen, copied by an init container into the job's scratch volume.
+  // age publishes release binaries but no image; helmfile's image installs age v1.2.1's static release build at
+  // /usr/local/bin (its Dockerfile, AGE_VERSION) on Alpine, which has the sh and cp the copy needs.
+  age: { registry: "ghcr.io", repository: "helmfile/helmfile", tag: "v1.7.4" },
 } as const satisfies Record<string, ImagePin>;
 
 export const imageRef = (image: ImagePin) => `${image.registry}/${image.repository}:${image.tag}`;

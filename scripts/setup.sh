@@ -26,8 +26,9 @@ esac
 #   - curl: Pushgateway pushes, the Prometheus admin API
 #   - rabbitmq-server: a real broker (management plugin) the rabbitmq-definitions backup exports from and the drill's throwaway broker
 #   - redis-server, redis-tools: a real Redis 7 (Valkey's protocol and RDB format) for the valkey kind's backup and drill
+#   - age: client-side encryption of backups (encrypted backups and drills for real; age-keygen -y checks derived recipients)
 debian_packages=(shellcheck postgresql-15 prometheus prometheus-alertmanager prometheus-pushgateway awscli zstd python3 sqlite3 jq curl
-  rabbitmq-server redis-server redis-tools)
+  rabbitmq-server redis-server redis-tools age)
 
 install_debian_packages() {
   local missing=()

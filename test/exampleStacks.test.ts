@@ -85,8 +85,12 @@ describe("the example stacks", () => {
       "strata:archive.backups.transitions",
       "strata:archive.replication.enabled",
       "strata:archive.accessLogs.enabled",
+      "strata:archive.backupEncryption",
       "strata:metrics.pushgateway.volumeSizeGiB",
     ]);
+    // No KMS on Hetzner: the snapshots are encrypted with age before they leave the backup pod (its recipient Secret).
+    const backup = resourcesOfType(p, "kubernetes:batch/v1:CronJob").find((r) => r.inputs.metadata.name === "strata-backup-prometheus")!;
+    expect(JSON.stringify(backup.inputs)).toContain('"name":"AGE_RECIPIENT","valueFrom":{"secretKeyRef":{"name":"strata-backup-age-recipient","key":"recipient"}}');
   });
 
   it("000 BatchSender keeps its whole archive on Hetzner Object Storage: no AWS resource, no AWS account", async () => {

@@ -14,6 +14,8 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
 import { startRabbitMQ, type RabbitMQ } from "./integration/helpers/servers";
+import { ageRecipientOf, ENCRYPTION_MANIFEST_FIELDS as ENC } from "../components/backup/encryption";
+import { OTHER_AGE_IDENTITY, TEST_AGE_IDENTITY } from "./helpers/ageIdentity";
 
 const RUNBOOKS = join(PROJECT_DIR, "docs", "runbooks");
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -92,7 +94,7 @@ function runRunbook(file: string, name: string, env: NodeJS.ProcessEnv, cwd: str
   return spawnSync("bash", ["-c", script], { encoding: "utf8", env, timeout: 120_000, cwd });
 }
 
-const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq", "/usr/bin/sqlite3"];
+const tools = [`${PG_BIN}/initdb`, `${PG_BIN}/pg_ctl`, AWS_V2, "/usr/bin/zstd", "/usr/bin/jq", "/usr/bin/sqlite3", "/usr/bin/age"];
 const missing = [...tools, "/usr/bin/prometheus", "/usr/bin/promtool", "/usr/bin/redis-server", "/usr/bin/redis-cli"].filter((t) => !existsSync(t));
 
 // A missing tool is a broken install, not a reason to skip: say so, like the other suites that run real tools.
@@ -133,13 +135,27 @@ describe("runbook: restore PostgreSQL from a chosen day (real PostgreSQL, s3rver
   const psql = (db: string, sql: string) => run(`${PG_BIN}/psql`, ["-XAtq", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql], { env }).trim();
   const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", endpoint, ...args], { env });
 
-  /** One backup the way backup.sh writes it: object with x-amz-meta-sha256, then its manifest. */
-  function writeBackup(day: string, stamp: string, counts: Record<string, number>, corrupt = false) {
-    const dump = join(root, `${stamp}.pgdump.zst`);
-    run("bash", ["-o", "pipefail", "-c", `${PG_BIN}/pg_dump -Fc -Z0 -d app | zstd -q -1 -o '${dump}'`], { env });
+  /**
+   * One backup the way backup.sh writes it: object with x-amz-meta-sha256, then its manifest; `encrypt`: as with
+   * AGE_RECIPIENT set (the recipient of TEST_AGE_IDENTITY), ciphertext under `.age` and the encryption fields.
+   */
+  function writeBackup(day: string, stamp: string, counts: Record<string, number>, corrupt = false, encrypt = false) {
+    const plain = join(root, `${stamp}.pgdump.zst`);
+    run("bash", ["-o", "pipefail", "-c", `${PG_BIN}/pg_dump -Fc -Z0 -d app | zstd -q -1 -o '${plain}'`], { env });
+    const plainBytes = readFileSync(plain);
+    const dump = encrypt ? `${plain}.age` : plain;
+    if (encrypt) run("age", ["-r", ageRecipientOf(TEST_AGE_IDENTITY), "-o", dump, plain]);
     const bytes = readFileSync(dump);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const key = `postgresql/${target}/${day}/${target}-${stamp}.pgdump.zst`;
+    const key = `postgresql/${target}/${day}/${target}-${stamp}.pgdump.zst${encrypt ? ".age" : ""}`;
+    const encryption = encrypt
+      ? {
+          [ENC.encryption]: "age",
+          [ENC.recipientSha256]: createHash("sha256").update(ageRecipientOf(TEST_AGE_IDENTITY)).digest("hex"),
+          [ENC.plaintextSha256]: createHash("sha256").update(plainBytes).digest("hex"),
+          [ENC.plaintextSize]: plainBytes.length,
+        }
+      : {};
     if (corrupt) writeFileSync(dump, Buffer.concat([bytes.subarray(0, bytes.length - 8), Buffer.alloc(8)]));
     aws("s3api", "put-object", "--bucket", bucket, "--key", key, "--body", dump, "--metadata", `sha256=${sha256}`, "--output", "text", "--query", "ETag");
     const manifest = {
@@ -151,6 +167,7 @@ describe("runbook: restore PostgreSQL from a chosen day (real PostgreSQL, s3rver
       manifest_key: `${key}.manifest.json`,
       sha256,
       size_bytes: bytes.length,
+      ...encryption,
       compression: "zstd",
       format: "pg_dump-custom",
       tool_version: run(`${PG_BIN}/pg_dump`, ["--version"]).trim(),
@@ -209,6 +226,9 @@ describe("runbook: restore PostgreSQL from a chosen day (real PostgreSQL, s3rver
     psql("app", "DELETE FROM events WHERE account > 900; DELETE FROM accounts WHERE id > 900; INSERT INTO billing.invoices SELECT g, 1 FROM generate_series(251, 300) g");
     expected["2026/11/21"] = { "billing.invoices": 300, "public.accounts": 900, "public.events": Number(psql("app", "SELECT count(*) FROM events")) };
     writeBackup("2026/11/21", "20261121T020000Z", expected["2026/11/21"]!);
+    writeBackup("2026/11/22", "20261122T020000Z", expected["2026/11/21"]!, false, true);
+    writeFileSync(join(root, "backup-age.key"), `${TEST_AGE_IDENTITY}\n`, { mode: 0o600 });
+    writeFileSync(join(root, "other-age.key"), `${OTHER_AGE_IDENTITY}\n`, { mode: 0o600 });
   }, 120_000);
 
   afterAll(async () => {
@@ -240,6 +260,23 @@ describe("runbook: restore PostgreSQL from a chosen day (real PostgreSQL, s3rver
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/FAILED/);
     expect(psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'app_restored_19'")).toBe("0");
+  });
+
+  it("decrypts an age-encrypted backup with the identity file, checks the plaintext's SHA-256, and restores it", () => {
+    const r = runbook("restore-postgresql.md", "postgresql-restore", { BUCKET: bucket, TARGET: target, DAY: "2026/11/22", NEW_DB: "app_restored_22", WORK: join(root, "work-22"), S3_ENDPOINT_URL: endpoint, AGE_IDENTITY_FILE: join(root, "backup-age.key") });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`restoring from postgresql/${target}/2026/11/22/${target}-20261122T020000Z.pgdump.zst.age.manifest.json`);
+    expect(r.stdout).toContain("ROW COUNTS MATCH: 3 tables");
+    expect(psql("app_restored_22", "SELECT count(*) FROM accounts")).toBe("900");
+  });
+
+  it("stops at decryption with another identity or none, before creating any database", () => {
+    for (const [db, extra] of [["app_restored_22b", { AGE_IDENTITY_FILE: join(root, "other-age.key") }], ["app_restored_22c", {}]] as const) {
+      const r = runbook("restore-postgresql.md", "postgresql-restore", { BUCKET: bucket, TARGET: target, DAY: "2026/11/22", NEW_DB: db, WORK: join(root, `work-${db}`), S3_ENDPOINT_URL: endpoint, ...extra });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(db.endsWith("b") ? /no identity matched/ : /set AGE_IDENTITY_FILE to the identity file/);
+      expect(psql("postgres", `SELECT count(*) FROM pg_database WHERE datname = '${db}'`)).toBe("0");
+    }
   });
 
   it("stops when the day has no complete backup", () => {

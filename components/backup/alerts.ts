@@ -162,7 +162,8 @@ export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
         "The last restore drill of {{ $labels.kind }} target {{ $labels.target }} failed.",
         `The newest restore drill of {{ $labels.target }} ({{ $labels.kind }}) could not restore or verify the newest
          backup: until a drill passes, that backup is not known to restore. Logs start with RESTORE DRILL FAILED,
-         CHECKSUM MISMATCH or RESTORED DATA DIFFERS.`,
+         CHECKSUM MISMATCH, DECRYPT FAILED (an age-encrypted backup the drill's identity cannot open) or RESTORED DATA
+         DIFFERS.`,
       ),
       rule(
         "StrataBackupPushFailing",

@@ -3,6 +3,7 @@ import { KPS_FULLNAME, prometheusDataClaimName } from "../metrics/names";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
 import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
 import { pitrSettings, type PitrSettings } from "./pitr";
+import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 
 export const SCRIPTS_MOUNT = "/opt/strata";
 export const WORK_DIR = "/work";
@@ -26,6 +27,11 @@ export interface JobContext {
   scriptsConfigMap: string;
   labels: Record<string, string>;
   schedule: string;
+  /**
+   * Client-side age encryption (components/backup/encryption.ts): the Secrets, in the job's namespace, holding the
+   * recipient (given to backup jobs only) and the identity (mounted in drills only).
+   */
+  encryption?: { recipientSecretName: string; identitySecretName: string };
 }
 
 interface Container {
@@ -38,6 +44,8 @@ interface Container {
   usesS3?: boolean;
   /** Mounts of the recipe's own volumes, for this container only. */
   volumeMounts?: Record<string, unknown>[];
+  /** An init container's static binaries, copied into WORK_DIR/bin (on the other containers' PATH). */
+  copies?: string[];
 }
 
 interface Recipe {
@@ -56,7 +64,7 @@ interface Recipe {
 }
 
 /** The scripts' exit statuses that a retry cannot change (scripts/lib.sh defines them; a test keeps these equal). */
-export const SCRIPT_EXIT = { config: 2, pushFailed: 3 } as const;
+export const SCRIPT_EXIT = { config: 2, pushFailed: 3, decrypt: EXIT_DECRYPT } as const;
 
 /** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed. */
 export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
@@ -297,7 +305,7 @@ function drillRecipe(t: BackupTarget): Recipe {
       return {
         compression: "none",
         fsGroup: 65534,
-        initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
+        initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
         containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "2Gi", "2") }],
         extraPath: `${WORK_DIR}/bin`,
       };
@@ -368,6 +376,35 @@ function pitrDrillRecipe(t: BackupTarget): Recipe {
   };
 }
 
+/**
+ * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
+ * (components/versions.ts, IMAGES.age) by an init container, like promtool: Strata publishes no image of its own.
+ */
+const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: ["/usr/local/bin/age", "/usr/local/bin/age-keygen"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
+const IDENTITY_VOLUME = "age-identity";
+
+/**
+ * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers get the recipient,
+ * drills' S3 containers the identity file; both get age on PATH. The PITR phases are not encrypted (pitr-restore.sh
+ * does not decrypt), so they get neither.
+ */
+function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recipe {
+  const enc = ctx.encryption;
+  if (!enc || (phase !== "backup" && phase !== "drill")) return recipe;
+  const add: Partial<Container> =
+    phase === "backup"
+      ? { env: [secretEnv("AGE_RECIPIENT", { name: enc.recipientSecretName, key: RECIPIENT_KEY })] }
+      : { env: [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`)], volumeMounts: [{ name: IDENTITY_VOLUME, mountPath: IDENTITY_MOUNT, readOnly: true }] };
+  return {
+    ...recipe,
+    initContainers: [...(recipe.initContainers ?? []), { ...AGE_BINARIES, runAsUser: recipe.containers[0]!.runAsUser }],
+    containers: recipe.containers.map((c) => (c.usesS3 ? { ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] } : c)),
+    // Readable by the pod's fsGroup only (every drill recipe sets one).
+    volumes: [...(recipe.volumes ?? []), ...(phase === "drill" ? [{ name: IDENTITY_VOLUME, secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : [])],
+    extraPath: `${WORK_DIR}/bin`,
+  };
+}
+
 function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): Record<string, unknown> {
   const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
   const path = recipe.extraPath ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
@@ -376,7 +413,7 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
     imagePullPolicy: "IfNotPresent",
     ...(init
-      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp /bin/promtool /bin/prometheus ${WORK_DIR}/bin/`] }
+      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp ${(c.copies ?? []).join(" ")} ${WORK_DIR}/bin/`] }
       : { command: ["bash", `${SCRIPTS_MOUNT}/${c.args[0]}`], args: c.args.slice(1) }),
     env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : {}),
@@ -444,7 +481,8 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
 
 /** The CronJob's spec (see backupCronJob). */
 export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
-  const recipe = { backup: () => backupRecipe(target, monitoringNamespace), drill: () => drillRecipe(target), basebackup: () => baseBackupRecipe(target), "pitr-drill": () => pitrDrillRecipe(target) }[phase]();
+  const plain = { backup: () => backupRecipe(target, monitoringNamespace), drill: () => drillRecipe(target), basebackup: () => baseBackupRecipe(target), "pitr-drill": () => pitrDrillRecipe(target) }[phase]();
+  const recipe = withEncryption(plain, phase, ctx);
   const base = [
     env("BACKUP_KIND", target.kind),
     env("BACKUP_TARGET", target.name),
@@ -452,6 +490,7 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     env("BACKUP_COMPRESSION", recipe.compression),
     env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
     env("TMPDIR", "/tmp"),
+    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
@@ -473,9 +512,10 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
             // Evicted or preempted pods were not the run's fault: try again without spending the one retry.
             { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
             // A configuration error fails the same way again; a failed push follows a good backup or drill
-            // (already in the bucket and logged) that a retry would only repeat. Both fail the Job at once; a run
+            // (already in the bucket and logged) that a retry would only repeat; a drill that cannot decrypt has
+            // the wrong identity or none, which a retry does not change. All three fail the Job at once; a run
             // whose push failed cannot report itself, so StrataBackupRunNotReported (alerts.ts) catches it.
-            { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed] } },
+            { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed, SCRIPT_EXIT.decrypt] } },
           ],
         },
         template: {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 import { resolveNamespace, type Platform, type ResolvedNamespace } from "../platform";
 import type { Archive, IdentityOutputs } from "./archive";
 import { backupPrefix } from "./archive";
@@ -15,6 +16,9 @@ import { claimCoverage } from "../restorability/coverage";
 import { pitrSettings } from "../../components/backup/pitr";
 import { WalReceiver } from "../../components/backup/walReceiver";
 import { claimNameOf } from "../adoption";
+import { ageRecipientOf, IDENTITY_KEY, identitySecretName, RECIPIENT_KEY, recipientSecretName } from "../../components/backup/encryption";
+import { effectiveBackupEncryption } from "../config/sections/archive";
+import { UNDECRYPTED_SECRET } from "../config/undecrypted";
 
 export interface ScheduledTarget {
   target: BackupTarget;
@@ -95,6 +99,31 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
     return sharedContexts.get(ns.name)!;
   };
 
+  // Client-side encryption (archive.backupEncryption): the recipient, derived from the identity, in every namespace
+  // where backup jobs run; the identity only in the drills' namespace. Both are Secrets from the Pulumi secret.
+  const ageIdentity = effectiveBackupEncryption(config.archive) === "age" ? platform.secrets.backupAgeIdentity : undefined;
+  if (effectiveBackupEncryption(config.archive) === "age" && !ageIdentity) throw new Error("strata:backupAgeIdentity was not validated");
+  const encryptionSecrets = new Map<string, k8s.core.v1.Secret>();
+  const encryptionSecretIn = (ns: ResolvedNamespace, which: "recipient" | "identity"): k8s.core.v1.Secret => {
+    const id = `${scriptsResourceName(ns)}-age-${which}`;
+    if (!encryptionSecrets.has(id)) {
+      // Offline without the passphrase the identity is not known; `pulumi up` always has it.
+      const value = which === "identity" ? ageIdentity! : ageIdentity!.apply((v) => (v === UNDECRYPTED_SECRET ? v : ageRecipientOf(v)));
+      const secret = new k8s.core.v1.Secret(
+        id,
+        {
+          metadata: { name: which === "identity" ? identitySecretName : recipientSecretName, namespace: ns.input, labels: platform.labels },
+          type: "Opaque",
+          stringData: pulumi.secret(pulumi.output(value).apply((v) => ({ [which === "identity" ? IDENTITY_KEY : RECIPIENT_KEY]: v }))),
+        },
+        { provider: platform.providers.k8s },
+      );
+      encryptionSecrets.set(id, secret);
+    }
+    return encryptionSecrets.get(id)!;
+  };
+  const encryptionContext = ageIdentity ? { encryption: { recipientSecretName, identitySecretName } } : {};
+
   const jobs = scheduled.map((s) => {
     const t = s.target;
     // The identity's names are fixed by config; the jobs wait for its resources through dependsOn below.
@@ -105,6 +134,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         ...shared,
         serviceAccountName: identity.serviceAccountName,
         ...(identity.credentialsSecretName ? { credentialsSecretName: identity.credentialsSecretName } : {}),
+        ...encryptionContext,
         schedule,
       }));
     };
@@ -133,9 +163,13 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         backup: {
           namespace: backupNamespace.input,
           context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace),
-          dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t)],
+          dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t), ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])],
         },
-        drill: { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
+        drill: {
+          namespace: drillNamespace.input,
+          context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace),
+          dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!, ...(ageIdentity ? [encryptionSecretIn(drillNamespace, "identity")] : [])],
+        },
         ...(pitr
           ? {
               basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!] },

@@ -4,6 +4,7 @@ import type { PROFILES } from "./sections/core";
 import { HCLOUD_VOLUME } from "./sections/storage";
 import { partnerRegion } from "./regions";
 import { ARCHIVE_CAPABILITIES, CAPABILITY_NEEDS, type ArchiveProvider } from "../../components/archive/providers";
+import { effectiveBackupEncryption } from "./sections/archive";
 
 /**
  * A profile is posture (replicas, retention, protection, replication, sizes); a stack is the stack's own choices.
@@ -96,6 +97,7 @@ export const DERIVED_DEFAULT_RULES: Readonly<Record<string, string>> = {
   "archive.replication.region": "the partner region of `strata:region` (infra/config/regions.ts)",
   "archive.backups.transitions": "the profile's classes, placed from `retention.backupDailyDays` until `retention.backupArchiveDays` (a class whose minimum storage no longer fits is left out)",
   "archive.backups.objectLock.days": "`retention.backupDailyDays`",
+  "archive.backupEncryption": "`archive.provider`: `age` where the store has no KMS (`hetzner`, `s3-compatible`), `none` on `aws`",
   "capacity.metrics.scrapeIntervalSeconds": "`metrics.prometheus.scrapeInterval`",
   "metrics.prometheus.replicas": "the profile's replicas while Thanos deduplicates them (`metrics.thanos.enabled`), else 1",
   "retention.localTsdbSizeGiB": "the profile's size, set to 85% of the Prometheus volume the stack gets when it does not fit that volume or would cut `retention.localTsdbDays` short (with a note in the plan)",
@@ -154,6 +156,13 @@ export function profileDefaultsFor(profile: (typeof PROFILES)[number], stack: Re
       setAt(defaults, need.path, need.off);
       derived.set(dotted(need.path), `archive.provider (${provider}), whose store lacks it`);
       notes.push({ key: `strata:${dotted(need.path)}`, message: `the ${profile} profile's default is off on archive.provider \`${provider}\`: the store ${need.refusal.replace(/:.*$/, "")}` });
+    }
+    // Defaults follow the stack: a store without KMS gets client-side encryption of backups.
+    if (!stackWrote(stack, ["archive", "backupEncryption"])) {
+      const encryption = effectiveBackupEncryption({ provider, backupEncryption: undefined });
+      defaults.archive.backupEncryption = encryption;
+      derived.set("archive.backupEncryption", `archive.provider (${provider}), ${encryption === "age" ? "whose store has no KMS" : "where SSE-KMS encrypts in the store"}`);
+      if (encryption === "age") notes.push({ key: "strata:archive.backupEncryption", message: `backups are encrypted with age before they leave their pods on archive.provider \`${provider}\` (no KMS); drills decrypt with strata:backupAgeIdentity` });
     }
   }
 

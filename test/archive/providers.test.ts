@@ -10,8 +10,12 @@ import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, CAPABILITY_NEEDS, s3ClientEndp
 import { thanosObjstoreConfig } from "../../components/metrics/objstore";
 import { archiveEnv } from "../../components/backup/cronJob";
 import { archiveStoreSection } from "../../infra/plan/report";
+import { TEST_AGE_IDENTITY } from "../helpers/ageIdentity";
 
-/** A Hetzner team's stack as seed 000 writes it (examples/stacks/Pulumi.batchsender.yaml), with its store's key. */
+/**
+ * A Hetzner team's stack as seed 000 writes it (examples/stacks/Pulumi.batchsender.yaml), with its store's key and
+ * the age identity its backups are encrypted to (the default on a store without KMS).
+ */
 const hetzner = (archive: Record<string, unknown> = {}, more: Record<string, unknown> = {}) => ({
   profile: "prod",
   cloud: "hcloud",
@@ -19,9 +23,10 @@ const hetzner = (archive: Record<string, unknown> = {}, more: Record<string, unk
   archive: { provider: "hetzner", ...archive },
   archiveAccessKeyId: "EXAMPLEKEY",
   archiveSecretAccessKey: "example-secret",
+  backupAgeIdentity: TEST_AGE_IDENTITY,
   ...more,
 });
-const SECRETS = ["archiveAccessKeyId", "archiveSecretAccessKey"];
+const SECRETS = ["archiveAccessKeyId", "archiveSecretAccessKey", "backupAgeIdentity"];
 const problemAt = (values: Record<string, unknown>, key: string, secrets = SECRETS) => {
   const problems = configProblems(values, secrets);
   const found = problems.find((p) => p.key === key);

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { IMAGES, imageRef } from "../../components/versions";
+import { ENCRYPTION_CONTRACT_ENV } from "../../components/backup/encryption";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { SQLITE_TARGET } from "../helpers/backupTargets";
@@ -45,7 +46,7 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s CronJobs", (_kind, t
     // A retry cannot fix a config error, and must not re-run a good backup whose push failed; evictions don't count.
     expect(cronJob.spec.jobTemplate.spec.podFailurePolicy.rules).toEqual([
       { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-      { action: "FailJob", onExitCodes: { operator: "In", values: [2, 3] } },
+      { action: "FailJob", onExitCodes: { operator: "In", values: [2, 3, 4] } },
     ]);
     const pod = podOf(cronJob);
     expect(pod).toMatchObject({ serviceAccountName: CONTEXT.serviceAccountName, automountServiceAccountToken: false, restartPolicy: "Never" });
@@ -131,10 +132,10 @@ describe("the sqlite restore drill CronJob", () => {
 });
 
 describe("the scripts' exit statuses the CronJobs act on", () => {
-  it("are the ones scripts/lib.sh defines", () => {
+  it("are the ones scripts/lib.sh defines, and the decrypt status the jobs hand the scripts (components/backup/encryption.ts)", () => {
     const lib = readFileSync(join(__dirname, "..", "..", "components", "backup", "scripts", "lib.sh"), "utf8");
     const defined = (name: string) => Number(new RegExp(`^readonly ${name}=(\\d+)`, "m").exec(lib)?.[1]);
-    expect(SCRIPT_EXIT).toEqual({ config: defined("EXIT_CONFIG"), pushFailed: defined("EXIT_PUSH") });
+    expect(SCRIPT_EXIT).toEqual({ config: defined("EXIT_CONFIG"), pushFailed: defined("EXIT_PUSH"), decrypt: Number(ENCRYPTION_CONTRACT_ENV.EXIT_DECRYPT) });
   });
 });
 

@@ -40,6 +40,9 @@
 #   S3_BUCKET (required), S3_PREFIX (optional key prefix), S3_ENDPOINT_URL (non-AWS S3), S3_SSE_KMS_KEY_ID (when set:
 #   --sse aws:kms --sse-kms-key-id), AWS_CLI (default aws; must be v2), the usual AWS_* credentials/region env,
 #   PUSHGATEWAY_URL (required), PHASE_WAIT_SECONDS (default 21600), PUSH_TIMEOUT_SECONDS (default 15).
+#   AGE_RECIPIENT (optional, age1...): the artifact is encrypted with `age -r` before upload; the object gets the
+#   suffix .age, the manifest's sha256/size_bytes are the ciphertext's and it adds the encryption fields whose names
+#   MANIFEST_FIELD_* give (components/backup/encryption.ts). Needs `age` on PATH and scratch room for both copies.
 #
 # Objects:  [S3_PREFIX/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   (x-amz-meta-sha256)
 #           <object key>.manifest.json
@@ -375,9 +378,21 @@ push_backup_failure() {
   )" || true
 }
 
+# require_encryption_config: AGE_RECIPIENT, when set, is an age X25519 recipient and age is here to use it.
+require_encryption_config() {
+  [ -n "${AGE_RECIPIENT:-}" ] || return 0
+  [[ $AGE_RECIPIENT =~ ^age1[02-9ac-hj-np-z]{58}$ ]] ||
+    die_config "AGE_RECIPIENT must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)"
+  [ "$PG_BACKUP_METHOD" = dump ] ||
+    die_config "AGE_RECIPIENT is not supported with PG_BACKUP_METHOD=$PG_BACKUP_METHOD: pitr-restore.sh does not decrypt base backups"
+  need_tool age "the backup is encrypted with age before upload (the pod's init container copies it into WORK_DIR/bin)"
+  require_encryption_contract
+}
+
 run_upload() {
   require_s3_config
   require_push_config
+  require_encryption_config
   local wait_s=${PHASE_WAIT_SECONDS:-21600} started result
   if ! wait_status dump "$wait_s"; then
     error "BACKUP FAILED: the dump phase wrote no status within ${wait_s}s (killed, OOM or hung?)"
@@ -392,11 +407,24 @@ run_upload() {
     [ "$(status_get dump exit || true)" != "$EXIT_CONFIG" ] || return "$EXIT_CONFIG"
     return "$EXIT_FAILED"
   fi
-  local sha size ext artifact key manifest_key manifest rc=0
+  local sha size ext artifact key manifest_key manifest rc=0 plain_sha='' plain_size='' enc
   sha=$(status_get dump sha256)
   size=$(status_get dump size)
   ext=$(status_get dump ext)
   artifact=$(status_get dump artifact)
+  if [ -n "${AGE_RECIPIENT:-}" ]; then
+    # Encrypted here, before anything leaves the pod: the bucket only ever holds ciphertext.
+    if ! enc=$(encrypt_artifact "$artifact" "$sha" "$size"); then
+      rm -f "$artifact" "$artifact.age"
+      error "BACKUP FAILED: the artifact was not encrypted; nothing was uploaded" detail="$(tool_err age)"
+      push_backup_failure "$started"
+      return "$EXIT_FAILED"
+    fi
+    plain_sha=$sha plain_size=$size
+    rm -f "$artifact"
+    artifact="$artifact.age" sha=${enc% *} size=${enc#* } ext+=.age
+    info "encrypted with age" recipient_sha256="$(sha256_text "$AGE_RECIPIENT")" plaintext_sha256="$plain_sha" size_bytes="$size"
+  fi
   key=$(object_key "$started" "$ext")
   manifest_key="$key.manifest.json"
   manifest="$WORK_DIR/manifest.json"
@@ -408,7 +436,7 @@ run_upload() {
     s3_put "$artifact" "$key" "$sha" application/octet-stream
     s3_verify "$key" "$size" "$sha"
     [ "$PG_BACKUP_METHOD" != basebackup ] || keep_wal_for_base "$(status_get dump start_wal_file)"
-    write_manifest "$manifest" "$key" "$manifest_key" "$sha" "$size" "$started"
+    write_manifest "$manifest" "$key" "$manifest_key" "$sha" "$size" "$started" "$plain_sha" "$plain_size"
     msha=$(sha256sum "$manifest")
     msha=${msha%% *}
     s3_put_small "$manifest" "$manifest_key" "$msha" application/json
@@ -468,8 +496,34 @@ keep_wal_for_base() {
   info "kept the WAL the base backup needs as long as the base backup" start_wal_file="$start" objects="$n" server_side_copy="$copy"
 }
 
+# encrypt_artifact FILE SHA256 SIZE: FILE (the dump's artifact, whose SHA-256 and size the dump recorded) encrypted to
+# AGE_RECIPIENT into FILE.age in one pass that also hashes what age read; prints "<ciphertext sha256> <size>". Fails
+# when age fails or the plaintext is no longer what the dump wrote.
+encrypt_artifact() {
+  local in=$1 want_sha=$2 want_size=$3 fifo="$WORK_DIR/plain.fifo" hash_pid out plain
+  rm -f "$fifo" "$WORK_DIR/plain.sha"
+  mkfifo "$fifo"
+  sha256sum <"$fifo" >"$WORK_DIR/plain.sha" &
+  hash_pid=$!
+  if ! out=$(tee "$fifo" <"$in" | age -r "$AGE_RECIPIENT" 2>"$WORK_DIR/age.err" | tee "$in.age" | sha256sum); then
+    wait "$hash_pid" || true
+    rm -f "$fifo"
+    return 1
+  fi
+  wait "$hash_pid"
+  rm -f "$fifo"
+  plain=$(cat "$WORK_DIR/plain.sha")
+  if [ "${plain%% *}" != "$want_sha" ] || [ "$(file_size "$in")" != "$want_size" ]; then
+    error "the artifact changed between the dump and its encryption" expected="$want_size $want_sha" got="$(file_size "$in") ${plain%% *}"
+    return 1
+  fi
+  printf '%s %s\n' "${out%% *}" "$(file_size "$in.age")"
+}
+
+# write_manifest FILE KEY MANIFEST_KEY SHA256 SIZE STARTED [PLAINTEXT_SHA256 PLAINTEXT_SIZE]: SHA256 and SIZE are the
+# object's as stored; the plaintext pair is given for an age-encrypted object, with the recipient's fingerprint.
 write_manifest() {
-  local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6
+  local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6 plain_sha=${7:-} plain_size=${8:-}
   {
     printf '{\n'
     printf '  "schema": 1,\n'
@@ -480,6 +534,12 @@ write_manifest() {
     printf '  "manifest_key": "%s",\n' "$(json_escape "$manifest_key")"
     printf '  "sha256": "%s",\n' "$sha"
     printf '  "size_bytes": %s,\n' "$size"
+    if [ -n "$plain_sha" ]; then
+      printf '  "%s": "age",\n' "$MANIFEST_FIELD_ENCRYPTION"
+      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_RECIPIENT_SHA256" "$(sha256_text "$AGE_RECIPIENT")"
+      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_PLAINTEXT_SHA256" "$plain_sha"
+      printf '  "%s": %s,\n' "$MANIFEST_FIELD_PLAINTEXT_SIZE" "$plain_size"
+    fi
     printf '  "compression": "%s",\n' "$(status_get dump compression)"
     printf '  "format": "%s",\n' "$(status_get dump format)"
     printf '  "tool_version": "%s",\n' "$(json_escape "$(status_get dump tool_version)")"

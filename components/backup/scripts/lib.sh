@@ -17,6 +17,8 @@ readonly EXIT_OK=0
 readonly EXIT_FAILED=1     # the backup or drill itself failed (reported to the Pushgateway when it could be)
 readonly EXIT_CONFIG=2     # usage or configuration error
 readonly EXIT_PUSH=3       # the backup or drill succeeded, but the Pushgateway push failed
+# The drill could not decrypt an age-encrypted backup (no identity, the wrong one, or a ciphertext age rejects). Its
+# value, like the manifest's encryption field names, comes from components/backup/encryption.ts through the environment.
 
 # Command substitutions fail the way the commands in them fail.
 shopt -s inherit_errexit
@@ -335,6 +337,35 @@ counts_json() {
   done <"$1"
   [ $first -eq 1 ] || printf '\n'
   printf '  }'
+}
+
+# --- client-side encryption (age; components/backup/encryption.ts defines the names read here) ---------------------
+
+# require_encryption_contract: the manifest field names, the drill's metric and exit code, from the job's environment.
+require_encryption_contract() {
+  local v
+  for v in MANIFEST_FIELD_ENCRYPTION MANIFEST_FIELD_RECIPIENT_SHA256 MANIFEST_FIELD_PLAINTEXT_SHA256 \
+    MANIFEST_FIELD_PLAINTEXT_SIZE DRILL_DECRYPT_METRIC EXIT_DECRYPT; do
+    [ -n "${!v:-}" ] || die_config "$v is required (the encryption contract of components/backup/encryption.ts)"
+  done
+}
+
+# sha256_text STRING: the SHA-256 (hex) of a string, as the manifest's recipient fingerprint is defined.
+sha256_text() {
+  local out
+  out=$(printf '%s' "$1" | sha256sum)
+  printf '%s\n' "${out%% *}"
+}
+
+# manifest_encrypted FILE: true when the manifest (or latest.json) describes an age-encrypted object.
+manifest_encrypted() {
+  [ "$(manifest_get "$1" "$MANIFEST_FIELD_ENCRYPTION" 2>/dev/null || true)" = age ]
+}
+
+# manifest_plain_size FILE: the size of what the drill restores from: the plaintext of an encrypted object, else
+# the object itself.
+manifest_plain_size() {
+  if manifest_encrypted "$1"; then manifest_get "$1" "$MANIFEST_FIELD_PLAINTEXT_SIZE"; else manifest_get "$1" size_bytes; fi
 }
 
 # --- phase status files (the hand-over between containers) --------------------------------------------------------

@@ -52,8 +52,14 @@
 #   strata_restore_drill_duration_seconds; success only: strata_restore_drill_last_success_timestamp_seconds,
 #   strata_restore_drill_last_verified_backup_timestamp_seconds (the verified backup's start time).
 #
+# Encrypted backups (the manifest's encryption field, named by MANIFEST_FIELD_ENCRYPTION, is `age`): the fetch phase
+#   needs AGE_IDENTITY_FILE (the identity, a Secret volume) and age (age-keygen too, to name a wrong identity before
+#   the download); it decrypts as it downloads and checks the ciphertext's SHA-256 and size and the plaintext's against
+#   the manifest. It pushes DRILL_DECRYPT_METRIC (1 decrypted, 0 could not) on every drill of an encrypted backup.
+#   Manifests without the encryption fields are read as before.
+#
 # Exit codes: 0 drill passed | 1 drill failed (failure pushed) | 2 usage/config error | 3 drill passed but the push
-#   failed.
+#   failed | EXIT_DECRYPT (4, from the environment) the drill could not decrypt the backup (failure pushed).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -75,6 +81,63 @@ sha256_stdin() {
   local out
   if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r); else out=$(sha256sum); fi
   printf '%s\n' "${out%% *}"
+}
+
+# decrypt_failed MESSAGE [key=value ...]: the drill cannot open the backup; its own exit status and metric.
+decrypt_failed() {
+  local msg=$1
+  shift
+  error "DECRYPT FAILED: $msg" "$@"
+  exit "$EXIT_DECRYPT"
+}
+
+# check_identity RECIPIENT_SHA256: the drill has an identity, and it is the one the backup was encrypted to (its
+# recipient, as age-keygen -y derives it, has the manifest's fingerprint); said before anything is downloaded.
+check_identity() {
+  local want=$1 recipient
+  [ -n "${AGE_IDENTITY_FILE:-}" ] ||
+    decrypt_failed "the backup is encrypted with age but this drill has no identity (AGE_IDENTITY_FILE is not set)" recipient_sha256="$want"
+  [ -r "$AGE_IDENTITY_FILE" ] || decrypt_failed "the identity file '$AGE_IDENTITY_FILE' cannot be read" recipient_sha256="$want"
+  command -v age >/dev/null || decrypt_failed "age is not installed in this container (the pod's init container copies it into WORK_DIR/bin)"
+  if command -v age-keygen >/dev/null; then
+    recipient=$(age-keygen -y "$AGE_IDENTITY_FILE" 2>"$WORK_DIR/age-keygen.err") ||
+      decrypt_failed "the identity file is not an age identity" detail="$(tail -c 500 "$WORK_DIR/age-keygen.err")"
+    if [ "$(sha256_text "$recipient")" != "$want" ]; then
+      decrypt_failed "the drill's identity is not the one this backup was encrypted to" \
+        recipient_sha256="$want" identity_recipient_sha256="$(sha256_text "$recipient")"
+    fi
+  fi
+}
+
+# download_decrypting KEY: the object downloaded and decrypted in one stream: the ciphertext hashed as it arrives
+# (printed), the plaintext written to BACKUP_FILE and hashed into WORK_DIR/plain.sha. A download that fails exits 1;
+# a ciphertext that is the stored one but that age cannot open exits EXIT_DECRYPT.
+download_decrypting() {
+  local key=$1 fifo="$WORK_DIR/cipher.fifo" hash_pid cipher_sha want
+  rm -f "$fifo" "$WORK_DIR/cipher.sha" "$WORK_DIR/plain.sha" "$WORK_DIR/s3.rc" "$WORK_DIR/age.rc"
+  mkfifo "$fifo"
+  sha256_stdin <"$fifo" >"$WORK_DIR/cipher.sha" &
+  hash_pid=$!
+  # Each tool's status in a file: a pipeline's own status would not say which one failed.
+  { s3_get "$key" - 2>"$WORK_DIR/s3.err"; echo $? >"$WORK_DIR/s3.rc"; } | tee "$fifo" |
+    { age -d -i "$AGE_IDENTITY_FILE" 2>"$WORK_DIR/age.err"; echo $? >"$WORK_DIR/age.rc"; } |
+    tee "$BACKUP_FILE" | sha256_stdin >"$WORK_DIR/plain.sha" || true
+  wait "$hash_pid" || true
+  rm -f "$fifo"
+  if [ "$(cat "$WORK_DIR/s3.rc")" != 0 ]; then
+    error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
+    exit 1
+  fi
+  cipher_sha=$(cat "$WORK_DIR/cipher.sha")
+  want=$(manifest_get "$LATEST_FILE" sha256)
+  # The stored object first: a ciphertext that is not the one written is a checksum mismatch, not a key problem.
+  if [ "$cipher_sha" != "$want" ]; then
+    printf '%s\n' "$cipher_sha"
+    return 0
+  fi
+  [ "$(cat "$WORK_DIR/age.rc")" = 0 ] ||
+    decrypt_failed "age cannot decrypt the stored backup with this drill's identity" key="$key" detail="$(tail -c 1000 "$WORK_DIR/age.err")"
+  printf '%s\n' "$cipher_sha"
 }
 
 # run_fetch and run_restore set FETCH_RC / RESTORE_RC and return 0: never call them in a conditional context (`if`,
@@ -106,13 +169,36 @@ run_fetch() {
     info "fetching the newest complete backup" key="$key" size_bytes="$size"
     # Downloaded in order into BACKUP_FILE while the same bytes are hashed. download.status tells the restore phase
     # it may decompress the file as it grows; it restores nothing before fetch.status says everything matched.
-    : >"$BACKUP_FILE"
-    write_status download "key=$key" "size_bytes=$size"
-    if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3.err" | tee "$BACKUP_FILE" | sha256_stdin); then
-      error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
-      exit 1
+    if manifest_encrypted "$LATEST_FILE"; then
+      # An age-encrypted object: decrypted as it downloads, so BACKUP_FILE holds the plaintext the restore reads, and
+      # both the ciphertext (the object) and the plaintext are checked against the manifest.
+      check_identity "$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_RECIPIENT_SHA256")"
+      : >"$BACKUP_FILE"
+      write_status download "key=$key" "size_bytes=$size"
+      got_sha=$(download_decrypting "$key")
+      if [ "$got_sha" != "$sha" ]; then
+        error "CHECKSUM MISMATCH: the stored backup is not the one that was written" key="$key" expected="$sha" got="$got_sha"
+        exit 1
+      fi
+      plain_sha=$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_PLAINTEXT_SHA256")
+      plain_size=$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_PLAINTEXT_SIZE")
+      got_plain_size=$(file_size "$BACKUP_FILE")
+      if [ "$got_plain_size" != "$plain_size" ] || [ "$(cat "$WORK_DIR/plain.sha")" != "$plain_sha" ]; then
+        error "CHECKSUM MISMATCH: the decrypted backup is not the plaintext that was encrypted" key="$key" \
+          expected="$plain_size $plain_sha" got="$got_plain_size $(cat "$WORK_DIR/plain.sha")"
+        exit 1
+      fi
+      info "decrypted with age" key="$key" plaintext_sha256="$plain_sha"
+      got_size=$size
+    else
+      : >"$BACKUP_FILE"
+      write_status download "key=$key" "size_bytes=$size"
+      if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3.err" | tee "$BACKUP_FILE" | sha256_stdin); then
+        error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
+        exit 1
+      fi
+      got_size=$(file_size "$BACKUP_FILE")
     fi
-    got_size=$(file_size "$BACKUP_FILE")
     if ! wait "$manifest_pid"; then
       error "cannot read the manifest latest.json names" manifest_key="$manifest_key" \
         detail="$(tail -c 1000 "$WORK_DIR/s3-manifest.err")"
@@ -136,6 +222,7 @@ run_fetch() {
     rm -f "$BACKUP_FILE"
     write_status fetch result=failed "started_epoch=$RUN_EPOCH" "exit=$rc" || true
     FETCH_RC=1
+    [ "$rc" -ne "$EXIT_DECRYPT" ] || FETCH_RC=$EXIT_DECRYPT
   fi
 }
 
@@ -181,7 +268,7 @@ stream_object_to() {
   local out=$1 size compression rc=0
   fetch_wait download || return 1
   # latest.json, as the fetch phase read it; it checks later that the manifest is byte-identical.
-  size=$(manifest_get "$LATEST_FILE" size_bytes)
+  size=$(manifest_plain_size "$LATEST_FILE")
   compression=$(manifest_get "$LATEST_FILE" compression)
   require_compression_tool "$compression"
   # The fetch phase checks the object's size against the manifest's.
@@ -527,13 +614,22 @@ run_report() {
     ok=0
   fi
   now=$(date +%s)
+  # Encrypted backups: whether this drill could decrypt, pushed on every such drill.
+  local decrypt=''
+  if [ "$(status_get fetch exit 2>/dev/null || true)" = "$EXIT_DECRYPT" ]; then
+    decrypt=$(metric "$DRILL_DECRYPT_METRIC" gauge 0 "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.")
+  elif [ -f "$LATEST_FILE" ] && manifest_encrypted "$LATEST_FILE" && [ "$(status_get fetch result)" = ok ]; then
+    decrypt=$(metric "$DRILL_DECRYPT_METRIC" gauge 1 "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.")
+  fi
   if [ "$ok" -ne 1 ]; then
     error "RESTORE DRILL FAILED" key="$(status_get fetch key 2>/dev/null || echo none)"
     push_metrics strata_restore_drill "$(
       metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
       metric strata_restore_drill_last_run_success gauge 0 "1 if the last restore drill passed, 0 if it failed."
       metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
+      [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
     )" || true
+    [ "$(status_get fetch exit 2>/dev/null || true)" != "$EXIT_DECRYPT" ] || return "$EXIT_DECRYPT"
     return "$EXIT_FAILED"
   fi
   backup_epoch=$(manifest_get "$WORK_DIR/manifest.json" started_epoch)
@@ -545,8 +641,11 @@ run_report() {
     metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
     metric strata_restore_drill_last_verified_backup_timestamp_seconds gauge "$backup_epoch" \
       "Start time of the newest backup a drill restored and verified."
+    [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
   )" || return "$EXIT_PUSH"
 }
+
+require_encryption_contract
 
 case "$phase" in
   fetch)

@@ -7,6 +7,7 @@ import type { RetentionConfig } from "./retention";
 import { archiveAdoption } from "./adoption";
 import { cronScheduleProblem } from "../../../components/backup/cron";
 import { OFFSITE_COPY_DEFAULT_SCHEDULE } from "../../../components/archive/offsiteCopySettings";
+import { ageIdentityProblem } from "../../../components/backup/encryption";
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
@@ -101,6 +102,10 @@ export const archiveSection = {
         })
         .optional()
         .describe("A second copy of the backups bucket in another location or at another provider, made by a scheduled job that verifies every object's SHA-256 (where the store has no replication). Credentials: strata:offsiteCopyAccessKeyId / strata:offsiteCopySecretAccessKey."),
+      backupEncryption: z
+        .enum(["age", "none"])
+        .optional()
+        .describe("Client-side encryption of backups before they leave the job's pod: `age` (to the recipient of `strata:backupAgeIdentity`; drills decrypt) or `none`. Default: `age` on archive.provider `hetzner` and `s3-compatible` (no KMS), `none` on `aws` (SSE-KMS)."),
       adopt: archiveAdoption.optional(),
     })
     .describe("The archive: one versioned bucket per purpose (metrics, logs, backups), KMS-encrypted on `aws`."),
@@ -125,6 +130,40 @@ export const offsiteCopyCredentialsSection = {
   offsiteCopyAccessKeyId: z.string().min(1).optional().describe("Secret. Access key ID the off-site copy writes the destination bucket (archive.offsiteCopy.bucket) with."),
   offsiteCopySecretAccessKey: z.string().min(1).optional().describe("Secret. Secret access key belonging to offsiteCopyAccessKeyId."),
 };
+
+/** Secret. The age identity backups are encrypted to (its recipient is derived); required when they are. */
+export const backupEncryptionSection = {
+  backupAgeIdentity: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = ageIdentityProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional()
+    .describe("Secret. The age identity (`AGE-SECRET-KEY-1...`, from `age-keygen`) whose recipient backups are encrypted to when archive.backupEncryption is `age`; only drills get it. Keep a copy offline: without it no encrypted backup can be restored."),
+};
+
+export type BackupEncryption = "age" | "none";
+
+/** Whether backups are encrypted: archive.backupEncryption, else `age` where the store has no KMS ("defaults follow the stack"). */
+export const effectiveBackupEncryption = (archive: Pick<ArchiveConfig, "provider" | "backupEncryption">): BackupEncryption =>
+  archive.backupEncryption ?? (ARCHIVE_CAPABILITIES[archive.provider].kms ? "none" : "age");
+
+/** What to write when the identity is missing: the commands that make one and put it in the stack. */
+export const AGE_IDENTITY_HOWTO =
+  "create one with `age-keygen -o backup-age.key` (keep that file offline: every encrypted backup needs it to restore) and set its AGE-SECRET-KEY-1 line with `grep AGE-SECRET-KEY backup-age.key | pulumi config set --secret strata:backupAgeIdentity` (without the Pulumi CLI: `grep AGE-SECRET-KEY backup-age.key | npm run seal-secret -- --write Pulumi.<stack>.yaml strata:backupAgeIdentity`)";
+
+export function checkBackupEncryption(c: { archive: Pick<ArchiveConfig, "provider" | "backupEncryption">; backupAgeIdentity?: string | undefined }, ctx: RefinementCtx): void {
+  const encryption = effectiveBackupEncryption(c.archive);
+  // The profile defaults have set archive.backupEncryption by now (infra/config/defaults.ts): say where `age` comes from.
+  const why = ARCHIVE_CAPABILITIES[c.archive.provider].kms ? "archive.backupEncryption is `age`" : `archive.backupEncryption is \`age\`, the default on archive.provider \`${c.archive.provider}\`, which has no KMS`;
+  if (encryption === "age" && c.backupAgeIdentity === undefined) {
+    ctx.addIssue({ code: "custom", path: ["backupAgeIdentity"], input: undefined, message: `is required: backups are encrypted with age (${why}); ${AGE_IDENTITY_HOWTO}; or write archive.backupEncryption: none` });
+  } else if (encryption === "none" && c.backupAgeIdentity !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["backupAgeIdentity"], input: undefined, message: "is only used when archive.backupEncryption is `age`; remove it or write archive.backupEncryption: age" });
+  }
+}
 
 export function checkArchiveCredentials(c: { archive: Pick<ArchiveConfig, "provider"> } & Partial<Record<(typeof ARCHIVE_CREDENTIAL_KEYS)[number], string>>, ctx: RefinementCtx): void {
   const needed = !ARCHIVE_CAPABILITIES[c.archive.provider].iam;

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PG_BIN, SCRIPTS } from "./servers";
+import { ENCRYPTION_CONTRACT_ENV } from "../../../components/backup/encryption";
 
 export interface RunResult {
   code: number | null;
@@ -21,7 +22,10 @@ export interface Running {
   killGroup(): void;
 }
 
-/** Environment every run gets: /usr/bin first (the AWS CLI v2, not a pyenv shim), no ambient AWS config. */
+/**
+ * Environment every run gets: /usr/bin first (the AWS CLI v2, not a pyenv shim), no ambient AWS config, and the
+ * encryption contract's names every job gets from components/backup/encryption.ts.
+ */
 export function baseEnv(home: string): Record<string, string> {
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, "aws-config"), "[default]\nregion = us-east-1\n");
@@ -38,6 +42,7 @@ export function baseEnv(home: string): Record<string, string> {
     AWS_MAX_ATTEMPTS: "2",
     AWS_CLI: "/usr/bin/aws",
     PHASE_POLL_SECONDS: "0.2",
+    ...ENCRYPTION_CONTRACT_ENV,
   };
 }
 
