@@ -17,6 +17,7 @@ import { OFFSITE_COPY_DEFAULT_SCHEDULE, OFFSITE_COPY_NAME } from "../../componen
 import { restorabilityMatrix } from "../../infra/restorability/matrix";
 import { resolveConfig } from "../../infra/config/load";
 import { rawConfig } from "../helpers/configProblems";
+import { TEST_AGE_IDENTITY } from "../helpers/ageIdentity";
 
 const SECRETS = ["offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey"];
 const KEY = { offsiteCopyAccessKeyId: "NBG1KEY", offsiteCopySecretAccessKey: "nbg1-secret" };
@@ -80,15 +81,15 @@ describe("an off-site copy on Hetzner (seed 000's stack, its archive in fsn1)", 
   });
 
   it("the restorability matrix's off-site row turns green", () => {
-    const values = { profile: "prod", cloud: "hcloud", cluster: { source: "stack", stack: "b/c/p" }, archive: { provider: "hetzner", offsiteCopy: NBG1 }, archiveAccessKeyId: "K", archiveSecretAccessKey: "S", ...KEY, backups: { targets: [{ name: "prometheus", kind: "prometheus-snapshot" }] } };
-    const { config } = resolveConfig(rawConfig(values, ["archiveAccessKeyId", "archiveSecretAccessKey", ...SECRETS]));
+    const values = { profile: "prod", cloud: "hcloud", cluster: { source: "stack", stack: "b/c/p" }, archive: { provider: "hetzner", offsiteCopy: NBG1 }, archiveAccessKeyId: "K", archiveSecretAccessKey: "S", backupAgeIdentity: TEST_AGE_IDENTITY, ...KEY, backups: { targets: [{ name: "prometheus", kind: "prometheus-snapshot" }] } };
+    const { config } = resolveConfig(rawConfig(values, ["archiveAccessKeyId", "archiveSecretAccessKey", "backupAgeIdentity", ...SECRETS]));
     const row = restorabilityMatrix(config).rows.find((r) => r.store.startsWith("off-site copy"))!;
     expect(row.store).toBe("off-site copy of the backups bucket");
     for (const cell of [row.backup, row.drill, row.alerts, row.runbook, row.tested]) expect(cell.ok, cell.text).toBe(true);
     expect(row.backup.text).toBe(`${OFFSITE_COPY_NAME} ${OFFSITE_COPY_DEFAULT_SCHEDULE} to hetzner nbg1 bucket batchsender-backups-nbg1`);
 
     const { offsiteCopyAccessKeyId: _k, offsiteCopySecretAccessKey: _s, ...keyless } = values;
-    const { config: without } = resolveConfig(rawConfig({ ...keyless, archive: { provider: "hetzner" } }, ["archiveAccessKeyId", "archiveSecretAccessKey"]));
+    const { config: without } = resolveConfig(rawConfig({ ...keyless, archive: { provider: "hetzner" } }, ["archiveAccessKeyId", "archiveSecretAccessKey", "backupAgeIdentity"]));
     const gap = restorabilityMatrix(without).rows.find((r) => r.store.startsWith("off-site copy"))!;
     expect(gap.backup).toEqual({ ok: false, text: "no second copy: archive.provider `hetzner` has no replication and archive.offsiteCopy is not set (docs/archive.md)" });
   });
