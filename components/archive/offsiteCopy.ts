@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef } from "../versions";
+import { scheduledJobSpec } from "../platform/scheduledJob";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { ACTIVE_DEADLINE_SECONDS, archiveEnv, env, SCRIPT_EXIT, SCRIPTS_MOUNT, WORK_DIR, type JobContext } from "../backup/cronJob";
 import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/serviceRule";
@@ -59,70 +60,50 @@ export function offsiteCopyCronJob(input: OffsiteCopyJobInput) {
     apiVersion: "batch/v1",
     kind: "CronJob",
     metadata: { name: OFFSITE_COPY_NAME, namespace: input.namespace, labels },
-    spec: {
+    spec: scheduledJobSpec({
       schedule: input.schedule,
-      timeZone: "Etc/UTC",
-      concurrencyPolicy: "Forbid",
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 3,
-      failedJobsHistoryLimit: 5,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          // A first copy of a large bucket may need several runs: each one continues where the last stopped.
-          activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
-          podFailurePolicy: {
-            rules: [
-              { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-              { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed] } },
+      labels,
+      // A first copy of a large bucket may need several runs: each one continues where the last stopped.
+      activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
+      serviceAccountName: input.serviceAccountName,
+      failJobExitCodes: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed],
+      pod: {
+        securityContext: { runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: "copy",
+            image: imageRef(IMAGES.awsCli),
+            imagePullPolicy: "IfNotPresent",
+            command: ["bash", `${SCRIPTS_MOUNT}/${OFFSITE_COPY_SCRIPT}`],
+            env: [
+              // Both stores' clients: `when_required` where either side is a store that needs it.
+              ...archiveEnv({ ...input.source, checksumsWhenRequired: input.source.checksumsWhenRequired || ARCHIVE_CAPABILITIES[d.provider].checksumsWhenRequired }),
+              env("DEST_BUCKET", d.bucket),
+              env("DEST_REGION", d.region),
+              ...(endpoint ? [env("DEST_ENDPOINT_URL", endpoint)] : []),
+              secretEnv("DEST_AWS_ACCESS_KEY_ID", DEST_KEYS.id),
+              secretEnv("DEST_AWS_SECRET_ACCESS_KEY", DEST_KEYS.secret),
+              env("OFFSITE_STATE_PREFIX", OFFSITE_COPY_STATE_PREFIX),
+              env("WORK_DIR", WORK_DIR),
+              env("TMPDIR", "/tmp"),
+            ],
+            ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
+            resources: resources("100m", "256Mi", "1"),
+            securityContext: { ...RESTRICTED_CONTAINER, runAsUser: UID },
+            volumeMounts: [
+              { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+              { name: "work", mountPath: WORK_DIR },
+              { name: "tmp", mountPath: "/tmp" },
             ],
           },
-          template: {
-            metadata: { labels },
-            spec: {
-              serviceAccountName: input.serviceAccountName,
-              automountServiceAccountToken: false,
-              restartPolicy: "Never",
-              securityContext: { runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: "RuntimeDefault" } },
-              containers: [
-                {
-                  name: "copy",
-                  image: imageRef(IMAGES.awsCli),
-                  imagePullPolicy: "IfNotPresent",
-                  command: ["bash", `${SCRIPTS_MOUNT}/${OFFSITE_COPY_SCRIPT}`],
-                  env: [
-                    // Both stores' clients: `when_required` where either side is a store that needs it.
-                    ...archiveEnv({ ...input.source, checksumsWhenRequired: input.source.checksumsWhenRequired || ARCHIVE_CAPABILITIES[d.provider].checksumsWhenRequired }),
-                    env("DEST_BUCKET", d.bucket),
-                    env("DEST_REGION", d.region),
-                    ...(endpoint ? [env("DEST_ENDPOINT_URL", endpoint)] : []),
-                    secretEnv("DEST_AWS_ACCESS_KEY_ID", DEST_KEYS.id),
-                    secretEnv("DEST_AWS_SECRET_ACCESS_KEY", DEST_KEYS.secret),
-                    env("OFFSITE_STATE_PREFIX", OFFSITE_COPY_STATE_PREFIX),
-                    env("WORK_DIR", WORK_DIR),
-                    env("TMPDIR", "/tmp"),
-                  ],
-                  ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
-                  resources: resources("100m", "256Mi", "1"),
-                  securityContext: { ...RESTRICTED_CONTAINER, runAsUser: UID },
-                  volumeMounts: [
-                    { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-                    { name: "work", mountPath: WORK_DIR },
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "scripts", configMap: { name: input.scriptsConfigMap, defaultMode: 0o555 } },
-                { name: "work", emptyDir: { sizeLimit: `${input.scratchGiB}Gi` } },
-                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-              ],
-            },
-          },
-        },
+        ],
+        volumes: [
+          { name: "scripts", configMap: { name: input.scriptsConfigMap, defaultMode: 0o555 } },
+          { name: "work", emptyDir: { sizeLimit: `${input.scratchGiB}Gi` } },
+          { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+        ],
       },
-    },
+    }),
   };
 }
 

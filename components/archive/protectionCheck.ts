@@ -1,3 +1,4 @@
+import { scheduledJobSpec } from "../platform/scheduledJob";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -61,57 +62,43 @@ export function protectionCheckCronJob(input: ProtectionCheckJobInput) {
     apiVersion: "batch/v1",
     kind: "CronJob",
     metadata: { name: PROTECTION_CHECK_NAME, namespace: input.namespace, labels },
-    spec: {
+    spec: scheduledJobSpec({
       schedule: PROTECTION_CHECK_SCHEDULE,
-      timeZone: "Etc/UTC",
-      concurrencyPolicy: "Forbid",
-      startingDeadlineSeconds: 3600,
-      successfulJobsHistoryLimit: 1,
-      failedJobsHistoryLimit: 3,
-      jobTemplate: {
-        metadata: { labels },
-        spec: {
-          backoffLimit: 1,
-          activeDeadlineSeconds: 900,
-          template: {
-            metadata: { labels },
-            spec: {
-              serviceAccountName: input.serviceAccountName,
-              automountServiceAccountToken: false,
-              restartPolicy: "Never",
-              securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
-              containers: [
-                {
-                  name: "check",
-                  image: imageRef(IMAGES.awsCli),
-                  imagePullPolicy: "IfNotPresent",
-                  command: ["bash", `${MOUNT}/${SCRIPT}`],
-                  env: [
-                    { name: "CHECKS_FILE", value: `${MOUNT}/${CHECKS}` },
-                    { name: "PUSHGATEWAY_URL", value: input.pushgatewayUrl },
-                    { name: "AWS_REGION", value: input.region },
-                    { name: "AWS_CLI", value: "aws" },
-                    // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
-                    { name: "HOME", value: "/tmp" },
-                  ],
-                  ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
-                  resources: resources("50m", "256Mi", "500m"),
-                  securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 65534 },
-                  volumeMounts: [
-                    { name: "check", mountPath: MOUNT, readOnly: true },
-                    { name: "tmp", mountPath: "/tmp" },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "check", configMap: { name: input.configMapName, defaultMode: 0o555 } },
-                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-              ],
-            },
+      labels,
+      activeDeadlineSeconds: 900,
+      serviceAccountName: input.serviceAccountName,
+      history: { successful: 1, failed: 3 },
+      pod: {
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+        containers: [
+          {
+            name: "check",
+            image: imageRef(IMAGES.awsCli),
+            imagePullPolicy: "IfNotPresent",
+            command: ["bash", `${MOUNT}/${SCRIPT}`],
+            env: [
+              { name: "CHECKS_FILE", value: `${MOUNT}/${CHECKS}` },
+              { name: "PUSHGATEWAY_URL", value: input.pushgatewayUrl },
+              { name: "AWS_REGION", value: input.region },
+              { name: "AWS_CLI", value: "aws" },
+              // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
+              { name: "HOME", value: "/tmp" },
+            ],
+            ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
+            resources: resources("50m", "256Mi", "500m"),
+            securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 65534 },
+            volumeMounts: [
+              { name: "check", mountPath: MOUNT, readOnly: true },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
           },
-        },
+        ],
+        volumes: [
+          { name: "check", configMap: { name: input.configMapName, defaultMode: 0o555 } },
+          { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+        ],
       },
-    },
+    }),
   };
 }
 

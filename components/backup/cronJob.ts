@@ -1,3 +1,4 @@
+import { scheduledJobSpec } from "../platform/scheduledJob";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { KPS_FULLNAME, prometheusDataClaimName } from "../metrics/names";
 import { IMAGES, imageRef, type ImagePin } from "../versions";
@@ -494,55 +495,33 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
-  return {
+  return scheduledJobSpec({
     schedule: ctx.schedule,
-    timeZone: "Etc/UTC",
-    concurrencyPolicy: "Forbid",
-    // A run that could not start within an hour of its slot is skipped (and shows up as missing), not piled up.
-    startingDeadlineSeconds: 3600,
-    successfulJobsHistoryLimit: 3,
-    failedJobsHistoryLimit: 5,
-    jobTemplate: {
-      metadata: { labels },
-      spec: {
-        backoffLimit: 1,
-        activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
-        podFailurePolicy: {
-          rules: [
-            // Evicted or preempted pods were not the run's fault: try again without spending the one retry.
-            { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-            // A configuration error fails the same way again; a failed push follows a good backup or drill
-            // (already in the bucket and logged) that a retry would only repeat; a drill that cannot decrypt has
-            // the wrong identity or none, which a retry does not change. All three fail the Job at once; a run
-            // whose push failed cannot report itself, so StrataBackupRunNotReported (alerts.ts) catches it.
-            { action: "FailJob", onExitCodes: { operator: "In", values: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed, SCRIPT_EXIT.decrypt] } },
-          ],
-        },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: ctx.serviceAccountName,
-            automountServiceAccountToken: false,
-            restartPolicy: "Never",
-            securityContext: {
-              runAsNonRoot: true,
-              ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
-              ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
-              ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
-            ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
-            containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
-            volumes: [
-              { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
-              { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
-              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-              ...(recipe.volumes ?? []),
-            ],
-          },
-        },
+    labels,
+    activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
+    serviceAccountName: ctx.serviceAccountName,
+    // A configuration error fails the same way again; a failed push follows a good backup or drill (already in the
+    // bucket and logged) that a retry would only repeat; a drill that cannot decrypt has the wrong identity or none,
+    // which a retry does not change. A run whose push failed cannot report itself, so StrataBackupRunNotReported
+    // (alerts.ts) catches it.
+    failJobExitCodes: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed, SCRIPT_EXIT.decrypt],
+    pod: {
+      securityContext: {
+        runAsNonRoot: true,
+        ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
+        ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
+        ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
+        seccompProfile: { type: "RuntimeDefault" },
       },
+      ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
+      ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
+      containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
+      volumes: [
+        { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
+        { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
+        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+        ...(recipe.volumes ?? []),
+      ],
     },
-  };
+  });
 }

@@ -84,11 +84,7 @@ export function declareArchiveCostView(platform: Platform, archive: Archive): Ar
       labels: platform.labels,
     }),
   );
-  new k8s.core.v1.ConfigMap(
-    "archive-cost-dashboard",
-    { metadata: { name: "strata-archive-cost-dashboard", namespace: ns, labels: dashboard.metadata.labels }, data: dashboard.data },
-    { provider: platform.providers.k8s },
-  );
+  declareDashboardConfigMap(platform, ns, dashboard.metadata.labels, dashboard.data);
   return { datasources: [cloudwatchDatasource(config.region)], grafanaServiceAccountName: GRAFANA_SERVICE_ACCOUNT, dependsOn: [identity] };
 }
 
@@ -113,9 +109,14 @@ function declareEstimateView(platform: Platform, archive: Archive): void {
       labels: platform.labels,
     }),
   );
+  declareDashboardConfigMap(platform, ns, dashboard.metadata.labels, dashboard.data);
+}
+
+/** The dashboard's ConfigMap, which Grafana's sidecar loads; one name whichever view the store allows. */
+function declareDashboardConfigMap(platform: Platform, namespace: pulumi.Input<string>, labels: pulumi.Input<{ [key: string]: pulumi.Input<string> }>, data: pulumi.Input<{ [file: string]: pulumi.Input<string> }>): void {
   new k8s.core.v1.ConfigMap(
     "archive-cost-dashboard",
-    { metadata: { name: "strata-archive-cost-dashboard", namespace: ns, labels: dashboard.metadata.labels }, data: dashboard.data },
+    { metadata: { name: "strata-archive-cost-dashboard", namespace, labels }, data },
     { provider: platform.providers.k8s },
   );
 }
