@@ -310,7 +310,9 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
   }, 300_000);
 
   it("a corrupt WAL segment fails the drill loudly", async () => {
-    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k)).sort()[2]!;
+    // A completed segment the restore needs: after the base backup's first one (a full segment wins over its partial).
+    const latest = JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8"));
+    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k) && k.slice(0, 24) > latest.start_wal_file).sort()[0]!;
     const path = s3.objectPath(`${prefix}/wal/${seg}`);
     const good = readFileSync(path);
     const bad = Buffer.from(good);
@@ -329,19 +331,23 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
   }, 300_000);
 
   it("a missing WAL segment is a gap the drill names", async () => {
-    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k)).sort()[3]!;
-    const path = s3.objectPath(`${prefix}/wal/${seg}`);
-    const hidden = readFileSync(path);
-    const meta = readFileSync(path.replace(/object$/, "metadata.json"));
-    rmSync(path);
-    rmSync(path.replace(/object$/, "metadata.json"));
+    // A segment after the base backup's first one. The receiver may also have uploaded the same segment earlier as a
+    // .partial (while it was the current one), and a partial stands in for its segment, so a true gap is both gone.
+    const latest = JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8"));
+    const seg = archivedWal().filter((k) => /^[0-9A-F]{24}\.zst$/.test(k) && k.slice(0, 24) > latest.start_wal_file).sort()[1]!;
+    const name = seg.replace(/\.zst$/, "");
+    const hidden = [`${name}.zst`, `${name}.partial.zst`]
+      .map((k) => s3.objectPath(`${prefix}/wal/${k}`))
+      .filter((p) => existsSync(p))
+      .flatMap((p) => [p, p.replace(/object$/, "metadata.json")])
+      .map((p) => ({ p, body: readFileSync(p) }));
+    for (const h of hidden) rmSync(h.p);
     try {
       const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest" }), 300_000);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`WAL GAP: segment ${seg.replace(/\.zst$/, "")} is missing`);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`WAL GAP: segment ${name} is missing`);
     } finally {
-      writeFileSync(path, hidden);
-      writeFileSync(path.replace(/object$/, "metadata.json"), meta);
+      for (const h of hidden) writeFileSync(h.p, h.body);
     }
   }, 300_000);
 
