@@ -1,13 +1,17 @@
 import { scheduledJobSpec } from "../platform/scheduledJob";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
-import { KPS_FULLNAME, prometheusDataClaimName } from "../metrics/names";
-import { IMAGES, imageRef, type ImagePin } from "../versions";
-import { RESTRICTED_CONTAINER, resources, type ContainerResources } from "../platform/containerDefaults";
-import { pitrSettings, type PitrSettings } from "./pitr";
+import { IMAGES, imageRef } from "../versions";
+import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
+import { archiveEnv, env, resources, SCRIPTS_MOUNT, secretEnv, WORK_DIR, type Container, type Recipe } from "./containers";
+import { kindDriver, type ExtraPhase } from "./kinds";
+import { pitrRequired } from "./kinds/postgresql/pitr";
 
-export const SCRIPTS_MOUNT = "/opt/strata";
-export const WORK_DIR = "/work";
+// Where these lived before the kinds' drivers (components/backup/kinds/); their importers keep importing them here.
+export { archiveEnv, env, S3_COMPATIBLE_CHECKSUM_ENV, SCRIPTS_MOUNT, WORK_DIR } from "./containers";
+export { pitrPostgresImage } from "./kinds/postgresql";
+export { PROMETHEUS_SNAPSHOT_SOURCE } from "./kinds/prometheus-snapshot";
+export { SQLITE_SOURCE } from "./kinds/sqlite";
 
 /** Everything a job needs that is not the target itself: where to write, how to report, who it runs as. */
 export interface JobContext {
@@ -35,347 +39,12 @@ export interface JobContext {
   encryption?: { recipientSecretName: string; identitySecretName: string };
 }
 
-interface Container {
-  name: string;
-  image: ImagePin | string;
-  args: string[];
-  env?: Record<string, unknown>[];
-  resources: ContainerResources;
-  runAsUser: number;
-  usesS3?: boolean;
-  /** Mounts of the recipe's own volumes, for this container only. */
-  volumeMounts?: Record<string, unknown>[];
-  /** An init container's static binaries, copied into WORK_DIR/bin (on the other containers' PATH). */
-  copies?: string[];
-}
-
-interface Recipe {
-  containers: Container[];
-  initContainers?: Container[];
-  compression: "zstd" | "gzip" | "none";
-  /** Pod securityContext: the group that owns the scratch volumes, so that containers of different users share them. */
-  fsGroup?: number;
-  runAsGroup?: number;
-  supplementalGroups?: number[];
-  volumes?: Record<string, unknown>[];
-  affinity?: Record<string, unknown>;
-  extraPath?: string;
-  /** Environment of every container of the pod, beside the common one (a phase's variant of a script). */
-  env?: Record<string, unknown>[];
-}
-
 /** The scripts' exit statuses that a retry cannot change (scripts/lib.sh defines them; a test keeps these equal). */
 export const SCRIPT_EXIT = { config: 2, pushFailed: 3, decrypt: EXIT_DECRYPT } as const;
 
 /** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed. */
 export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
 const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
-
-const secretEnv = (name: string, ref: { name: string; key: string }) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
-export const env = (name: string, value: string | number) => ({ name, value: String(value) });
-
-/** The AWS CLI/SDK settings an S3-compatible store needs (one definition for jobs, the WAL receiver and restores). */
-export const S3_COMPATIBLE_CHECKSUM_ENV = [env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"), env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")];
-
-/** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
-export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl" | "endpoint" | "checksumsWhenRequired" | "serverSideCopy">): { name: string; value: string }[] {
-  return [
-    env("S3_BUCKET", ctx.bucket),
-    ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
-    ...(ctx.endpoint ? [env("S3_ENDPOINT_URL", ctx.endpoint)] : []),
-    // Since early 2025 the AWS CLI sends CRC checksums on every upload and checks them on every download by default;
-    // S3-compatible stores that do not implement them refuse the upload or fail the check.
-    ...(ctx.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
-    ...(ctx.serverSideCopy === false ? [env("S3_SERVER_SIDE_COPY", "false")] : []),
-    env("AWS_REGION", ctx.region),
-    env("AWS_CLI", "aws"),
-    env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
-    // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
-    env("HOME", "/tmp"),
-  ];
-}
-
-/** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
-export const PROMETHEUS_SNAPSHOT_SOURCE = {
-  pod: "prometheus-strata-prometheus-0",
-  claim: prometheusDataClaimName(KPS_FULLNAME),
-  url: (namespace: string) => `http://prometheus-strata-prometheus-0.prometheus-operated.${namespace}.svc.cluster.local:9090`,
-  // The operator mounts the claim at /prometheus with subPath prometheus-db; files belong to 1000:2000.
-  dataDir: "/prometheus/prometheus-db",
-  uid: 1000,
-  gid: 2000,
-};
-
-const S3 = (name: string, args: string[], uid: number): Container => ({ name, image: IMAGES.awsCli, args, resources: resources("100m", "256Mi", "1"), runAsUser: uid, usesS3: true });
-
-/** Required co-location with the pods these labels select: the node where their ReadWriteOnce volume is mounted. */
-const besidePods = (matchLabels: Record<string, string>) => ({
-  podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" }] },
-});
-
-/** The sqlite kind's containers: Python's sqlite3 module (the SQLite steps), bash and gzip; the image has no zstd. */
-export const SQLITE_SOURCE = {
-  /** Where the application's claim is mounted (read-only) in the dump container. */
-  mountPath: "/var/lib/strata/sqlite-source",
-  uid: 65532,
-  // The python image keeps no bytecode cache, and the root filesystem is read-only: do not try to write one.
-  env: [env("PYTHONDONTWRITEBYTECODE", 1)],
-};
-
-/** The rabbitmq image's own user (the broker refuses nothing as another uid, but its files expect this one). */
-const RABBITMQ_UID = 999;
-/** The valkey image's own user. */
-const VALKEY_UID = 999;
-
-type ValkeyTarget = Extract<BackupTarget, { kind: "valkey" }>;
-
-const valkeyEnv = (t: ValkeyTarget) => [
-  env("VALKEY_HOST", t.host),
-  env("VALKEY_PORT", t.port ?? 6379),
-  env("VALKEY_DATABASES", t.databases ?? 16),
-  ...(t.passwordSecret ? [secretEnv("VALKEY_PASSWORD", t.passwordSecret)] : []),
-];
-
-/** The throwaway server that loads the RDB holds the whole dataset: the target says how much memory that takes. */
-const valkeyResources = (t: ValkeyTarget) => resources("250m", `${t.memoryGiB ?? 2}Gi`, "1");
-
-function backupRecipe(t: BackupTarget, monitoringNamespace: string): Recipe {
-  switch (t.kind) {
-    case "postgresql":
-      return {
-        // The TimescaleDB drill image has no zstd; gzip is in every image both sides use.
-        compression: t.timescaledb ? "gzip" : "zstd",
-        fsGroup: 999,
-        containers: [
-          {
-            name: "dump",
-            image: IMAGES.postgres15,
-            args: ["backup.sh", "dump"],
-            env: [env("PGHOST", t.host), env("PGPORT", t.port ?? 5432), env("PGDATABASE", t.database), env("PGUSER", t.user), secretEnv("PGPASSWORD", t.passwordSecret)],
-            resources: resources("500m", "512Mi", "2"),
-            runAsUser: 999,
-          },
-          S3("upload", ["backup.sh", "upload"], 999),
-        ],
-      };
-    case "mongodb":
-      return {
-        compression: "gzip",
-        fsGroup: 999,
-        containers: [
-          { name: "dump", image: IMAGES.mongo, args: ["backup.sh", "dump"], env: [secretEnv("MONGODB_URI", t.uriSecret)], resources: resources("500m", "1Gi", "2"), runAsUser: 999 },
-          S3("upload", ["backup.sh", "upload"], 999),
-        ],
-      };
-    case "rabbitmq-definitions":
-      // The export and its object counts run in Python (rabbitmq_tool.py: urllib and json); no image with the AWS
-      // CLI has a JSON parser the shell can use.
-      return {
-        compression: "gzip",
-        fsGroup: 1000,
-        containers: [
-          {
-            name: "dump",
-            image: IMAGES.python,
-            args: ["backup.sh", "dump"],
-            env: [...SQLITE_SOURCE.env, env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)],
-            resources: resources("100m", "256Mi", "1"),
-            runAsUser: 1000,
-          },
-          S3("upload", ["backup.sh", "upload"], 1000),
-        ],
-      };
-    case "valkey":
-      // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
-      // counts: scratchSizeGiB and memoryGiB must hold the dataset.
-      return {
-        compression: "gzip",
-        fsGroup: VALKEY_UID,
-        containers: [
-          { name: "dump", image: t.image ?? IMAGES.valkey, args: ["backup.sh", "dump"], env: valkeyEnv(t), resources: valkeyResources(t), runAsUser: VALKEY_UID },
-          S3("upload", ["backup.sh", "upload"], VALKEY_UID),
-        ],
-      };
-    case "prometheus-snapshot": {
-      const src = PROMETHEUS_SNAPSHOT_SOURCE;
-      // The snapshot lands on Prometheus's own ReadWriteOnce volume, which pods on the same node can mount: the
-      // job is pinned beside replica 0, reads the snapshot there and removes it after upload. TSDB chunks are
-      // already compressed, so the archive is not compressed again.
-      return {
-        compression: "none",
-        fsGroup: src.gid,
-        containers: [
-          {
-            ...S3("backup", ["backup.sh", "all"], src.uid),
-            env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)],
-            volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
-          },
-        ],
-        volumes: [{ name: "prometheus-data", persistentVolumeClaim: { claimName: src.claim } }],
-        affinity: besidePods({ "statefulset.kubernetes.io/pod-name": src.pod }),
-      };
-    }
-    case "sqlite": {
-      const src = SQLITE_SOURCE;
-      // The claim is ReadWriteOnce: only pods on the node where the writer runs can mount it, and the scheduler
-      // does not place us there by itself, hence the required affinity to the writer's pod. SQLite's locks and
-      // the -shm file's shared memory also only work between processes of one host.
-      //
-      // Read-only, in the volume source (not just the mount): the job can never change the application's files,
-      // and Kubernetes skips its fsGroup ownership change on read-only volumes, which would otherwise re-own the
-      // application's files. SQLite needs write access to the -shm file to take part in WAL locking, unless it
-      // may open that file read-only: since 3.22 a reader opened with mode=ro reads a WAL database from read-only
-      // files, mapping the -shm read-only and taking only shared locks, as long as the -wal and -shm files exist,
-      // which they do while the writer has the database open (sqlite_tool.py waits for that, then says why not).
-      // Both containers run as one uid, so the scratch volumes need no shared group (no fsGroup at all).
-      return {
-        compression: "gzip",
-        runAsGroup: src.uid,
-        ...(t.writerFsGroup !== undefined ? { supplementalGroups: [t.writerFsGroup] } : {}),
-        containers: [
-          {
-            name: "dump",
-            image: IMAGES.python,
-            args: ["backup.sh", "dump"],
-            env: [...src.env, env("SQLITE_PATH", `${src.mountPath}/${t.path}`)],
-            resources: resources("250m", "512Mi", "1"),
-            runAsUser: src.uid,
-            volumeMounts: [{ name: "sqlite-source", mountPath: src.mountPath, readOnly: true }],
-          },
-          S3("upload", ["backup.sh", "upload"], src.uid),
-        ],
-        volumes: [{ name: "sqlite-source", persistentVolumeClaim: { claimName: t.claimName, readOnly: true } }],
-        affinity: besidePods(t.writerSelector.matchLabels),
-      };
-    }
-  }
-}
-
-function drillRecipe(t: BackupTarget): Recipe {
-  switch (t.kind) {
-    case "postgresql":
-      if (t.timescaledb) {
-        // TimescaleDB's own restore steps around a single-job pg_restore (its catalog is restored in dump order); the
-        // Alpine image's postgres user is uid 70, sharing the scratch volume through the pod's fsGroup.
-        return {
-          compression: "gzip",
-          fsGroup: 999,
-          containers: [
-            S3("fetch", ["restore-drill.sh", "fetch"], 999),
-            { name: "restore", image: IMAGES.timescaledb15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 1), env("PG_TIMESCALEDB", 1)], resources: resources("1", "2Gi", "2"), runAsUser: 70 },
-          ],
-        };
-      }
-      return {
-        compression: "zstd",
-        fsGroup: 999,
-        containers: [
-          S3("fetch", ["restore-drill.sh", "fetch"], 999),
-          { name: "restore", image: IMAGES.postgres15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2Gi", "2"), runAsUser: 999 },
-        ],
-      };
-    case "mongodb":
-      return {
-        compression: "gzip",
-        fsGroup: 999,
-        containers: [S3("fetch", ["restore-drill.sh", "fetch"], 999), { name: "restore", image: IMAGES.mongo, args: ["restore-drill.sh", "restore"], resources: resources("1", "2Gi", "2"), runAsUser: 999 }],
-      };
-    case "rabbitmq-definitions":
-      return {
-        compression: "gzip",
-        fsGroup: RABBITMQ_UID,
-        containers: [
-          S3("fetch", ["restore-drill.sh", "fetch"], RABBITMQ_UID),
-          // The throwaway broker: Erlang wants about 256 MiB before it holds anything.
-          { name: "restore", image: t.drillImage ?? IMAGES.rabbitmq, args: ["restore-drill.sh", "restore"], resources: resources("250m", "768Mi", "1"), runAsUser: RABBITMQ_UID },
-        ],
-      };
-    case "valkey":
-      return {
-        compression: "gzip",
-        fsGroup: VALKEY_UID,
-        containers: [
-          S3("fetch", ["restore-drill.sh", "fetch"], VALKEY_UID),
-          { name: "restore", image: t.image ?? IMAGES.valkey, args: ["restore-drill.sh", "restore"], env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t), runAsUser: VALKEY_UID },
-        ],
-      };
-    case "prometheus-snapshot":
-      // promtool and prometheus are static binaries: an init container copies them from the Prometheus image into
-      // the scratch volume, and the AWS CLI image (which has bash) runs the whole drill, the throwaway Prometheus
-      // that opens the snapshot included (memory for its index reads).
-      return {
-        compression: "none",
-        fsGroup: 65534,
-        initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 }],
-        containers: [{ ...S3("drill", ["restore-drill.sh", "all"], 65534), resources: resources("500m", "2Gi", "2") }],
-        extraPath: `${WORK_DIR}/bin`,
-      };
-    case "sqlite":
-      // Only the archive is needed: the drill runs in the backups namespace like the others, on any node.
-      return {
-        compression: "gzip",
-        fsGroup: SQLITE_SOURCE.uid,
-        containers: [
-          S3("fetch", ["restore-drill.sh", "fetch"], SQLITE_SOURCE.uid),
-          { name: "restore", image: IMAGES.python, args: ["restore-drill.sh", "restore"], env: SQLITE_SOURCE.env, resources: resources("500m", "512Mi", "2"), runAsUser: SQLITE_SOURCE.uid },
-        ],
-      };
-  }
-}
-
-/** The pinned postgres image of a PITR target's server major version (physical backups need the same major). */
-export function pitrPostgresImage(settings: PitrSettings): ImagePin {
-  switch (settings.serverMajorVersion) {
-    case 15:
-      return IMAGES.postgres15;
-    default:
-      throw new Error(`no pinned postgres image for major version ${settings.serverMajorVersion}`);
-  }
-}
-
-function requirePitr(t: BackupTarget): PitrSettings {
-  const settings = pitrSettings(t);
-  if (!settings) throw new Error(`backup target ${t.name}: PITR jobs need kind postgresql with pitr.enabled`);
-  return settings;
-}
-
-/** Libpq settings of a postgresql target (the role needs REPLICATION for the physical phases). */
-const libpqEnv = (t: Extract<BackupTarget, { kind: "postgresql" }>) => [
-  env("PGHOST", t.host),
-  env("PGPORT", t.port ?? 5432),
-  env("PGDATABASE", t.database),
-  env("PGUSER", t.user),
-  secretEnv("PGPASSWORD", t.passwordSecret),
-];
-
-/** backup.sh with PG_BACKUP_METHOD=basebackup: pg_basebackup streamed, verified by pg_verifybackup, uploaded. */
-function baseBackupRecipe(t: BackupTarget): Recipe {
-  const settings = requirePitr(t);
-  if (t.kind !== "postgresql") throw new Error("unreachable");
-  return {
-    compression: "zstd",
-    fsGroup: 999,
-    env: [env("PG_BACKUP_METHOD", "basebackup")],
-    containers: [
-      { name: "dump", image: pitrPostgresImage(settings), args: ["backup.sh", "dump"], env: libpqEnv(t), resources: resources("500m", "512Mi", "2"), runAsUser: 999 },
-      S3("upload", ["backup.sh", "upload"], 999),
-    ],
-  };
-}
-
-/** pitr-restore.sh with PITR_TARGET=drill: the newest base backup replayed to a commit inside the window. */
-function pitrDrillRecipe(t: BackupTarget): Recipe {
-  const settings = requirePitr(t);
-  return {
-    compression: "zstd",
-    fsGroup: 999,
-    env: [env("PITR_TARGET", "drill"), env("PITR_DRILL_WINDOW_SECONDS", settings.targetTimeWindowHours * 3600)],
-    containers: [
-      S3("fetch", ["pitr-restore.sh", "fetch"], 999),
-      { name: "restore", image: pitrPostgresImage(settings), args: ["pitr-restore.sh", "restore"], resources: resources("1", "2Gi", "2"), runAsUser: 999 },
-    ],
-  };
-}
 
 /**
  * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
@@ -430,7 +99,16 @@ function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobCo
 }
 
 /** `basebackup` and `pitr-drill` are a PITR target's physical backup and point-in-time drill. */
-export type JobPhase = "backup" | "drill" | "basebackup" | "pitr-drill";
+export type JobPhase = "backup" | "drill" | ExtraPhase;
+
+/** The pod of one phase of one target, as its kind's driver (components/backup/kinds/) describes it. */
+function phaseRecipe(target: BackupTarget, phase: JobPhase, monitoringNamespace: string): Recipe {
+  const driver = kindDriver(target.kind);
+  if (phase === "backup") return driver.backup(target, monitoringNamespace);
+  if (phase === "drill") return driver.drill(target);
+  if (!driver.phase) throw new Error(pitrRequired(target.name));
+  return driver.phase(phase, target);
+}
 
 /** The CronJob of one phase of one target (alerts find it under this name in kube-state-metrics). */
 export const cronJobName = (target: Pick<BackupTarget, "name">, phase: JobPhase) => `strata-${phase}-${target.name}`;
@@ -482,8 +160,7 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
 
 /** The CronJob's spec (see backupCronJob). */
 export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
-  const plain = { backup: () => backupRecipe(target, monitoringNamespace), drill: () => drillRecipe(target), basebackup: () => baseBackupRecipe(target), "pitr-drill": () => pitrDrillRecipe(target) }[phase]();
-  const recipe = withEncryption(plain, phase, ctx);
+  const recipe = withEncryption(phaseRecipe(target, phase, monitoringNamespace), phase, ctx);
   const base = [
     env("BACKUP_KIND", target.kind),
     env("BACKUP_TARGET", target.name),

@@ -1,0 +1,80 @@
+/**
+ * The container helpers every backup pod shares, whatever its kind: environment entries, resources, the AWS CLI
+ * container that talks to the archive, the archive's environment and the scratch paths. The kinds' drivers
+ * (components/backup/kinds/) build their recipes from these; cronJob.ts turns a recipe into a pod.
+ */
+import { IMAGES, type ImagePin } from "../versions";
+import { resources, type ContainerResources } from "../platform/containerDefaults";
+import type { SecretKeyRef } from "./targetSpec";
+import type { JobContext } from "./cronJob";
+
+export { resources, type ContainerResources };
+
+export const SCRIPTS_MOUNT = "/opt/strata";
+export const WORK_DIR = "/work";
+
+export const secretEnv = (name: string, ref: SecretKeyRef) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
+export const env = (name: string, value: string | number) => ({ name, value: String(value) });
+
+/** The python image keeps no bytecode cache, and the root filesystem is read-only: do not try to write one. */
+export const PYTHON_ENV = [env("PYTHONDONTWRITEBYTECODE", 1)];
+
+/** The AWS CLI/SDK settings an S3-compatible store needs (one definition for jobs, the WAL receiver and restores). */
+export const S3_COMPATIBLE_CHECKSUM_ENV = [env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"), env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")];
+
+/** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
+export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl" | "endpoint" | "checksumsWhenRequired" | "serverSideCopy">): { name: string; value: string }[] {
+  return [
+    env("S3_BUCKET", ctx.bucket),
+    ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
+    ...(ctx.endpoint ? [env("S3_ENDPOINT_URL", ctx.endpoint)] : []),
+    // Since early 2025 the AWS CLI sends CRC checksums on every upload and checks them on every download by default;
+    // S3-compatible stores that do not implement them refuse the upload or fail the check.
+    ...(ctx.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
+    ...(ctx.serverSideCopy === false ? [env("S3_SERVER_SIDE_COPY", "false")] : []),
+    env("AWS_REGION", ctx.region),
+    env("AWS_CLI", "aws"),
+    env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
+    // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
+    env("HOME", "/tmp"),
+  ];
+}
+
+/** One container of a backup or drill pod, before cronJob.ts adds the common environment, mounts and security. */
+export interface Container {
+  name: string;
+  image: ImagePin | string;
+  args: string[];
+  env?: Record<string, unknown>[];
+  resources: ContainerResources;
+  runAsUser: number;
+  usesS3?: boolean;
+  /** Mounts of the recipe's own volumes, for this container only. */
+  volumeMounts?: Record<string, unknown>[];
+  /** An init container's static binaries, copied into WORK_DIR/bin (on the other containers' PATH). */
+  copies?: string[];
+}
+
+/** A pod of one phase of one target, as a kind's driver describes it. */
+export interface Recipe {
+  containers: Container[];
+  initContainers?: Container[];
+  compression: "zstd" | "gzip" | "none";
+  /** Pod securityContext: the group that owns the scratch volumes, so that containers of different users share them. */
+  fsGroup?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+  volumes?: Record<string, unknown>[];
+  affinity?: Record<string, unknown>;
+  extraPath?: string;
+  /** Environment of every container of the pod, beside the common one (a phase's variant of a script). */
+  env?: Record<string, unknown>[];
+}
+
+/** The AWS CLI container that uploads or fetches the archive (the scripts' S3 phase), as `uid`. */
+export const S3 = (name: string, args: string[], uid: number): Container => ({ name, image: IMAGES.awsCli, args, resources: resources("100m", "256Mi", "1"), runAsUser: uid, usesS3: true });
+
+/** Required co-location with the pods these labels select: the node where their ReadWriteOnce volume is mounted. */
+export const besidePods = (matchLabels: Record<string, string>) => ({
+  podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" }] },
+});

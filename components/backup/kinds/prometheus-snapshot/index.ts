@@ -1,0 +1,58 @@
+import { KPS_FULLNAME, prometheusDataClaimName } from "../../../metrics/names";
+import { IMAGES } from "../../../versions";
+import { besidePods, env, resources, S3, WORK_DIR } from "../../containers";
+import type { KindDriver } from "../driver";
+
+/** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
+export const PROMETHEUS_SNAPSHOT_SOURCE = {
+  pod: "prometheus-strata-prometheus-0",
+  claim: prometheusDataClaimName(KPS_FULLNAME),
+  url: (namespace: string) => `http://prometheus-strata-prometheus-0.prometheus-operated.${namespace}.svc.cluster.local:9090`,
+  // The operator mounts the claim at /prometheus with subPath prometheus-db; files belong to 1000:2000.
+  dataDir: "/prometheus/prometheus-db",
+  uid: 1000,
+  gid: 2000,
+};
+
+/** The drill's user: nobody, as in the Prometheus image. */
+const DRILL_UID = 65534;
+
+/** Prometheus: a TSDB snapshot through the admin API, read from Prometheus's own volume and uploaded as a tar. */
+export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
+  kind: "prometheus-snapshot",
+  artifact: { format: "prometheus-tsdb-snapshot-tar", extension: "tar" },
+  backup: (_t, monitoringNamespace) => {
+    const src = PROMETHEUS_SNAPSHOT_SOURCE;
+    // The snapshot lands on Prometheus's own ReadWriteOnce volume, which pods on the same node can mount: the
+    // job is pinned beside replica 0, reads the snapshot there and removes it after upload. TSDB chunks are
+    // already compressed, so the archive is not compressed again.
+    return {
+      compression: "none",
+      fsGroup: src.gid,
+      containers: [
+        {
+          ...S3("backup", ["backup.sh", "all"], src.uid),
+          env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)],
+          volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
+        },
+      ],
+      volumes: [{ name: "prometheus-data", persistentVolumeClaim: { claimName: src.claim } }],
+      affinity: besidePods({ "statefulset.kubernetes.io/pod-name": src.pod }),
+    };
+  },
+  // promtool and prometheus are static binaries: an init container copies them from the Prometheus image into
+  // the scratch volume, and the AWS CLI image (which has bash) runs the whole drill, the throwaway Prometheus
+  // that opens the snapshot included (memory for its index reads).
+  drill: () => ({
+    compression: "none",
+    fsGroup: DRILL_UID,
+    initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: DRILL_UID }],
+    containers: [{ ...S3("drill", ["restore-drill.sh", "all"], DRILL_UID), resources: resources("500m", "2Gi", "2") }],
+    extraPath: `${WORK_DIR}/bin`,
+  }),
+  // Read from Prometheus's own volume, in the monitoring namespace.
+  jobNamespace: () => ({ role: "monitoring" }),
+  drillProves: { restores: "promtool checks every block, then a throwaway Prometheus loads them all and answers a query", realRestore: true },
+  integrationSuite: { file: "test/integration/backup-prometheus.test.ts" },
+  capacity: { dumpRatio: 1, why: "a Prometheus TSDB snapshot is its blocks as they are (already compressed)" },
+};

@@ -1,0 +1,43 @@
+import { IMAGES } from "../../../versions";
+import { env, resources, S3, secretEnv } from "../../containers";
+import type { KindDriver, TargetOf } from "../driver";
+
+/** The valkey image's own user. */
+const VALKEY_UID = 999;
+
+const valkeyEnv = (t: TargetOf<"valkey">) => [
+  env("VALKEY_HOST", t.host),
+  env("VALKEY_PORT", t.port ?? 6379),
+  env("VALKEY_DATABASES", t.databases ?? 16),
+  ...(t.passwordSecret ? [secretEnv("VALKEY_PASSWORD", t.passwordSecret)] : []),
+];
+
+/** The throwaway server that loads the RDB holds the whole dataset: the target says how much memory that takes. */
+const valkeyResources = (t: TargetOf<"valkey">) => resources("250m", `${t.memoryGiB ?? 2}Gi`, "1");
+
+/** Valkey (or Redis): an RDB fetched from the server with valkey-cli --rdb. */
+export const valkey: KindDriver<"valkey"> = {
+  kind: "valkey",
+  artifact: { format: "valkey-rdb", extension: "rdb" },
+  // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
+  // counts: scratchSizeGiB and memoryGiB must hold the dataset.
+  backup: (t) => ({
+    compression: "gzip",
+    fsGroup: VALKEY_UID,
+    containers: [
+      { name: "dump", image: t.image ?? IMAGES.valkey, args: ["backup.sh", "dump"], env: valkeyEnv(t), resources: valkeyResources(t), runAsUser: VALKEY_UID },
+      S3("upload", ["backup.sh", "upload"], VALKEY_UID),
+    ],
+  }),
+  drill: (t) => ({
+    compression: "gzip",
+    fsGroup: VALKEY_UID,
+    containers: [
+      S3("fetch", ["restore-drill.sh", "fetch"], VALKEY_UID),
+      { name: "restore", image: t.image ?? IMAGES.valkey, args: ["restore-drill.sh", "restore"], env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t), runAsUser: VALKEY_UID },
+    ],
+  }),
+  drillProves: { restores: "RDB loaded in a throwaway server, keys per database", realRestore: true },
+  integrationSuite: { file: "test/integration/backup-valkey.test.ts" },
+  capacity: { dumpRatio: 0.5, why: "a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of its volume, which holds the RDB/AOF (assumed, not measured)" },
+};
