@@ -3,6 +3,7 @@ import { MAX_SCRATCH_GIB, type BackupTarget } from "./config/sections/backups";
 import type { TelemetryConfig } from "./config/sections/telemetry";
 import { SQLITE_CLAIM_NAME, TELEMETRY_LABELS } from "../components/telemetry/contract";
 import type { NamespaceRef } from "./namespaceRef";
+import { kindDriver } from "../components/backup/kinds";
 
 /** Name of the backup target Strata derives from `telemetry` when its backend keeps data in a database. */
 export const TELEMETRY_BACKUP_TARGET = "telemetry";
@@ -74,15 +75,9 @@ export function allBackupTargets(config: { backups: { targets: BackupTarget[] };
  * Where a target's backup job runs: beside its data. A Prometheus snapshot is read from Prometheus's own volume (the
  * monitoring namespace), a SQLite file from the application's claim (in the application's namespace: a pod mounts
  * only claims of its own namespace); every other kind is dumped over the network from the backups namespace. Restore
- * drills always run in the backups namespace: they need only the archive.
+ * drills always run in the backups namespace: they need only the archive. Each kind's driver says where
+ * (components/backup/kinds/<kind>/, `jobNamespace`).
  */
 export function backupJobNamespace(target: BackupTarget): NamespaceRef {
-  switch (target.kind) {
-    case "prometheus-snapshot":
-      return { role: "monitoring" };
-    case "sqlite":
-      return { application: target.namespace };
-    default:
-      return { role: "backups" };
-  }
+  return kindDriver(target.kind).jobNamespace?.(target) ?? { role: "backups" };
 }

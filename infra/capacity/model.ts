@@ -1,6 +1,7 @@
 import type { ArchiveStorageClass, Transition } from "../../components/archive/storageClasses";
 import { HCLOUD_VOLUME } from "../config/sections/storage";
 import type { BackupKind } from "../config/sections/backups";
+import { perKind } from "../../components/backup/kinds";
 
 export const KiB = 1024;
 export const GiB = 1024 ** 3;
@@ -42,13 +43,10 @@ export const ASSUMPTIONS = {
    */
   logCompressionRatio: 5,
   /**
-   * Size of one backup relative to the data it protects, per kind: pg_dump custom format (compressed) ~ 1/4 of the
-   * database on disk (indexes are not dumped, only their definitions); mongodump --gzip ~ 1/3; a Prometheus TSDB
-   * snapshot is its blocks as they are (already compressed); RabbitMQ definitions are a small JSON, kept as is;
-   * an SQLite .backup compressed with gzip ~ 1/2; a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of
-   * its volume, which holds the RDB/AOF (assumed, not measured).
+   * Size of one backup relative to the data it protects, per kind: each kind's driver says it and why
+   * (components/backup/kinds/<kind>/, `capacity`).
    */
-  dumpRatio: { postgresql: 0.25, mongodb: 0.33, "prometheus-snapshot": 1, "rabbitmq-definitions": 1, sqlite: 0.5, valkey: 0.5 } satisfies Record<BackupKind, number>,
+  dumpRatio: perKind((d) => d.capacity.dumpRatio),
   /** The store gateway keeps index-headers of every block on disk: assumed 2% of the bucket, never less than 10 GiB. */
   storeGatewayIndexShare: 0.02,
   /** "Generally, about 100GB are recommended" for the compactor's scratch space (Thanos compactor docs). */
