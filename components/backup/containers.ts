@@ -78,3 +78,24 @@ export const S3 = (name: string, args: string[], uid: number): Container => ({ n
 export const besidePods = (matchLabels: Record<string, string>) => ({
   podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" }] },
 });
+
+/** The tool's own container of a two-container pod: everything but its name, script phase and user. */
+export type ToolContainer = Omit<Container, "name" | "args" | "runAsUser" | "usesS3">;
+
+/**
+ * The usual backup pod: the database tool's container dumps into the scratch volume (backup.sh dump), the AWS CLI's
+ * uploads it (backup.sh upload); both as `uid`.
+ */
+export const dumpThenUpload = (uid: number, dump: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
+  ...pod,
+  containers: [{ name: "dump", args: ["backup.sh", "dump"], ...dump, runAsUser: uid }, S3("upload", ["backup.sh", "upload"], uid)],
+});
+
+/**
+ * The usual drill pod: the AWS CLI's container fetches and checks the archive as `uid` (restore-drill.sh fetch), the
+ * tool's container restores it into a throwaway store as `restoreUid` (restore-drill.sh restore).
+ */
+export const fetchThenRestore = (uid: number, restore: ToolContainer, pod: Omit<Recipe, "containers">, restoreUid = uid): Recipe => ({
+  ...pod,
+  containers: [S3("fetch", ["restore-drill.sh", "fetch"], uid), { name: "restore", args: ["restore-drill.sh", "restore"], ...restore, runAsUser: restoreUid }],
+});

@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { env, resources, S3 } from "../../containers";
+import { dumpThenUpload, env, fetchThenRestore, resources } from "../../containers";
 import type { KindDriver } from "../driver";
 import { baseBackupRecipe, pitrDrillRecipe } from "./pitr";
 import { libpqEnv, POSTGRES_UID } from "./shared";
@@ -12,26 +12,17 @@ export { TIMESCALEDB_DRILL } from "./timescaledb";
 export const postgresql: KindDriver<"postgresql"> = {
   kind: "postgresql",
   artifact: { format: "pg_dump-custom", extension: "pgdump" },
-  backup: (t) => ({
-    // The TimescaleDB drill image has no zstd; gzip is in every image both sides use.
-    compression: t.timescaledb ? "gzip" : "zstd",
-    fsGroup: POSTGRES_UID,
-    containers: [
-      { name: "dump", image: IMAGES.postgres15, args: ["backup.sh", "dump"], env: libpqEnv(t), resources: resources("500m", "512Mi", "2"), runAsUser: POSTGRES_UID },
-      S3("upload", ["backup.sh", "upload"], POSTGRES_UID),
-    ],
-  }),
+  backup: (t) =>
+    dumpThenUpload(
+      POSTGRES_UID,
+      { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("500m", "512Mi", "2") },
+      // The TimescaleDB drill image has no zstd; gzip is in every image both sides use.
+      { compression: t.timescaledb ? "gzip" : "zstd", fsGroup: POSTGRES_UID },
+    ),
   drill: (t) =>
     t.timescaledb
       ? timescaledbDrillRecipe()
-      : {
-          compression: "zstd",
-          fsGroup: POSTGRES_UID,
-          containers: [
-            S3("fetch", ["restore-drill.sh", "fetch"], POSTGRES_UID),
-            { name: "restore", image: IMAGES.postgres15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2Gi", "2"), runAsUser: POSTGRES_UID },
-          ],
-        },
+      : fetchThenRestore(POSTGRES_UID, { image: IMAGES.postgres15, env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2Gi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
   phase: (phase, t) => (phase === "basebackup" ? baseBackupRecipe(t) : pitrDrillRecipe(t)),
   drillProves: { restores: "pg_restore -j into a throwaway PostgreSQL, row counts per table", realRestore: true },
   drillOfTarget: (t) => (t.timescaledb === true ? TIMESCALEDB_DRILL : undefined),

@@ -1,5 +1,5 @@
 import { IMAGES, type ImagePin } from "../../../versions";
-import { env, resources, S3, type Recipe } from "../../containers";
+import { dumpThenUpload, env, resources, S3, type Recipe } from "../../containers";
 import { pitrSettings, type PitrSettings } from "../../pitr";
 import type { TargetOf } from "../driver";
 import { libpqEnv, POSTGRES_UID } from "./shared";
@@ -26,15 +26,11 @@ function requirePitr(t: TargetOf<"postgresql">): PitrSettings {
 /** backup.sh with PG_BACKUP_METHOD=basebackup: pg_basebackup streamed, verified by pg_verifybackup, uploaded. */
 export function baseBackupRecipe(t: TargetOf<"postgresql">): Recipe {
   const settings = requirePitr(t);
-  return {
-    compression: "zstd",
-    fsGroup: POSTGRES_UID,
-    env: [env("PG_BACKUP_METHOD", "basebackup")],
-    containers: [
-      { name: "dump", image: pitrPostgresImage(settings), args: ["backup.sh", "dump"], env: libpqEnv(t), resources: resources("500m", "512Mi", "2"), runAsUser: POSTGRES_UID },
-      S3("upload", ["backup.sh", "upload"], POSTGRES_UID),
-    ],
-  };
+  return dumpThenUpload(
+    POSTGRES_UID,
+    { image: pitrPostgresImage(settings), env: libpqEnv(t), resources: resources("500m", "512Mi", "2") },
+    { compression: "zstd", fsGroup: POSTGRES_UID, env: [env("PG_BACKUP_METHOD", "basebackup")] },
+  );
 }
 
 /** pitr-restore.sh with PITR_TARGET=drill: the newest base backup replayed to a commit inside the window. */

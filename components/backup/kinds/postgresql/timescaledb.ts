@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { env, resources, S3, type Recipe } from "../../containers";
+import { env, fetchThenRestore, resources, type Recipe } from "../../containers";
 import { POSTGRES_UID } from "./shared";
 
 /** The TimescaleDB image's postgres user (Alpine): uid 70, sharing the scratch volume through the pod's fsGroup. */
@@ -9,14 +9,13 @@ export const TIMESCALEDB_UID = 70;
  * TimescaleDB's own restore steps around a single-job pg_restore (its catalog is restored in dump order). The drill
  * image has no zstd, so a timescaledb target's backups are gzip (see the postgresql driver's backup).
  */
-export const timescaledbDrillRecipe = (): Recipe => ({
-  compression: "gzip",
-  fsGroup: POSTGRES_UID,
-  containers: [
-    S3("fetch", ["restore-drill.sh", "fetch"], POSTGRES_UID),
-    { name: "restore", image: IMAGES.timescaledb15, args: ["restore-drill.sh", "restore"], env: [env("RESTORE_JOBS", 1), env("PG_TIMESCALEDB", 1)], resources: resources("1", "2Gi", "2"), runAsUser: TIMESCALEDB_UID },
-  ],
-});
+export const timescaledbDrillRecipe = (): Recipe =>
+  fetchThenRestore(
+    POSTGRES_UID,
+    { image: IMAGES.timescaledb15, env: [env("RESTORE_JOBS", 1), env("PG_TIMESCALEDB", 1)], resources: resources("1", "2Gi", "2") },
+    { compression: "gzip", fsGroup: POSTGRES_UID },
+    TIMESCALEDB_UID,
+  );
 
 /**
  * A postgresql target with `timescaledb: true`: its drill runs the TimescaleDB image and the extension's own restore

@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { env, PYTHON_ENV, resources, S3, secretEnv } from "../../containers";
+import { dumpThenUpload, env, fetchThenRestore, PYTHON_ENV, resources, secretEnv } from "../../containers";
 import type { KindDriver } from "../driver";
 
 /** The python image's user for the export (it runs as any uid; the scratch volume is shared through fsGroup). */
@@ -13,30 +13,14 @@ export const rabbitmqDefinitions: KindDriver<"rabbitmq-definitions"> = {
   artifact: { format: "rabbitmq-definitions-json", extension: "json" },
   // The export and its object counts run in Python (rabbitmq_tool.py: urllib and json); no image with the AWS
   // CLI has a JSON parser the shell can use.
-  backup: (t) => ({
-    compression: "gzip",
-    fsGroup: EXPORT_UID,
-    containers: [
-      {
-        name: "dump",
-        image: IMAGES.python,
-        args: ["backup.sh", "dump"],
-        env: [...PYTHON_ENV, env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)],
-        resources: resources("100m", "256Mi", "1"),
-        runAsUser: EXPORT_UID,
-      },
-      S3("upload", ["backup.sh", "upload"], EXPORT_UID),
-    ],
-  }),
-  drill: (t) => ({
-    compression: "gzip",
-    fsGroup: RABBITMQ_UID,
-    containers: [
-      S3("fetch", ["restore-drill.sh", "fetch"], RABBITMQ_UID),
-      // The throwaway broker: Erlang wants about 256 MiB before it holds anything.
-      { name: "restore", image: t.drillImage ?? IMAGES.rabbitmq, args: ["restore-drill.sh", "restore"], resources: resources("250m", "768Mi", "1"), runAsUser: RABBITMQ_UID },
-    ],
-  }),
+  backup: (t) =>
+    dumpThenUpload(
+      EXPORT_UID,
+      { image: IMAGES.python, env: [...PYTHON_ENV, env("RABBITMQ_URL", t.url), env("RABBITMQ_USER", t.user), secretEnv("RABBITMQ_PASSWORD", t.passwordSecret)], resources: resources("100m", "256Mi", "1") },
+      { compression: "gzip", fsGroup: EXPORT_UID },
+    ),
+  // The throwaway broker: Erlang wants about 256 MiB before it holds anything.
+  drill: (t) => fetchThenRestore(RABBITMQ_UID, { image: t.drillImage ?? IMAGES.rabbitmq, resources: resources("250m", "768Mi", "1") }, { compression: "gzip", fsGroup: RABBITMQ_UID }),
   drillProves: { restores: "import into a throwaway broker, objects it holds counted", realRestore: true },
   integrationSuite: { file: "test/integration/backup-rabbitmq.test.ts" },
   capacity: { dumpRatio: 1, why: "RabbitMQ definitions are a small JSON, kept as is" },

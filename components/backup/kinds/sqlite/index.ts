@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { besidePods, env, PYTHON_ENV, resources, S3 } from "../../containers";
+import { besidePods, dumpThenUpload, env, fetchThenRestore, PYTHON_ENV, resources } from "../../containers";
 import type { KindDriver } from "../driver";
 
 /** The sqlite kind's containers: Python's sqlite3 module (the SQLite steps), bash and gzip; the image has no zstd. */
@@ -27,35 +27,25 @@ export const sqlite: KindDriver<"sqlite"> = {
     // files, mapping the -shm read-only and taking only shared locks, as long as the -wal and -shm files exist,
     // which they do while the writer has the database open (sqlite_tool.py waits for that, then says why not).
     // Both containers run as one uid, so the scratch volumes need no shared group (no fsGroup at all).
-    return {
-      compression: "gzip",
-      runAsGroup: src.uid,
-      ...(t.writerFsGroup !== undefined ? { supplementalGroups: [t.writerFsGroup] } : {}),
-      containers: [
-        {
-          name: "dump",
-          image: IMAGES.python,
-          args: ["backup.sh", "dump"],
-          env: [...src.env, env("SQLITE_PATH", `${src.mountPath}/${t.path}`)],
-          resources: resources("250m", "512Mi", "1"),
-          runAsUser: src.uid,
-          volumeMounts: [{ name: "sqlite-source", mountPath: src.mountPath, readOnly: true }],
-        },
-        S3("upload", ["backup.sh", "upload"], src.uid),
-      ],
-      volumes: [{ name: "sqlite-source", persistentVolumeClaim: { claimName: t.claimName, readOnly: true } }],
-      affinity: besidePods(t.writerSelector.matchLabels),
-    };
+    return dumpThenUpload(
+      src.uid,
+      {
+        image: IMAGES.python,
+        env: [...src.env, env("SQLITE_PATH", `${src.mountPath}/${t.path}`)],
+        resources: resources("250m", "512Mi", "1"),
+        volumeMounts: [{ name: "sqlite-source", mountPath: src.mountPath, readOnly: true }],
+      },
+      {
+        compression: "gzip",
+        runAsGroup: src.uid,
+        ...(t.writerFsGroup !== undefined ? { supplementalGroups: [t.writerFsGroup] } : {}),
+        volumes: [{ name: "sqlite-source", persistentVolumeClaim: { claimName: t.claimName, readOnly: true } }],
+        affinity: besidePods(t.writerSelector.matchLabels),
+      },
+    );
   },
   // Only the archive is needed: the drill runs in the backups namespace like the others, on any node.
-  drill: () => ({
-    compression: "gzip",
-    fsGroup: SQLITE_SOURCE.uid,
-    containers: [
-      S3("fetch", ["restore-drill.sh", "fetch"], SQLITE_SOURCE.uid),
-      { name: "restore", image: IMAGES.python, args: ["restore-drill.sh", "restore"], env: SQLITE_SOURCE.env, resources: resources("500m", "512Mi", "2"), runAsUser: SQLITE_SOURCE.uid },
-    ],
-  }),
+  drill: () => fetchThenRestore(SQLITE_SOURCE.uid, { image: IMAGES.python, env: SQLITE_SOURCE.env, resources: resources("500m", "512Mi", "2") }, { compression: "gzip", fsGroup: SQLITE_SOURCE.uid }),
   // A pod mounts only claims of its own namespace: the job runs in the application's.
   jobNamespace: (t) => ({ application: t.namespace }),
   drillProves: { restores: "integrity_check and row counts of the restored file", realRestore: true },

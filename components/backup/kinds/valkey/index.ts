@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { env, resources, S3, secretEnv } from "../../containers";
+import { dumpThenUpload, env, fetchThenRestore, resources, secretEnv } from "../../containers";
 import type { KindDriver, TargetOf } from "../driver";
 
 /** The valkey image's own user. */
@@ -21,22 +21,9 @@ export const valkey: KindDriver<"valkey"> = {
   artifact: { format: "valkey-rdb", extension: "rdb" },
   // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
   // counts: scratchSizeGiB and memoryGiB must hold the dataset.
-  backup: (t) => ({
-    compression: "gzip",
-    fsGroup: VALKEY_UID,
-    containers: [
-      { name: "dump", image: t.image ?? IMAGES.valkey, args: ["backup.sh", "dump"], env: valkeyEnv(t), resources: valkeyResources(t), runAsUser: VALKEY_UID },
-      S3("upload", ["backup.sh", "upload"], VALKEY_UID),
-    ],
-  }),
-  drill: (t) => ({
-    compression: "gzip",
-    fsGroup: VALKEY_UID,
-    containers: [
-      S3("fetch", ["restore-drill.sh", "fetch"], VALKEY_UID),
-      { name: "restore", image: t.image ?? IMAGES.valkey, args: ["restore-drill.sh", "restore"], env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t), runAsUser: VALKEY_UID },
-    ],
-  }),
+  backup: (t) => dumpThenUpload(VALKEY_UID, { image: t.image ?? IMAGES.valkey, env: valkeyEnv(t), resources: valkeyResources(t) }, { compression: "gzip", fsGroup: VALKEY_UID }),
+  drill: (t) =>
+    fetchThenRestore(VALKEY_UID, { image: t.image ?? IMAGES.valkey, env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t) }, { compression: "gzip", fsGroup: VALKEY_UID }),
   drillProves: { restores: "RDB loaded in a throwaway server, keys per database", realRestore: true },
   integrationSuite: { file: "test/integration/backup-valkey.test.ts" },
   capacity: { dumpRatio: 0.5, why: "a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of its volume, which holds the RDB/AOF (assumed, not measured)" },
