@@ -6,7 +6,6 @@
 import { IMAGES, type ImagePin } from "../versions";
 import { resources, type ContainerResources } from "../platform/containerDefaults";
 import type { SecretKeyRef } from "./targetSpec";
-import type { JobContext } from "./cronJob";
 
 export { resources, type ContainerResources };
 
@@ -22,8 +21,23 @@ export const PYTHON_ENV = [env("PYTHONDONTWRITEBYTECODE", 1)];
 /** The AWS CLI/SDK settings an S3-compatible store needs (one definition for jobs, the WAL receiver and restores). */
 export const S3_COMPATIBLE_CHECKSUM_ENV = [env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"), env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")];
 
+/** Where a job writes and reports: the archive's store and the Pushgateway (part of cronJob.ts's JobContext). */
+export interface ArchiveContext {
+  bucket: string;
+  region: string;
+  /** Absent where the store has no SSE-KMS; present on AWS, where the bucket policy demands it. */
+  kmsKeyArn?: string;
+  /** The store's S3 endpoint when it is not AWS S3 (components/archive/providers.ts). */
+  endpoint?: string;
+  /** The store needs the AWS CLI to send and check checksums only where an operation requires them. */
+  checksumsWhenRequired?: boolean;
+  /** False on a store where server-side CopyObject may fail (the scripts download and upload again). */
+  serverSideCopy?: boolean;
+  pushgatewayUrl: string;
+}
+
 /** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
-export function archiveEnv(ctx: Pick<JobContext, "bucket" | "kmsKeyArn" | "region" | "pushgatewayUrl" | "endpoint" | "checksumsWhenRequired" | "serverSideCopy">): { name: string; value: string }[] {
+export function archiveEnv(ctx: ArchiveContext): { name: string; value: string }[] {
   return [
     env("S3_BUCKET", ctx.bucket),
     ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),

@@ -3,7 +3,7 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
-import { archiveEnv, env, resources, SCRIPTS_MOUNT, secretEnv, WORK_DIR, type Container, type Recipe } from "./containers";
+import { archiveEnv, env, resources, SCRIPTS_MOUNT, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
 
@@ -14,18 +14,7 @@ export { PROMETHEUS_SNAPSHOT_SOURCE } from "./kinds/prometheus-snapshot";
 export { SQLITE_SOURCE } from "./kinds/sqlite";
 
 /** Everything a job needs that is not the target itself: where to write, how to report, who it runs as. */
-export interface JobContext {
-  bucket: string;
-  region: string;
-  /** Absent where the store has no SSE-KMS; present on AWS, where the bucket policy demands it. */
-  kmsKeyArn?: string;
-  /** The store's S3 endpoint when it is not AWS S3 (components/archive/providers.ts). */
-  endpoint?: string;
-  /** The store needs the AWS CLI to send and check checksums only where an operation requires them. */
-  checksumsWhenRequired?: boolean;
-  /** False on a store where server-side CopyObject may fail (the scripts download and upload again). */
-  serverSideCopy?: boolean;
-  pushgatewayUrl: string;
+export interface JobContext extends ArchiveContext {
   serviceAccountName: string;
   /** hcloud: the job's own static S3 credentials. */
   credentialsSecretName?: string;

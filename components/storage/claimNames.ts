@@ -1,9 +1,9 @@
 /**
  * The names of the claims that StatefulSets create from their `volumeClaimTemplates`, in one place. Strata does not
  * create these claims (the StatefulSet controller does), yet it must address them by name to grow them
- * (components/storage/volumeGrowth.ts), to back up Prometheus's data (components/backup/cronJob.ts) and to carry a
- * volume over (infra/areas/metrics.ts). Each rule below cites where the chart or the operator builds the name; the
- * chart versions are the ones pinned in components/versions.ts.
+ * (components/storage/volumeGrowth.ts), to back up Prometheus's data (components/backup/kinds/prometheus-snapshot/)
+ * and to carry a volume over (infra/areas/metrics.ts). Each rule below cites where the chart or the operator builds
+ * the name; the chart versions are the ones pinned in components/versions.ts.
  */
 
 /**
