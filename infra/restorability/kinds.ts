@@ -15,7 +15,5 @@ export const DRILL_OF_KIND = perKind((d) => d.drillProves);
  */
 export const INTEGRATION_TEST_OF_KIND = perKind((d) => d.integrationSuite);
 
-export { TIMESCALEDB_DRILL } from "../../components/backup/kinds/postgresql";
-
 /** The restore runbook of a kind: docs/runbooks/restore-<kind>.md, when it exists. */
 export const runbookOfKind = (kind: BackupKind) => `docs/runbooks/restore-${kind}.md`;

@@ -8,7 +8,8 @@ import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } 
 import { cronJobName } from "../../components/backup/cronJob";
 import { PROJECT_DIR } from "../projectDir";
 import { claimCoverage } from "./coverage";
-import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind, TIMESCALEDB_DRILL } from "./kinds";
+import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "./kinds";
+import { kindDriver } from "../../components/backup/kinds";
 import { archivePurposes, capabilitiesOf } from "../capabilities";
 import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
 import { OFFSITE_COPY_NAME } from "../../components/archive/offsiteCopySettings";
@@ -76,8 +77,9 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   };
   for (const s of scheduled) {
     const t = s.target;
-    const timescale = t.kind === "postgresql" && t.timescaledb === true;
-    const drill = timescale ? { ...DRILL_OF_KIND.postgresql, restores: TIMESCALEDB_DRILL.restores } : DRILL_OF_KIND[t.kind];
+    // The target's own variant of its kind's drill, when it has one (a postgresql target with timescaledb: true).
+    const variant = kindDriver(t.kind).drillOfTarget?.(t);
+    const drill = variant ? { ...DRILL_OF_KIND[t.kind], restores: variant.restores } : DRILL_OF_KIND[t.kind];
     const own = rules.filter((r) => r.labels.target === t.name).map((r) => r.alert);
     rows.push({
       store: `${t.name} (${t.kind})`,
@@ -86,13 +88,13 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       drill: drill.realRestore ? ok(`${cronJobName(t, "drill")} ${s.drillSchedule}: ${drill.restores}`) : gap(`${drill.gap} (${cronJobName(t, "drill")} ${s.drillSchedule})`),
       alerts: own.length > 0 ? ok(`${own.length} for this target, ${sharedRules.length} shared (${[...new Set(own)].join(", ")})`) : gap("no alerting rule names this target"),
       runbook: runbookCell(t.kind),
-      tested: timescale ? gap(TIMESCALEDB_DRILL.notTested) : testedCell(t.kind),
+      tested: variant?.notTested ? gap(variant.notTested) : testedCell(t.kind),
     });
   }
 
   // --- claims --------------------------------------------------------------------------------------------------------
   const snapshotsOn = capabilitiesOf(config).snapshots;
-  const timescaleTargets = new Set(targets.filter((t) => t.kind === "postgresql" && t.timescaledb === true).map((t) => t.name));
+  const untestedVariants = new Set(targets.filter((t) => kindDriver(t.kind).drillOfTarget?.(t)?.notTested).map((t) => t.name));
   const volume = snapshotsOn ? "EBS daily snapshots (crash-consistent)" : undefined;
   for (const [service, claim] of Object.entries(config.storage.claims)) {
     const covering = claimCoverage(service, claim, targets);
@@ -102,7 +104,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
     const volumeNote = [volume, protectedVolume].filter(Boolean).join(", ");
     const noTarget = `no backup target protects it (policy strata-pvc-require-backup-target)${volumeNote ? `; only ${volumeNote}` : ""}`;
     const realDrills = whole.filter((c) => DRILL_OF_KIND[c.kind].realRestore);
-    const testedReal = whole.filter((c) => !timescaleTargets.has(c.target) && !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
+    const testedReal = whole.filter((c) => !untestedVariants.has(c.target) && !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
     const runbooks = [...new Set(whole.map((c) => runbookOfKind(c.kind)).filter(exists))];
     const partialOnly = covering.length > 0 && whole.length === 0 ? `only part of its data is backed up: ${list}` : undefined;
     rows.push({

@@ -6,7 +6,6 @@ import { libpqEnv, POSTGRES_UID } from "./shared";
 import { TIMESCALEDB_DRILL, timescaledbDrillRecipe } from "./timescaledb";
 
 export { pitrPostgresImage } from "./pitr";
-export { TIMESCALEDB_DRILL } from "./timescaledb";
 
 /** PostgreSQL: a logical pg_dump each day; with `pitr`, base backups, a WAL receiver and point-in-time drills. */
 export const postgresql: KindDriver<"postgresql"> = {
