@@ -44,8 +44,8 @@ export interface KindDriver<K extends BackupKind = BackupKind> {
   /** The target's variant of what its drill proves, when the target changes it (TimescaleDB). */
   drillOfTarget?(target: TargetOf<K>): { restores: string; notTested?: string } | undefined;
   integrationSuite: IntegrationSuite;
-  /** Size of one backup relative to the data it protects (the capacity planner), and why. */
-  capacity: { dumpRatio: number; why: string };
+  /** Size of one backup relative to the data it protects (the capacity planner); say why beside the number. */
+  capacity: { dumpRatio: number };
   /** What the backup leaves out of the store's volume, when it is not the whole of it (claim coverage). */
   partial?: string;
   /**

@@ -16,5 +16,6 @@ export const mongodb: KindDriver<"mongodb"> = {
     file: "test/integration/backup-kinds.test.ts",
     stubbed: "MongoDB cannot be installed here: its scripts run against stubbed mongodump/mongod/mongorestore",
   },
-  capacity: { dumpRatio: 0.33, why: "mongodump --gzip ~ 1/3" },
+  // The backup relative to the data it protects: mongodump --gzip ~ 1/3.
+  capacity: { dumpRatio: 0.33 },
 };

@@ -26,5 +26,7 @@ export const postgresql: KindDriver<"postgresql"> = {
   drillProves: { restores: "pg_restore -j into a throwaway PostgreSQL, row counts per table", realRestore: true },
   drillOfTarget: (t) => (t.timescaledb === true ? TIMESCALEDB_DRILL : undefined),
   integrationSuite: { file: "test/integration/backup-postgresql.test.ts" },
-  capacity: { dumpRatio: 0.25, why: "pg_dump custom format (compressed) ~ 1/4 of the database on disk (indexes are not dumped, only their definitions)" },
+  // The backup relative to the data it protects: pg_dump custom format (compressed) ~ 1/4 of the database on disk
+  // (indexes are not dumped, only their definitions).
+  capacity: { dumpRatio: 0.25 },
 };

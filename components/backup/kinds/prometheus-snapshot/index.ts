@@ -54,5 +54,6 @@ export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
   jobNamespace: () => ({ role: "monitoring" }),
   drillProves: { restores: "promtool checks every block, then a throwaway Prometheus loads them all and answers a query", realRestore: true },
   integrationSuite: { file: "test/integration/backup-prometheus.test.ts" },
-  capacity: { dumpRatio: 1, why: "a Prometheus TSDB snapshot is its blocks as they are (already compressed)" },
+  // The backup relative to the data it protects: a Prometheus TSDB snapshot is its blocks as they are (already compressed).
+  capacity: { dumpRatio: 1 },
 };

@@ -50,7 +50,8 @@ export const sqlite: KindDriver<"sqlite"> = {
   jobNamespace: (t) => ({ application: t.namespace }),
   drillProves: { restores: "integrity_check and row counts of the restored file", realRestore: true },
   integrationSuite: { file: "test/integration/backup-sqlite.test.ts" },
-  capacity: { dumpRatio: 0.5, why: "an SQLite .backup compressed with gzip ~ 1/2" },
+  // The backup relative to the data it protects: an SQLite .backup compressed with gzip ~ 1/2.
+  capacity: { dumpRatio: 0.5 },
   // The job mounts the claim itself; a target named after the service but on another claim does not count.
   coversClaim: (t, service, claim) => (t.namespace === claim.namespace && t.claimName === `${service}-data` ? "mounts the claim" : undefined),
 };

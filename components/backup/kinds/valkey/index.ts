@@ -26,5 +26,7 @@ export const valkey: KindDriver<"valkey"> = {
     fetchThenRestore(VALKEY_UID, { image: t.image ?? IMAGES.valkey, env: [env("VALKEY_DATABASES", t.databases ?? 16)], resources: valkeyResources(t) }, { compression: "gzip", fsGroup: VALKEY_UID }),
   drillProves: { restores: "RDB loaded in a throwaway server, keys per database", realRestore: true },
   integrationSuite: { file: "test/integration/backup-valkey.test.ts" },
-  capacity: { dumpRatio: 0.5, why: "a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of its volume, which holds the RDB/AOF (assumed, not measured)" },
+  // The backup relative to the data it protects: a Valkey RDB (strings already LZF-compressed) gzipped ~ 1/2 of its
+  // volume, which holds the RDB/AOF (assumed, not measured).
+  capacity: { dumpRatio: 0.5 },
 };
