@@ -1,6 +1,5 @@
 import type { StrataConfig } from "../config/schema";
-import { allBackupTargets } from "../backupTargets";
-import { scheduledTargets } from "../areas/backups";
+import { resolveBackups, type ResolvedBackups } from "../backupTargets";
 import { claimStorageClass, strataStorageClassName } from "../adoption";
 import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
 import { cronJobName } from "../../components/backup/cronJob";
@@ -54,9 +53,10 @@ const gap = (text: string): RestorabilityCell => ({ ok: false, text });
  * test/ and docs/ need not exist; the runbooks and suites it names are held to existing by test/restorability.test.ts
  * (every path any matrix names), not looked up here.
  */
-export function restorabilityMatrix(config: RestorabilityInput): Restorability {
-  const targets = allBackupTargets(config);
-  const scheduled = scheduledTargets(targets);
+export function restorabilityMatrix(config: RestorabilityInput, backups: ResolvedBackups = resolveBackups(config)): Restorability {
+  // The program passes the targets it resolved once; tests may let the matrix resolve them from config.
+  const scheduled = backups.targets;
+  const targets = scheduled.map((s) => s.target);
   // The rules the backup area deploys (infra/areas/backups.ts builds the same groups through BackupMonitoring).
   const groups = buildBackupRuleGroups({
     runbookBaseUrl: backupRunbookBaseUrl(config.alerting.runbookBaseUrl),
