@@ -1,7 +1,6 @@
 import { posix } from "node:path";
 import { MAX_SCRATCH_GIB, type BackupKind, type BackupTarget } from "./config/sections/backups";
-import type { StrataConfig } from "./config/schema";
-import { claimNameOf } from "./adoption";
+import { claimNameOf, type StorageConfig } from "./config/sections/storage";
 import { claimCoverage } from "./restorability/coverage";
 import { pitrSettings, type PitrSettings } from "../components/backup/pitr";
 import { defaultBackupSchedule, defaultDrillSchedule, intervalHours } from "../components/backup/schedule";
@@ -136,7 +135,7 @@ export interface ResolvedBackups {
  * identities, jobs and drills, alerts, network policies, the off-site copy, the restorability matrix), so none
  * rebuilds target lists, schedules, namespaces, prefixes or identity names of its own.
  */
-export function resolveBackups(config: Pick<StrataConfig, "backups" | "telemetry" | "storage" | "cloud">): ResolvedBackups {
+export function resolveBackups(config: { backups: { targets: BackupTarget[] }; telemetry: TelemetryConfig; storage: Pick<StorageConfig, "claims"> }): ResolvedBackups {
   const targets = allBackupTargets(config).map(({ source, ...target }): ResolvedBackupTarget => {
     const schedule = target.schedule ?? defaultBackupSchedule(target.name);
     const drillSchedule = target.drillSchedule ?? defaultDrillSchedule(target.name);
