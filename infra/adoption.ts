@@ -49,7 +49,6 @@ export function claimStorageClass(config: Config, service: string): string {
   return config.storage.claims[service]?.storageClass ?? strataStorageClassName(config);
 }
 
-/** The claim a service's data lives in: an adopted claim keeps its own name, any other is `<service>-data`. */
-export function claimNameOf(config: Config, service: string): string {
-  return config.storage.claims[service]?.adopt?.claim ?? `${service}-data`;
-}
+// Defined beside the claims' schema, so that infra/backupTargets.ts (which the capacity planner, and through it the
+// schema, imports) can name claims without importing the whole schema back.
+export { claimNameOf } from "./config/sections/storage";

@@ -1,5 +1,9 @@
 import { posix } from "node:path";
-import { MAX_SCRATCH_GIB, type BackupTarget } from "./config/sections/backups";
+import { MAX_SCRATCH_GIB, type BackupKind, type BackupTarget } from "./config/sections/backups";
+import { claimNameOf, type StorageConfig } from "./config/sections/storage";
+import { claimCoverage } from "./restorability/coverage";
+import { pitrSettings, type PitrSettings } from "../components/backup/pitr";
+import { defaultBackupSchedule, defaultDrillSchedule, intervalHours } from "../components/backup/schedule";
 import type { TelemetryConfig } from "./config/sections/telemetry";
 import { SQLITE_CLAIM_NAME, TELEMETRY_LABELS } from "../components/telemetry/contract";
 import type { NamespaceRef } from "./namespaceRef";
@@ -80,4 +84,84 @@ export function allBackupTargets(config: { backups: { targets: BackupTarget[] };
  */
 export function backupJobNamespace(target: BackupTarget): NamespaceRef {
   return kindDriver(target.kind).jobNamespace?.(target) ?? { role: "backups" };
+}
+
+/** Where a target's backups go in the backups bucket (BACKUP_KEY_LAYOUT, infra/areas/archive.ts); IAM prefixes follow it. */
+export const backupPrefix = (kind: BackupKind, target: string) => `${kind}/${target}/`;
+
+/** One archive identity a backup target's pods run as: its workload key, ServiceAccount, namespace and key prefix. */
+export interface TargetWorkload {
+  workload: string;
+  serviceAccount: string;
+  namespace: NamespaceRef;
+  prefix: string;
+}
+
+/** A backup target with everything the areas derive from it, computed once (resolveBackups). */
+export interface ResolvedBackupTarget {
+  target: BackupTarget;
+  /** Where the target came from: `backups.targets`, or the config that implies it (`telemetry.backend`). */
+  source: string;
+  /** The schedules, written or derived from the name (components/backup/schedule.ts), and their intervals. */
+  schedule: string;
+  drillSchedule: string;
+  intervalHours: number;
+  drillIntervalHours: number;
+  /** Where the backup job (and the WAL receiver) runs; drills always run in the backups namespace. */
+  jobNamespace: NamespaceRef;
+  prefix: string;
+  pitr?: PitrSettings;
+  /** The archive identities of its backup job, drill and, with PITR, WAL receiver. */
+  identities: { backup: TargetWorkload; drill: TargetWorkload; wal?: TargetWorkload };
+  /** The claims of strata:storage.claims it protects, as `<namespace>/<claim name>`. */
+  protectsClaims: string[];
+}
+
+export interface ResolvedBackups {
+  targets: readonly ResolvedBackupTarget[];
+  /** Application namespaces a backup job runs in (SQLite targets: beside the claim), sorted, once each. */
+  applicationNamespaces: string[];
+  /** Whether a target snapshots Prometheus (its admin API must be on). */
+  prometheusSnapshots: boolean;
+}
+
+/**
+ * Every backup target resolved once: the program computes this at start and hands it to every area (archive
+ * identities, jobs and drills, alerts, network policies, the off-site copy, the restorability matrix), so none
+ * rebuilds target lists, schedules, namespaces, prefixes or identity names of its own.
+ */
+export function resolveBackups(config: { backups: { targets: BackupTarget[] }; telemetry: TelemetryConfig; storage: Pick<StorageConfig, "claims"> }): ResolvedBackups {
+  const targets = allBackupTargets(config).map(({ source, ...target }): ResolvedBackupTarget => {
+    const schedule = target.schedule ?? defaultBackupSchedule(target.name);
+    const drillSchedule = target.drillSchedule ?? defaultDrillSchedule(target.name);
+    const jobNamespace = backupJobNamespace(target);
+    const prefix = backupPrefix(target.kind, target.name);
+    const pitr = pitrSettings(target);
+    const workload = (role: "backup" | "drill" | "wal", namespace: NamespaceRef, under = prefix): TargetWorkload => ({ workload: `${role}-${target.name}`, serviceAccount: `strata-${role}-${target.name}`, namespace, prefix: under });
+    return {
+      target,
+      source,
+      schedule,
+      drillSchedule,
+      intervalHours: intervalHours(schedule),
+      drillIntervalHours: intervalHours(drillSchedule),
+      jobNamespace,
+      prefix,
+      ...(pitr ? { pitr } : {}),
+      identities: {
+        backup: workload("backup", jobNamespace),
+        drill: workload("drill", { role: "backups" }),
+        // The WAL receiver appends under the target's wal/ only.
+        ...(pitr ? { wal: workload("wal", jobNamespace, `${prefix}wal/`) } : {}),
+      },
+      protectsClaims: Object.entries(config.storage.claims)
+        .filter(([service, claim]) => claimCoverage(service, claim, [target]).length > 0)
+        .map(([service, claim]) => `${claim.namespace}/${claimNameOf(config, service)}`),
+    };
+  });
+  return {
+    targets,
+    applicationNamespaces: [...new Set(targets.flatMap((r) => ("application" in r.jobNamespace ? [r.jobNamespace.application] : [])))].sort(),
+    prometheusSnapshots: targets.some((r) => r.target.kind === "prometheus-snapshot"),
+  };
 }

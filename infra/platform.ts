@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import type { ResolvedBackups } from "./backupTargets";
 import type { LoadedConfig } from "./config/load";
 import type { ClusterInfo } from "./cluster";
 import type { Providers } from "./providers";
@@ -28,6 +29,8 @@ export interface Platform {
    * release that renders one, depends on it (on an empty cluster the kinds do not exist before it).
    */
   monitoringCrds: pulumi.Resource;
+  /** Every backup target, resolved once at start (infra/backupTargets.ts): areas read it, none recomputes it. */
+  backups: ResolvedBackups;
   /**
    * Options for components: they carry every explicit provider (aws, kubernetes, random, hcloud), and each child
    * picks the one for its package. The two names are the same map, kept so call sites say what they declare.

@@ -17,7 +17,7 @@ import { capacityPlan } from "./capacity/plan";
 import { CONTRACT_VERSION } from "../stacks/contract";
 import { declareLogging } from "./areas/logging";
 import { declareTelemetry } from "./areas/telemetry";
-import { allBackupTargets } from "./backupTargets";
+import { resolveBackups } from "./backupTargets";
 import { declareStorage } from "./areas/storage";
 import { strataStorageClassName } from "./adoption";
 import { PrometheusOperatorCrds } from "../components/metrics/prometheusOperatorCrds";
@@ -41,6 +41,8 @@ export async function strata() {
   const labels = { "app.kubernetes.io/part-of": "strata", "strata.io/environment": config.environment };
   const stateful = statefulOptions(config.profile);
   const on = capabilitiesOf(config);
+  // Every backup target resolved once, handed to every area through the platform (infra/backupTargets.ts).
+  const backupTargets = resolveBackups(config);
 
   const namespaces = new Namespaces(
     "strata",
@@ -72,6 +74,7 @@ export async function strata() {
     stateful,
     retention: deriveRetention(config.retention),
     monitoringCrds: monitoringCrds.release,
+    backups: backupTargets,
     k8sOpts: componentOpts,
     awsOpts: componentOpts,
   };
@@ -104,7 +107,6 @@ export async function strata() {
   if (archive.protection && metrics.pushgatewayUrl && on.backups) declareBucketProtectionCheck(platform, { ...archive, protection: archive.protection }, metrics.pushgatewayUrl);
   const backups = !on.backups ? undefined : declareBackups(platform, {
     archive,
-    targets: allBackupTargets(config),
     pushgatewayUrl: metrics.pushgatewayUrl!,
     // What a backup job mounts that another area creates: the telemetry store's claim (sqlite) or credentials
     // Secret; Prometheus's data claim, which the operator makes once kube-prometheus-stack is up (snapshots).
@@ -115,14 +117,14 @@ export async function strata() {
     pvcNamespaces: [
       ...new Set([
         ...Object.values(config.storage.claims).map((c) => c.namespace),
-        ...allBackupTargets(config).flatMap((t) => (t.kind === "sqlite" ? [t.namespace] : [])),
+        ...backupTargets.applicationNamespaces,
         config.namespaces.monitoring,
         ...(on.logging ? [config.namespaces.logging] : []),
       ]),
     ],
   });
   if (backups) {
-    declareOffsiteCopy(platform, { archive, targets: allBackupTargets(config), scriptsConfigMap: backups.scripts.configMapName, scripts: backups.scripts.resource, pushgatewayUrl: metrics.pushgatewayUrl! });
+    declareOffsiteCopy(platform, { archive, scriptsConfigMap: backups.scripts.configMapName, scripts: backups.scripts.resource, pushgatewayUrl: metrics.pushgatewayUrl! });
   }
 
   return {
@@ -135,7 +137,7 @@ export async function strata() {
     namespaces: namespaces.names,
     retention: retentionTable(config.retention, { capabilities: on, snapshotCopies: config.storage.snapshots.crossRegionCopy.enabled, logging: config.logging, telemetry: config.telemetry }),
     capacity: capacityPlan(config),
-    restorability: restorabilityMatrix(config),
+    restorability: restorabilityMatrix(config, backupTargets),
     archive: {
       ...(archive.kmsKeyArn ? { kmsKeyArn: archive.kmsKeyArn } : {}),
       store: archive.store,

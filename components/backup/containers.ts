@@ -9,11 +9,11 @@ import type { SecretKeyRef } from "./targetSpec";
 
 export { resources, type ContainerResources };
 
-export const SCRIPTS_MOUNT = "/opt/strata";
+export { env, SCRIPTS_MOUNT } from "./podSpec";
+import { env } from "./podSpec";
 export const WORK_DIR = "/work";
 
 export const secretEnv = (name: string, ref: SecretKeyRef) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
-export const env = (name: string, value: string | number) => ({ name, value: String(value) });
 
 /** The python image keeps no bytecode cache, and the root filesystem is read-only: do not try to write one. */
 export const PYTHON_ENV = [env("PYTHONDONTWRITEBYTECODE", 1)];

@@ -1,9 +1,9 @@
 import { scheduledJobSpec } from "../platform/scheduledJob";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
-import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
-import { archiveEnv, env, resources, SCRIPTS_MOUNT, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
+import { archiveEnv, env, resources, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
+import { backupPodSpec, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
 
@@ -64,26 +64,19 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
   };
 }
 
-function containerSpec(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): Record<string, unknown> {
+/** A recipe's container for the pod builder (components/backup/podSpec.ts): its script and environment, or its binary copy. */
+function backupContainer(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
   const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
   const path = recipe.extraPath ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
-    imagePullPolicy: "IfNotPresent",
-    ...(init
-      ? { command: ["sh", "-c", `mkdir -p ${WORK_DIR}/bin && cp ${(c.copies ?? []).join(" ")} ${WORK_DIR}/bin/`] }
-      : { command: ["bash", `${SCRIPTS_MOUNT}/${c.args[0]}`], args: c.args.slice(1) }),
+    run: init ? { copies: c.copies ?? [], binDir: `${WORK_DIR}/bin` } : { script: c.args[0]!, args: c.args.slice(1) },
     env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
-    ...(c.usesS3 && ctx.credentialsSecretName ? { envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : {}),
+    ...(c.usesS3 && ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
     resources: c.resources,
-    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: c.runAsUser },
-    volumeMounts: [
-      { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-      { name: "work", mountPath: WORK_DIR },
-      { name: "tmp", mountPath: "/tmp" },
-      ...(c.volumeMounts ?? []),
-    ],
+    runAsUser: c.runAsUser,
+    ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}),
   };
 }
 
@@ -161,6 +154,7 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
+  const work: WorkVolume = { name: "work", mountPath: WORK_DIR, sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` };
   return scheduledJobSpec({
     schedule: ctx.schedule,
     labels,
@@ -171,23 +165,18 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     // which a retry does not change. A run whose push failed cannot report itself, so StrataBackupRunNotReported
     // (alerts.ts) catches it.
     failJobExitCodes: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed, SCRIPT_EXIT.decrypt],
-    pod: {
-      securityContext: {
-        runAsNonRoot: true,
+    pod: backupPodSpec({
+      security: {
         ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),
         ...(recipe.fsGroup !== undefined ? { fsGroup: recipe.fsGroup } : {}),
         ...(recipe.supplementalGroups ? { supplementalGroups: recipe.supplementalGroups } : {}),
-        seccompProfile: { type: "RuntimeDefault" },
       },
-      ...(recipe.affinity ? { affinity: recipe.affinity } : {}),
-      ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => containerSpec(c, base, ctx, recipe, true)) } : {}),
-      containers: recipe.containers.map((c) => containerSpec(c, base, ctx, recipe)),
-      volumes: [
-        { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
-        { name: "work", emptyDir: { sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` } },
-        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-        ...(recipe.volumes ?? []),
-      ],
-    },
+      ...(recipe.affinity ? { extra: { affinity: recipe.affinity } } : {}),
+      scriptsConfigMap: ctx.scriptsConfigMap,
+      work,
+      ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => backupContainer(c, base, ctx, recipe, true)) } : {}),
+      containers: recipe.containers.map((c) => backupContainer(c, base, ctx, recipe)),
+      ...(recipe.volumes ? { volumes: recipe.volumes } : {}),
+    }),
   });
 }

@@ -1,9 +1,10 @@
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
-import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
+import { resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
 import { pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
 import { pitrSettings } from "./pitr";
+import { backupPodSpec, env, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
 export const RESTORE_CLAIM_MOUNT = "/var/lib/strata-restore";
@@ -59,7 +60,6 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
   if (problem) throw new Error(problem);
   const settings = pitrSettings(input.target)!;
   const labels = { ...input.labels, "app.kubernetes.io/name": "strata-restore", "app.kubernetes.io/instance": input.target.name, "strata.io/backup-target": input.target.name };
-  const env = (name: string, value: string | number) => ({ name, value: String(value) });
   const common = [
     env("BACKUP_KIND", "postgresql"),
     env("BACKUP_TARGET", input.target.name),
@@ -69,33 +69,28 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     env("PHASE_WAIT_SECONDS", 6 * 3600),
     env("TMPDIR", "/tmp"),
   ];
-  const mounts = [
-    { name: "scripts", mountPath: "/opt/strata", readOnly: true },
-    { name: "work", mountPath: WORK },
-    { name: "tmp", mountPath: "/tmp" },
-  ];
-  const container = (name: string, image: string, phase: string, extra: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Record<string, unknown>[] = []) => ({
+  // Both containers run as the postgres image's user, which must own the restored data directory.
+  const uid = IMAGE_UID.debianServiceUser;
+  // The base backup and the WAL since it, compressed: sized like the new claim.
+  const work: WorkVolume = { name: "work", mountPath: WORK, sizeLimit: input.claimSize };
+  const container = (name: string, image: string, phase: string, extra: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Partial<BackupContainer> = {}): BackupContainer => ({
     name,
     image,
-    imagePullPolicy: "IfNotPresent",
-    command: ["bash", "/opt/strata/pitr-restore.sh"],
-    args: [phase],
+    run: { script: "pitr-restore.sh", args: [phase] },
     env: [...common, ...extra],
     resources: res,
-    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
-    volumeMounts: [...mounts, ...more],
+    runAsUser: uid,
+    ...more,
   });
-  const fetch = {
-    ...container(
-      "fetch",
-      imageRef(IMAGES.awsCli),
-      "fetch",
-      [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []), ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : [])],
-      resources("100m", "256Mi", "1"),
-    ),
-    ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
-  };
-  const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }]);
+  const fetch = container(
+    "fetch",
+    imageRef(IMAGES.awsCli),
+    "fetch",
+    [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []), ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : [])],
+    resources("100m", "256Mi", "1"),
+    input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {},
+  );
+  const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
   return [
     { apiVersion: "v1", kind: "ConfigMap", metadata: { name: input.name, namespace: input.namespace, labels }, data: restoreScripts() },
     {
@@ -113,20 +108,14 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
         activeDeadlineSeconds: 6 * 3600 + 600,
         template: {
           metadata: { labels },
-          spec: {
-            serviceAccountName: input.serviceAccountName,
-            automountServiceAccountToken: false,
-            restartPolicy: "Never",
-            securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+          spec: backupPodSpec({
+            extra: { serviceAccountName: input.serviceAccountName, automountServiceAccountToken: false, restartPolicy: "Never" },
+            security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
+            scriptsConfigMap: input.name,
+            work,
             containers: [fetch, restore],
-            volumes: [
-              { name: "scripts", configMap: { name: input.name, defaultMode: 0o555 } },
-              // The base backup and the WAL since it, compressed: sized like the new claim.
-              { name: "work", emptyDir: { sizeLimit: input.claimSize } },
-              { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-              { name: "restored", persistentVolumeClaim: { claimName: input.name } },
-            ],
-          },
+            volumes: [{ name: "restored", persistentVolumeClaim: { claimName: input.name } }],
+          }),
         },
       },
     },

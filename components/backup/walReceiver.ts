@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
-import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
+import { resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { archiveEnv, env, phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
+import { archiveEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
+import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
 import { pitrSettings } from "./pitr";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
@@ -45,21 +46,17 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
     env("TMPDIR", "/tmp"),
   ];
-  const mounts = [
-    { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-    { name: "wal", mountPath: WAL_RECEIVER_MOUNT },
-    { name: "tmp", mountPath: "/tmp" },
-  ];
-  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>) => ({
+  // Both containers run as the postgres image's user: pg_receivewal writes the claim, the uploader reads it.
+  const uid = IMAGE_UID.debianServiceUser;
+  const work: WorkVolume = { name: "wal", mountPath: WAL_RECEIVER_MOUNT, claimName };
+  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, envFromSecret?: string): BackupContainer => ({
     name,
     image,
-    imagePullPolicy: "IfNotPresent",
-    command: ["bash", `${SCRIPTS_MOUNT}/wal-receiver.sh`],
-    args: [phase],
+    run: { script: "wal-receiver.sh", args: [phase] },
     env: [...common, ...extraEnv],
+    ...(envFromSecret ? { envFromSecret } : {}),
     resources: res,
-    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
-    volumeMounts: mounts,
+    runAsUser: uid,
   });
   return {
     replicas: 1,
@@ -69,12 +66,16 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     selector: { matchLabels: selector },
     template: {
       metadata: { labels },
-      spec: {
-        serviceAccountName: ctx.serviceAccountName,
-        automountServiceAccountToken: false,
-        // SIGTERM: the uploader runs one last cycle; the receiver stops pg_receivewal (the slot keeps the rest).
-        terminationGracePeriodSeconds: 60,
-        securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+      spec: backupPodSpec({
+        extra: {
+          serviceAccountName: ctx.serviceAccountName,
+          automountServiceAccountToken: false,
+          // SIGTERM: the uploader runs one last cycle; the receiver stops pg_receivewal (the slot keeps the rest).
+          terminationGracePeriodSeconds: 60,
+        },
+        security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
+        scriptsConfigMap: ctx.scriptsConfigMap,
+        work,
         containers: [
           container(
             "receive",
@@ -83,20 +84,9 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
             [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }],
             resources("100m", "256Mi", "1"),
           ),
-          container(
-            "upload",
-            imageRef(IMAGES.awsCli),
-            "upload",
-            archiveEnv(ctx),
-            resources("100m", "256Mi", "1"),
-          ),
-        ].map((c) => (c.name === "upload" && ctx.credentialsSecretName ? { ...c, envFrom: [{ secretRef: { name: ctx.credentialsSecretName } }] } : c)),
-        volumes: [
-          { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
-          { name: "wal", persistentVolumeClaim: { claimName } },
-          { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+          container("upload", imageRef(IMAGES.awsCli), "upload", archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName),
         ],
-      },
+      }),
     },
   };
 }

@@ -6,12 +6,11 @@ import { BucketReplication } from "../../components/archive/bucketReplication";
 import { lifecycleRules, tierTable, type LifecycleInput, type TierRow } from "../../components/archive/lifecycle";
 import type { BucketPurpose, Transition } from "../../components/archive/storageClasses";
 import { CustomerManagedKey, keyPolicy } from "../../components/security/customerManagedKey";
-import { pitrSettings } from "../../components/backup/pitr";
 import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3Access";
 import { protectionCheckPolicy } from "../../components/archive/protectionCheck";
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
-import { BACKUP_KINDS, type BackupKind } from "../config/sections/backups";
-import { allBackupTargets, backupJobNamespace } from "../backupTargets";
+import { BACKUP_KINDS } from "../config/sections/backups";
+import type { ResolvedBackups, TargetWorkload } from "../backupTargets";
 import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
 import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
@@ -22,7 +21,6 @@ import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD } from "../../components/archi
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
-export const backupPrefix = (kind: BackupKind, target: string) => `${kind}/${target}/`;
 
 /** A workload that reads or writes the archive, and exactly what it may do there. */
 export interface ArchiveWorkload {
@@ -39,7 +37,7 @@ export interface ArchiveWorkload {
  * Every archive consumer the config implies. Thanos Query and Query Frontend are absent on purpose: they read
  * through the store gateway and sidecars over gRPC and never touch the bucket, so they get no S3 access at all.
  */
-export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] {
+export function archiveWorkloads(config: Platform["config"], backups: ResolvedBackups): ArchiveWorkload[] {
   const workloads: ArchiveWorkload[] = [];
   if (config.metrics.thanos.enabled) {
     // The sidecar runs in the Prometheus pod, so it uses Prometheus's ServiceAccount, which also needs the API.
@@ -52,19 +50,16 @@ export function archiveWorkloads(config: Platform["config"]): ArchiveWorkload[] 
   if (config.logging.enabled) {
     workloads.push({ workload: "loki", namespace: { role: "logging" }, serviceAccount: "strata-loki", purpose: "logs", access: "manage", automountServiceAccountToken: false });
   }
-  // Targets from backups.targets and those other config implies (telemetry), see infra/backupTargets.ts. A backup
-  // job's identity lives where the job runs (beside its data); a drill's in the backups namespace.
-  for (const target of allBackupTargets(config)) {
-    const prefix = backupPrefix(target.kind, target.name);
-    workloads.push({ workload: `backup-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-backup-${target.name}`, purpose: "backups", access: "append", prefix, automountServiceAccountToken: false });
-    workloads.push({ workload: `drill-${target.name}`, namespace: { role: "backups" }, serviceAccount: `strata-drill-${target.name}`, purpose: "backups", access: "read", prefix, automountServiceAccountToken: false });
-    // The WAL receiver appends under the target's wal/ only (never deletes; versioning keeps overwritten partials).
-    if (pitrSettings(target)) {
-      workloads.push({ workload: `wal-${target.name}`, namespace: backupJobNamespace(target), serviceAccount: `strata-wal-${target.name}`, purpose: "backups", access: "append", prefix: `${prefix}wal/`, automountServiceAccountToken: false });
-    }
+  // Targets from backups.targets and those other config implies (telemetry), resolved once (infra/backupTargets.ts).
+  // A backup job's identity lives where the job runs (beside its data); a drill's in the backups namespace. The WAL
+  // receiver appends under the target's wal/ only (never deletes; versioning keeps overwritten partials).
+  const targetWorkload = (w: TargetWorkload, access: S3AccessLevel): ArchiveWorkload => ({ ...w, purpose: "backups", access, automountServiceAccountToken: false });
+  for (const { identities } of backups.targets) {
+    workloads.push(targetWorkload(identities.backup, "append"), targetWorkload(identities.drill, "read"));
+    if (identities.wal) workloads.push(targetWorkload(identities.wal, "append"));
   }
   // The off-site copy reads the whole backups bucket (and never writes it): only while that bucket exists.
-  if (config.archive.offsiteCopy && allBackupTargets(config).length > 0) {
+  if (config.archive.offsiteCopy && backups.targets.length > 0) {
     workloads.push({ workload: OFFSITE_COPY_WORKLOAD, namespace: { role: "backups" }, serviceAccount: OFFSITE_COPY_NAME, purpose: "backups", access: "read", automountServiceAccountToken: false });
   }
   return workloads;
@@ -134,6 +129,18 @@ export function archiveStore(config: Platform["config"]): ArchiveStore {
   };
 }
 
+export interface IdentityNames {
+  serviceAccountName: string;
+  credentialsSecretName?: string;
+}
+
+/** One workload's identity: its names (fixed by config), the component to wait for, and its outputs. */
+export interface ArchiveIdentity {
+  names: IdentityNames;
+  component: WorkloadIdentity;
+  outputs: IdentityOutputs;
+}
+
 export interface Archive {
   /** The archive's KMS key; absent on stores without SSE-KMS. */
   kmsKeyArn?: pulumi.Output<string>;
@@ -146,7 +153,9 @@ export interface Archive {
    * The identities' names as plain strings, fixed by config: for the many objects that only name them and wait for
    * the identity's resources through `dependsOn` on identityComponents instead of through its outputs.
    */
-  identityNames: Record<string, { serviceAccountName: string; credentialsSecretName?: string }>;
+  identityNames: Record<string, IdentityNames>;
+  /** Each backup target's identities by target name (its backup job, drill and WAL receiver), as resolved once. */
+  targetIdentities: Record<string, { backup: ArchiveIdentity; drill: ArchiveIdentity; wal?: ArchiveIdentity }>;
   replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
   accessLogBucket?: BucketOutputs;
   tiers: TierRow[];
@@ -183,11 +192,11 @@ export function declareArchive(platform: Platform): Archive {
       })()
     : undefined;
   const mode: IdentityMode = !can.iam ? "store-key" : config.cloud === "hcloud" ? "static-keys" : config.archive.identity;
-  const workloads = archiveWorkloads(config);
+  const workloads = archiveWorkloads(config, platform.backups);
   // Each bucket exists only while something writes to it (infra/capabilities.ts); with none, the archive is empty:
   // no key, no access-log bucket, no identities.
   const purposes = archivePurposes(config);
-  if (purposes.length === 0) return { store: archiveStore(config), identityComponents: {}, identityNames: {}, buckets: {}, identities: {}, tiers: [] };
+  if (purposes.length === 0) return { store: archiveStore(config), identityComponents: {}, identityNames: {}, targetIdentities: {}, buckets: {}, identities: {}, tiers: [] };
   const principalName = (w: ArchiveWorkload) => `strata-${env}-${w.workload}`;
   const replicationRoleName = `strata-${env}-backups-replication`;
   const s3Service = (region: string) => `s3.${region}.amazonaws.com`;
@@ -373,6 +382,16 @@ export function declareArchive(platform: Platform): Archive {
     store: archiveStore(config),
     identityComponents,
     identityNames,
+    targetIdentities: Object.fromEntries(
+      platform.backups.targets.map(({ target, identities: workloadsOf }) => {
+        const of = (w: TargetWorkload): ArchiveIdentity => {
+          const [names, component, outputs] = [identityNames[w.workload], identityComponents[w.workload], identities[w.workload]];
+          if (!names || !component || !outputs) throw new Error(`backup target ${target.name}: archiveWorkloads declared no identity ${w.workload}`);
+          return { names, component, outputs };
+        };
+        return [target.name, { backup: of(workloadsOf.backup), drill: of(workloadsOf.drill), ...(workloadsOf.wal ? { wal: of(workloadsOf.wal) } : {}) }];
+      }),
+    ),
     buckets: Object.fromEntries(Object.entries(buckets).map(([p, b]) => [p, outputsOf(b)])),
     identities,
     ...(replica ? { replica: { name: replica.name, arn: replica.arn, region: replica.region, kmsKeyArn: replica.kmsKeyArn } } : {}),

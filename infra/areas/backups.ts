@@ -1,47 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { resolveNamespace, type Platform, type ResolvedNamespace } from "../platform";
-import type { Archive, IdentityOutputs } from "./archive";
-import { backupPrefix } from "./archive";
+import type { Archive, ArchiveIdentity, IdentityOutputs } from "./archive";
 import { BackupScripts } from "../../components/backup/backupScripts";
 import { BackupTargetJobs } from "../../components/backup/backupTarget";
-import { defaultBackupSchedule, defaultDrillSchedule, intervalHours } from "../../components/backup/schedule";
 import { ACTIVE_DEADLINE_SECONDS, cronJobName, type JobContext } from "../../components/backup/cronJob";
 import { BackupMonitoring } from "../../components/backup/backupMonitoring";
 import { backupRunbookBaseUrl } from "../../components/backup/alerts";
 import { PLATFORM_RULE_LABELS } from "./alerting";
 import type { BackupTarget } from "../config/sections/backups";
-import { backupJobNamespace } from "../backupTargets";
-import { claimCoverage } from "../restorability/coverage";
-import { pitrSettings } from "../../components/backup/pitr";
+import type { PitrSettings } from "../../components/backup/pitr";
 import { WalReceiver } from "../../components/backup/walReceiver";
-import { claimNameOf } from "../adoption";
 import { ageRecipientOf, IDENTITY_KEY, identitySecretName, RECIPIENT_KEY, recipientSecretName } from "../../components/backup/encryption";
 import { effectiveBackupEncryption } from "../config/sections/archive";
 import { UNDECRYPTED_SECRET } from "../config/undecrypted";
-
-export interface ScheduledTarget {
-  target: BackupTarget;
-  schedule: string;
-  drillSchedule: string;
-  intervalHours: number;
-  drillIntervalHours: number;
-}
-
-export function scheduledTargets(targets: readonly BackupTarget[]): ScheduledTarget[] {
-  return targets.map((target) => {
-    const schedule = target.schedule ?? defaultBackupSchedule(target.name);
-    const drillSchedule = target.drillSchedule ?? defaultDrillSchedule(target.name);
-    return { target, schedule, drillSchedule, intervalHours: intervalHours(schedule), drillIntervalHours: intervalHours(drillSchedule) };
-  });
-}
 
 /** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
 /** The PITR alert thresholds of a target with PITR on. */
-function pitrAlerts(target: BackupTarget) {
-  const p = pitrSettings(target);
+function pitrAlerts(p: PitrSettings | undefined) {
   if (!p) return {};
   const { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } = p;
   return { pitr: { rpoSeconds, uploadIntervalSeconds, maxRetainedWalBytes, baseBackupIntervalHours, drillIntervalHours } };
@@ -49,7 +27,6 @@ function pitrAlerts(target: BackupTarget) {
 
 export interface BackupsInputs {
   archive: Archive;
-  targets: readonly BackupTarget[];
   pushgatewayUrl: string;
   pvcNamespaces: string[];
   /** What a target's backup job mounts that another area creates (the telemetry store's claim and Secrets). */
@@ -66,7 +43,8 @@ function writerIdentity(identity: IdentityOutputs): pulumi.Output<string> {
 export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const { config } = platform;
   const bucket = inputs.archive.buckets.backups!;
-  const scheduled = scheduledTargets(inputs.targets);
+  // Resolved once by the program (infra/backupTargets.ts): schedules, namespaces, prefixes, identities, claims.
+  const scheduled = platform.backups.targets;
   // A pod mounts only ConfigMaps of its own namespace: one copy of the scripts in every namespace a job runs in.
   const scripts = new Map<string, BackupScripts>();
   const scriptsIn = (ns: ResolvedNamespace) => {
@@ -126,10 +104,10 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
 
   const jobs = scheduled.map((s) => {
     const t = s.target;
+    const identities = inputs.archive.targetIdentities[t.name];
+    if (!identities) throw new Error(`backup target ${t.name}: the archive declared no identities for it`);
     // The identity's names are fixed by config; the jobs wait for its resources through dependsOn below.
-    const contextFor = (workload: string, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
-      const identity = inputs.archive.identityNames[workload];
-      if (!identity) throw new Error(`backup target ${t.name}: no workload identity ${workload}`);
+    const contextFor = ({ names: identity }: ArchiveIdentity, schedule: string, ns: ResolvedNamespace): pulumi.Output<JobContext> => {
       return sharedContextIn(ns).apply((shared) => ({
         ...shared,
         serviceAccountName: identity.serviceAccountName,
@@ -138,19 +116,19 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         schedule,
       }));
     };
-    const backupNamespace = resolveNamespace(platform, backupJobNamespace(t));
-    const pitr = pitrSettings(t);
-    if (pitr) {
+    const backupNamespace = resolveNamespace(platform, s.jobNamespace);
+    const pitr = s.pitr;
+    if (pitr && identities.wal) {
       new WalReceiver(
         `${t.name}-wal`,
         {
           target: t,
           namespace: backupNamespace.input,
-          context: contextFor(`wal-${t.name}`, pitr.baseBackupSchedule, backupNamespace),
+          context: contextFor(identities.wal, pitr.baseBackupSchedule, backupNamespace),
           storageClassName: inputs.storageClassName,
           labels: platform.labels,
           claimOptions: platform.stateful,
-          dependsOn: { statefulSet: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
+          dependsOn: { statefulSet: [identities.wal.component] },
         },
         platform.k8sOpts,
       );
@@ -162,29 +140,27 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         // Each job runs as its identity's ServiceAccount (and on hcloud mounts its keys' Secret): both exist first.
         backup: {
           namespace: backupNamespace.input,
-          context: contextFor(`backup-${t.name}`, s.schedule, backupNamespace),
-          dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...inputs.prerequisitesOf(t), ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])],
+          context: contextFor(identities.backup, s.schedule, backupNamespace),
+          dependsOn: [identities.backup.component, ...inputs.prerequisitesOf(t), ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])],
         },
         drill: {
           namespace: drillNamespace.input,
-          context: contextFor(`drill-${t.name}`, s.drillSchedule, drillNamespace),
-          dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!, ...(ageIdentity ? [encryptionSecretIn(drillNamespace, "identity")] : [])],
+          context: contextFor(identities.drill, s.drillSchedule, drillNamespace),
+          dependsOn: [identities.drill.component, ...(ageIdentity ? [encryptionSecretIn(drillNamespace, "identity")] : [])],
         },
         ...(pitr
           ? {
-              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!] },
-              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
+              basebackup: { namespace: backupNamespace.input, context: contextFor(identities.backup, pitr.baseBackupSchedule, backupNamespace), dependsOn: [identities.backup.component] },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(identities.drill, pitr.drillSchedule, drillNamespace), dependsOn: [identities.drill.component] },
             }
           : {}),
         monitoringNamespace: config.namespaces.monitoring,
         labels: platform.labels,
-        protectsClaims: Object.entries(config.storage.claims)
-          .filter(([service, claim]) => claimCoverage(service, claim, [t]).length > 0)
-          .map(([service, claim]) => `${claim.namespace}/${claimNameOf(config, service)}`),
+        protectsClaims: s.protectsClaims,
       },
       platform.k8sOpts,
     );
-    return { scheduled: s, backup: { namespace: backupNamespace.name, name: cronJobName(t, "backup") }, drill: { namespace: drillNamespace.name, name: cronJobName(t, "drill") } };
+    return { scheduled: s, writer: identities.backup.outputs, backup: { namespace: backupNamespace.name, name: cronJobName(t, "backup") }, drill: { namespace: drillNamespace.name, name: cronJobName(t, "drill") } };
   });
 
   new BackupMonitoring(
@@ -204,7 +180,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         // A run that ends without any push (the pod was killed before its report, a NetworkPolicy dropped it) is
         // caught through the jobs' schedule in kube-state-metrics.
         cronJobs: { backup, drill, reportWithinSeconds: ACTIVE_DEADLINE_SECONDS },
-        ...pitrAlerts(s.target),
+        ...pitrAlerts(s.pitr),
       })),
     },
     platform.k8sOpts,
@@ -216,12 +192,12 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
     scripts: { configMapName: backupsNamespaceScripts.configMapName, resource: backupsNamespaceScripts },
     bucket: bucket.name,
     targets: Object.fromEntries(
-      scheduled.map((s) => [
+      jobs.map(({ scheduled: s, writer }) => [
         s.target.name,
         {
           kind: s.target.kind,
-          prefix: backupPrefix(s.target.kind, s.target.name),
-          writerIdentity: writerIdentity(inputs.archive.identities[`backup-${s.target.name}`]!),
+          prefix: s.prefix,
+          writerIdentity: writerIdentity(writer),
           schedule: s.schedule,
           drillSchedule: s.drillSchedule,
         },

@@ -1,7 +1,6 @@
 import { resources } from "../../components/platform/containerDefaults";
 import * as pulumi from "@pulumi/pulumi";
 import { resolveNamespace, type Platform } from "../platform";
-import { allBackupTargets, backupJobNamespace } from "../backupTargets";
 import { phasePodLabels } from "../../components/backup/cronJob";
 import { effectiveSizes } from "../capacity/plan";
 import type { Archive } from "./archive";
@@ -137,7 +136,7 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           serviceAccountName: "strata-prometheus",
           // With Thanos the `prometheus` workload identity creates it (for the sidecar's bucket access); without, the chart does.
           createServiceAccount: inputs.archive.identityComponents.prometheus === undefined,
-          enableAdminAPI: config.backups.targets.some((t) => t.kind === "prometheus-snapshot"),
+          enableAdminAPI: platform.backups.prometheusSnapshots,
           // Unset, memory follows the capacity estimate, as both request and limit.
           resources: m.prometheus.resources ?? resources("500m", `${sizes.prometheusMemoryGiB.gib}Gi`, "2"),
         },
@@ -169,8 +168,8 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
   }
 
   // Backup jobs that run beside their data outside Strata's namespaces (SQLite targets) push from there.
-  const backupJobNamespaces = allBackupTargets(config)
-    .map((t) => resolveNamespace(platform, backupJobNamespace(t)))
+  const backupJobNamespaces = platform.backups.targets
+    .map((r) => resolveNamespace(platform, r.jobNamespace))
     .filter((ns) => ns.role !== "backups" && ns.role !== "monitoring")
     .map((ns) => ns.name);
   new NetworkPolicies(

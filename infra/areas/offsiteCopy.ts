@@ -27,7 +27,7 @@ export const offsiteCopyScratchGiB = (targets: readonly BackupTarget[]) => Math.
  */
 export function declareOffsiteCopy(
   platform: Platform,
-  inputs: { archive: Archive; targets: readonly BackupTarget[]; scriptsConfigMap: pulumi.Output<string>; scripts: pulumi.Resource; pushgatewayUrl: string },
+  inputs: { archive: Archive; scriptsConfigMap: pulumi.Output<string>; scripts: pulumi.Resource; pushgatewayUrl: string },
 ) {
   const { config } = platform;
   const plan = offsiteCopyPlan(config);
@@ -56,7 +56,7 @@ export function declareOffsiteCopy(
         },
         destination: plan.destination,
         schedule: plan.schedule,
-        scratchGiB: offsiteCopyScratchGiB(inputs.targets),
+        scratchGiB: offsiteCopyScratchGiB(platform.backups.targets.map((r) => r.target)),
         labels: platform.labels,
       })),
       destinationKey: { accessKeyId: platform.secrets.offsiteCopyAccessKeyId!, secretAccessKey: platform.secrets.offsiteCopySecretAccessKey! },

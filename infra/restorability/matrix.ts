@@ -1,12 +1,8 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { StrataConfig } from "../config/schema";
-import { allBackupTargets } from "../backupTargets";
-import { scheduledTargets } from "../areas/backups";
+import { resolveBackups, type ResolvedBackups } from "../backupTargets";
 import { claimStorageClass, strataStorageClassName } from "../adoption";
 import { buildBackupRuleGroups, backupRunbookBaseUrl, type BackupAlertingRule } from "../../components/backup/alerts";
 import { cronJobName } from "../../components/backup/cronJob";
-import { PROJECT_DIR } from "../projectDir";
 import { claimCoverage } from "./coverage";
 import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "./kinds";
 import { kindDriver } from "../../components/backup/kinds";
@@ -53,10 +49,15 @@ export type RestorabilityInput = Pick<StrataConfig, "cloud" | "backups" | "telem
 const ok = (text: string): RestorabilityCell => ({ ok: true, text });
 const gap = (text: string): RestorabilityCell => ({ ok: false, text });
 
-/** `exists` is relative to the project directory (tests pass their own). */
-export function restorabilityMatrix(config: RestorabilityInput, exists: (path: string) => boolean = (p) => existsSync(join(PROJECT_DIR, p))): Restorability {
-  const targets = allBackupTargets(config);
-  const scheduled = scheduledTargets(targets);
+/**
+ * Pure: computed from config and declared facts only. The program runs it during `pulumi up`, where the repository's
+ * test/ and docs/ need not exist; the runbooks and suites it names are held to existing by test/restorability.test.ts
+ * (every path any matrix names), not looked up here.
+ */
+export function restorabilityMatrix(config: RestorabilityInput, backups: ResolvedBackups = resolveBackups(config)): Restorability {
+  // The program passes the targets it resolved once; tests may let the matrix resolve them from config.
+  const scheduled = backups.targets;
+  const targets = scheduled.map((s) => s.target);
   // The rules the backup area deploys (infra/areas/backups.ts builds the same groups through BackupMonitoring).
   const groups = buildBackupRuleGroups({
     runbookBaseUrl: backupRunbookBaseUrl(config.alerting.runbookBaseUrl),
@@ -68,11 +69,9 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
   const rows: RestorabilityRow[] = [];
 
   // --- backup targets ------------------------------------------------------------------------------------------------
-  const runbookCell = (kind: (typeof targets)[number]["kind"]) =>
-    exists(runbookOfKind(kind)) ? ok(runbookOfKind(kind)) : gap(`no restore runbook: ${runbookOfKind(kind)} does not exist`);
+  const runbookCell = (kind: (typeof targets)[number]["kind"]) => ok(runbookOfKind(kind));
   const testedCell = (kind: (typeof targets)[number]["kind"]) => {
     const t = INTEGRATION_TEST_OF_KIND[kind];
-    if (!exists(t.file)) return gap(`no integration suite: ${t.file} does not exist`);
     return t.stubbed ? gap(`${t.stubbed} (${t.file})`) : ok(t.file);
   };
   for (const s of scheduled) {
@@ -104,8 +103,8 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
     const volumeNote = [volume, protectedVolume].filter(Boolean).join(", ");
     const noTarget = `no backup target protects it (policy strata-pvc-require-backup-target)${volumeNote ? `; only ${volumeNote}` : ""}`;
     const realDrills = whole.filter((c) => DRILL_OF_KIND[c.kind].realRestore);
-    const testedReal = whole.filter((c) => !untestedVariants.has(c.target) && !INTEGRATION_TEST_OF_KIND[c.kind].stubbed && exists(INTEGRATION_TEST_OF_KIND[c.kind].file));
-    const runbooks = [...new Set(whole.map((c) => runbookOfKind(c.kind)).filter(exists))];
+    const testedReal = whole.filter((c) => !untestedVariants.has(c.target) && !INTEGRATION_TEST_OF_KIND[c.kind].stubbed);
+    const runbooks = [...new Set(whole.map((c) => runbookOfKind(c.kind)))];
     const partialOnly = covering.length > 0 && whole.length === 0 ? `only part of its data is backed up: ${list}` : undefined;
     rows.push({
       store: `${service}-data (${claim.namespace})`,
@@ -143,7 +142,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       alerts: capabilitiesOf(config).backups && capabilitiesOf(config).pushgateway
         ? ok(`${isBackups && targets.length > 0 ? "the backup and drill alerts fail when it cannot be written or read; " : ""}StrataBucketProtectionDrift when its versioning, encryption, lifecycle or object lock changes outside Pulumi (checked every 6 h)`)
         : gap("no check reads its protection back: the bucket protection check runs in the backups namespace and pushes to the Pushgateway, and this stack has no backup target or no Pushgateway"),
-      runbook: exists(isBackups ? drRunbook : versionsRunbook) ? ok(isBackups ? drRunbook : versionsRunbook) : gap(`${isBackups ? drRunbook : versionsRunbook} does not exist`),
+      runbook: ok(isBackups ? drRunbook : versionsRunbook),
       tested: isBackups ? ok("every backup suite writes and reads s3rver with the AWS CLI v2 (test/integration/helpers/servers.ts)") : gap("recovering object versions needs real S3 versioning: no test here (s3rver keeps no versions)"),
     });
   }
@@ -162,8 +161,8 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       backup: copy ? ok(`${OFFSITE_COPY_NAME} ${copy.schedule} to ${copy.destination.provider} ${copy.destination.endpoint ?? copy.destination.region} bucket ${copy.destination.bucket}`) : replicated ? ok(replicated) : gap(none),
       drill: copy ? ok("every copied object is read back and its SHA-256 compared with the source's") : gap(replicated ? "nothing reads the replica back" : "no copy to read back"),
       alerts: copy ? ok("StrataOffsiteCopyStale, StrataOffsiteCopyChecksumMismatch, StrataOffsiteCopyFailing") : gap(replicated ? "no alert on replication" : "no copy to alert on"),
-      runbook: copy ? (exists(serviceRunbook) ? ok(`${serviceRunbook} (restoring from the off-site copy)`) : gap(`${serviceRunbook} does not exist`)) : gap("no copy to restore from"),
-      tested: copy ? (exists(copyTest) ? ok(`${copyTest} (two s3rver, a corrupted copy caught)`) : gap(`${copyTest} does not exist`)) : gap(replicated ? "S3 replication exists only on AWS: not run here" : "no copy to test"),
+      runbook: copy ? ok(`${serviceRunbook} (restoring from the off-site copy)`) : gap("no copy to restore from"),
+      tested: copy ? ok(`${copyTest} (two s3rver, a corrupted copy caught)`) : gap(replicated ? "S3 replication exists only on AWS: not run here" : "no copy to test"),
     });
   }
 
@@ -178,7 +177,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       backup: gap("no volume snapshots: storage.snapshots.enabled is false, so claims rely on their backup targets"),
       drill: gap("no volume-level restore without snapshots"),
       alerts: gap("no volume-level backup to alert on"),
-      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      runbook: ok(reattach),
       tested: gap("EBS volumes exist only on AWS: checked by the plan's policies, not run here"),
     });
   } else if (config.cloud === "aws") {
@@ -189,7 +188,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       backup: ok(`DLM daily snapshots at ${config.storage.snapshots.time} UTC, ${config.retention.snapshotRetainCount} kept${copy.enabled ? `, copied to ${copy.region} for ${config.retention.snapshotCopyRetainDays} d` : ""}`),
       drill: gap("no drill restores a snapshot into a volume"),
       alerts: ok("CloudWatch alarms on DLM failures, to the snapshot SNS topic"),
-      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      runbook: ok(reattach),
       tested: gap("EBS and DLM exist only on AWS: checked by the plan's policies, not run here"),
     });
   } else {
@@ -199,7 +198,7 @@ export function restorabilityMatrix(config: RestorabilityInput, exists: (path: s
       backup: gap("Hetzner volumes have no snapshots: claims rely on their backup targets; critical ones are delete-protected"),
       drill: gap("no volume-level restore exists on Hetzner"),
       alerts: gap("no volume-level backup to alert on"),
-      runbook: exists(reattach) ? ok(reattach) : gap(`${reattach} does not exist`),
+      runbook: ok(reattach),
       tested: gap("Hetzner volumes exist only on Hetzner Cloud: checked by the plan's policies, not run here"),
     });
   }

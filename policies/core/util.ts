@@ -10,6 +10,7 @@ export const T = {
   pv: "kubernetes:core/v1:PersistentVolume",
   namespace: "kubernetes:core/v1:Namespace",
   secret: "kubernetes:core/v1:Secret",
+  pod: "kubernetes:core/v1:Pod",
   deployment: "kubernetes:apps/v1:Deployment",
   statefulSet: "kubernetes:apps/v1:StatefulSet",
   daemonSet: "kubernetes:apps/v1:DaemonSet",
@@ -38,7 +39,8 @@ export const T = {
   awsProvider: "pulumi:providers:aws",
 } as const;
 
-export const WORKLOAD_TYPES = [T.deployment, T.statefulSet, T.daemonSet, T.job, T.cronJob] as const;
+/** Every resource type that carries a pod template (or is a pod): the pod rules apply to all of them alike. */
+export const WORKLOAD_TYPES = [T.pod, T.deployment, T.statefulSet, T.daemonSet, T.job, T.cronJob] as const;
 
 /** Provider inputs arrive JSON-encoded (e.g. `defaultTags`); everything else as objects. */
 export function parseMaybeJson(value: unknown): any {
@@ -233,9 +235,10 @@ export function helmImages(values: unknown): { path: string; problem?: string; r
   return found;
 }
 
-/** The pod spec of a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob). */
+/** The pod spec of a workload (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob). */
 export function podSpecOf(resource: StrataResource): Record<string, any> | undefined {
-  const spec = resource.type === T.cronJob ? get(resource.props, ["spec", "jobTemplate", "spec", "template", "spec"]) : get(resource.props, ["spec", "template", "spec"]);
+  const path = resource.type === T.pod ? ["spec"] : resource.type === T.cronJob ? ["spec", "jobTemplate", "spec", "template", "spec"] : ["spec", "template", "spec"];
+  const spec = get(resource.props, path);
   return isObject(spec) ? spec : undefined;
 }
 

@@ -4,7 +4,7 @@ import { EXCEPTIONS_SCHEMA, WORKLOAD_TYPES, containersOf, isExcepted, podSpecOf 
 const policy: ResourcePolicy = {
   kind: "resource",
   name: "strata-pod-require-resources",
-  description: "Every container (init containers included) of every workload Strata declares (Deployment, StatefulSet, DaemonSet, Job, CronJob) sets resource requests and limits.",
+  description: "Every container (init containers included) of every workload Strata declares (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob) sets resource requests and limits.",
   enforcementLevel: "advisory",
   configSchema: {
     properties: {

@@ -8,7 +8,7 @@ import { EXCEPTIONS_SCHEMA, WORKLOAD_TYPES, asArray, containersOf, isExcepted, p
 const policy: ResourcePolicy = {
   kind: "resource",
   name: "strata-pod-require-restricted-security",
-  description: "Containers of every workload Strata declares (Deployment, StatefulSet, DaemonSet, Job, CronJob) run restricted: runAsNonRoot, allowPrivilegeEscalation false, capabilities drop ALL, seccomp RuntimeDefault, readOnlyRootFilesystem.",
+  description: "Containers of every workload Strata declares (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob) run restricted: runAsNonRoot and never uid 0, not privileged, allowPrivilegeEscalation false, capabilities drop ALL, seccomp RuntimeDefault, readOnlyRootFilesystem; the pod shares no host namespace.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { ...EXCEPTIONS_SCHEMA } },
   types: WORKLOAD_TYPES,
@@ -18,10 +18,14 @@ const policy: ResourcePolicy = {
     if (!pod) return [{ message: `${r.name} has no pod template.` }];
     const podSc = pod.securityContext ?? {};
     const out: Violation[] = [];
+    const hostShared = (["hostNetwork", "hostPID", "hostIPC"] as const).filter((k) => pod[k] === true);
+    if (hostShared.length) out.push({ message: `${r.name} shares the host's namespaces (${hostShared.map((k) => `${k}: true`).join(", ")}).` });
     for (const { kind, container } of containersOf(pod)) {
       const sc = container.securityContext ?? {};
       const problems: string[] = [];
       if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) problems.push("runAsNonRoot: true");
+      // runAsNonRoot with runAsUser 0 is refused by the kubelet at start; the plan says so before it is deployed.
+      if ((sc.runAsUser ?? podSc.runAsUser) === 0) problems.push("runAsUser other than 0");
       if (sc.allowPrivilegeEscalation !== false) problems.push("allowPrivilegeEscalation: false");
       if (!asArray<string>(sc.capabilities?.drop).includes("ALL")) problems.push("capabilities.drop: [ALL]");
       const seccomp = sc.seccompProfile?.type ?? podSc.seccompProfile?.type;

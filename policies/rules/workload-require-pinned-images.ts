@@ -4,7 +4,7 @@ import { EXCEPTIONS_SCHEMA, WORKLOAD_TYPES, containersOf, imageProblem, isExcept
 const policy: ResourcePolicy = {
   kind: "resource",
   name: "strata-workload-require-pinned-images",
-  description: "Deployments, StatefulSets, DaemonSets, Jobs and CronJobs run images with an explicit tag other than latest (or a digest), init containers included.",
+  description: "Pods, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs run images with an explicit tag other than latest (or a digest), init containers included.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { ...EXCEPTIONS_SCHEMA } },
   types: WORKLOAD_TYPES,

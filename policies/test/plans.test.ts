@@ -8,6 +8,7 @@ import type { Plan } from "../../infra/plan/harness";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
 import { plan, STACKS } from "../../test/helpers/plan";
 import { POLICIES } from "../rules";
+import { WORKLOAD_TYPES } from "../core/util";
 import { PROJECT_DIR, runScript } from "./helpers/cli";
 
 const work = mkdtempSync(join(tmpdir(), "strata-policies-test-"));
@@ -18,6 +19,13 @@ describe.each(STACKS)("the %s plan", (stack) => {
     const p = await plan(stack);
     expect(p.policies.evaluated.sort()).toEqual(POLICIES.map((x) => x.name).sort());
     expect(p.policies.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
+  it("passes every pod rule, advisory ones too, on every pod template it declares (the WAL receiver's StatefulSet included)", async () => {
+    const p = await plan(stack);
+    expect(p.policies.violations.filter((v) => v.policy.startsWith("strata-pod-") || v.policy === "strata-workload-require-pinned-images")).toEqual([]);
+    const podCarriers = p.resources.filter((r) => WORKLOAD_TYPES.includes(r.type as (typeof WORKLOAD_TYPES)[number]));
+    expect(podCarriers.length).toBeGreaterThan(0);
   });
 });
 

@@ -7,7 +7,8 @@ import { evaluatePack, policyConfig } from "../core/evaluate";
 import { NAME_PATTERN, VERBS, type StrataPolicy, type StrataResource, type Violation } from "../core/types";
 import { POLICIES } from "../rules";
 import { runResourcePolicy, runStackPolicy, type EngineRun } from "./helpers/args";
-import { CASES, crdUsers, operatorCrds } from "./helpers/cases";
+import { CASES, container, crdUsers, operatorCrds } from "./helpers/cases";
+import { T, WORKLOAD_TYPES } from "../core/util";
 
 const RULES_DIR = join(__dirname, "..", "rules");
 
@@ -239,5 +240,61 @@ describe("strata-customresource-require-crd-first beyond its cases", () => {
 
   it("honours exceptions by the name of the resource at fault", () => {
     expect(core(policy, crdUsers(false), { exceptions: ["platform-rules", "pushgateway"] })).toEqual([]);
+  });
+});
+
+/**
+ * Issue 23 item 4: the pod rules look at every pod template Strata could declare, whatever carries it. Each type gets
+ * the same restricted pod; a privileged root copy of it, one sharing the host network, and one with a literal AWS key
+ * in its env must be refused, in the core and through the adapter the engine runs.
+ */
+describe("the pod rules apply to every pod-carrying type alike", () => {
+  const restrictedPod = (container: Record<string, unknown>, pod: Record<string, unknown> = {}) => ({ securityContext: { runAsNonRoot: true, runAsUser: 999, fsGroup: 999 }, containers: [container], ...pod });
+  const carrying = (type: string, podSpec: Record<string, unknown>): StrataResource => {
+    const template = { metadata: { labels: { app: "x" } }, spec: podSpec };
+    const props =
+      type === T.pod ? { metadata: { name: "x" }, spec: podSpec }
+      : type === T.cronJob ? { metadata: { name: "x" }, spec: { schedule: "0 2 * * *", jobTemplate: { spec: { template } } } }
+      : { metadata: { name: "x" }, spec: { template } };
+    return { type, name: "x", urn: `urn:pulumi:prod::strata::${type}::x`, props, opts: { protect: false, additionalSecretOutputs: [] }, dependencies: [] };
+  };
+  const policy = (name: string) => POLICIES.find((p) => p.name === name)!;
+  const restrictedSecurity = policy("strata-pod-require-restricted-security");
+  const literalCredentials = policy("strata-pod-forbid-literal-credentials");
+
+  it("covers Pods, Deployments, StatefulSets, DaemonSets, Jobs and CronJobs", () => {
+    expect([...WORKLOAD_TYPES].sort()).toEqual([T.pod, T.deployment, T.statefulSet, T.daemonSet, T.job, T.cronJob].sort());
+    for (const p of [restrictedSecurity, literalCredentials, policy("strata-pod-require-resources")]) expect(p.kind === "resource" && [...p.types].sort()).toEqual([...WORKLOAD_TYPES].sort());
+  });
+
+  it.each(WORKLOAD_TYPES.map((t) => [t] as const))("%s: a restricted pod passes; privileged as root, uid 0 or on the host network it is refused", async (type) => {
+    expect(core(restrictedSecurity, carrying(type, restrictedPod(container())))).toEqual([]);
+    const root = carrying(type, restrictedPod(container({ securityContext: { ...container().securityContext, runAsNonRoot: false, runAsUser: 0, privileged: true } }), { securityContext: { runAsUser: 0 } }));
+    const expected = /x container dump needs securityContext runAsNonRoot: true, runAsUser other than 0, privileged: false/;
+    expect(core(restrictedSecurity, root).map((v) => v.message).join("\n")).toMatch(expected);
+    expect((await engine(restrictedSecurity, root)).violations.map((v) => v.message).join("\n")).toMatch(expected);
+    // runAsNonRoot alone does not save a pod whose uid is 0 (the kubelet would refuse to start it).
+    const uidZero = carrying(type, restrictedPod(container({ securityContext: { ...container().securityContext, runAsUser: 0 } })));
+    expect(core(restrictedSecurity, uidZero).map((v) => v.message).join("\n")).toMatch(/runAsUser other than 0/);
+    const host = carrying(type, restrictedPod(container(), { hostNetwork: true, hostPID: true }));
+    expect(core(restrictedSecurity, host).map((v) => v.message)).toEqual(["x shares the host's namespaces (hostNetwork: true, hostPID: true)."]);
+  });
+
+  it.each(WORKLOAD_TYPES.map((t) => [t] as const))("%s: a literal AWS key in any container's env is refused, a secretKeyRef passes", async (type) => {
+    const fromSecret = { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "s3", key: "secret" } } };
+    expect(core(literalCredentials, carrying(type, restrictedPod(container({ env: [fromSecret, { name: "AWS_REGION", value: "eu-central-1" }] }))))).toEqual([]);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ name: "AWS_SECRET_ACCESS_KEY", value: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }, /x container dump sets AWS_SECRET_ACCESS_KEY as a literal value/],
+      [{ name: "AWS_ACCESS_KEY_ID", value: "AKIAIOSFODNN7EXAMPLE" }, /sets AWS_ACCESS_KEY_ID as a literal value/],
+      [{ name: "S3_LOGIN", value: "ASIAIOSFODNN7EXAMPLE" }, /sets S3_LOGIN to an AWS access key id in plain text/],
+    ];
+    for (const [entry, expected] of cases) {
+      const r = carrying(type, restrictedPod(container({ env: [entry] })));
+      expect(core(literalCredentials, r).map((v) => v.message).join("\n")).toMatch(expected);
+      expect((await engine(literalCredentials, r)).violations.map((v) => v.message).join("\n")).toMatch(expected);
+    }
+    // In an init container too (the binary copies of the backup pods are init containers).
+    const init = carrying(type, restrictedPod(container(), { initContainers: [container({ name: "copy", env: [{ name: "AWS_SESSION_TOKEN", value: "x" }] })] }));
+    expect(core(literalCredentials, init).map((v) => v.message)).toEqual(["x init container copy sets AWS_SESSION_TOKEN as a literal value; take it from a Secret (valueFrom.secretKeyRef)."]);
   });
 });

@@ -134,3 +134,8 @@ export function checkStorage(c: { cloud: "aws" | "hcloud"; region: string; stora
     issue(["snapshots", "crossRegionCopy", "region"], copy.region, `must differ from strata:region (${c.region}): a copy in the same region does not survive a regional outage`);
   }
 }
+
+/** The claim a service's data lives in: an adopted claim keeps its own name, any other is `<service>-data`. */
+export function claimNameOf(config: { storage: Pick<StorageConfig, "claims"> }, service: string): string {
+  return config.storage.claims[service]?.adopt?.claim ?? `${service}-data`;
+}
