@@ -2,7 +2,8 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
-import { pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { AGE_BINARY_FILES, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { ENCRYPTION_CONTRACT_ENV, IDENTITY_KEY, IDENTITY_MOUNT } from "./encryption";
 import { pitrSettings } from "./pitr";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
@@ -34,6 +35,11 @@ export interface PointInTimeRestoreInput {
   s3EndpointUrl?: string;
   /** An S3-compatible store: the AWS CLI sends and checks checksums only where an operation requires them. */
   checksumsWhenRequired?: boolean;
+  /**
+   * Client-side age encryption (archive.backupEncryption): the Secret in `namespace` holding the identity (the drills'
+   * one), mounted in the fetch container only, which decrypts the base backup and the WAL as it downloads them.
+   */
+  encryption?: { identitySecretName: string };
   labels: Record<string, string>;
 }
 
@@ -68,7 +74,9 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     env("PITR_DATA_DIR", RESTORE_DATA_DIR),
     env("PHASE_WAIT_SECONDS", 6 * 3600),
     env("TMPDIR", "/tmp"),
+    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
   ];
+  const enc = input.encryption;
   const mounts = [
     { name: "scripts", mountPath: "/opt/strata", readOnly: true },
     { name: "work", mountPath: WORK },
@@ -90,8 +98,17 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
       "fetch",
       imageRef(IMAGES.awsCli),
       "fetch",
-      [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []), ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : [])],
+      [
+        env("S3_BUCKET", input.bucket),
+        env("AWS_REGION", input.region),
+        env("AWS_CLI", "aws"),
+        env("HOME", "/tmp"),
+        ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []),
+        ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
+        ...(enc ? [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`), env("PATH", `${WORK}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : []),
+      ],
       resources("100m", "256Mi", "1"),
+      enc ? [{ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true }] : [],
     ),
     ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
   };
@@ -118,6 +135,22 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
             automountServiceAccountToken: false,
             restartPolicy: "Never",
             securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+            // age and age-keygen for the fetch container, copied into the work volume as the CronJobs' init container does.
+            ...(enc
+              ? {
+                  initContainers: [
+                    {
+                      name: "age",
+                      image: imageRef(IMAGES.age),
+                      imagePullPolicy: "IfNotPresent",
+                      command: ["sh", "-c", `mkdir -p ${WORK}/bin && cp ${AGE_BINARY_FILES.join(" ")} ${WORK}/bin/`],
+                      resources: resources("50m", "64Mi", "200m"),
+                      securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
+                      volumeMounts: [{ name: "work", mountPath: WORK }],
+                    },
+                  ],
+                }
+              : {}),
             containers: [fetch, restore],
             volumes: [
               { name: "scripts", configMap: { name: input.name, defaultMode: 0o555 } },
@@ -125,6 +158,8 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
               { name: "work", emptyDir: { sizeLimit: input.claimSize } },
               { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
               { name: "restored", persistentVolumeClaim: { claimName: input.name } },
+              // Readable by the pod's fsGroup only.
+              ...(enc ? [{ name: "age-identity", secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : []),
             ],
           },
         },

@@ -5,11 +5,15 @@ import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { archiveEnv, env, phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
+import { AGE_BINARY_FILES, archiveEnv, env, phasePodLabels, pitrPostgresImage, SCRIPTS_MOUNT, type JobContext } from "./cronJob";
+import { ENCRYPTION_CONTRACT_ENV, RECIPIENT_KEY } from "./encryption";
 import { pitrSettings } from "./pitr";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
+
+/** Where the receiver's init container puts age (client-side encryption): an emptyDir on the receive container's PATH. */
+const AGE_BIN_DIR = "/opt/strata-age";
 
 export const walReceiverName = (target: Pick<BackupTarget, "name">) => `strata-wal-${target.name}`;
 
@@ -30,7 +34,9 @@ export function walReceiverLabels(target: BackupTarget, platformLabels: Record<s
  * The WAL receiver of one PITR target as plain data: one replica (two receivers on one slot would fight over it),
  * never two at once during an update (OrderedReady, and the slot refuses a second consumer anyway), the claim named
  * by `claimName` as its WORK_DIR. Two containers: `receive` (postgres image: pg_receivewal on the slot, zstd staging)
- * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway).
+ * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway). With client-side encryption
+ * (`ctx.encryption`) the receive container gets the recipient, never the identity, and age from an init container: it
+ * encrypts each compressed segment before it is staged, so neither the claim's outbox nor the bucket holds plaintext.
  */
 export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: string, ctx: Omit<JobContext, "schedule">): Record<string, any> {
   const settings = pitrSettings(target);
@@ -44,13 +50,23 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env("PITR_SLOT", settings.slot),
     env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
     env("TMPDIR", "/tmp"),
+    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
   ];
+  const enc = ctx.encryption;
+  const ageEnv = enc
+    ? [
+        { name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: enc.recipientSecretName, key: RECIPIENT_KEY } } },
+        // The postgres image's own PATH plus age: its binaries live in /usr/lib/postgresql/<major>/bin.
+        env("PATH", `${AGE_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/${settings.serverMajorVersion}/bin`),
+      ]
+    : [];
+  const ageMount = enc ? [{ name: "age-bin", mountPath: AGE_BIN_DIR, readOnly: true }] : [];
   const mounts = [
     { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
     { name: "wal", mountPath: WAL_RECEIVER_MOUNT },
     { name: "tmp", mountPath: "/tmp" },
   ];
-  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>) => ({
+  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, extraMounts: Record<string, unknown>[] = []) => ({
     name,
     image,
     imagePullPolicy: "IfNotPresent",
@@ -59,7 +75,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env: [...common, ...extraEnv],
     resources: res,
     securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
-    volumeMounts: mounts,
+    volumeMounts: [...mounts, ...extraMounts],
   });
   return {
     replicas: 1,
@@ -75,13 +91,29 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
         // SIGTERM: the uploader runs one last cycle; the receiver stops pg_receivewal (the slot keeps the rest).
         terminationGracePeriodSeconds: 60,
         securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+        ...(enc
+          ? {
+              initContainers: [
+                {
+                  name: "age",
+                  image: imageRef(IMAGES.age),
+                  imagePullPolicy: "IfNotPresent",
+                  command: ["sh", "-c", `cp ${AGE_BINARY_FILES.join(" ")} ${AGE_BIN_DIR}/`],
+                  resources: resources("50m", "64Mi", "200m"),
+                  securityContext: { ...RESTRICTED_CONTAINER, runAsUser: 999 },
+                  volumeMounts: [{ name: "age-bin", mountPath: AGE_BIN_DIR }],
+                },
+              ],
+            }
+          : {}),
         containers: [
           container(
             "receive",
             imageRef(pitrPostgresImage(settings)),
             "receive",
-            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }],
+            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }, ...ageEnv],
             resources("100m", "256Mi", "1"),
+            ageMount,
           ),
           container(
             "upload",
@@ -95,6 +127,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
           { name: "scripts", configMap: { name: ctx.scriptsConfigMap, defaultMode: 0o555 } },
           { name: "wal", persistentVolumeClaim: { claimName } },
           { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+          ...(enc ? [{ name: "age-bin", emptyDir: { sizeLimit: "64Mi" } }] : []),
         ],
       },
     },

@@ -150,7 +150,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
           storageClassName: inputs.storageClassName,
           labels: platform.labels,
           claimOptions: platform.stateful,
-          dependsOn: { statefulSet: [inputs.archive.identityComponents[`wal-${t.name}`]!] },
+          dependsOn: { statefulSet: [inputs.archive.identityComponents[`wal-${t.name}`]!, ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])] },
         },
         platform.k8sOpts,
       );
@@ -172,8 +172,8 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         },
         ...(pitr
           ? {
-              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!] },
-              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!] },
+              basebackup: { namespace: backupNamespace.input, context: contextFor(`backup-${t.name}`, pitr.baseBackupSchedule, backupNamespace), dependsOn: [inputs.archive.identityComponents[`backup-${t.name}`]!, ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])] },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(`drill-${t.name}`, pitr.drillSchedule, drillNamespace), dependsOn: [inputs.archive.identityComponents[`drill-${t.name}`]!, ...(ageIdentity ? [encryptionSecretIn(drillNamespace, "identity")] : [])] },
             }
           : {}),
         monitoringNamespace: config.namespaces.monitoring,
