@@ -63,7 +63,7 @@ const drillSample = async (name: string) =>
   Object.entries(await pgw.samples("strata_restore_drill")).find(([k]) => k.startsWith(name + "{") && k.includes('method="pitr"') && k.includes(`target="${TARGET}"`))?.[1];
 const readLatest = () => JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8")) as Record<string, any>;
 
-async function waitArchived(epoch: number, timeoutMs = 60_000): Promise<void> {
+async function waitArchived(epoch: number, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (archivedThrough(receiverWork) < epoch) {
     if (Date.now() > deadline) throw new Error(`WAL not archived through ${epoch} within ${timeoutMs} ms; receiver log:\n${receiverLog}`);
