@@ -12,6 +12,8 @@ import { allBackupTargets } from "../infra/backupTargets";
 import { strataStorageClassName } from "../infra/adoption";
 import { credentialsSecretName } from "../components/identity/workloadIdentity";
 import { pointInTimeRestoreObjects, pointInTimeRestoreProblem } from "../components/backup/restoreJob";
+import { identitySecretName } from "../components/backup/encryption";
+import { effectiveBackupEncryption } from "../infra/config/sections/archive";
 
 const USAGE = "usage: npm run restore-job -- --config Pulumi.<stack>.yaml --target NAME --time ISO-8601|latest --size NGi --bucket BUCKET [--name NAME] [--s3-endpoint URL]";
 
@@ -58,6 +60,8 @@ export function renderRestoreJob(argv: string[], now = new Date()): string {
     // The archive's own store unless told otherwise (a copy elsewhere, a test store).
     ...(values["s3-endpoint"] ?? store.endpoint ? { s3EndpointUrl: (values["s3-endpoint"] ?? store.endpoint)! } : {}),
     ...(store.checksumsWhenRequired ? { checksumsWhenRequired: true } : {}),
+    // Encrypted backups: the drills' identity Secret (in the backups namespace, where the drills run) decrypts.
+    ...(effectiveBackupEncryption(config.archive) === "age" ? { encryption: { identitySecretName } } : {}),
     labels: { "app.kubernetes.io/part-of": "strata", "app.kubernetes.io/managed-by": "strata-restore-job" },
   });
   return objects.map((o) => yaml.dump(o, { lineWidth: -1, noRefs: true })).join("---\n");

@@ -39,19 +39,26 @@ const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
  * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
  * (components/versions.ts, IMAGES.age) by an init container, like promtool: Strata publishes no image of its own.
  */
-const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: ["/usr/local/bin/age", "/usr/local/bin/age-keygen"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
+export const AGE_BINARY_FILES = ["/usr/local/bin/age", "/usr/local/bin/age-keygen"];
+const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: AGE_BINARY_FILES, resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
+
+/** The init container that copies age into `binDir`, for the pods outside a recipe (the WAL receiver, the restore Job). */
+export function ageInitContainer(runAsUser: number, binDir: string, volumeMounts?: Record<string, unknown>[]): BackupContainer {
+  return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARY_FILES, binDir }, resources: AGE_BINARIES.resources, runAsUser, ...(volumeMounts ? { volumeMounts } : {}) };
+}
 const IDENTITY_VOLUME = "age-identity";
 
 /**
- * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers get the recipient,
- * drills' S3 containers the identity file; both get age on PATH. The PITR phases are not encrypted (pitr-restore.sh
- * does not decrypt), so they get neither.
+ * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers (the base backup's too)
+ * get the recipient, drills' S3 containers (the point-in-time drill's fetch too) the identity file; both get age on
+ * PATH.
  */
 function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recipe {
   const enc = ctx.encryption;
-  if (!enc || (phase !== "backup" && phase !== "drill")) return recipe;
+  if (!enc) return recipe;
+  const role = POD_ROLE[phase];
   const add: Partial<Container> =
-    phase === "backup"
+    role === "backup"
       ? { env: [secretEnv("AGE_RECIPIENT", { name: enc.recipientSecretName, key: RECIPIENT_KEY })] }
       : { env: [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`)], volumeMounts: [{ name: IDENTITY_VOLUME, mountPath: IDENTITY_MOUNT, readOnly: true }] };
   return {
@@ -59,7 +66,7 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
     initContainers: [...(recipe.initContainers ?? []), { ...AGE_BINARIES, runAsUser: recipe.containers[0]!.runAsUser }],
     containers: recipe.containers.map((c) => (c.usesS3 ? { ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] } : c)),
     // Readable by the pod's fsGroup only (every drill recipe sets one).
-    volumes: [...(recipe.volumes ?? []), ...(phase === "drill" ? [{ name: IDENTITY_VOLUME, secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : [])],
+    volumes: [...(recipe.volumes ?? []), ...(role === "drill" ? [{ name: IDENTITY_VOLUME, secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : [])],
     extraPath: `${WORK_DIR}/bin`,
   };
 }
@@ -67,7 +74,9 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
 /** A recipe's container for the pod builder (components/backup/podSpec.ts): its script and environment, or its binary copy. */
 function backupContainer(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
   const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
-  const path = recipe.extraPath ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
+  // Only the S3 containers run the copied binaries (age, promtool); the others keep their image's own PATH (the
+  // rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin).
+  const path = recipe.extraPath && c.usesS3 ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),

@@ -25,6 +25,9 @@ export const IMAGE_UID = {
 export const SCRIPTS_MOUNT = "/opt/strata";
 const TMP_MOUNT = "/tmp";
 const TMP_SIZE = "256Mi";
+const TOOLS_VOLUME = "tools";
+/** Static binaries only (age and age-keygen are about 10 MB together). */
+const TOOLS_SIZE = "64Mi";
 
 export type EnvVar = Record<string, unknown>;
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });
@@ -52,6 +55,11 @@ export interface BackupPod {
   work: WorkVolume;
   initContainers?: BackupContainer[];
   containers: BackupContainer[];
+  /**
+   * Where init containers copy static binaries when the work volume is not the place (the WAL receiver's work is its
+   * claim, which must not carry them): an emptyDir the init containers write and the containers read.
+   */
+  toolsDir?: string;
   /** Volumes beyond scripts, work and tmp (a source claim, a Secret). */
   volumes?: Record<string, unknown>[];
   /** Fields of the pod spec beyond the builder's (serviceAccountName, affinity, terminationGracePeriodSeconds, ...). */
@@ -59,7 +67,7 @@ export interface BackupPod {
 }
 
 /** One container: restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp), the shared mounts. */
-export function backupContainerSpec(c: BackupContainer, work: WorkVolume): Record<string, unknown> {
+export function backupContainerSpec(c: BackupContainer, work: WorkVolume, tools?: { dir: string; writable: boolean }): Record<string, unknown> {
   const copy = "copies" in c.run ? c.run : undefined;
   const script = "script" in c.run ? c.run : undefined;
   return {
@@ -75,6 +83,7 @@ export function backupContainerSpec(c: BackupContainer, work: WorkVolume): Recor
       { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
       { name: work.name, mountPath: work.mountPath },
       { name: "tmp", mountPath: TMP_MOUNT },
+      ...(tools ? [{ name: TOOLS_VOLUME, mountPath: tools.dir, ...(tools.writable ? {} : { readOnly: true }) }] : []),
       ...(c.volumeMounts ?? []),
     ],
   };
@@ -93,12 +102,13 @@ export function backupPodSpec(pod: BackupPod): Record<string, unknown> {
       ...(s.supplementalGroups ? { supplementalGroups: s.supplementalGroups } : {}),
       seccompProfile: { type: "RuntimeDefault" },
     },
-    ...(pod.initContainers?.length ? { initContainers: pod.initContainers.map((c) => backupContainerSpec(c, pod.work)) } : {}),
-    containers: pod.containers.map((c) => backupContainerSpec(c, pod.work)),
+    ...(pod.initContainers?.length ? { initContainers: pod.initContainers.map((c) => backupContainerSpec(c, pod.work, pod.toolsDir ? { dir: pod.toolsDir, writable: true } : undefined)) } : {}),
+    containers: pod.containers.map((c) => backupContainerSpec(c, pod.work, pod.toolsDir ? { dir: pod.toolsDir, writable: false } : undefined)),
     volumes: [
       { name: "scripts", configMap: { name: pod.scriptsConfigMap, defaultMode: 0o555 } },
       "claimName" in pod.work ? { name: pod.work.name, persistentVolumeClaim: { claimName: pod.work.claimName } } : { name: pod.work.name, emptyDir: { sizeLimit: pod.work.sizeLimit } },
       { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE } },
+      ...(pod.toolsDir ? [{ name: TOOLS_VOLUME, emptyDir: { sizeLimit: TOOLS_SIZE } }] : []),
       ...(pod.volumes ?? []),
     ],
   };

@@ -2,7 +2,8 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
-import { pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { ageInitContainer, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { ENCRYPTION_CONTRACT_ENV, IDENTITY_KEY, IDENTITY_MOUNT } from "./encryption";
 import { pitrSettings } from "./pitr";
 import { backupPodSpec, env, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
 
@@ -35,6 +36,11 @@ export interface PointInTimeRestoreInput {
   s3EndpointUrl?: string;
   /** An S3-compatible store: the AWS CLI sends and checks checksums only where an operation requires them. */
   checksumsWhenRequired?: boolean;
+  /**
+   * Client-side age encryption (archive.backupEncryption): the Secret in `namespace` holding the identity (the drills'
+   * one), mounted in the fetch container only, which decrypts the base backup and the WAL as it downloads them.
+   */
+  encryption?: { identitySecretName: string };
   labels: Record<string, string>;
 }
 
@@ -68,7 +74,9 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     env("PITR_DATA_DIR", RESTORE_DATA_DIR),
     env("PHASE_WAIT_SECONDS", 6 * 3600),
     env("TMPDIR", "/tmp"),
+    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
   ];
+  const enc = input.encryption;
   // Both containers run as the postgres image's user, which must own the restored data directory.
   const uid = IMAGE_UID.debianServiceUser;
   // The base backup and the WAL since it, compressed: sized like the new claim.
@@ -86,9 +94,20 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     "fetch",
     imageRef(IMAGES.awsCli),
     "fetch",
-    [env("S3_BUCKET", input.bucket), env("AWS_REGION", input.region), env("AWS_CLI", "aws"), env("HOME", "/tmp"), ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []), ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : [])],
+    [
+      env("S3_BUCKET", input.bucket),
+      env("AWS_REGION", input.region),
+      env("AWS_CLI", "aws"),
+      env("HOME", "/tmp"),
+      ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []),
+      ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
+      ...(enc ? [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`), env("PATH", `${WORK}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : []),
+    ],
     resources("100m", "256Mi", "1"),
-    input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {},
+    {
+      ...(input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {}),
+      ...(enc ? { volumeMounts: [{ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true }] } : {}),
+    },
   );
   const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
   return [
@@ -113,8 +132,14 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
             security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
             scriptsConfigMap: input.name,
             work,
+            // age and age-keygen for the fetch container, copied into the work volume as the CronJobs' init container does.
+            ...(enc ? { initContainers: [ageInitContainer(uid, `${WORK}/bin`)] } : {}),
             containers: [fetch, restore],
-            volumes: [{ name: "restored", persistentVolumeClaim: { claimName: input.name } }],
+            volumes: [
+              { name: "restored", persistentVolumeClaim: { claimName: input.name } },
+              // Readable by the pod's fsGroup only.
+              ...(enc ? [{ name: "age-identity", secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : []),
+            ],
           }),
         },
       },

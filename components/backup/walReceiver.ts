@@ -5,12 +5,16 @@ import { resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { archiveEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
+import { ageInitContainer, archiveEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
 import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
+import { ENCRYPTION_CONTRACT_ENV, RECIPIENT_KEY } from "./encryption";
 import { pitrSettings } from "./pitr";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
+
+/** Where the receiver's init container puts age (client-side encryption): the pod builder's tools directory, on the receive container's PATH. */
+const AGE_BIN_DIR = "/opt/strata-age";
 
 export const walReceiverName = (target: Pick<BackupTarget, "name">) => `strata-wal-${target.name}`;
 
@@ -31,7 +35,9 @@ export function walReceiverLabels(target: BackupTarget, platformLabels: Record<s
  * The WAL receiver of one PITR target as plain data: one replica (two receivers on one slot would fight over it),
  * never two at once during an update (OrderedReady, and the slot refuses a second consumer anyway), the claim named
  * by `claimName` as its WORK_DIR. Two containers: `receive` (postgres image: pg_receivewal on the slot, zstd staging)
- * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway).
+ * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway). With client-side encryption
+ * (`ctx.encryption`) the receive container gets the recipient, never the identity, and age from an init container: it
+ * encrypts each compressed segment before it is staged, so neither the claim's outbox nor the bucket holds plaintext.
  */
 export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: string, ctx: Omit<JobContext, "schedule">): Record<string, any> {
   const settings = pitrSettings(target);
@@ -45,18 +51,27 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env("PITR_SLOT", settings.slot),
     env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
     env("TMPDIR", "/tmp"),
+    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
   ];
   // Both containers run as the postgres image's user: pg_receivewal writes the claim, the uploader reads it.
   const uid = IMAGE_UID.debianServiceUser;
   const work: WorkVolume = { name: "wal", mountPath: WAL_RECEIVER_MOUNT, claimName };
-  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, envFromSecret?: string): BackupContainer => ({
+  const enc = ctx.encryption;
+  const ageEnv = enc
+    ? [
+        { name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: enc.recipientSecretName, key: RECIPIENT_KEY } } },
+        // The postgres image's own PATH plus age: its binaries live in /usr/lib/postgresql/<major>/bin.
+        env("PATH", `${AGE_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/${settings.serverMajorVersion}/bin`),
+      ]
+    : [];
+  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Partial<BackupContainer> = {}): BackupContainer => ({
     name,
     image,
     run: { script: "wal-receiver.sh", args: [phase] },
     env: [...common, ...extraEnv],
-    ...(envFromSecret ? { envFromSecret } : {}),
     resources: res,
     runAsUser: uid,
+    ...more,
   });
   return {
     replicas: 1,
@@ -76,15 +91,16 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
         security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
         scriptsConfigMap: ctx.scriptsConfigMap,
         work,
+        ...(enc ? { toolsDir: AGE_BIN_DIR, initContainers: [ageInitContainer(uid, AGE_BIN_DIR)] } : {}),
         containers: [
           container(
             "receive",
             imageRef(pitrPostgresImage(settings)),
             "receive",
-            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }],
+            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }, ...ageEnv],
             resources("100m", "256Mi", "1"),
           ),
-          container("upload", imageRef(IMAGES.awsCli), "upload", archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName),
+          container("upload", imageRef(IMAGES.awsCli), "upload", archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
         ],
       }),
     },

@@ -128,7 +128,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
           storageClassName: inputs.storageClassName,
           labels: platform.labels,
           claimOptions: platform.stateful,
-          dependsOn: { statefulSet: [identities.wal.component] },
+          dependsOn: { statefulSet: [identities.wal.component, ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])] },
         },
         platform.k8sOpts,
       );
@@ -150,8 +150,8 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
         },
         ...(pitr
           ? {
-              basebackup: { namespace: backupNamespace.input, context: contextFor(identities.backup, pitr.baseBackupSchedule, backupNamespace), dependsOn: [identities.backup.component] },
-              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(identities.drill, pitr.drillSchedule, drillNamespace), dependsOn: [identities.drill.component] },
+              basebackup: { namespace: backupNamespace.input, context: contextFor(identities.backup, pitr.baseBackupSchedule, backupNamespace), dependsOn: [identities.backup.component, ...(ageIdentity ? [encryptionSecretIn(backupNamespace, "recipient")] : [])] },
+              "pitr-drill": { namespace: drillNamespace.input, context: contextFor(identities.drill, pitr.drillSchedule, drillNamespace), dependsOn: [identities.drill.component, ...(ageIdentity ? [encryptionSecretIn(drillNamespace, "identity")] : [])] },
             }
           : {}),
         monitoringNamespace: config.namespaces.monitoring,

@@ -7,6 +7,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ageIdentityProblem, ageRecipientOf, ENCRYPTION_CONTRACT_ENV, IDENTITY_MOUNT, identitySecretName, recipientSecretName, recipientSha256 } from "../../components/backup/encryption";
 import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { walReceiverStatefulSetSpec } from "../../components/backup/walReceiver";
+import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { formatProblems } from "../../infra/config/errors";
@@ -144,7 +146,10 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
     const age = pod.initContainers.find((c: Any) => c.name === "age");
     expect(age.image).toBe(imageRef(IMAGES.age));
     expect(age.command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"]);
-    for (const c of pod.containers) expect(c.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/work\/bin:/) });
+    // Only the S3 containers, which run age, get a PATH; the others keep their image's own (rabbitmq's
+    // /opt/rabbitmq/sbin, postgres's /usr/lib/postgresql/<major>/bin).
+    for (const c of s3) expect(c.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/work\/bin:/) });
+    for (const c of pod.containers.filter((c: Any) => c.image !== imageRef(IMAGES.awsCli))) expect(envNames(c)).not.toContain("PATH");
   });
 
   it("drill: only the S3 (fetch) container mounts the identity, read-only, readable by the pod's group; no recipient", () => {
@@ -179,10 +184,65 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
   });
 });
 
-describe("PITR phases are not encrypted (pitr-restore.sh does not decrypt)", () => {
+describe("PITR with encryption: the base backup and the WAL receiver get the recipient, the point-in-time drill and the restore Job the identity", () => {
   const pitrTarget = { ...TARGETS[0]!, pitr: { enabled: true, serverMajorVersion: 15 } } as BackupTarget;
-  it.each(["basebackup", "pitr-drill"] as const)("%s gets neither the recipient nor the identity", (phase) => {
-    expect(JSON.stringify(podOf(job(pitrTarget, phase)))).not.toMatch(/AGE_RECIPIENT|AGE_IDENTITY_FILE|age-identity/);
+  const recipientEnv = { name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: recipientSecretName, key: "recipient" } } };
+
+  it("basebackup: the upload container gets the recipient, the pg_basebackup container keeps its PATH; no identity anywhere", () => {
+    const pod = podOf(job(pitrTarget, "basebackup"));
+    const upload = pod.containers.find((c: Any) => c.name === "upload");
+    const dump = pod.containers.find((c: Any) => c.name === "dump");
+    expect(upload.env).toContainEqual(recipientEnv);
+    expect(envNames(dump)).not.toContain("AGE_RECIPIENT");
+    expect(envNames(dump)).not.toContain("PATH");
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(["age"]);
+    expect(JSON.stringify(pod)).not.toMatch(/AGE_IDENTITY_FILE|age-identity/);
+  });
+
+  it("pitr-drill: the fetch container mounts the identity; the restore container (postgres image) neither it nor a PATH", () => {
+    const pod = podOf(job(pitrTarget, "pitr-drill"));
+    const fetch = pod.containers.find((c: Any) => c.name === "fetch");
+    const restore = pod.containers.find((c: Any) => c.name === "restore");
+    expect(fetch.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
+    expect(fetch.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
+    expect(envNames(restore)).not.toContain("AGE_IDENTITY_FILE");
+    expect(envNames(restore)).not.toContain("PATH");
+    expect(pod.volumes).toContainEqual({ name: "age-identity", secret: { secretName: identitySecretName, defaultMode: 0o440 } });
+    expect(JSON.stringify(pod)).not.toContain("AGE_RECIPIENT");
+  });
+
+  it("the WAL receiver: the receive container gets the recipient and age on a PATH that keeps the postgres binaries; never the identity", () => {
+    const spec = walReceiverStatefulSetSpec(pitrTarget, "strata-wal-app-db", CONTEXT);
+    const pod = spec.template.spec;
+    const receive = pod.containers.find((c: Any) => c.name === "receive");
+    const upload = pod.containers.find((c: Any) => c.name === "upload");
+    expect(receive.env).toContainEqual(recipientEnv);
+    expect(receive.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/opt\/strata-age:.*:\/usr\/lib\/postgresql\/15\/bin$/) });
+    expect(envNames(upload)).not.toContain("AGE_RECIPIENT");
+    for (const c of pod.containers) for (const [k, v] of Object.entries(ENCRYPTION_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+    expect(pod.initContainers[0]).toMatchObject({ name: "age", image: imageRef(IMAGES.age), command: ["sh", "-c", "mkdir -p /opt/strata-age && cp /usr/local/bin/age /usr/local/bin/age-keygen /opt/strata-age/"] });
+    // age lives in an emptyDir of its own, read-only where it runs: the claim (the receiver's work) never holds it.
+    expect(pod.volumes).toContainEqual({ name: "tools", emptyDir: { sizeLimit: "64Mi" } });
+    expect(receive.volumeMounts).toContainEqual({ name: "tools", mountPath: "/opt/strata-age", readOnly: true });
+    expect(JSON.stringify(spec)).not.toMatch(/AGE_IDENTITY_FILE|age-identity/);
+    const plain = { ...CONTEXT };
+    delete plain.encryption;
+    expect(JSON.stringify(walReceiverStatefulSetSpec(pitrTarget, "strata-wal-app-db", plain))).not.toMatch(/AGE_RECIPIENT|strata-age/);
+  });
+
+  it("the restore Job: the fetch container mounts the identity and has age; without encryption neither", () => {
+    const input = { target: pitrTarget, time: "latest", namespace: "strata-backups", bucket: "b", region: "fsn1", storageClassName: "sc", claimSize: "10Gi", name: "app-db-pitr-x", serviceAccountName: "strata-drill-app-db", labels: {} };
+    const pod = pointInTimeRestoreObjects({ ...input, encryption: { identitySecretName } }).find((o) => o.kind === "Job")!.spec.template.spec;
+    expect(() => validateK8sObject(pointInTimeRestoreObjects({ ...input, encryption: { identitySecretName } }).find((o) => o.kind === "Job")!)).not.toThrow();
+    const fetch = pod.containers.find((c: Any) => c.name === "fetch");
+    const restore = pod.containers.find((c: Any) => c.name === "restore");
+    expect(fetch.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
+    expect(fetch.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
+    expect(envNames(restore)).not.toContain("PATH");
+    expect(pod.volumes).toContainEqual({ name: "age-identity", secret: { secretName: identitySecretName, defaultMode: 0o440 } });
+    expect(pod.initContainers[0].command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"]);
+    for (const c of pod.containers) for (const [k, v] of Object.entries(ENCRYPTION_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+    expect(JSON.stringify(pointInTimeRestoreObjects(input).find((o) => o.kind === "Job"))).not.toMatch(/AGE_IDENTITY_FILE|age-identity|AGE_RECIPIENT/);
   });
 });
 

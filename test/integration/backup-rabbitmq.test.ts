@@ -7,6 +7,7 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectEncryptedRoundTrip } from "./helpers/age";
 import { jobEnv, run, uploadCraftedArtifact } from "./helpers/scripts";
 import { freePort, Pushgateway, RABBITMQ_BIN, RabbitMQ, S3, startPushgateway, startRabbitMQ, startS3, tempDir } from "./helpers/servers";
 
@@ -69,6 +70,15 @@ describe("rabbitmq-definitions against a real broker", () => {
     expect(d.code, d.stderr).toBe(0);
     expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "rabbitmq")).toBe(1);
   }, 300_000);
+
+  it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and imports into its broker, the wrong one fails loudly", async () => {
+    const m = await expectEncryptedRoundTrip({
+      root, s3, pgw, kind: KIND, target: "rabbitmq-age", ext: "json.zst",
+      backup: (extra) => run("backup.sh", [], { ...backupEnv("rabbitmq-age"), ...extra }),
+      drill: async (extra) => run("restore-drill.sh", [], { ...(await drillEnv("rabbitmq-age")), ...extra }, 240_000),
+    });
+    expect(m.counts).toMatchObject({ policies: 1, queues: 2, exchanges: 1, bindings: 1 });
+  }, 600_000);
 
   it("a document the broker rejects fails the drill with the broker's reason", async () => {
     const rejected = {

@@ -12,6 +12,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectEncryptedRoundTrip } from "./helpers/age";
 import { baseEnv, jobEnv, logLines, run, type RunAs, type RunResult } from "./helpers/scripts";
 import { Pushgateway, S3, sleep, startPushgateway, startS3, tempDir } from "./helpers/servers";
 
@@ -179,6 +180,21 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(d.code, d.stderr).toBe(0);
     expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success", "app")).toBe(1);
     expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds", "app")).toBe(m.started_epoch);
+  });
+
+  it("encrypted with age while the writer commits: only ciphertext stored; the drill decrypts with the identity, the wrong one fails loudly", async () => {
+    const m = await expectEncryptedRoundTrip({
+      root, s3, pgw, kind: KIND, target: "app-age", ext: "sqlite3.gz",
+      // The recipient only in the upload container, as the pod gives it.
+      backup: async (extra) => {
+        const e = env("app-age", { SQLITE_PATH: db() });
+        const dump = await run("backup.sh", ["dump"], e, 120_000, READER);
+        expect(dump.code, dump.stderr).toBe(0);
+        return run("backup.sh", ["upload"], { ...e, ...extra }, 120_000);
+      },
+      drill: (extra) => run("restore-drill.sh", [], env("app-age", extra)),
+    });
+    expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
   });
 
   it("a damaged source is never uploaded: the copy fails integrity_check and latest.json keeps the previous backup", async () => {

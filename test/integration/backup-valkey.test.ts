@@ -8,6 +8,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectEncryptedRoundTrip } from "./helpers/age";
 import { jobEnv, run, uploadCraftedArtifact } from "./helpers/scripts";
 import { freePort, Pushgateway, S3, sleep, startPushgateway, startS3, startValkey, tempDir, Valkey } from "./helpers/servers";
 
@@ -61,6 +62,15 @@ describe("valkey against a real server (redis-server 7)", () => {
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
     expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "cache")).toBe(1);
+  }, 120_000);
+
+  it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and loads the RDB, the wrong one fails loudly", async () => {
+    const m = await expectEncryptedRoundTrip({
+      root, s3, pgw, kind: KIND, target: "cache-age", ext: "rdb.zst",
+      backup: (extra) => run("backup.sh", [], backupEnv("cache-age", extra)),
+      drill: (extra) => run("restore-drill.sh", [], env("cache-age", extra)),
+    });
+    expect(m.counts.db3).toBe(50);
   }, 120_000);
 
   it("a wrong password fails the backup with the server's answer, and is pushed", async () => {

@@ -5,18 +5,17 @@
  * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
  * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, jobEnv, Running, run, start } from "./helpers/scripts";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
-import { PG_BIN, Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { archivedThrough as archivedThroughOf, restoreDir as restoreDirIn, restoredNotes as restoredNotesAs, waitArchived as waitArchivedThrough } from "./helpers/pitr";
 
 const KIND = "postgresql";
 const TARGET = "app-db";
-const IS_ROOT = process.getuid?.() === 0;
 
 let pg: Postgres;
 let s3: S3;
@@ -43,63 +42,22 @@ function env(over: Record<string, string> = {}): Record<string, string> {
 const prefix = `backups/${KIND}/${TARGET}`;
 const walDir = () => join(s3.dir, s3.bucket, ...prefix.split("/"), "wal");
 const archivedWal = () => (existsSync(walDir()) ? readdirSync(walDir()).filter((f) => f.endsWith("._S3rver_object")).map((f) => f.replace(/\._S3rver_object$/, "")) : []);
-const archivedThrough = () => {
-  const f = join(receiverWork, "archived.status");
-  if (!existsSync(f)) return 0;
-  const m = /archived_through_epoch=(\d+)/.exec(readFileSync(f, "utf8"));
-  return m ? Number(m[1]) : 0;
-};
+const archivedThrough = () => archivedThroughOf(receiverWork);
 
 function startReceiver(): Running {
   const e = { ...env({ PITR_UPLOAD_INTERVAL_SECONDS: "1", PITR_STATUS_INTERVAL_SECONDS: "1", PITR_LOCAL_KEEP_SEGMENTS: "1" }), WORK_DIR: receiverWork };
   return start("wal-receiver.sh", [], e, 600_000);
 }
 
-/** Waits (bounded) until S3 holds everything the server had written at `epoch` (server clock = ours). */
-async function waitArchived(epoch: number, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (archivedThrough() < epoch) {
-    if (Date.now() > deadline) throw new Error(`WAL not archived through ${epoch} within ${timeoutMs} ms (at ${archivedThrough()}); receiver log:\n${receiverLog()}`);
-    await sleep(250);
-  }
-}
+const waitArchived = (epoch: number) => waitArchivedThrough(receiverWork, epoch, receiverLog);
 let receiverLogs = "";
 const receiverLog = () => receiverLogs + (receiver ? "" : "");
 
 const nowEpoch = () => Math.floor(Date.now() / 1000);
 const insert = (note: string) => pg.psql("app", `INSERT INTO marks (note) VALUES ('${note}') RETURNING extract(epoch FROM at)`).trim();
 
-/** Starts PostgreSQL on a restored data directory (unix socket only) and returns the notes in `marks`. */
-function restoredNotes(dataDir: string): string[] {
-  const sock = tempDir("pitr-sock");
-  if (IS_ROOT) spawnSync("chown", ["postgres:postgres", sock]);
-  const asPg = (cmd: string, args: string[]) => {
-    const full = IS_ROOT ? ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", cmd, ...args]] as const : [cmd, args] as const;
-    return spawnSync(full[0], [...full[1]], { encoding: "utf8", timeout: 120_000 });
-  };
-  const started = asPg(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-l", join(sock, "log"), "-w", "-t", "60", "-o", `-c listen_addresses='' -c port=5432 -k ${sock}`, "start"]);
-  if (started.status !== 0) throw new Error(`restored server did not start: ${started.stderr}${readFileSync(join(sock, "log"), "utf8")}`);
-  try {
-    const r = spawnSync(`${PG_BIN}/psql`, ["-X", "-A", "-t", "-h", sock, "-U", "postgres", "-d", "app", "-c", "SELECT note FROM marks ORDER BY id"], {
-      encoding: "utf8",
-      env: { ...process.env, PGPASSWORD: pg.password },
-    });
-    if (r.status !== 0) throw new Error(`psql on the restored server failed: ${r.stderr}`);
-    return r.stdout.split("\n").filter(Boolean);
-  } finally {
-    asPg(`${PG_BIN}/pg_ctl`, ["-D", dataDir, "-m", "fast", "-w", "stop"]);
-    rmSync(sock, { recursive: true, force: true });
-  }
-}
-
-function restoreDir(name: string): string {
-  const d = join(root, name);
-  if (IS_ROOT) {
-    spawnSync("mkdir", ["-p", d]);
-    spawnSync("chown", ["postgres:postgres", d]);
-  }
-  return d;
-}
+const restoredNotes = (dataDir: string) => restoredNotesAs(dataDir, pg.password);
+const restoreDir = (name: string) => restoreDirIn(root, name);
 
 beforeAll(async () => {
   root = tempDir("pitr-suite");

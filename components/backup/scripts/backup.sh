@@ -43,6 +43,8 @@
 #   AGE_RECIPIENT (optional, age1...): the artifact is encrypted with `age -r` before upload; the object gets the
 #   suffix .age, the manifest's sha256/size_bytes are the ciphertext's and it adds the encryption fields whose names
 #   MANIFEST_FIELD_* give (components/backup/encryption.ts). Needs `age` on PATH and scratch room for both copies.
+#   With PG_BACKUP_METHOD=basebackup too (the base backup becomes .tar.zst.age; pitr-restore.sh decrypts it); the WAL
+#   objects keep_wal_for_base rewrites keep all their metadata (an encrypted segment's plaintext SHA-256 included).
 #
 # Objects:  [S3_PREFIX/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   (x-amz-meta-sha256)
 #           <object key>.manifest.json
@@ -378,21 +380,10 @@ push_backup_failure() {
   )" || true
 }
 
-# require_encryption_config: AGE_RECIPIENT, when set, is an age X25519 recipient and age is here to use it.
-require_encryption_config() {
-  [ -n "${AGE_RECIPIENT:-}" ] || return 0
-  [[ $AGE_RECIPIENT =~ ^age1[02-9ac-hj-np-z]{58}$ ]] ||
-    die_config "AGE_RECIPIENT must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)"
-  [ "$PG_BACKUP_METHOD" = dump ] ||
-    die_config "AGE_RECIPIENT is not supported with PG_BACKUP_METHOD=$PG_BACKUP_METHOD: pitr-restore.sh does not decrypt base backups"
-  need_tool age "the backup is encrypted with age before upload (the pod's init container copies it into WORK_DIR/bin)"
-  require_encryption_contract
-}
-
 run_upload() {
   require_s3_config
   require_push_config
-  require_encryption_config
+  require_age_recipient
   local wait_s=${PHASE_WAIT_SECONDS:-21600} started result
   if ! wait_status dump "$wait_s"; then
     error "BACKUP FAILED: the dump phase wrote no status within ${wait_s}s (killed, OOM or hung?)"
@@ -470,25 +461,28 @@ run_upload() {
 # S3_SERVER_SIDE_COPY=false (stores where CopyObject may fail, e.g. Hetzner Object Storage): each object is downloaded,
 # checked against its SHA-256 and uploaded again whole instead.
 keep_wal_for_base() {
-  local start=$1 prefix keys k sha n=0 sse=() copy=${S3_SERVER_SIDE_COPY:-true} body="$WORK_DIR/wal-rewrite"
+  local start=$1 prefix keys k sha meta ctype n=0 sse=() copy=${S3_SERVER_SIDE_COPY:-true} body="$WORK_DIR/wal-rewrite"
   prefix=$(wal_prefix)
   keys=$(aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$prefix/" --start-after "$prefix/$start" \
     --query 'Contents[].Key' --output text)
   [ -z "${S3_SSE_KMS_KEY_ID:-}" ] || sse=(--server-side-encryption aws:kms --ssekms-key-id "$S3_SSE_KMS_KEY_ID")
   while IFS= read -r k; do
     case "$k" in '' | None) continue ;; esac
-    sha=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$k" --query Metadata.sha256 --output text)
+    # All of the object's metadata goes back with it (an age-encrypted segment's plaintext SHA-256 and recipient too).
+    meta=$(aws_s3 s3api head-object --bucket "$S3_BUCKET" --key "$k" --query Metadata --output json)
+    sha=$(printf '%s\n' "$meta" | sed -n -E 's/^ *"sha256": "([0-9a-f]{64})",?$/\1/p')
+    ctype=$(wal_content_type "$k")
     if [ "$copy" = true ]; then
       aws_s3 s3api copy-object --bucket "$S3_BUCKET" --key "$k" --copy-source "$S3_BUCKET/$k" --metadata-directive REPLACE \
-        --metadata "sha256=$sha" --content-type application/zstd "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
+        --metadata "$meta" --content-type "$ctype" "${sse[@]}" --output text --query CopyObjectResult.ETag >/dev/null
     else
       aws_s3 s3api get-object --bucket "$S3_BUCKET" --key "$k" "$body" >/dev/null
       if [ "$(sha256sum <"$body" | cut -d' ' -f1)" != "$sha" ]; then
         error "WAL object does not match its recorded SHA-256; not rewriting it" key="$k"
         return 1
       fi
-      aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$k" --body "$body" --metadata "sha256=$sha" \
-        --content-type application/zstd "${sse[@]}" --output text --query ETag >/dev/null
+      aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$k" --body "$body" --metadata "$meta" \
+        --content-type "$ctype" "${sse[@]}" --output text --query ETag >/dev/null
       rm -f "$body"
     fi
     n=$((n + 1))

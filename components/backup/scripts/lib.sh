@@ -151,6 +151,11 @@ key_prefix() {
 
 wal_prefix() { printf '%s/wal' "$(target_prefix)"; }
 
+# wal_content_type KEY: a WAL object's Content-Type: zstd, or opaque once age-encrypted (<name>.zst.age).
+wal_content_type() {
+  case "$1" in *.age) printf 'application/octet-stream\n' ;; *) printf 'application/zstd\n' ;; esac
+}
+
 # lsn_bytes X/Y: a PostgreSQL LSN as a byte position (decimal), for lag arithmetic.
 lsn_bytes() {
   local hi=${1%/*} lo=${1#*/}
@@ -227,15 +232,16 @@ s3_verify() {
   fi
 }
 
-# s3_put_small FILE KEY SHA256 CONTENT_TYPE: one PutObject with Content-MD5, so S3 itself rejects a body that
-# arrived different from what we sent; a success needs no read-back (S3 is read-after-write consistent).
+# s3_put_small FILE KEY SHA256 CONTENT_TYPE [MORE_METADATA]: one PutObject with Content-MD5, so S3 itself rejects a
+# body that arrived different from what we sent; a success needs no read-back (S3 is read-after-write consistent).
+# MORE_METADATA: k=v[,k=v...] stored beside sha256.
 s3_put_small() {
-  local file=$1 key=$2 sha=$3 ctype=$4 md5 sse=()
+  local file=$1 key=$2 sha=$3 ctype=$4 more=${5:-} md5 sse=()
   # s3api spells the SSE-KMS options differently from `s3 cp`.
   [ -z "${S3_SSE_KMS_KEY_ID:-}" ] || sse=(--server-side-encryption aws:kms --ssekms-key-id "$S3_SSE_KMS_KEY_ID")
   md5=$(md5_base64 "$file")
   aws_s3 s3api put-object --bucket "$S3_BUCKET" --key "$key" --body "$file" --content-md5 "$md5" \
-    --content-type "$ctype" --metadata "sha256=$sha" "${sse[@]}" --output text --query ETag >/dev/null
+    --content-type "$ctype" --metadata "sha256=$sha${more:+,$more}" "${sse[@]}" --output text --query ETag >/dev/null
 }
 
 # md5_base64 FILE: the base64 of the binary MD5 (Content-MD5), with coreutils only (no openssl in every image).
@@ -350,11 +356,102 @@ require_encryption_contract() {
   done
 }
 
+# require_age_recipient: AGE_RECIPIENT, when set, is an age X25519 recipient and age is here to use it (the backup
+# jobs' upload phase, the base backup's, the WAL receiver's staging).
+require_age_recipient() {
+  [ -n "${AGE_RECIPIENT:-}" ] || return 0
+  [[ $AGE_RECIPIENT =~ ^age1[02-9ac-hj-np-z]{58}$ ]] ||
+    die_config "AGE_RECIPIENT must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)"
+  need_tool age "the backup is encrypted with age before upload (the pod's init container copies it onto PATH)"
+  require_encryption_contract
+}
+
 # sha256_text STRING: the SHA-256 (hex) of a string, as the manifest's recipient fingerprint is defined.
 sha256_text() {
   local out
   out=$(printf '%s' "$1" | sha256sum)
   printf '%s\n' "${out%% *}"
+}
+
+# sha256_stdin: the SHA-256 (hex) of stdin. openssl's uses the CPU's SHA instructions, several times faster than
+# coreutils' sha256sum, which is the fallback in an image without openssl.
+sha256_stdin() {
+  local out
+  if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r); else out=$(sha256sum); fi
+  printf '%s\n' "${out%% *}"
+}
+
+# decrypt_failed MESSAGE [key=value ...]: a drill or restore cannot open an encrypted object; exits EXIT_DECRYPT.
+decrypt_failed() {
+  local msg=$1
+  shift
+  error "DECRYPT FAILED: $msg" "$@"
+  exit "$EXIT_DECRYPT"
+}
+
+# Who holds the identity, in the messages: a drill unless the script says otherwise (a real restore).
+AGE_IDENTITY_HOLDER=${AGE_IDENTITY_HOLDER:-drill}
+
+# identity_recipient_sha256: the recipient fingerprint of AGE_IDENTITY_FILE (age-keygen -y), or nothing when
+# age-keygen is not here (age itself then says whether the identity opens the object). Exits EXIT_DECRYPT when there
+# is no identity, it cannot be read, it is no age identity, or age is missing.
+identity_recipient_sha256() {
+  local recipient
+  [ -n "${AGE_IDENTITY_FILE:-}" ] || decrypt_failed "the backup is encrypted with age but this $AGE_IDENTITY_HOLDER has no identity (AGE_IDENTITY_FILE is not set)"
+  [ -r "$AGE_IDENTITY_FILE" ] || decrypt_failed "the identity file '$AGE_IDENTITY_FILE' cannot be read"
+  command -v age >/dev/null || decrypt_failed "age is not installed in this container (the pod's init container copies it into WORK_DIR/bin)"
+  command -v age-keygen >/dev/null || return 0
+  recipient=$(age-keygen -y "$AGE_IDENTITY_FILE" 2>"$WORK_DIR/age-keygen.err") ||
+    decrypt_failed "the identity file is not an age identity" detail="$(tail -c 500 "$WORK_DIR/age-keygen.err")"
+  sha256_text "$recipient"
+}
+
+# check_identity RECIPIENT_SHA256: the job has an identity, and it is the one the object was encrypted to (its
+# recipient, as age-keygen -y derives it, has the manifest's fingerprint); said before anything is downloaded.
+check_identity() {
+  local want=$1 have
+  have=$(identity_recipient_sha256)
+  if [ -n "$have" ] && [ "$have" != "$want" ]; then
+    decrypt_failed "the $AGE_IDENTITY_HOLDER's identity is not the one this backup was encrypted to" recipient_sha256="$want" identity_recipient_sha256="$have"
+  fi
+}
+
+# download_decrypting KEY OUT WANT_SHA256: the object downloaded and decrypted in one stream: the ciphertext hashed as
+# it arrives (printed), the plaintext written to OUT and its SHA-256 into OUT.plain.sha. A download that fails exits
+# 1; a ciphertext that is the stored one (WANT_SHA256) but that age cannot open exits EXIT_DECRYPT.
+download_decrypting() {
+  local key=$1 out=$2 want=$3 fifo="$2.cipher.fifo" hash_pid cipher_sha
+  rm -f "$fifo" "$out.cipher.sha" "$out.plain.sha" "$out.s3.rc" "$out.age.rc"
+  mkfifo "$fifo"
+  sha256_stdin <"$fifo" >"$out.cipher.sha" &
+  hash_pid=$!
+  # Each tool's status in a file: a pipeline's own status would not say which one failed.
+  { s3_get "$key" - 2>"$out.s3.err"; echo $? >"$out.s3.rc"; } | tee "$fifo" |
+    { age -d -i "$AGE_IDENTITY_FILE" 2>"$out.age.err"; echo $? >"$out.age.rc"; } |
+    tee "$out" | sha256_stdin >"$out.plain.sha" || true
+  wait "$hash_pid" || true
+  rm -f "$fifo"
+  if [ "$(cat "$out.s3.rc")" != 0 ]; then
+    error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$out.s3.err")"
+    exit 1
+  fi
+  cipher_sha=$(cat "$out.cipher.sha")
+  # The stored object first: a ciphertext that is not the one written is a checksum mismatch, not a key problem.
+  if [ "$cipher_sha" = "$want" ] && [ "$(cat "$out.age.rc")" != 0 ]; then
+    decrypt_failed "age cannot decrypt the stored backup with this $AGE_IDENTITY_HOLDER's identity" key="$key" detail="$(tail -c 1000 "$out.age.err")"
+  fi
+  rm -f "$out.cipher.sha" "$out.s3.rc" "$out.age.rc" "$out.s3.err" "$out.age.err"
+  printf '%s\n' "$cipher_sha"
+}
+
+# age_meta_key FIELD: the object metadata key of a manifest field, for age-encrypted objects that have no manifest of
+# their own (WAL segments): they carry the manifest's plaintext and recipient fields as metadata beside sha256 (the
+# ciphertext's), with - for _ (HTTP header names).
+age_meta_key() { printf '%s' "${1//_/-}"; }
+
+# drill_decrypt_metric 0|1: the drill's DRILL_DECRYPT_METRIC sample, pushed by every drill of something encrypted.
+drill_decrypt_metric() {
+  metric "$DRILL_DECRYPT_METRIC" gauge "$1" "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not."
 }
 
 # manifest_encrypted FILE: true when the manifest (or latest.json) describes an age-encrypted object.

@@ -31,13 +31,19 @@
 #   AWS_CLI, PUSHGATEWAY_URL (the drill; optional with PITR_DATA_DIR), PHASE_WAIT_SECONDS, PG_BIN_DIR,
 #   PG_DRILL_OS_USER (postgres, when run as root), PG_DRILL_SHARED_BUFFERS (256MB), PITR_RECOVERY_TIMEOUT_SECONDS
 #   (21600), PITR_DATA_DIR (a real restore: an empty directory on the new claim; nothing is pushed),
-#   PITR_AMCHECK (1 for the drill, 0 for a real restore, which must not install the amcheck extension).
+#   PITR_AMCHECK (1 for the drill, 0 for a real restore, which must not install the amcheck extension),
+#   AGE_IDENTITY_FILE (fetch; the identity, a Secret volume) with age and age-keygen on PATH when the base backup or
+#   the WAL is age-encrypted: the base backup is decrypted as it downloads (its ciphertext and plaintext SHA-256 and
+#   sizes checked against the manifest), each <segment>.zst.age against its object metadata; the wrong identity or
+#   none fails with DECRYPT FAILED and EXIT_DECRYPT before anything is restored. MANIFEST_FIELD_*, EXIT_DECRYPT and
+#   DRILL_DECRYPT_METRIC come from components/backup/encryption.ts through the environment.
 #
 # Metrics (drill only; POST to PUSHGATEWAY_URL/metrics/job/strata_restore_drill/kind/postgresql/target/<t>/method/pitr):
 #   as restore-drill.sh, plus strata_restore_drill_recovery_seconds (server start to promotion: the WAL replay) and
 #   strata_restore_drill_recovered_to_timestamp_seconds (the commit time recovery stopped after).
 #
-# Exit codes: 0 restored and verified | 1 failed (pushed) | 2 usage/config error | 3 passed but the push failed.
+# Exit codes: 0 restored and verified | 1 failed (pushed) | 2 usage/config error | 3 passed but the push failed |
+#   EXIT_DECRYPT (4) the base backup or the WAL could not be decrypted (pushed by the drill, with DRILL_DECRYPT_METRIC 0).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,6 +68,7 @@ case "$TARGET" in
 esac
 REAL_RESTORE=0
 [ -z "${PITR_DATA_DIR:-}" ] || REAL_RESTORE=1
+[ "$REAL_RESTORE" -eq 0 ] || AGE_IDENTITY_HOLDER=restore
 WINDOW=${PITR_DRILL_WINDOW_SECONDS:-86400}
 [[ $WINDOW =~ ^[1-9][0-9]*$ ]] || die_config "PITR_DRILL_WINDOW_SECONDS must be a whole number of seconds"
 
@@ -69,12 +76,6 @@ BASE_FILE="$WORK_DIR/base.tar.zst"
 MANIFEST="$WORK_DIR/manifest.json"
 WAL_ARCHIVE="$WORK_DIR/wal-archive"
 SCRATCH="$WORK_DIR/pitr"
-
-sha256_stdin() {
-  local out
-  if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r); else out=$(sha256sum); fi
-  printf '%s\n' "${out%% *}"
-}
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ choose_base() {
 segno() { printf '%d\n' $(((16#${1:8:8}) * 256 + 16#${1:16:8})); }
 
 fetch_wal() {
-  local start=$1 tli=${1:0:8} names=() n last='' expect includes=() listed
+  local start=$1 tli=${1:0:8} names=() n last='' expect includes=() sealed=() listed
   listed="$WORK_DIR/wal-list.txt"
   if ! aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$(wal_prefix)/" --query 'Contents[].Key' \
     --output text 2>"$WORK_DIR/s3.err" | tr '\t' '\n' | sed -n 's|.*/||p' | sort >"$listed"; then
@@ -120,8 +121,9 @@ fetch_wal() {
   while IFS= read -r n; do
     case "$n" in
       [0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F].history.zst) names+=("$n") ;;
-      *.zst)
-        [[ $n =~ ^[0-9A-F]{24}(\.partial)?\.zst$ ]] || continue
+      [0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F].history.zst.age) names+=("$n") ;;
+      *.zst | *.zst.age)
+        [[ $n =~ ^[0-9A-F]{24}(\.partial)?\.zst(\.age)?$ ]] || continue
         [[ ! ${n:0:24} < $start ]] || continue
         names+=("$n")
         ;;
@@ -138,24 +140,67 @@ fetch_wal() {
     fi
     expect=$((expect + 1))
     last=$n
-  done < <(printf '%s\n' "${names[@]}" | grep "^$tli" | sed 's/\.partial//; s/\.zst$//' | sort -u)
+  done < <(printf '%s\n' "${names[@]}" | grep "^$tli" | sed 's/\.partial//; s/\.zst\(\.age\)\{0,1\}$//' | sort -u)
   [ -n "$last" ] || { error "WAL GAP: the archive has no segment from $start on (is the WAL receiver running?)"; return 1; }
-  for n in "${names[@]}"; do includes+=(--include "$n"); done
-  info "downloading WAL" first="$start" last="$last" files="${#names[@]}"
+  for n in "${names[@]}"; do
+    case "$n" in *.age) sealed+=("$n") ;; *) includes+=(--include "$n") ;; esac
+  done
+  info "downloading WAL" first="$start" last="$last" files="${#names[@]}" encrypted="${#sealed[@]}"
   mkdir -p "$WAL_ARCHIVE"
-  if ! aws_s3 s3 cp --only-show-errors --recursive "s3://$S3_BUCKET/$(wal_prefix)/" "$WAL_ARCHIVE/" \
+  if [ "${#includes[@]}" -gt 0 ] && ! aws_s3 s3 cp --only-show-errors --recursive "s3://$S3_BUCKET/$(wal_prefix)/" "$WAL_ARCHIVE/" \
     --exclude '*' "${includes[@]}" 2>"$WORK_DIR/s3.err"; then
     error "downloading the WAL archive failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
     return 1
   fi
+  if [ "${#sealed[@]}" -gt 0 ]; then
+    : >"$WORK_DIR/wal-encrypted"
+    fetch_encrypted_wal "${sealed[@]}"
+  fi
   printf '%s\n' "$last"
+}
+
+# fetch_encrypted_wal NAME...: each age-encrypted WAL object (<name>.zst.age) downloaded with its metadata, its
+# ciphertext checked against the recorded sha256, decrypted with AGE_IDENTITY_FILE into WAL_ARCHIVE/<name>.zst and the
+# plaintext checked against the recorded plaintext SHA-256; the restore phase then reads it like an unencrypted one.
+# The wrong identity (its recipient's fingerprint is not the object's) or one age cannot use exits EXIT_DECRYPT.
+fetch_encrypted_wal() {
+  local n have meta want_sha want_plain want_rcpt got tmp="$WORK_DIR/wal-cipher" out
+  have=$(identity_recipient_sha256) || exit "$?"
+  for n in "$@"; do
+    out="$WAL_ARCHIVE/${n%.age}"
+    if ! meta=$(aws_s3 s3api get-object --bucket "$S3_BUCKET" --key "$(wal_prefix)/$n" "$tmp" --output text \
+      --query "[Metadata.sha256, Metadata.\"$(age_meta_key "$MANIFEST_FIELD_PLAINTEXT_SHA256")\", Metadata.\"$(age_meta_key "$MANIFEST_FIELD_RECIPIENT_SHA256")\"]" \
+      2>"$WORK_DIR/s3-wal.err"); then
+      error "downloading the WAL archive failed" key="$(wal_prefix)/$n" detail="$(tail -c 1000 "$WORK_DIR/s3-wal.err")"
+      return 1
+    fi
+    read -r want_sha want_plain want_rcpt <<<"$meta"
+    got=$(sha256_stdin <"$tmp")
+    if [ "$got" != "$want_sha" ]; then
+      error "CHECKSUM MISMATCH: archived WAL $n is not the object that was written" expected="$want_sha" got="$got"
+      return 1
+    fi
+    if [ -n "$have" ] && [ "$have" != "$want_rcpt" ]; then
+      decrypt_failed "the $AGE_IDENTITY_HOLDER's identity is not the one archived WAL $n was encrypted to" \
+        recipient_sha256="$want_rcpt" identity_recipient_sha256="$have"
+    fi
+    age -d -i "$AGE_IDENTITY_FILE" -o "$out" "$tmp" 2>"$WORK_DIR/age-wal.err" ||
+      decrypt_failed "age cannot decrypt archived WAL $n with this $AGE_IDENTITY_HOLDER's identity" detail="$(tail -c 1000 "$WORK_DIR/age-wal.err")"
+    got=$(sha256_stdin <"$out")
+    if [ "$got" != "$want_plain" ]; then
+      error "CHECKSUM MISMATCH: decrypted WAL $n is not the plaintext that was encrypted" expected="$want_plain" got="$got"
+      return 1
+    fi
+  done
+  rm -f "$tmp"
+  info "archived WAL decrypted and verified" files="$#"
 }
 
 FETCH_RC=0
 run_fetch() {
   set_run_time
   rm -rf "$WORK_DIR/fetch.status" "$WORK_DIR/download.status" "$WORK_DIR/restore.status" "$BASE_FILE" "$MANIFEST" \
-    "$WAL_ARCHIVE"
+    "$WAL_ARCHIVE" "$WORK_DIR/wal-encrypted"
   local rc=0
   set +e
   (
@@ -168,18 +213,39 @@ run_fetch() {
     [ "$(manifest_get "$MANIFEST" format)" = pg_basebackup-tar ] || { error "the manifest is not a base backup's"; exit 1; }
     start_wal=$(manifest_get "$MANIFEST" start_wal_file)
     info "fetching the base backup" key="$key" size_bytes="$size" start_wal_file="$start_wal"
+    # An age-encrypted base backup: the identity is checked against the manifest before anything is downloaded.
+    encrypted=0
+    if manifest_encrypted "$MANIFEST"; then
+      encrypted=1
+      check_identity "$(manifest_get "$MANIFEST" "$MANIFEST_FIELD_RECIPIENT_SHA256")"
+    fi
     # The WAL comes down while the base backup does.
     fetch_wal "$start_wal" >"$WORK_DIR/wal-last.txt" &
     wal_pid=$!
-    # The restore phase unpacks the base backup from BASE_FILE as it grows; it uses nothing before fetch.status.
+    # The restore phase unpacks the base backup from BASE_FILE as it grows (the plaintext, when it is decrypted as it
+    # downloads); it uses nothing before fetch.status.
     : >"$BASE_FILE"
-    write_status download "key=$key" "size_bytes=$size"
-    if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3-base.err" | tee "$BASE_FILE" | sha256_stdin); then
-      kill "$wal_pid" 2>/dev/null || true
-      error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3-base.err")"
-      exit 1
+    write_status download "key=$key" "size_bytes=$(manifest_plain_size "$MANIFEST")"
+    if [ "$encrypted" -eq 1 ]; then
+      got_sha=$(download_decrypting "$key" "$BASE_FILE" "$sha") || { r=$?; kill "$wal_pid" 2>/dev/null || true; exit "$r"; }
+      plain_sha=$(manifest_get "$MANIFEST" "$MANIFEST_FIELD_PLAINTEXT_SHA256")
+      plain_size=$(manifest_get "$MANIFEST" "$MANIFEST_FIELD_PLAINTEXT_SIZE")
+      if [ "$got_sha" = "$sha" ] && { [ "$(file_size "$BASE_FILE")" != "$plain_size" ] || [ "$(cat "$BASE_FILE.plain.sha")" != "$plain_sha" ]; }; then
+        kill "$wal_pid" 2>/dev/null || true
+        error "CHECKSUM MISMATCH: the decrypted base backup is not the plaintext that was encrypted" key="$key" \
+          expected="$plain_size $plain_sha" got="$(file_size "$BASE_FILE") $(cat "$BASE_FILE.plain.sha")"
+        exit 1
+      fi
+      rm -f "$BASE_FILE.plain.sha"
+      got_size=$size
+    else
+      if ! got_sha=$(s3_get "$key" - 2>"$WORK_DIR/s3-base.err" | tee "$BASE_FILE" | sha256_stdin); then
+        kill "$wal_pid" 2>/dev/null || true
+        error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3-base.err")"
+        exit 1
+      fi
+      got_size=$(file_size "$BASE_FILE")
     fi
-    got_size=$(file_size "$BASE_FILE")
     if [ "$got_size" != "$size" ] || [ "$got_sha" != "$sha" ]; then
       kill "$wal_pid" 2>/dev/null || true
       error "CHECKSUM MISMATCH: the stored base backup is not the one that was written" key="$key" \
@@ -187,8 +253,10 @@ run_fetch() {
       exit 1
     fi
     info "checksum verified" key="$key" sha256="$sha"
+    [ "$encrypted" -eq 0 ] || info "decrypted with age" key="$key" plaintext_sha256="$plain_sha"
     wait "$wal_pid"
-    write_status fetch result=ok "started_epoch=$RUN_EPOCH" "key=$key" "last_wal=$(cat "$WORK_DIR/wal-last.txt")"
+    [ ! -e "$WORK_DIR/wal-encrypted" ] || encrypted=1
+    write_status fetch result=ok "started_epoch=$RUN_EPOCH" "key=$key" "last_wal=$(cat "$WORK_DIR/wal-last.txt")" "encrypted=$encrypted"
   )
   rc=$?
   set -e
@@ -196,6 +264,7 @@ run_fetch() {
     rm -rf "$BASE_FILE" "$WAL_ARCHIVE"
     write_status fetch result=failed "started_epoch=$RUN_EPOCH" "exit=$rc" || true
     FETCH_RC=1
+    [ "$rc" -ne "$EXIT_DECRYPT" ] || FETCH_RC=$EXIT_DECRYPT
   fi
 }
 
@@ -464,8 +533,16 @@ run_report() {
     ok=0
   fi
   now=$(date +%s)
+  # Encrypted backups and WAL: whether this drill could decrypt, pushed on every such drill.
+  local decrypt='' failed_rc=$EXIT_FAILED
+  if [ "$(status_get fetch exit 2>/dev/null || true)" = "$EXIT_DECRYPT" ]; then
+    decrypt=$(drill_decrypt_metric 0)
+    failed_rc=$EXIT_DECRYPT
+  elif [ "$(status_get fetch encrypted 2>/dev/null || true)" = 1 ]; then
+    decrypt=$(drill_decrypt_metric 1)
+  fi
   if [ "$REAL_RESTORE" -eq 1 ]; then
-    [ "$ok" -eq 1 ] || { error "POINT-IN-TIME RESTORE FAILED"; return "$EXIT_FAILED"; }
+    [ "$ok" -eq 1 ] || { error "POINT-IN-TIME RESTORE FAILED"; return "$failed_rc"; }
     return 0
   fi
   if [ "$ok" -ne 1 ]; then
@@ -474,8 +551,9 @@ run_report() {
       metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
       metric strata_restore_drill_last_run_success gauge 0 "1 if the last restore drill passed, 0 if it failed."
       metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
+      [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
     )" || true
-    return "$EXIT_FAILED"
+    return "$failed_rc"
   fi
   info "RESTORE DRILL OK" method=pitr key="$(status_get fetch key)" duration_seconds="$((now - started))" \
     recovered_to="$(status_get restore recovered_to_epoch)"
@@ -490,8 +568,11 @@ run_report() {
       "WAL replay of the last point-in-time drill: server start to promotion."
     metric strata_restore_drill_recovered_to_timestamp_seconds gauge "$(status_get restore recovered_to_epoch)" \
       "The commit time the last point-in-time drill recovered to."
+    [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
   )" || return "$EXIT_PUSH"
 }
+
+require_encryption_contract
 
 case "$phase" in
   fetch)

@@ -75,70 +75,7 @@ SCRATCH="$WORK_DIR/restore"
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
 
-# sha256_stdin: the SHA-256 (hex) of stdin. openssl's uses the CPU's SHA instructions, several times faster than
-# coreutils' sha256sum, which is the fallback in an image without openssl.
-sha256_stdin() {
-  local out
-  if command -v openssl >/dev/null; then out=$(openssl dgst -sha256 -r); else out=$(sha256sum); fi
-  printf '%s\n' "${out%% *}"
-}
-
-# decrypt_failed MESSAGE [key=value ...]: the drill cannot open the backup; its own exit status and metric.
-decrypt_failed() {
-  local msg=$1
-  shift
-  error "DECRYPT FAILED: $msg" "$@"
-  exit "$EXIT_DECRYPT"
-}
-
-# check_identity RECIPIENT_SHA256: the drill has an identity, and it is the one the backup was encrypted to (its
-# recipient, as age-keygen -y derives it, has the manifest's fingerprint); said before anything is downloaded.
-check_identity() {
-  local want=$1 recipient
-  [ -n "${AGE_IDENTITY_FILE:-}" ] ||
-    decrypt_failed "the backup is encrypted with age but this drill has no identity (AGE_IDENTITY_FILE is not set)" recipient_sha256="$want"
-  [ -r "$AGE_IDENTITY_FILE" ] || decrypt_failed "the identity file '$AGE_IDENTITY_FILE' cannot be read" recipient_sha256="$want"
-  command -v age >/dev/null || decrypt_failed "age is not installed in this container (the pod's init container copies it into WORK_DIR/bin)"
-  if command -v age-keygen >/dev/null; then
-    recipient=$(age-keygen -y "$AGE_IDENTITY_FILE" 2>"$WORK_DIR/age-keygen.err") ||
-      decrypt_failed "the identity file is not an age identity" detail="$(tail -c 500 "$WORK_DIR/age-keygen.err")"
-    if [ "$(sha256_text "$recipient")" != "$want" ]; then
-      decrypt_failed "the drill's identity is not the one this backup was encrypted to" \
-        recipient_sha256="$want" identity_recipient_sha256="$(sha256_text "$recipient")"
-    fi
-  fi
-}
-
-# download_decrypting KEY: the object downloaded and decrypted in one stream: the ciphertext hashed as it arrives
-# (printed), the plaintext written to BACKUP_FILE and hashed into WORK_DIR/plain.sha. A download that fails exits 1;
-# a ciphertext that is the stored one but that age cannot open exits EXIT_DECRYPT.
-download_decrypting() {
-  local key=$1 fifo="$WORK_DIR/cipher.fifo" hash_pid cipher_sha want
-  rm -f "$fifo" "$WORK_DIR/cipher.sha" "$WORK_DIR/plain.sha" "$WORK_DIR/s3.rc" "$WORK_DIR/age.rc"
-  mkfifo "$fifo"
-  sha256_stdin <"$fifo" >"$WORK_DIR/cipher.sha" &
-  hash_pid=$!
-  # Each tool's status in a file: a pipeline's own status would not say which one failed.
-  { s3_get "$key" - 2>"$WORK_DIR/s3.err"; echo $? >"$WORK_DIR/s3.rc"; } | tee "$fifo" |
-    { age -d -i "$AGE_IDENTITY_FILE" 2>"$WORK_DIR/age.err"; echo $? >"$WORK_DIR/age.rc"; } |
-    tee "$BACKUP_FILE" | sha256_stdin >"$WORK_DIR/plain.sha" || true
-  wait "$hash_pid" || true
-  rm -f "$fifo"
-  if [ "$(cat "$WORK_DIR/s3.rc")" != 0 ]; then
-    error "downloading s3://$S3_BUCKET/$key failed" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
-    exit 1
-  fi
-  cipher_sha=$(cat "$WORK_DIR/cipher.sha")
-  want=$(manifest_get "$LATEST_FILE" sha256)
-  # The stored object first: a ciphertext that is not the one written is a checksum mismatch, not a key problem.
-  if [ "$cipher_sha" != "$want" ]; then
-    printf '%s\n' "$cipher_sha"
-    return 0
-  fi
-  [ "$(cat "$WORK_DIR/age.rc")" = 0 ] ||
-    decrypt_failed "age cannot decrypt the stored backup with this drill's identity" key="$key" detail="$(tail -c 1000 "$WORK_DIR/age.err")"
-  printf '%s\n' "$cipher_sha"
-}
+# sha256_stdin, check_identity, download_decrypting and decrypt_failed: lib.sh (pitr-restore.sh uses them too).
 
 # run_fetch and run_restore set FETCH_RC / RESTORE_RC and return 0: never call them in a conditional context (`if`,
 # `||`), where bash ignores errexit even inside the `( set -e ... )` subshells that guard the work.
@@ -175,7 +112,7 @@ run_fetch() {
       check_identity "$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_RECIPIENT_SHA256")"
       : >"$BACKUP_FILE"
       write_status download "key=$key" "size_bytes=$size"
-      got_sha=$(download_decrypting "$key")
+      got_sha=$(download_decrypting "$key" "$BACKUP_FILE" "$sha")
       if [ "$got_sha" != "$sha" ]; then
         error "CHECKSUM MISMATCH: the stored backup is not the one that was written" key="$key" expected="$sha" got="$got_sha"
         exit 1
@@ -183,9 +120,9 @@ run_fetch() {
       plain_sha=$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_PLAINTEXT_SHA256")
       plain_size=$(manifest_get "$LATEST_FILE" "$MANIFEST_FIELD_PLAINTEXT_SIZE")
       got_plain_size=$(file_size "$BACKUP_FILE")
-      if [ "$got_plain_size" != "$plain_size" ] || [ "$(cat "$WORK_DIR/plain.sha")" != "$plain_sha" ]; then
+      if [ "$got_plain_size" != "$plain_size" ] || [ "$(cat "$BACKUP_FILE.plain.sha")" != "$plain_sha" ]; then
         error "CHECKSUM MISMATCH: the decrypted backup is not the plaintext that was encrypted" key="$key" \
-          expected="$plain_size $plain_sha" got="$got_plain_size $(cat "$WORK_DIR/plain.sha")"
+          expected="$plain_size $plain_sha" got="$got_plain_size $(cat "$BACKUP_FILE.plain.sha")"
         exit 1
       fi
       info "decrypted with age" key="$key" plaintext_sha256="$plain_sha"
@@ -617,9 +554,9 @@ run_report() {
   # Encrypted backups: whether this drill could decrypt, pushed on every such drill.
   local decrypt=''
   if [ "$(status_get fetch exit 2>/dev/null || true)" = "$EXIT_DECRYPT" ]; then
-    decrypt=$(metric "$DRILL_DECRYPT_METRIC" gauge 0 "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.")
+    decrypt=$(drill_decrypt_metric 0)
   elif [ -f "$LATEST_FILE" ] && manifest_encrypted "$LATEST_FILE" && [ "$(status_get fetch result)" = ok ]; then
-    decrypt=$(metric "$DRILL_DECRYPT_METRIC" gauge 1 "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.")
+    decrypt=$(drill_decrypt_metric 1)
   fi
   if [ "$ok" -ne 1 ]; then
     error "RESTORE DRILL FAILED" key="$(status_get fetch key 2>/dev/null || echo none)"

@@ -15,7 +15,9 @@
 #   upload   the S3/report container (AWS CLI v2 + curl + zstd): every PITR_UPLOAD_INTERVAL_SECONDS uploads each
 #            completed segment (and timeline history file) not yet uploaded, in order, then the current .partial
 #            segment if it changed, each zstd-compressed, with SSE-KMS, Content-MD5 and its SHA-256 as metadata, to
-#            [S3_PREFIX/]postgresql/<target>/wal/<name>.zst (<segment>.partial.zst for the partial one). An upload
+#            [S3_PREFIX/]postgresql/<target>/wal/<name>.zst (<segment>.partial.zst for the partial one; with
+#            AGE_RECIPIENT <name>.zst.age, age-encrypted by the receive container before it is staged, metadata
+#            sha256 (ciphertext), plaintext-sha256 and age-recipient-sha256 (encryption.ts's fields, - for _)). An upload
 #            that fails stops the cycle (nothing is skipped; the segment stays on the volume and goes up first next
 #            cycle). Uploaded segments are removed from the volume except the newest PITR_LOCAL_KEEP_SEGMENTS; nothing
 #            is ever deleted in S3. Pushes the receiver's state to the Pushgateway every cycle.
@@ -23,7 +25,7 @@
 #
 # Environment: BACKUP_KIND=postgresql (the default), BACKUP_TARGET, WORK_DIR (the claim), PITR_SLOT (default
 #   strata_<target> with - and . as _); receive: libpq env PGHOST PGPORT PGUSER PGPASSWORD/PGPASSFILE, PG_BIN_DIR,
-#   PITR_STATUS_INTERVAL_SECONDS (5); upload: S3_BUCKET, S3_PREFIX, S3_ENDPOINT_URL, S3_SSE_KMS_KEY_ID, AWS_CLI,
+#   PITR_STATUS_INTERVAL_SECONDS (5), AGE_RECIPIENT (optional: WAL encrypted with age, `age` on PATH); upload: S3_BUCKET, S3_PREFIX, S3_ENDPOINT_URL, S3_SSE_KMS_KEY_ID, AWS_CLI,
 #   PUSHGATEWAY_URL, PITR_UPLOAD_INTERVAL_SECONDS (15; the component sets it from the RPO), PITR_LOCAL_KEEP_SEGMENTS
 #   (4), ZSTD_LEVEL (1).
 #
@@ -101,6 +103,8 @@ run_receive() {
   need_tool pg_receivewal "use the postgres image of the server's major version (or set PG_BIN_DIR)"
   need_tool psql "use the postgres image of the server's major version (or set PG_BIN_DIR)"
   need_tool zstd "WAL is compressed in this container (the postgres image ships zstd)"
+  require_age_recipient
+  [ -z "${AGE_RECIPIENT:-}" ] || info "WAL is encrypted with age before it leaves this container" recipient_sha256="$(sha256_text "$AGE_RECIPIENT")"
   local backoff=1 rc out probe_pid stage_pid child
   until pg_replication_check; do
     warn "the server is not reachable yet; retrying" retry_in_seconds="$backoff"
@@ -149,14 +153,32 @@ completed_files() {
 }
 
 # stage FILE NAME: FILE compressed into OUTBOX/NAME (renamed into place, so the uploader never sees half of it), with
-# its SHA-256 beside it.
+# its SHA-256 beside it (NAME.sha256). With AGE_RECIPIENT the compressed file is encrypted to it into OUTBOX/NAME.age
+# (the suffix backup.sh gives encrypted objects), so the volume's outbox and the bucket only ever hold ciphertext, and
+# NAME.age.sha256 has three lines: the ciphertext's SHA-256, the plaintext's (the compressed segment), the recipient's
+# fingerprint, which the uploader stores as the object's metadata.
 stage() {
-  local tmp="$OUTBOX/.$2.tmp" sha
-  zstd -q -T1 "-${ZSTD_LEVEL:-1}" -c "$1" >"$tmp" || { rm -f "$tmp"; error "cannot compress $1"; return 1; }
-  sha=$(sha256sum "$tmp")
-  printf '%s\n' "${sha%% *}" >"$tmp.sha256"
-  mv -f "$tmp.sha256" "$OUTBOX/$2.sha256"
-  mv -f "$tmp" "$OUTBOX/$2"
+  local name=$2 tmp sha plain
+  [ -z "${AGE_RECIPIENT:-}" ] || name+=.age
+  tmp="$OUTBOX/.$name.tmp"
+  if [ -z "${AGE_RECIPIENT:-}" ]; then
+    zstd -q -T1 "-${ZSTD_LEVEL:-1}" -c "$1" >"$tmp" || { rm -f "$tmp"; error "cannot compress $1"; return 1; }
+    sha=$(sha256sum "$tmp")
+    printf '%s\n' "${sha%% *}" >"$tmp.sha256"
+  else
+    zstd -q -T1 "-${ZSTD_LEVEL:-1}" -c "$1" >"$tmp.plain" || { rm -f "$tmp.plain"; error "cannot compress $1"; return 1; }
+    plain=$(sha256sum "$tmp.plain")
+    if ! age -r "$AGE_RECIPIENT" -o "$tmp" "$tmp.plain" 2>"$WORK_DIR/age.err"; then
+      rm -f "$tmp" "$tmp.plain"
+      error "cannot encrypt $1 with age; nothing staged" detail="$(tail -c 500 "$WORK_DIR/age.err")"
+      return 1
+    fi
+    rm -f "$tmp.plain"
+    sha=$(sha256sum "$tmp")
+    printf '%s\n%s\n%s\n' "${sha%% *}" "${plain%% *}" "$(sha256_text "$AGE_RECIPIENT")" >"$tmp.sha256"
+  fi
+  mv -f "$tmp.sha256" "$OUTBOX/$name.sha256"
+  mv -f "$tmp" "$OUTBOX/$name"
 }
 
 # stage_loop: every PITR_UPLOAD_INTERVAL_SECONDS, each completed segment not staged yet, then the .partial segment if
@@ -198,12 +220,16 @@ stage_loop() {
 # first, so a newer partial staged meanwhile is never removed unsent. Stops at the first failure: nothing is skipped.
 UPLOADED=0
 upload_outbox() {
-  local f sha out
+  local f sums more out
   UPLOADED=0
   while IFS= read -r f; do
     mv -f "$OUTBOX/$f" "$SENDING/$f" 2>/dev/null || continue
-    sha=$(cat "$OUTBOX/$f.sha256")
-    if ! out=$(s3_put_small "$SENDING/$f" "$(wal_prefix)/$f" "$sha" application/zstd 2>&1); then
+    mapfile -t sums <"$OUTBOX/$f.sha256"
+    # An age-encrypted segment: the plaintext's SHA-256 and the recipient's fingerprint as metadata beside sha256.
+    more=
+    [ -z "${sums[1]:-}" ] ||
+      more="$(age_meta_key "$MANIFEST_FIELD_PLAINTEXT_SHA256")=${sums[1]},$(age_meta_key "$MANIFEST_FIELD_RECIPIENT_SHA256")=${sums[2]}"
+    if ! out=$(s3_put_small "$SENDING/$f" "$(wal_prefix)/$f" "${sums[0]}" "$(wal_content_type "$f")" "$more" 2>&1); then
       # Back to the outbox unless a newer copy of the same partial segment was staged meanwhile.
       mv -n "$SENDING/$f" "$OUTBOX/$f" 2>/dev/null || true
       rm -f "$SENDING/$f"
@@ -214,9 +240,9 @@ upload_outbox() {
     # Keep the checksum of a partial segment while a newer copy waits beside it.
     [ -e "$OUTBOX/$f" ] || rm -f "$OUTBOX/$f.sha256"
     UPLOADED=$((UPLOADED + 1))
-    case "$f" in *.partial.zst) ;; *) info "segment uploaded" file="${f%.zst}" ;; esac
-  done < <(find "$OUTBOX" -maxdepth 1 -type f -name '*.zst' ! -name '.*' -printf '%f\n' |
-    awk '{ print (/\.partial\.zst$/ ? 1 : 0) "\t" $0 }' | sort | cut -f2)
+    case "$f" in *.partial.zst | *.partial.zst.age) ;; *) info "segment uploaded" file="${f%%.zst*}" ;; esac
+  done < <(find "$OUTBOX" -maxdepth 1 -type f \( -name '*.zst' -o -name '*.zst.age' \) ! -name '.*' -printf '%f\n' |
+    awk '{ print (/\.partial\.zst(\.age)?$/ ? 1 : 0) "\t" $0 }' | sort | cut -f2)
 }
 
 ARCHIVED_THROUGH=0
@@ -229,7 +255,7 @@ upload_cycle() {
     retained=$(status_get staged retained_bytes || echo 0)
   fi
   upload_outbox || ok=0
-  backlog=$(find "$OUTBOX" -maxdepth 1 -type f -name '*.zst' ! -name '*.partial.zst' ! -name '.*' | wc -l)
+  backlog=$(find "$OUTBOX" -maxdepth 1 -type f \( -name '*.zst' -o -name '*.zst.age' \) ! -name '*.partial.zst*' ! -name '.*' | wc -l)
   [ "$UPLOADED" -eq 0 ] || info "upload cycle" uploaded="$UPLOADED" backlog="$backlog"
   if [ "$ok" -eq 1 ] && [ "$through" -gt "$ARCHIVED_THROUGH" ]; then
     ARCHIVED_THROUGH=$through
@@ -253,6 +279,7 @@ upload_cycle() {
 run_upload() {
   require_s3_config
   require_push_config
+  require_encryption_contract
   local interval=${PITR_UPLOAD_INTERVAL_SECONDS:-15} started
   [[ $interval =~ ^[1-9][0-9]*$ ]] || die_config "PITR_UPLOAD_INTERVAL_SECONDS must be a whole number >= 1"
   [ -z "${1:-}" ] || trap on_term TERM INT
