@@ -3,7 +3,7 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 import { archiveEnv, env, resources, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
-import { backupPodSpec, type BackupContainer, type WorkVolume } from "./podSpec";
+import { backupPodSpec, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
 
@@ -39,14 +39,29 @@ const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
  * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
  * (components/versions.ts, IMAGES.age) by an init container, like promtool: Strata publishes no image of its own.
  */
-export const AGE_BINARY_FILES = ["/usr/local/bin/age", "/usr/local/bin/age-keygen"];
-const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: AGE_BINARY_FILES, resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
+const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: ["/usr/local/bin/age", "/usr/local/bin/age-keygen"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
 
 /** The init container that copies age into `binDir`, for the pods outside a recipe (the WAL receiver, the restore Job). */
-export function ageInitContainer(runAsUser: number, binDir: string, volumeMounts?: Record<string, unknown>[]): BackupContainer {
-  return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARY_FILES, binDir }, resources: AGE_BINARIES.resources, runAsUser, ...(volumeMounts ? { volumeMounts } : {}) };
+export function ageInitContainer(runAsUser: number, binDir: string): BackupContainer {
+  return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARIES.copies!, binDir }, resources: AGE_BINARIES.resources, runAsUser };
 }
+
+/** What a pod that encrypts needs: the recipient (public) from its Secret. */
+export const ageRecipientEnv = (recipientSecretName: string) => secretEnv("AGE_RECIPIENT", { name: recipientSecretName, key: RECIPIENT_KEY });
+
 const IDENTITY_VOLUME = "age-identity";
+/**
+ * What a pod that decrypts needs: the identity's Secret as a volume readable by the pod's fsGroup only (every pod that
+ * decrypts sets one), its mount, and the file's path for the scripts.
+ */
+export const ageIdentity = (identitySecretName: string) => ({
+  env: env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`),
+  volumeMount: { name: IDENTITY_VOLUME, mountPath: IDENTITY_MOUNT, readOnly: true },
+  volume: { name: IDENTITY_VOLUME, secret: { secretName: identitySecretName, defaultMode: 0o440 } },
+});
+
+/** The encryption contract's names (encryption.ts) as every backup container's environment. */
+export const encryptionContractEnv = () => Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v));
 
 /**
  * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers (the base backup's too)
@@ -57,16 +72,13 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
   const enc = ctx.encryption;
   if (!enc) return recipe;
   const role = POD_ROLE[phase];
-  const add: Partial<Container> =
-    role === "backup"
-      ? { env: [secretEnv("AGE_RECIPIENT", { name: enc.recipientSecretName, key: RECIPIENT_KEY })] }
-      : { env: [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`)], volumeMounts: [{ name: IDENTITY_VOLUME, mountPath: IDENTITY_MOUNT, readOnly: true }] };
+  const identity = ageIdentity(enc.identitySecretName);
+  const add: Partial<Container> = role === "backup" ? { env: [ageRecipientEnv(enc.recipientSecretName)] } : { env: [identity.env], volumeMounts: [identity.volumeMount] };
   return {
     ...recipe,
     initContainers: [...(recipe.initContainers ?? []), { ...AGE_BINARIES, runAsUser: recipe.containers[0]!.runAsUser }],
     containers: recipe.containers.map((c) => (c.usesS3 ? { ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] } : c)),
-    // Readable by the pod's fsGroup only (every drill recipe sets one).
-    volumes: [...(recipe.volumes ?? []), ...(role === "drill" ? [{ name: IDENTITY_VOLUME, secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : [])],
+    volumes: [...(recipe.volumes ?? []), ...(role === "drill" ? [identity.volume] : [])],
     extraPath: `${WORK_DIR}/bin`,
   };
 }
@@ -76,7 +88,7 @@ function backupContainer(c: Container, base: Record<string, unknown>[], ctx: Job
   const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
   // Only the S3 containers run the copied binaries (age, promtool); the others keep their image's own PATH (the
   // rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin).
-  const path = recipe.extraPath && c.usesS3 ? [env("PATH", `${recipe.extraPath}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : [];
+  const path = recipe.extraPath && c.usesS3 ? [pathWith(recipe.extraPath)] : [];
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
@@ -159,7 +171,7 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     env("BACKUP_COMPRESSION", recipe.compression),
     env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
     env("TMPDIR", "/tmp"),
-    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
+    ...encryptionContractEnv(),
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);

@@ -32,6 +32,11 @@ const TOOLS_SIZE = "64Mi";
 export type EnvVar = Record<string, unknown>;
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });
 
+/** The Debian images' own PATH, which a container keeps after the directories of copied binaries. */
+const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** PATH with copied binaries first (`binDir`), then the image's own, then any tool directory the image adds. */
+export const pathWith = (binDir: string, ...imageToolDirs: string[]) => env("PATH", [binDir, IMAGE_PATH, ...imageToolDirs].join(":"));
+
 /** The pod's scratch: an emptyDir of a size, or a claim (the WAL receiver's, the restore's own). */
 export type WorkVolume = { name: string; mountPath: string } & ({ sizeLimit: string } | { claimName: string });
 

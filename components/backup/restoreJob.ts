@@ -2,10 +2,9 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
-import { ageInitContainer, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
-import { ENCRYPTION_CONTRACT_ENV, IDENTITY_KEY, IDENTITY_MOUNT } from "./encryption";
+import { ageIdentity, ageInitContainer, encryptionContractEnv, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
 import { pitrSettings } from "./pitr";
-import { backupPodSpec, env, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
+import { backupPodSpec, env, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
 export const RESTORE_CLAIM_MOUNT = "/var/lib/strata-restore";
@@ -74,9 +73,9 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     env("PITR_DATA_DIR", RESTORE_DATA_DIR),
     env("PHASE_WAIT_SECONDS", 6 * 3600),
     env("TMPDIR", "/tmp"),
-    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
+    ...encryptionContractEnv(),
   ];
-  const enc = input.encryption;
+  const identity = input.encryption ? ageIdentity(input.encryption.identitySecretName) : undefined;
   // Both containers run as the postgres image's user, which must own the restored data directory.
   const uid = IMAGE_UID.debianServiceUser;
   // The base backup and the WAL since it, compressed: sized like the new claim.
@@ -101,12 +100,12 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
       env("HOME", "/tmp"),
       ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []),
       ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
-      ...(enc ? [env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`), env("PATH", `${WORK}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`)] : []),
+      ...(identity ? [identity.env, pathWith(`${WORK}/bin`)] : []),
     ],
     resources("100m", "256Mi", "1"),
     {
       ...(input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {}),
-      ...(enc ? { volumeMounts: [{ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true }] } : {}),
+      ...(identity ? { volumeMounts: [identity.volumeMount] } : {}),
     },
   );
   const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
@@ -133,12 +132,11 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
             scriptsConfigMap: input.name,
             work,
             // age and age-keygen for the fetch container, copied into the work volume as the CronJobs' init container does.
-            ...(enc ? { initContainers: [ageInitContainer(uid, `${WORK}/bin`)] } : {}),
+            ...(identity ? { initContainers: [ageInitContainer(uid, `${WORK}/bin`)] } : {}),
             containers: [fetch, restore],
             volumes: [
               { name: "restored", persistentVolumeClaim: { claimName: input.name } },
-              // Readable by the pod's fsGroup only.
-              ...(enc ? [{ name: "age-identity", secret: { secretName: enc.identitySecretName, defaultMode: 0o440 } }] : []),
+              ...(identity ? [identity.volume] : []),
             ],
           }),
         },

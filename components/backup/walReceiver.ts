@@ -5,9 +5,9 @@ import { resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { ageInitContainer, archiveEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
-import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
-import { ENCRYPTION_CONTRACT_ENV, RECIPIENT_KEY } from "./encryption";
+import { ageInitContainer, ageRecipientEnv, archiveEnv, encryptionContractEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
+import { backupPodSpec, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
+import { secretEnv } from "./containers";
 import { pitrSettings } from "./pitr";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
@@ -51,7 +51,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env("PITR_SLOT", settings.slot),
     env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
     env("TMPDIR", "/tmp"),
-    ...Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v)),
+    ...encryptionContractEnv(),
   ];
   // Both containers run as the postgres image's user: pg_receivewal writes the claim, the uploader reads it.
   const uid = IMAGE_UID.debianServiceUser;
@@ -59,9 +59,9 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
   const enc = ctx.encryption;
   const ageEnv = enc
     ? [
-        { name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: enc.recipientSecretName, key: RECIPIENT_KEY } } },
+        ageRecipientEnv(enc.recipientSecretName),
         // The postgres image's own PATH plus age: its binaries live in /usr/lib/postgresql/<major>/bin.
-        env("PATH", `${AGE_BIN_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/lib/postgresql/${settings.serverMajorVersion}/bin`),
+        pathWith(AGE_BIN_DIR, `/usr/lib/postgresql/${settings.serverMajorVersion}/bin`),
       ]
     : [];
   const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Partial<BackupContainer> = {}): BackupContainer => ({
@@ -97,7 +97,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
             "receive",
             imageRef(pitrPostgresImage(settings)),
             "receive",
-            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: target.passwordSecret.name, key: target.passwordSecret.key } } }, ...ageEnv],
+            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), secretEnv("PGPASSWORD", target.passwordSecret), ...ageEnv],
             resources("100m", "256Mi", "1"),
           ),
           container("upload", imageRef(IMAGES.awsCli), "upload", archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
