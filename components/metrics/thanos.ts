@@ -19,9 +19,11 @@ export interface ThanosArgs {
   /**
    * A store without KMS: every block is written with SSE-C, under a 32-byte key generated here once and kept like
    * the LUKS passphrase (a Pulumi secret in state and a Kubernetes Secret, retained, protected per environment).
-   * Losing it loses every block in the bucket (docs/archive.md says how to back it up).
+   * Losing it loses every block in the bucket (docs/archive.md says how to back it up). An adopted bucket whose
+   * blocks were written under a key of their own brings that key instead (`existingKeyBase64`, a Pulumi secret): a
+   * generated one could not read them.
    */
-  sseCustomerKey?: { resourceOptions: DataResourceOptions };
+  sseCustomerKey?: { resourceOptions: DataResourceOptions; existingKeyBase64?: pulumi.Input<string> };
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -43,14 +45,14 @@ export class Thanos extends pulumi.ComponentResource {
     const secretName = "strata-thanos-objstore";
     if (args.sseCustomerKey) {
       // Generated once and never rotated by Pulumi: objects written under it are readable only with it.
-      const key = new random.RandomBytes(`${name}-sse-c`, { length: 32 }, { ...child, ...args.sseCustomerKey.resourceOptions });
+      const keyBase64 = args.sseCustomerKey.existingKeyBase64 ?? new random.RandomBytes(`${name}-sse-c`, { length: 32 }, { ...child, ...args.sseCustomerKey.resourceOptions }).base64;
       this.sseCustomerKeySecret = new k8s.core.v1.Secret(
         `${name}-sse-c`,
         {
           metadata: { name: SSE_C_SECRET_NAME, namespace: args.namespace, labels: args.labels },
           type: "Opaque",
           // `data` is base64 of the raw bytes: the mounted file is the 32-byte key itself, as Thanos reads it.
-          data: { [SSE_C_KEY.file]: key.base64 },
+          data: { [SSE_C_KEY.file]: pulumi.secret(keyBase64) },
         },
         { ...child, ...args.sseCustomerKey.resourceOptions, additionalSecretOutputs: ["data", "stringData"] },
       );

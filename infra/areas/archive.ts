@@ -10,6 +10,7 @@ import { s3AccessPolicy, type S3AccessLevel } from "../../components/identity/s3
 import { protectionCheckPolicy } from "../../components/archive/protectionCheck";
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import { BACKUP_KINDS } from "../config/sections/backups";
+import { metricsSseCMode } from "../config/sections/archive";
 import type { ResolvedBackups, TargetWorkload } from "../backupTargets";
 import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
@@ -104,11 +105,14 @@ export interface ArchiveStore {
  */
 export function atRestWithoutKms(config: Platform["config"]): string[] {
   const lines: string[] = [];
-  if (config.metrics.thanos.enabled) {
-    lines.push(
-      `metrics bucket: SSE-C, with a 32-byte key generated once, kept in Pulumi state (random:RandomBytes thanos-sse-c) and in the Secret ${config.namespaces.monitoring}/${SSE_C_SECRET_NAME}; losing it loses every block in the bucket: back it up (docs/archive.md)`,
-    );
-  }
+  const secret = `${config.namespaces.monitoring}/${SSE_C_SECRET_NAME}`;
+  const metrics = {
+    generate: `metrics bucket: SSE-C, with a 32-byte key generated once, kept in Pulumi state (random:RandomBytes thanos-sse-c) and in the Secret ${secret}; losing it loses every block in the bucket: back it up (docs/archive.md)`,
+    existing: `metrics bucket: SSE-C, with the adopted bucket's own key (strata:thanosSseCKey, archive.adopt.metricsSseC: existing), kept in Pulumi state and in the Secret ${secret}; losing it loses every block in the bucket`,
+    none: "metrics bucket: not encrypted by Strata: the adopted bucket's blocks were written without SSE-C (archive.adopt.metricsSseC: none), and Thanos cannot read plain and SSE-C blocks side by side",
+  };
+  const mode = metricsSseCMode(config);
+  if (mode) lines.push(metrics[mode]);
   if (config.logging.enabled) {
     lines.push(`logs bucket: not encrypted by Strata: Loki ${LOKI_IMAGE_TAG} writes with ${LOKI_SSE_TYPES.join(" or ")} only (no SSE-C) and the store has no KMS, so chunks rest as the store keeps them (docs/archive.md)`);
   }

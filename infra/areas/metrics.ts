@@ -16,7 +16,7 @@ import { importIds } from "../adoption";
 import type { GrafanaDatasource } from "../../components/metrics/kubePrometheusStackValues";
 import type { AlertmanagerChartValues } from "../../components/alerting/alertmanagerValues";
 import { serviceAlerts } from "./alerting";
-import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
+import { metricsSseCMode } from "../config/sections/archive";
 import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
 
 export const GRAFANA_DASHBOARD_LABEL = "grafana_dashboard";
@@ -34,6 +34,16 @@ export interface MetricsInputs {
   dependsOn: pulumi.Resource[];
   /** Grafana's own ServiceAccount, when another area gave it an identity (infra/areas/archiveCost.ts). */
   grafanaServiceAccountName?: string;
+}
+
+/** Thanos' SSE-C key on a store without KMS: generated, the adopted bucket's own (a Pulumi secret), or none. */
+function thanosSseCustomerKey(platform: Platform): { sseCustomerKey?: { resourceOptions: Platform["stateful"]; existingKeyBase64?: pulumi.Output<string> } } {
+  const mode = metricsSseCMode(platform.config);
+  if (mode === undefined || mode === "none") return {};
+  if (mode === "generate") return { sseCustomerKey: { resourceOptions: platform.stateful } };
+  const existingKeyBase64 = platform.secrets.thanosSseCKey;
+  if (!existingKeyBase64) throw new Error("strata:thanosSseCKey was not validated");
+  return { sseCustomerKey: { resourceOptions: platform.stateful, existingKeyBase64 } };
 }
 
 export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
@@ -73,8 +83,9 @@ export function declareMetrics(platform: Platform, inputs: MetricsInputs) {
           ...(inputs.archive.kmsKeyArn ? { kmsKeyArn: inputs.archive.kmsKeyArn } : {}),
           ...(inputs.archive.store.endpoint ? { endpoint: inputs.archive.store.endpoint } : {}),
         },
-        // A store without KMS: blocks are written with SSE-C, the key kept like data (retained, protected in prod).
-        ...(ARCHIVE_CAPABILITIES[inputs.archive.store.provider].kms ? {} : { sseCustomerKey: { resourceOptions: platform.stateful } }),
+        // A store without KMS: blocks are written with SSE-C, the key kept like data (retained, protected in prod);
+        // an adopted bucket's blocks are read as they were written (archive.adopt.metricsSseC).
+        ...thanosSseCustomerKey(platform),
         values: {
           storageClassName: inputs.storageClassName,
           sidecarEndpoint: urls.thanosSidecarDiscovery,

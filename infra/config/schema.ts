@@ -3,7 +3,7 @@ import { coreSection } from "./sections/core";
 import { clusterSection } from "./sections/cluster";
 import { namespacesSection } from "./sections/namespaces";
 import { checkRetentionOrdering, retentionSection } from "./sections/retention";
-import { archiveCredentialsSection, archiveSection, backupEncryptionSection, checkArchiveCredentials, checkBackupEncryption, checkArchiveProvider, checkArchiveTiers, checkOffsiteCopy, checkReplicationRegion, checkSseCustomerKeyTransport, offsiteCopyCredentialsSection } from "./sections/archive";
+import { archiveCredentialsSection, archiveSection, backupEncryptionSection, checkArchiveCredentials, checkBackupEncryption, checkArchiveProvider, checkArchiveTiers, checkOffsiteCopy, checkReplicationRegion, checkSseCustomerKeyTransport, checkMetricsSseC, offsiteCopyCredentialsSection, thanosSseCKeySection } from "./sections/archive";
 import { checkMetrics, metricsSection } from "./sections/metrics";
 import { backupsSection, checkBackupTargets } from "./sections/backups";
 import { alertingSection, checkAlertingReceivers } from "./sections/alerting";
@@ -32,6 +32,7 @@ const sections = {
   ...archiveCredentialsSection,
   ...offsiteCopyCredentialsSection,
   ...backupEncryptionSection,
+  ...thanosSseCKeySection,
   ...metricsSection,
   ...backupsSection,
   ...alertingSection,
@@ -75,6 +76,7 @@ const crossFieldChecks: CrossFieldCheck[] = [
   crossField(["archive", "metrics"], (c, ctx) => checkSseCustomerKeyTransport(c.archive, c.metrics.thanos.enabled, ctx)),
   crossField(["archive", "region", "hcloud", "offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey"], (c, ctx) => checkOffsiteCopy(c, ctx)),
   crossField(["archive", "backupAgeIdentity"], (c, ctx) => checkBackupEncryption(c, ctx)),
+  crossField(["archive", "metrics", "thanosSseCKey"], (c, ctx) => checkMetricsSseC(c, ctx)),
   crossField(["archive", "cloud", "cluster"], (c, ctx) => {
     // With the cluster in config we can check at plan time what IRSA needs; from a cluster stack it is checked
     // when the stack's outputs arrive (infra/areas/archive.ts).
@@ -236,5 +238,5 @@ function withoutPath(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Top-level keys whose values must be Pulumi secrets (`pulumi config set --secret`), never plaintext. */
-export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword", "archiveAccessKeyId", "archiveSecretAccessKey", "offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey", "backupAgeIdentity"] as const satisfies readonly (keyof StrataConfig)[];
+export const SECRET_KEYS = ["hcloudToken", "kubeconfig", "pagerdutyRoutingKey", "slackWebhookUrl", "smtpPassword", "telemetryDbPassword", "archiveAccessKeyId", "archiveSecretAccessKey", "offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey", "backupAgeIdentity", "thanosSseCKey"] as const satisfies readonly (keyof StrataConfig)[];
 export type SecretKey = (typeof SECRET_KEYS)[number];

@@ -72,6 +72,10 @@ export const adoptStorageClass = z
   .optional()
   .describe("Import the existing StorageClass named `storage.className` instead of creating it (its provisioner, parameters and reclaim policy must be exactly Strata's: they cannot change in place).");
 
+/** How the metrics bucket's blocks are encrypted on a store without KMS (components/metrics/thanos.ts). */
+export const METRICS_SSE_C_MODES = ["generate", "existing", "none"] as const;
+export type MetricsSseCMode = (typeof METRICS_SSE_C_MODES)[number];
+
 export const archiveAdoption = adoption(
   {
     buckets: z
@@ -89,8 +93,14 @@ export const archiveAdoption = adoption(
       })
       .optional()
       .describe("Existing KMS key that already encrypts the archive, imported by key id."),
+    metricsSseC: z
+      .enum(METRICS_SSE_C_MODES)
+      .optional()
+      .describe(
+        "Store without KMS, adopted metrics bucket: how its Thanos blocks were written, so Thanos can read them. `existing`: with SSE-C under the key in the Pulumi secret strata:thanosSseCKey; `none`: without SSE-C (Thanos keeps writing without it: an SSE-C read of a plain object fails); `generate`: the bucket holds no blocks yet, so a key is generated as for a new bucket. Required there: Strata cannot tell.",
+      ),
   },
-  "Adopt an existing archive: buckets by name, the KMS key by id and alias.",
+  "Adopt an existing archive: buckets by name, the KMS key by id and alias, and how an adopted metrics bucket's blocks are encrypted.",
 );
 
 export type ArchiveAdoption = z.infer<typeof archiveAdoption>;

@@ -4,7 +4,7 @@ import { ARCHIVE_STORAGE_CLASS_NAMES, DIRECTLY_READABLE_CLASSES, transitionProbl
 import { deriveRetention } from "../../retention";
 import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, HETZNER_OBJECT_STORAGE_LOCATIONS, missingCapabilities, type ArchiveProvider } from "../../../components/archive/providers";
 import type { RetentionConfig } from "./retention";
-import { archiveAdoption } from "./adoption";
+import { archiveAdoption, type MetricsSseCMode } from "./adoption";
 import { cronScheduleProblem } from "../../../components/backup/cron";
 import { OFFSITE_COPY_DEFAULT_SCHEDULE } from "../../../components/archive/offsiteCopySettings";
 import { ageIdentityProblem } from "../../../components/backup/encryption";
@@ -143,6 +143,67 @@ export const backupEncryptionSection = {
     .optional()
     .describe("Secret. The age identity (`AGE-SECRET-KEY-1...`, from `age-keygen`) whose recipient backups are encrypted to when archive.backupEncryption is `age`; only drills get it. Keep a copy offline: without it no encrypted backup can be restored."),
 };
+
+/** The bytes of an SSE-C key (AES-256), as S3 takes it: base64 of exactly 32 bytes. */
+export const SSE_C_KEY_BYTES = 32;
+
+/** Secret. The SSE-C key an adopted metrics bucket's blocks were written with (archive.adopt.metricsSseC: existing). */
+export const thanosSseCKeySection = {
+  thanosSseCKey: z
+    .string()
+    .superRefine((value, ctx) => {
+      const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(value.trim()) ? Buffer.from(value.trim(), "base64") : undefined;
+      if (bytes?.length !== SSE_C_KEY_BYTES) {
+        ctx.addIssue({ code: "custom", message: `must be the base64 of a ${SSE_C_KEY_BYTES}-byte SSE-C key (44 characters ending in '='): \`base64 -w0 sse-c.key\`, where sse-c.key is the raw key file Thanos reads` });
+      }
+    })
+    .optional()
+    .describe("Secret. archive.adopt.metricsSseC `existing` only: the base64 of the 32-byte SSE-C key the adopted metrics bucket's Thanos blocks were written with; it goes into the Secret strata-thanos-sse-c instead of a generated key."),
+};
+
+/**
+ * How Thanos encrypts the metrics bucket on a store without KMS, or undefined where no SSE-C applies (a store with
+ * KMS, or Thanos off). A bucket Strata creates gets a generated key; an adopted one says how its blocks were written.
+ */
+export function metricsSseCMode(c: { archive: Pick<ArchiveConfig, "provider" | "adopt">; metrics: { thanos: { enabled: boolean } } }): MetricsSseCMode | undefined {
+  if (ARCHIVE_CAPABILITIES[c.archive.provider].kms || !c.metrics.thanos.enabled) return undefined;
+  return c.archive.adopt?.metricsSseC ?? "generate";
+}
+
+/**
+ * archive.adopt.metricsSseC: required for an adopted metrics bucket on a store without KMS (a generated key cannot
+ * read blocks written under another key or without one, so Strata never guesses), refused where it means nothing;
+ * strata:thanosSseCKey exactly when the mode is `existing`.
+ */
+export function checkMetricsSseC(
+  c: { archive: ArchiveConfig; metrics: { thanos: { enabled: boolean } }; thanosSseCKey?: string | undefined },
+  ctx: RefinementCtx,
+): void {
+  const written = c.archive.adopt?.metricsSseC;
+  const adoptedBucket = c.archive.adopt?.buckets?.metrics;
+  const path = ["archive", "adopt", "metricsSseC"];
+  const noKms = !ARCHIVE_CAPABILITIES[c.archive.provider].kms;
+  if (written !== undefined && !noKms) {
+    ctx.addIssue({ code: "custom", path, input: written, message: `is only for a store without KMS: on archive.provider \`${c.archive.provider}\` Thanos writes the metrics bucket with SSE-KMS; remove it` });
+  } else if (written !== undefined && !c.metrics.thanos.enabled) {
+    ctx.addIssue({ code: "custom", path, input: written, message: "is only used while Thanos writes the metrics bucket, and metrics.thanos.enabled is false; remove it" });
+  } else if (written !== undefined && adoptedBucket === undefined) {
+    ctx.addIssue({ code: "custom", path, input: written, message: "is only for an adopted metrics bucket (archive.adopt.buckets.metrics): a bucket Strata creates gets a generated key; remove it" });
+  } else if (written === undefined && noKms && c.metrics.thanos.enabled && adoptedBucket !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path,
+      input: undefined,
+      message: `is required for the adopted metrics bucket ${adoptedBucket} on archive.provider \`${c.archive.provider}\`: Thanos can read its blocks only as they were written, and Strata cannot tell how. Write \`existing\` if they were written with SSE-C (and set that key: \`base64 -w0 sse-c.key | pulumi config set --secret strata:thanosSseCKey\`), \`none\` if they were written without SSE-C (Thanos then keeps writing without it), or \`generate\` if the bucket holds no blocks yet`,
+    });
+  }
+  const needsKey = metricsSseCMode(c) === "existing";
+  if (needsKey && c.thanosSseCKey === undefined) {
+    ctx.addIssue({ code: "custom", path: ["thanosSseCKey"], input: undefined, message: "is required while archive.adopt.metricsSseC is `existing`: the base64 of the key the bucket's blocks were written with (`base64 -w0 sse-c.key | pulumi config set --secret strata:thanosSseCKey`)" });
+  } else if (!needsKey && c.thanosSseCKey !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["thanosSseCKey"], input: undefined, message: "is only used while archive.adopt.metricsSseC is `existing` (and Thanos runs on a store without KMS); remove it" });
+  }
+}
 
 export type BackupEncryption = "age" | "none";
 
