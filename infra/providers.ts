@@ -6,7 +6,9 @@ import * as random from "@pulumi/random";
 import type { LoadedConfig } from "./config/load";
 import type { ClusterInfo } from "./cluster";
 import { requireSupportedKubernetes } from "./kubernetesVersion";
-import { hetznerEndpoint } from "../components/archive/providers";
+import { hetznerEndpoint, type ArchiveProvider } from "../components/archive/providers";
+import { destinationEndpoint } from "../components/archive/offsiteCopy";
+import { offsiteCopyManaged, offsiteCopyPlan } from "./offsiteCopyPlan";
 import { hetznerArchiveRegion } from "./config/sections/archive";
 
 /** Explicit providers only: no resource in Strata may fall back to an ambient default provider or credentials. */
@@ -18,6 +20,11 @@ export interface Providers {
    * that endpoint with the store's access key, with every AWS-only call (STS, IMDS, account lookup) switched off.
    */
   archiveStore?: aws.Provider;
+  /**
+   * The off-site copy's destination store, with the destination's own key, when Strata declares the destination
+   * bucket (archive.offsiteCopy.manage `create` or `adopt`: `hetzner` or `s3-compatible` only).
+   */
+  offsiteStore?: aws.Provider;
   k8s: k8s.Provider;
   /** No credentials, but explicit too: stacks set `pulumi:disable-default-providers: ["*"]`. */
   random: random.Provider;
@@ -39,6 +46,7 @@ export function createProviders(loaded: LoadedConfig, cluster: ClusterInfo): Pro
   const providers: Providers = {
     ...(needsAws ? { aws: new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags: baseTags(config) } }) } : {}),
     ...(config.archive.provider === "aws" ? {} : { archiveStore: archiveStoreProvider(loaded) }),
+    ...(offsiteCopyManaged(config) ? { offsiteStore: offsiteStoreProvider(loaded) } : {}),
     k8s: new k8s.Provider("cluster", {
       // Every Kubernetes resource goes through this provider, so a cluster older than Strata supports fails the
       // deployment here, before anything is created on it (the version from config is already checked at start-up).
@@ -76,13 +84,27 @@ function archiveStoreProvider(loaded: LoadedConfig): aws.Provider {
   const { config, secrets } = loaded;
   const store = archiveStoreEndpoint(config)!;
   if (!secrets.archiveAccessKeyId || !secrets.archiveSecretAccessKey) throw new Error("archive store credentials were not validated");
-  return new aws.Provider("archive-store", {
+  return s3StoreProvider("archive-store", { ...store, provider: config.archive.provider, accessKey: secrets.archiveAccessKeyId, secretKey: secrets.archiveSecretAccessKey });
+}
+
+function offsiteStoreProvider(loaded: LoadedConfig): aws.Provider {
+  const { config, secrets } = loaded;
+  const plan = offsiteCopyPlan(config);
+  const endpoint = plan && destinationEndpoint(plan.destination);
+  if (!plan || !endpoint) throw new Error("archive.offsiteCopy.manage was validated for a destination with an endpoint only");
+  if (!secrets.offsiteCopyAccessKeyId || !secrets.offsiteCopySecretAccessKey) throw new Error("off-site copy credentials were not validated");
+  return s3StoreProvider("offsite-store", { endpoint, region: plan.destination.region, provider: plan.destination.provider, accessKey: secrets.offsiteCopyAccessKeyId, secretKey: secrets.offsiteCopySecretAccessKey });
+}
+
+/** An aws provider that speaks only S3, to a store that is not AWS, with every AWS-only call switched off. */
+function s3StoreProvider(name: string, store: { endpoint: string; region: string; provider: ArchiveProvider; accessKey: pulumi.Input<string>; secretKey: pulumi.Input<string> }): aws.Provider {
+  return new aws.Provider(name, {
     region: store.region as aws.Region,
-    accessKey: secrets.archiveAccessKeyId,
-    secretKey: secrets.archiveSecretAccessKey,
+    accessKey: store.accessKey,
+    secretKey: store.secretKey,
     endpoints: [{ s3: store.endpoint }],
     // Path-style requests work on every S3-compatible store; virtual-hosted ones need wildcard DNS the store may not have.
-    s3UsePathStyle: config.archive.provider === "s3-compatible",
+    s3UsePathStyle: store.provider === "s3-compatible",
     skipCredentialsValidation: true,
     skipRequestingAccountId: true,
     skipMetadataApiCheck: true,
@@ -106,6 +128,12 @@ export function providerMap(providers: Providers): pulumi.ComponentResourceOptio
 export function archiveProviderMap(providers: Providers): pulumi.ComponentResourceOptions {
   const map = providerMap(providers);
   return providers.archiveStore ? { providers: { ...(map.providers as Record<string, pulumi.ProviderResource>), aws: providers.archiveStore } } : map;
+}
+
+/** The same, with the off-site copy's destination store as the `aws` package's provider. */
+export function offsiteProviderMap(providers: Providers): pulumi.ComponentResourceOptions {
+  if (!providers.offsiteStore) throw new Error("no offsite-store provider, but the off-site copy's destination bucket needs one");
+  return { providers: { ...(providerMap(providers).providers as Record<string, pulumi.ProviderResource>), aws: providers.offsiteStore } };
 }
 
 /** The aws provider, where the caller's config guarantees there is one (see createProviders). */

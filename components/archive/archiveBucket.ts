@@ -12,6 +12,8 @@ export interface ArchiveBucketArgs {
   purpose: string;
   /** Bucket name prefix; a random suffix makes it globally unique. */
   namePrefix: string;
+  /** The bucket's exact name instead (one its owner chose, such as an off-site copy's destination): created as it is. */
+  exactName?: string;
   /** SSE-KMS with this CMK and a bucket key; absent only for the access-log bucket, which S3 logging requires SSE-S3 for. */
   kmsKeyArn?: pulumi.Input<string>;
   lifecycle: LifecycleRule[];
@@ -57,7 +59,7 @@ export class ArchiveBucket extends pulumi.ComponentResource {
     const can = args.capabilities ?? ARCHIVE_CAPABILITIES.aws;
 
     // An adopted bucket has its name already; only a new one needs a random suffix to be globally unique.
-    const bucketName = args.adoptName ?? new random.RandomString(`${name}-suffix`, { length: 8, special: false, upper: false }, child).result.apply((s) => `${args.namePrefix}-${s}`);
+    const bucketName = args.adoptName ?? args.exactName ?? new random.RandomString(`${name}-suffix`, { length: 8, special: false, upper: false }, child).result.apply((s) => `${args.namePrefix}-${s}`);
     const bucket = new aws.s3.Bucket(
       name,
       {

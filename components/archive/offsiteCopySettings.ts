@@ -13,3 +13,11 @@ export const OFFSITE_COPY_DEFAULT_SCHEDULE = "30 3 * * *";
 export const OFFSITE_COPY_STATE_PREFIX = "strata-offsite-copy/";
 /** The script, shipped in the backup scripts' ConfigMap beside the lib.sh it sources. */
 export const OFFSITE_COPY_SCRIPT = "offsite-copy.sh";
+/**
+ * Who declares the destination bucket: its owner (`external`), or Strata, creating it or importing it by name, with
+ * the backups bucket's guards and expiry (infra/areas/offsiteCopy.ts).
+ */
+export const OFFSITE_COPY_MANAGE = ["external", "create", "adopt"] as const;
+export type OffsiteCopyManage = (typeof OFFSITE_COPY_MANAGE)[number];
+/** The Pulumi name of the destination bucket where Strata declares it. */
+export const OFFSITE_DESTINATION_RESOURCE = "offsite-copy-destination";

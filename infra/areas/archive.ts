@@ -11,14 +11,15 @@ import { protectionCheckPolicy } from "../../components/archive/protectionCheck"
 import { credentialsSecretName, principalArn, WorkloadIdentity, IAM_PATH, type IdentityMode } from "../../components/identity/workloadIdentity";
 import { BACKUP_KINDS } from "../config/sections/backups";
 import { metricsSseCMode } from "../config/sections/archive";
+import { offsiteCopyManaged } from "../offsiteCopyPlan";
 import type { ResolvedBackups, TargetWorkload } from "../backupTargets";
 import { archivePurposes } from "../capabilities";
 import { importIds } from "../adoption";
 import { ARCHIVE_CAPABILITIES, type ArchiveProvider } from "../../components/archive/providers";
-import { archiveProviderMap, archiveStoreEndpoint, awsProvider } from "../providers";
+import { archiveProviderMap, archiveStoreEndpoint, awsProvider, offsiteProviderMap } from "../providers";
 import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
 import { LOKI_IMAGE_TAG, LOKI_SSE_TYPES } from "../../components/logging/lokiValues";
-import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD } from "../../components/archive/offsiteCopySettings";
+import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD, OFFSITE_DESTINATION_RESOURCE } from "../../components/archive/offsiteCopySettings";
 
 /** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
 export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
@@ -161,6 +162,8 @@ export interface Archive {
   /** Each backup target's identities by target name (its backup job, drill and WAL receiver), as resolved once. */
   targetIdentities: Record<string, { backup: ArchiveIdentity; drill: ArchiveIdentity; wal?: ArchiveIdentity }>;
   replica?: BucketOutputs & { kmsKeyArn: pulumi.Output<string> };
+  /** The off-site copy's destination bucket, where Strata declares it (archive.offsiteCopy.manage). */
+  offsiteDestination?: ArchiveBucket;
   accessLogBucket?: BucketOutputs;
   tiers: TierRow[];
   /** Every bucket with its declared protection, and the identity that reads it back (infra/areas/bucketProtection.ts); none without buckets. */
@@ -302,6 +305,7 @@ export function declareArchive(platform: Platform): Archive {
   if (config.archive.replication.enabled && buckets.backups && archiveKey) {
     replica = declareBackupReplica(platform, buckets.backups!, archiveKey, replicationRoleName, lifecycleFor("backups"));
   }
+  const offsiteDestination = buckets.backups ? declareOffsiteDestination(platform, lifecycleFor("backups"), tiers) : undefined;
 
   const identities: Record<string, IdentityOutputs> = {};
   const identityComponents: Record<string, WorkloadIdentity> = {};
@@ -400,8 +404,42 @@ export function declareArchive(platform: Platform): Archive {
     identities,
     ...(replica ? { replica: { name: replica.name, arn: replica.arn, region: replica.region, kmsKeyArn: replica.kmsKeyArn } } : {}),
     ...(accessLogBucket ? { accessLogBucket: outputsOf(accessLogBucket) } : {}),
+    ...(offsiteDestination ? { offsiteDestination } : {}),
     tiers,
   };
+}
+
+/**
+ * The off-site copy's destination bucket, where the stack has Strata declare it (archive.offsiteCopy.manage `create`
+ * or `adopt`): on the destination's store, with its key, and the backups bucket's guards and expiry, so the copy
+ * expires as the archive does. Created with the archive's object lock; an adopted bucket keeps what it has (object
+ * lock is set at creation: declaring it would replace the bucket). Retained always, and protected as the stack's data
+ * (an adopted one as adopted data).
+ */
+function declareOffsiteDestination(platform: Platform, backupsLifecycle: LifecycleInput, tiers: TierRow[]): ArchiveBucket | undefined {
+  const { config } = platform;
+  const copy = config.archive.offsiteCopy;
+  if (!copy || !offsiteCopyManaged(config)) return undefined;
+  const adopting = copy.manage === "adopt";
+  const can = ARCHIVE_CAPABILITIES[copy.provider];
+  // The destination's store has its own capabilities: without storage classes, objects stay until they expire.
+  const lifecycle: LifecycleInput = { ...backupsLifecycle, transitions: can.storageClasses ? backupsLifecycle.transitions : [] };
+  const lock = !adopting && config.archive.backups.objectLock.enabled ? config.archive.backups.objectLock : undefined;
+  const bucket = new ArchiveBucket(
+    OFFSITE_DESTINATION_RESOURCE,
+    {
+      purpose: "backups-offsite-copy",
+      namePrefix: copy.bucket,
+      ...(adopting ? { adoptName: importIds.bucket(copy.bucket) } : { exactName: copy.bucket }),
+      lifecycle: lifecycleRules(lifecycle),
+      ...(lock ? { objectLock: { mode: lock.mode, days: lock.days } } : {}),
+      capabilities: can,
+      bucketOptions: adopting ? { ...platform.stateful, protect: config.archive.adopt?.protect ?? true } : platform.stateful,
+    },
+    offsiteProviderMap(platform.providers),
+  );
+  tiers.push(...tierTable(`offsite copy (${copy.bucket})`, lifecycle, `${adopting ? "adopted" : "created"} by Strata${lock ? `, ${lock.mode} lock ${lock.days}d` : ""}`));
+  return bucket;
 }
 
 /**

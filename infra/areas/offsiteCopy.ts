@@ -2,20 +2,11 @@ import { resolveNamespace, type Platform } from "../platform";
 import type { Archive } from "./archive";
 import type { BackupTarget } from "../config/sections/backups";
 import { serviceAlerts } from "./alerting";
-import { OffsiteCopy, type OffsiteDestination } from "../../components/archive/offsiteCopy";
-import { OFFSITE_COPY_DEFAULT_SCHEDULE, OFFSITE_COPY_WORKLOAD } from "../../components/archive/offsiteCopySettings";
+import { OffsiteCopy } from "../../components/archive/offsiteCopy";
+import { OFFSITE_COPY_WORKLOAD } from "../../components/archive/offsiteCopySettings";
+import { offsiteCopyPlan } from "../offsiteCopyPlan";
 import * as pulumi from "@pulumi/pulumi";
 
-/** What the stack's archive.offsiteCopy resolves to: the destination with its region filled in, and the schedule. */
-export function offsiteCopyPlan(config: Pick<Platform["config"], "archive">): { destination: OffsiteDestination; schedule: string } | undefined {
-  const c = config.archive.offsiteCopy;
-  if (!c) return undefined;
-  return {
-    // Validated: `aws` and `hetzner` name their region; an S3-compatible store defaults to us-east-1 as the archive does.
-    destination: { provider: c.provider, bucket: c.bucket, region: c.region ?? "us-east-1", ...(c.endpoint ? { endpoint: c.endpoint } : {}) },
-    schedule: c.schedule ?? OFFSITE_COPY_DEFAULT_SCHEDULE,
-  };
-}
 
 /** Scratch space for the copy: the largest object, which is at most one target's dump (its scratchSizeGiB, default 10). */
 export const offsiteCopyScratchGiB = (targets: readonly BackupTarget[]) => Math.max(10, ...targets.map((t) => t.scratchSizeGiB ?? 10));
@@ -60,7 +51,7 @@ export function declareOffsiteCopy(
         labels: platform.labels,
       })),
       destinationKey: { accessKeyId: platform.secrets.offsiteCopyAccessKeyId!, secretAccessKey: platform.secrets.offsiteCopySecretAccessKey! },
-      dependsOn: [inputs.archive.identityComponents[OFFSITE_COPY_WORKLOAD]!, inputs.scripts],
+      dependsOn: [inputs.archive.identityComponents[OFFSITE_COPY_WORKLOAD]!, inputs.scripts, ...(inputs.archive.offsiteDestination ? [inputs.archive.offsiteDestination] : [])],
       alerts: serviceAlerts(platform, config.namespaces.backups),
     },
     platform.k8sOpts,

@@ -9,7 +9,7 @@ import { kindDriver } from "../../components/backup/kinds";
 import { archivePurposes, capabilitiesOf } from "../capabilities";
 import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
 import { OFFSITE_COPY_NAME } from "../../components/archive/offsiteCopySettings";
-import { offsiteCopyPlan } from "../areas/offsiteCopy";
+import { offsiteCopyPlan } from "../offsiteCopyPlan";
 
 /**
  * The restorability matrix: every store Strata protects (each backup target, each claim of `strata:storage.claims`,

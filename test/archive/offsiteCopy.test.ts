@@ -187,3 +187,78 @@ describe("config errors name the key, the value and what is allowed", () => {
     expect(problems.map((p) => p.key)).toEqual(expect.arrayContaining(["strata:offsiteCopyAccessKeyId", "strata:offsiteCopySecretAccessKey"]));
   });
 });
+
+describe("archive.offsiteCopy.manage: Strata declares the destination bucket", () => {
+  const bucketsNamed = (p: Plan, name: string) => resourcesOfType(p, "aws:s3/bucket:Bucket").filter((r) => r.name === name);
+  const childOf = (p: Plan, type: string, name: string) => resourceNamed(p, type, name);
+
+  it("`create`: the exact bucket on the destination's store, with its key, versioned, expiring as the archive does, guarded, retained", async () => {
+    const p = await batchsender({ archive: { offsiteCopy: { ...NBG1, manage: "create" } }, ...KEY });
+    const [bucket] = bucketsNamed(p, "offsite-copy-destination");
+    expect(inputsOf(bucket!).bucket).toBe("batchsender-backups-nbg1");
+    expect(bucket!.options.import).toBeUndefined();
+    expect(bucket!.options).toMatchObject({ protect: true, retainOnDelete: true });
+    // Declared through a provider of its own: the destination's endpoint and key, never the archive's.
+    expect(bucket!.options.provider).toContain("offsite-store");
+    const provider = resourceNamed(p, "pulumi:providers:aws", "offsite-store");
+    expect(JSON.stringify(inputsOf(provider).endpoints)).toContain("https://nbg1.your-objectstorage.com");
+    expect(inputsOf(provider).region).toBe("nbg1");
+    expect(JSON.stringify(inputsOf(provider))).not.toContain("nbg1-secret");
+
+    expect(inputsOf(childOf(p, "aws:s3/bucketVersioning:BucketVersioning", "offsite-copy-destination")).versioningConfiguration.status).toBe("Enabled");
+    const rules = inputsOf(childOf(p, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "offsite-copy-destination")).rules as any[];
+    const source = inputsOf(childOf(p, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups")).rules as any[];
+    // The same expiry and noncurrent expiry as the backups bucket (Hetzner: no transitions on either side).
+    expect(rules).toEqual(source);
+    expect(JSON.stringify(rules)).not.toContain("transitions\":[{");
+    const policy = JSON.parse(inputsOf(childOf(p, "aws:s3/bucketPolicy:BucketPolicy", "offsite-copy-destination")).policy);
+    expect(policy.Statement.map((s: any) => s.Sid)).toEqual(["DenyInsecureTransport", "DenyVersionDeletion", "DenyGovernanceBypass"]);
+    // The copy job waits for its destination.
+    expect(resourceNamed(p, "kubernetes:batch/v1:CronJob", "offsite-copy").options.dependsOn.join(" ")).toContain("offsite-copy-destination");
+    // Still nothing of AWS on a Hetzner stack: two S3-only providers, no account.
+    expect(p.resources.filter((r) => /^aws:(kms|iam|dlm|eks)/.test(r.type))).toEqual([]);
+    expect(p.resources.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.name).sort()).toEqual(["archive-store", "offsite-store"]);
+  });
+
+  it("`create` gives the copy the archive's object lock, set at creation", async () => {
+    const lock = { enabled: true, mode: "GOVERNANCE", days: 7 };
+    const p = await batchsender({ archive: { offsiteCopy: { ...NBG1, manage: "create" }, backups: { objectLock: lock } }, ...KEY });
+    const [bucket] = bucketsNamed(p, "offsite-copy-destination");
+    expect(inputsOf(bucket!).objectLockEnabled).toBe(true);
+    expect(inputsOf(childOf(p, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "offsite-copy-destination")).rule).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 7 } });
+  });
+
+  it("`adopt`: the existing bucket is imported by name, protected, and keeps its own object lock setting", async () => {
+    const p = await batchsender({ archive: { offsiteCopy: { ...NBG1, manage: "adopt" }, backups: { objectLock: { enabled: true, mode: "GOVERNANCE", days: 7 } } }, ...KEY });
+    const [bucket] = bucketsNamed(p, "offsite-copy-destination");
+    expect(bucket!.options.import).toBe("batchsender-backups-nbg1");
+    expect(bucket!.options).toMatchObject({ protect: true, retainOnDelete: true });
+    // Object lock is set when a bucket is created: declaring it on an imported one would replace the bucket.
+    expect(inputsOf(bucket!).objectLockEnabled).toBeUndefined();
+    expect(resourcesOfType(p, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").filter((r) => r.name === "offsite-copy-destination")).toEqual([]);
+  });
+
+  it("`external` (the default) declares no bucket and no provider for the destination", async () => {
+    for (const manage of [undefined, "external"]) {
+      const p = await batchsender({ archive: { offsiteCopy: { ...NBG1, ...(manage ? { manage } : {}) } }, ...KEY });
+      expect(bucketsNamed(p, "offsite-copy-destination")).toEqual([]);
+      expect(p.resources.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.name)).toEqual(["archive-store"]);
+    }
+  });
+
+  it("the plan's tier table shows the copy's expiry beside the archive's", async () => {
+    const p = await batchsender({ archive: { offsiteCopy: { ...NBG1, manage: "create" } }, ...KEY });
+    const rows = (p.outputs.archive as any).tiers.filter((t: any) => t.bucket === "offsite copy (batchsender-backups-nbg1)");
+    const backups = (p.outputs.archive as any).tiers.filter((t: any) => t.bucket === "backups");
+    expect(rows.map((r: any) => [r.from, r.storageClass])).toEqual(backups.map((r: any) => [r.from, r.storageClass]));
+    expect(rows[0].note).toBe("created by Strata, GOVERNANCE lock 30d");
+  });
+
+  it("is refused for an AWS destination, saying what to do instead", () => {
+    const values = { profile: "prod", cloud: "hcloud", cluster: { source: "stack", stack: "b/c/p" }, archive: { provider: "hetzner", offsiteCopy: { provider: "aws", region: "eu-west-1", bucket: "acme-dr", manage: "create" } }, archiveAccessKeyId: "K", archiveSecretAccessKey: "S", backupAgeIdentity: TEST_AGE_IDENTITY, ...KEY };
+    const problem = configProblems(values, ["archiveAccessKeyId", "archiveSecretAccessKey", "backupAgeIdentity", ...SECRETS]).find((x) => x.key === "strata:archive.offsiteCopy.manage")!;
+    expect(problem.message).toBe(
+      "is `external` only when offsiteCopy.provider is `aws`: Strata declares AWS buckets with the stack's own account, not the destination's key; create the destination bucket in its account, or keep a managed copy on AWS with archive.replication",
+    );
+  });
+});

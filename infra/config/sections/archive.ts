@@ -6,7 +6,7 @@ import { ARCHIVE_CAPABILITIES, ARCHIVE_PROVIDERS, HETZNER_OBJECT_STORAGE_LOCATIO
 import type { RetentionConfig } from "./retention";
 import { archiveAdoption, type MetricsSseCMode } from "./adoption";
 import { cronScheduleProblem } from "../../../components/backup/cron";
-import { OFFSITE_COPY_DEFAULT_SCHEDULE } from "../../../components/archive/offsiteCopySettings";
+import { OFFSITE_COPY_DEFAULT_SCHEDULE, OFFSITE_COPY_MANAGE } from "../../../components/archive/offsiteCopySettings";
 import { ageIdentityProblem } from "../../../components/backup/encryption";
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -97,7 +97,13 @@ export const archiveSection = {
           bucket: z
             .string()
             .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 characters: lowercase letters, digits, dots and hyphens)")
-            .describe("The destination bucket, which exists already (with versioning, and object lock where the store has it): the copy writes into it and never deletes there."),
+            .describe("The destination bucket: the copy writes into it and never deletes there. Who declares it is `manage`'s."),
+          manage: z
+            .enum(OFFSITE_COPY_MANAGE)
+            .optional()
+            .describe(
+              "Who declares the destination bucket: `external` (default: it exists already, made by its owner with versioning and an expiry of their own; Strata only writes into it), `create` (Strata creates it under this exact name with the backups bucket's guards: versioning, object lock when the archive has it, expiry and noncurrent expiry from the retention model, Hetzner's bucket policy; retained, protected in prod) or `adopt` (the same, for a bucket that exists: imported by name, its objects kept). `create`/`adopt` are for `hetzner` and `s3-compatible` destinations; on `aws`, a managed second copy is archive.replication.",
+            ),
           schedule: z.string().optional().describe(`Cron schedule (UTC) of the copy job (default \`${OFFSITE_COPY_DEFAULT_SCHEDULE}\`: daily, after the night's backups).`),
         })
         .optional()
@@ -358,6 +364,14 @@ export function checkOffsiteCopy(
   }
   if (copy.provider === "hetzner" && !(HETZNER_OBJECT_STORAGE_LOCATIONS as readonly string[]).includes(copy.region ?? "")) {
     ctx.addIssue({ code: "custom", path: at("region"), input: copy.region, message: `must be one of ${HETZNER_OBJECT_STORAGE_LOCATIONS.join(", ")} when offsiteCopy.provider is \`hetzner\` (Hetzner Object Storage's locations)` });
+  }
+  if (copy.provider === "aws" && copy.manage !== undefined && copy.manage !== "external") {
+    ctx.addIssue({
+      code: "custom",
+      path: at("manage"),
+      input: copy.manage,
+      message: "is `external` only when offsiteCopy.provider is `aws`: Strata declares AWS buckets with the stack's own account, not the destination's key; create the destination bucket in its account, or keep a managed copy on AWS with archive.replication",
+    });
   }
   if (copy.provider === "aws" && !AWS_REGION.test(copy.region ?? "")) {
     ctx.addIssue({ code: "custom", path: at("region"), input: copy.region, message: "must be an AWS region name such as eu-west-1 when offsiteCopy.provider is `aws`" });
