@@ -218,6 +218,7 @@ describe("archive.offsiteCopy.manage: Strata declares the destination bucket", (
     // Still nothing of AWS on a Hetzner stack: two S3-only providers, no account.
     expect(p.resources.filter((r) => /^aws:(kms|iam|dlm|eks)/.test(r.type))).toEqual([]);
     expect(p.resources.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.name).sort()).toEqual(["archive-store", "offsite-store"]);
+    expect(p.policies.violations).toEqual([]);
   });
 
   it("`create` gives the copy the archive's object lock, set at creation", async () => {
