@@ -5,7 +5,8 @@
 # Prints times, sizes and ratios; never run by the tests. Takes 5-15 minutes on 2 shared cores, depending on load;
 # generating the database is a third of it.
 #
-# Usage: bash bench/backup.sh [size_gb]     (default 1.1; the database's table data is generated to about that size)
+# Usage: bash bench/backup.sh [size_gb ...] (default: 0.5 2, one whole run per size, to show how each step grows;
+#                                           the database's table data is generated to about each size)
 #   BENCH_DIR=/path  work in that directory and keep it (database, S3 objects) instead of a temporary one that is
 #                    removed on exit; a later run with the same BENCH_DIR and size reuses the generated database,
 #                    skipping its generation (which is never part of a timing).
@@ -16,6 +17,14 @@
 #          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
 #          the pod's two containers, until the verified result is pushed (see "restores" below). The restore floor
 #          (the server's work alone, on one CPU) bounds what any restore of the dump can reach on this machine.
+# Floors (issue 23 item 5; bench/floors.sh), measured in the same run, each step against the fully overlapped optimum
+#          of that step on this machine, target <= 1.15x: logical backup vs max(pg_dump -Fc -Z0 > /dev/null, upload
+#          floor of its bytes); verified restore vs max(download floor, pg_restore -j<drill's jobs> of the uncompressed
+#          dump from a local file) + verification (the drill's row counts, run alone); base backup vs
+#          max(pg_basebackup -Ft -X fetch > /dev/null, upload floor); point-in-time restore vs (max(download floor,
+#          unpack) + replay) + verification (pg_verifybackup). Upload and download floors are the same bytes between a
+#          local file and the same s3rver, the faster of the AWS CLI and the SDK (bench/s3-floor.cjs). Peak memory is
+#          the summed RSS of each step's process tree (shell, tools, clients; not the database server), target 256 MiB.
 # PITR (same run, same database, after the logical timings; the server is restarted with wal_level=replica): the WAL
 #          receiver (wal-receiver.sh) streams while backup.sh PG_BACKUP_METHOD=basebackup is timed (target >= 5x faster
 #          than the seeds' backup); then a steady write load, the RPO sampled from what the receiver reports and
@@ -26,11 +35,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-size_gb=${1:-1.1}
+[ $# -gt 0 ] || set -- 0.5 2
+if [ $# -gt 1 ]; then
+  for size in "$@"; do
+    echo "=== a database of about $size GB ==="
+    BENCH_DIR=${BENCH_DIR:+$BENCH_DIR/$size} bash "$0" "$size" || exit
+    echo
+  done
+  exit 0
+fi
+size_gb=$1
 
 PG_BIN=/usr/lib/postgresql/15/bin
+# The project's Node (>= 22, scripts/ensure-node.sh: the S3 SDK needs it), found before PATH is narrowed to Debian's.
+NODE=$(command -v node)
 export PATH="/usr/bin:/bin:/usr/sbin:/sbin:$PG_BIN"
-for tool in "$PG_BIN/initdb" /usr/bin/aws /usr/bin/prometheus-pushgateway zstd node python3; do
+for tool in "$PG_BIN/initdb" /usr/bin/aws /usr/bin/prometheus-pushgateway zstd "$NODE" python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash scripts/setup.sh)" >&2; exit 1; }
 done
 
@@ -82,7 +102,7 @@ psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 s3_port=$(free_port)
 [ "$only" = restore ] || rm -rf "$work/s3" "$work/backup-work" "$work/drill-work"
 mkdir -p "$work/s3"
-node -e '
+"$NODE" -e '
 const S3rver = require(process.argv[1] + "/node_modules/s3rver");
 new S3rver({ port: Number(process.argv[2]), address: "127.0.0.1", silent: true, directory: process.argv[3], configureBuckets: [{ name: "bench" }] })
   .run().then(() => console.log("s3rver ready"));
@@ -97,6 +117,8 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-
 export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
 : >"$AWS_CONFIG_FILE"
 s3=(aws --endpoint-url "http://127.0.0.1:$s3_port")
+# shellcheck source=bench/floors.sh
+. bench/floors.sh
 
 # --- data ----------------------------------------------------------------------------------------------------------
 if [ -f "$generated" ]; then
@@ -158,7 +180,7 @@ sync
 strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOINT_URL="http://127.0.0.1:$s3_port"
   PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws)
 # The encryption contract's names, as the CronJobs give them (components/backup/encryption.ts).
-mapfile -t contract_env < <(node scripts/run-ts.cjs scripts/backup-contract-env.ts)
+mapfile -t contract_env < <("$NODE" scripts/run-ts.cjs scripts/backup-contract-env.ts)
 strata_env+=("${contract_env[@]}")
 # stamped LOG T0: copies stdin to LOG, each line prefixed with the seconds since T0 (the scripts log whole seconds).
 stamped() {
@@ -177,13 +199,26 @@ if [ "$only" = all ]; then
 
   mkdir -p "$work/backup-work"
   t0=$(now)
-  env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>&1 >/dev/null |
-    stamped "$work/backup.log" "$t0" || { cat "$work/backup.log" >&2; exit 1; }
+  (env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>&1 >/dev/null |
+    stamped "$work/backup.log" "$t0") &
+  backup_pid=$!
+  peak_rss_watch "$backup_pid" "$work/backup.rss" &
+  watch_pid=$!
+  wait "$backup_pid" || { cat "$work/backup.log" >&2; exit 1; }
   t_strata=$(secs "$t0" "$(now)")
+  wait "$watch_pid"
+
+  echo "measuring the logical backup's floors ..."
+  t_dump_z0=$(timed pg_dump -Fc -Z0 -d bench)
 fi
 seeds_bytes=$(stat -c %s "$work/s3/bench/seeds/bench.sql.gz._S3rver_object")
 strata_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/latest.json._S3rver_object")
 strata_bytes=$(stat -c %s "$work/s3/bench/${strata_key}._S3rver_object")
+if [ "$only" = all ]; then
+  upload_floor "$work/s3/bench/${strata_key}._S3rver_object"
+  up_backup=$floor_best
+  up_backup_how="CLI $floor_cli s, SDK $floor_sdk s"
+fi
 
 # --- restores ------------------------------------------------------------------------------------------------------
 echo "timing restores ..."
@@ -211,13 +246,19 @@ c0=$(cpu_ticks)
   exit "$rc"
 } &
 fetch_pid=$!
-if ! env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" \
-  bash components/backup/scripts/restore-drill.sh restore 2>&1 >/dev/null | stamped "$work/drill-restore.log" "$t0" ||
-  ! wait "$fetch_pid"; then
+(env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" \
+  bash components/backup/scripts/restore-drill.sh restore 2>&1 >/dev/null | stamped "$work/drill-restore.log" "$t0") &
+restore_pid=$!
+peak_rss_watch "$fetch_pid" "$work/drill-fetch.rss" &
+watch_fetch=$!
+peak_rss_watch "$restore_pid" "$work/drill-restore.rss" &
+watch_restore=$!
+if ! wait "$restore_pid" || ! wait "$fetch_pid"; then
   wait "$fetch_pid" || true
   sort -n "$work"/drill-*.log >&2
   exit 1
 fi
+wait "$watch_fetch" "$watch_restore"
 t_strata_exit=$(secs "$t0" "$(now)")
 cpu_strata_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
 t_strata_restore=$(secs "$t0" "$(cat "$work/fetch.end")")
@@ -235,6 +276,19 @@ pg_restore -d restore_floor -j1 --single-transaction --exit-on-error --no-owner 
 t_restore_floor=$(secs "$t0" "$(now)")
 cpu_restore_floor=$(cpu_secs "$c0" "$(cpu_ticks)")
 psql_q -d postgres -c "DROP DATABASE restore_floor"
+
+# The verified restore's floors: the same object downloaded alone; the same dump restored from a local file with the
+# drill's job count; the drill's verification (its row-count query, from lib.sh) run alone on that restored copy.
+echo "measuring the verified restore's floors ..."
+download_floor "$strata_key"
+down_restore=$floor_best
+down_restore_how="CLI $floor_cli s, SDK $floor_sdk s"
+psql_q -d postgres -c "CREATE DATABASE restore_jobs"
+t_restore_jobs=$(timed pg_restore -d restore_jobs -j "$(nproc)" --exit-on-error --no-owner --no-acl "$work/restore-floor.pgdump")
+# shellcheck disable=SC2016 # expanded by the inner bash, after it sourced lib.sh
+count_sql=$(env "${strata_env[@]}" bash -c '. components/backup/scripts/lib.sh; printf "%s" "$PG_COUNT_SQL"')
+t_verify=$(timed psql -X -q -A -t -v ON_ERROR_STOP=1 -d restore_jobs -c "$count_sql")
+psql_q -d postgres -c "DROP DATABASE restore_jobs"
 rm -f "$work/restore-floor.pgdump"
 # --- PITR ----------------------------------------------------------------------------------------------------------
 if [ "$only" = all ]; then
@@ -253,11 +307,21 @@ if [ "$only" = all ]; then
 
   echo "timing the base backup ..."
   t0=$(now)
-  env "${strata_env[@]}" PG_BACKUP_METHOD=basebackup WORK_DIR="$work/base-work" bash components/backup/scripts/backup.sh all \
-    2>&1 >/dev/null | stamped "$work/basebackup.log" "$t0" || { cat "$work/basebackup.log" >&2; exit 1; }
+  (env "${strata_env[@]}" PG_BACKUP_METHOD=basebackup WORK_DIR="$work/base-work" bash components/backup/scripts/backup.sh all \
+    2>&1 >/dev/null | stamped "$work/basebackup.log" "$t0") &
+  base_pid=$!
+  peak_rss_watch "$base_pid" "$work/basebackup.rss" &
+  watch_pid=$!
+  wait "$base_pid" || { cat "$work/basebackup.log" >&2; exit 1; }
+  wait "$watch_pid"
   t_base=$(secs "$t0" "$(now)")
   base_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/base/latest.json._S3rver_object")
   base_bytes=$(stat -c %s "$work/s3/bench/${base_key}._S3rver_object")
+  echo "measuring the base backup's floors ..."
+  t_basebackup_floor=$(timed pg_basebackup -D - -Ft -X fetch --checkpoint=fast --no-sync)
+  upload_floor "$work/s3/bench/${base_key}._S3rver_object"
+  up_base=$floor_best
+  up_base_how="CLI $floor_cli s, SDK $floor_sdk s"
 
   # A steady write load: every 0.1 s a transaction of 100 rows of ~1 KB (about 1 MB/s of WAL, a segment every
   # ~15 s), committed with its clock time, for PITR_BENCH_LOAD_SECONDS.
@@ -292,13 +356,21 @@ if [ "$only" = all ]; then
   pitr_env=("${strata_env[@]}" PUSHGATEWAY_URL= PITR_TARGET=latest PITR_DATA_DIR="$work/pitr-data" WORK_DIR="$work/pitr-work")
   t0=$(now)
   c0=$(cpu_ticks)
-  env "${pitr_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-fetch.log" "$t0" &
+  # In a subshell of its own: $! of a bare background pipeline is its last command, and the memory watch needs the whole.
+  (env "${pitr_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-fetch.log" "$t0") &
   pitr_fetch=$!
-  if ! env "${pitr_env[@]}" S3_BUCKET= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
-    stamped "$work/pitr-restore.log" "$t0" || ! wait "$pitr_fetch"; then
+  (env "${pitr_env[@]}" S3_BUCKET= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
+    stamped "$work/pitr-restore.log" "$t0") &
+  pitr_restore=$!
+  peak_rss_watch "$pitr_fetch" "$work/pitr-fetch.rss" &
+  watch_fetch=$!
+  peak_rss_watch "$pitr_restore" "$work/pitr-restore.rss" &
+  watch_restore=$!
+  if ! wait "$pitr_restore" || ! wait "$pitr_fetch"; then
     sort -n "$work"/pitr-*.log >&2
     exit 1
   fi
+  wait "$watch_fetch" "$watch_restore"
   t_pitr=$(secs "$t0" "$(now)")
   cpu_pitr=$(cpu_secs "$c0" "$(cpu_ticks)")
   replay=$(sed -n -E 's/.*"msg":"recovery complete".*"recovery_seconds":"([0-9.]+)".*/\1/p' "$work/pitr-restore.log")
@@ -311,6 +383,18 @@ if [ "$only" = all ]; then
   as_pg pg_ctl -D "$work/pitr-data" -m fast -w stop >/dev/null
   rpo_e2e=$(secs "$newest" "$kill_at")
   rm -rf "$work/pitr-data"
+
+  # The point-in-time restore's floors: the base backup downloaded alone; unpacked alone from a local file; replay is
+  # the restored server's own recovery time (its log, above); verification is pg_verifybackup of the unpacked copy.
+  echo "measuring the point-in-time restore's floors ..."
+  download_floor "$base_key"
+  down_base=$floor_best
+  down_base_how="CLI $floor_cli s, SDK $floor_sdk s"
+  rm -rf "$work/unpack-floor" && mkdir -p "$work/unpack-floor"
+  # shellcheck disable=SC2016 # the inner bash's own arguments
+  t_unpack=$(timed bash -c 'zstd -d -q -c "$1" | tar -x -C "$2"' unpack "$work/s3/bench/${base_key}._S3rver_object" "$work/unpack-floor")
+  t_verifybackup=$(timed pg_verifybackup -n "$work/unpack-floor")
+  rm -rf "$work/unpack-floor"
 
   echo "timing the point-in-time drill ..."
   t0=$(now)
@@ -346,6 +430,22 @@ cat <<EOF
 | strata: restore-drill.sh fetch + restore containers, concurrently as in the pod (download + sha256 + zstd -d while initdb, then pg_restore -j$(nproc), row counts, push) | $t_strata_restore (both exited: $t_strata_exit) | $(mib "$strata_bytes") | $(ratio "$t_strata_restore" "$t_seeds_restore") x seeds |
 
 EOF
+echo "floors (issue 23 item 5): each step against the fully overlapped optimum of that step on this machine, measured in this run"
+echo "| step | time (s) | optimum (s) (its parts) | ratio (target) |"
+echo "|---|---|---|---|"
+if [ "$only" = all ]; then
+  floor_row "logical backup (backup.sh)" "$t_strata" "$(max "$t_dump_z0" "$up_backup")" "max(pg_dump -Fc -Z0 > /dev/null $t_dump_z0 s, upload floor $up_backup s: $up_backup_how)"
+fi
+floor_row "verified restore (the drill, until its verdict is pushed)" "$t_strata_restore" "$(sum "$(max "$down_restore" "$t_restore_jobs")" "$t_verify")" \
+  "max(download floor $down_restore s: $down_restore_how, pg_restore -j$(nproc) local $t_restore_jobs s) + verification $t_verify s"
+if [ "$only" = all ]; then
+  floor_row "base backup (backup.sh PG_BACKUP_METHOD=basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
+  floor_row "point-in-time restore (pitr-restore.sh fetch + restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
+    "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
+fi
+rss() { cat "$work/$1.rss"; }
+echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill fetch $(rss drill-fetch) + restore $(rss drill-restore)$([ "$only" = all ] && echo ", point-in-time restore fetch $(rss pitr-fetch) + restore $(rss pitr-restore)")"
+echo
 if [ "$only" = all ]; then
   echo "backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)"
 fi

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154,SC2034 # NODE, now, secs, s3, s3_port and work are bench/backup.sh's, which sources this
+# file and reads the floor_* results
+# The floors of issue 23 item 5, sourced by bench/backup.sh after its servers are up: each step is printed against the
+# fully overlapped optimum of that step on this machine, measured in the same run (so a loaded or slow host moves the
+# step and its floor together). Uses the bench's now, secs, s3 (the AWS CLI against s3rver), s3_port and work.
+
+# The faster of the two clients a backup job could move bytes with; the SDK is the one the typed runtime will use.
+S3_FLOOR_TARGET=1.15
+sdk_transfer() { "$NODE" bench/s3-floor.cjs "$1" "http://127.0.0.1:$s3_port" bench "$2" "$3"; }
+
+# timed CMD...: runs CMD (output discarded) and prints its wall-clock seconds; fails as CMD fails.
+timed() {
+  local t0
+  t0=$(now)
+  "$@" >/dev/null || return 1
+  secs "$t0" "$(now)"
+}
+
+# min A B: the smaller of two second counts.
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
+# max A B: the larger.
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
+# sum A B: the two added.
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a + b }'; }
+
+# upload_floor FILE: the seconds to put FILE's bytes into the bench bucket with the AWS CLI (floor_cli) and the SDK
+# (floor_sdk), and the faster (floor_best). The objects are removed again (no later step reads them).
+upload_floor() {
+  floor_cli=$(timed "${s3[@]}" s3 cp --only-show-errors "$1" s3://bench/floor/upload-cli)
+  floor_sdk=$(timed sdk_transfer upload floor/upload-sdk "$1")
+  "${s3[@]}" s3 rm --only-show-errors --recursive s3://bench/floor/ >/dev/null
+  floor_best=$(min "$floor_cli" "$floor_sdk")
+}
+
+# download_floor KEY: the same for getting object KEY of the bench bucket into a local file.
+download_floor() {
+  floor_cli=$(timed "${s3[@]}" s3 cp --only-show-errors "s3://bench/$1" "$work/floor-download")
+  rm -f "$work/floor-download"
+  floor_sdk=$(timed sdk_transfer download "$1" "$work/floor-download")
+  rm -f "$work/floor-download"
+  floor_best=$(min "$floor_cli" "$floor_sdk")
+}
+
+# peak_rss_watch ROOT_PID OUT: until ROOT_PID exits, samples every 0.1 s the summed resident memory of ROOT_PID and
+# all its descendants, and writes the peak in MiB to OUT (a pipeline's processes all count: shell, tools, clients).
+peak_rss_watch() {
+  local root=$1 out=$2 peak=0 kib
+  while kill -0 "$root" 2>/dev/null; do
+    kib=$(ps -e -o pid=,ppid=,rss= | awk -v root="$root" '
+      { parent[$1] = $2; rss[$1] = $3 }
+      END {
+        total = 0
+        for (p in rss) { q = p; while (q != "" && q != 0 && q != root) q = parent[q]; if (q == root) total += rss[p] }
+        print total
+      }')
+    [ "$kib" -le "$peak" ] || peak=$kib
+    sleep 0.1
+  done
+  awk -v k="$peak" 'BEGIN { printf "%.0f\n", k / 1024 }' >"$out"
+}
+
+# floor_row STEP ACTUAL OPTIMUM HOW: a table row of the step against its optimum and the 1.15x target.
+floor_row() {
+  local r verdict
+  r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')
+  verdict=$(awk -v r="$r" -v t="$S3_FLOOR_TARGET" 'BEGIN { print (r <= t ? "within" : "over") }')
+  printf '| %s | %s | %s (%s) | %sx (%s %s) |\n' "$1" "$2" "$3" "$4" "$r" "$verdict" "$S3_FLOOR_TARGET"
+}
