@@ -10,6 +10,9 @@
  *   [prefix/]postgresql/<target>/wal/<segment>.zst[.age]                    the WAL archive of a PITR target
  */
 
+/** The layout of a backup object's key, as the stack output `backups.backupKeyLayout` says it. */
+export const KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
+
 /** Every kind the backup and drill scripts implement: the first key segment under the prefix. */
 export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite", "valkey"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
@@ -74,5 +77,5 @@ export const LAYOUT_ENV: Record<string, string> = {
   LAYOUT_MANIFEST_SUFFIX: LAYOUT.manifestSuffix,
   LAYOUT_BASE_SERIES: LAYOUT.baseSeries,
   LAYOUT_WAL_SERIES: LAYOUT.walSeries,
-  BACKUP_KINDS: BACKUP_KINDS.join(" "),
+  LAYOUT_KINDS: BACKUP_KINDS.join(" "),
 };
