@@ -18,6 +18,7 @@ import { jobEnv, Running, run, start } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { restoreDir, restoredNotes, waitArchived as waitArchivedThrough } from "./helpers/pitr";
 import { AGE_MAGIC, ageIdentityFile, newAgeIdentity } from "./helpers/age";
+import { pitrSlotName } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "ledger-db";
@@ -46,6 +47,8 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     PGDATABASE: "ledger",
     PHASE_WAIT_SECONDS: "240",
     PITR_RECOVERY_TIMEOUT_SECONDS: "120",
+    // The slot the plan names for this target (the CronJob's PITR_SLOT).
+    PITR_SLOT: pitrSlotName(TARGET),
     ...over,
   });
 }

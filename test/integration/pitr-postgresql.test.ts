@@ -13,6 +13,7 @@ import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { archivedThrough as archivedThroughOf, restoreDir as restoreDirIn, restoredNotes as restoredNotesAs, waitArchived as waitArchivedThrough } from "./helpers/pitr";
+import { pitrSlotName } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "app-db";
@@ -35,6 +36,8 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     PGDATABASE: "app",
     PHASE_WAIT_SECONDS: "240",
     PITR_RECOVERY_TIMEOUT_SECONDS: "120",
+    // The slot the plan names for this target (the CronJob's PITR_SLOT).
+    PITR_SLOT: pitrSlotName(TARGET),
     ...over,
   });
 }
