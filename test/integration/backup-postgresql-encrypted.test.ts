@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../components/backup/encryption";
 import { jobEnv, run } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, latestKey as contractLatestKey, parseLatest, parseManifest } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "orders-db";
@@ -53,8 +53,14 @@ function env(over: Record<string, string> = {}): Record<string, string> {
   });
 }
 
-const latestKey = `${KIND}/${TARGET}/latest.json`;
-const readLatest = () => JSON.parse(readFileSync(s3.objectPath(latestKey), "utf8")) as Record<string, any>;
+const latestKey = contractLatestKey("", KIND, TARGET);
+// latest.json as the scripts wrote it, read with the contract's validating reader (and checked against the manifest it
+// names, of which it must be a byte-identical copy).
+const readLatest = () => {
+  const text = readFileSync(s3.objectPath(latestKey), "utf8");
+  const manifest = parseManifest(text, latestKey).manifest_key;
+  return parseLatest(text, readFileSync(s3.objectPath(manifest), "utf8"), latestKey) as Record<string, any>;
+};
 const metric = (job: string, name: string) => pgw.value(job, name, KIND, TARGET);
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, logLines, run, start } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, latestKey as contractLatestKey, parseLatest, parseManifest } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "app-db";
@@ -33,8 +33,14 @@ function env(over: Record<string, string> = {}): Record<string, string> {
   });
 }
 
-const latestKey = `backups/${KIND}/${TARGET}/latest.json`;
-const readLatest = () => JSON.parse(readFileSync(s3.objectPath(latestKey), "utf8")) as Record<string, any>;
+const latestKey = contractLatestKey("backups", KIND, TARGET);
+// latest.json as the scripts wrote it, read with the contract's validating reader (and checked against the manifest it
+// names, of which it must be a byte-identical copy).
+const readLatest = () => {
+  const text = readFileSync(s3.objectPath(latestKey), "utf8");
+  const manifest = parseManifest(text, latestKey).manifest_key;
+  return parseLatest(text, readFileSync(s3.objectPath(manifest), "utf8"), latestKey) as Record<string, any>;
+};
 const metric = (job: string, name: string) => pgw.value(job, name, KIND, TARGET);
 
 function expectedCounts(): Record<string, number> {
