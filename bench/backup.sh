@@ -179,8 +179,8 @@ sync
 # --- backups -------------------------------------------------------------------------------------------------------
 strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOINT_URL="http://127.0.0.1:$s3_port"
   PUSHGATEWAY_URL="http://127.0.0.1:$pgw_port" PGDATABASE=bench AWS_CLI=/usr/bin/aws)
-# The encryption contract's names, as the CronJobs give them (components/backup/encryption.ts).
-mapfile -t contract_env < <("$NODE" scripts/run-ts.cjs scripts/backup-contract-env.ts)
+# The backup contract's environment, as the CronJobs give it (components/backup/contract/), and this target's PITR slot.
+mapfile -t contract_env < <("$NODE" scripts/run-ts.cjs scripts/backup-contract-env.ts bench)
 strata_env+=("${contract_env[@]}")
 # stamped LOG T0: copies stdin to LOG, each line prefixed with the seconds since T0 (the scripts log whole seconds).
 stamped() {
@@ -346,7 +346,7 @@ if [ "$only" = all ]; then
   wait "$load_pid" || true
   # The slot would keep WAL on the kept database for ever (and forbid wal_level=minimal on the next run).
   for _ in $(seq 50); do
-    psql -X -q -A -t -d postgres -c "SELECT pg_drop_replication_slot('strata_bench')" >/dev/null 2>&1 && break
+    psql -X -q -A -t -d postgres -c "SELECT pg_drop_replication_slot('$(printf '%s\n' "${contract_env[@]}" | sed -n 's/^PITR_SLOT=//p')')" >/dev/null 2>&1 && break
     sleep 0.2
   done
   rpo_max=$(sort -n "$rpo_samples" | tail -n1)

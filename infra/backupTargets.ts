@@ -8,6 +8,7 @@ import type { TelemetryConfig } from "./config/sections/telemetry";
 import { SQLITE_CLAIM_NAME, TELEMETRY_LABELS } from "../components/telemetry/contract";
 import type { NamespaceRef } from "./namespaceRef";
 import { kindDriver } from "../components/backup/kinds";
+import { targetPrefix, walPrefix } from "../components/backup/contract";
 
 /** Name of the backup target Strata derives from `telemetry` when its backend keeps data in a database. */
 export const TELEMETRY_BACKUP_TARGET = "telemetry";
@@ -87,7 +88,7 @@ export function backupJobNamespace(target: BackupTarget): NamespaceRef {
 }
 
 /** Where a target's backups go in the backups bucket (BACKUP_KEY_LAYOUT, infra/areas/archive.ts); IAM prefixes follow it. */
-export const backupPrefix = (kind: BackupKind, target: string) => `${kind}/${target}/`;
+export const backupPrefix = (kind: BackupKind, target: string) => `${targetPrefix("", kind, target)}/`;
 
 /** One archive identity a backup target's pods run as: its workload key, ServiceAccount, namespace and key prefix. */
 export interface TargetWorkload {
@@ -152,7 +153,7 @@ export function resolveBackups(config: { backups: { targets: BackupTarget[] }; t
         backup: workload("backup", jobNamespace),
         drill: workload("drill", { role: "backups" }),
         // The WAL receiver appends under the target's wal/ only.
-        ...(pitr ? { wal: workload("wal", jobNamespace, `${prefix}wal/`) } : {}),
+        ...(pitr ? { wal: workload("wal", jobNamespace, `${walPrefix("", target.name)}/`) } : {}),
       },
       protectsClaims: Object.entries(config.storage.claims)
         .filter(([service, claim]) => claimCoverage(service, claim, [target]).length > 0)

@@ -1,8 +1,12 @@
 /**
- * Prints the environment the backup and drill CronJobs give every container for the encryption contract
- * (components/backup/encryption.ts), one KEY=VALUE a line: for running the scripts outside Kubernetes (bench/backup.sh).
- *   node scripts/run-ts.cjs scripts/backup-contract-env.ts
+ * Prints the environment the backup, drill, WAL receiver and restore containers get for the backup contract
+ * (components/backup/contract/, BACKUP_CONTRACT_ENV) and a scheduled Job's phase wait, one KEY=VALUE a line: for
+ * running the scripts outside Kubernetes (bench/backup.sh). Given a backup target's name, also the WAL receiver's
+ * replication slot for it, as the plan names it (PITR_SLOT).
+ *   node scripts/run-ts.cjs scripts/backup-contract-env.ts [target]
  */
-import { ENCRYPTION_CONTRACT_ENV } from "../components/backup/encryption";
+import { BACKUP_CONTRACT_ENV, phaseEnv, pitrSlotName, SCHEDULED_PHASE_WAIT_SECONDS } from "../components/backup/contract";
 
-for (const [key, value] of Object.entries(ENCRYPTION_CONTRACT_ENV)) process.stdout.write(`${key}=${value}\n`);
+const target = process.argv[2];
+const env = { ...BACKUP_CONTRACT_ENV, ...phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS), ...(target ? { PITR_SLOT: pitrSlotName(target) } : {}) };
+for (const [key, value] of Object.entries(env)) process.stdout.write(`${key}=${value}\n`);

@@ -14,6 +14,7 @@ import { credentialsSecretName } from "../components/identity/workloadIdentity";
 import { pointInTimeRestoreObjects, pointInTimeRestoreProblem } from "../components/backup/restoreJob";
 import { identitySecretName } from "../components/backup/encryption";
 import { effectiveBackupEncryption } from "../infra/config/sections/archive";
+import { EXIT } from "../components/backup/contract";
 
 const USAGE = "usage: npm run restore-job -- --config Pulumi.<stack>.yaml --target NAME --time ISO-8601|latest --size NGi --bucket BUCKET [--name NAME] [--s3-endpoint URL]";
 
@@ -72,6 +73,6 @@ if (require.main === module) {
     process.stdout.write(renderRestoreJob(process.argv.slice(2)));
   } catch (e) {
     process.stderr.write(`restore-job: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.config;
   }
 }

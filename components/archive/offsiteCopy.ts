@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef } from "../versions";
 import { scheduledJobSpec } from "../platform/scheduledJob";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
-import { ACTIVE_DEADLINE_SECONDS, archiveEnv, env, SCRIPT_EXIT, SCRIPTS_MOUNT, WORK_DIR, type JobContext } from "../backup/cronJob";
+import { ACTIVE_DEADLINE_SECONDS, archiveEnv, backupContractEnv, env, SCRIPT_EXIT, SCRIPTS_MOUNT, WORK_DIR, type JobContext } from "../backup/cronJob";
 import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/serviceRule";
 import { buildOffsiteCopyRuleGroups } from "./offsiteCopyRules";
 import { OFFSITE_COPY_NAME, OFFSITE_COPY_SCRIPT, OFFSITE_COPY_STATE_PREFIX } from "./offsiteCopySettings";
@@ -86,6 +86,8 @@ export function offsiteCopyCronJob(input: OffsiteCopyJobInput) {
               env("OFFSITE_STATE_PREFIX", OFFSITE_COPY_STATE_PREFIX),
               env("WORK_DIR", WORK_DIR),
               env("TMPDIR", "/tmp"),
+              // lib.sh's exit statuses, metric names and job label: the backup contract (components/backup/contract/).
+              ...backupContractEnv(),
             ],
             ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
             resources: resources("100m", "256Mi", "1"),

@@ -13,6 +13,7 @@ import { headingAnchor, prometheusRuleObject, type AlertingRule, type Prometheus
 /** A platform alerting rule whose labels may also name the backup target it was generated for. */
 export type BackupAlertingRule = AlertingRule & { labels: { severity: Severity; kind?: string; target?: string } };
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, KSM_CRONJOB_LAST_SCHEDULE, PITR_WAL_METRICS, PUSHGATEWAY_METRICS } from "./metrics";
+import { LAYOUT } from "./contract";
 
 export interface BackupAlertTarget {
   name: string;
@@ -151,7 +152,7 @@ export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
         "5m",
         `${newestByReplica(B.lastRunSuccess, B.lastCompletion, "", "kind, target, method")} == 0`,
         "The last backup of {{ $labels.kind }} target {{ $labels.target }} failed.",
-        `The newest backup run of {{ $labels.target }} ({{ $labels.kind }}) reported failure; latest.json still names the
+        `The newest backup run of {{ $labels.target }} ({{ $labels.kind }}) reported failure; ${LAYOUT.latest} still names the
          previous good backup, which ages until a run succeeds. The job's logs start with BACKUP FAILED.`,
       ),
       rule(

@@ -11,6 +11,7 @@ export { resources, type ContainerResources };
 
 export { env, SCRIPTS_MOUNT } from "./podSpec";
 import { env } from "./podSpec";
+import { PHASES } from "./contract";
 export const WORK_DIR = "/work";
 
 export const secretEnv = (name: string, ref: SecretKeyRef) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
@@ -102,7 +103,7 @@ export type ToolContainer = Omit<Container, "name" | "args" | "runAsUser" | "use
  */
 export const dumpThenUpload = (uid: number, dump: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
   ...pod,
-  containers: [{ name: "dump", args: ["backup.sh", "dump"], ...dump, runAsUser: uid }, S3("upload", ["backup.sh", "upload"], uid)],
+  containers: [{ name: "dump", args: ["backup.sh", PHASES.backup.dump], ...dump, runAsUser: uid }, S3("upload", ["backup.sh", PHASES.backup.upload], uid)],
 });
 
 /**
@@ -111,5 +112,5 @@ export const dumpThenUpload = (uid: number, dump: ToolContainer, pod: Omit<Recip
  */
 export const fetchThenRestore = (uid: number, restore: ToolContainer, pod: Omit<Recipe, "containers">, restoreUid = uid): Recipe => ({
   ...pod,
-  containers: [S3("fetch", ["restore-drill.sh", "fetch"], uid), { name: "restore", args: ["restore-drill.sh", "restore"], ...restore, runAsUser: restoreUid }],
+  containers: [S3("fetch", ["restore-drill.sh", PHASES.drill.fetch], uid), { name: "restore", args: ["restore-drill.sh", PHASES.drill.restore], ...restore, runAsUser: restoreUid }],
 });

@@ -1,7 +1,8 @@
 import { scheduledJobSpec } from "../platform/scheduledJob";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
-import { ENCRYPTION_CONTRACT_ENV, EXIT_DECRYPT, IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
+import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
+import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
 import { archiveEnv, env, resources, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
 import { backupPodSpec, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
@@ -28,12 +29,11 @@ export interface JobContext extends ArchiveContext {
   encryption?: { recipientSecretName: string; identitySecretName: string };
 }
 
-/** The scripts' exit statuses that a retry cannot change (scripts/lib.sh defines them; a test keeps these equal). */
-export const SCRIPT_EXIT = { config: 2, pushFailed: 3, decrypt: EXIT_DECRYPT } as const;
+/** The scripts' exit statuses that a retry cannot change (the backup contract's, components/backup/contract/exitCodes.ts). */
+export const SCRIPT_EXIT = { config: EXIT.config, pushFailed: EXIT.pushFailed, decrypt: EXIT.decrypt } as const;
 
-/** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed. */
-export const ACTIVE_DEADLINE_SECONDS = 4 * 3600;
-const PHASE_WAIT_SECONDS = ACTIVE_DEADLINE_SECONDS - 600;
+/** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed (contract/phases.ts). */
+export const ACTIVE_DEADLINE_SECONDS = SCHEDULED_JOB_DEADLINE_SECONDS;
 
 /**
  * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
@@ -60,8 +60,8 @@ export const ageIdentity = (identitySecretName: string) => ({
   volume: { name: IDENTITY_VOLUME, secret: { secretName: identitySecretName, defaultMode: 0o440 } },
 });
 
-/** The encryption contract's names (encryption.ts) as every backup container's environment. */
-export const encryptionContractEnv = () => Object.entries(ENCRYPTION_CONTRACT_ENV).map(([k, v]) => env(k, v));
+/** The backup contract (components/backup/contract/) as every backup, drill, WAL receiver and restore container's environment. */
+export const backupContractEnv = () => Object.entries(BACKUP_CONTRACT_ENV).map(([k, v]) => env(k, v));
 
 /**
  * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers (the base backup's too)
@@ -169,9 +169,9 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     env("BACKUP_TARGET", target.name),
     env("WORK_DIR", WORK_DIR),
     env("BACKUP_COMPRESSION", recipe.compression),
-    env("PHASE_WAIT_SECONDS", PHASE_WAIT_SECONDS),
+    ...Object.entries(phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
     env("TMPDIR", "/tmp"),
-    ...encryptionContractEnv(),
+    ...backupContractEnv(),
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
@@ -185,7 +185,7 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
     // bucket and logged) that a retry would only repeat; a drill that cannot decrypt has the wrong identity or none,
     // which a retry does not change. A run whose push failed cannot report itself, so StrataBackupRunNotReported
     // (alerts.ts) catches it.
-    failJobExitCodes: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed, SCRIPT_EXIT.decrypt],
+    failJobExitCodes: [...NOT_RETRIED],
     pod: backupPodSpec({
       security: {
         ...(recipe.runAsGroup !== undefined ? { runAsGroup: recipe.runAsGroup } : {}),

@@ -7,28 +7,17 @@
  *   downloads. Both come from Kubernetes Secrets built from the Pulumi secret `strata:backupAgeIdentity`; the
  *   recipient is derived from it here (X25519 public key of the identity, Bech32 as `age-keygen -y` prints it), so the
  *   two can never disagree.
- * - the manifest field names and the drill's metric and exit code are defined here and handed to the scripts through
- *   the environment (`ENCRYPTION_CONTRACT_ENV`), never spelled twice.
+ * - the manifest field names and the drill's metric and exit code are the backup contract's
+ *   (components/backup/contract/), handed to the scripts through the environment (`BACKUP_CONTRACT_ENV`).
  */
 import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
+import { EXIT } from "./contract";
 
-/** The manifest fields an encrypted backup adds (absent in manifests of unencrypted backups, which stay readable). */
-export const ENCRYPTION_MANIFEST_FIELDS = {
-  /** `age` when the object is age-encrypted; absent otherwise. */
-  encryption: "encryption",
-  /** SHA-256 (hex) of the recipient string `age1...` the object was encrypted to: says which identity opens it. */
-  recipientSha256: "age_recipient_sha256",
-  /** SHA-256 and size of the plaintext: the compressed artifact before encryption (what the drill decrypts to). */
-  plaintextSha256: "plaintext_sha256",
-  plaintextSize: "plaintext_size_bytes",
-} as const;
-// In such a manifest `sha256` and `size_bytes` stay those of the object as stored, i.e. of the ciphertext.
-
-/** Pushed by every drill of an encrypted backup (group job strata_restore_drill): 1 decrypted, 0 could not decrypt. */
-export const DRILL_DECRYPT_METRIC = "strata_restore_drill_last_decrypt_success";
-
-/** restore-drill.sh's exit status when it cannot decrypt (no identity, the wrong identity, a ciphertext age rejects). */
-export const EXIT_DECRYPT = 4;
+// The manifest's encryption fields, the drill's decrypt metric and its exit status are the backup contract's
+// (components/backup/contract/), handed to the scripts with the rest of it (BACKUP_CONTRACT_ENV).
+export { DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS } from "./contract";
+/** restore-drill.sh's and pitr-restore.sh's exit status when they cannot decrypt. */
+export const EXIT_DECRYPT = EXIT.decrypt;
 
 /** Where the drill's fetch container finds the identity file (a Secret volume). */
 export const IDENTITY_MOUNT = "/etc/strata/age";
@@ -38,16 +27,6 @@ export const RECIPIENT_KEY = "recipient";
 /** The Kubernetes Secrets in each namespace where backup or drill jobs run. */
 export const recipientSecretName = "strata-backup-age-recipient";
 export const identitySecretName = "strata-backup-age-identity";
-
-/** The environment every backup and drill container gets: the contract's names, read by lib.sh. */
-export const ENCRYPTION_CONTRACT_ENV: Record<string, string> = {
-  MANIFEST_FIELD_ENCRYPTION: ENCRYPTION_MANIFEST_FIELDS.encryption,
-  MANIFEST_FIELD_RECIPIENT_SHA256: ENCRYPTION_MANIFEST_FIELDS.recipientSha256,
-  MANIFEST_FIELD_PLAINTEXT_SHA256: ENCRYPTION_MANIFEST_FIELDS.plaintextSha256,
-  MANIFEST_FIELD_PLAINTEXT_SIZE: ENCRYPTION_MANIFEST_FIELDS.plaintextSize,
-  DRILL_DECRYPT_METRIC,
-  EXIT_DECRYPT: String(EXIT_DECRYPT),
-};
 
 // --- Bech32 (BIP 173), as age encodes its keys ------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import type { BackupTargetSpec as BackupTarget, PitrSpec as PitrConfig } from "./targetSpec";
 import { defaultBaseBackupSchedule, defaultPitrDrillSchedule, intervalHours } from "./schedule";
+import { pitrSlotName } from "./contract/layout";
 
 type PostgresTarget = Extract<BackupTarget, { kind: "postgresql" }>;
 
@@ -16,13 +17,14 @@ export interface PitrSettings {
   serverMajorVersion: number;
   receiverVolumeGiB: number;
   maxRetainedWalBytes: number;
-  /** The physical replication slot on the source server (wal-receiver.sh derives the same default). */
+  /** The physical replication slot on the source server (handed to wal-receiver.sh as PITR_SLOT). */
   slot: string;
 }
 
 export const PITR_DEFAULTS = { rpoSeconds: 60, targetTimeWindowHours: 24, receiverVolumeGiB: 10, maxRetainedWalGiB: 8 } as const;
 
-export const pitrSlotName = (target: string) => `strata_${target.replace(/[-.]/g, "_")}`;
+/** The slot's name is the backup contract's (components/backup/contract/layout.ts). */
+export { pitrSlotName };
 
 export function pitrSettings(target: BackupTarget): PitrSettings | undefined {
   if (target.kind !== "postgresql" || !target.pitr?.enabled) return undefined;

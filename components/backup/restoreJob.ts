@@ -2,9 +2,10 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { resources } from "../platform/containerDefaults";
 import { imageRef, IMAGES } from "../versions";
 import { backupScriptFiles } from "./backupScripts";
-import { ageIdentity, ageInitContainer, encryptionContractEnv, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { ageIdentity, ageInitContainer, backupContractEnv, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
 import { pitrSettings } from "./pitr";
 import { backupPodSpec, env, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
+import { phaseEnv, PHASES, RESTORE_JOB_DEADLINE_SECONDS, RESTORE_PHASE_WAIT_SECONDS } from "./contract";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
 export const RESTORE_CLAIM_MOUNT = "/var/lib/strata-restore";
@@ -71,9 +72,9 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
     env("WORK_DIR", WORK),
     env("PITR_TARGET", input.time),
     env("PITR_DATA_DIR", RESTORE_DATA_DIR),
-    env("PHASE_WAIT_SECONDS", 6 * 3600),
+    ...Object.entries(phaseEnv(RESTORE_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
     env("TMPDIR", "/tmp"),
-    ...encryptionContractEnv(),
+    ...backupContractEnv(),
   ];
   const identity = input.encryption ? ageIdentity(input.encryption.identitySecretName) : undefined;
   // Both containers run as the postgres image's user, which must own the restored data directory.
@@ -92,7 +93,7 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
   const fetch = container(
     "fetch",
     imageRef(IMAGES.awsCli),
-    "fetch",
+    PHASES.pitrRestore.fetch,
     [
       env("S3_BUCKET", input.bucket),
       env("AWS_REGION", input.region),
@@ -108,7 +109,7 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
       ...(identity ? { volumeMounts: [identity.volumeMount] } : {}),
     },
   );
-  const restore = container("restore", imageRef(pitrPostgresImage(settings)), "restore", [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
+  const restore = container("restore", imageRef(pitrPostgresImage(settings)), PHASES.pitrRestore.restore, [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
   return [
     { apiVersion: "v1", kind: "ConfigMap", metadata: { name: input.name, namespace: input.namespace, labels }, data: restoreScripts() },
     {
@@ -123,7 +124,7 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
       metadata: { name: input.name, namespace: input.namespace, labels },
       spec: {
         backoffLimit: 0,
-        activeDeadlineSeconds: 6 * 3600 + 600,
+        activeDeadlineSeconds: RESTORE_JOB_DEADLINE_SECONDS,
         template: {
           metadata: { labels },
           spec: backupPodSpec({

@@ -3,10 +3,10 @@
  * (infra/config/sections/backups.ts) validates stack files into exactly this shape, and a compile-time check there
  * keeps the two equal; nothing here knows about config.
  */
+import { BACKUP_KINDS, type BackupKind } from "./contract/layout";
 
-/** Every kind the backup and drill scripts implement (components/backup/scripts/README.md). */
-export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite", "valkey"] as const;
-export type BackupKind = (typeof BACKUP_KINDS)[number];
+/** Every kind the backup and drill scripts implement: the backup contract's (components/backup/contract/layout.ts). */
+export { BACKUP_KINDS, type BackupKind };
 
 /** The largest scratch space (an emptyDir's size limit) a backup or drill job may ask for, in GiB. */
 export const MAX_SCRATCH_GIB = 1024;

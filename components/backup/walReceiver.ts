@@ -5,10 +5,11 @@ import { resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
 import { imageRef, IMAGES } from "../versions";
-import { ageInitContainer, ageRecipientEnv, archiveEnv, encryptionContractEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
+import { ageInitContainer, ageRecipientEnv, archiveEnv, backupContractEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
 import { backupPodSpec, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
 import { secretEnv } from "./containers";
 import { pitrSettings } from "./pitr";
+import { PHASES } from "./contract";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
@@ -51,7 +52,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
     env("PITR_SLOT", settings.slot),
     env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
     env("TMPDIR", "/tmp"),
-    ...encryptionContractEnv(),
+    ...backupContractEnv(),
   ];
   // Both containers run as the postgres image's user: pg_receivewal writes the claim, the uploader reads it.
   const uid = IMAGE_UID.debianServiceUser;
@@ -96,11 +97,11 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
           container(
             "receive",
             imageRef(pitrPostgresImage(settings)),
-            "receive",
+            PHASES.walReceiver.receive,
             [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), secretEnv("PGPASSWORD", target.passwordSecret), ...ageEnv],
             resources("100m", "256Mi", "1"),
           ),
-          container("upload", imageRef(IMAGES.awsCli), "upload", archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
+          container("upload", imageRef(IMAGES.awsCli), PHASES.walReceiver.upload, archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
         ],
       }),
     },

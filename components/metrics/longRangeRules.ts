@@ -1,4 +1,5 @@
 import * as yaml from "js-yaml";
+import { BACKUP_METRICS } from "../backup/contract";
 
 /**
  * Rules the Thanos ruler evaluates against Thanos Query, over ranges longer than any Prometheus keeps locally:
@@ -14,7 +15,7 @@ export function longRangeRuleGroups(): { name: string; interval: string; rules: 
         { record: "strata:prometheus_samples_appended:rate30d", expr: "sum by (cluster) (rate(prometheus_tsdb_head_samples_appended_total[30d]))" },
         {
           record: "strata:backup_success_days:ratio30d",
-          expr: "count_over_time((max by (target, kind) (changes(strata_backup_last_success_timestamp_seconds[1d])) > 0)[30d:1d]) / 30",
+          expr: `count_over_time((max by (target, kind) (changes(${BACKUP_METRICS.lastSuccess}[1d])) > 0)[30d:1d]) / 30`,
         },
       ],
     },

@@ -20,9 +20,10 @@ import { archiveProviderMap, archiveStoreEndpoint, awsProvider, offsiteProviderM
 import { SSE_C_SECRET_NAME } from "../../components/metrics/thanos";
 import { LOKI_IMAGE_TAG, LOKI_SSE_TYPES } from "../../components/logging/lokiValues";
 import { OFFSITE_COPY_NAME, OFFSITE_COPY_WORKLOAD, OFFSITE_DESTINATION_RESOURCE } from "../../components/archive/offsiteCopySettings";
+import { KEY_LAYOUT } from "../../components/backup/contract";
 
-/** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it. */
-export const BACKUP_KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
+/** Where backups go in the backups bucket; the backup scripts, drills and IAM prefixes all follow it (the backup contract's layout). */
+export const BACKUP_KEY_LAYOUT = KEY_LAYOUT;
 
 /** A workload that reads or writes the archive, and exactly what it may do there. */
 export interface ArchiveWorkload {

@@ -10,6 +10,7 @@ import { archivePurposes, capabilitiesOf } from "../capabilities";
 import { ARCHIVE_CAPABILITIES } from "../../components/archive/providers";
 import { OFFSITE_COPY_NAME } from "../../components/archive/offsiteCopySettings";
 import { offsiteCopyPlan } from "../offsiteCopyPlan";
+import { LAYOUT } from "../../components/backup/contract";
 
 /**
  * The restorability matrix: every store Strata protects (each backup target, each claim of `strata:storage.claims`,
@@ -134,7 +135,7 @@ export function restorabilityMatrix(config: RestorabilityInput, backups: Resolve
       backup: ok(protections.join(", ")),
       drill: isBackups
         ? targets.length > 0
-          ? ok(`every target's drill reads it (latest.json, manifest, SHA-256): ${targets.length} drill(s)`)
+          ? ok(`every target's drill reads it (${LAYOUT.latest}, manifest, SHA-256): ${targets.length} drill(s)`)
           : gap("no target: no drill reads it")
         : gap("no drill restores noncurrent versions of its objects"),
       // The bucket protection check (components/archive/protectionCheck.ts) reads every bucket's settings back.

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { IMAGES, imageRef } from "../../components/versions";
-import { ENCRYPTION_CONTRACT_ENV } from "../../components/backup/encryption";
+import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, SCHEDULED_JOB_DEADLINE_SECONDS } from "../../components/backup/contract";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { SQLITE_TARGET } from "../helpers/backupTargets";
@@ -42,11 +42,11 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s CronJobs", (_kind, t
     const cronJob = job(target, phase, "strata-backups");
     expect(() => validateK8sObject(cronJob)).not.toThrow();
     expect(cronJob.spec).toMatchObject({ concurrencyPolicy: "Forbid", startingDeadlineSeconds: 3600, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 5, timeZone: "Etc/UTC" });
-    expect(cronJob.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 4 * 3600 });
+    expect(cronJob.spec.jobTemplate.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: SCHEDULED_JOB_DEADLINE_SECONDS });
     // A retry cannot fix a config error, and must not re-run a good backup whose push failed; evictions don't count.
     expect(cronJob.spec.jobTemplate.spec.podFailurePolicy.rules).toEqual([
       { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-      { action: "FailJob", onExitCodes: { operator: "In", values: [2, 3, 4] } },
+      { action: "FailJob", onExitCodes: { operator: "In", values: [...NOT_RETRIED] } },
     ]);
     const pod = podOf(cronJob);
     expect(pod).toMatchObject({ serviceAccountName: CONTEXT.serviceAccountName, automountServiceAccountToken: false, restartPolicy: "Never" });
@@ -132,10 +132,11 @@ describe("the sqlite restore drill CronJob", () => {
 });
 
 describe("the scripts' exit statuses the CronJobs act on", () => {
-  it("are the ones scripts/lib.sh defines, and the decrypt status the jobs hand the scripts (components/backup/encryption.ts)", () => {
+  it("are the contract's, handed to the scripts through the environment; lib.sh defines no status of its own", () => {
     const lib = readFileSync(join(__dirname, "..", "..", "components", "backup", "scripts", "lib.sh"), "utf8");
-    const defined = (name: string) => Number(new RegExp(`^readonly ${name}=(\\d+)`, "m").exec(lib)?.[1]);
-    expect(SCRIPT_EXIT).toEqual({ config: defined("EXIT_CONFIG"), pushFailed: defined("EXIT_PUSH"), decrypt: Number(ENCRYPTION_CONTRACT_ENV.EXIT_DECRYPT) });
+    expect(lib).not.toMatch(/^\s*(readonly\s+)?EXIT_[A-Z]+=\d/m);
+    expect(SCRIPT_EXIT).toEqual({ config: EXIT.config, pushFailed: EXIT.pushFailed, decrypt: EXIT.decrypt });
+    expect(BACKUP_CONTRACT_ENV).toMatchObject({ EXIT_CONFIG: String(EXIT.config), EXIT_PUSH: String(EXIT.pushFailed), EXIT_DECRYPT: String(EXIT.decrypt) });
   });
 });
 

@@ -5,7 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ageIdentityProblem, ageRecipientOf, ENCRYPTION_CONTRACT_ENV, IDENTITY_MOUNT, identitySecretName, recipientSecretName, recipientSha256 } from "../../components/backup/encryption";
+import { BACKUP_CONTRACT_ENV } from "../../components/backup/contract";
+import { ageIdentityProblem, ageRecipientOf, IDENTITY_MOUNT, identitySecretName, recipientSecretName, recipientSha256 } from "../../components/backup/encryption";
 import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { walReceiverStatefulSetSpec } from "../../components/backup/walReceiver";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
@@ -172,12 +173,12 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
     expect(pod.initContainers.map((c: Any) => c.name)).toContain("age");
   });
 
-  it("every container gets the encryption contract's names; without encryption no age, recipient or identity", () => {
+  it("every container gets the backup contract (its encryption names among them); without encryption no age, recipient or identity", () => {
     const plainCtx = { ...CONTEXT };
     delete plainCtx.encryption;
     for (const phase of ["backup", "drill"] as const) {
       const pod = podOf(job(t, phase, {}));
-      for (const c of pod.containers) for (const [k, v] of Object.entries(ENCRYPTION_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+      for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
       const plain = podOf(backupCronJob(t, phase, "strata-backups", "monitoring", plainCtx) as Any);
       expect(JSON.stringify(plain)).not.toMatch(/AGE_RECIPIENT|AGE_IDENTITY_FILE|age-identity|helmfile/);
     }
@@ -219,7 +220,7 @@ describe("PITR with encryption: the base backup and the WAL receiver get the rec
     expect(receive.env).toContainEqual(recipientEnv);
     expect(receive.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/opt\/strata-age:.*:\/usr\/lib\/postgresql\/15\/bin$/) });
     expect(envNames(upload)).not.toContain("AGE_RECIPIENT");
-    for (const c of pod.containers) for (const [k, v] of Object.entries(ENCRYPTION_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+    for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
     expect(pod.initContainers[0]).toMatchObject({ name: "age", image: imageRef(IMAGES.age), command: ["sh", "-c", "mkdir -p /opt/strata-age && cp /usr/local/bin/age /usr/local/bin/age-keygen /opt/strata-age/"] });
     // age lives in an emptyDir of its own, read-only where it runs: the claim (the receiver's work) never holds it.
     expect(pod.volumes).toContainEqual({ name: "tools", emptyDir: { sizeLimit: "64Mi" } });
@@ -241,7 +242,7 @@ describe("PITR with encryption: the base backup and the WAL receiver get the rec
     expect(envNames(restore)).not.toContain("PATH");
     expect(pod.volumes).toContainEqual({ name: "age-identity", secret: { secretName: identitySecretName, defaultMode: 0o440 } });
     expect(pod.initContainers[0].command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"]);
-    for (const c of pod.containers) for (const [k, v] of Object.entries(ENCRYPTION_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+    for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
     expect(JSON.stringify(pointInTimeRestoreObjects(input).find((o) => o.kind === "Job"))).not.toMatch(/AGE_IDENTITY_FILE|age-identity|AGE_RECIPIENT/);
   });
 });

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, run } from "./helpers/scripts";
 import { Pushgateway, S3, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -57,7 +58,7 @@ describe("sqlite (real SQLite through Python's sqlite3 module)", () => {
     const d = await run("restore-drill.sh", [], env("sqlite", "app"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", "sqlite", "app")).toBe(1);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "sqlite", "app")).toBe(1);
   });
 
   it("gzip compression works end to end too (BACKUP_COMPRESSION=gzip)", async () => {
@@ -73,8 +74,8 @@ describe("sqlite (real SQLite through Python's sqlite3 module)", () => {
     const b = await run("backup.sh", [], env("sqlite", "gone", { SQLITE_PATH: join(root, "nope.sqlite3") }));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("does not exist");
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", "sqlite", "gone")).toBe(0);
-    expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", "sqlite", "gone")).toBeUndefined();
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "sqlite", "gone")).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastSuccess, "sqlite", "gone")).toBeUndefined();
   });
 });
 
@@ -124,6 +125,6 @@ echo "2026-01-01T00:00:00.000+0000	$total document(s) restored successfully and 
     const d = await run("restore-drill.sh", [], mongoEnv({ STUB_LOSE: "1" }));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("RESTORED DATA DIFFERS");
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", "mongodb", "mongo")).toBe(0);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "mongodb", "mongo")).toBe(0);
   });
 });

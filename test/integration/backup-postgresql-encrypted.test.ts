@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../components/backup/encryption";
 import { jobEnv, run } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, latestKey as contractLatestKey, parseLatest, parseManifest } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "orders-db";
@@ -52,8 +53,14 @@ function env(over: Record<string, string> = {}): Record<string, string> {
   });
 }
 
-const latestKey = `${KIND}/${TARGET}/latest.json`;
-const readLatest = () => JSON.parse(readFileSync(s3.objectPath(latestKey), "utf8")) as Record<string, any>;
+const latestKey = contractLatestKey("", KIND, TARGET);
+// latest.json as the scripts wrote it, read with the contract's validating reader (and checked against the manifest it
+// names, of which it must be a byte-identical copy).
+const readLatest = () => {
+  const text = readFileSync(s3.objectPath(latestKey), "utf8");
+  const manifest = parseManifest(text, latestKey).manifest_key;
+  return parseLatest(text, readFileSync(s3.objectPath(manifest), "utf8"), latestKey) as Record<string, any>;
+};
 const metric = (job: string, name: string) => pgw.value(job, name, KIND, TARGET);
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
@@ -120,7 +127,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     expect(m[F.plaintextSize]).toBe(plain.stdout.length);
     expect(spawnSync("zstd", ["-q", "-d", "-c"], { input: plain.stdout, maxBuffer: 1 << 30 }).stdout.subarray(0, 5).toString()).toBe("PGDMP");
     expect(m.counts).toEqual({ "public.customers": 5000, "public.orders": 40000 });
-    expect(await metric("strata_backup", "strata_backup_size_bytes")).toBe(obj.length);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.size)).toBe(obj.length);
     // Nothing of the plaintext is left in the scratch space.
     expect(r.stderr).not.toContain("artifact changed");
   });
@@ -132,9 +139,9 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     expect(r.stderr).toContain("counts match");
     expect(r.stderr).toContain("RESTORE DRILL OK");
     expect(r.code, r.stderr).toBe(0);
-    expect(await metric("strata_restore_drill", DRILL_DECRYPT_METRIC)).toBe(1);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(1);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds")).toBe(m.started_epoch);
+    expect(await metric(DRILL_JOB, DRILL_DECRYPT_METRIC)).toBe(1);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(1);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastVerifiedBackup)).toBe(m.started_epoch);
   });
 
   it("drill with the wrong identity fails loudly before restoring: its own exit status, decrypt metric 0, run success 0", async () => {
@@ -145,8 +152,8 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     expect(r.stderr).not.toContain("counts match");
     expect(r.stderr).not.toContain('"msg":"restoring"');
     expect(r.code, r.stderr).toBe(EXIT_DECRYPT);
-    expect(await metric("strata_restore_drill", DRILL_DECRYPT_METRIC)).toBe(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+    expect(await metric(DRILL_JOB, DRILL_DECRYPT_METRIC)).toBe(0);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(0);
   });
 
   it("drill with the wrong identity and no age-keygen to name it: age itself refuses, same exit status and metric", async () => {
@@ -161,7 +168,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     expect(r.stderr).toContain("DECRYPT FAILED: age cannot decrypt the stored backup with this drill's identity");
     expect(r.stderr).toContain("no identity matched");
     expect(r.code, r.stderr).toBe(EXIT_DECRYPT);
-    expect(await metric("strata_restore_drill", DRILL_DECRYPT_METRIC)).toBe(0);
+    expect(await metric(DRILL_JOB, DRILL_DECRYPT_METRIC)).toBe(0);
   });
 
   it("drill with no identity at all fails the same way and says so", async () => {

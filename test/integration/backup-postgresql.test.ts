@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, logLines, run, start } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, latestKey as contractLatestKey, parseLatest, parseManifest } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "app-db";
@@ -32,8 +33,14 @@ function env(over: Record<string, string> = {}): Record<string, string> {
   });
 }
 
-const latestKey = `backups/${KIND}/${TARGET}/latest.json`;
-const readLatest = () => JSON.parse(readFileSync(s3.objectPath(latestKey), "utf8")) as Record<string, any>;
+const latestKey = contractLatestKey("backups", KIND, TARGET);
+// latest.json as the scripts wrote it, read with the contract's validating reader (and checked against the manifest it
+// names, of which it must be a byte-identical copy).
+const readLatest = () => {
+  const text = readFileSync(s3.objectPath(latestKey), "utf8");
+  const manifest = parseManifest(text, latestKey).manifest_key;
+  return parseLatest(text, readFileSync(s3.objectPath(manifest), "utf8"), latestKey) as Record<string, any>;
+};
 const metric = (job: string, name: string) => pgw.value(job, name, KIND, TARGET);
 
 function expectedCounts(): Record<string, number> {
@@ -116,12 +123,12 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     expect(first.counts).toEqual(expectedCounts());
     // structured logs: every stderr line is JSON
     for (const line of r.stderr.split("\n").filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
-    expect(await metric("strata_backup", "strata_backup_last_run_success")).toBe(1);
-    firstSuccess = (await metric("strata_backup", "strata_backup_last_success_timestamp_seconds"))!;
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess)).toBe(1);
+    firstSuccess = (await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess))!;
     expect(firstSuccess).toBeGreaterThan(Date.now() / 1000 - 300);
-    expect(await metric("strata_backup", "strata_backup_size_bytes")).toBe(first.size_bytes);
-    expect(await metric("strata_backup", "strata_backup_duration_seconds")).toBeGreaterThanOrEqual(0);
-    expect(await metric("strata_backup", "strata_backup_last_completion_timestamp_seconds")).toBeGreaterThanOrEqual(firstSuccess);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.size)).toBe(first.size_bytes);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.duration)).toBeGreaterThanOrEqual(0);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastCompletion)).toBeGreaterThanOrEqual(firstSuccess);
   });
 
   it("restore drill: newest complete backup, checksum verified, pg_restore -j 2 of a piped custom dump, row counts equal", async () => {
@@ -130,10 +137,10 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     expect(r.stderr).toContain("counts match");
     expect(r.stderr).toContain("RESTORE DRILL OK");
     expect(r.code, r.stderr).toBe(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(1);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds")).toBe(first.started_epoch);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds")).toBeGreaterThan(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_duration_seconds")).toBeGreaterThanOrEqual(0);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(1);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastVerifiedBackup)).toBe(first.started_epoch);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastSuccess)).toBeGreaterThan(0);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.duration)).toBeGreaterThanOrEqual(0);
   });
 
   it("two containers of one pod: dump and upload phases hand over through WORK_DIR (upload started first)", async () => {
@@ -158,7 +165,7 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     expect(f.stderr).toContain("RESTORE DRILL OK");
     expect(f.code).toBe(0);
     first = latest;
-    firstSuccess = (await metric("strata_backup", "strata_backup_last_success_timestamp_seconds"))!;
+    firstSuccess = (await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess))!;
   });
 
   /** A failed backup: non-zero, loud, pushed as a failure, last success kept (POST semantics), latest.json unmoved. */
@@ -166,9 +173,9 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/BACKUP FAILED/);
     expect(r.stderr).toMatch(stderrHint);
-    expect(await metric("strata_backup", "strata_backup_last_run_success")).toBe(0);
-    expect(await metric("strata_backup", "strata_backup_last_success_timestamp_seconds")).toBe(firstSuccess);
-    expect(await metric("strata_backup", "strata_backup_size_bytes")).toBe(first.size_bytes);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess)).toBe(0);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess)).toBe(firstSuccess);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.size)).toBe(first.size_bytes);
     expect(readLatest().key).toBe(first.key);
   }
 
@@ -203,7 +210,7 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     expect(readLatest().key).toBe(first.key);
     const drill = await run("restore-drill.sh", [], env());
     expect(drill.code).toBe(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds")).toBe(first.started_epoch);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastVerifiedBackup)).toBe(first.started_epoch);
   });
 
   it("scratch disk full (WORK_DIR on a 2 MiB tmpfs): fails loudly, failure pushed", async () => {
@@ -230,7 +237,7 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
   });
 
   it("corrupted archive: bytes flipped in the stored object, the drill catches it and pushes a failure", async () => {
-    const drillSuccess = await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds");
+    const drillSuccess = await metric(DRILL_JOB, DRILL_METRICS.lastSuccess);
     const path = s3.objectPath(first.key);
     const original = readFileSync(path);
     const bad = Buffer.from(original);
@@ -241,8 +248,8 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain("CHECKSUM MISMATCH");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
-      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
-      expect(await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds")).toBe(drillSuccess);
+      expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(0);
+      expect(await metric(DRILL_JOB, DRILL_METRICS.lastSuccess)).toBe(drillSuccess);
     } finally {
       writeFileSync(path, original);
     }
@@ -261,7 +268,7 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
       expect(r.stderr).toContain("cannot read the manifest latest.json names");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
       expect(logLines(r.stderr).some((l) => l.msg === "restoring")).toBe(false);
-      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+      expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(0);
     } finally {
       for (const p of [manifest, meta]) renameSync(moved(p), p);
     }
@@ -333,7 +340,7 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
       const r = await run("restore-drill.sh", [], env());
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain("RESTORED DATA DIFFERS");
-      expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success")).toBe(0);
+      expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess)).toBe(0);
     } finally {
       for (const p of paths) writeFileSync(p, text);
     }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobEnv, run } from "./helpers/scripts";
 import { freePort, Prometheus, Pushgateway, S3, sleep, startPrometheus, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 const KIND = "prometheus-snapshot";
 const TARGET = "prometheus-0";
@@ -51,7 +52,7 @@ describe("prometheus-snapshot backup and drill (real Prometheus, promtool, Pushg
     expect(manifest.counts.series).toBeGreaterThan(10);
     const snaps = join(prom.dataDir, "snapshots");
     expect(existsSync(snaps) ? readdirSync(snaps) : []).toEqual([]);
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBe(1);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, TARGET)).toBe(1);
   });
 
   it("drill: promtool lists and analyzes every block (counts equal the manifest's), then a throwaway Prometheus loads and serves them", async () => {
@@ -59,8 +60,8 @@ describe("prometheus-snapshot backup and drill (real Prometheus, promtool, Pushg
     expect(r.stderr).toContain("the restored Prometheus loaded every block and serves them");
     expect(r.stderr).toContain("snapshot verified");
     expect(r.code, r.stderr).toBe(0);
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, TARGET)).toBe(1);
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds", KIND, TARGET)).toBe(
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, TARGET)).toBe(1);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastVerifiedBackup, KIND, TARGET)).toBe(
       manifest.started_epoch,
     );
   });
@@ -71,8 +72,8 @@ describe("prometheus-snapshot backup and drill (real Prometheus, promtool, Pushg
     const r = await run("backup.sh", [], env({ PROM_DATA_DIR: elsewhere }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("is not under PROM_DATA_DIR/snapshots");
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBe(0);
-    expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", KIND, TARGET)).toBeGreaterThan(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, TARGET)).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastSuccess, KIND, TARGET)).toBeGreaterThan(0);
     // the real snapshot that call created is Prometheus's; clean it so it does not pin disk in this test either
     rmSync(join(prom.dataDir, "snapshots"), { recursive: true, force: true });
   });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
 import { jobEnv, run, uploadCraftedArtifact } from "./helpers/scripts";
 import { freePort, Pushgateway, RABBITMQ_BIN, RabbitMQ, S3, startPushgateway, startRabbitMQ, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -68,7 +69,7 @@ describe("rabbitmq-definitions against a real broker", () => {
     expect(d.stderr).toContain("throwaway broker started");
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "rabbitmq")).toBe(1);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "rabbitmq")).toBe(1);
   }, 300_000);
 
   it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and imports into its broker, the wrong one fails loudly", async () => {
@@ -99,7 +100,7 @@ describe("rabbitmq-definitions against a real broker", () => {
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("the broker rejected the definitions");
     expect(d.stderr).toContain("no-such-policy-key");
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "rejected")).toBe(0);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "rejected")).toBe(0);
   }, 300_000);
 
   it("a document that lists an object twice imports, but restores fewer objects than the manifest counts: the drill fails", async () => {
@@ -118,8 +119,8 @@ describe("rabbitmq-definitions against a real broker", () => {
     const b = await run("backup.sh", [], backupEnv("badpass", "wrong"));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("HTTP 401");
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, "badpass")).toBe(0);
-    expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", KIND, "badpass")).toBeUndefined();
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "badpass")).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastSuccess, KIND, "badpass")).toBeUndefined();
   });
 
   it("the broker down fails the backup, says it cannot reach it, and leaves latest.json on the last good backup", async () => {
@@ -129,6 +130,6 @@ describe("rabbitmq-definitions against a real broker", () => {
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("cannot reach");
     expect(latest("rabbitmq")).toEqual(before);
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, "rabbitmq")).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "rabbitmq")).toBe(0);
   }, 120_000);
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
 import { baseEnv, jobEnv, logLines, run, type RunAs, type RunResult } from "./helpers/scripts";
 import { Pushgateway, S3, sleep, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 const KIND = "sqlite";
 const PYTHON = "/usr/bin/python3";
@@ -173,13 +174,13 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(after, "the writer kept committing during the backup").toBeGreaterThan(before);
     expect(m.counts.events % 20).toBe(0);
     expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
-    expect(await metric("strata_backup", "strata_backup_last_run_success", "app")).toBe(1);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(1);
 
     const d = await run("restore-drill.sh", [], env("app"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success", "app")).toBe(1);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_verified_backup_timestamp_seconds", "app")).toBe(m.started_epoch);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "app")).toBe(1);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastVerifiedBackup, "app")).toBe(m.started_epoch);
   });
 
   it("encrypted with age while the writer commits: only ciphertext stored; the drill decrypts with the identity, the wrong one fails loudly", async () => {
@@ -210,11 +211,11 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(upload.code).toBe(1);
     expect(upload.stderr).toContain("BACKUP FAILED");
     expect(readFileSync(s3.objectPath(`${KIND}/app/latest.json`))).toEqual(previous);
-    expect(await metric("strata_backup", "strata_backup_last_run_success", "app")).toBe(0);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(0);
   });
 
   it("a damaged object in the bucket fails the drill at the checksum, before anything is restored", async () => {
-    const lastPass = await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds", "app");
+    const lastPass = await metric(DRILL_JOB, DRILL_METRICS.lastSuccess, "app");
     const object = s3.objectPath(latest("app").key);
     const bytes = readFileSync(object);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
@@ -223,8 +224,8 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("CHECKSUM MISMATCH");
     expect(d.stderr).toContain("RESTORE DRILL FAILED");
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success", "app")).toBe(0);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_success_timestamp_seconds", "app")).toBe(lastPass);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "app")).toBe(0);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastSuccess, "app")).toBe(lastPass);
   });
 });
 
@@ -241,7 +242,7 @@ describe("sqlite faults", () => {
     expect(dump.code).toBe(1);
     expect(dump.stderr).toContain("no writer had it open");
     expect(upload.code).toBe(1);
-    expect(await metric("strata_backup", "strata_backup_last_run_success", "closed")).toBe(0);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "closed")).toBe(0);
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
   });
 
@@ -288,7 +289,7 @@ describe("sqlite faults", () => {
     expect(d.stderr).toContain("checksum verified");
     expect(d.stderr).toContain("the restored database fails integrity_check");
     expect(d.code).toBe(1);
-    expect(await metric("strata_restore_drill", "strata_restore_drill_last_run_success", target)).toBe(0);
+    expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess, target)).toBe(0);
   });
 });
 

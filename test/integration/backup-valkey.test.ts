@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
 import { jobEnv, run, uploadCraftedArtifact } from "./helpers/scripts";
 import { freePort, Pushgateway, S3, sleep, startPushgateway, startS3, startValkey, tempDir, Valkey } from "./helpers/servers";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -61,7 +62,7 @@ describe("valkey against a real server (redis-server 7)", () => {
     const d = await run("restore-drill.sh", [], env("cache"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "cache")).toBe(1);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "cache")).toBe(1);
   }, 120_000);
 
   it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and loads the RDB, the wrong one fails loudly", async () => {
@@ -77,8 +78,8 @@ describe("valkey against a real server (redis-server 7)", () => {
     const b = await run("backup.sh", [], backupEnv("badpass", { VALKEY_PASSWORD: "wrong" }));
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/WRONGPASS|invalid password|AUTH failed/);
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, "badpass")).toBe(0);
-    expect(await pgw.value("strata_backup", "strata_backup_last_success_timestamp_seconds", KIND, "badpass")).toBeUndefined();
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "badpass")).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastSuccess, KIND, "badpass")).toBeUndefined();
   });
 
   it("the server down fails the backup and leaves latest.json on the last good backup", async () => {
@@ -96,7 +97,7 @@ describe("valkey against a real server (redis-server 7)", () => {
     const d = await run("restore-drill.sh", [], env("corrupt"));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("the throwaway server did not load the RDB");
-    expect(await pgw.value("strata_restore_drill", "strata_restore_drill_last_run_success", KIND, "corrupt")).toBe(0);
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "corrupt")).toBe(0);
   });
 
   it("a manifest whose counts the RDB does not hold fails the drill (RESTORED DATA DIFFERS)", async () => {

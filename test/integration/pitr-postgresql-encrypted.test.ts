@@ -18,6 +18,7 @@ import { jobEnv, Running, run, start } from "./helpers/scripts";
 import { Postgres, Pushgateway, S3, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { restoreDir, restoredNotes, waitArchived as waitArchivedThrough } from "./helpers/pitr";
 import { AGE_MAGIC, ageIdentityFile, newAgeIdentity } from "./helpers/age";
+import { DRILL_JOB, DRILL_METRICS, pitrSlotName } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "ledger-db";
@@ -46,6 +47,8 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     PGDATABASE: "ledger",
     PHASE_WAIT_SECONDS: "240",
     PITR_RECOVERY_TIMEOUT_SECONDS: "120",
+    // The slot the plan names for this target (the CronJob's PITR_SLOT).
+    PITR_SLOT: pitrSlotName(TARGET),
     ...over,
   });
 }
@@ -60,7 +63,7 @@ const nowEpoch = () => Math.floor(Date.now() / 1000);
 const insert = (note: string) => pg.psql("ledger", `INSERT INTO marks (note) VALUES ('${note}')`);
 /** The point-in-time drill's sample of this suite's target (method="pitr"). */
 const drillSample = async (name: string) =>
-  Object.entries(await pgw.samples("strata_restore_drill")).find(([k]) => k.startsWith(name + "{") && k.includes('method="pitr"') && k.includes(`target="${TARGET}"`))?.[1];
+  Object.entries(await pgw.samples(DRILL_JOB)).find(([k]) => k.startsWith(name + "{") && k.includes('method="pitr"') && k.includes(`target="${TARGET}"`))?.[1];
 const readLatest = () => JSON.parse(readFileSync(s3.objectPath(`${prefix}/base/latest.json`), "utf8")) as Record<string, any>;
 
 const waitArchived = (epoch: number) => waitArchivedThrough(receiverWork, epoch, () => receiverLog);
@@ -188,7 +191,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("RESTORE DRILL OK");
     expect(await drillSample(DRILL_DECRYPT_METRIC)).toBe(1);
-    expect(await drillSample("strata_restore_drill_last_run_success")).toBe(1);
+    expect(await drillSample(DRILL_METRICS.lastRunSuccess)).toBe(1);
   }, 300_000);
 
   it("the wrong identity fails loudly before anything is restored: DECRYPT FAILED, its exit status, decrypt metric 0", async () => {
@@ -198,7 +201,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
     expect(r.stderr).not.toContain("starting archive recovery");
     expect(r.code, r.stderr).toBe(EXIT_DECRYPT);
     expect(await drillSample(DRILL_DECRYPT_METRIC)).toBe(0);
-    expect(await drillSample("strata_restore_drill_last_run_success")).toBe(0);
+    expect(await drillSample(DRILL_METRICS.lastRunSuccess)).toBe(0);
     // A real restore with no identity at all says so, with the same exit status.
     const dir = restoreDir(root, "restored-no-identity");
     const n = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);

@@ -13,6 +13,7 @@ import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { archivedThrough as archivedThroughOf, restoreDir as restoreDirIn, restoredNotes as restoredNotesAs, waitArchived as waitArchivedThrough } from "./helpers/pitr";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, pitrSlotName } from "../../components/backup/contract";
 
 const KIND = "postgresql";
 const TARGET = "app-db";
@@ -35,6 +36,8 @@ function env(over: Record<string, string> = {}): Record<string, string> {
     PGDATABASE: "app",
     PHASE_WAIT_SECONDS: "240",
     PITR_RECOVERY_TIMEOUT_SECONDS: "120",
+    // The slot the plan names for this target (the CronJob's PITR_SLOT).
+    PITR_SLOT: pitrSlotName(TARGET),
     ...over,
   });
 }
@@ -87,7 +90,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup", PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toContain("lacks the REPLICATION attribute");
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBe(0);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, TARGET)).toBe(0);
   });
 
   let kill1: string;
@@ -108,9 +111,9 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     expect(latest).toMatchObject({ kind: KIND, target: TARGET, format: "pg_basebackup-tar", compression: "zstd", timeline: 1 });
     expect(latest.key).toMatch(/^backups\/postgresql\/app-db\/base\/\d{4}\/\d{2}\/\d{2}\/app-db-\d{8}T\d{6}Z\.tar\.zst$/);
     expect(latest.start_wal_file).toMatch(/^[0-9A-F]{24}$/);
-    expect(await pgw.value("strata_backup", "strata_backup_last_run_success", KIND, TARGET)).toBeDefined();
-    const m = await pgw.samples("strata_backup");
-    expect(Object.entries(m).find(([k]) => k.startsWith("strata_backup_last_run_success{") && k.includes('method="basebackup"'))?.[1]).toBe(1);
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, TARGET)).toBeDefined();
+    const m = await pgw.samples(BACKUP_JOB);
+    expect(Object.entries(m).find(([k]) => k.startsWith(`${BACKUP_METRICS.lastRunSuccess}{`) && k.includes('method="basebackup"'))?.[1]).toBe(1);
 
     // A store where CopyObject fails (Hetzner Object Storage may): an AWS CLI that refuses it, and the job told so.
     // The WAL the base backup keeps is downloaded, checked and uploaded again whole, and the backup succeeds.
@@ -260,11 +263,11 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     expect(r.stderr).toContain("drill target: the commit of a transaction in the window");
     expect(r.stderr).toContain("pg_amcheck found no corruption");
     expect(r.stderr).toContain("RESTORE DRILL OK");
-    const s = await pgw.samples("strata_restore_drill");
+    const s = await pgw.samples(DRILL_JOB);
     const get = (name: string) => Object.entries(s).find(([k]) => k.startsWith(name + "{") && k.includes('method="pitr"'))?.[1];
-    expect(get("strata_restore_drill_last_run_success")).toBe(1);
-    expect(get("strata_restore_drill_recovery_seconds")).toBeGreaterThan(0);
-    expect(get("strata_restore_drill_recovered_to_timestamp_seconds")).toBeGreaterThan(nowEpoch() - 600);
+    expect(get(DRILL_METRICS.lastRunSuccess)).toBe(1);
+    expect(get(DRILL_METRICS.recoverySeconds)).toBeGreaterThan(0);
+    expect(get(DRILL_METRICS.recoveredTo)).toBeGreaterThan(nowEpoch() - 600);
   }, 300_000);
 
   it("a corrupt WAL segment fails the drill loudly", async () => {
@@ -281,8 +284,8 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("CHECKSUM MISMATCH: archived WAL");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
-      const s = await pgw.samples("strata_restore_drill");
-      expect(Object.entries(s).find(([k]) => k.startsWith("strata_restore_drill_last_run_success{") && k.includes('method="pitr"'))?.[1]).toBe(0);
+      const s = await pgw.samples(DRILL_JOB);
+      expect(Object.entries(s).find(([k]) => k.startsWith(`${DRILL_METRICS.lastRunSuccess}{`) && k.includes('method="pitr"'))?.[1]).toBe(0);
     } finally {
       writeFileSync(path, good);
     }

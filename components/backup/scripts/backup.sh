@@ -39,7 +39,7 @@
 # upload phase:
 #   S3_BUCKET (required), S3_PREFIX (optional key prefix), S3_ENDPOINT_URL (non-AWS S3), S3_SSE_KMS_KEY_ID (when set:
 #   --sse aws:kms --sse-kms-key-id), AWS_CLI (default aws; must be v2), the usual AWS_* credentials/region env,
-#   PUSHGATEWAY_URL (required), PHASE_WAIT_SECONDS (default 21600), PUSH_TIMEOUT_SECONDS (default 15).
+#   PUSHGATEWAY_URL (required), PHASE_WAIT_SECONDS (required: the plan sets it, components/backup/contract/phases.ts), PUSH_TIMEOUT_SECONDS (default 15).
 #   AGE_RECIPIENT (optional, age1...): the artifact is encrypted with `age -r` before upload; the object gets the
 #   suffix .age, the manifest's sha256/size_bytes are the ciphertext's and it adds the encryption fields whose names
 #   MANIFEST_FIELD_* give (components/backup/encryption.ts). Needs `age` on PATH and scratch room for both copies.
@@ -373,10 +373,10 @@ tool_version_for_kind() {
 push_backup_failure() {
   local now started=$1
   now=$(date +%s)
-  push_metrics strata_backup "$(
-    metric strata_backup_last_completion_timestamp_seconds gauge "$now" "When the last backup run ended."
-    metric strata_backup_last_run_success gauge 0 "1 if the last backup run succeeded, 0 if it failed."
-    metric strata_backup_duration_seconds gauge "$((now - started))" "Duration of the last backup run."
+  push_metrics "$PUSH_JOB_BACKUP" "$(
+    metric "$METRIC_BACKUP_LAST_COMPLETION" gauge "$now" "When the last backup run ended."
+    metric "$METRIC_BACKUP_LAST_RUN_SUCCESS" gauge 0 "1 if the last backup run succeeded, 0 if it failed."
+    metric "$METRIC_BACKUP_DURATION" gauge "$((now - started))" "Duration of the last backup run."
   )" || true
 }
 
@@ -384,7 +384,8 @@ run_upload() {
   require_s3_config
   require_push_config
   require_age_recipient
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} started result
+  require_phase_wait
+  local wait_s=$PHASE_WAIT_SECONDS started result
   if ! wait_status dump "$wait_s"; then
     error "BACKUP FAILED: the dump phase wrote no status within ${wait_s}s (killed, OOM or hung?)"
     push_backup_failure "${RUN_EPOCH:-$(($(date +%s) - wait_s))}"
@@ -417,7 +418,7 @@ run_upload() {
     info "encrypted with age" recipient_sha256="$(sha256_text "$AGE_RECIPIENT")" plaintext_sha256="$plain_sha" size_bytes="$size"
   fi
   key=$(object_key "$started" "$ext")
-  manifest_key="$key.manifest.json"
+  manifest_key=$(manifest_key "$key")
   manifest="$WORK_DIR/manifest.json"
   set +e
   (
@@ -437,7 +438,7 @@ run_upload() {
   rc=$?
   set -e
   if [ "$rc" -ne 0 ]; then
-    error "BACKUP FAILED: upload to s3://$S3_BUCKET/$key did not complete; latest.json still names the previous backup" key="$key"
+    error "BACKUP FAILED: upload to s3://$S3_BUCKET/$key did not complete; $LAYOUT_LATEST still names the previous backup" key="$key"
     push_backup_failure "$started"
     return "$EXIT_FAILED"
   fi
@@ -445,12 +446,12 @@ run_upload() {
   now=$(date +%s)
   info "BACKUP OK" key="$key" size_bytes="$size" sha256="$sha" duration_seconds="$((now - started))"
   rm -f "$artifact"
-  push_metrics strata_backup "$(
-    metric strata_backup_last_success_timestamp_seconds gauge "$now" "When the last successful backup ended."
-    metric strata_backup_last_completion_timestamp_seconds gauge "$now" "When the last backup run ended."
-    metric strata_backup_last_run_success gauge 1 "1 if the last backup run succeeded, 0 if it failed."
-    metric strata_backup_duration_seconds gauge "$((now - started))" "Duration of the last backup run."
-    metric strata_backup_size_bytes gauge "$size" "Size of the last successful backup object in bytes."
+  push_metrics "$PUSH_JOB_BACKUP" "$(
+    metric "$METRIC_BACKUP_LAST_SUCCESS" gauge "$now" "When the last successful backup ended."
+    metric "$METRIC_BACKUP_LAST_COMPLETION" gauge "$now" "When the last backup run ended."
+    metric "$METRIC_BACKUP_LAST_RUN_SUCCESS" gauge 1 "1 if the last backup run succeeded, 0 if it failed."
+    metric "$METRIC_BACKUP_DURATION" gauge "$((now - started))" "Duration of the last backup run."
+    metric "$METRIC_BACKUP_SIZE" gauge "$size" "Size of the last successful backup object in bytes."
   )" || return "$EXIT_PUSH"
 }
 
@@ -512,44 +513,6 @@ encrypt_artifact() {
     return 1
   fi
   printf '%s %s\n' "${out%% *}" "$(file_size "$in.age")"
-}
-
-# write_manifest FILE KEY MANIFEST_KEY SHA256 SIZE STARTED [PLAINTEXT_SHA256 PLAINTEXT_SIZE]: SHA256 and SIZE are the
-# object's as stored; the plaintext pair is given for an age-encrypted object, with the recipient's fingerprint.
-write_manifest() {
-  local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6 plain_sha=${7:-} plain_size=${8:-}
-  {
-    printf '{\n'
-    printf '  "schema": 1,\n'
-    printf '  "kind": "%s",\n' "$BACKUP_KIND"
-    printf '  "target": "%s",\n' "$BACKUP_TARGET"
-    printf '  "bucket": "%s",\n' "$(json_escape "$S3_BUCKET")"
-    printf '  "key": "%s",\n' "$(json_escape "$key")"
-    printf '  "manifest_key": "%s",\n' "$(json_escape "$manifest_key")"
-    printf '  "sha256": "%s",\n' "$sha"
-    printf '  "size_bytes": %s,\n' "$size"
-    if [ -n "$plain_sha" ]; then
-      printf '  "%s": "age",\n' "$MANIFEST_FIELD_ENCRYPTION"
-      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_RECIPIENT_SHA256" "$(sha256_text "$AGE_RECIPIENT")"
-      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_PLAINTEXT_SHA256" "$plain_sha"
-      printf '  "%s": %s,\n' "$MANIFEST_FIELD_PLAINTEXT_SIZE" "$plain_size"
-    fi
-    printf '  "compression": "%s",\n' "$(status_get dump compression)"
-    printf '  "format": "%s",\n' "$(status_get dump format)"
-    printf '  "tool_version": "%s",\n' "$(json_escape "$(status_get dump tool_version)")"
-    printf '  "started_epoch": %s,\n' "$started"
-    printf '  "started_at": "%s",\n' "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)"
-    printf '  "uploaded_epoch": %s,\n' "$(date -u +%s)"
-    # A base backup's WAL facts: where replay starts (the oldest WAL segment it needs) and must at least reach.
-    local f v
-    for f in start_lsn end_lsn timeline start_wal_file end_epoch; do
-      if v=$(status_get dump "$f"); then
-        case "$f" in timeline | end_epoch) printf '  "%s": %s,\n' "$f" "$v" ;; *) printf '  "%s": "%s",\n' "$f" "$v" ;; esac
-      fi
-    done
-    printf '  "counts": %s\n' "$(counts_json "$COUNTS_FILE")"
-    printf '}\n'
-  } >"$file"
 }
 
 case "$phase" in

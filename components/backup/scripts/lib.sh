@@ -3,22 +3,23 @@
 #
 # What lives here (see README.md beside this file for the full interface):
 #   - structured logging: one JSON object per line on stderr
+#   - the backup contract's check: its facts come from the environment (see below), never from these scripts
 #   - the object key layout  [S3_PREFIX/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>
 #     with the manifest at <object key>.manifest.json and the pointer [S3_PREFIX/]<kind>/<target>/latest.json
+#   - the manifest's writer (its reader in TypeScript validates it: components/backup/contract/manifest.ts)
 #   - S3 access through the AWS CLI v2 (S3_ENDPOINT_URL for non-AWS S3, SSE-KMS when S3_SSE_KMS_KEY_ID is set)
 #   - the phase status files that let two containers of one pod hand over through a shared emptyDir
 #   - Pushgateway pushes (POST: replaces only the metric names pushed, so a failure push keeps last_success)
 #
 # Bash 4+, coreutils, curl. Nothing here needs jq or python (the valkey helpers at the end need its binaries).
 
-# Exit codes shared by every script (used by the scripts that source this file).
-# shellcheck disable=SC2034
-readonly EXIT_OK=0
-readonly EXIT_FAILED=1     # the backup or drill itself failed (reported to the Pushgateway when it could be)
-readonly EXIT_CONFIG=2     # usage or configuration error
-readonly EXIT_PUSH=3       # the backup or drill succeeded, but the Pushgateway push failed
-# The drill could not decrypt an age-encrypted backup (no identity, the wrong one, or a ciphertext age rejects). Its
-# value, like the manifest's encryption field names, comes from components/backup/encryption.ts through the environment.
+# The backup contract is defined once, in TypeScript (components/backup/contract/), and every container gets it as
+# environment variables (BACKUP_CONTRACT_ENV); BACKUP_CONTRACT_NAMES lists them. The scripts read, never restate:
+#   EXIT_OK EXIT_FAILED EXIT_CONFIG EXIT_PUSH EXIT_DECRYPT      exit statuses (contract/exitCodes.ts)
+#   LAYOUT_LATEST LAYOUT_MANIFEST_SUFFIX LAYOUT_BASE_SERIES LAYOUT_WAL_SERIES LAYOUT_KINDS   key layout (layout.ts)
+#   MANIFEST_SCHEMA_VERSION MANIFEST_FIELD_*                     the manifest's version and encryption fields (manifest.ts)
+#   PUSH_JOB_* METRIC_*                                          Pushgateway job labels and metric names (metrics.ts)
+# PHASE_WAIT_SECONDS (contract/phases.ts) is the Job's own: the scripts that wait for another phase require it.
 
 # Command substitutions fail the way the commands in them fail.
 shopt -s inherit_errexit
@@ -57,7 +58,27 @@ die_config() {
   exit "$EXIT_CONFIG"
 }
 
-readonly KINDS="postgresql mongodb prometheus-snapshot rabbitmq-definitions sqlite valkey"
+# require_backup_contract: every name BACKUP_CONTRACT_NAMES lists is set. Without the contract a script cannot even
+# know its configuration error's status, so it exits 1 (a failure) then; with part of it, EXIT_CONFIG.
+require_backup_contract() {
+  local v missing=()
+  if [ -z "${BACKUP_CONTRACT_NAMES:-}" ]; then
+    error "BACKUP_CONTRACT_NAMES is not set: run the scripts with the backup contract's environment (components/backup/contract/; node scripts/run-ts.cjs scripts/backup-contract-env.ts prints it)"
+    exit 1
+  fi
+  for v in $BACKUP_CONTRACT_NAMES; do [ -n "${!v:-}" ] || missing+=("$v"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    error "the backup contract's environment is incomplete (components/backup/contract/): ${missing[*]} not set"
+    exit "${EXIT_CONFIG:-1}"
+  fi
+}
+require_backup_contract
+
+# require_phase_wait: PHASE_WAIT_SECONDS, how long a phase waits for another (the plan sets it from contract/phases.ts).
+require_phase_wait() {
+  [[ ${PHASE_WAIT_SECONDS:-} =~ ^[0-9]+$ ]] ||
+    die_config "PHASE_WAIT_SECONDS is required: how long this phase waits for the other (the Job's deadline less the time to report)"
+}
 
 # start_script NAME PHASE ALLOWED_PHASES...: checks the phase argument, sets the log fields and PATH, validates the
 # common settings. Every script starts with it.
@@ -90,8 +111,8 @@ ORDER BY 1;"
 
 # Validates the settings every phase needs; target and kind become path segments and Pushgateway label values.
 require_common_config() {
-  [ -n "${BACKUP_KIND:-}" ] || die_config "BACKUP_KIND is required (one of: $KINDS)"
-  case " $KINDS " in *" $BACKUP_KIND "*) ;; *) die_config "BACKUP_KIND '$BACKUP_KIND' is not one of: $KINDS" ;; esac
+  [ -n "${BACKUP_KIND:-}" ] || die_config "BACKUP_KIND is required (one of: $LAYOUT_KINDS)"
+  case " $LAYOUT_KINDS " in *" $BACKUP_KIND "*) ;; *) die_config "BACKUP_KIND '$BACKUP_KIND' is not one of: $LAYOUT_KINDS" ;; esac
   [ -n "${BACKUP_TARGET:-}" ] || die_config "BACKUP_TARGET is required"
   [[ $BACKUP_TARGET =~ ^[a-z0-9][a-z0-9._-]{0,62}$ ]] ||
     die_config "BACKUP_TARGET '$BACKUP_TARGET' must match ^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -102,7 +123,7 @@ require_common_config() {
     dump) KEY_SERIES= ;;
     basebackup)
       [ "$BACKUP_KIND" = postgresql ] || die_config "PG_BACKUP_METHOD=basebackup needs BACKUP_KIND=postgresql"
-      KEY_SERIES=base
+      KEY_SERIES=$LAYOUT_BASE_SERIES
       ;;
     *) die_config "PG_BACKUP_METHOD '$PG_BACKUP_METHOD' must be dump (pg_dump) or basebackup (pg_basebackup)" ;;
   esac
@@ -142,14 +163,14 @@ target_prefix() {
   printf '%s' "${p:+$p/}$BACKUP_KIND/$BACKUP_TARGET"
 }
 
-# key_prefix: where this run's dated objects and latest.json go: the target prefix for logical backups, its base/
-# sub-prefix for PostgreSQL physical base backups (PG_BACKUP_METHOD=basebackup), so both series keep their own
-# latest.json and the WAL archive (<target prefix>/wal/) sits beside them.
+# key_prefix: where this run's dated objects and LAYOUT_LATEST go: the target prefix for logical backups, its
+# LAYOUT_BASE_SERIES sub-prefix for PostgreSQL physical base backups (PG_BACKUP_METHOD=basebackup), so both series keep
+# their own pointer and the WAL archive (<target prefix>/LAYOUT_WAL_SERIES/) sits beside them.
 key_prefix() {
   printf '%s%s' "$(target_prefix)" "${KEY_SERIES:+/$KEY_SERIES}"
 }
 
-wal_prefix() { printf '%s/wal' "$(target_prefix)"; }
+wal_prefix() { printf '%s/%s' "$(target_prefix)" "$LAYOUT_WAL_SERIES"; }
 
 # wal_content_type KEY: a WAL object's Content-Type: zstd, or opaque once age-encrypted (<name>.zst.age).
 wal_content_type() {
@@ -168,7 +189,10 @@ object_key() {
     "$(date -u -d "@$1" +%Y%m%dT%H%M%SZ)" "$2"
 }
 
-latest_key() { printf '%s/latest.json' "$(key_prefix)"; }
+latest_key() { printf '%s/%s' "$(key_prefix)" "$LAYOUT_LATEST"; }
+
+# manifest_key OBJECT_KEY: where an object's manifest goes.
+manifest_key() { printf '%s%s' "$1" "$LAYOUT_MANIFEST_SUFFIX"; }
 
 compression_suffix() {
   case "$BACKUP_COMPRESSION" in zstd) printf '.zst' ;; gzip) printf '.gz' ;; none) ;; esac
@@ -345,16 +369,47 @@ counts_json() {
   printf '  }'
 }
 
-# --- client-side encryption (age; components/backup/encryption.ts defines the names read here) ---------------------
-
-# require_encryption_contract: the manifest field names, the drill's metric and exit code, from the job's environment.
-require_encryption_contract() {
-  local v
-  for v in MANIFEST_FIELD_ENCRYPTION MANIFEST_FIELD_RECIPIENT_SHA256 MANIFEST_FIELD_PLAINTEXT_SHA256 \
-    MANIFEST_FIELD_PLAINTEXT_SIZE DRILL_DECRYPT_METRIC EXIT_DECRYPT; do
-    [ -n "${!v:-}" ] || die_config "$v is required (the encryption contract of components/backup/encryption.ts)"
-  done
+# write_manifest FILE KEY MANIFEST_KEY SHA256 SIZE STARTED [PLAINTEXT_SHA256 PLAINTEXT_SIZE]: the manifest of version
+# MANIFEST_SCHEMA_VERSION (components/backup/contract/manifest.ts reads and validates it). SHA256 and SIZE are the
+# object's as stored; the plaintext pair is given for an age-encrypted object, with the recipient's fingerprint. The
+# rest comes from the dump phase's status (WORK_DIR/dump.status) and COUNTS_FILE ("name<TAB>count" lines).
+write_manifest() {
+  local file=$1 key=$2 manifest_key=$3 sha=$4 size=$5 started=$6 plain_sha=${7:-} plain_size=${8:-}
+  {
+    printf '{\n'
+    printf '  "schema": %s,\n' "$MANIFEST_SCHEMA_VERSION"
+    printf '  "kind": "%s",\n' "$BACKUP_KIND"
+    printf '  "target": "%s",\n' "$BACKUP_TARGET"
+    printf '  "bucket": "%s",\n' "$(json_escape "$S3_BUCKET")"
+    printf '  "key": "%s",\n' "$(json_escape "$key")"
+    printf '  "manifest_key": "%s",\n' "$(json_escape "$manifest_key")"
+    printf '  "sha256": "%s",\n' "$sha"
+    printf '  "size_bytes": %s,\n' "$size"
+    if [ -n "$plain_sha" ]; then
+      printf '  "%s": "age",\n' "$MANIFEST_FIELD_ENCRYPTION"
+      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_RECIPIENT_SHA256" "$(sha256_text "$AGE_RECIPIENT")"
+      printf '  "%s": "%s",\n' "$MANIFEST_FIELD_PLAINTEXT_SHA256" "$plain_sha"
+      printf '  "%s": %s,\n' "$MANIFEST_FIELD_PLAINTEXT_SIZE" "$plain_size"
+    fi
+    printf '  "compression": "%s",\n' "$(status_get dump compression)"
+    printf '  "format": "%s",\n' "$(status_get dump format)"
+    printf '  "tool_version": "%s",\n' "$(json_escape "$(status_get dump tool_version)")"
+    printf '  "started_epoch": %s,\n' "$started"
+    printf '  "started_at": "%s",\n' "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)"
+    printf '  "uploaded_epoch": %s,\n' "$(date -u +%s)"
+    # A base backup's WAL facts: where replay starts (the oldest WAL segment it needs) and must at least reach.
+    local f v
+    for f in start_lsn end_lsn timeline start_wal_file end_epoch; do
+      if v=$(status_get dump "$f"); then
+        case "$f" in timeline | end_epoch) printf '  "%s": %s,\n' "$f" "$v" ;; *) printf '  "%s": "%s",\n' "$f" "$v" ;; esac
+      fi
+    done
+    printf '  "counts": %s\n' "$(counts_json "$COUNTS_FILE")"
+    printf '}\n'
+  } >"$file"
 }
+
+# --- client-side encryption (age; the manifest's field names are the contract's MANIFEST_FIELD_*) -------------------
 
 # require_age_recipient: AGE_RECIPIENT, when set, is an age X25519 recipient and age is here to use it (the backup
 # jobs' upload phase, the base backup's, the WAL receiver's staging).
@@ -363,7 +418,6 @@ require_age_recipient() {
   [[ $AGE_RECIPIENT =~ ^age1[02-9ac-hj-np-z]{58}$ ]] ||
     die_config "AGE_RECIPIENT must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)"
   need_tool age "the backup is encrypted with age before upload (the pod's init container copies it onto PATH)"
-  require_encryption_contract
 }
 
 # sha256_text STRING: the SHA-256 (hex) of a string, as the manifest's recipient fingerprint is defined.
@@ -449,9 +503,9 @@ download_decrypting() {
 # ciphertext's), with - for _ (HTTP header names).
 age_meta_key() { printf '%s' "${1//_/-}"; }
 
-# drill_decrypt_metric 0|1: the drill's DRILL_DECRYPT_METRIC sample, pushed by every drill of something encrypted.
+# drill_decrypt_metric 0|1: the drill's decrypt sample, pushed by every drill of something encrypted.
 drill_decrypt_metric() {
-  metric "$DRILL_DECRYPT_METRIC" gauge "$1" "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not."
+  metric "$METRIC_DRILL_LAST_DECRYPT_SUCCESS" gauge "$1" "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not."
 }
 
 # manifest_encrypted FILE: true when the manifest (or latest.json) describes an age-encrypted object.

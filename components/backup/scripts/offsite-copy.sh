@@ -144,16 +144,16 @@ now=$(date -u +%s)
 ok=0
 [ "$failed" -gt 0 ] || [ "$mismatches" -gt 0 ] || ok=1
 body=$(
-  metric strata_offsite_copy_last_completion_timestamp_seconds gauge "$now" "End of the last off-site copy run."
-  metric strata_offsite_copy_last_run_success gauge "$ok" "1 if every object of the last run was copied and verified."
-  metric strata_offsite_copy_duration_seconds gauge "$((now - started))" "Duration of the last off-site copy run."
-  metric strata_offsite_copy_source_objects gauge "$total" "Objects in the backups bucket at the last run."
-  metric strata_offsite_copy_objects_copied gauge "$copied" "Objects copied and verified by the last run."
-  metric strata_offsite_copy_bytes_copied gauge "$bytes" "Bytes copied and verified by the last run."
-  metric strata_offsite_copy_checksum_mismatches gauge "$mismatches" "Objects whose SHA-256 did not match in the last run."
-  if [ "$ok" -eq 1 ]; then metric strata_offsite_copy_last_success_timestamp_seconds gauge "$now" "End of the last off-site copy run that copied and verified everything."; fi
+  metric "$METRIC_OFFSITE_COPY_LAST_COMPLETION" gauge "$now" "End of the last off-site copy run."
+  metric "$METRIC_OFFSITE_COPY_LAST_RUN_SUCCESS" gauge "$ok" "1 if every object of the last run was copied and verified."
+  metric "$METRIC_OFFSITE_COPY_DURATION" gauge "$((now - started))" "Duration of the last off-site copy run."
+  metric "$METRIC_OFFSITE_COPY_SOURCE_OBJECTS" gauge "$total" "Objects in the backups bucket at the last run."
+  metric "$METRIC_OFFSITE_COPY_OBJECTS_COPIED" gauge "$copied" "Objects copied and verified by the last run."
+  metric "$METRIC_OFFSITE_COPY_BYTES_COPIED" gauge "$bytes" "Bytes copied and verified by the last run."
+  metric "$METRIC_OFFSITE_COPY_MISMATCHES" gauge "$mismatches" "Objects whose SHA-256 did not match in the last run."
+  if [ "$ok" -eq 1 ]; then metric "$METRIC_OFFSITE_COPY_LAST_SUCCESS" gauge "$now" "End of the last off-site copy run that copied and verified everything."; fi
 )
-url="${PUSHGATEWAY_URL%/}/metrics/job/strata_offsite_copy/destination/$DEST_BUCKET"
+url="${PUSHGATEWAY_URL%/}/metrics/job/$PUSH_JOB_OFFSITE_COPY/destination/$DEST_BUCKET"
 pushed=0
 if out=$(printf '%s\n' "$body" | curl -sS --fail-with-body --max-time "${PUSH_TIMEOUT_SECONDS:-15}" --retry 3 --retry-delay 1 \
   --retry-connrefused -X POST --data-binary @- "$url" 2>&1); then

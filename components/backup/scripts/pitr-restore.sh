@@ -83,15 +83,15 @@ SCRATCH="$WORK_DIR/pitr"
 choose_base() {
   local k end
   if [ -z "$TARGET_EPOCH" ]; then
-    s3_get "$(latest_key)" "$WORK_DIR/latest.json" 2>"$WORK_DIR/s3.err" || {
+    s3_get "$(latest_key)" "$WORK_DIR/$LAYOUT_LATEST" 2>"$WORK_DIR/s3.err" || {
       error "no base backup: cannot read s3://$S3_BUCKET/$(latest_key)" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
       return 1
     }
-    s3_get "$(manifest_get "$WORK_DIR/latest.json" manifest_key)" "$MANIFEST" 2>"$WORK_DIR/s3.err" || {
-      error "cannot read the manifest base/latest.json names" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
+    s3_get "$(manifest_get "$WORK_DIR/$LAYOUT_LATEST" manifest_key)" "$MANIFEST" 2>"$WORK_DIR/s3.err" || {
+      error "cannot read the manifest $LAYOUT_BASE_SERIES/$LAYOUT_LATEST names" detail="$(tail -c 1000 "$WORK_DIR/s3.err")"
       return 1
     }
-    cmp -s "$WORK_DIR/latest.json" "$MANIFEST" || { error "base/latest.json and the manifest it names differ"; return 1; }
+    cmp -s "$WORK_DIR/$LAYOUT_LATEST" "$MANIFEST" || { error "$LAYOUT_BASE_SERIES/$LAYOUT_LATEST and the manifest it names differ"; return 1; }
     return 0
   fi
   # Newest first (the keys are dated); the first whose backup ended before the target.
@@ -101,7 +101,7 @@ choose_base() {
     end=$(manifest_get "$MANIFEST" end_epoch) || continue
     if [ "$end" -lt "$TARGET_EPOCH" ]; then return 0; fi
   done < <(aws_s3 s3api list-objects-v2 --bucket "$S3_BUCKET" --prefix "$(key_prefix)/" \
-    --query "Contents[?ends_with(Key, '.manifest.json')].Key" --output text | tr '\t' '\n' | sort -r)
+    --query "Contents[?ends_with(Key, '$LAYOUT_MANIFEST_SUFFIX')].Key" --output text | tr '\t' '\n' | sort -r)
   rm -f "$MANIFEST"
   error "no kept base backup ended before $TARGET: the earliest time this target can be restored to is the end of its oldest kept base backup"
   return 1
@@ -413,7 +413,7 @@ restore_pitr() {
   as_pg pg_ctl -D "$PG_DATA" -l "$SCRATCH/server.log" -W -o "-c config_file=$SCRATCH/postgresql.conf" start >/dev/null 2>&1 ||
     { error "PostgreSQL did not start on the restored data" detail="$(tail -c 1500 "$SCRATCH/server.log")"; return 1; }
   psql=(psql -X -q -A -t -h "$SCRATCH/sock" -p 5432 -U postgres -d postgres)
-  deadline=$(($(date +%s) + ${PITR_RECOVERY_TIMEOUT_SECONDS:-21600}))
+  deadline=$(($(date +%s) + ${PITR_RECOVERY_TIMEOUT_SECONDS:-$PHASE_WAIT_SECONDS}))
   promoted=
   while [ "$(date +%s)" -lt "$deadline" ]; do
     if out=$("${psql[@]}" -c "SELECT pg_is_in_recovery()" 2>/dev/null) && [ "$out" = f ]; then
@@ -478,7 +478,7 @@ restore_pitr() {
 
 RESTORE_RC=0
 run_restore() {
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} rc=0
+  local wait_s=$PHASE_WAIT_SECONDS rc=0
   RESTORE_DEADLINE=$(($(date +%s) + wait_s))
   # The restore starts with the download (download.status), or not at all when the fetch phase failed first.
   while [ ! -f "$WORK_DIR/download.status" ] && [ ! -f "$WORK_DIR/fetch.status" ]; do
@@ -522,7 +522,7 @@ run_restore() {
 # --- report --------------------------------------------------------------------------------------------------------
 
 run_report() {
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} ok=1 now started
+  local wait_s=$PHASE_WAIT_SECONDS ok=1 now started
   started=$(status_get fetch started_epoch)
   if [ "$(status_get fetch result)" != ok ]; then
     ok=0
@@ -547,32 +547,32 @@ run_report() {
   fi
   if [ "$ok" -ne 1 ]; then
     error "RESTORE DRILL FAILED" method=pitr key="$(status_get fetch key 2>/dev/null || echo none)"
-    push_metrics strata_restore_drill "$(
-      metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
-      metric strata_restore_drill_last_run_success gauge 0 "1 if the last restore drill passed, 0 if it failed."
-      metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
+    push_metrics "$PUSH_JOB_DRILL" "$(
+      metric "$METRIC_DRILL_LAST_COMPLETION" gauge "$now" "When the last restore drill ended."
+      metric "$METRIC_DRILL_LAST_RUN_SUCCESS" gauge 0 "1 if the last restore drill passed, 0 if it failed."
+      metric "$METRIC_DRILL_DURATION" gauge "$((now - started))" "Duration of the last restore drill."
       [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
     )" || true
     return "$failed_rc"
   fi
   info "RESTORE DRILL OK" method=pitr key="$(status_get fetch key)" duration_seconds="$((now - started))" \
     recovered_to="$(status_get restore recovered_to_epoch)"
-  push_metrics strata_restore_drill "$(
-    metric strata_restore_drill_last_success_timestamp_seconds gauge "$now" "When the last passing restore drill ended."
-    metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
-    metric strata_restore_drill_last_run_success gauge 1 "1 if the last restore drill passed, 0 if it failed."
-    metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
-    metric strata_restore_drill_last_verified_backup_timestamp_seconds gauge "$(manifest_get "$MANIFEST" started_epoch)" \
+  push_metrics "$PUSH_JOB_DRILL" "$(
+    metric "$METRIC_DRILL_LAST_SUCCESS" gauge "$now" "When the last passing restore drill ended."
+    metric "$METRIC_DRILL_LAST_COMPLETION" gauge "$now" "When the last restore drill ended."
+    metric "$METRIC_DRILL_LAST_RUN_SUCCESS" gauge 1 "1 if the last restore drill passed, 0 if it failed."
+    metric "$METRIC_DRILL_DURATION" gauge "$((now - started))" "Duration of the last restore drill."
+    metric "$METRIC_DRILL_LAST_VERIFIED_BACKUP" gauge "$(manifest_get "$MANIFEST" started_epoch)" \
       "Start time of the newest backup a drill restored and verified."
-    metric strata_restore_drill_recovery_seconds gauge "$(status_get restore recovery_seconds)" \
+    metric "$METRIC_DRILL_RECOVERY_SECONDS" gauge "$(status_get restore recovery_seconds)" \
       "WAL replay of the last point-in-time drill: server start to promotion."
-    metric strata_restore_drill_recovered_to_timestamp_seconds gauge "$(status_get restore recovered_to_epoch)" \
+    metric "$METRIC_DRILL_RECOVERED_TO" gauge "$(status_get restore recovered_to_epoch)" \
       "The commit time the last point-in-time drill recovered to."
     [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
   )" || return "$EXIT_PUSH"
 }
 
-require_encryption_contract
+require_phase_wait
 
 case "$phase" in
   fetch)

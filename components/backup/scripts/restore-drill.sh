@@ -70,7 +70,7 @@ phase=${1:-all}
 start_script restore-drill "$phase" all fetch restore
 
 BACKUP_FILE="$WORK_DIR/backup.bin"
-LATEST_FILE="$WORK_DIR/latest.json"
+LATEST_FILE="$WORK_DIR/$LAYOUT_LATEST"
 SCRATCH="$WORK_DIR/restore"
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
@@ -98,8 +98,8 @@ run_fetch() {
     manifest_key=$(manifest_get "$LATEST_FILE" manifest_key)
     sha=$(manifest_get "$LATEST_FILE" sha256)
     size=$(manifest_get "$LATEST_FILE" size_bytes)
-    [ "$(manifest_get "$LATEST_FILE" kind)" = "$BACKUP_KIND" ] || { error "latest.json is of another kind"; exit 1; }
-    [ "$(manifest_get "$LATEST_FILE" target)" = "$BACKUP_TARGET" ] || { error "latest.json is of another target"; exit 1; }
+    [ "$(manifest_get "$LATEST_FILE" kind)" = "$BACKUP_KIND" ] || { error "$LAYOUT_LATEST is of another kind"; exit 1; }
+    [ "$(manifest_get "$LATEST_FILE" target)" = "$BACKUP_TARGET" ] || { error "$LAYOUT_LATEST is of another target"; exit 1; }
     # The manifest is fetched while the object downloads: nothing is trusted before both are checked below.
     s3_get "$manifest_key" "$WORK_DIR/manifest.json" 2>"$WORK_DIR/s3-manifest.err" &
     manifest_pid=$!
@@ -137,12 +137,12 @@ run_fetch() {
       got_size=$(file_size "$BACKUP_FILE")
     fi
     if ! wait "$manifest_pid"; then
-      error "cannot read the manifest latest.json names" manifest_key="$manifest_key" \
+      error "cannot read the manifest $LAYOUT_LATEST names" manifest_key="$manifest_key" \
         detail="$(tail -c 1000 "$WORK_DIR/s3-manifest.err")"
       exit 1
     fi
     if ! cmp -s "$LATEST_FILE" "$WORK_DIR/manifest.json"; then
-      error "latest.json and the manifest it names differ" manifest_key="$manifest_key"
+      error "$LAYOUT_LATEST and the manifest it names differ" manifest_key="$manifest_key"
       exit 1
     fi
     if [ "$got_size" != "$size" ] || [ "$got_sha" != "$sha" ]; then
@@ -183,7 +183,7 @@ fetch_wait() {
   local name=$1 poll=${2:-${PHASE_POLL_SECONDS:-0.5}}
   while [ ! -f "$WORK_DIR/$name.status" ] && [ ! -f "$WORK_DIR/fetch.status" ]; do
     if [ "$(date +%s)" -ge "$RESTORE_DEADLINE" ]; then
-      error "the fetch phase wrote no $name status within ${PHASE_WAIT_SECONDS:-21600}s"
+      error "the fetch phase wrote no $name status within ${PHASE_WAIT_SECONDS}s"
       return 2
     fi
     if [ -n "${FETCH_PID:-}" ] && ! kill -0 "$FETCH_PID" 2>/dev/null && [ ! -f "$WORK_DIR/fetch.status" ]; then
@@ -496,7 +496,7 @@ restore_sqlite() {
 readonly STREAMED_KINDS="postgresql"
 
 run_restore() {
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} rc=0 fn="restore_${BACKUP_KIND//-/_}"
+  local wait_s=$PHASE_WAIT_SECONDS rc=0 fn="restore_${BACKUP_KIND//-/_}"
   RESTORE_DEADLINE=$(($(date +%s) + wait_s))
   if [[ " $STREAMED_KINDS " != *" $BACKUP_KIND "* ]]; then
     fetch_wait fetch || rc=$?
@@ -540,7 +540,7 @@ run_restore() {
 # --- report --------------------------------------------------------------------------------------------------------
 
 run_report() {
-  local wait_s=${PHASE_WAIT_SECONDS:-21600} ok=1 now started backup_epoch
+  local wait_s=$PHASE_WAIT_SECONDS ok=1 now started backup_epoch
   started=$(status_get fetch started_epoch)
   if [ "$(status_get fetch result)" != ok ]; then
     ok=0
@@ -560,10 +560,10 @@ run_report() {
   fi
   if [ "$ok" -ne 1 ]; then
     error "RESTORE DRILL FAILED" key="$(status_get fetch key 2>/dev/null || echo none)"
-    push_metrics strata_restore_drill "$(
-      metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
-      metric strata_restore_drill_last_run_success gauge 0 "1 if the last restore drill passed, 0 if it failed."
-      metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
+    push_metrics "$PUSH_JOB_DRILL" "$(
+      metric "$METRIC_DRILL_LAST_COMPLETION" gauge "$now" "When the last restore drill ended."
+      metric "$METRIC_DRILL_LAST_RUN_SUCCESS" gauge 0 "1 if the last restore drill passed, 0 if it failed."
+      metric "$METRIC_DRILL_DURATION" gauge "$((now - started))" "Duration of the last restore drill."
       [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
     )" || true
     [ "$(status_get fetch exit 2>/dev/null || true)" != "$EXIT_DECRYPT" ] || return "$EXIT_DECRYPT"
@@ -571,18 +571,18 @@ run_report() {
   fi
   backup_epoch=$(manifest_get "$WORK_DIR/manifest.json" started_epoch)
   info "RESTORE DRILL OK" key="$(status_get fetch key)" duration_seconds="$((now - started))"
-  push_metrics strata_restore_drill "$(
-    metric strata_restore_drill_last_success_timestamp_seconds gauge "$now" "When the last passing restore drill ended."
-    metric strata_restore_drill_last_completion_timestamp_seconds gauge "$now" "When the last restore drill ended."
-    metric strata_restore_drill_last_run_success gauge 1 "1 if the last restore drill passed, 0 if it failed."
-    metric strata_restore_drill_duration_seconds gauge "$((now - started))" "Duration of the last restore drill."
-    metric strata_restore_drill_last_verified_backup_timestamp_seconds gauge "$backup_epoch" \
+  push_metrics "$PUSH_JOB_DRILL" "$(
+    metric "$METRIC_DRILL_LAST_SUCCESS" gauge "$now" "When the last passing restore drill ended."
+    metric "$METRIC_DRILL_LAST_COMPLETION" gauge "$now" "When the last restore drill ended."
+    metric "$METRIC_DRILL_LAST_RUN_SUCCESS" gauge 1 "1 if the last restore drill passed, 0 if it failed."
+    metric "$METRIC_DRILL_DURATION" gauge "$((now - started))" "Duration of the last restore drill."
+    metric "$METRIC_DRILL_LAST_VERIFIED_BACKUP" gauge "$backup_epoch" \
       "Start time of the newest backup a drill restored and verified."
     [ -z "$decrypt" ] || printf '%s\n' "$decrypt"
   )" || return "$EXIT_PUSH"
 }
 
-require_encryption_contract
+require_phase_wait
 
 case "$phase" in
   fetch)

@@ -23,8 +23,8 @@
 #            is ever deleted in S3. Pushes the receiver's state to the Pushgateway every cycle.
 #   all      both in one container (tests, an image with both tool sets).
 #
-# Environment: BACKUP_KIND=postgresql (the default), BACKUP_TARGET, WORK_DIR (the claim), PITR_SLOT (default
-#   strata_<target> with - and . as _); receive: libpq env PGHOST PGPORT PGUSER PGPASSWORD/PGPASSFILE, PG_BIN_DIR,
+# Environment: BACKUP_KIND=postgresql (the default), BACKUP_TARGET, WORK_DIR (the claim), PITR_SLOT (required:
+#   the plan names it, components/backup/contract/layout.ts pitrSlotName); receive: libpq env PGHOST PGPORT PGUSER PGPASSWORD/PGPASSFILE, PG_BIN_DIR,
 #   PITR_STATUS_INTERVAL_SECONDS (5), AGE_RECIPIENT (optional: WAL encrypted with age, `age` on PATH); upload: S3_BUCKET, S3_PREFIX, S3_ENDPOINT_URL, S3_SSE_KMS_KEY_ID, AWS_CLI,
 #   PUSHGATEWAY_URL, PITR_UPLOAD_INTERVAL_SECONDS (15; the component sets it from the RPO), PITR_LOCAL_KEEP_SEGMENTS
 #   (4), ZSTD_LEVEL (1).
@@ -54,7 +54,10 @@ WAL_DIR="$WORK_DIR/wal"
 STAGED_DIR="$WAL_DIR/.staged"
 OUTBOX="$WORK_DIR/outbox"
 SENDING="$WORK_DIR/sending"
-SLOT=${PITR_SLOT:-strata_${BACKUP_TARGET//[-.]/_}}
+# The slot's name is the plan's (components/backup/contract/layout.ts: pitrSlotName), so the alerts and the runbook
+# name the same slot.
+SLOT=${PITR_SLOT:-}
+[ -n "$SLOT" ] || die_config "PITR_SLOT is required: the physical replication slot this receiver holds on the server"
 [[ $SLOT =~ ^[a-z0-9_]{1,63}$ ]] || die_config "PITR_SLOT '$SLOT' must match ^[a-z0-9_]{1,63}$"
 mkdir -p "$WAL_DIR" "$STAGED_DIR" "$OUTBOX" "$SENDING"
 
@@ -263,14 +266,14 @@ upload_cycle() {
   fi
   lag=$now
   [ "$through" -eq 0 ] || lag=$((now - through))
-  push_metrics strata_pitr_wal "$(
-    metric strata_pitr_wal_uploader_heartbeat_timestamp_seconds gauge "$now" "When the WAL uploader last ran a cycle."
-    metric strata_pitr_wal_last_cycle_success gauge "$ok" "1 if the last WAL upload cycle left nothing behind."
-    metric strata_pitr_wal_upload_backlog_segments gauge "$backlog" "Completed WAL segments on the receiver's volume not yet in S3."
-    metric strata_pitr_slot_retained_wal_bytes gauge "$retained" "WAL the server keeps for the receiver's replication slot."
-    metric strata_pitr_receiver_lag_seconds gauge "$lag" "Seconds since the newest moment everything the server wrote was on the receiver's volume."
+  push_metrics "$PUSH_JOB_PITR_WAL" "$(
+    metric "$METRIC_PITR_WAL_HEARTBEAT" gauge "$now" "When the WAL uploader last ran a cycle."
+    metric "$METRIC_PITR_WAL_LAST_CYCLE_SUCCESS" gauge "$ok" "1 if the last WAL upload cycle left nothing behind."
+    metric "$METRIC_PITR_WAL_BACKLOG_SEGMENTS" gauge "$backlog" "Completed WAL segments on the receiver's volume not yet in S3."
+    metric "$METRIC_PITR_WAL_SLOT_RETAINED_BYTES" gauge "$retained" "WAL the server keeps for the receiver's replication slot."
+    metric "$METRIC_PITR_WAL_RECEIVER_LAG_SECONDS" gauge "$lag" "Seconds since the newest moment everything the server wrote was on the receiver's volume."
     if [ "$ARCHIVED_THROUGH" -gt 0 ]; then
-      metric strata_pitr_wal_archived_through_timestamp_seconds gauge "$ARCHIVED_THROUGH" \
+      metric "$METRIC_PITR_WAL_ARCHIVED_THROUGH" gauge "$ARCHIVED_THROUGH" \
         "Everything the server had written by this time is in S3."
     fi
   )" >/dev/null 2>&1 || warn "PUSH FAILED: the Pushgateway did not accept the WAL receiver's metrics"
@@ -279,7 +282,6 @@ upload_cycle() {
 run_upload() {
   require_s3_config
   require_push_config
-  require_encryption_contract
   local interval=${PITR_UPLOAD_INTERVAL_SECONDS:-15} started
   [[ $interval =~ ^[1-9][0-9]*$ ]] || die_config "PITR_UPLOAD_INTERVAL_SECONDS must be a whole number >= 1"
   [ -z "${1:-}" ] || trap on_term TERM INT

@@ -12,6 +12,7 @@ import { expect } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../../components/backup/encryption";
 import type { RunResult } from "./scripts";
 import type { Pushgateway, S3 } from "./servers";
+import { DRILL_JOB, DRILL_METRICS } from "../../../components/backup/contract";
 
 export const AGE_MAGIC = "age-encryption.org/v1";
 
@@ -64,13 +65,13 @@ export async function expectEncryptedRoundTrip(t: EncryptedRoundTrip): Promise<R
   expect(m[F.plaintextSha256]).toBe(sha(plain.stdout));
   expect(m[F.plaintextSize]).toBe(plain.stdout.length);
 
-  const metric = (name: string) => t.pgw.value("strata_restore_drill", name, t.kind, t.target);
+  const metric = (name: string) => t.pgw.value(DRILL_JOB, name, t.kind, t.target);
   const good = await t.drill({ AGE_IDENTITY_FILE: ageIdentityFile(t.root, `${t.target}-good`, identity) });
   expect(good.stderr).toContain("decrypted with age");
   expect(good.stderr).toContain("counts match");
   expect(good.code, good.stderr).toBe(0);
   expect(await metric(DRILL_DECRYPT_METRIC)).toBe(1);
-  expect(await metric("strata_restore_drill_last_run_success")).toBe(1);
+  expect(await metric(DRILL_METRICS.lastRunSuccess)).toBe(1);
 
   const wrong = await t.drill({ AGE_IDENTITY_FILE: ageIdentityFile(t.root, `${t.target}-wrong`, newAgeIdentity()) });
   expect(wrong.stderr).toContain("DECRYPT FAILED: the drill's identity is not the one this backup was encrypted to");
@@ -78,6 +79,6 @@ export async function expectEncryptedRoundTrip(t: EncryptedRoundTrip): Promise<R
   expect(wrong.stderr).not.toContain("counts match");
   expect(wrong.code, wrong.stderr).toBe(EXIT_DECRYPT);
   expect(await metric(DRILL_DECRYPT_METRIC)).toBe(0);
-  expect(await metric("strata_restore_drill_last_run_success")).toBe(0);
+  expect(await metric(DRILL_METRICS.lastRunSuccess)).toBe(0);
   return m;
 }

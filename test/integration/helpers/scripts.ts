@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PG_BIN, SCRIPTS } from "./servers";
-import { ENCRYPTION_CONTRACT_ENV } from "../../../components/backup/encryption";
+import { BACKUP_CONTRACT_ENV, phaseEnv, SCHEDULED_PHASE_WAIT_SECONDS } from "../../../components/backup/contract";
 
 export interface RunResult {
   code: number | null;
@@ -23,8 +23,9 @@ export interface Running {
 }
 
 /**
- * Environment every run gets: /usr/bin first (the AWS CLI v2, not a pyenv shim), no ambient AWS config, and the
- * encryption contract's names every job gets from components/backup/encryption.ts.
+ * Environment every run gets: /usr/bin first (the AWS CLI v2, not a pyenv shim), no ambient AWS config, and what every
+ * CronJob gives its containers from the backup contract (components/backup/contract/): BACKUP_CONTRACT_ENV and the
+ * scheduled Jobs' phase wait.
  */
 export function baseEnv(home: string): Record<string, string> {
   mkdirSync(home, { recursive: true });
@@ -42,7 +43,8 @@ export function baseEnv(home: string): Record<string, string> {
     AWS_MAX_ATTEMPTS: "2",
     AWS_CLI: "/usr/bin/aws",
     PHASE_POLL_SECONDS: "0.2",
-    ...ENCRYPTION_CONTRACT_ENV,
+    ...BACKUP_CONTRACT_ENV,
+    ...phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS),
   };
 }
 

@@ -3,6 +3,7 @@ import { dumpThenUpload, env, resources, S3, type Recipe } from "../../container
 import { pitrSettings, type PitrSettings } from "../../pitr";
 import type { TargetOf } from "../driver";
 import { libpqEnv, POSTGRES_UID } from "./shared";
+import { PHASES } from "../../contract";
 
 /** The pinned postgres image of a PITR target's server major version (physical backups need the same major). */
 export function pitrPostgresImage(settings: PitrSettings): ImagePin {
@@ -41,8 +42,8 @@ export function pitrDrillRecipe(t: TargetOf<"postgresql">): Recipe {
     fsGroup: POSTGRES_UID,
     env: [env("PITR_TARGET", "drill"), env("PITR_DRILL_WINDOW_SECONDS", settings.targetTimeWindowHours * 3600)],
     containers: [
-      S3("fetch", ["pitr-restore.sh", "fetch"], POSTGRES_UID),
-      { name: "restore", image: pitrPostgresImage(settings), args: ["pitr-restore.sh", "restore"], resources: resources("1", "2Gi", "2"), runAsUser: POSTGRES_UID },
+      S3("fetch", ["pitr-restore.sh", PHASES.pitrRestore.fetch], POSTGRES_UID),
+      { name: "restore", image: pitrPostgresImage(settings), args: ["pitr-restore.sh", PHASES.pitrRestore.restore], resources: resources("1", "2Gi", "2"), runAsUser: POSTGRES_UID },
     ],
   };
 }

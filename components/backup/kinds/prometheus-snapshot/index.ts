@@ -2,6 +2,7 @@ import { KPS_FULLNAME, prometheusDataClaimName } from "../../../metrics/names";
 import { IMAGES } from "../../../versions";
 import { besidePods, env, resources, S3, WORK_DIR } from "../../containers";
 import type { KindDriver } from "../driver";
+import { PHASES } from "../../contract";
 
 /** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
 export const PROMETHEUS_SNAPSHOT_SOURCE = {
@@ -31,7 +32,7 @@ export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
       fsGroup: src.gid,
       containers: [
         {
-          ...S3("backup", ["backup.sh", "all"], src.uid),
+          ...S3("backup", ["backup.sh", PHASES.backup.all], src.uid),
           env: [env("PROMETHEUS_URL", src.url(monitoringNamespace)), env("PROM_DATA_DIR", src.dataDir)],
           volumeMounts: [{ name: "prometheus-data", mountPath: "/prometheus" }],
         },
@@ -47,7 +48,7 @@ export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
     compression: "none",
     fsGroup: DRILL_UID,
     initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: DRILL_UID }],
-    containers: [{ ...S3("drill", ["restore-drill.sh", "all"], DRILL_UID), resources: resources("500m", "2Gi", "2") }],
+    containers: [{ ...S3("drill", ["restore-drill.sh", PHASES.drill.all], DRILL_UID), resources: resources("500m", "2Gi", "2") }],
     extraPath: `${WORK_DIR}/bin`,
   }),
   // Read from Prometheus's own volume, in the monitoring namespace.

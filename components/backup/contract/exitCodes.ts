@@ -1,0 +1,30 @@
+/**
+ * The exit statuses of every backup, drill, WAL receiver, point-in-time restore and off-site copy run. The scripts get
+ * them as EXIT_* through BACKUP_CONTRACT_ENV (index.ts); the CronJobs fail a Job at once on those a retry cannot change;
+ * `npm run restore-job` exits with `config` on a usage error.
+ */
+export const EXIT = {
+  ok: 0,
+  /** The backup or drill itself failed (reported to the Pushgateway when it could be). */
+  failed: 1,
+  /** A usage or configuration error: the same run fails the same way again. */
+  config: 2,
+  /** The backup or drill succeeded (its objects are in the bucket), but the Pushgateway push failed. */
+  pushFailed: 3,
+  /** A drill or restore could not decrypt an age-encrypted backup (no identity, the wrong one, a ciphertext age rejects). */
+  decrypt: 4,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** The statuses a retry cannot change: a Job that exits with one of them fails at once (podFailurePolicy). */
+export const NOT_RETRIED: readonly ExitCode[] = [EXIT.config, EXIT.pushFailed, EXIT.decrypt];
+
+/** The statuses as the scripts' environment (lib.sh reads EXIT_OK ... EXIT_DECRYPT). */
+export const EXIT_ENV: Record<string, string> = {
+  EXIT_OK: String(EXIT.ok),
+  EXIT_FAILED: String(EXIT.failed),
+  EXIT_CONFIG: String(EXIT.config),
+  EXIT_PUSH: String(EXIT.pushFailed),
+  EXIT_DECRYPT: String(EXIT.decrypt),
+};

@@ -1,0 +1,113 @@
+/**
+ * The metric names the in-pod scripts push to the Pushgateway (components/backup/scripts/README.md, "Metrics") and the
+ * `job` label of each group, defined once: the alerts, the dashboards and the tests import them, and the scripts get
+ * them through BACKUP_CONTRACT_ENV (METRICS_ENV below), so no name is spelled twice.
+ *
+ * Every backup and drill series carries the Pushgateway grouping key `job`, `kind` and `target` (pushed to
+ * `/metrics/job/<job>/kind/<kind>/target/<target>`, scraped with `honorLabels`).
+ */
+
+/** Pushgateway `job` label of each group the scripts push. */
+export const PUSH_JOBS = {
+  /** backup.sh (logical dumps and PITR base backups). */
+  backup: "strata_backup",
+  /** restore-drill.sh and pitr-restore.sh's drill. */
+  drill: "strata_restore_drill",
+  /** wal-receiver.sh, every upload cycle. */
+  pitrWal: "strata_pitr_wal",
+  /** offsite-copy.sh, grouped by `destination` bucket. */
+  offsiteCopy: "strata_offsite_copy",
+} as const;
+
+export const BACKUP_JOB = PUSH_JOBS.backup;
+export const DRILL_JOB = PUSH_JOBS.drill;
+export const PITR_WAL_JOB = PUSH_JOBS.pitrWal;
+export const OFFSITE_COPY_JOB = PUSH_JOBS.offsiteCopy;
+
+export const BACKUP_METRICS = {
+  /** Pushed on success only: a failure push never carries it, so the last success stays visible. */
+  lastSuccess: "strata_backup_last_success_timestamp_seconds",
+  /** Pushed on success only: size of the uploaded object in bytes. */
+  size: "strata_backup_size_bytes",
+  /** Every run. */
+  lastCompletion: "strata_backup_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_backup_last_run_success",
+  /** Every run, from the dump phase's start. */
+  duration: "strata_backup_duration_seconds",
+} as const;
+
+export const DRILL_METRICS = {
+  /** Passing drills only. */
+  lastSuccess: "strata_restore_drill_last_success_timestamp_seconds",
+  /** Passing drills only: `started_epoch` of the backup the drill restored and verified. */
+  lastVerifiedBackup: "strata_restore_drill_last_verified_backup_timestamp_seconds",
+  /** Every run. */
+  lastCompletion: "strata_restore_drill_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_restore_drill_last_run_success",
+  /** Every run. */
+  duration: "strata_restore_drill_duration_seconds",
+  /** Passing point-in-time drills only (group `method="pitr"`): the WAL replay, server start to promotion. */
+  recoverySeconds: "strata_restore_drill_recovery_seconds",
+  /** Passing point-in-time drills only: the commit time the drill recovered to. */
+  recoveredTo: "strata_restore_drill_recovered_to_timestamp_seconds",
+  /** Every drill of an encrypted backup: 1 decrypted, 0 could not decrypt. */
+  lastDecryptSuccess: "strata_restore_drill_last_decrypt_success",
+} as const;
+
+/** Pushed by every drill of an encrypted backup (group job strata_restore_drill): 1 decrypted, 0 could not decrypt. */
+export const DRILL_DECRYPT_METRIC = DRILL_METRICS.lastDecryptSuccess;
+
+export const PITR_WAL_METRICS = {
+  /** Everything the server had written by this time is in S3 (the receiver's RPO is now minus this). */
+  archivedThrough: "strata_pitr_wal_archived_through_timestamp_seconds",
+  /** When the uploader last ran a cycle (a heartbeat). */
+  heartbeat: "strata_pitr_wal_uploader_heartbeat_timestamp_seconds",
+  /** 1 if the last cycle left nothing behind. */
+  lastCycleSuccess: "strata_pitr_wal_last_cycle_success",
+  /** Completed segments on the receiver's volume not yet in S3. */
+  backlogSegments: "strata_pitr_wal_upload_backlog_segments",
+  /** WAL the source server keeps for the receiver's slot (its lag behind the server), in bytes. */
+  slotRetainedBytes: "strata_pitr_slot_retained_wal_bytes",
+  /** Seconds since everything the server wrote was on the receiver's volume. */
+  receiverLagSeconds: "strata_pitr_receiver_lag_seconds",
+} as const;
+
+export const OFFSITE_COPY_METRICS = {
+  /** Runs that copied and verified every object only. */
+  lastSuccess: "strata_offsite_copy_last_success_timestamp_seconds",
+  /** Every run. */
+  lastCompletion: "strata_offsite_copy_last_completion_timestamp_seconds",
+  /** Every run: 1 or 0. */
+  lastRunSuccess: "strata_offsite_copy_last_run_success",
+  /** Every run. */
+  duration: "strata_offsite_copy_duration_seconds",
+  /** Every run: current objects in the backups bucket. */
+  sourceObjects: "strata_offsite_copy_source_objects",
+  /** Every run: objects copied and verified by it (0 when nothing was new). */
+  objectsCopied: "strata_offsite_copy_objects_copied",
+  /** Every run: their bytes. */
+  bytesCopied: "strata_offsite_copy_bytes_copied",
+  /** Every run: objects whose SHA-256 did not match (at the source, or read back from the copy). */
+  mismatches: "strata_offsite_copy_checksum_mismatches",
+} as const;
+
+/** Each group's metrics, keyed like PUSH_JOBS. */
+export const PUSHED_METRICS = { backup: BACKUP_METRICS, drill: DRILL_METRICS, pitrWal: PITR_WAL_METRICS, offsiteCopy: OFFSITE_COPY_METRICS } as const;
+
+/** Every name the scripts push. */
+export const PUSHED_METRIC_NAMES: readonly string[] = Object.values(PUSHED_METRICS).flatMap((m) => Object.values(m));
+
+const upperSnake = (camel: string) => camel.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+
+/** The environment variable that carries a metric's name to the scripts: METRIC_<GROUP>_<NAME>, e.g. METRIC_BACKUP_LAST_SUCCESS. */
+export const metricEnvName = (group: keyof typeof PUSHED_METRICS, key: string) => `METRIC_${upperSnake(group)}_${upperSnake(key)}`;
+/** The environment variable that carries a group's `job` label: PUSH_JOB_<GROUP>, e.g. PUSH_JOB_BACKUP. */
+export const pushJobEnvName = (group: keyof typeof PUSH_JOBS) => `PUSH_JOB_${upperSnake(group)}`;
+
+/** Every job label and metric name as the scripts' environment. */
+export const METRICS_ENV: Record<string, string> = Object.fromEntries([
+  ...Object.entries(PUSH_JOBS).map(([group, job]) => [pushJobEnvName(group as keyof typeof PUSH_JOBS), job]),
+  ...Object.entries(PUSHED_METRICS).flatMap(([group, metrics]) => Object.entries(metrics).map(([key, name]) => [metricEnvName(group as keyof typeof PUSHED_METRICS, key), name])),
+]);

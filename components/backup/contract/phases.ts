@@ -1,0 +1,32 @@
+/**
+ * The phases of each in-pod script (the containers of one pod, which hand over through status files in WORK_DIR) and
+ * how long each may wait for another. A Job has a hard deadline; every phase gives up `REPORT_MARGIN_SECONDS` before
+ * it, so the failure is always pushed before Kubernetes kills the pod. The plan hands the wait to the scripts as
+ * PHASE_WAIT_SECONDS (phaseEnv below).
+ */
+
+/** The phases each script accepts as its argument; `all` runs them one after the other in one container. */
+export const PHASES = {
+  /** backup.sh: `dump` (the database tool's container) then `upload` (S3 and the Pushgateway). */
+  backup: { dump: "dump", upload: "upload", all: "all" },
+  /** restore-drill.sh: `fetch` (S3, verification, the report) beside `restore` (the throwaway server). */
+  drill: { fetch: "fetch", restore: "restore", all: "all" },
+  /** pitr-restore.sh: `fetch` (base backup and WAL) beside `restore` (recovery to the target time). */
+  pitrRestore: { fetch: "fetch", restore: "restore", all: "all" },
+  /** wal-receiver.sh: `receive` (pg_receivewal on the slot) beside `upload` (WAL to S3, metrics). */
+  walReceiver: { receive: "receive", upload: "upload", all: "all" },
+} as const;
+
+/** A scheduled backup, drill, base backup or off-site copy Job's hard limit. */
+export const SCHEDULED_JOB_DEADLINE_SECONDS = 4 * 3600;
+/** How long before its Job's deadline a phase gives up waiting, so that it can still report. */
+export const REPORT_MARGIN_SECONDS = 600;
+/** What a phase of a scheduled Job waits for another at most. */
+export const SCHEDULED_PHASE_WAIT_SECONDS = SCHEDULED_JOB_DEADLINE_SECONDS - REPORT_MARGIN_SECONDS;
+
+/** A point-in-time restore (`npm run restore-job`) may take longer: its phases wait up to 6 hours. */
+export const RESTORE_PHASE_WAIT_SECONDS = 6 * 3600;
+export const RESTORE_JOB_DEADLINE_SECONDS = RESTORE_PHASE_WAIT_SECONDS + REPORT_MARGIN_SECONDS;
+
+/** The phase wait as a container's environment. */
+export const phaseEnv = (waitSeconds: number): Record<string, string> => ({ PHASE_WAIT_SECONDS: String(waitSeconds) });
