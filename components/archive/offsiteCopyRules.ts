@@ -64,6 +64,18 @@ or
            unreachable, access denied, a full scratch volume, or a checksum mismatch); the next scheduled run retries
            what is missing. Its log says which object and why.`,
         ),
+        rule(
+          "StrataOffsiteCopyDestinationUnversioned",
+          "warning",
+          "0m",
+          `min by (destination) (${newestPush(`${M.destinationVersioned}{${sel}}`, `${M.lastCompletion}{${sel}}`)}
+) == 0`,
+          "The off-site copy's destination bucket {{ $labels.destination }} is not versioned.",
+          `The newest off-site copy run found versioning suspended or never enabled on its destination bucket: an object
+           overwritten or deleted there (by anyone holding its key) cannot be recovered, so the copy does not survive
+           the mistake or the attacker it exists for. Enable versioning on it, or let Strata declare it
+           (archive.offsiteCopy.manage: create or adopt).`,
+        ),
       ],
     },
   ];

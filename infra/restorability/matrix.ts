@@ -161,7 +161,7 @@ export function restorabilityMatrix(config: RestorabilityInput, backups: Resolve
       type: "off-site copy",
       backup: copy ? ok(`${OFFSITE_COPY_NAME} ${copy.schedule} to ${copy.destination.provider} ${copy.destination.endpoint ?? copy.destination.region} bucket ${copy.destination.bucket}`) : replicated ? ok(replicated) : gap(none),
       drill: copy ? ok("every copied object is read back and its SHA-256 compared with the source's") : gap(replicated ? "nothing reads the replica back" : "no copy to read back"),
-      alerts: copy ? ok("StrataOffsiteCopyStale, StrataOffsiteCopyChecksumMismatch, StrataOffsiteCopyFailing") : gap(replicated ? "no alert on replication" : "no copy to alert on"),
+      alerts: copy ? ok("StrataOffsiteCopyStale, StrataOffsiteCopyChecksumMismatch, StrataOffsiteCopyFailing, StrataOffsiteCopyDestinationUnversioned") : gap(replicated ? "no alert on replication" : "no copy to alert on"),
       runbook: copy ? ok(`${serviceRunbook} (restoring from the off-site copy)`) : gap("no copy to restore from"),
       tested: copy ? ok(`${copyTest} (two s3rver, a corrupted copy caught)`) : gap(replicated ? "S3 replication exists only on AWS: not run here" : "no copy to test"),
     });

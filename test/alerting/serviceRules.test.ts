@@ -285,6 +285,20 @@ const cases: AlertCase[] = [
     evalTime: "10m",
     fires: [],
   },
+  {
+    alert: "StrataOffsiteCopyDestinationUnversioned",
+    name: "fires when the newest run found the destination unversioned",
+    series: copyRun("strata_offsite_copy_destination_versioned", "0", "1"),
+    evalTime: "10m",
+    fires: [{ labels: { destination: "acme-backups-nbg1" }, value: "0" }],
+  },
+  {
+    alert: "StrataOffsiteCopyDestinationUnversioned",
+    name: "stays silent once versioning is enabled, whatever an older run on another replica saw",
+    series: copyRun("strata_offsite_copy_destination_versioned", "1", "0"),
+    evalTime: "10m",
+    fires: [],
+  },
 ];
 
 function promtool(args: string[], cwd: string) {

@@ -75,7 +75,7 @@ describe("an off-site copy on Hetzner (seed 000's stack, its archive in fsn1)", 
     const rule = resourceNamed(p, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "offsite-copy-alerts");
     validateRecordedK8sResource(rule);
     const alerts = inputsOf(rule).spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert));
-    expect(alerts).toEqual(["StrataOffsiteCopyStale", "StrataOffsiteCopyChecksumMismatch", "StrataOffsiteCopyFailing"]);
+    expect(alerts).toEqual(["StrataOffsiteCopyStale", "StrataOffsiteCopyChecksumMismatch", "StrataOffsiteCopyFailing", "StrataOffsiteCopyDestinationUnversioned"]);
     // Stale after two daily runs and a run's 4 h deadline.
     expect(inputsOf(rule).spec.groups[0].rules[0].expr).toContain("> 187200");
   });

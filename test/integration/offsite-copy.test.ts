@@ -94,6 +94,32 @@ async function corruptingProxy(needle: string): Promise<{ endpoint: string; corr
   return { endpoint: `http://127.0.0.1:${port}`, corrupted: () => corrupted, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/**
+ * A proxy in front of the destination that answers GetBucketVersioning as a versioned bucket does (s3rver has no
+ * versioning) and passes every other request through.
+ */
+async function versionedProxy(): Promise<{ endpoint: string; asked: () => number; close: () => Promise<void> }> {
+  let asked = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.method === "GET" && /[?&]versioning(=|&|$)/.test(req.url ?? "")) {
+      asked++;
+      res.writeHead(200, { "content-type": "application/xml" });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>');
+      return;
+    }
+    const upstream = request({ host: "127.0.0.1", port: destination.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : 0;
+  return { endpoint: `http://127.0.0.1:${port}`, asked: () => asked, close: () => new Promise((r) => server.close(() => r())) };
+}
+
 const DUMP = "postgresql/orders-db/2026/12/05/orders-db-20261205T020000Z.pgdump.zst";
 const MANIFEST = `${DUMP}.manifest.json`;
 const LATEST = "postgresql/orders-db/latest.json";
@@ -142,6 +168,27 @@ describe("the off-site copy between two S3-compatible stores", () => {
     expect(m[M.objectsCopied]).toBe(0);
     expect(m[M.mismatches]).toBe(0);
     expect(m[M.lastRunSuccess]).toBe(1);
+  });
+
+  it("says when the destination is not versioned (s3rver keeps no versions), and copies anyway", async () => {
+    const r = await copy();
+    expect(r.code, r.stderr).toBe(0);
+    expect((await metrics())[M.destinationVersioned]).toBe(0);
+    const line = logLines(r.stderr).find((l) => l.msg.startsWith("DESTINATION NOT VERSIONED"))!;
+    expect(line).toMatchObject({ level: "error", bucket: destination.bucket, status: "None" });
+  });
+
+  it("reports a versioned destination as such: the bucket's versioning answered Enabled in front of s3rver", async () => {
+    const proxy = await versionedProxy();
+    try {
+      const r = await copy(proxy.endpoint);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.asked()).toBe(1);
+      expect((await metrics())[M.destinationVersioned]).toBe(1);
+      expect(logLines(r.stderr).some((l) => l.msg.startsWith("DESTINATION NOT VERSIONED"))).toBe(false);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("copies an object changed since (latest.json moved on) and nothing else; a source deletion deletes nothing at the destination", async () => {

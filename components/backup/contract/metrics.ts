@@ -91,6 +91,8 @@ export const OFFSITE_COPY_METRICS = {
   bytesCopied: "strata_offsite_copy_bytes_copied",
   /** Every run: objects whose SHA-256 did not match (at the source, or read back from the copy). */
   mismatches: "strata_offsite_copy_checksum_mismatches",
+  /** Every run that could read it: 1 when the destination bucket's versioning is Enabled, 0 when suspended or never on. */
+  destinationVersioned: "strata_offsite_copy_destination_versioned",
 } as const;
 
 /** Each group's metrics, keyed like PUSH_JOBS. */

@@ -23,7 +23,8 @@
 #   strata_offsite_copy_last_completion_timestamp_seconds, strata_offsite_copy_last_run_success (1/0),
 #   strata_offsite_copy_duration_seconds, strata_offsite_copy_source_objects, strata_offsite_copy_objects_copied,
 #   strata_offsite_copy_bytes_copied, strata_offsite_copy_checksum_mismatches;
-#   on success only: strata_offsite_copy_last_success_timestamp_seconds.
+#   when the destination's versioning could be read: strata_offsite_copy_destination_versioned (1 Enabled, 0 not);
+#   on success only: strata_offsite_copy_last_success_timestamp_seconds. (Names from the contract's environment.)
 #
 # Exit codes: 0 every object is copied and verified | 1 a copy failed or a checksum did not match (pushed) |
 #   2 configuration error | 3 the copy succeeded but the Pushgateway push failed.
@@ -63,7 +64,7 @@ listing() {
 sha_of() { sha256sum <"$1" | cut -d' ' -f1; }
 
 started=$(date -u +%s)
-copied=0 bytes=0 mismatches=0 failed=0 total=0
+copied=0 bytes=0 mismatches=0 failed=0 total=0 versioned=
 obj="$WORK_DIR/object"
 
 declare -A have=() unverified=()
@@ -77,6 +78,18 @@ else
   while IFS=$'\t' read -r key size modified; do
     [ -n "$key" ] && have[$key]="$size ${modified:0:19}"
   done <<<"$dst_list"
+  # Strata never deletes at the destination, but whoever else holds its key can, and only versioning lets that be
+  # undone. Checked every run (an owner can suspend it any day); not fatal: the copy is still worth making.
+  if status=$(dest s3api get-bucket-versioning --bucket "$DEST_BUCKET" --query Status --output text 2>"$WORK_DIR/err"); then
+    if [ "$status" = Enabled ]; then
+      versioned=1
+    else
+      versioned=0
+      error "DESTINATION NOT VERSIONED: an object overwritten or deleted there cannot be recovered; enable versioning on it (or let Strata declare it: archive.offsiteCopy.manage)" bucket="$DEST_BUCKET" status="$status"
+    fi
+  else
+    warn "cannot read the destination bucket's versioning (the destination key may not be allowed s3:GetBucketVersioning)" bucket="$DEST_BUCKET" detail="$(cat "$WORK_DIR/err")"
+  fi
   if [ -n "${have[${STATE_PREFIX}unverified.txt]:-}" ] && dest s3 cp --only-show-errors "s3://$DEST_BUCKET/${STATE_PREFIX}unverified.txt" "$WORK_DIR/unverified.txt"; then
     while IFS= read -r key; do [ -z "$key" ] || unverified[$key]=1; done <"$WORK_DIR/unverified.txt"
   fi
@@ -151,6 +164,7 @@ body=$(
   metric "$METRIC_OFFSITE_COPY_OBJECTS_COPIED" gauge "$copied" "Objects copied and verified by the last run."
   metric "$METRIC_OFFSITE_COPY_BYTES_COPIED" gauge "$bytes" "Bytes copied and verified by the last run."
   metric "$METRIC_OFFSITE_COPY_MISMATCHES" gauge "$mismatches" "Objects whose SHA-256 did not match in the last run."
+  if [ -n "$versioned" ]; then metric "$METRIC_OFFSITE_COPY_DESTINATION_VERSIONED" gauge "$versioned" "1 if the destination bucket's versioning is Enabled."; fi
   if [ "$ok" -eq 1 ]; then metric "$METRIC_OFFSITE_COPY_LAST_SUCCESS" gauge "$now" "End of the last off-site copy run that copied and verified everything."; fi
 )
 url="${PUSHGATEWAY_URL%/}/metrics/job/$PUSH_JOB_OFFSITE_COPY/destination/$DEST_BUCKET"
