@@ -249,16 +249,10 @@ fetch_pid=$!
 (env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" \
   bash components/backup/scripts/restore-drill.sh restore 2>&1 >/dev/null | stamped "$work/drill-restore.log" "$t0") &
 restore_pid=$!
-peak_rss_watch "$fetch_pid" "$work/drill-fetch.rss" &
-watch_fetch=$!
-peak_rss_watch "$restore_pid" "$work/drill-restore.rss" &
-watch_restore=$!
-if ! wait "$restore_pid" || ! wait "$fetch_pid"; then
-  wait "$fetch_pid" || true
+if ! wait_phases drill "$fetch_pid" "$restore_pid"; then
   sort -n "$work"/drill-*.log >&2
   exit 1
 fi
-wait "$watch_fetch" "$watch_restore"
 t_strata_exit=$(secs "$t0" "$(now)")
 cpu_strata_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
 t_strata_restore=$(secs "$t0" "$(cat "$work/fetch.end")")
@@ -362,15 +356,10 @@ if [ "$only" = all ]; then
   (env "${pitr_env[@]}" S3_BUCKET= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
     stamped "$work/pitr-restore.log" "$t0") &
   pitr_restore=$!
-  peak_rss_watch "$pitr_fetch" "$work/pitr-fetch.rss" &
-  watch_fetch=$!
-  peak_rss_watch "$pitr_restore" "$work/pitr-restore.rss" &
-  watch_restore=$!
-  if ! wait "$pitr_restore" || ! wait "$pitr_fetch"; then
+  if ! wait_phases pitr "$pitr_fetch" "$pitr_restore"; then
     sort -n "$work"/pitr-*.log >&2
     exit 1
   fi
-  wait "$watch_fetch" "$watch_restore"
   t_pitr=$(secs "$t0" "$(now)")
   cpu_pitr=$(cpu_secs "$c0" "$(cpu_ticks)")
   replay=$(sed -n -E 's/.*"msg":"recovery complete".*"recovery_seconds":"([0-9.]+)".*/\1/p' "$work/pitr-restore.log")
