@@ -95,6 +95,21 @@ export const OFFSITE_COPY_METRICS = {
   destinationVersioned: "strata_offsite_copy_destination_versioned",
 } as const;
 
+/** The HELP line the runtime pushes with each metric of the backup and drill groups. */
+export const METRIC_HELP: Record<string, string> = {
+  [BACKUP_METRICS.lastSuccess]: "When the last successful backup ended.",
+  [BACKUP_METRICS.size]: "Size of the last successful backup object in bytes.",
+  [BACKUP_METRICS.lastCompletion]: "When the last backup run ended.",
+  [BACKUP_METRICS.lastRunSuccess]: "1 if the last backup run succeeded, 0 if it failed.",
+  [BACKUP_METRICS.duration]: "Duration of the last backup run.",
+  [DRILL_METRICS.lastSuccess]: "When the last passing restore drill ended.",
+  [DRILL_METRICS.lastVerifiedBackup]: "Start time of the newest backup a drill restored and verified.",
+  [DRILL_METRICS.lastCompletion]: "When the last restore drill ended.",
+  [DRILL_METRICS.lastRunSuccess]: "1 if the last restore drill passed, 0 if it failed.",
+  [DRILL_METRICS.duration]: "Duration of the last restore drill.",
+  [DRILL_METRICS.lastDecryptSuccess]: "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.",
+};
+
 /** Each group's metrics, keyed like PUSH_JOBS. */
 export const PUSHED_METRICS = { backup: BACKUP_METRICS, drill: DRILL_METRICS, pitrWal: PITR_WAL_METRICS, offsiteCopy: OFFSITE_COPY_METRICS } as const;
 

@@ -57,8 +57,12 @@ export interface RunAs {
 export type Script = "backup.sh" | "restore-drill.sh" | "wal-receiver.sh" | "pitr-restore.sh" | "offsite-copy.sh";
 
 export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
-  const bash = ["bash", join(SCRIPTS, script), ...args];
-  const [command, ...commandArgs] = runAs ? ["setpriv", `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, "--clear-groups", ...bash] : bash;
+  return startCommand(["bash", join(SCRIPTS, script), ...args], env, timeoutMs, runAs);
+}
+
+/** Starts `argv` in its own process group (as `runAs` when given), its output kept, killed after `timeoutMs`. */
+export function startCommand(argv: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
+  const [command, ...commandArgs] = runAs ? ["setpriv", `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, "--clear-groups", ...argv] : argv;
   const child = spawn(command!, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let stdout = "";
   let stderr = "";

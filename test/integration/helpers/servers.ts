@@ -495,3 +495,30 @@ export async function startValkey(): Promise<Valkey> {
     },
   };
 }
+
+// --- a recording proxy in front of s3rver ----------------------------------------------------------------------------
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Passes every request through to 127.0.0.1:`port` and records its method, path and headers, in order. */
+export async function recordingProxy(port: () => number): Promise<{ endpoint: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
+  const { createServer: createHttpServer, request } = await import("node:http");
+  const requests: RecordedRequest[] = [];
+  const server = createHttpServer((req, res) => {
+    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers });
+    const upstream = request({ host: "127.0.0.1", port: port(), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
+  return { endpoint: `http://127.0.0.1:${proxyPort}`, requests, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+}

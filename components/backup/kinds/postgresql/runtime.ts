@@ -1,0 +1,204 @@
+/**
+ * PostgreSQL in the runtime: the logical backup (`pg_dump -Fc -Z0` in a snapshot exported by a psql session that
+ * keeps its transaction open, so the row counts taken in the same snapshot match the dump even on a busy database),
+ * and the drill (a throwaway server in scratch space, started while the dump downloads, `pg_restore -j` once the
+ * object is verified, then the same row counts).
+ */
+import { availableParallelism } from "node:os";
+import { chownSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, RunError, tail } from "../../runtime/errors";
+import type { Counts, Dump, KindRuntime, RunContext } from "../../runtime/kind";
+import { findTool, runTool, startTool, type Tool } from "../../runtime/tools";
+import { POSTGRESQL_ARTIFACT } from "./artifact";
+import { parseCountLines, PG_COUNT_SQL } from "./rowCounts";
+
+const END_MARK = "__strata_end__";
+const WHY_CLIENT = "use an image with the PostgreSQL client tools (or set PG_BIN_DIR)";
+
+/** PG_BIN_DIR first, then TOOLS_DIR and PATH. */
+const pgTool = (ctx: RunContext, name: string, why = WHY_CLIENT) =>
+  findTool(name, why, ctx.vars.PG_BIN_DIR ? { ...ctx.vars, PATH: `${ctx.vars.PG_BIN_DIR}:${ctx.vars.PATH ?? ""}` } : ctx.vars);
+
+/** libpq's environment, with a connect timeout so an unreachable server fails the run instead of hanging it. */
+const libpqEnv = (ctx: RunContext) => ({ ...ctx.vars, PGCONNECT_TIMEOUT: ctx.vars.PGCONNECT_TIMEOUT ?? "15" });
+
+/** psql's stdout as lines, as they arrive. */
+function lineReader(tool: Tool) {
+  const lines: string[] = [];
+  let partial = "";
+  const waiters: (() => void)[] = [];
+  tool.child.stdout!.on("data", (d: Buffer) => {
+    const parts = (partial + d.toString()).split("\n");
+    partial = parts.pop()!;
+    lines.push(...parts);
+    waiters.splice(0).forEach((w) => w());
+  });
+  tool.child.once("close", () => waiters.splice(0).forEach((w) => w()));
+  const closed = () => tool.child.exitCode !== null || tool.child.signalCode !== null;
+  return {
+    lines,
+    /** Waits until `predicate` holds on the lines, the tool has exited, or `ms` passed. */
+    async until(predicate: () => boolean, ms: number): Promise<boolean> {
+      const deadline = Date.now() + ms;
+      while (!predicate()) {
+        if (closed() || Date.now() >= deadline) return predicate();
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, Math.min(1000, deadline - Date.now()));
+          waiters.push(() => (clearTimeout(t), r()));
+        });
+      }
+      return true;
+    },
+  };
+}
+
+async function dump(ctx: RunContext): Promise<Dump> {
+  const psqlPath = pgTool(ctx, "psql");
+  const pgDumpPath = pgTool(ctx, "pg_dump");
+  if (!ctx.vars.PGDATABASE) throw new ConfigError("PGDATABASE is required for kind postgresql");
+  const env = libpqEnv(ctx);
+  const counting = (ctx.vars.PG_ROW_COUNTS ?? "exact") !== "none";
+  // A session that exports a snapshot and keeps its transaction open: pg_dump reads that snapshot, the counts too.
+  const session = startTool(psqlPath, ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"], { env, what: "psql" });
+  const out = lineReader(session);
+  session.child.stdin!.write("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\n");
+  const connectSeconds = Number(ctx.vars.PG_CONNECT_TIMEOUT_SECONDS ?? 60);
+  if (!(await out.until(() => out.lines.length > 0, connectSeconds * 1000)) || !out.lines[0]) {
+    session.stop("SIGKILL");
+    throw new RunError("cannot open a session on the database", undefined, { database: ctx.vars.PGDATABASE, host: ctx.vars.PGHOST ?? "", detail: tail(session.stderr()) });
+  }
+  const snapshot = out.lines[0];
+  ctx.log.info("exported snapshot", { snapshot });
+  if (counting) session.child.stdin!.write(`${PG_COUNT_SQL}\nSELECT '${END_MARK}';\n`);
+  const pgDump = startTool(pgDumpPath, ["-Fc", "-Z0", `--snapshot=${snapshot}`], { env, stdio: ["ignore", "pipe", "pipe"], what: "pg_dump" });
+  const toolVersion = runTool(pgDumpPath, ["--version"], { what: "pg_dump --version" }).then((v) => v.trim(), () => "pg_dump");
+  const finished = (async () => {
+    await pgDump.exited;
+    let counts: Counts = {};
+    if (counting) {
+      if (!(await out.until(() => out.lines.includes(END_MARK), 3600_000))) throw new RunError("row counts failed", undefined, { detail: tail(session.stderr()) });
+      counts = parseCountLines(out.lines.slice(1, out.lines.indexOf(END_MARK)));
+    }
+    session.child.stdin!.end("COMMIT;\n\\q\n");
+    await session.exited.catch(() => undefined);
+    return { counts, toolVersion: await toolVersion };
+  })();
+  finished.catch(() => undefined);
+  return {
+    stream: pgDump.child.stdout!,
+    finished,
+    abort() {
+      pgDump.stop("SIGKILL");
+      session.stop("SIGKILL");
+    },
+  };
+}
+
+/**
+ * A throwaway server tuned for one bulk load that is thrown away afterwards: no durability, and wal_level=minimal,
+ * with which pg_restore -j wraps each table's COPY in a transaction after a TRUNCATE of the table it just created, so
+ * neither the data nor the index builds are WAL-logged.
+ */
+const drillSettings = (vars: NodeJS.ProcessEnv) => [
+  "fsync=off",
+  "full_page_writes=off",
+  "synchronous_commit=off",
+  "wal_level=minimal",
+  "max_wal_senders=0",
+  "archive_mode=off",
+  "max_wal_size=16GB",
+  "checkpoint_timeout=1h",
+  "autovacuum=off",
+  `shared_buffers=${vars.PG_DRILL_SHARED_BUFFERS ?? "256MB"}`,
+  `maintenance_work_mem=${vars.PG_DRILL_MAINTENANCE_WORK_MEM ?? "256MB"}`,
+  // A TimescaleDB dump restores only into a server that preloads the extension (PG_TIMESCALEDB=1, its drill image).
+  ...(vars.PG_TIMESCALEDB === "1" ? ["shared_preload_libraries=timescaledb", "timescaledb.telemetry_level=off"] : []),
+];
+
+const timescale = (ctx: RunContext) => ctx.vars.PG_TIMESCALEDB === "1";
+const dataDir = (ctx: RunContext) => join(ctx.scratch, "data");
+const socketDir = (ctx: RunContext) => join(ctx.scratch, "sock");
+
+/** PostgreSQL refuses to run as root: as root (tests, a debugging shell), server commands run as PG_DRILL_OS_USER. */
+async function serverCommand(ctx: RunContext, path: string, args: string[]): Promise<[string, string[]]> {
+  if (process.getuid?.() !== 0) return [path, args];
+  const user = ctx.vars.PG_DRILL_OS_USER ?? "postgres";
+  const gid = (await runTool("id", ["-g", user])).trim();
+  return ["setpriv", [`--reuid=${user}`, `--regid=${gid}`, "--init-groups", "--", path, ...args]];
+}
+
+async function chownScratch(ctx: RunContext) {
+  if (process.getuid?.() !== 0) return;
+  const user = ctx.vars.PG_DRILL_OS_USER ?? "postgres";
+  const [uid, gid] = [Number((await runTool("id", ["-u", user])).trim()), Number((await runTool("id", ["-g", user])).trim())];
+  const walk = (dir: string) => {
+    chownSync(dir, uid, gid);
+    for (const e of readdirSync(dir, { withFileTypes: true })) (e.isDirectory() ? walk : (p: string) => chownSync(p, uid, gid))(join(dir, e.name));
+  };
+  walk(ctx.scratch);
+}
+
+const psqlArgs = (ctx: RunContext, db: string) => ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDir(ctx), "-U", "postgres", "-d", db];
+
+async function prepareRestore(ctx: RunContext): Promise<void> {
+  const why = "the drill runs a throwaway PostgreSQL (set PG_BIN_DIR)";
+  const [initdb, pgCtl, psql] = [pgTool(ctx, "initdb", why), pgTool(ctx, "pg_ctl", why), pgTool(ctx, "psql", why)];
+  pgTool(ctx, "pg_restore", why);
+  mkdirSync(socketDir(ctx), { recursive: true });
+  await chownScratch(ctx);
+  try {
+    await runTool(...(await serverCommand(ctx, initdb, ["-D", dataDir(ctx), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])), { what: "initdb" });
+  } catch (e) {
+    throw new RunError("initdb in scratch space failed", undefined, e instanceof RunError ? e.fields : {});
+  }
+  const options = ["-c listen_addresses=''", `-k ${socketDir(ctx)}`, ...drillSettings(ctx.vars).map((s) => `-c ${s}`)].join(" ");
+  const timeout = ctx.vars.PG_START_TIMEOUT_SECONDS ?? "120";
+  try {
+    await runTool(...(await serverCommand(ctx, pgCtl, ["-D", dataDir(ctx), "-l", join(ctx.scratch, "server.log"), "-w", "-t", timeout, "-o", options, "start"])), { what: "pg_ctl start" });
+  } catch (e) {
+    throw new RunError("the scratch PostgreSQL did not start", undefined, e instanceof RunError ? e.fields : {});
+  }
+  await runTool(psql, [...psqlArgs(ctx, "postgres"), "-c", "CREATE DATABASE drill TEMPLATE template0 ENCODING 'UTF8'"], { what: "psql" });
+  if (timescale(ctx)) {
+    // TimescaleDB's documented restore: the extension first, then timescaledb_pre_restore() (restoring mode, background
+    // workers stopped) before pg_restore and timescaledb_post_restore() after it.
+    await runTool(psql, [...psqlArgs(ctx, "drill"), "-c", "CREATE EXTENSION IF NOT EXISTS timescaledb", "-c", "SELECT timescaledb_pre_restore()"], { what: "psql" });
+  }
+  ctx.log.info("scratch server ready, waiting for the backup");
+}
+
+async function restore(ctx: RunContext, path: string): Promise<Counts> {
+  const psql = pgTool(ctx, "psql");
+  const jobs = ctx.vars.RESTORE_JOBS ?? String(availableParallelism());
+  ctx.log.info("restoring", { jobs });
+  try {
+    await runTool(pgTool(ctx, "pg_restore"), ["-h", socketDir(ctx), "-U", "postgres", "-d", "drill", "-j", jobs, "--exit-on-error", "--no-owner", "--no-acl", path], {
+      what: "pg_restore",
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  } catch (e) {
+    throw new RunError("pg_restore failed", undefined, e instanceof RunError ? e.fields : {});
+  }
+  if (timescale(ctx)) await runTool(psql, [...psqlArgs(ctx, "drill"), "-c", "SELECT timescaledb_post_restore()"], { what: "psql" });
+  ctx.log.info("restored, counting rows");
+  return parseCountLines((await runTool(psql, [...psqlArgs(ctx, "drill"), "-c", PG_COUNT_SQL], { what: "psql" })).split("\n"));
+}
+
+async function cleanup(ctx: RunContext): Promise<void> {
+  let pgCtl: string;
+  try {
+    pgCtl = pgTool(ctx, "pg_ctl");
+  } catch {
+    return;
+  }
+  try {
+    readdirSync(dataDir(ctx));
+  } catch {
+    return;
+  }
+  await runTool(...(await serverCommand(ctx, pgCtl, ["-D", dataDir(ctx), "-m", "immediate", "-w", "-t", "30", "stop"])), { what: "pg_ctl stop" }).catch(() => undefined);
+}
+
+export const postgresqlRuntime: KindRuntime = { kind: "postgresql", artifact: POSTGRESQL_ARTIFACT, dump, prepareRestore, restore, cleanup };
+

@@ -1,0 +1,51 @@
+/**
+ * What the runtime needs of one backup kind: how to dump it as a stream, and how a drill restores a verified copy
+ * and counts what it restored. Each kind's part lives in its folder (components/backup/kinds/<kind>/runtime.ts),
+ * beside the plan's driver of the same kind; runtime/kinds.ts collects them.
+ */
+import type { Readable } from "node:stream";
+import type { BackupKind, Manifest } from "../contract";
+import type { RunEnv } from "./config";
+import type { Log } from "./log";
+
+export type Compression = "zstd" | "gzip" | "none";
+export type Counts = Record<string, number>;
+
+export interface RunContext {
+  env: RunEnv;
+  /** The whole environment, for a kind's own settings (libpq's PG*, RESTORE_JOBS, ...). */
+  vars: NodeJS.ProcessEnv;
+  log: Log;
+  /** The run's scratch directory (WORK_DIR/<run>), removed when the run ends. */
+  scratch: string;
+  /** When the run gives up (ms since the epoch): PHASE_WAIT_SECONDS after its start. */
+  deadline: number;
+  startedEpoch: number;
+}
+
+export interface DumpFacts {
+  counts: Counts;
+  toolVersion: string;
+}
+
+export interface Dump {
+  /** The artifact's bytes as the tool writes them, uncompressed. */
+  stream: Readable;
+  /** Resolves once every tool of the dump exited 0, with what the manifest records; rejects otherwise. */
+  finished: Promise<DumpFacts>;
+  /** Ends the dump's tools (the run failed elsewhere). */
+  abort(): void;
+}
+
+export interface KindRuntime {
+  kind: BackupKind;
+  /** The stored object's format and extension, as the manifest records them (one definition: kinds/<kind>/artifact.ts). */
+  artifact: { format: string; extension: string };
+  dump(ctx: RunContext): Promise<Dump>;
+  /** Work a drill starts while the object downloads (a throwaway server's initdb and start). */
+  prepareRestore?(ctx: RunContext): Promise<void>;
+  /** Restores the verified, decompressed artifact at `path` into throwaway space; returns the counts of what it restored. */
+  restore(ctx: RunContext, path: string, manifest: Manifest): Promise<Counts>;
+  /** Ends what prepareRestore or restore started, whatever happened. */
+  cleanup?(ctx: RunContext): Promise<void>;
+}

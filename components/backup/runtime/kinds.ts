@@ -1,0 +1,11 @@
+/**
+ * The kinds the runtime runs, each from its folder. Kinds not here yet still run components/backup/scripts/ (their
+ * ports follow PostgreSQL's, issue 23).
+ */
+import type { BackupKind } from "../contract";
+import { postgresqlRuntime } from "../kinds/postgresql/runtime";
+import type { KindRuntime } from "./kind";
+
+export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
+  postgresql: postgresqlRuntime,
+};

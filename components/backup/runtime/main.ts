@@ -1,0 +1,73 @@
+/**
+ * Strata's in-pod backup runtime: one program, bundled into the scripts' ConfigMap (runtime/bundle.ts) and run by the
+ * pinned Node.js binary that the pod's init container copies into the tool's own image, so one container supervises
+ * the database tools as child processes and speaks S3 through the AWS SDK.
+ *
+ * Usage: strata-runtime.cjs backup|drill     (environment: runtime/config.ts and the kind's own; scripts/README.md)
+ * Exit statuses: the contract's (components/backup/contract/exitCodes.ts).
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BACKUP_JOB, DRILL_JOB, EXIT, type ExitCode } from "../contract";
+import { runBackup } from "./backup";
+import { readRunEnv } from "./config";
+import { runDrill } from "./drill";
+import { RunError } from "./errors";
+import type { RunContext } from "./kind";
+import { KIND_RUNTIMES } from "./kinds";
+import { createLog } from "./log";
+import { ArchiveStore } from "./s3";
+import { stopAllTools } from "./tools";
+
+export const COMMANDS = ["backup", "drill"] as const;
+export type Command = (typeof COMMANDS)[number];
+const SCRIPT: Record<Command, string> = { backup: "backup", drill: "restore-drill" };
+
+export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
+  const command = argv[0] as Command;
+  if (!COMMANDS.includes(command)) {
+    process.stderr.write(`usage: strata-runtime.cjs ${COMMANDS.join("|")}\n`);
+    return EXIT.config;
+  }
+  const log = createLog({ script: SCRIPT[command], phase: command, kind: vars.BACKUP_KIND, target: vars.BACKUP_TARGET });
+  let env;
+  try {
+    env = readRunEnv(vars);
+  } catch (e) {
+    log.error(e instanceof Error ? e.message : String(e));
+    return e instanceof RunError ? e.exit : EXIT.config;
+  }
+  const kind = KIND_RUNTIMES[env.BACKUP_KIND];
+  if (!kind) {
+    log.error(`kind ${env.BACKUP_KIND} is not run by this runtime yet: its jobs run components/backup/scripts/`);
+    return EXIT.config;
+  }
+  const startedEpoch = Math.floor(Date.now() / 1000);
+  const scratch = join(env.WORK_DIR, `${command}-${process.pid}`);
+  mkdirSync(scratch, { recursive: true });
+  const ctx: RunContext = { env, vars, log, scratch, startedEpoch, deadline: Date.now() + env.PHASE_WAIT_SECONDS * 1000 };
+  const store = new ArchiveStore({ bucket: env.S3_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT_URL, sseKmsKeyId: env.S3_SSE_KMS_KEY_ID });
+  const pushTarget = {
+    url: env.PUSHGATEWAY_URL,
+    job: command === "backup" ? BACKUP_JOB : DRILL_JOB,
+    labels: [
+      ["kind", env.BACKUP_KIND],
+      ["target", env.BACKUP_TARGET],
+    ] as [string, string][],
+    timeoutSeconds: env.PUSH_TIMEOUT_SECONDS,
+  };
+  // A run that outlives its deadline ends its tools: their failure is then reported like any other, before the Job's
+  // own deadline kills the pod unreported.
+  const timer = setTimeout(() => {
+    log.error(`the run did not finish within PHASE_WAIT_SECONDS (${env.PHASE_WAIT_SECONDS}s): stopping its tools`);
+    stopAllTools();
+  }, env.PHASE_WAIT_SECONDS * 1000);
+  timer.unref();
+  try {
+    return command === "backup" ? await runBackup(ctx, kind, store, pushTarget) : await runDrill(ctx, kind, store, pushTarget);
+  } finally {
+    clearTimeout(timer);
+    stopAllTools();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

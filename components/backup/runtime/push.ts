@@ -1,0 +1,51 @@
+/**
+ * Pushgateway pushes: POST to /metrics/job/<job>/kind/<kind>/target/<target>[/method/<method>]. POST replaces only
+ * the metric names it carries within that group, so a failure push (which never carries a last-success metric) keeps
+ * the last success visible.
+ */
+import { METRIC_HELP } from "../contract";
+import type { Log } from "./log";
+
+export type Samples = Record<string, number>;
+
+/** The text exposition format of gauges, each with its HELP line from the contract. */
+export function exposition(samples: Samples): string {
+  return Object.entries(samples)
+    .map(([name, value]) => `# HELP ${name} ${METRIC_HELP[name] ?? name}\n# TYPE ${name} gauge\n${name} ${value}\n`)
+    .join("");
+}
+
+export interface PushTarget {
+  url: string;
+  job: string;
+  labels: [string, string][];
+  timeoutSeconds: number;
+}
+
+export const groupUrl = (t: PushTarget) => `${t.url.replace(/\/+$/, "")}/metrics/job/${encodeURIComponent(t.job)}${t.labels.map(([k, v]) => `/${k}/${encodeURIComponent(v)}`).join("")}`;
+
+const ATTEMPTS = 4;
+const RETRY_DELAY_MS = 1000;
+
+/** Pushes; true when the Pushgateway accepted. A refusal is logged as PUSH FAILED with its reason. */
+export async function push(target: PushTarget, samples: Samples, log: Log): Promise<boolean> {
+  const url = groupUrl(target);
+  let detail = "";
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      const res = await fetch(url, { method: "POST", body: exposition(samples), signal: AbortSignal.timeout(target.timeoutSeconds * 1000) });
+      if (res.ok) {
+        log.info("pushed metrics", { job: target.job, url });
+        return true;
+      }
+      detail = `HTTP ${res.status}: ${(await res.text()).slice(0, 500)}`;
+      // A 4xx is the body's fault: the same body fails again.
+      if (res.status < 500) break;
+    } catch (e) {
+      detail = e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ""}` : String(e);
+    }
+    if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+  }
+  log.error("PUSH FAILED: the Pushgateway did not accept the metrics; this run's result is in the line above", { job: target.job, url, detail });
+  return false;
+}

@@ -1,0 +1,202 @@
+/**
+ * The archive's store, spoken through the AWS SDK for JavaScript: AWS S3 or any S3-compatible store (S3_ENDPOINT_URL,
+ * path-style addressing). Credentials, region, retries and checksum modes come from the SDK's own environment
+ * (AWS_REGION, IRSA or Pod Identity or a key, AWS_MAX_ATTEMPTS, AWS_REQUEST_CHECKSUM_CALCULATION).
+ *
+ * Uploads stream: the body is cut into parts that go up several at a time, each with its Content-MD5 so that the store
+ * itself refuses a part that arrived different from what was sent (on every store, whatever its checksum support).
+ * The upload is completed only once the producer says the body is whole (`whole`), so a dump that fails half-way
+ * leaves no object behind: the multipart upload is aborted.
+ */
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type CompletedPart,
+} from "@aws-sdk/client-s3";
+
+/** Parts of 16 MiB, four in flight: at most about 80 MiB of the body in memory, whatever the object's size. */
+export const UPLOAD_PART_BYTES = 16 * 1024 * 1024;
+export const UPLOAD_PARTS_IN_FLIGHT = 4;
+
+export interface StoreSettings {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  sseKmsKeyId?: string;
+}
+
+export interface PutOptions {
+  contentType: string;
+  metadata?: Record<string, string>;
+}
+
+const md5Base64 = (body: Buffer) => createHash("md5").update(body).digest("base64");
+
+export class ArchiveStore {
+  readonly client: S3Client;
+
+  constructor(readonly settings: StoreSettings) {
+    this.client = new S3Client({
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
+    });
+  }
+
+  /** Where an object lives, in messages. */
+  url = (key: string) => `s3://${this.settings.bucket}/${key}`;
+
+  private sse() {
+    return this.settings.sseKmsKeyId ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: this.settings.sseKmsKeyId } : {};
+  }
+
+  /** One PutObject with Content-MD5: the store refuses a body that arrived different; success needs no read-back. */
+  async putSmall(key: string, body: Buffer | string, options: PutOptions): Promise<void> {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.settings.bucket,
+        Key: key,
+        Body: bytes,
+        ContentMD5: md5Base64(bytes),
+        ContentType: options.contentType,
+        ...(options.metadata ? { Metadata: options.metadata } : {}),
+        ...this.sse(),
+      }),
+    );
+  }
+
+  /**
+   * Streams `body` to `key`. Returns the bytes stored. `whole` resolves when the producer of `body` has succeeded
+   * (the dump tool exited 0, the hashes are final); until then the object is not completed, and if it rejects (or the
+   * body fails) the upload is aborted and nothing is stored.
+   */
+  async uploadStream(key: string, body: Readable, options: PutOptions & { whole: Promise<unknown> }): Promise<number> {
+    const { bucket } = this.settings;
+    let uploadId: string | undefined;
+    const parts: CompletedPart[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    let total = 0;
+    const create = async () => {
+      const out = await this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: options.contentType, ...(options.metadata ? { Metadata: options.metadata } : {}), ...this.sse() }),
+      );
+      uploadId = out.UploadId;
+      if (!uploadId) throw new Error(`the store gave no upload id for ${this.url(key)}`);
+    };
+    const sendPart = (partNumber: number, bytes: Buffer) => {
+      const p = this.client
+        .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: bytes, ContentMD5: md5Base64(bytes) }))
+        .then((out) => {
+          parts.push({ PartNumber: partNumber, ETag: out.ETag });
+        })
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    };
+    try {
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let partNumber = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (failure) throw failure;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        total += chunk.length;
+        while (pendingBytes >= UPLOAD_PART_BYTES) {
+          const joined = Buffer.concat(pending);
+          const part = joined.subarray(0, UPLOAD_PART_BYTES);
+          const rest = joined.subarray(UPLOAD_PART_BYTES);
+          pending = rest.length ? [Buffer.from(rest)] : [];
+          pendingBytes = rest.length;
+          if (!uploadId) await create();
+          sendPart(++partNumber, Buffer.from(part));
+          while (inFlight.size >= UPLOAD_PARTS_IN_FLIGHT) await Promise.race(inFlight);
+          if (failure) throw failure;
+        }
+      }
+      const last = Buffer.concat(pending);
+      if (!uploadId) {
+        // Smaller than one part: one PutObject, once the producer says it is whole.
+        await options.whole;
+        await this.putSmall(key, last, options);
+        return total;
+      }
+      if (last.length > 0 || partNumber === 0) sendPart(++partNumber, last);
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+      await options.whole;
+      parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      uploadId = undefined;
+      return total;
+    } catch (e) {
+      // Nothing half-written stays: the parts already stored are dropped with the upload.
+      await Promise.allSettled(inFlight);
+      if (uploadId) await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async head(key: string) {
+    return this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+  }
+
+  /** The object's bytes as they arrive. */
+  async getStream(key: string): Promise<Readable> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+    if (!out.Body) throw new Error(`${this.url(key)} has no body`);
+    return out.Body as Readable;
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+    return Buffer.from(await out.Body!.transformToByteArray());
+  }
+
+  /** Keys under `prefix` after `startAfter`, in the store's (lexicographic) order. */
+  async listKeys(prefix: string, startAfter?: string): Promise<{ key: string; size: number }[]> {
+    const keys: { key: string; size: number }[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
+      );
+      for (const o of out.Contents ?? []) keys.push({ key: o.Key!, size: o.Size ?? 0 });
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /** Rewrites an object onto itself with its own metadata: a new write time, the same bytes. */
+  async copyInPlace(key: string, metadata: Record<string, string>, contentType: string): Promise<void> {
+    const { bucket } = this.settings;
+    await this.client.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`, MetadataDirective: "REPLACE", Metadata: metadata, ContentType: contentType, ...this.sse() }),
+    );
+  }
+
+  async versioning(): Promise<string | undefined> {
+    return (await this.client.send(new GetBucketVersioningCommand({ Bucket: this.settings.bucket }))).Status;
+  }
+}
+
+/** A failure of the SDK in words: its name, status and message. */
+export function describeS3Error(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return `${e.name}${status ? ` (HTTP ${status})` : ""}: ${e.message}`;
+}
