@@ -1,6 +1,6 @@
 /**
- * Client-side encryption with age, for real: the exact backup and restore-drill scripts against a real PostgreSQL 15,
- * a real Pushgateway, the AWS CLI v2 against s3rver and Debian's age. A backup encrypted to the recipient Strata derives
+ * Client-side encryption with age, for real: the in-pod runtime (the bundle the plan ships) against a real PostgreSQL
+ * 15, a real Pushgateway, s3rver and Debian's age. A backup encrypted to the recipient Strata derives
  * from the stack's identity, uploaded, drilled (decrypted while it downloads, restored into the drill's throwaway
  * PostgreSQL, row counts verified), and the drill failing loudly, with its own exit status and metric, with the wrong
  * identity or none; a corrupted ciphertext is a checksum mismatch, not a key problem; unencrypted manifests stay
@@ -12,7 +12,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../components/backup/encryption";
-import { jobEnv, run } from "./helpers/scripts";
+import { jobEnv } from "./helpers/scripts";
+import { runRuntime as run } from "./helpers/runtime";
 import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, latestKey as contractLatestKey, parseLatest, parseManifest } from "../../components/backup/contract";
 
@@ -84,7 +85,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS CLI v2, s3rver, age)", () => {
+describe("age-encrypted postgresql backups (the runtime, real PostgreSQL 15, Pushgateway, s3rver, age)", () => {
   it("the recipient Strata derives from the identity is the one age-keygen -y prints", () => {
     const r = spawnSync("age-keygen", ["-y"], { input: `${identity}\n`, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
@@ -92,12 +93,12 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
   });
 
   it("an unencrypted backup (today's manifests) is drilled by a drill that has an identity", async () => {
-    const b = await run("backup.sh", [], env());
+    const b = await run("backup", env());
     expect(b.code, b.stderr).toBe(0);
     const m = readLatest();
     expect(m[F.encryption]).toBeUndefined();
     expect(m.key).toMatch(/\.pgdump\.zst$/);
-    const d = await run("restore-drill.sh", [], env({ AGE_IDENTITY_FILE: identityFile("id-plain", identity) }));
+    const d = await run("drill", env({ AGE_IDENTITY_FILE: identityFile("id-plain", identity) }));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
     expect(d.stderr).not.toContain("decrypted with age");
@@ -107,7 +108,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
 
   it("backs up encrypted: only ciphertext in the bucket, the manifest records the recipient's fingerprint and both SHA-256s", async () => {
     await sleep(1100); // a new second, so a new key
-    const r = await run("backup.sh", [], env({ AGE_RECIPIENT: recipient }));
+    const r = await run("backup", env({ AGE_RECIPIENT: recipient }));
     expect(r.stderr).toContain("encrypted with age");
     expect(r.stderr).toContain("BACKUP OK");
     expect(r.code, r.stderr).toBe(0);
@@ -133,7 +134,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
   });
 
   it("drill: decrypts while downloading, restores into a real PostgreSQL, row counts equal; decrypt metric 1", async () => {
-    const r = await run("restore-drill.sh", [], env({ AGE_IDENTITY_FILE: identityFile("id-good", identity) }));
+    const r = await run("drill", env({ AGE_IDENTITY_FILE: identityFile("id-good", identity) }));
     expect(r.stderr).toContain("decrypted with age");
     expect(r.stderr).toContain("checksum verified");
     expect(r.stderr).toContain("counts match");
@@ -145,7 +146,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
   });
 
   it("drill with the wrong identity fails loudly before restoring: its own exit status, decrypt metric 0, run success 0", async () => {
-    const r = await run("restore-drill.sh", [], env({ AGE_IDENTITY_FILE: identityFile("id-wrong", newIdentity()) }));
+    const r = await run("drill", env({ AGE_IDENTITY_FILE: identityFile("id-wrong", newIdentity()) }));
     expect(r.stderr).toContain("DECRYPT FAILED: the drill's identity is not the one this backup was encrypted to");
     expect(r.stderr).toContain(recipientSha256(recipient));
     expect(r.stderr).toContain("RESTORE DRILL FAILED");
@@ -164,7 +165,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     spawnSync("bash", ["-c", `mkdir -p ${usrBin} && for f in /usr/bin/*; do [ "\${f##*/}" = age-keygen ] || ln -sf "$f" ${usrBin}/; done`]);
     e.PATH = e.PATH!.split(":").map((p) => (p === "/usr/bin" || p === "/bin" ? usrBin : p)).join(":");
     expect(spawnSync("bash", ["-c", "command -v age-keygen"], { env: e }).status).not.toBe(0);
-    const r = await run("restore-drill.sh", [], e);
+    const r = await run("drill", e);
     expect(r.stderr).toContain("DECRYPT FAILED: age cannot decrypt the stored backup with this drill's identity");
     expect(r.stderr).toContain("no identity matched");
     expect(r.code, r.stderr).toBe(EXIT_DECRYPT);
@@ -172,7 +173,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
   });
 
   it("drill with no identity at all fails the same way and says so", async () => {
-    const r = await run("restore-drill.sh", [], env());
+    const r = await run("drill", env());
     expect(r.stderr).toContain("DECRYPT FAILED: the backup is encrypted with age but this drill has no identity (AGE_IDENTITY_FILE is not set)");
     expect(r.code, r.stderr).toBe(EXIT_DECRYPT);
   });
@@ -184,7 +185,7 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
     bad[bad.length - 100] = bad[bad.length - 100]! ^ 0xff;
     writeFileSync(path, bad);
     try {
-      const r = await run("restore-drill.sh", [], env({ AGE_IDENTITY_FILE: identityFile("id-good2", identity) }));
+      const r = await run("drill", env({ AGE_IDENTITY_FILE: identityFile("id-good2", identity) }));
       expect(r.stderr).toContain("CHECKSUM MISMATCH: the stored backup is not the one that was written");
       expect(r.stderr).not.toContain("DECRYPT FAILED");
       expect(r.code, r.stderr).toBe(1);
@@ -195,8 +196,8 @@ describe("age-encrypted postgresql backups (real PostgreSQL 15, Pushgateway, AWS
 
   it("a malformed recipient is a configuration error (exit 2) before anything is uploaded", async () => {
     const before = readLatest();
-    const r = await run("backup.sh", [], env({ AGE_RECIPIENT: "age1notarecipient" }));
-    expect(r.stderr).toContain("AGE_RECIPIENT must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)");
+    const r = await run("backup", env({ AGE_RECIPIENT: "age1notarecipient" }));
+    expect(r.stderr).toContain("AGE_RECIPIENT 'age1notarecipient' must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)");
     expect(r.code, r.stderr).toBe(2);
     expect(readLatest()).toEqual(before);
   });

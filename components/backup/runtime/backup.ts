@@ -58,6 +58,7 @@ export async function runBackup(ctx: RunContext, kind: KindRuntime, store: Archi
       throw new RunError("the uploaded object does not match what was sent", EXIT.failed, { key, expected: stored.bytes, got: stat.ContentLength });
     }
     log.info("dump complete", { size_bytes: size, sha256: stored.digest() });
+    if (recipient) log.info("encrypted with age", { recipient_sha256: sha256Text(recipient), plaintext_sha256: plain.digest(), size_bytes: size });
     const mKey = manifestKeyOf(key);
     const manifest = serializeManifest({
       kind: kind.kind,
