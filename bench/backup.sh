@@ -182,6 +182,9 @@ strata_env=(BACKUP_KIND=postgresql BACKUP_TARGET=bench S3_BUCKET=bench S3_ENDPOI
 # The backup contract's environment, as the CronJobs give it (components/backup/contract/), and this target's PITR slot.
 mapfile -t contract_env < <("$NODE" scripts/run-ts.cjs scripts/backup-contract-env.ts bench)
 strata_env+=("${contract_env[@]}")
+# The in-pod runtime (components/backup/runtime/), the very loader and bundle the plan ships, run by this Node as the
+# pods run it by the pinned node image's: the logical backup and its drill.
+runtime=$("$NODE" scripts/run-ts.cjs scripts/runtime-files.ts "$work/runtime")
 # stamped LOG T0: copies stdin to LOG, each line prefixed with the seconds since T0 (the scripts log whole seconds).
 stamped() {
   local line
@@ -199,7 +202,7 @@ if [ "$only" = all ]; then
 
   mkdir -p "$work/backup-work"
   t0=$(now)
-  (env "${strata_env[@]}" WORK_DIR="$work/backup-work" bash components/backup/scripts/backup.sh all 2>&1 >/dev/null |
+  (env "${strata_env[@]}" WORK_DIR="$work/backup-work" "$NODE" "$runtime" backup 2>&1 >/dev/null |
     stamped "$work/backup.log" "$t0") &
   backup_pid=$!
   peak_rss_watch "$backup_pid" "$work/backup.rss" &
@@ -230,32 +233,25 @@ t_seeds_restore=$(secs "$t0" "$(now)")
 cpu_seeds_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
 psql_q -d postgres -c "DROP DATABASE seeds_restore"
 
-# Strata's drill as its pod runs it: the fetch container (AWS CLI) and the restore container (PostgreSQL) start
-# together and hand over through the shared WORK_DIR. Its time is until the fetch container has pushed the verified
-# result and exited (what strata_restore_drill_duration_seconds measures); the restore container deletes its scratch
-# copy after handing over its verdict, as the seeds' DROP DATABASE above is not timed either: that exit is shown too.
+# Strata's drill as its pod runs it: one process (the runtime) downloads, verifies and decompresses into scratch while
+# its throwaway server starts, restores once the object is verified, counts and pushes. Its time is until it exits.
 rm -rf "$work/drill-work"
 mkdir -p "$work/drill-work"
 t0=$(now)
 c0=$(cpu_ticks)
-{
-  env "${strata_env[@]}" WORK_DIR="$work/drill-work" bash components/backup/scripts/restore-drill.sh fetch 2>&1 >/dev/null |
-    stamped "$work/drill-fetch.log" "$t0"
-  rc=$?
-  now >"$work/fetch.end"
-  exit "$rc"
-} &
-fetch_pid=$!
-(env "${strata_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" \
-  bash components/backup/scripts/restore-drill.sh restore 2>&1 >/dev/null | stamped "$work/drill-restore.log" "$t0") &
-restore_pid=$!
-if ! wait_phases drill "$fetch_pid" "$restore_pid"; then
-  sort -n "$work"/drill-*.log >&2
+(env "${strata_env[@]}" WORK_DIR="$work/drill-work" RESTORE_JOBS="$(nproc)" "$NODE" "$runtime" drill 2>&1 >/dev/null |
+  stamped "$work/drill.log" "$t0") &
+drill_pid=$!
+peak_rss_watch "$drill_pid" "$work/drill.rss" &
+watch_pid=$!
+if ! wait "$drill_pid"; then
+  sort -n "$work"/drill.log >&2
   exit 1
 fi
-t_strata_exit=$(secs "$t0" "$(now)")
+t_strata_restore=$(secs "$t0" "$(now)")
+t_strata_exit=$t_strata_restore
 cpu_strata_restore=$(cpu_secs "$c0" "$(cpu_ticks)")
-t_strata_restore=$(secs "$t0" "$(cat "$work/fetch.end")")
+wait "$watch_pid"
 
 # The restore floor: the server's own work in a logical restore of this very dump, measured alone. pg_restore runs in
 # one session and one transaction (so nothing is WAL-logged, as in the drill) from an uncompressed local file: no
@@ -279,8 +275,7 @@ down_restore=$floor_best
 down_restore_how="CLI $floor_cli s, SDK $floor_sdk s"
 psql_q -d postgres -c "CREATE DATABASE restore_jobs"
 t_restore_jobs=$(timed pg_restore -d restore_jobs -j "$(nproc)" --exit-on-error --no-owner --no-acl "$work/restore-floor.pgdump")
-# shellcheck disable=SC2016 # expanded by the inner bash, after it sourced lib.sh
-count_sql=$(env "${strata_env[@]}" bash -c '. components/backup/scripts/lib.sh; printf "%s" "$PG_COUNT_SQL"')
+count_sql=$("$NODE" scripts/run-ts.cjs bench/pg-count-sql.ts)
 t_verify=$(timed psql -X -q -A -t -v ON_ERROR_STOP=1 -d restore_jobs -c "$count_sql")
 psql_q -d postgres -c "DROP DATABASE restore_jobs"
 rm -f "$work/restore-floor.pgdump"
@@ -410,22 +405,22 @@ if [ "$only" = all ]; then
   cat <<EOF
 | floor: pg_dump -Fc > /dev/null | $t_floor | $(mib "$floor_bytes") | 1.00 |
 | seeds: pg_dump \| gzip \| aws s3 cp - | $t_seeds | $(mib "$seeds_bytes") | $(ratio "$t_seeds" "$t_floor") x floor |
-| strata: backup.sh (pg_dump -Fc -Z0 \| zstd -T0, upload, verify, manifest, latest.json, push) | $t_strata | $(mib "$strata_bytes") | $(ratio "$t_strata" "$t_floor") x floor (target <= 1.3) |
+| strata: the runtime's backup (pg_dump -Fc -Z0 \| zstd \| sha256 \| multipart upload, 4 parts in flight, then manifest, latest.json, push) | $t_strata | $(mib "$strata_bytes") | $(ratio "$t_strata" "$t_floor") x floor (target <= 1.3) |
 EOF
 fi
 cat <<EOF
 | seeds: aws s3 cp - \| gunzip \| psql | $t_seeds_restore | $(mib "$seeds_bytes") | 1.00 |
 | restore floor: pg_restore -j1 --single-transaction of the uncompressed dump, local (the server's work, one CPU) | $t_restore_floor | | $(ratio "$t_restore_floor" "$t_seeds_restore") x seeds |
-| strata: restore-drill.sh fetch + restore containers, concurrently as in the pod (download + sha256 + zstd -d while initdb, then pg_restore -j$(nproc), row counts, push) | $t_strata_restore (both exited: $t_strata_exit) | $(mib "$strata_bytes") | $(ratio "$t_strata_restore" "$t_seeds_restore") x seeds |
+| strata: the runtime's drill (download \| sha256 \| zstd -d into scratch while initdb, then pg_restore -j$(nproc), row counts, push) | $t_strata_restore | $(mib "$strata_bytes") | $(ratio "$t_strata_restore" "$t_seeds_restore") x seeds |
 
 EOF
 echo "floors (issue 23 item 5): each step against the fully overlapped optimum of that step on this machine, measured in this run"
 echo "| step | time (s) | optimum (s) (its parts) | ratio (target) |"
 echo "|---|---|---|---|"
 if [ "$only" = all ]; then
-  floor_row "logical backup (backup.sh)" "$t_strata" "$(max "$t_dump_z0" "$up_backup")" "max(pg_dump -Fc -Z0 > /dev/null $t_dump_z0 s, upload floor $up_backup s: $up_backup_how)"
+  floor_row "logical backup (the runtime)" "$t_strata" "$(max "$t_dump_z0" "$up_backup")" "max(pg_dump -Fc -Z0 > /dev/null $t_dump_z0 s, upload floor $up_backup s: $up_backup_how)"
 fi
-floor_row "verified restore (the drill, until its verdict is pushed)" "$t_strata_restore" "$(sum "$(max "$down_restore" "$t_restore_jobs")" "$t_verify")" \
+floor_row "verified restore (the runtime's drill, until its verdict is pushed)" "$t_strata_restore" "$(sum "$(max "$down_restore" "$t_restore_jobs")" "$t_verify")" \
   "max(download floor $down_restore s: $down_restore_how, pg_restore -j$(nproc) local $t_restore_jobs s) + verification $t_verify s"
 if [ "$only" = all ]; then
   floor_row "base backup (backup.sh PG_BACKUP_METHOD=basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
@@ -433,7 +428,7 @@ if [ "$only" = all ]; then
     "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
 fi
 rss() { cat "$work/$1.rss"; }
-echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill fetch $(rss drill-fetch) + restore $(rss drill-restore)$([ "$only" = all ] && echo ", point-in-time restore fetch $(rss pitr-fetch) + restore $(rss pitr-restore)")"
+echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill $(rss drill)$([ "$only" = all ] && echo ", point-in-time restore fetch $(rss pitr-fetch) + restore $(rss pitr-restore)")"
 echo
 if [ "$only" = all ]; then
   echo "backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)"
@@ -447,8 +442,8 @@ if [ "$only" = all ]; then
   echo "strata backup timeline (s since start):"
   timeline "$work/backup.log"
 fi
-echo "strata restore drill timeline (s since start; fetch and restore are the pod's two containers):"
-timeline "$work"/drill-*.log
+echo "strata restore drill timeline (s since start):"
+timeline "$work"/drill.log
 if [ "$only" = all ]; then
   echo
   echo "PITR (same database; the server restarted with wal_level=replica):"

@@ -108,6 +108,8 @@ export const METRIC_HELP: Record<string, string> = {
   [DRILL_METRICS.lastRunSuccess]: "1 if the last restore drill passed, 0 if it failed.",
   [DRILL_METRICS.duration]: "Duration of the last restore drill.",
   [DRILL_METRICS.lastDecryptSuccess]: "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.",
+  [DRILL_METRICS.recoverySeconds]: "WAL replay of the last point-in-time drill: server start to promotion.",
+  [DRILL_METRICS.recoveredTo]: "The commit time the last point-in-time drill recovered to.",
 };
 
 /** Each group's metrics, keyed like PUSH_JOBS. */

@@ -15,22 +15,24 @@ const optional = z
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A setting without a default: absent or empty says "is required", with what it is for. */
+const requiredText = (what = "") => z.string({ error: `is required${what}` }).min(1, `is required${what}`);
 
 export const runEnvSchema = z.object({
   BACKUP_KIND: z.enum(BACKUP_KINDS, { error: `must be one of ${BACKUP_KINDS.join(", ")}` }),
-  BACKUP_TARGET: z.string().regex(TARGET_NAME_PATTERN, `must match ${TARGET_NAME_PATTERN.source}`),
+  BACKUP_TARGET: requiredText().regex(TARGET_NAME_PATTERN, `must match ${TARGET_NAME_PATTERN.source}`),
   /** Scratch space of the pod (an emptyDir). */
-  WORK_DIR: z.string().min(1, "is required (the scratch directory, an emptyDir)"),
+  WORK_DIR: requiredText(" (the scratch directory, an emptyDir)"),
   /** How long the run may work before it gives up and reports (the Job's deadline less the time to report). */
-  PHASE_WAIT_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int().nonnegative(),
-  S3_BUCKET: z.string().min(1, "is required"),
+  PHASE_WAIT_SECONDS: requiredText(" (seconds the run may work before it gives up and reports; the plan sets it)").regex(/^\d+$/, "must be a whole number of seconds").transform(Number),
+  S3_BUCKET: requiredText(),
   S3_PREFIX: z.string().default(""),
   S3_ENDPOINT_URL: optional.pipe(z.url({ error: "must be a URL (http:// or https://)" }).optional()),
   S3_SSE_KMS_KEY_ID: optional,
   /** `false` on stores where server-side CopyObject may fail. */
   S3_SERVER_SIDE_COPY: z.enum(["true", "false"]).default("true"),
-  AWS_REGION: z.string().min(1, "is required"),
-  PUSHGATEWAY_URL: z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" }),
+  AWS_REGION: requiredText(),
+  PUSHGATEWAY_URL: requiredText(" (e.g. http://pushgateway.monitoring:9091)").pipe(z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" })),
   PUSH_TIMEOUT_SECONDS: seconds(15),
   BACKUP_COMPRESSION: z.enum(["zstd", "gzip", "none"]).default("zstd"),
   ZSTD_LEVEL: z.coerce.number().int().min(1).max(19).default(1),

@@ -1,0 +1,100 @@
+/**
+ * The in-pod runtime's own logic, without servers (its integration suites run the bundle against real ones):
+ * configuration errors as a user reads them, the count comparison, the pushed exposition, and the bundle as shipped.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BACKUP_METRICS, DRILL_METRICS, EXIT } from "../../components/backup/contract";
+import { runtimeFiles, RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
+import { readRunEnv } from "../../components/backup/runtime/config";
+import { countDifferences } from "../../components/backup/runtime/drill";
+import { exposition, groupUrl } from "../../components/backup/runtime/push";
+import { runtimeMount } from "../integration/helpers/runtime";
+
+const GOOD = {
+  BACKUP_KIND: "postgresql",
+  BACKUP_TARGET: "orders-db",
+  WORK_DIR: "/work",
+  PHASE_WAIT_SECONDS: "13800",
+  S3_BUCKET: "acme-backups",
+  AWS_REGION: "eu-central-1",
+  PUSHGATEWAY_URL: "http://pushgateway.monitoring:9091",
+};
+
+describe("the runtime's environment", () => {
+  it("reads what the plan sets, with the defaults a pod leaves out", () => {
+    const env = readRunEnv(GOOD);
+    expect(env).toMatchObject({ BACKUP_KIND: "postgresql", PHASE_WAIT_SECONDS: 13800, BACKUP_COMPRESSION: "zstd", S3_PREFIX: "", ZSTD_LEVEL: 1, PUSH_TIMEOUT_SECONDS: 15 });
+    expect(env.S3_ENDPOINT_URL).toBeUndefined();
+    expect(readRunEnv({ ...GOOD, S3_ENDPOINT_URL: "" }).S3_ENDPOINT_URL).toBeUndefined();
+  });
+
+  it("names every wrong variable, its value and what is allowed, with the configuration exit status", () => {
+    let error: unknown;
+    try {
+      readRunEnv({ ...GOOD, BACKUP_KIND: "mysql", BACKUP_TARGET: "Orders DB", S3_BUCKET: undefined, AGE_RECIPIENT: "age1short", PHASE_WAIT_SECONDS: "4h" });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as { exit: number }).exit).toBe(EXIT.config);
+    const message = (error as Error).message;
+    expect(message).toContain("BACKUP_KIND 'mysql' must be one of postgresql, mongodb, prometheus-snapshot, rabbitmq-definitions, sqlite, valkey");
+    expect(message).toContain("BACKUP_TARGET 'Orders DB' must match ^[a-z0-9][a-z0-9._-]{0,62}$");
+    expect(message).toContain("S3_BUCKET (not set) is required");
+    expect(message).toContain("AGE_RECIPIENT 'age1short' must be an age X25519 recipient");
+    expect(message).toContain("PHASE_WAIT_SECONDS '4h' must be a whole number of seconds");
+  });
+});
+
+describe("the drill's count comparison", () => {
+  it("lists each table that differs, missing on either side included, and nothing when equal", () => {
+    expect(countDifferences({ "public.a": 3, "public.b": 1 }, { "public.a": 3, "public.b": 1 })).toEqual([]);
+    expect(countDifferences({ "public.a": 3, "public.b": 1 }, { "public.a": 2, "public.c": 5 })).toEqual([
+      "public.a: expected 3, restored 2",
+      "public.b: expected 1, restored none",
+      "public.c: expected none, restored 5",
+    ]);
+  });
+});
+
+describe("the Pushgateway push", () => {
+  it("carries a HELP line from the contract for every backup and drill metric, and groups by job, kind and target", () => {
+    const body = exposition({ [BACKUP_METRICS.lastRunSuccess]: 1, [DRILL_METRICS.lastDecryptSuccess]: 0 });
+    expect(body).toBe(
+      `# HELP ${BACKUP_METRICS.lastRunSuccess} 1 if the last backup run succeeded, 0 if it failed.\n# TYPE ${BACKUP_METRICS.lastRunSuccess} gauge\n${BACKUP_METRICS.lastRunSuccess} 1\n` +
+        `# HELP ${DRILL_METRICS.lastDecryptSuccess} 1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.\n# TYPE ${DRILL_METRICS.lastDecryptSuccess} gauge\n${DRILL_METRICS.lastDecryptSuccess} 0\n`,
+    );
+    for (const name of [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS)]) expect(exposition({ [name]: 1 }), name).not.toContain(`# HELP ${name} ${name}\n`);
+    expect(groupUrl({ url: "http://pgw:9091/", job: "strata_backup", labels: [["kind", "postgresql"], ["target", "orders-db"]], timeoutSeconds: 1 })).toBe(
+      "http://pgw:9091/metrics/job/strata_backup/kind/postgresql/target/orders-db",
+    );
+  });
+});
+
+describe("the bundle the plan ships", () => {
+  it("fits a ConfigMap with room for the scripts, and is the same bytes on every build", () => {
+    const files = runtimeFiles();
+    expect(files.bundle.length + files.loader.length).toBeLessThan(512 * 1024);
+    expect(files.bundle.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect(files.bundle.readUInt32LE(4)).toBe(0); // gzip's mtime: none, so equal sources give equal bytes
+  });
+
+  it("runs from a directory like the ConfigMap's mount: a usage error exits with the configuration status", () => {
+    const r = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "sideways"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    expect(r.status, r.stderr).toBe(EXIT.config);
+    expect(r.stderr).toContain("usage: strata-runtime.cjs backup|drill");
+    const dir = mkdtempSync(join(tmpdir(), "rt-"));
+    try {
+      const e = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "backup"], { encoding: "utf8", env: { PATH: process.env.PATH, ...GOOD, WORK_DIR: dir, BACKUP_TARGET: "" } });
+      expect(e.status).toBe(EXIT.config);
+      const line = JSON.parse(e.stderr.trim().split("\n").pop()!);
+      expect(line).toMatchObject({ level: "error", script: "backup", phase: "backup", kind: "postgresql" });
+      expect(line.msg).toContain("BACKUP_TARGET '' is required");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
