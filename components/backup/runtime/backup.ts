@@ -11,7 +11,7 @@ import { RunError } from "./errors";
 import type { KindRuntime, RunContext, Dump } from "./kind";
 import { push, type PushTarget } from "./push";
 import { describeS3Error, type ArchiveStore } from "./s3";
-import { ageEncrypt, COMPRESSION_SUFFIX, compressor, HashTap, sha256Text, toolStream } from "./streams";
+import { ageEncrypt, Coalesce, COMPRESSION_SUFFIX, compressor, HashTap, sha256Text, toolStream } from "./streams";
 import { findTool, type Tool } from "./tools";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -36,7 +36,7 @@ export async function runBackup(ctx: RunContext, kind: KindRuntime, store: Archi
     dump = await kind.dump(ctx);
     const plain = new HashTap();
     const stored = recipient ? new HashTap() : plain;
-    const stages: Transform[] = [compressor(compression, { zstd: env.ZSTD_LEVEL, gzip: env.GZIP_LEVEL }), plain];
+    const stages: Transform[] = [new Coalesce(), compressor(compression, { zstd: env.ZSTD_LEVEL, gzip: env.GZIP_LEVEL }), plain];
     if (recipient) {
       age = ageEncrypt(agePath!, recipient);
       stages.push(toolStream(age) as unknown as Transform, stored);

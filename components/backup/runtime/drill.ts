@@ -14,7 +14,7 @@ import { DecryptError, RunError, tail } from "./errors";
 import type { Counts, KindRuntime, RunContext } from "./kind";
 import { push, type PushTarget } from "./push";
 import { describeS3Error, type ArchiveStore } from "./s3";
-import { ageDecrypt, decompressor, HashTap, sha256Text, toolStream } from "./streams";
+import { ageDecrypt, Coalesce, decompressor, followFile, HashTap, sha256Text, toolStream } from "./streams";
 import { findTool, hasTool, runTool, type Tool } from "./tools";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -77,7 +77,7 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
     plain = new HashTap();
     stages.push(toolStream(age) as unknown as Transform, plain);
   }
-  stages.push(decompressor(m.compression));
+  stages.push(new Coalesce(), decompressor(m.compression));
   const head = stages[0]! as unknown as Writable;
   let decodeError: unknown;
   const decoded = pipeline([...stages, createWriteStream(path)] as unknown as [Readable, ...Transform[], Writable]).catch((e: unknown) => {
@@ -181,14 +181,27 @@ export async function runDrill(ctx: RunContext, kind: KindRuntime, store: Archiv
       decrypt = 0;
       agePath = await checkIdentity(ctx, manifest);
     }
-    // The throwaway server starts while the object downloads.
+    // The manifest first: nothing is downloaded for a latest.json that does not name its manifest byte for byte.
+    await latest.manifestText;
+    // The throwaway server starts while the object downloads, and a kind that can starts loading it as it lands.
     prepared = kind.prepareRestore?.(ctx);
     prepared?.catch(() => undefined);
     const path = join(ctx.scratch, `artifact.${kind.artifact.extension}`);
-    await fetchVerified(ctx, store, manifest, path, agePath);
+    const m = manifest;
+    const fetched = fetchVerified(ctx, store, m, path, agePath);
+    fetched.catch(() => undefined);
+    const early = kind.restoreWhileDownloading
+      ? (async () => {
+          await prepared;
+          await kind.restoreWhileDownloading!(ctx, { path, follow: () => followFile(path, fetched) }, m);
+        })()
+      : undefined;
+    early?.catch(() => undefined);
+    // The object's verdict comes first: a restore that failed on bytes that were not the ones written is a mismatch.
+    await fetched;
     if (decrypt !== undefined) decrypt = 1;
-    await latest.manifestText;
     await prepared;
+    await early;
     const counts = await kind.restore(ctx, path, manifest);
     const diff = countDifferences(manifest.counts, counts);
     if (diff.length > 0) throw new RunError("RESTORED DATA DIFFERS from what was backed up (counts: expected vs restored)", EXIT.failed, { detail: diff.slice(0, 50).join("\n") });

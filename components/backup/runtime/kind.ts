@@ -37,6 +37,13 @@ export interface Dump {
   abort(): void;
 }
 
+/** The decompressed artifact while it downloads into scratch space. */
+export interface GrowingArtifact {
+  path: string;
+  /** Its bytes from the first, as they are written; fails if the download fails. */
+  follow(): Readable;
+}
+
 export interface KindRuntime {
   kind: BackupKind;
   /** The stored object's format and extension, as the manifest records them (one definition: kinds/<kind>/artifact.ts). */
@@ -44,6 +51,12 @@ export interface KindRuntime {
   dump(ctx: RunContext): Promise<Dump>;
   /** Work a drill starts while the object downloads (a throwaway server's initdb and start). */
   prepareRestore?(ctx: RunContext): Promise<void>;
+  /**
+   * Starts restoring while the artifact still downloads (after prepareRestore): `follow()` gives its decompressed bytes
+   * as they land in scratch space. The drill's verdict still waits for the object's verification, and restore() below
+   * is called only after it, so what this loads counts only once the object is proven to be the one written.
+   */
+  restoreWhileDownloading?(ctx: RunContext, artifact: GrowingArtifact, manifest: Manifest): Promise<void>;
   /** Restores the verified, decompressed artifact at `path` into throwaway space; returns the counts of what it restored. */
   restore(ctx: RunContext, path: string, manifest: Manifest): Promise<Counts>;
   /** Ends what prepareRestore or restore started, whatever happened. */
