@@ -26,7 +26,7 @@
 #          local file and the same s3rver, the faster of the AWS CLI and the SDK (bench/s3-floor.cjs). Peak memory is
 #          the summed RSS of each step's process tree (shell, tools, clients; not the database server), target 256 MiB.
 # PITR (same run, same database, after the logical timings; the server is restarted with wal_level=replica): the WAL
-#          receiver (wal-receiver.sh) streams while backup.sh PG_BACKUP_METHOD=basebackup is timed (target >= 5x faster
+#          receiver (wal-receiver.sh) streams while the runtime's basebackup is timed (target >= 5x faster
 #          than the seeds' backup); then a steady write load, the RPO sampled from what the receiver reports and
 #          measured end to end (the receiver killed mid-load, restore to latest, the newest row found vs the kill
 #          time; target <= 60 s); then pitr-restore.sh fetch + restore as the pod runs them, to verified readiness
@@ -296,7 +296,7 @@ if [ "$only" = all ]; then
 
   echo "timing the base backup ..."
   t0=$(now)
-  (env "${strata_env[@]}" PG_BACKUP_METHOD=basebackup WORK_DIR="$work/base-work" bash components/backup/scripts/backup.sh all \
+  (env "${strata_env[@]}" WORK_DIR="$work/base-work" "$NODE" "$runtime" basebackup \
     2>&1 >/dev/null | stamped "$work/basebackup.log" "$t0") &
   base_pid=$!
   peak_rss_watch "$base_pid" "$work/basebackup.rss" &
@@ -423,7 +423,7 @@ fi
 floor_row "verified restore (the runtime's drill, until its verdict is pushed)" "$t_strata_restore" "$(sum "$(max "$down_restore" "$t_restore_jobs")" "$t_verify")" \
   "max(download floor $down_restore s: $down_restore_how, pg_restore -j$(nproc) local $t_restore_jobs s) + verification $t_verify s"
 if [ "$only" = all ]; then
-  floor_row "base backup (backup.sh PG_BACKUP_METHOD=basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
+  floor_row "base backup (the runtime's basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
   floor_row "point-in-time restore (pitr-restore.sh fetch + restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
     "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
 fi
@@ -449,7 +449,7 @@ if [ "$only" = all ]; then
   echo "PITR (same database; the server restarted with wal_level=replica):"
   echo "| step | time (s) | bytes | ratio |"
   echo "|---|---|---|---|"
-  echo "| strata: base backup (pg_basebackup -Ft -X fetch \\| zstd, pg_verifybackup of the same stream, upload, manifest, latest.json, push) | $t_base | $(mib "$base_bytes") | $(ratio "$t_seeds" "$t_base")x faster than the seeds' backup (target >= 5) |"
+  echo "| strata: the runtime's base backup (pg_basebackup -Ft -X fetch \\| zstd \\| multipart upload, pg_verifybackup of the same stream before the upload completes, manifest, latest.json, push) | $t_base | $(mib "$base_bytes") | $(ratio "$t_seeds" "$t_base")x faster than the seeds' backup (target >= 5) |"
   echo "| strata: point-in-time restore, fetch + restore as in the pod (download + SHA-256, WAL, pg_verifybackup, zstd -d, replay to the end, promotion, clean stop) | $t_pitr (replay ${replay:-?} s) | | $(ratio "$t_seeds_restore" "$t_pitr")x faster than the seeds' restore (target >= 3) |"
   echo "| strata: PITR drill (the same to a chosen commit, plus pg_amcheck) | $t_pitr_drill | | $(ratio "$t_seeds_restore" "$t_pitr_drill")x faster than the seeds' restore |"
   echo

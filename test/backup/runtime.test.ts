@@ -85,7 +85,7 @@ describe("the bundle the plan ships", () => {
   it("runs from a directory like the ConfigMap's mount: a usage error exits with the configuration status", () => {
     const r = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "sideways"], { encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(r.status, r.stderr).toBe(EXIT.config);
-    expect(r.stderr).toContain("usage: strata-runtime.cjs backup|drill");
+    expect(r.stderr).toContain("usage: strata-runtime.cjs backup|basebackup|drill");
     const dir = mkdtempSync(join(tmpdir(), "rt-"));
     try {
       const e = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "backup"], { encoding: "utf8", env: { PATH: process.env.PATH, ...GOOD, WORK_DIR: dir, BACKUP_TARGET: "" } });
@@ -96,5 +96,18 @@ describe("the bundle the plan ships", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the base backup's WAL facts", () => {
+  it("reads pg_basebackup -v's start and end points and names the WAL segment replay starts from", async () => {
+    const { walFileName, walPoints, lsnBytes } = await import("../../components/backup/kinds/postgresql/baseBackupRuntime");
+    const stderr = "pg_basebackup: initiating base backup, waiting for checkpoint to complete\npg_basebackup: checkpoint completed\npg_basebackup: write-ahead log start point: 1/A2000028 on timeline 3\npg_basebackup: write-ahead log end point: 1/A2000100\n";
+    expect(walPoints(stderr)).toEqual({ start_lsn: "1/A2000028", timeline: 3, end_lsn: "1/A2000100" });
+    expect(walPoints("pg_basebackup: error: could not connect")).toBeUndefined();
+    expect(lsnBytes("1/A2000028")).toBe(0x1a2000028n);
+    // 16 MiB segments: 0x1A2000028 is in segment 0x1A2, i.e. log 1, segment A2 of timeline 3.
+    expect(walFileName(3, "1/A2000028")).toBe("0000000300000001000000A2");
+    expect(walFileName(1, "0/2000028")).toBe("000000010000000000000002");
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway and the exact scripts
- * (wal-receiver.sh, backup.sh with PG_BACKUP_METHOD=basebackup, pitr-restore.sh). A base backup, writes while the
+ * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway, the runtime's base backup
+ * (the bundle the plan ships) and the exact scripts (wal-receiver.sh, pitr-restore.sh). A base backup, writes while the
  * receiver streams, S3 down while streaming, the receiver killed and restarted, then the source killed with SIGKILL
  * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
  * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
@@ -9,9 +9,10 @@ import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, jobEnv, Running, run, start } from "./helpers/scripts";
+import { runRuntime, startRuntime as startRuntimeProc } from "./helpers/runtime";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
-import { Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { holdingProxy, Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { archivedThrough as archivedThroughOf, restoreDir as restoreDirIn, restoredNotes as restoredNotesAs, waitArchived as waitArchivedThrough } from "./helpers/pitr";
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, pitrSlotName } from "../../components/backup/contract";
 
@@ -87,7 +88,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("the role 'no_repl' lacks the REPLICATION attribute");
     expect(r.stderr).toContain('ALTER ROLE \\"no_repl\\" WITH REPLICATION');
-    const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup", PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
+    const b = await runRuntime("basebackup", env({ PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toContain("lacks the REPLICATION attribute");
     expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, TARGET)).toBe(0);
@@ -103,7 +104,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     await receiver.waitForLog("receiving WAL", 60_000);
     insert("before-base");
 
-    const b = await run("backup.sh", [], env({ PG_BACKUP_METHOD: "basebackup" }), 300_000);
+    const b = await runRuntime("basebackup", env(), 300_000);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toContain("base backup verified by pg_verifybackup");
     expect(b.stderr).toContain("kept the WAL the base backup needs as long as the base backup");
@@ -115,23 +116,26 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     const m = await pgw.samples(BACKUP_JOB);
     expect(Object.entries(m).find(([k]) => k.startsWith(`${BACKUP_METRICS.lastRunSuccess}{`) && k.includes('method="basebackup"'))?.[1]).toBe(1);
 
-    // A store where CopyObject fails (Hetzner Object Storage may): an AWS CLI that refuses it, and the job told so.
-    // The WAL the base backup keeps is downloaded, checked and uploaded again whole, and the backup succeeds.
-    const noCopyCli = join(root, "aws-without-copy-object");
-    writeFileSync(noCopyCli, '#!/bin/bash\nfor a in "$@"; do [ "$a" != copy-object ] || { echo "An error occurred (NotImplemented) when calling the CopyObject operation" >&2; exit 254; }; done\nexec /usr/bin/aws "$@"\n', { mode: 0o755 });
+    // A store where CopyObject fails (Hetzner Object Storage may): a proxy that refuses it, and the job told so. The
+    // proxy also holds the base backup's own completion until WAL written during the backup is archived, so there is
+    // some to keep: it is downloaded, checked and uploaded again whole, and the backup succeeds.
     insert("before-second-base");
     // The later cases drill from the first base backup (their faults sit in the WAL after it): its pointer goes back.
     const firstLatest = readFileSync(s3.objectPath(`${prefix}/base/latest.json`));
-    // The two phases apart, as the pod's two containers run them: WAL the receiver archives between the dump and the
-    // upload is what the upload must keep, so there is some to rewrite.
-    const e2 = env({ PG_BACKUP_METHOD: "basebackup", PHASE_WAIT_SECONDS: "5" });
-    const dump2 = await run("backup.sh", ["dump"], e2, 300_000);
-    expect(dump2.code, dump2.stderr).toBe(0);
+    const isBaseObjectCompletion = (method: string, path: string) =>
+      path.includes("/base/") && !path.includes(".manifest.json") && !path.includes("latest.json") && ((method === "POST" && /[?&]uploadId=/.test(path)) || (method === "PUT" && !/[?&]partNumber=/.test(path)));
+    const proxy = await holdingProxy(() => s3.port, isBaseObjectCompletion);
+    const second = startRuntimeProc("basebackup", env({ S3_ENDPOINT_URL: proxy.endpoint, S3_SERVER_SIDE_COPY: "false" }), 300_000);
+    await second.waitForLog("base backup verified by pg_verifybackup", 120_000);
     insert("during-second-base");
     pg.psql("app", "SELECT pg_switch_wal()");
     await waitArchived(nowEpoch() + 1);
-    const b2 = await run("backup.sh", ["upload"], { ...e2, AWS_CLI: noCopyCli, S3_SERVER_SIDE_COPY: "false" }, 300_000);
+    expect(proxy.held()).toBe(1);
+    proxy.release();
+    const b2 = await second.done;
+    await proxy.close();
     expect(b2.code, b2.stderr).toBe(0);
+    expect(proxy.copiesRefused()).toBe(0);
     const kept = /"msg":"kept the WAL the base backup needs as long as the base backup".*"objects":"?(\d+)"?.*"server_side_copy":"false"/.exec(b2.stderr);
     expect(kept, b2.stderr).not.toBeNull();
     expect(Number(kept![1])).toBeGreaterThanOrEqual(1);

@@ -6,9 +6,9 @@
  */
 import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { BACKUP_METRICS, EXIT, manifestKey as manifestKeyOf, objectKey, seriesPrefix, LAYOUT, serializeManifest, ENCRYPTION_MANIFEST_FIELDS as F, type ExitCode } from "../contract";
+import { BACKUP_METRICS, EXIT, latestKey, manifestKey as manifestKeyOf, objectKey, LAYOUT, serializeManifest, ENCRYPTION_MANIFEST_FIELDS as F, type ExitCode } from "../contract";
 import { RunError } from "./errors";
-import type { KindRuntime, RunContext, Dump } from "./kind";
+import type { BackupPlan, RunContext, Dump } from "./kind";
 import { push, type PushTarget } from "./push";
 import { describeS3Error, type ArchiveStore } from "./s3";
 import { ageEncrypt, Coalesce, COMPRESSION_SUFFIX, compressor, HashTap, sha256Text, toolStream } from "./streams";
@@ -16,7 +16,7 @@ import { findTool, type Tool } from "./tools";
 
 const now = () => Math.floor(Date.now() / 1000);
 
-export async function runBackup(ctx: RunContext, kind: KindRuntime, store: ArchiveStore, pushTarget: PushTarget): Promise<ExitCode> {
+export async function runBackup(ctx: RunContext, kind: BackupPlan, store: ArchiveStore, pushTarget: PushTarget): Promise<ExitCode> {
   const { env, log } = ctx;
   const started = ctx.startedEpoch;
   const reportFailure = async (exit: ExitCode) => {
@@ -27,7 +27,7 @@ export async function runBackup(ctx: RunContext, kind: KindRuntime, store: Archi
   const compression = env.BACKUP_COMPRESSION;
   const recipient = env.AGE_RECIPIENT;
   const ext = `${kind.artifact.extension}${COMPRESSION_SUFFIX[compression]}${recipient ? ".age" : ""}`;
-  const key = objectKey(env.S3_PREFIX, kind.kind, env.BACKUP_TARGET, started, ext);
+  const key = objectKey(env.S3_PREFIX, kind.kind, env.BACKUP_TARGET, started, ext, kind.series);
   let dump: Dump | undefined;
   let age: Tool | undefined;
   try {
@@ -58,6 +58,7 @@ export async function runBackup(ctx: RunContext, kind: KindRuntime, store: Archi
       throw new RunError("the uploaded object does not match what was sent", EXIT.failed, { key, expected: stored.bytes, got: stat.ContentLength });
     }
     log.info("dump complete", { size_bytes: size, sha256: stored.digest() });
+    await kind.afterUpload?.(ctx, store, facts);
     if (recipient) log.info("encrypted with age", { recipient_sha256: sha256Text(recipient), plaintext_sha256: plain.digest(), size_bytes: size });
     const mKey = manifestKeyOf(key);
     const manifest = serializeManifest({
@@ -75,12 +76,13 @@ export async function runBackup(ctx: RunContext, kind: KindRuntime, store: Archi
       started_epoch: started,
       started_at: new Date(started * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
       uploaded_epoch: now(),
+      ...facts.manifest,
       counts: facts.counts,
     });
     const manifestSha = sha256Text(manifest);
     await store.putSmall(mKey, manifest, { contentType: "application/json", metadata: { sha256: manifestSha } });
     // Last: the pointer. Only a run whose object and manifest are in the bucket ever gets here.
-    await store.putSmall(`${seriesPrefix(env.S3_PREFIX, kind.kind, env.BACKUP_TARGET)}/${LAYOUT.latest}`, manifest, { contentType: "application/json", metadata: { sha256: manifestSha } });
+    await store.putSmall(latestKey(env.S3_PREFIX, kind.kind, env.BACKUP_TARGET, kind.series), manifest, { contentType: "application/json", metadata: { sha256: manifestSha } });
     const end = now();
     log.info("BACKUP OK", { key, size_bytes: size, sha256: stored.digest(), duration_seconds: end - started });
     const pushed = await push(

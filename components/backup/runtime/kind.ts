@@ -4,7 +4,8 @@
  * beside the plan's driver of the same kind; runtime/kinds.ts collects them.
  */
 import type { Readable } from "node:stream";
-import type { BackupKind, Manifest } from "../contract";
+import type { BackupKind, Manifest, ManifestInput, Series } from "../contract";
+import type { ArchiveStore } from "./s3";
 import type { RunEnv } from "./config";
 import type { Log } from "./log";
 
@@ -26,6 +27,8 @@ export interface RunContext {
 export interface DumpFacts {
   counts: Counts;
   toolVersion: string;
+  /** What the manifest records beside the usual fields (a base backup's WAL facts). */
+  manifest?: Partial<Pick<ManifestInput, "start_lsn" | "end_lsn" | "timeline" | "start_wal_file" | "end_epoch">>;
 }
 
 export interface Dump {
@@ -62,3 +65,19 @@ export interface KindRuntime {
   /** Ends what prepareRestore or restore started, whatever happened. */
   cleanup?(ctx: RunContext): Promise<void>;
 }
+
+/**
+ * One series a backup run writes: a kind's logical dumps, or PostgreSQL's physical base backups (`base/`, with their
+ * own latest.json and Pushgateway group).
+ */
+export interface BackupPlan {
+  kind: BackupKind;
+  series: Series;
+  artifact: { format: string; extension: string };
+  dump(ctx: RunContext): Promise<Dump>;
+  /** Work between the object's upload and its manifest (a base backup keeps the WAL it needs as long as itself). */
+  afterUpload?(ctx: RunContext, store: ArchiveStore, facts: DumpFacts): Promise<void>;
+}
+
+/** A kind's logical series. */
+export const logicalPlan = (k: KindRuntime): BackupPlan => ({ kind: k.kind, series: "dump", artifact: k.artifact, dump: (ctx) => k.dump(ctx) });

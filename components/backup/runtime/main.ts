@@ -13,15 +13,16 @@ import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
 import { runDrill } from "./drill";
 import { RunError } from "./errors";
-import type { RunContext } from "./kind";
+import { logicalPlan, type RunContext } from "./kind";
+import { baseBackupPlan } from "../kinds/postgresql/baseBackupRuntime";
 import { KIND_RUNTIMES } from "./kinds";
 import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 
-export const COMMANDS = ["backup", "drill"] as const;
+export const COMMANDS = ["backup", "basebackup", "drill"] as const;
 export type Command = (typeof COMMANDS)[number];
-const SCRIPT: Record<Command, string> = { backup: "backup", drill: "restore-drill" };
+const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill" };
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
   const command = argv[0] as Command;
@@ -37,6 +38,10 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
     log.error(e instanceof Error ? e.message : String(e));
     return e instanceof RunError ? e.exit : EXIT.config;
   }
+  if (command === "basebackup" && env.BACKUP_KIND !== "postgresql") {
+    log.error(`basebackup needs BACKUP_KIND=postgresql (it is ${env.BACKUP_KIND})`);
+    return EXIT.config;
+  }
   const kind = KIND_RUNTIMES[env.BACKUP_KIND];
   if (!kind) {
     log.error(`kind ${env.BACKUP_KIND} is not run by this runtime yet: its jobs run components/backup/scripts/`);
@@ -49,11 +54,9 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
   const store = new ArchiveStore({ bucket: env.S3_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT_URL, sseKmsKeyId: env.S3_SSE_KMS_KEY_ID });
   const pushTarget = {
     url: env.PUSHGATEWAY_URL,
-    job: command === "backup" ? BACKUP_JOB : DRILL_JOB,
-    labels: [
-      ["kind", env.BACKUP_KIND],
-      ["target", env.BACKUP_TARGET],
-    ] as [string, string][],
+    job: command === "drill" ? DRILL_JOB : BACKUP_JOB,
+    // The physical series has a group of its own, so it never replaces the logical one's metrics.
+    labels: [["kind", env.BACKUP_KIND], ["target", env.BACKUP_TARGET], ...(command === "basebackup" ? [["method", "basebackup"]] : [])] as [string, string][],
     timeoutSeconds: env.PUSH_TIMEOUT_SECONDS,
   };
   // A run that outlives its deadline ends its tools: their failure is then reported like any other, before the Job's
@@ -64,7 +67,8 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
   }, env.PHASE_WAIT_SECONDS * 1000);
   timer.unref();
   try {
-    return command === "backup" ? await runBackup(ctx, kind, store, pushTarget) : await runDrill(ctx, kind, store, pushTarget);
+    if (command === "drill") return await runDrill(ctx, kind, store, pushTarget);
+    return await runBackup(ctx, command === "basebackup" ? baseBackupPlan : logicalPlan(kind), store, pushTarget);
   } finally {
     clearTimeout(timer);
     stopAllTools();

@@ -522,3 +522,43 @@ export async function recordingProxy(port: () => number): Promise<{ endpoint: st
   const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
   return { endpoint: `http://127.0.0.1:${proxyPort}`, requests, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
+
+/**
+ * Passes every request through to 127.0.0.1:`port`, except that a request `hold` matches waits until `release()` is
+ * called, and a server-side CopyObject is refused as a store without it refuses it (501 NotImplemented); counts both.
+ */
+export async function holdingProxy(port: () => number, hold: (method: string, path: string) => boolean): Promise<{ endpoint: string; held: () => number; copiesRefused: () => number; release: () => void; close: () => Promise<void> }> {
+  const { createServer: createHttpServer, request } = await import("node:http");
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let held = 0;
+  let copiesRefused = 0;
+  const server = createHttpServer(async (req, res) => {
+    if (req.headers["x-amz-copy-source"]) {
+      copiesRefused++;
+      res.writeHead(501, { "content-type": "application/xml" });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>CopyObject is not implemented</Message></Error>');
+      return;
+    }
+    if (hold(req.method ?? "", req.url ?? "")) {
+      held++;
+      await gate;
+    }
+    const upstream = request({ host: "127.0.0.1", port: port(), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${proxyPort}`,
+    held: () => held,
+    copiesRefused: () => copiesRefused,
+    release,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
