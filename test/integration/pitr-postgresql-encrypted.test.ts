@@ -1,7 +1,7 @@
 /**
  * Point-in-time recovery encrypted with age, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway, Debian's
- * age, the runtime's base backup given the recipient (the bundle the plan ships) and the exact scripts (wal-receiver.sh
- * given the recipient, pitr-restore.sh given the identity). The bucket holds only ciphertext (base backup and every WAL segment, partial
+ * age, the runtime's base backup and WAL receiver given the recipient (the bundle the plan ships) and the exact
+ * pitr-restore.sh given the identity. The bucket holds only ciphertext (base backup and every WAL segment, partial
  * and history files included); the base backup's manifest and each segment's metadata record the recipient's
  * fingerprint and both SHA-256s; both base-backup paths of keep_wal_for_base (server-side copy and download/upload)
  * keep that metadata; a restore to the end of the WAL with the identity has every row; the wrong identity fails loudly
@@ -14,8 +14,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../components/backup/encryption";
-import { jobEnv, Running, run, start } from "./helpers/scripts";
-import { runRuntime, startRuntime } from "./helpers/runtime";
+import { jobEnv, Running, run } from "./helpers/scripts";
+import { runRuntime, startRuntime, startRuntime as startRuntimeProc } from "./helpers/runtime";
 import { holdingProxy, Postgres, Pushgateway, S3, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { restoreDir, restoredNotes, waitArchived as waitArchivedThrough } from "./helpers/pitr";
 import { AGE_MAGIC, ageIdentityFile, newAgeIdentity } from "./helpers/age";
@@ -108,7 +108,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
   let allNotes: string[];
 
   it("the receiver and the base backups encrypt to the recipient: only ciphertext in the bucket, both SHA-256s and the recipient recorded", async () => {
-    receiver = start("wal-receiver.sh", [], { ...env({ PITR_UPLOAD_INTERVAL_SECONDS: "1", PITR_STATUS_INTERVAL_SECONDS: "1", PITR_LOCAL_KEEP_SEGMENTS: "1", AGE_RECIPIENT: recipient }), WORK_DIR: receiverWork }, 600_000);
+    receiver = startRuntimeProc("wal-receiver", { ...env({ PITR_UPLOAD_INTERVAL_SECONDS: "1", PITR_STATUS_INTERVAL_SECONDS: "1", PITR_LOCAL_KEEP_SEGMENTS: "1", AGE_RECIPIENT: recipient }), WORK_DIR: receiverWork }, 600_000);
     receiver.done.then((r) => (receiverLog += r.stderr));
     await receiver.waitForLog("receiving WAL", 60_000);
     insert("before-base");

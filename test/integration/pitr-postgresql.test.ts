@@ -1,6 +1,6 @@
 /**
  * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway, the runtime's base backup
- * (the bundle the plan ships) and the exact scripts (wal-receiver.sh, pitr-restore.sh). A base backup, writes while the
+ * (the bundle the plan ships), its WAL receiver, and the exact pitr-restore.sh. A base backup, writes while the
  * receiver streams, S3 down while streaming, the receiver killed and restarted, then the source killed with SIGKILL
  * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
  * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, jobEnv, Running, run, start } from "./helpers/scripts";
+import { baseEnv, jobEnv, Running, run } from "./helpers/scripts";
 import { runRuntime, startRuntime as startRuntimeProc } from "./helpers/runtime";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
@@ -50,7 +50,7 @@ const archivedThrough = () => archivedThroughOf(receiverWork);
 
 function startReceiver(): Running {
   const e = { ...env({ PITR_UPLOAD_INTERVAL_SECONDS: "1", PITR_STATUS_INTERVAL_SECONDS: "1", PITR_LOCAL_KEEP_SEGMENTS: "1" }), WORK_DIR: receiverWork };
-  return start("wal-receiver.sh", [], e, 600_000);
+  return startRuntimeProc("wal-receiver", e, 600_000);
 }
 
 const waitArchived = (epoch: number) => waitArchivedThrough(receiverWork, epoch, receiverLog);
@@ -84,7 +84,7 @@ afterAll(async () => {
 
 describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exact scripts)", () => {
   it("refuses clearly when the role lacks the REPLICATION attribute (receiver and base backup)", async () => {
-    const r = await run("wal-receiver.sh", ["receive"], env({ PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
+    const r = await runRuntime("wal-receiver", env({ PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("the role 'no_repl' lacks the REPLICATION attribute");
     expect(r.stderr).toContain('ALTER ROLE \\"no_repl\\" WITH REPLICATION');

@@ -95,6 +95,7 @@ export const OFFSITE_COPY_METRICS = {
   destinationVersioned: "strata_offsite_copy_destination_versioned",
 } as const;
 
+
 /** The HELP line the runtime pushes with each metric of the backup and drill groups. */
 export const METRIC_HELP: Record<string, string> = {
   [BACKUP_METRICS.lastSuccess]: "When the last successful backup ended.",
@@ -110,6 +111,12 @@ export const METRIC_HELP: Record<string, string> = {
   [DRILL_METRICS.lastDecryptSuccess]: "1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.",
   [DRILL_METRICS.recoverySeconds]: "WAL replay of the last point-in-time drill: server start to promotion.",
   [DRILL_METRICS.recoveredTo]: "The commit time the last point-in-time drill recovered to.",
+  [PITR_WAL_METRICS.heartbeat]: "When the WAL uploader last ran a cycle.",
+  [PITR_WAL_METRICS.lastCycleSuccess]: "1 if the last WAL upload cycle left nothing behind.",
+  [PITR_WAL_METRICS.backlogSegments]: "Completed WAL segments on the receiver's volume not yet in S3.",
+  [PITR_WAL_METRICS.slotRetainedBytes]: "WAL the server keeps for the receiver's replication slot.",
+  [PITR_WAL_METRICS.receiverLagSeconds]: "Seconds since the newest moment everything the server wrote was on the receiver's volume.",
+  [PITR_WAL_METRICS.archivedThrough]: "Everything the server had written by this time is in S3.",
 };
 
 /** Each group's metrics, keyed like PUSH_JOBS. */

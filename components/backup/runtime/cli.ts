@@ -1,10 +1,11 @@
 /** The bundle's entry: runs the command and exits with its status (runtime/main.ts). */
 import { EXIT } from "../contract";
 import { main } from "./main";
-import { stopAllTools } from "./tools";
+import { termination } from "./signals";
 
-// A Job's SIGTERM (deletion, preemption): end the tools, whose failure the run then reports.
-process.once("SIGTERM", () => stopAllTools());
+// A pod's SIGTERM (deletion, preemption, a rollout): the run decides what it means (main.ts).
+process.once("SIGTERM", () => termination.abort());
+process.once("SIGINT", () => termination.abort());
 
 main(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),

@@ -24,7 +24,8 @@ export const runEnvSchema = z.object({
   /** Scratch space of the pod (an emptyDir). */
   WORK_DIR: requiredText(" (the scratch directory, an emptyDir)"),
   /** How long the run may work before it gives up and reports (the Job's deadline less the time to report). */
-  PHASE_WAIT_SECONDS: requiredText(" (seconds the run may work before it gives up and reports; the plan sets it)").regex(/^\d+$/, "must be a whole number of seconds").transform(Number),
+  /** Absent only for the WAL receiver, which runs until it is stopped (main.ts requires it of every other command). */
+  PHASE_WAIT_SECONDS: optional.pipe(z.string().regex(/^\d+$/, "must be a whole number of seconds").transform(Number).optional()),
   S3_BUCKET: requiredText(),
   S3_PREFIX: z.string().default(""),
   S3_ENDPOINT_URL: optional.pipe(z.url({ error: "must be a URL (http:// or https://)" }).optional()),

@@ -8,21 +8,23 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BACKUP_JOB, DRILL_JOB, EXIT, type ExitCode } from "../contract";
+import { BACKUP_JOB, DRILL_JOB, EXIT, PITR_WAL_JOB, type ExitCode } from "../contract";
 import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
 import { runDrill } from "./drill";
 import { RunError } from "./errors";
 import { logicalPlan, type RunContext } from "./kind";
 import { baseBackupPlan } from "../kinds/postgresql/baseBackupRuntime";
+import { runWalReceiver } from "../kinds/postgresql/walReceiverRuntime";
+import { termination } from "./signals";
 import { KIND_RUNTIMES } from "./kinds";
 import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 
-export const COMMANDS = ["backup", "basebackup", "drill"] as const;
+export const COMMANDS = ["backup", "basebackup", "drill", "wal-receiver"] as const;
 export type Command = (typeof COMMANDS)[number];
-const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill" };
+const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver" };
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
   const command = argv[0] as Command;
@@ -38,8 +40,14 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
     log.error(e instanceof Error ? e.message : String(e));
     return e instanceof RunError ? e.exit : EXIT.config;
   }
-  if (command === "basebackup" && env.BACKUP_KIND !== "postgresql") {
-    log.error(`basebackup needs BACKUP_KIND=postgresql (it is ${env.BACKUP_KIND})`);
+  if ((command === "basebackup" || command === "wal-receiver") && env.BACKUP_KIND !== "postgresql") {
+    log.error(`${command} needs BACKUP_KIND=postgresql (it is ${env.BACKUP_KIND})`);
+    return EXIT.config;
+  }
+  // Every run but the WAL receiver's is bounded: it gives up and reports before its Job's deadline.
+  const waitSeconds = command === "wal-receiver" ? undefined : env.PHASE_WAIT_SECONDS;
+  if (command !== "wal-receiver" && waitSeconds === undefined) {
+    log.error("the run's environment is wrong: PHASE_WAIT_SECONDS (not set) is required (seconds the run may work before it gives up and reports; the plan sets it)");
     return EXIT.config;
   }
   const kind = KIND_RUNTIMES[env.BACKUP_KIND];
@@ -50,27 +58,38 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
   const startedEpoch = Math.floor(Date.now() / 1000);
   const scratch = join(env.WORK_DIR, `${command}-${process.pid}`);
   mkdirSync(scratch, { recursive: true });
-  const ctx: RunContext = { env, vars, log, scratch, startedEpoch, deadline: Date.now() + env.PHASE_WAIT_SECONDS * 1000 };
+  const ctx: RunContext = { env, vars, log, scratch, startedEpoch, deadline: waitSeconds === undefined ? Infinity : Date.now() + waitSeconds * 1000 };
   const store = new ArchiveStore({ bucket: env.S3_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT_URL, sseKmsKeyId: env.S3_SSE_KMS_KEY_ID });
   const pushTarget = {
     url: env.PUSHGATEWAY_URL,
-    job: command === "drill" ? DRILL_JOB : BACKUP_JOB,
+    job: command === "drill" ? DRILL_JOB : command === "wal-receiver" ? PITR_WAL_JOB : BACKUP_JOB,
     // The physical series has a group of its own, so it never replaces the logical one's metrics.
     labels: [["kind", env.BACKUP_KIND], ["target", env.BACKUP_TARGET], ...(command === "basebackup" ? [["method", "basebackup"]] : [])] as [string, string][],
     timeoutSeconds: env.PUSH_TIMEOUT_SECONDS,
   };
+  // A one-shot run told to stop (its Job deleted) ends its tools, and reports their failure; the receiver stops itself.
+  if (command !== "wal-receiver") termination.signal.addEventListener("abort", () => stopAllTools(), { once: true });
   // A run that outlives its deadline ends its tools: their failure is then reported like any other, before the Job's
   // own deadline kills the pod unreported.
-  const timer = setTimeout(() => {
-    log.error(`the run did not finish within PHASE_WAIT_SECONDS (${env.PHASE_WAIT_SECONDS}s): stopping its tools`);
-    stopAllTools();
-  }, env.PHASE_WAIT_SECONDS * 1000);
-  timer.unref();
+  const timer =
+    waitSeconds === undefined
+      ? undefined
+      : setTimeout(() => {
+          log.error(`the run did not finish within PHASE_WAIT_SECONDS (${waitSeconds}s): stopping its tools`);
+          stopAllTools();
+        }, waitSeconds * 1000);
+  timer?.unref();
   try {
+    if (command === "wal-receiver") return await runWalReceiver(ctx, store, pushTarget);
     if (command === "drill") return await runDrill(ctx, kind, store, pushTarget);
     return await runBackup(ctx, command === "basebackup" ? baseBackupPlan : logicalPlan(kind), store, pushTarget);
+  } catch (e) {
+    // What a run does not report itself (the receiver's configuration errors): said, with its exit status.
+    const err = e instanceof RunError ? e : new RunError(e instanceof Error ? e.message : String(e));
+    log.error(err.message, err.fields);
+    return err.exit;
   } finally {
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer);
     stopAllTools();
     rmSync(scratch, { recursive: true, force: true });
   }
