@@ -1,7 +1,7 @@
 /**
  * Point-in-time recovery encrypted with age, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway, Debian's
- * age, the runtime's base backup and WAL receiver given the recipient (the bundle the plan ships) and the exact
- * pitr-restore.sh given the identity. The bucket holds only ciphertext (base backup and every WAL segment, partial
+ * age and the runtime (the bundle the plan ships): its base backup and WAL receiver given the recipient, its
+ * point-in-time restore given the identity. The bucket holds only ciphertext (base backup and every WAL segment, partial
  * and history files included); the base backup's manifest and each segment's metadata record the recipient's
  * fingerprint and both SHA-256s; both base-backup paths of keep_wal_for_base (server-side copy and download/upload)
  * keep that metadata; a restore to the end of the WAL with the identity has every row; the wrong identity fails loudly
@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageRecipientOf, DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS as F, EXIT_DECRYPT, recipientSha256 } from "../../components/backup/encryption";
-import { jobEnv, Running, run } from "./helpers/scripts";
+import { jobEnv, Running } from "./helpers/scripts";
 import { runRuntime, startRuntime, startRuntime as startRuntimeProc } from "./helpers/runtime";
 import { holdingProxy, Postgres, Pushgateway, S3, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { restoreDir, restoredNotes, waitArchived as waitArchivedThrough } from "./helpers/pitr";
@@ -182,7 +182,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
 
   it("restores to the end of the WAL with the identity: decrypted and verified, every row is there", async () => {
     const dir = restoreDir(root, "restored-latest");
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir, AGE_IDENTITY_FILE: identityFile("id-good", identity) }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir, AGE_IDENTITY_FILE: identityFile("id-good", identity) }), 300_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("decrypted with age");
     expect(r.stderr).toContain("archived WAL decrypted and verified");
@@ -192,7 +192,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
   }, 300_000);
 
   it("the drill with the identity passes and pushes decrypt success 1", async () => {
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-good2", identity) }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-good2", identity) }), 300_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("RESTORE DRILL OK");
     expect(await drillSample(DRILL_DECRYPT_METRIC)).toBe(1);
@@ -200,7 +200,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
   }, 300_000);
 
   it("the wrong identity fails loudly before anything is restored: DECRYPT FAILED, its exit status, decrypt metric 0", async () => {
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-wrong", newIdentity()) }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-wrong", newIdentity()) }), 300_000);
     expect(r.stderr).toContain("DECRYPT FAILED: the drill's identity is not the one this backup was encrypted to");
     expect(r.stderr).toContain("RESTORE DRILL FAILED");
     expect(r.stderr).not.toContain("starting archive recovery");
@@ -209,7 +209,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
     expect(await drillSample(DRILL_METRICS.lastRunSuccess)).toBe(0);
     // A real restore with no identity at all says so, with the same exit status.
     const dir = restoreDir(root, "restored-no-identity");
-    const n = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
+    const n = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
     expect(n.stderr).toContain("DECRYPT FAILED: the backup is encrypted with age but this restore has no identity (AGE_IDENTITY_FILE is not set)");
     expect(n.code, n.stderr).toBe(EXIT_DECRYPT);
   }, 300_000);
@@ -223,7 +223,7 @@ describe("PITR encrypted with age (real PostgreSQL 15, s3rver, Pushgateway, age,
     bad[bad.length - 50] = bad[bad.length - 50]! ^ 0xff;
     writeFileSync(path, bad);
     try {
-      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-good3", identity) }), 300_000);
+      const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", AGE_IDENTITY_FILE: identityFile("id-good3", identity) }), 300_000);
       expect(r.stderr).toContain(`CHECKSUM MISMATCH: archived WAL ${seg} is not the object that was written`);
       expect(r.stderr).not.toContain("DECRYPT FAILED");
       expect(r.code, r.stderr).toBe(1);

@@ -1,6 +1,7 @@
 /**
- * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway, the runtime's base backup
- * (the bundle the plan ships), its WAL receiver, and the exact pitr-restore.sh. A base backup, writes while the
+ * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway and the runtime (the bundle
+ * the plan ships): its base backup, WAL receiver and point-in-time restore (the Job `npm run restore-job` renders
+ * still runs pitr-restore.sh). A base backup, writes while the
  * receiver streams, S3 down while streaming, the receiver killed and restarted, then the source killed with SIGKILL
  * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
  * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
@@ -82,7 +83,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exact scripts)", () => {
+describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the runtime)", () => {
   it("refuses clearly when the role lacks the REPLICATION attribute (receiver and base backup)", async () => {
     const r = await runRuntime("wal-receiver", env({ PGUSER: "no_repl", PGPASSWORD: "pw-no-repl" }), 60_000);
     expect(r.code, r.stderr).toBe(2);
@@ -202,7 +203,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
 
   it("restores to the end of the WAL into a new data directory: every archived row is there", async () => {
     const dir = restoreDir("restored-latest");
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest", PITR_DATA_DIR: dir }), 300_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("base backup unpacked while downloading");
     expect(r.stderr).toContain("base backup verified by pg_verifybackup");
@@ -213,7 +214,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
 
   it("restores to a time between two writes: rows before it are there, rows after it are not", async () => {
     const dir = restoreDir("restored-at-time");
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: targetIso, PITR_DATA_DIR: dir }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: targetIso, PITR_DATA_DIR: dir }), 300_000);
     expect(r.code, r.stderr).toBe(0);
     const notes = restoredNotes(dir);
     expect(notes).toEqual(beforeTarget);
@@ -262,7 +263,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
   }, 300_000);
 
   it("the drill restores to a commit inside the window, checks it with pg_amcheck, and pushes the result", async () => {
-    const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "drill" }), 300_000);
+    const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "drill" }), 300_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("drill target: the commit of a transaction in the window");
     expect(r.stderr).toContain("pg_amcheck found no corruption");
@@ -284,7 +285,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     for (let i = 64; i < bad.length; i += 97) bad[i] = bad[i]! ^ 0xff;
     writeFileSync(path, bad);
     try {
-      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest" }), 300_000);
+      const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest" }), 300_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("CHECKSUM MISMATCH: archived WAL");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
@@ -308,7 +309,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
       .map((p) => ({ p, body: readFileSync(p) }));
     for (const h of hidden) rmSync(h.p);
     try {
-      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "latest" }), 300_000);
+      const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "latest" }), 300_000);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`WAL GAP: segment ${name} is missing`);
     } finally {
@@ -324,10 +325,10 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the exac
     bad[Math.floor(bad.length / 2)] = bad[Math.floor(bad.length / 2)]! ^ 0x55;
     writeFileSync(path, bad);
     try {
-      const r = await run("pitr-restore.sh", [], env({ PITR_TARGET: "drill" }), 300_000);
+      const r = await runRuntime("pitr-restore", env({ PITR_TARGET: "drill" }), 300_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("CHECKSUM MISMATCH: the stored base backup is not the one that was written");
-      expect(r.stderr).toContain("nothing restored: the fetch phase did not verify the base backup");
+      expect(r.stderr).toContain("nothing restored: the base backup and the WAL were not both verified");
       expect(r.stderr).toContain("RESTORE DRILL FAILED");
     } finally {
       writeFileSync(path, good);

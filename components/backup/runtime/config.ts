@@ -33,7 +33,8 @@ export const runEnvSchema = z.object({
   /** `false` on stores where server-side CopyObject may fail. */
   S3_SERVER_SIDE_COPY: z.enum(["true", "false"]).default("true"),
   AWS_REGION: requiredText(),
-  PUSHGATEWAY_URL: requiredText(" (e.g. http://pushgateway.monitoring:9091)").pipe(z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" })),
+  /** Absent only for a real point-in-time restore, which reports to whoever runs it (main.ts requires it of the rest). */
+  PUSHGATEWAY_URL: optional.pipe(z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" }).optional()),
   PUSH_TIMEOUT_SECONDS: seconds(15),
   BACKUP_COMPRESSION: z.enum(["zstd", "gzip", "none"]).default("zstd"),
   ZSTD_LEVEL: z.coerce.number().int().min(1).max(19).default(1),

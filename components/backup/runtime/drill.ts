@@ -66,7 +66,7 @@ export interface Fetched {
  * Every byte of the object is hashed even when decoding fails half-way, so a corrupted object is named a checksum
  * mismatch, not a decompression error.
  */
-export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Manifest, path: string, agePath?: string): Promise<void> {
+export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Manifest, sink: string | Writable, agePath?: string, what = "backup", holder: IdentityHolder = "drill"): Promise<void> {
   const { log } = ctx;
   const encrypted = isEncrypted(m);
   let age: Tool | undefined;
@@ -80,12 +80,11 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   stages.push(new Coalesce(), decompressor(m.compression));
   const head = stages[0]! as unknown as Writable;
   let decodeError: unknown;
-  const decoded = pipeline([...stages, createWriteStream(path)] as unknown as [Readable, ...Transform[], Writable]).catch((e: unknown) => {
+  const decoded = pipeline([...stages, typeof sink === "string" ? createWriteStream(sink) : sink] as unknown as [Readable, ...Transform[], Writable]).catch((e: unknown) => {
     decodeError ??= e;
   });
   const cipher = createHash("sha256");
   let bytes = 0;
-  log.info("fetching the newest complete backup", { key: m.key, size_bytes: m.size_bytes });
   try {
     const body = await store.getStream(m.key);
     for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -110,12 +109,12 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   const ageFailed = age ? await age.exited.then(() => undefined, (e: unknown) => e) : undefined;
   const sha = cipher.digest("hex");
   if (bytes !== m.size_bytes || sha !== m.sha256) {
-    throw new RunError("CHECKSUM MISMATCH: the stored backup is not the one that was written", EXIT.failed, { key: m.key, expected: `${m.size_bytes} ${m.sha256}`, got: `${bytes} ${sha}` });
+    throw new RunError(`CHECKSUM MISMATCH: the stored ${what} is not the one that was written`, EXIT.failed, { key: m.key, expected: `${m.size_bytes} ${m.sha256}`, got: `${bytes} ${sha}` });
   }
   if (encrypted) {
-    if (ageFailed) throw new DecryptError(`age cannot decrypt the stored backup with this drill's identity`, { key: m.key, detail: tail(age!.stderr(), 1000) });
+    if (ageFailed) throw new DecryptError(`age cannot decrypt the stored ${what} with this ${holder}'s identity`, { key: m.key, detail: tail(age!.stderr(), 1000) });
     if (plain!.bytes !== m[F.plaintextSize] || plain!.digest() !== m[F.plaintextSha256]) {
-      throw new RunError("CHECKSUM MISMATCH: the decrypted backup is not the plaintext that was encrypted", EXIT.failed, {
+      throw new RunError(`CHECKSUM MISMATCH: the decrypted ${what} is not the plaintext that was encrypted`, EXIT.failed, {
         key: m.key,
         expected: `${m[F.plaintextSize]} ${m[F.plaintextSha256]}`,
         got: `${plain!.bytes} ${plain!.digest()}`,
@@ -125,7 +124,7 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   }
   log.info("checksum verified", { key: m.key, sha256: m.sha256 });
   if (decodeError) {
-    throw new RunError("the verified backup does not decompress into scratch space", EXIT.failed, { compression: m.compression, detail: decodeError instanceof Error ? decodeError.message : String(decodeError) });
+    throw new RunError(`the verified ${what} does not decompress into scratch space`, EXIT.failed, { compression: m.compression, detail: decodeError instanceof Error ? decodeError.message : String(decodeError) });
   }
 }
 
@@ -188,6 +187,7 @@ export async function runDrill(ctx: RunContext, kind: KindRuntime, store: Archiv
     prepared?.catch(() => undefined);
     const path = join(ctx.scratch, `artifact.${kind.artifact.extension}`);
     const m = manifest;
+    log.info("fetching the newest complete backup", { key: m.key, size_bytes: m.size_bytes });
     const fetched = fetchVerified(ctx, store, m, path, agePath);
     fetched.catch(() => undefined);
     const early = kind.restoreWhileDownloading

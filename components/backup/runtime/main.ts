@@ -16,15 +16,19 @@ import { RunError } from "./errors";
 import { logicalPlan, type RunContext } from "./kind";
 import { baseBackupPlan } from "../kinds/postgresql/baseBackupRuntime";
 import { runWalReceiver } from "../kinds/postgresql/walReceiverRuntime";
+import { runPitrRestore } from "../kinds/postgresql/pitrRestoreRuntime";
+import type { PushTarget } from "./push";
 import { termination } from "./signals";
 import { KIND_RUNTIMES } from "./kinds";
 import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 
-export const COMMANDS = ["backup", "basebackup", "drill", "wal-receiver"] as const;
+export const COMMANDS = ["backup", "basebackup", "drill", "wal-receiver", "pitr-restore"] as const;
 export type Command = (typeof COMMANDS)[number];
-const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver" };
+const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver", "pitr-restore": "pitr-restore" };
+/** The PostgreSQL-only commands. */
+const POSTGRESQL_ONLY: readonly Command[] = ["basebackup", "wal-receiver", "pitr-restore"];
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
   const command = argv[0] as Command;
@@ -40,7 +44,7 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
     log.error(e instanceof Error ? e.message : String(e));
     return e instanceof RunError ? e.exit : EXIT.config;
   }
-  if ((command === "basebackup" || command === "wal-receiver") && env.BACKUP_KIND !== "postgresql") {
+  if (POSTGRESQL_ONLY.includes(command) && env.BACKUP_KIND !== "postgresql") {
     log.error(`${command} needs BACKUP_KIND=postgresql (it is ${env.BACKUP_KIND})`);
     return EXIT.config;
   }
@@ -48,6 +52,12 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
   const waitSeconds = command === "wal-receiver" ? undefined : env.PHASE_WAIT_SECONDS;
   if (command !== "wal-receiver" && waitSeconds === undefined) {
     log.error("the run's environment is wrong: PHASE_WAIT_SECONDS (not set) is required (seconds the run may work before it gives up and reports; the plan sets it)");
+    return EXIT.config;
+  }
+  // Every run reports to the Pushgateway but a real point-in-time restore, which its operator watches.
+  const realRestore = command === "pitr-restore" && !!vars.PITR_DATA_DIR;
+  if (!realRestore && !env.PUSHGATEWAY_URL) {
+    log.error("the run's environment is wrong: PUSHGATEWAY_URL (not set) is required (e.g. http://pushgateway.monitoring:9091)");
     return EXIT.config;
   }
   const kind = KIND_RUNTIMES[env.BACKUP_KIND];
@@ -60,13 +70,22 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
   mkdirSync(scratch, { recursive: true });
   const ctx: RunContext = { env, vars, log, scratch, startedEpoch, deadline: waitSeconds === undefined ? Infinity : Date.now() + waitSeconds * 1000 };
   const store = new ArchiveStore({ bucket: env.S3_BUCKET, region: env.AWS_REGION, endpoint: env.S3_ENDPOINT_URL, sseKmsKeyId: env.S3_SSE_KMS_KEY_ID });
-  const pushTarget = {
-    url: env.PUSHGATEWAY_URL,
-    job: command === "drill" ? DRILL_JOB : command === "wal-receiver" ? PITR_WAL_JOB : BACKUP_JOB,
-    // The physical series has a group of its own, so it never replaces the logical one's metrics.
-    labels: [["kind", env.BACKUP_KIND], ["target", env.BACKUP_TARGET], ...(command === "basebackup" ? [["method", "basebackup"]] : [])] as [string, string][],
-    timeoutSeconds: env.PUSH_TIMEOUT_SECONDS,
+  const group: Record<Command, { job: string; method?: string }> = {
+    backup: { job: BACKUP_JOB },
+    // The physical series and the point-in-time drill have groups of their own, so they never replace the logical ones.
+    basebackup: { job: BACKUP_JOB, method: "basebackup" },
+    drill: { job: DRILL_JOB },
+    "wal-receiver": { job: PITR_WAL_JOB },
+    "pitr-restore": { job: DRILL_JOB, method: "pitr" },
   };
+  const pushTarget: PushTarget | undefined = env.PUSHGATEWAY_URL && !realRestore
+    ? {
+        url: env.PUSHGATEWAY_URL,
+        job: group[command].job,
+        labels: [["kind", env.BACKUP_KIND], ["target", env.BACKUP_TARGET], ...(group[command].method ? [["method", group[command].method!]] : [])] as [string, string][],
+        timeoutSeconds: env.PUSH_TIMEOUT_SECONDS,
+      }
+    : undefined;
   // A one-shot run told to stop (its Job deleted) ends its tools, and reports their failure; the receiver stops itself.
   if (command !== "wal-receiver") termination.signal.addEventListener("abort", () => stopAllTools(), { once: true });
   // A run that outlives its deadline ends its tools: their failure is then reported like any other, before the Job's
@@ -80,9 +99,10 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
         }, waitSeconds * 1000);
   timer?.unref();
   try {
-    if (command === "wal-receiver") return await runWalReceiver(ctx, store, pushTarget);
-    if (command === "drill") return await runDrill(ctx, kind, store, pushTarget);
-    return await runBackup(ctx, command === "basebackup" ? baseBackupPlan : logicalPlan(kind), store, pushTarget);
+    if (command === "pitr-restore") return await runPitrRestore(ctx, store, pushTarget);
+    if (command === "wal-receiver") return await runWalReceiver(ctx, store, pushTarget!);
+    if (command === "drill") return await runDrill(ctx, kind, store, pushTarget!);
+    return await runBackup(ctx, command === "basebackup" ? baseBackupPlan : logicalPlan(kind), store, pushTarget!);
   } catch (e) {
     // What a run does not report itself (the receiver's configuration errors): said, with its exit status.
     const err = e instanceof RunError ? e : new RunError(e instanceof Error ? e.message : String(e));

@@ -66,7 +66,8 @@ export const COMPRESSION_SUFFIX: Record<Compression, string> = { zstd: ".zst", g
 export function compressor(compression: Compression, level: { zstd: number; gzip: number }): Transform {
   switch (compression) {
     case "zstd":
-      return createZstdCompress({ chunkSize: CODEC_CHUNK_BYTES, params: { [constants.ZSTD_c_compressionLevel]: level.zstd } });
+      // With a content checksum in every frame, as the zstd CLI writes by default: a damaged object fails to decompress.
+      return createZstdCompress({ chunkSize: CODEC_CHUNK_BYTES, params: { [constants.ZSTD_c_compressionLevel]: level.zstd, [constants.ZSTD_c_checksumFlag]: 1 } });
     case "gzip":
       return createGzip({ chunkSize: CODEC_CHUNK_BYTES, level: level.gzip });
     case "none":

@@ -135,7 +135,7 @@ export async function runWalReceiver(ctx: RunContext, store: ArchiveStore, pushT
   let lastPartialSha = "";
   let archivedThrough = 0;
   const stage = async (file: string, name: string): Promise<void> => {
-    const compressed = zstdCompressSync(readFileSync(join(dirs.wal, file)), { params: { [zlib.ZSTD_c_compressionLevel]: env.ZSTD_LEVEL } });
+    const compressed = zstdCompressSync(readFileSync(join(dirs.wal, file)), { params: { [zlib.ZSTD_c_compressionLevel]: env.ZSTD_LEVEL, [zlib.ZSTD_c_checksumFlag]: 1 } });
     let body = compressed;
     let sums = sha256Text(compressed);
     let staged = name;
