@@ -14,8 +14,8 @@
 #                    of the objects that run left in the bucket (for iterating on the drill; report full runs).
 # Targets: Strata backup <= 1.3x the floor (pg_dump -Fc > /dev/null) and >= 2x faster than the seeds'
 #          `pg_dump | gzip | aws s3 cp -`; Strata's restore (with verification) >= 2x faster than the seeds'
-#          `aws s3 cp - | gunzip | psql`. Strata's restore runs the drill's fetch and restore phases concurrently, as
-#          the pod's two containers, until the verified result is pushed (see "restores" below). The restore floor
+#          `aws s3 cp - | gunzip | psql`. Strata's restore is the runtime's drill, one process as in the pod, until the
+#          verified result is pushed (see "restores" below). The restore floor
 #          (the server's work alone, on one CPU) bounds what any restore of the dump can reach on this machine.
 # Floors (issue 23 item 5; bench/floors.sh), measured in the same run, each step against the fully overlapped optimum
 #          of that step on this machine, target <= 1.15x: logical backup vs max(pg_dump -Fc -Z0 > /dev/null, upload
@@ -26,10 +26,10 @@
 #          local file and the same s3rver, the faster of the AWS CLI and the SDK (bench/s3-floor.cjs). Peak memory is
 #          the summed RSS of each step's process tree (shell, tools, clients; not the database server), target 256 MiB.
 # PITR (same run, same database, after the logical timings; the server is restarted with wal_level=replica): the WAL
-#          receiver (wal-receiver.sh) streams while the runtime's basebackup is timed (target >= 5x faster
+#          receiver (the runtime's wal-receiver) streams while the runtime's basebackup is timed (target >= 5x faster
 #          than the seeds' backup); then a steady write load, the RPO sampled from what the receiver reports and
 #          measured end to end (the receiver killed mid-load, restore to latest, the newest row found vs the kill
-#          time; target <= 60 s); then pitr-restore.sh fetch + restore as the pod runs them, to verified readiness
+#          time; target <= 60 s); then the runtime's pitr-restore as the restore Job runs it, to verified readiness
 #          (SHA-256, pg_verifybackup, zstd checksums, WAL replay to the end, promotion, clean stop; target >= 3x
 #          faster than the seeds' restore), and the PITR drill (the same plus a chosen commit and pg_amcheck).
 set -euo pipefail
@@ -289,7 +289,7 @@ if [ "$only" = all ]; then
   rm -rf "$work/wal-claim" "$work/base-work" "$work/pitr-work" "$work/pitr-data" "$work/pitr-drill-work"
   mkdir -p "$work/wal-claim" "$work/base-work" "$work/pitr-work" "$work/pitr-drill-work"
   receiver_env=("${strata_env[@]}" WORK_DIR="$work/wal-claim" PITR_UPLOAD_INTERVAL_SECONDS=15)
-  setsid env "${receiver_env[@]}" bash components/backup/scripts/wal-receiver.sh all >/dev/null 2>"$work/receiver.log" &
+  setsid env "${receiver_env[@]}" "$NODE" "$runtime" wal-receiver >/dev/null 2>"$work/receiver.log" &
   receiver_pid=$!
   pids+=("$receiver_pid")
   for _ in $(seq 100); do grep -q "receiving WAL" "$work/receiver.log" && break; sleep 0.2; done
@@ -346,15 +346,15 @@ if [ "$only" = all ]; then
   t0=$(now)
   c0=$(cpu_ticks)
   # In a subshell of its own: $! of a bare background pipeline is its last command, and the memory watch needs the whole.
-  (env "${pitr_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-fetch.log" "$t0") &
-  pitr_fetch=$!
-  (env "${pitr_env[@]}" S3_BUCKET= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
-    stamped "$work/pitr-restore.log" "$t0") &
-  pitr_restore=$!
-  if ! wait_phases pitr "$pitr_fetch" "$pitr_restore"; then
-    sort -n "$work"/pitr-*.log >&2
+  (env "${pitr_env[@]}" "$NODE" "$runtime" pitr-restore 2>&1 >/dev/null | stamped "$work/pitr-restore.log" "$t0") &
+  pitr_pid=$!
+  peak_rss_watch "$pitr_pid" "$work/pitr-restore.rss" &
+  watch_pid=$!
+  if ! wait "$pitr_pid"; then
+    cat "$work/pitr-restore.log" >&2
     exit 1
   fi
+  wait "$watch_pid"
   t_pitr=$(secs "$t0" "$(now)")
   cpu_pitr=$(cpu_secs "$c0" "$(cpu_ticks)")
   replay=$(sed -n -E 's/.*"msg":"recovery complete".*"recovery_seconds":"([0-9.]+)".*/\1/p' "$work/pitr-restore.log")
@@ -383,11 +383,8 @@ if [ "$only" = all ]; then
   echo "timing the point-in-time drill ..."
   t0=$(now)
   drill_env=("${strata_env[@]}" PITR_TARGET=drill WORK_DIR="$work/pitr-drill-work")
-  env "${drill_env[@]}" bash components/backup/scripts/pitr-restore.sh fetch 2>&1 >/dev/null | stamped "$work/pitr-drill-fetch.log" "$t0" &
-  drill_fetch=$!
-  if ! env "${drill_env[@]}" S3_BUCKET= PUSHGATEWAY_URL= bash components/backup/scripts/pitr-restore.sh restore 2>&1 >/dev/null |
-    stamped "$work/pitr-drill-restore.log" "$t0" || ! wait "$drill_fetch"; then
-    sort -n "$work"/pitr-drill-*.log >&2
+  if ! env "${drill_env[@]}" "$NODE" "$runtime" pitr-restore 2>&1 >/dev/null | stamped "$work/pitr-drill.log" "$t0"; then
+    cat "$work/pitr-drill.log" >&2
     exit 1
   fi
   t_pitr_drill=$(secs "$t0" "$(now)")
@@ -424,11 +421,11 @@ floor_row "verified restore (the runtime's drill, until its verdict is pushed)" 
   "max(download floor $down_restore s: $down_restore_how, pg_restore -j$(nproc) local $t_restore_jobs s) + verification $t_verify s"
 if [ "$only" = all ]; then
   floor_row "base backup (the runtime's basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
-  floor_row "point-in-time restore (pitr-restore.sh fetch + restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
+  floor_row "point-in-time restore (the runtime's pitr-restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
     "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
 fi
 rss() { cat "$work/$1.rss"; }
-echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill $(rss drill)$([ "$only" = all ] && echo ", point-in-time restore fetch $(rss pitr-fetch) + restore $(rss pitr-restore)")"
+echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill $(rss drill)$([ "$only" = all ] && echo ", point-in-time restore $(rss pitr-restore)")"
 echo
 if [ "$only" = all ]; then
   echo "backup speed-up vs seeds:  $(ratio "$t_seeds" "$t_strata")x (target >= 2)"
@@ -450,11 +447,11 @@ if [ "$only" = all ]; then
   echo "| step | time (s) | bytes | ratio |"
   echo "|---|---|---|---|"
   echo "| strata: the runtime's base backup (pg_basebackup -Ft -X fetch \\| zstd \\| multipart upload, pg_verifybackup of the same stream before the upload completes, manifest, latest.json, push) | $t_base | $(mib "$base_bytes") | $(ratio "$t_seeds" "$t_base")x faster than the seeds' backup (target >= 5) |"
-  echo "| strata: point-in-time restore, fetch + restore as in the pod (download + SHA-256, WAL, pg_verifybackup, zstd -d, replay to the end, promotion, clean stop) | $t_pitr (replay ${replay:-?} s) | | $(ratio "$t_seeds_restore" "$t_pitr")x faster than the seeds' restore (target >= 3) |"
+  echo "| strata: the runtime's point-in-time restore (download \\| SHA-256 \\| zstd -d \\| tar -x, WAL each checked, pg_verifybackup, replay to the end, promotion, clean stop) | $t_pitr (replay ${replay:-?} s) | | $(ratio "$t_seeds_restore" "$t_pitr")x faster than the seeds' restore (target >= 3) |"
   echo "| strata: PITR drill (the same to a chosen commit, plus pg_amcheck) | $t_pitr_drill | | $(ratio "$t_seeds_restore" "$t_pitr_drill")x faster than the seeds' restore |"
   echo
   echo "RPO under a steady write load (~1 MB/s of WAL, ${load_s} s, upload cycle 15 s): the receiver's own figure (now - archived_through, every 2 s after 30 s) max ${rpo_max} s, mean ${rpo_mean} s; end to end (receiver killed mid-load, restore to latest, newest row restored vs the kill) ${rpo_e2e} s (target <= 60)"
   echo "CPU time of the point-in-time restore (whole machine): $cpu_pitr s in $t_pitr s"
   echo "PITR restore timeline (s since start):"
-  timeline "$work"/pitr-fetch.log "$work"/pitr-restore.log
+  timeline "$work"/pitr-restore.log
 fi

@@ -67,17 +67,3 @@ floor_row() {
   verdict=$(awk -v r="$r" -v t="$S3_FLOOR_TARGET" 'BEGIN { print (r <= t ? "within" : "over") }')
   printf '| %s | %s | %s (%s) | %sx (%s %s) |\n' "$1" "$2" "$3" "$4" "$r" "$verdict" "$S3_FLOOR_TARGET"
 }
-
-# wait_phases NAME FETCH_PID RESTORE_PID: watches the memory of a pod's two phases (each a subshell running its
-# container's script) until both exit, into NAME-fetch.rss and NAME-restore.rss; fails if either phase failed.
-wait_phases() {
-  local name=$1 fetch=$2 restore=$3 watch_fetch watch_restore rc=0
-  peak_rss_watch "$fetch" "$work/$name-fetch.rss" &
-  watch_fetch=$!
-  peak_rss_watch "$restore" "$work/$name-restore.rss" &
-  watch_restore=$!
-  wait "$restore" || rc=1
-  wait "$fetch" || rc=1
-  wait "$watch_fetch" "$watch_restore"
-  return "$rc"
-}

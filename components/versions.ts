@@ -51,6 +51,10 @@ export const IMAGES = {
   // age publishes release binaries but no image; helmfile's image installs age v1.2.1's static release build at
   // /usr/local/bin (its Dockerfile, AGE_VERSION) on Alpine, which has the sh and cp the copy needs.
   age: { registry: "ghcr.io", repository: "helmfile/helmfile", tag: "v1.7.4" },
+  // The backup runtime's interpreter (components/backup/runtime/): an init container copies the official image's node
+  // binary into the job's scratch volume, where the tool's own (Debian or Ubuntu, glibc) image runs the bundle with it.
+  // The version the tests run the bundle with (scripts/setup.sh's Node), so what CI proves is what the pods run.
+  node: { registry: "docker.io", repository: "library/node", tag: "24.21.0-bookworm-slim" },
 } as const satisfies Record<string, ImagePin>;
 
 export const imageRef = (image: ImagePin) => `${image.registry}/${image.repository}:${image.tag}`;

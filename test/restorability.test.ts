@@ -14,12 +14,12 @@ import { plan } from "./helpers/plan";
 const read = (path: string) => readFileSync(join(PROJECT_DIR, path), "utf8");
 
 describe("what the matrix says about each kind is traceable", () => {
-  it.each(BACKUP_KINDS)("%s: its integration suite exists, runs both scripts with that kind, and says STUBBED exactly when the matrix does", (kind) => {
+  it.each(BACKUP_KINDS)("%s: its integration suite exists, runs its backup and its drill (the scripts or the runtime) with that kind, and says STUBBED exactly when the matrix does", (kind) => {
     const { file, stubbed } = INTEGRATION_TEST_OF_KIND[kind];
     const text = read(file);
     expect(text).toContain(`"${kind}"`);
-    expect(text).toMatch(/run\("backup\.sh"|uploadCraftedArtifact/);
-    expect(text).toContain('run("restore-drill.sh"');
+    expect(text).toMatch(/run\("backup(\.sh)?"|uploadCraftedArtifact/);
+    expect(text).toMatch(/run\("(restore-drill\.sh|drill)"/);
     const stubbedHere = new RegExp(`${kind}[^\\n]*STUBBED|STUBBED[^\\n]*${kind}`, "i").test(text);
     expect(stubbedHere, `${file} and INTEGRATION_TEST_OF_KIND disagree on whether ${kind} is stubbed`).toBe(stubbed !== undefined);
   });

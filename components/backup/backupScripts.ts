@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "./runtime/bundle";
 /**
  * The scripts ship beside this component. `npm run plan` runs a bundle under .tmp/, so look upwards from this
  * module for them rather than trusting __dirname to be this folder.
@@ -33,13 +34,25 @@ export interface BackupScriptsArgs {
   labels: Record<string, string>;
 }
 
-/** The backup and drill scripts as a ConfigMap in one namespace; a content hash in the name rolls jobs onto new scripts. */
+/**
+ * The backup and drill scripts and the runtime (its loader, and its gzipped bundle as binary data) as a ConfigMap in
+ * one namespace; a content hash in the name rolls jobs onto new ones.
+ */
 export class BackupScripts extends pulumi.ComponentResource {
   readonly configMapName: pulumi.Output<string>;
 
   constructor(name: string, args: BackupScriptsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:backup:BackupScripts", name, {}, opts);
-    const configMap = new k8s.core.v1.ConfigMap(name, { metadata: { namespace: args.namespace, labels: args.labels }, data: backupScriptFiles() }, { parent: this });
+    const runtime = runtimeFiles();
+    const configMap = new k8s.core.v1.ConfigMap(
+      name,
+      {
+        metadata: { namespace: args.namespace, labels: args.labels },
+        data: { ...backupScriptFiles(), [RUNTIME_LOADER]: runtime.loader },
+        binaryData: { [RUNTIME_BUNDLE]: runtime.bundle.toString("base64") },
+      },
+      { parent: this },
+    );
     this.configMapName = configMap.metadata.name;
     this.registerOutputs({ configMapName: this.configMapName });
   }

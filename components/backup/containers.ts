@@ -6,6 +6,7 @@
 import { IMAGES, type ImagePin } from "../versions";
 import { resources, type ContainerResources } from "../platform/containerDefaults";
 import type { SecretKeyRef } from "./targetSpec";
+import type { RuntimeCommand } from "./runtime/commands";
 
 export { resources, type ContainerResources };
 
@@ -68,6 +69,8 @@ export interface Container {
   volumeMounts?: Record<string, unknown>[];
   /** An init container's static binaries, copied into WORK_DIR/bin (on the other containers' PATH). */
   copies?: string[];
+  /** The runtime's command this container runs (components/backup/runtime/), instead of a script. */
+  runtime?: RuntimeCommand;
 }
 
 /** A pod of one phase of one target, as a kind's driver describes it. */
@@ -113,4 +116,21 @@ export const dumpThenUpload = (uid: number, dump: ToolContainer, pod: Omit<Recip
 export const fetchThenRestore = (uid: number, restore: ToolContainer, pod: Omit<Recipe, "containers">, restoreUid = uid): Recipe => ({
   ...pod,
   containers: [S3("fetch", ["restore-drill.sh", PHASES.drill.fetch], uid), { name: "restore", args: ["restore-drill.sh", PHASES.drill.restore], ...restore, runAsUser: restoreUid }],
+});
+
+/** Where a job's init containers copy binaries (node, age, promtool): the scratch volume, which every container mounts. */
+export const TOOLS_BIN = `${WORK_DIR}/bin`;
+
+/** The pinned Node.js binary the runtime runs with, copied from the official image (components/versions.ts). */
+export const NODE_BINARY: Omit<Container, "runAsUser"> = { name: "node", image: IMAGES.node, args: [], copies: ["/usr/local/bin/node"], resources: resources("50m", "64Mi", "500m") };
+
+/**
+ * A pod of one container that runs the runtime's `command` in the tool's own image (`tool`), as `uid`: an init
+ * container copies node in first. The runtime supervises the tool's binaries and speaks S3 and the Pushgateway itself,
+ * so the container gets the archive's environment (usesS3) and, where encryption is on, age.
+ */
+export const runtimeJob = (uid: number, command: RuntimeCommand, tool: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
+  ...pod,
+  initContainers: [...(pod.initContainers ?? []), { ...NODE_BINARY, runAsUser: uid }],
+  containers: [{ name: command, ...tool, args: [], runtime: command, usesS3: true, runAsUser: uid }],
 });

@@ -3,7 +3,7 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
-import { archiveEnv, env, resources, secretEnv, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
+import { archiveEnv, env, NODE_BINARY, resources, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
 import { backupPodSpec, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
@@ -46,6 +46,11 @@ export function ageInitContainer(runAsUser: number, binDir: string): BackupConta
   return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARIES.copies!, binDir }, resources: AGE_BINARIES.resources, runAsUser };
 }
 
+/** The init container that copies node into `binDir`, for the runtime's pods outside a recipe (the WAL receiver, the restore Job). */
+export function nodeInitContainer(runAsUser: number, binDir: string): BackupContainer {
+  return { name: NODE_BINARY.name, image: imageRef(IMAGES.node), run: { copies: NODE_BINARY.copies!, binDir }, resources: NODE_BINARY.resources, runAsUser };
+}
+
 /** What a pod that encrypts needs: the recipient (public) from its Secret. */
 export const ageRecipientEnv = (recipientSecretName: string) => secretEnv("AGE_RECIPIENT", { name: recipientSecretName, key: RECIPIENT_KEY });
 
@@ -79,21 +84,23 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
     initContainers: [...(recipe.initContainers ?? []), { ...AGE_BINARIES, runAsUser: recipe.containers[0]!.runAsUser }],
     containers: recipe.containers.map((c) => (c.usesS3 ? { ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] } : c)),
     volumes: [...(recipe.volumes ?? []), ...(role === "drill" ? [identity.volume] : [])],
-    extraPath: `${WORK_DIR}/bin`,
+    extraPath: TOOLS_BIN,
   };
 }
 
 /** A recipe's container for the pod builder (components/backup/podSpec.ts): its script and environment, or its binary copy. */
 function backupContainer(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
   const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
-  // Only the S3 containers run the copied binaries (age, promtool); the others keep their image's own PATH (the
-  // rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin).
-  const path = recipe.extraPath && c.usesS3 ? [pathWith(recipe.extraPath)] : [];
+  // Only the scripts' S3 containers run the copied binaries (age, promtool) from PATH; the others keep their image's
+  // own PATH (the rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin), and the
+  // runtime finds the copied ones through TOOLS_DIR.
+  const path = recipe.extraPath && c.usesS3 && !c.runtime ? [pathWith(recipe.extraPath)] : [];
+  const tools = c.runtime ? [env("TOOLS_DIR", TOOLS_BIN)] : [];
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
-    run: init ? { copies: c.copies ?? [], binDir: `${WORK_DIR}/bin` } : { script: c.args[0]!, args: c.args.slice(1) },
-    env: init ? [] : [...base, ...s3Env, ...path, ...(c.env ?? [])],
+    run: init ? { copies: c.copies ?? [], binDir: TOOLS_BIN } : c.runtime ? { runtime: c.runtime, node: `${TOOLS_BIN}/node` } : { script: c.args[0]!, args: c.args.slice(1) },
+    env: init ? [] : [...base, ...s3Env, ...path, ...tools, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
     resources: c.resources,
     runAsUser: c.runAsUser,

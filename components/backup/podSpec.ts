@@ -6,6 +6,8 @@
  * phases, extra volumes).
  */
 import type { ContainerResources } from "../platform/containerDefaults";
+import { RUNTIME_LOADER } from "./runtime/bundle";
+import type { RuntimeCommand } from "./runtime/commands";
 import { RESTRICTED_CONTAINER } from "../platform/containerDefaults";
 
 /**
@@ -26,8 +28,8 @@ export const SCRIPTS_MOUNT = "/opt/strata";
 const TMP_MOUNT = "/tmp";
 const TMP_SIZE = "256Mi";
 const TOOLS_VOLUME = "tools";
-/** Static binaries only (age and age-keygen are about 10 MB together). */
-const TOOLS_SIZE = "64Mi";
+/** Copied binaries only: node (about 120 MB) and, with encryption, age and age-keygen (about 10 MB together). */
+const TOOLS_SIZE = "192Mi";
 
 export type EnvVar = Record<string, unknown>;
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });
@@ -43,8 +45,11 @@ export type WorkVolume = { name: string; mountPath: string } & ({ sizeLimit: str
 export interface BackupContainer {
   name: string;
   image: string;
-  /** The script (under SCRIPTS_MOUNT) and its arguments; or, for a binary copy, the files copied into binDir. */
-  run: { script: string; args: string[] } | { copies: string[]; binDir: string };
+  /**
+   * The script (under SCRIPTS_MOUNT) and its arguments; the runtime's command, run by the node binary an init
+   * container copied (components/backup/runtime/); or, for a binary copy, the files copied into binDir.
+   */
+  run: { script: string; args: string[] } | { runtime: RuntimeCommand; node: string } | { copies: string[]; binDir: string };
   env?: EnvVar[];
   /** A Secret whose keys become the environment (the archive's static or store keys). */
   envFromSecret?: string;
@@ -75,11 +80,16 @@ export interface BackupPod {
 export function backupContainerSpec(c: BackupContainer, work: WorkVolume, tools?: { dir: string; writable: boolean }): Record<string, unknown> {
   const copy = "copies" in c.run ? c.run : undefined;
   const script = "script" in c.run ? c.run : undefined;
+  const runtime = "runtime" in c.run ? c.run : undefined;
   return {
     name: c.name,
     image: c.image,
     imagePullPolicy: "IfNotPresent",
-    ...(copy ? { command: ["sh", "-c", `mkdir -p ${copy.binDir} && cp ${copy.copies.join(" ")} ${copy.binDir}/`] } : { command: ["bash", `${SCRIPTS_MOUNT}/${script!.script}`], args: script!.args }),
+    ...(copy
+      ? { command: ["sh", "-c", `mkdir -p ${copy.binDir} && cp ${copy.copies.join(" ")} ${copy.binDir}/`] }
+      : runtime
+        ? { command: [runtime.node, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, runtime.runtime] }
+        : { command: ["bash", `${SCRIPTS_MOUNT}/${script!.script}`], args: script!.args }),
     env: c.env ?? [],
     ...(c.envFromSecret ? { envFrom: [{ secretRef: { name: c.envFromSecret } }] } : {}),
     resources: c.resources,

@@ -1,21 +1,21 @@
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { resources } from "../platform/containerDefaults";
-import { imageRef, IMAGES } from "../versions";
-import { backupScriptFiles } from "./backupScripts";
-import { ageIdentity, ageInitContainer, backupContractEnv, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
+import { imageRef } from "../versions";
+import { ageIdentity, ageInitContainer, nodeInitContainer, pitrPostgresImage, S3_COMPATIBLE_CHECKSUM_ENV } from "./cronJob";
 import { pitrSettings } from "./pitr";
-import { backupPodSpec, env, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
-import { phaseEnv, PHASES, RESTORE_JOB_DEADLINE_SECONDS, RESTORE_PHASE_WAIT_SECONDS } from "./contract";
+import { backupPodSpec, env, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
+import { phaseEnv, RESTORE_JOB_DEADLINE_SECONDS, RESTORE_PHASE_WAIT_SECONDS } from "./contract";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "./runtime/bundle";
 
 /** Where the restore container mounts the new claim; the data directory is a subdirectory (the root may hold lost+found). */
 export const RESTORE_CLAIM_MOUNT = "/var/lib/strata-restore";
 export const RESTORE_DATA_DIR = `${RESTORE_CLAIM_MOUNT}/pgdata`;
 const WORK = "/work";
 
-/** The two files the Job runs, exactly as the CronJobs' ConfigMap holds them. */
-function restoreScripts(): Record<string, string> {
-  const all = backupScriptFiles();
-  return { "lib.sh": all["lib.sh"]!, "pitr-restore.sh": all["pitr-restore.sh"]! };
+/** The runtime the Job runs, the same loader and bundle as the CronJobs' ConfigMap holds (components/backup/runtime/bundle.ts). */
+function restoreRuntime(): { data: Record<string, string>; binaryData: Record<string, string> } {
+  const files = runtimeFiles();
+  return { data: { [RUNTIME_LOADER]: files.loader }, binaryData: { [RUNTIME_BUNDLE]: files.bundle.toString("base64") } };
 }
 
 export interface PointInTimeRestoreInput {
@@ -56,9 +56,10 @@ export function pointInTimeRestoreProblem(target: BackupTarget | undefined, time
 }
 
 /**
- * The objects of one point-in-time restore: a ConfigMap with the exact scripts, the new claim, and a Job whose two
- * containers run pitr-restore.sh (fetch: AWS CLI, restore: the postgres image of the server's major version) with
- * PITR_TARGET=<time> and PITR_DATA_DIR on the claim. The restored data directory is left stopped cleanly, ready for a
+ * The objects of one point-in-time restore: a ConfigMap with the runtime, the new claim, and a Job whose one container
+ * runs the runtime's pitr-restore (components/backup/kinds/postgresql/pitrRestoreRuntime.ts) in the postgres image of
+ * the server's major version, with PITR_TARGET=<time> and PITR_DATA_DIR on the claim; node (and, for an encrypted
+ * archive, age) copied in by init containers. The restored data directory is left stopped cleanly, ready for a
  * PostgreSQL of the same major version to start on it. Nothing is pushed (PUSHGATEWAY_URL is not set).
  */
 export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Record<string, any>[] {
@@ -66,52 +67,40 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
   if (problem) throw new Error(problem);
   const settings = pitrSettings(input.target)!;
   const labels = { ...input.labels, "app.kubernetes.io/name": "strata-restore", "app.kubernetes.io/instance": input.target.name, "strata.io/backup-target": input.target.name };
-  const common = [
-    env("BACKUP_KIND", "postgresql"),
-    env("BACKUP_TARGET", input.target.name),
-    env("WORK_DIR", WORK),
-    env("PITR_TARGET", input.time),
-    env("PITR_DATA_DIR", RESTORE_DATA_DIR),
-    ...Object.entries(phaseEnv(RESTORE_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
-    env("TMPDIR", "/tmp"),
-    ...backupContractEnv(),
-  ];
   const identity = input.encryption ? ageIdentity(input.encryption.identitySecretName) : undefined;
-  // Both containers run as the postgres image's user, which must own the restored data directory.
+  // The postgres image's user, which must own the restored data directory.
   const uid = IMAGE_UID.debianServiceUser;
-  // The base backup and the WAL since it, compressed: sized like the new claim.
+  // The base backup's WAL since it, compressed, and the copied binaries: sized like the new claim.
   const work: WorkVolume = { name: "work", mountPath: WORK, sizeLimit: input.claimSize };
-  const container = (name: string, image: string, phase: string, extra: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Partial<BackupContainer> = {}): BackupContainer => ({
-    name,
-    image,
-    run: { script: "pitr-restore.sh", args: [phase] },
-    env: [...common, ...extra],
-    resources: res,
-    runAsUser: uid,
-    ...more,
-  });
-  const fetch = container(
-    "fetch",
-    imageRef(IMAGES.awsCli),
-    PHASES.pitrRestore.fetch,
-    [
+  const tools = `${WORK}/bin`;
+  const restore: BackupContainer = {
+    name: "restore",
+    image: imageRef(pitrPostgresImage(settings)),
+    run: { runtime: "pitr-restore", node: `${tools}/node` },
+    env: [
+      env("BACKUP_KIND", "postgresql"),
+      env("BACKUP_TARGET", input.target.name),
+      env("WORK_DIR", WORK),
+      env("PITR_TARGET", input.time),
+      env("PITR_DATA_DIR", RESTORE_DATA_DIR),
+      env("PITR_AMCHECK", 0),
+      ...Object.entries(phaseEnv(RESTORE_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
+      env("TMPDIR", "/tmp"),
+      env("TOOLS_DIR", tools),
       env("S3_BUCKET", input.bucket),
       env("AWS_REGION", input.region),
-      env("AWS_CLI", "aws"),
-      env("HOME", "/tmp"),
       ...(input.s3EndpointUrl ? [env("S3_ENDPOINT_URL", input.s3EndpointUrl)] : []),
       ...(input.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
-      ...(identity ? [identity.env, pathWith(`${WORK}/bin`)] : []),
+      ...(identity ? [identity.env] : []),
     ],
-    resources("100m", "256Mi", "1"),
-    {
-      ...(input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {}),
-      ...(identity ? { volumeMounts: [identity.volumeMount] } : {}),
-    },
-  );
-  const restore = container("restore", imageRef(pitrPostgresImage(settings)), PHASES.pitrRestore.restore, [env("PITR_AMCHECK", 0)], resources("1", "2Gi", "2"), { volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }] });
+    ...(input.credentialsSecretName ? { envFromSecret: input.credentialsSecretName } : {}),
+    // The recovering server's 2 GiB and the runtime's 256 MiB.
+    resources: resources("1", "2304Mi", "2"),
+    runAsUser: uid,
+    volumeMounts: [{ name: "restored", mountPath: RESTORE_CLAIM_MOUNT }, ...(identity ? [identity.volumeMount] : [])],
+  };
   return [
-    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: input.name, namespace: input.namespace, labels }, data: restoreScripts() },
+    { apiVersion: "v1", kind: "ConfigMap", metadata: { name: input.name, namespace: input.namespace, labels }, ...restoreRuntime() },
     {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
@@ -132,9 +121,9 @@ export function pointInTimeRestoreObjects(input: PointInTimeRestoreInput): Recor
             security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
             scriptsConfigMap: input.name,
             work,
-            // age and age-keygen for the fetch container, copied into the work volume as the CronJobs' init container does.
-            ...(identity ? { initContainers: [ageInitContainer(uid, `${WORK}/bin`)] } : {}),
-            containers: [fetch, restore],
+            // node, and age and age-keygen for an encrypted archive, copied into the work volume as the CronJobs' init containers do.
+            initContainers: [nodeInitContainer(uid, tools), ...(identity ? [ageInitContainer(uid, tools)] : [])],
+            containers: [restore],
             volumes: [
               { name: "restored", persistentVolumeClaim: { claimName: input.name } },
               ...(identity ? [identity.volume] : []),

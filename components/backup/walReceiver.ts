@@ -4,18 +4,17 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { resources } from "../platform/containerDefaults";
 import { PersistentClaim } from "../storage/persistentClaim";
 import type { DataResourceOptions } from "../storage/options";
-import { imageRef, IMAGES } from "../versions";
-import { ageInitContainer, ageRecipientEnv, archiveEnv, backupContractEnv, env, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
-import { backupPodSpec, IMAGE_UID, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
+import { imageRef } from "../versions";
+import { ageInitContainer, ageRecipientEnv, archiveEnv, env, nodeInitContainer, phasePodLabels, pitrPostgresImage, type JobContext } from "./cronJob";
+import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from "./podSpec";
 import { secretEnv } from "./containers";
 import { pitrSettings } from "./pitr";
-import { PHASES } from "./contract";
 
 /** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
 
-/** Where the receiver's init container puts age (client-side encryption): the pod builder's tools directory, on the receive container's PATH. */
-const AGE_BIN_DIR = "/opt/strata-age";
+/** Where the receiver's init containers put node and age: the pod builder's tools directory (never the claim). */
+const TOOLS_DIR = "/opt/strata-tools";
 
 export const walReceiverName = (target: Pick<BackupTarget, "name">) => `strata-wal-${target.name}`;
 
@@ -35,45 +34,44 @@ export function walReceiverLabels(target: BackupTarget, platformLabels: Record<s
 /**
  * The WAL receiver of one PITR target as plain data: one replica (two receivers on one slot would fight over it),
  * never two at once during an update (OrderedReady, and the slot refuses a second consumer anyway), the claim named
- * by `claimName` as its WORK_DIR. Two containers: `receive` (postgres image: pg_receivewal on the slot, zstd staging)
- * and `upload` (AWS CLI: the outbox to S3, the state to the Pushgateway). With client-side encryption
- * (`ctx.encryption`) the receive container gets the recipient, never the identity, and age from an init container: it
- * encrypts each compressed segment before it is staged, so neither the claim's outbox nor the bucket holds plaintext.
+ * by `claimName` as its WORK_DIR. One container, the postgres image of the server's major version running the
+ * runtime's wal-receiver (components/backup/kinds/postgresql/walReceiverRuntime.ts): pg_receivewal on the slot,
+ * staging, the uploads and the Pushgateway, with node (and, with client-side encryption, age) copied in by init
+ * containers into a tools directory, never onto the claim. It gets the recipient, never the identity.
  */
 export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: string, ctx: Omit<JobContext, "schedule">): Record<string, any> {
   const settings = pitrSettings(target);
   if (!settings || target.kind !== "postgresql") throw new Error(`backup target ${target.name}: the WAL receiver needs kind postgresql with pitr.enabled`);
   const labels = walReceiverLabels(target, ctx.labels);
   const selector = { "app.kubernetes.io/instance": target.name, "app.kubernetes.io/component": "wal-receiver" };
-  const common = [
-    env("BACKUP_KIND", target.kind),
-    env("BACKUP_TARGET", target.name),
-    env("WORK_DIR", WAL_RECEIVER_MOUNT),
-    env("PITR_SLOT", settings.slot),
-    env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
-    env("TMPDIR", "/tmp"),
-    ...backupContractEnv(),
-  ];
-  // Both containers run as the postgres image's user: pg_receivewal writes the claim, the uploader reads it.
+  // The postgres image's own user: pg_receivewal writes the claim.
   const uid = IMAGE_UID.debianServiceUser;
   const work: WorkVolume = { name: "wal", mountPath: WAL_RECEIVER_MOUNT, claimName };
   const enc = ctx.encryption;
-  const ageEnv = enc
-    ? [
-        ageRecipientEnv(enc.recipientSecretName),
-        // The postgres image's own PATH plus age: its binaries live in /usr/lib/postgresql/<major>/bin.
-        pathWith(AGE_BIN_DIR, `/usr/lib/postgresql/${settings.serverMajorVersion}/bin`),
-      ]
-    : [];
-  const container = (name: string, image: string, phase: string, extraEnv: Record<string, unknown>[], res: ReturnType<typeof resources>, more: Partial<BackupContainer> = {}): BackupContainer => ({
-    name,
-    image,
-    run: { script: "wal-receiver.sh", args: [phase] },
-    env: [...common, ...extraEnv],
-    resources: res,
+  const receiver: BackupContainer = {
+    name: "wal-receiver",
+    image: imageRef(pitrPostgresImage(settings)),
+    run: { runtime: "wal-receiver", node: `${TOOLS_DIR}/node` },
+    env: [
+      env("BACKUP_KIND", target.kind),
+      env("BACKUP_TARGET", target.name),
+      env("WORK_DIR", WAL_RECEIVER_MOUNT),
+      env("PITR_SLOT", settings.slot),
+      env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
+      env("TMPDIR", "/tmp"),
+      env("TOOLS_DIR", TOOLS_DIR),
+      ...archiveEnv(ctx),
+      env("PGHOST", target.host),
+      env("PGPORT", target.port ?? 5432),
+      env("PGUSER", target.user),
+      secretEnv("PGPASSWORD", target.passwordSecret),
+      ...(enc ? [ageRecipientEnv(enc.recipientSecretName)] : []),
+    ],
+    ...(ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
+    // pg_receivewal's and node's (up to 256 MiB); each WAL segment is staged whole in memory, 16 MiB.
+    resources: resources("150m", "512Mi", "1"),
     runAsUser: uid,
-    ...more,
-  });
+  };
   return {
     replicas: 1,
     serviceName: walReceiverName(target),
@@ -86,23 +84,15 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
         extra: {
           serviceAccountName: ctx.serviceAccountName,
           automountServiceAccountToken: false,
-          // SIGTERM: the uploader runs one last cycle; the receiver stops pg_receivewal (the slot keeps the rest).
+          // SIGTERM: the receiver stops pg_receivewal (the slot keeps the rest) and runs one last upload cycle.
           terminationGracePeriodSeconds: 60,
         },
         security: { runAsUser: uid, runAsGroup: uid, fsGroup: uid },
         scriptsConfigMap: ctx.scriptsConfigMap,
         work,
-        ...(enc ? { toolsDir: AGE_BIN_DIR, initContainers: [ageInitContainer(uid, AGE_BIN_DIR)] } : {}),
-        containers: [
-          container(
-            "receive",
-            imageRef(pitrPostgresImage(settings)),
-            PHASES.walReceiver.receive,
-            [env("PGHOST", target.host), env("PGPORT", target.port ?? 5432), env("PGUSER", target.user), secretEnv("PGPASSWORD", target.passwordSecret), ...ageEnv],
-            resources("100m", "256Mi", "1"),
-          ),
-          container("upload", imageRef(IMAGES.awsCli), PHASES.walReceiver.upload, archiveEnv(ctx), resources("100m", "256Mi", "1"), ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
-        ],
+        toolsDir: TOOLS_DIR,
+        initContainers: [nodeInitContainer(uid, TOOLS_DIR), ...(enc ? [ageInitContainer(uid, TOOLS_DIR)] : [])],
+        containers: [receiver],
       }),
     },
   };

@@ -11,6 +11,7 @@ import { backupCronJob, type JobContext, type JobPhase } from "../../components/
 import { walReceiverStatefulSetSpec } from "../../components/backup/walReceiver";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import { IMAGES, imageRef } from "../../components/versions";
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { formatProblems } from "../../infra/config/errors";
 import { resolveConfig } from "../../infra/config/load";
@@ -127,18 +128,22 @@ const TARGETS: BackupTarget[] = [
 ];
 
 const podOf = (cronJob: Any) => cronJob.spec.jobTemplate.spec.template.spec as Any;
+/** A container running the runtime (components/backup/runtime/), which talks to S3 itself. */
+const runsRuntime = (c: Any) => typeof c.command?.[1] === "string" && (c.command[1] as string).endsWith(`/${RUNTIME_LOADER}`);
+/** The containers that talk to the archive: the scripts' AWS CLI containers, or the runtime's one container. */
+const archiveContainers = (pod: Any) => (pod.containers as Any[]).filter((c) => c.image === imageRef(IMAGES.awsCli) || runsRuntime(c));
 const envNames = (c: Any) => (c.env as Any[]).map((e) => e.name as string);
 const job = (t: BackupTarget, phase: JobPhase, ctx: Partial<JobContext> = {}) => backupCronJob(t, phase, "strata-backups", "monitoring", { ...CONTEXT, ...ctx }) as Any;
 
 describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption", (_kind, t) => {
-  it("backup: the S3 container gets the recipient from its Secret, nothing gets the identity; age is copied in", () => {
+  it("backup: the container that talks to S3 gets the recipient from its Secret, nothing gets the identity; age is copied in", () => {
     const cronJob = job(t, "backup");
     expect(() => validateK8sObject(cronJob)).not.toThrow();
     const pod = podOf(cronJob);
-    const s3 = pod.containers.filter((c: Any) => c.image === imageRef(IMAGES.awsCli));
+    const s3 = archiveContainers(pod);
     expect(s3.length).toBeGreaterThan(0);
     for (const c of s3) expect(c.env).toContainEqual({ name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: recipientSecretName, key: "recipient" } } });
-    for (const c of pod.containers.filter((c: Any) => c.image !== imageRef(IMAGES.awsCli))) expect(envNames(c)).not.toContain("AGE_RECIPIENT");
+    for (const c of pod.containers.filter((c: Any) => !s3.includes(c))) expect(envNames(c)).not.toContain("AGE_RECIPIENT");
     for (const c of [...pod.initContainers, ...pod.containers]) {
       expect(envNames(c)).not.toContain("AGE_IDENTITY_FILE");
       expect((c.volumeMounts as Any[]).map((m) => m.mountPath)).not.toContain(IDENTITY_MOUNT);
@@ -147,13 +152,14 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
     const age = pod.initContainers.find((c: Any) => c.name === "age");
     expect(age.image).toBe(imageRef(IMAGES.age));
     expect(age.command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"]);
-    // Only the S3 containers, which run age, get a PATH; the others keep their image's own (rabbitmq's
-    // /opt/rabbitmq/sbin, postgres's /usr/lib/postgresql/<major>/bin).
-    for (const c of s3) expect(c.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/work\/bin:/) });
+    // Only the scripts' S3 containers, which run age from PATH, get a PATH; the runtime finds it through TOOLS_DIR; the
+    // others keep their image's own (rabbitmq's /opt/rabbitmq/sbin, postgres's /usr/lib/postgresql/<major>/bin).
+    for (const c of s3.filter((c) => !runsRuntime(c))) expect(c.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/work\/bin:/) });
+    for (const c of s3.filter(runsRuntime)) expect(c.env).toContainEqual({ name: "TOOLS_DIR", value: "/work/bin" });
     for (const c of pod.containers.filter((c: Any) => c.image !== imageRef(IMAGES.awsCli))) expect(envNames(c)).not.toContain("PATH");
   });
 
-  it("drill: only the S3 (fetch) container mounts the identity, read-only, readable by the pod's group; no recipient", () => {
+  it("drill: only the container that talks to S3 mounts the identity, read-only, readable by the pod's group; no recipient", () => {
     const cronJob = job(t, "drill");
     expect(() => validateK8sObject(cronJob)).not.toThrow();
     const pod = podOf(cronJob);
@@ -161,7 +167,7 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
     expect(pod.securityContext.fsGroup).toBeGreaterThan(0);
     for (const c of pod.containers) {
       const mounts = (c.volumeMounts as Any[]).filter((m) => m.name === "age-identity");
-      if (c.image === imageRef(IMAGES.awsCli)) {
+      if (archiveContainers(pod).includes(c)) {
         expect(mounts).toEqual([{ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true }]);
         expect(c.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
       } else {
@@ -189,60 +195,69 @@ describe("PITR with encryption: the base backup and the WAL receiver get the rec
   const pitrTarget = { ...TARGETS[0]!, pitr: { enabled: true, serverMajorVersion: 15 } } as BackupTarget;
   const recipientEnv = { name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: recipientSecretName, key: "recipient" } } };
 
-  it("basebackup: the upload container gets the recipient, the pg_basebackup container keeps its PATH; no identity anywhere", () => {
+  it("basebackup: its one container (the runtime in the postgres image) gets the recipient and finds age through TOOLS_DIR; no identity", () => {
     const pod = podOf(job(pitrTarget, "basebackup"));
-    const upload = pod.containers.find((c: Any) => c.name === "upload");
-    const dump = pod.containers.find((c: Any) => c.name === "dump");
-    expect(upload.env).toContainEqual(recipientEnv);
-    expect(envNames(dump)).not.toContain("AGE_RECIPIENT");
-    expect(envNames(dump)).not.toContain("PATH");
-    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(["age"]);
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0];
+    expect(c.image).toBe(imageRef(IMAGES.postgres15));
+    expect(c.command.slice(1)).toEqual([`/opt/strata/${RUNTIME_LOADER}`, "basebackup"]);
+    expect(c.env).toContainEqual(recipientEnv);
+    expect(c.env).toContainEqual({ name: "TOOLS_DIR", value: "/work/bin" });
+    // The postgres image keeps its own PATH (/usr/lib/postgresql/<major>/bin).
+    expect(envNames(c)).not.toContain("PATH");
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(["node", "age"]);
     expect(JSON.stringify(pod)).not.toMatch(/AGE_IDENTITY_FILE|age-identity/);
   });
 
-  it("pitr-drill: the fetch container mounts the identity; the restore container (postgres image) neither it nor a PATH", () => {
+  it("pitr-drill: its one container mounts the identity and keeps its image's PATH; no recipient", () => {
     const pod = podOf(job(pitrTarget, "pitr-drill"));
-    const fetch = pod.containers.find((c: Any) => c.name === "fetch");
-    const restore = pod.containers.find((c: Any) => c.name === "restore");
-    expect(fetch.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
-    expect(fetch.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
-    expect(envNames(restore)).not.toContain("AGE_IDENTITY_FILE");
-    expect(envNames(restore)).not.toContain("PATH");
+    expect(pod.containers).toHaveLength(1);
+    const c = pod.containers[0];
+    expect(c.command.slice(1)).toEqual([`/opt/strata/${RUNTIME_LOADER}`, "pitr-restore"]);
+    expect(c.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
+    expect(c.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
+    expect(envNames(c)).not.toContain("PATH");
     expect(pod.volumes).toContainEqual({ name: "age-identity", secret: { secretName: identitySecretName, defaultMode: 0o440 } });
     expect(JSON.stringify(pod)).not.toContain("AGE_RECIPIENT");
   });
 
-  it("the WAL receiver: the receive container gets the recipient and age on a PATH that keeps the postgres binaries; never the identity", () => {
+  it("the WAL receiver: its one container gets the recipient, and node and age in a tools directory off the claim; never the identity", () => {
     const spec = walReceiverStatefulSetSpec(pitrTarget, "strata-wal-app-db", CONTEXT);
     const pod = spec.template.spec;
-    const receive = pod.containers.find((c: Any) => c.name === "receive");
-    const upload = pod.containers.find((c: Any) => c.name === "upload");
-    expect(receive.env).toContainEqual(recipientEnv);
-    expect(receive.env).toContainEqual({ name: "PATH", value: expect.stringMatching(/^\/opt\/strata-age:.*:\/usr\/lib\/postgresql\/15\/bin$/) });
-    expect(envNames(upload)).not.toContain("AGE_RECIPIENT");
-    for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
-    expect(pod.initContainers[0]).toMatchObject({ name: "age", image: imageRef(IMAGES.age), command: ["sh", "-c", "mkdir -p /opt/strata-age && cp /usr/local/bin/age /usr/local/bin/age-keygen /opt/strata-age/"] });
-    // age lives in an emptyDir of its own, read-only where it runs: the claim (the receiver's work) never holds it.
-    expect(pod.volumes).toContainEqual({ name: "tools", emptyDir: { sizeLimit: "64Mi" } });
-    expect(receive.volumeMounts).toContainEqual({ name: "tools", mountPath: "/opt/strata-age", readOnly: true });
+    expect(pod.containers).toHaveLength(1);
+    const receiver = pod.containers[0];
+    expect(receiver.command).toEqual(["/opt/strata-tools/node", `/opt/strata/${RUNTIME_LOADER}`, "wal-receiver"]);
+    expect(receiver.env).toContainEqual(recipientEnv);
+    expect(receiver.env).toContainEqual({ name: "TOOLS_DIR", value: "/opt/strata-tools" });
+    expect(envNames(receiver)).not.toContain("PATH");
+    expect(pod.initContainers.map((c: Any) => c.name)).toEqual(["node", "age"]);
+    expect(pod.initContainers[1]).toMatchObject({ image: imageRef(IMAGES.age), command: ["sh", "-c", "mkdir -p /opt/strata-tools && cp /usr/local/bin/age /usr/local/bin/age-keygen /opt/strata-tools/"] });
+    // node and age live in an emptyDir of their own, read-only where they run: the claim (the receiver's work) never holds them.
+    expect(pod.volumes).toContainEqual({ name: "tools", emptyDir: { sizeLimit: "192Mi" } });
+    expect(receiver.volumeMounts).toContainEqual({ name: "tools", mountPath: "/opt/strata-tools", readOnly: true });
     expect(JSON.stringify(spec)).not.toMatch(/AGE_IDENTITY_FILE|age-identity/);
     const plain = { ...CONTEXT };
     delete plain.encryption;
-    expect(JSON.stringify(walReceiverStatefulSetSpec(pitrTarget, "strata-wal-app-db", plain))).not.toMatch(/AGE_RECIPIENT|strata-age/);
+    const plainSpec = walReceiverStatefulSetSpec(pitrTarget, "strata-wal-app-db", plain);
+    expect(JSON.stringify(plainSpec)).not.toMatch(/AGE_RECIPIENT|helmfile/);
+    expect(plainSpec.template.spec.initContainers.map((c: Any) => c.name)).toEqual(["node"]);
   });
 
-  it("the restore Job: the fetch container mounts the identity and has age; without encryption neither", () => {
+  it("the restore Job: its one container mounts the identity and finds age through TOOLS_DIR; without encryption neither", () => {
     const input = { target: pitrTarget, time: "latest", namespace: "strata-backups", bucket: "b", region: "fsn1", storageClassName: "sc", claimSize: "10Gi", name: "app-db-pitr-x", serviceAccountName: "strata-drill-app-db", labels: {} };
     const pod = pointInTimeRestoreObjects({ ...input, encryption: { identitySecretName } }).find((o) => o.kind === "Job")!.spec.template.spec;
     expect(() => validateK8sObject(pointInTimeRestoreObjects({ ...input, encryption: { identitySecretName } }).find((o) => o.kind === "Job")!)).not.toThrow();
-    const fetch = pod.containers.find((c: Any) => c.name === "fetch");
-    const restore = pod.containers.find((c: Any) => c.name === "restore");
-    expect(fetch.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
-    expect(fetch.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
+    expect(pod.containers).toHaveLength(1);
+    const restore = pod.containers[0];
+    expect(restore.env).toContainEqual({ name: "AGE_IDENTITY_FILE", value: `${IDENTITY_MOUNT}/identity` });
+    expect(restore.env).toContainEqual({ name: "TOOLS_DIR", value: "/work/bin" });
+    expect(restore.volumeMounts).toContainEqual({ name: "age-identity", mountPath: IDENTITY_MOUNT, readOnly: true });
     expect(envNames(restore)).not.toContain("PATH");
     expect(pod.volumes).toContainEqual({ name: "age-identity", secret: { secretName: identitySecretName, defaultMode: 0o440 } });
-    expect(pod.initContainers[0].command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"]);
-    for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+    expect(pod.initContainers.map((c: Any) => c.command)).toEqual([
+      ["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/node /work/bin/"],
+      ["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /usr/local/bin/age-keygen /work/bin/"],
+    ]);
     expect(JSON.stringify(pointInTimeRestoreObjects(input).find((o) => o.kind === "Job"))).not.toMatch(/AGE_IDENTITY_FILE|age-identity|AGE_RECIPIENT/);
   });
 });

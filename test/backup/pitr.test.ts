@@ -11,6 +11,7 @@ import type { BackupTarget } from "../../infra/config/sections/backups";
 import { backupCronJob, type JobContext } from "../../components/backup/cronJob";
 import { pitrSettings } from "../../components/backup/pitr";
 import { walReceiverStatefulSetSpec } from "../../components/backup/walReceiver";
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { IMAGES, imageRef } from "../../components/versions";
 import { configProblems, rawConfig } from "../helpers/configProblems";
 import { validateK8sObject, validateRecordedK8sResource } from "../helpers/k8sValidate";
@@ -77,32 +78,31 @@ const CONTEXT: JobContext = {
 const envOf = (c: Any) => Object.fromEntries((c.env as Any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
 
 describe("PITR CronJobs", () => {
-  it("base backup: backup.sh with PG_BACKUP_METHOD=basebackup in both containers, the pinned postgres 15 image, a backup-role pod", () => {
+  it("base backup: one container, the runtime's basebackup in the pinned postgres 15 image with node copied in, a backup-role pod", () => {
     const cj = backupCronJob(TARGET, "basebackup", "strata-backups", "monitoring", CONTEXT) as Any;
     expect(() => validateK8sObject(cj)).not.toThrow();
     expect(cj.metadata.name).toBe("strata-basebackup-orders-db");
     const pod = cj.spec.jobTemplate.spec.template;
     expect(pod.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "strata-backup", "app.kubernetes.io/component": "basebackup" });
-    const [dump, upload] = pod.spec.containers as Any[];
-    expect(dump).toMatchObject({ name: "dump", image: imageRef(IMAGES.postgres15), args: ["dump"] });
-    expect(dump.command[1]).toMatch(/backup\.sh$/);
-    expect(upload).toMatchObject({ name: "upload", image: imageRef(IMAGES.awsCli), args: ["upload"] });
-    for (const c of [dump, upload]) expect(envOf(c).PG_BACKUP_METHOD).toBe("basebackup");
-    expect(envOf(dump)).toMatchObject({ PGHOST: PG.host, PGUSER: PG.user, PGPASSWORD: { secretKeyRef: PG.passwordSecret } });
-    expect(envOf(upload).S3_SSE_KMS_KEY_ID).toBe(CONTEXT.kmsKeyArn);
+    const containers = pod.spec.containers as Any[];
+    expect(containers).toHaveLength(1);
+    const [c] = containers;
+    expect(c).toMatchObject({ name: "basebackup", image: imageRef(IMAGES.postgres15), command: ["/work/bin/node", `/opt/strata/${RUNTIME_LOADER}`, "basebackup"] });
+    expect(pod.spec.initContainers.map((i: Any) => [i.name, i.image])).toEqual([["node", imageRef(IMAGES.node)]]);
+    expect(envOf(c)).toMatchObject({ PGHOST: PG.host, PGUSER: PG.user, PGPASSWORD: { secretKeyRef: PG.passwordSecret }, S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn, TOOLS_DIR: "/work/bin" });
   });
 
-  it("point-in-time drill: pitr-restore.sh to a commit inside the configured window, a drill-role pod", () => {
+  it("point-in-time drill: one container, the runtime's pitr-restore to a commit inside the configured window, a drill-role pod", () => {
     const cj = backupCronJob(TARGET, "pitr-drill", "strata-backups", "monitoring", CONTEXT) as Any;
     expect(() => validateK8sObject(cj)).not.toThrow();
     expect(cj.metadata.name).toBe("strata-pitr-drill-orders-db");
     const pod = cj.spec.jobTemplate.spec.template;
     expect(pod.metadata.labels["app.kubernetes.io/name"]).toBe("strata-drill");
-    const [fetch, restore] = pod.spec.containers as Any[];
-    expect(fetch.command[1]).toMatch(/pitr-restore\.sh$/);
-    expect(restore).toMatchObject({ image: imageRef(IMAGES.postgres15), args: ["restore"] });
-    expect(envOf(restore)).toMatchObject({ PITR_TARGET: "drill", PITR_DRILL_WINDOW_SECONDS: String(24 * 3600) });
-    expect(restore.env.some((e: Any) => e.name === "PGPASSWORD")).toBe(false);
+    const [c, ...rest] = pod.spec.containers as Any[];
+    expect(rest).toEqual([]);
+    expect(c).toMatchObject({ image: imageRef(IMAGES.postgres15), command: ["/work/bin/node", `/opt/strata/${RUNTIME_LOADER}`, "pitr-restore"] });
+    expect(envOf(c)).toMatchObject({ PITR_TARGET: "drill", PITR_DRILL_WINDOW_SECONDS: String(24 * 3600) });
+    expect(c.env.some((e: Any) => e.name === "PGPASSWORD")).toBe(false);
   });
 
   it("are refused for a target without PITR", () => {
@@ -114,7 +114,7 @@ describe("the WAL receiver StatefulSet", () => {
   const spec = walReceiverStatefulSetSpec(TARGET, "strata-wal-orders-db", { ...CONTEXT, serviceAccountName: "strata-wal-orders-db" });
   const sts = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "strata-wal-orders-db", namespace: "strata-backups" }, spec };
 
-  it("is a valid, hardened, single-replica object that mounts its claim as WORK_DIR", () => {
+  it("is a valid, hardened, single-replica object of one container (the runtime's wal-receiver) that mounts its claim as WORK_DIR", () => {
     expect(() => validateK8sObject(sts)).not.toThrow();
     expect(spec).toMatchObject({ replicas: 1, podManagementPolicy: "OrderedReady" });
     const pod = spec.template.spec;
@@ -126,10 +126,12 @@ describe("the WAL receiver StatefulSet", () => {
       expect(c.resources.limits.memory).toBe(c.resources.requests.memory);
       expect(envOf(c)).toMatchObject({ WORK_DIR: "/var/lib/strata-wal", PITR_SLOT: "strata_orders_db", PITR_UPLOAD_INTERVAL_SECONDS: "15" });
     }
-    const [receive, upload] = pod.containers as Any[];
-    expect(receive).toMatchObject({ name: "receive", args: ["receive"], image: imageRef(IMAGES.postgres15) });
-    expect(upload).toMatchObject({ name: "upload", args: ["upload"], image: imageRef(IMAGES.awsCli) });
-    expect(envOf(upload)).not.toHaveProperty("PGPASSWORD");
+    const [receiver, ...rest] = pod.containers as Any[];
+    expect(rest).toEqual([]);
+    expect(receiver).toMatchObject({ name: "wal-receiver", image: imageRef(IMAGES.postgres15), command: ["/opt/strata-tools/node", `/opt/strata/${RUNTIME_LOADER}`, "wal-receiver"] });
+    // node is copied into a tools emptyDir, never onto the claim.
+    expect(pod.initContainers.map((i: Any) => i.command)).toEqual([["sh", "-c", "mkdir -p /opt/strata-tools && cp /usr/local/bin/node /opt/strata-tools/"]]);
+    expect(envOf(receiver)).toMatchObject({ PGHOST: PG.host, TOOLS_DIR: "/opt/strata-tools" });
   });
 });
 

@@ -10,6 +10,7 @@ import * as yaml from "js-yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderRestoreJob } from "../../scripts/restore-job";
 import { IMAGES, imageRef } from "../../components/versions";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../../components/backup/runtime/bundle";
 import { validateK8sObject } from "../helpers/k8sValidate";
 
 type Any = Record<string, any>;
@@ -39,28 +40,30 @@ const ARGS = ["--target", "orders-db", "--time", "2026-12-03T08:10:00Z", "--size
 const NOW = new Date("2026-12-03T09:00:00Z");
 
 describe("npm run restore-job", () => {
-  it("prints a ConfigMap with the scripts, a new claim and a Job restoring the target to the time, all valid and hardened", () => {
+  it("prints a ConfigMap with the runtime, a new claim and a Job restoring the target to the time, all valid and hardened", () => {
     const docs = yaml.loadAll(renderRestoreJob(["--config", stackFile([target({ enabled: true, serverMajorVersion: 15 })]), ...ARGS], NOW)) as Any[];
     expect(docs.map((d) => d.kind)).toEqual(["ConfigMap", "PersistentVolumeClaim", "Job"]);
     for (const d of docs) expect(() => validateK8sObject(d)).not.toThrow();
     const [cm, pvc, job] = docs as [Any, Any, Any];
-    expect(Object.keys(cm.data).sort()).toEqual(["lib.sh", "pitr-restore.sh"]);
+    // The runtime the CronJobs run, byte for byte.
+    expect(cm.data).toEqual({ [RUNTIME_LOADER]: runtimeFiles().loader });
+    expect(Buffer.from(cm.binaryData[RUNTIME_BUNDLE], "base64").equals(runtimeFiles().bundle)).toBe(true);
     expect(pvc.metadata).toMatchObject({ name: "orders-db-pitr-20261203t090000", namespace: "strata-backups" });
     expect(pvc.spec).toMatchObject({ storageClassName: "hcloud-volumes", resources: { requests: { storage: "50Gi" } } });
     const pod = job.spec.template.spec;
     expect(pod).toMatchObject({ serviceAccountName: "strata-drill-orders-db", automountServiceAccountToken: false, restartPolicy: "Never" });
     expect(pod.volumes).toContainEqual({ name: "restored", persistentVolumeClaim: { claimName: pvc.metadata.name } });
-    const [fetch, restore] = pod.containers as Any[];
-    expect(fetch).toMatchObject({ image: imageRef(IMAGES.awsCli), command: ["bash", "/opt/strata/pitr-restore.sh"], args: ["fetch"] });
-    expect(restore).toMatchObject({ image: imageRef(IMAGES.postgres15), args: ["restore"] });
+    const [restore, ...rest] = pod.containers as Any[];
+    expect(rest).toEqual([]);
+    expect(restore).toMatchObject({ image: imageRef(IMAGES.postgres15), command: ["/work/bin/node", `/opt/strata/${RUNTIME_LOADER}`, "pitr-restore"] });
+    expect(pod.initContainers.map((c: Any) => c.image)).toEqual([imageRef(IMAGES.node)]);
     const env = Object.fromEntries((restore.env as Any[]).map((e) => [e.name, e.value]));
-    expect(env).toMatchObject({ PITR_TARGET: "2026-12-03T08:10:00Z", PITR_DATA_DIR: "/var/lib/strata-restore/pgdata", BACKUP_TARGET: "orders-db" });
-    expect(Object.fromEntries((fetch.env as Any[]).map((e) => [e.name, e.value]))).toMatchObject({ S3_BUCKET: "strata-dev-backups-1a2b" });
-    for (const c of pod.containers as Any[]) expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
-    expect(fetch.env.some((e: Any) => e.name === "PUSHGATEWAY_URL")).toBe(false);
+    expect(env).toMatchObject({ PITR_TARGET: "2026-12-03T08:10:00Z", PITR_DATA_DIR: "/var/lib/strata-restore/pgdata", BACKUP_TARGET: "orders-db", S3_BUCKET: "strata-dev-backups-1a2b" });
+    for (const c of [...pod.initContainers, ...pod.containers] as Any[]) expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false });
+    expect(restore.env.some((e: Any) => e.name === "PUSHGATEWAY_URL")).toBe(false);
   });
 
-  it("on hcloud, the fetch container takes the drill identity's static credentials and the given S3 endpoint", () => {
+  it("on hcloud, its container takes the drill identity's static credentials and the given S3 endpoint", () => {
     const docs = yaml.loadAll(renderRestoreJob(["--config", stackFile([target({ enabled: true, serverMajorVersion: 15 })]), ...ARGS, "--s3-endpoint", "https://fsn1.your-objectstorage.com"], NOW)) as Any[];
     const fetch = docs[2]!.spec.template.spec.containers[0];
     expect(fetch.envFrom).toEqual([{ secretRef: { name: "strata-drill-orders-db-s3-credentials" } }]);

@@ -3,6 +3,7 @@
  * from it, with a backup CronJob beside the writer in the application's namespace, a drill in the backups namespace,
  * their identities, the scripts there, the Pushgateway's door open to that one pod label, and alerts on both jobs.
  */
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../infra/plan/harness";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
@@ -59,7 +60,7 @@ describe("prod's SQLite telemetry is backed up and drilled", () => {
     const scripts = resourcesOfType(p, "kubernetes:core/v1:ConfigMap").filter((r) => r.name.startsWith("backup-scripts"));
     const there = scripts.find((r) => inputsOf<Any>(r).metadata.namespace === "openfinops");
     expect(there?.name).toBe("backup-scripts-app-openfinops");
-    expect(Object.keys(inputsOf<Any>(there!).data).sort()).toEqual(Object.keys(backupScriptFiles()).sort());
+    expect(Object.keys(inputsOf<Any>(there!).data).sort()).toEqual([...Object.keys(backupScriptFiles()), RUNTIME_LOADER].sort());
     expect(Object.keys(inputsOf<Any>(there!).data)).toContain("sqlite_tool.py");
     expect(podOf(backup).volumes.find((v: Any) => v.name === "scripts").configMap.name).toMatch(/^backup-scripts-app-openfinops/);
   });

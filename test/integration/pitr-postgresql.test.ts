@@ -1,7 +1,7 @@
 /**
  * Point-in-time recovery, for real: PostgreSQL 15 on 127.0.0.1, s3rver, the Pushgateway and the runtime (the bundle
- * the plan ships): its base backup, WAL receiver and point-in-time restore (the Job `npm run restore-job` renders
- * still runs pitr-restore.sh). A base backup, writes while the
+ * the plan ships): its base backup, WAL receiver and point-in-time restore, as the CronJobs and the Job
+ * `npm run restore-job` renders run them. A base backup, writes while the
  * receiver streams, S3 down while streaming, the receiver killed and restarted, then the source killed with SIGKILL
  * and its data directory deleted; restores to the end of the WAL and to a time between two writes; the drill; and the
  * faults that must fail loudly (a corrupt WAL segment, a missing one, a corrupt base backup, no REPLICATION grant).
@@ -9,8 +9,9 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, jobEnv, Running, run } from "./helpers/scripts";
+import { baseEnv, jobEnv, Running } from "./helpers/scripts";
 import { runRuntime, startRuntime as startRuntimeProc } from "./helpers/runtime";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../../components/backup/runtime/bundle";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { holdingProxy, Postgres, Pushgateway, S3, sleep, startPostgres, startPushgateway, startS3, tempDir } from "./helpers/servers";
@@ -221,7 +222,7 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the runt
     expect(notes).not.toContain("after-target");
   }, 300_000);
 
-  it("the Job `npm run restore-job` renders restores to a time for real: its two containers' commands and environment", async () => {
+  it("the Job `npm run restore-job` renders restores to a time for real: its container's command and environment", async () => {
     const target = { name: TARGET, kind: KIND, host: "db", database: "app", user: "u", passwordSecret: { name: "s", key: "k" }, pitr: { enabled: true, serverMajorVersion: 15 } } as BackupTarget;
     const objects = pointInTimeRestoreObjects({
       target,
@@ -237,28 +238,28 @@ describe("PITR for PostgreSQL (real PostgreSQL 15, s3rver, Pushgateway, the runt
       labels: {},
     });
     const job = objects.find((o) => o.kind === "Job")!;
-    const scripts = objects.find((o) => o.kind === "ConfigMap")!;
-    // The ConfigMap holds the exact files the suite runs.
-    expect(scripts.data["pitr-restore.sh"]).toBe(readFileSync(join(__dirname, "../../components/backup/scripts/pitr-restore.sh"), "utf8"));
+    const runtime = objects.find((o) => o.kind === "ConfigMap")!;
+    // The ConfigMap holds the exact loader and bundle the suite runs.
+    expect(runtime.data[RUNTIME_LOADER]).toBe(runtimeFiles().loader);
+    expect(Buffer.from(runtime.binaryData[RUNTIME_BUNDLE], "base64").equals(runtimeFiles().bundle)).toBe(true);
     const work = join(root, "restore-job-work");
     const claim = restoreDir("restore-job-claim");
     const containers = job.spec.template.spec.containers as Record<string, any>[];
-    const runs = containers.map((c) => {
-      const env: Record<string, string> = { ...baseEnv(join(root, "home")), PHASE_POLL_SECONDS: "0.2", PITR_RECOVERY_TIMEOUT_SECONDS: "120" };
-      for (const e of c.env as { name: string; value: string }[]) env[e.name] = e.value;
-      // The pod's paths, mapped into this test's directories; the bucket needs the suite's S3 prefix.
-      env.WORK_DIR = work;
-      env.PITR_DATA_DIR = env.PITR_DATA_DIR!.replace("/var/lib/strata-restore", claim);
-      env.S3_PREFIX = "backups";
-      env.AWS_CLI = "/usr/bin/aws";
-      env.PHASE_WAIT_SECONDS = "240";
-      expect(c.command[1]).toBe("/opt/strata/pitr-restore.sh");
-      return run("pitr-restore.sh", c.args, env, 300_000);
-    });
-    const [fetch, restore] = await Promise.all(runs);
-    expect(restore!.code, restore!.stderr).toBe(0);
-    expect(fetch!.code, fetch!.stderr).toBe(0);
-    expect(restore!.stderr).toContain("POINT-IN-TIME RESTORE OK");
+    expect(containers.map((c) => c.name)).toEqual(["restore"]);
+    expect(job.spec.template.spec.initContainers.map((c: Record<string, any>) => c.name)).toEqual(["node"]);
+    const c = containers[0]!;
+    expect(c.command.slice(1)).toEqual([`/opt/strata/${RUNTIME_LOADER}`, "pitr-restore"]);
+    const e: Record<string, string> = { ...baseEnv(join(root, "home")), PITR_RECOVERY_TIMEOUT_SECONDS: "120" };
+    for (const v of c.env as { name: string; value: string }[]) e[v.name] = v.value;
+    // The pod's paths, mapped into this test's directories; the bucket needs the suite's S3 prefix.
+    e.WORK_DIR = work;
+    e.PITR_DATA_DIR = e.PITR_DATA_DIR!.replace("/var/lib/strata-restore", claim);
+    e.S3_PREFIX = "backups";
+    e.PHASE_WAIT_SECONDS = "240";
+    delete e.TOOLS_DIR;
+    const restore = await runRuntime(c.command[2], e, 300_000);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stderr).toContain("POINT-IN-TIME RESTORE OK");
     expect(restoredNotes(join(claim, "pgdata"))).toEqual(beforeTarget);
   }, 300_000);
 

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { RUNTIME_COMMANDS, type RuntimeCommand } from "./commands";
 import { BACKUP_JOB, DRILL_JOB, EXIT, PITR_WAL_JOB, type ExitCode } from "../contract";
 import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
@@ -24,8 +25,8 @@ import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 
-export const COMMANDS = ["backup", "basebackup", "drill", "wal-receiver", "pitr-restore"] as const;
-export type Command = (typeof COMMANDS)[number];
+const COMMANDS = RUNTIME_COMMANDS;
+type Command = RuntimeCommand;
 const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver", "pitr-restore": "pitr-restore" };
 /** The PostgreSQL-only commands. */
 const POSTGRESQL_ONLY: readonly Command[] = ["basebackup", "wal-receiver", "pitr-restore"];

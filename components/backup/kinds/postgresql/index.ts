@@ -1,5 +1,6 @@
 import { IMAGES } from "../../../versions";
-import { dumpThenUpload, env, fetchThenRestore, resources } from "../../containers";
+import { dumpThenUpload, env, resources, runtimeJob } from "../../containers";
+import { POSTGRESQL_ARTIFACT } from "./artifact";
 import type { KindDriver } from "../driver";
 import { baseBackupRecipe, pitrDrillRecipe } from "./pitr";
 import { libpqEnv, POSTGRES_UID } from "./shared";
@@ -10,18 +11,19 @@ export { pitrPostgresImage } from "./pitr";
 /** PostgreSQL: a logical pg_dump each day; with `pitr`, base backups, a WAL receiver and point-in-time drills. */
 export const postgresql: KindDriver<"postgresql"> = {
   kind: "postgresql",
-  artifact: { format: "pg_dump-custom", extension: "pgdump" },
+  artifact: POSTGRESQL_ARTIFACT,
+  // One container: the runtime supervises pg_dump and streams it to the archive (its memory is node's, up to 256 MiB,
+  // beside pg_dump's). A TimescaleDB target keeps the scripts: its drill image is Alpine, which the runtime's node
+  // binary cannot run on, and the drill image has no zstd, so its backups are gzip.
   backup: (t) =>
-    dumpThenUpload(
-      POSTGRES_UID,
-      { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("500m", "512Mi", "2") },
-      // The TimescaleDB drill image has no zstd; gzip is in every image both sides use.
-      { compression: t.timescaledb ? "gzip" : "zstd", fsGroup: POSTGRES_UID },
-    ),
+    t.timescaledb
+      ? dumpThenUpload(POSTGRES_UID, { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("500m", "512Mi", "2") }, { compression: "gzip", fsGroup: POSTGRES_UID })
+      : runtimeJob(POSTGRES_UID, "backup", { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("600m", "768Mi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
+  // The throwaway server's 2 GiB and the runtime's 256 MiB.
   drill: (t) =>
     t.timescaledb
       ? timescaledbDrillRecipe()
-      : fetchThenRestore(POSTGRES_UID, { image: IMAGES.postgres15, env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2Gi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
+      : runtimeJob(POSTGRES_UID, "drill", { image: IMAGES.postgres15, env: [env("RESTORE_JOBS", 2)], resources: resources("1", "2304Mi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
   phase: (phase, t) => (phase === "basebackup" ? baseBackupRecipe(t) : pitrDrillRecipe(t)),
   drillProves: { restores: "pg_restore -j into a throwaway PostgreSQL, row counts per table", realRestore: true },
   drillOfTarget: (t) => (t.timescaledb === true ? TIMESCALEDB_DRILL : undefined),

@@ -1,9 +1,8 @@
 import { IMAGES, type ImagePin } from "../../../versions";
-import { dumpThenUpload, env, resources, S3, type Recipe } from "../../containers";
+import { env, resources, runtimeJob, type Recipe } from "../../containers";
 import { pitrSettings, type PitrSettings } from "../../pitr";
 import type { TargetOf } from "../driver";
 import { libpqEnv, POSTGRES_UID } from "./shared";
-import { PHASES } from "../../contract";
 
 /** The pinned postgres image of a PITR target's server major version (physical backups need the same major). */
 export function pitrPostgresImage(settings: PitrSettings): ImagePin {
@@ -24,26 +23,19 @@ function requirePitr(t: TargetOf<"postgresql">): PitrSettings {
   return settings;
 }
 
-/** backup.sh with PG_BACKUP_METHOD=basebackup: pg_basebackup streamed, verified by pg_verifybackup, uploaded. */
+/** The runtime's basebackup: pg_basebackup streamed to the archive, verified by pg_verifybackup before it completes. */
 export function baseBackupRecipe(t: TargetOf<"postgresql">): Recipe {
   const settings = requirePitr(t);
-  return dumpThenUpload(
-    POSTGRES_UID,
-    { image: pitrPostgresImage(settings), env: libpqEnv(t), resources: resources("500m", "512Mi", "2") },
-    { compression: "zstd", fsGroup: POSTGRES_UID, env: [env("PG_BACKUP_METHOD", "basebackup")] },
-  );
+  return runtimeJob(POSTGRES_UID, "basebackup", { image: pitrPostgresImage(settings), env: libpqEnv(t), resources: resources("600m", "768Mi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID });
 }
 
-/** pitr-restore.sh with PITR_TARGET=drill: the newest base backup replayed to a commit inside the window. */
+/** The runtime's pitr-restore with PITR_TARGET=drill: the newest base backup replayed to a commit inside the window. */
 export function pitrDrillRecipe(t: TargetOf<"postgresql">): Recipe {
   const settings = requirePitr(t);
-  return {
-    compression: "zstd",
-    fsGroup: POSTGRES_UID,
-    env: [env("PITR_TARGET", "drill"), env("PITR_DRILL_WINDOW_SECONDS", settings.targetTimeWindowHours * 3600)],
-    containers: [
-      S3("fetch", ["pitr-restore.sh", PHASES.pitrRestore.fetch], POSTGRES_UID),
-      { name: "restore", image: pitrPostgresImage(settings), args: ["pitr-restore.sh", PHASES.pitrRestore.restore], resources: resources("1", "2Gi", "2"), runAsUser: POSTGRES_UID },
-    ],
-  };
+  return runtimeJob(
+    POSTGRES_UID,
+    "pitr-restore",
+    { image: pitrPostgresImage(settings), resources: resources("1", "2304Mi", "2") },
+    { compression: "zstd", fsGroup: POSTGRES_UID, env: [env("PITR_TARGET", "drill"), env("PITR_DRILL_WINDOW_SECONDS", settings.targetTimeWindowHours * 3600)] },
+  );
 }
