@@ -1,8 +1,8 @@
 /**
- * The sqlite kind the way its CronJobs run it (components/backup/cronJob.ts): the exact backup.sh in two phases, the
- * dump phase without write access to the application's directory (the job mounts the claim read-only) and the upload
- * phase beside it, against a real SQLite database in WAL mode that another process keeps committing to; then the
- * exact restore drill. s3rver, a real Pushgateway and the AWS CLI v2 on 127.0.0.1.
+ * The sqlite kind the way its CronJobs run it (components/backup/cronJob.ts): the runtime (the bundle the plan ships,
+ * through Node's own SQLite) without write access to the application's directory (the job mounts the claim
+ * read-only), against a real SQLite database in WAL mode that another process keeps committing to; then the runtime's
+ * restore drill. s3rver and a real Pushgateway on 127.0.0.1.
  * Faults: a WAL database nobody has open on a read-only volume, a damaged source, a damaged object in the bucket, and
  * an archive whose checksum is right but whose database is damaged.
  */
@@ -13,14 +13,15 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
-import { baseEnv, jobEnv, logLines, run, type RunAs, type RunResult } from "./helpers/scripts";
+import { baseEnv, jobEnv, logLines, type RunAs, type RunResult } from "./helpers/scripts";
+import { runRuntime as run } from "./helpers/runtime";
 import { Pushgateway, S3, sleep, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 const KIND = "sqlite";
 const PYTHON = "/usr/bin/python3";
 const SQLITE3 = "/usr/bin/sqlite3";
-/** Root ignores file permissions: the dump phase then runs as nobody, as the job's dump container runs as its own uid. */
+/** Root ignores file permissions: the backup then runs as nobody, as the job's container runs as its own uid. */
 const READER: RunAs | undefined = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 
 let s3: S3;
@@ -31,18 +32,15 @@ const latest = (target: string) => JSON.parse(readFileSync(s3.objectPath(`${KIND
 const metric = (job: string, name: string, target: string) => pgw.value(job, name, KIND, target);
 
 function env(target: string, over: Record<string, string> = {}): Record<string, string> {
-  const e = jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, target, { BACKUP_COMPRESSION: "gzip", ...over });
-  // The dump container and the upload container share this emptyDir; here they are two users.
+  const e = jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, target, over);
+  // The job's own user writes its scratch space; here that user is nobody.
   chmodSync(e.WORK_DIR!, 0o777);
   return e;
 }
 
-/** One backup as the CronJob's pod runs it: the dump container (read-only access to the data), then the upload container. */
-async function backup(target: string, over: Record<string, string> = {}): Promise<{ dump: RunResult; upload: RunResult }> {
-  const e = env(target, over);
-  const dump = await run("backup.sh", ["dump"], e, 120_000, READER);
-  const upload = await run("backup.sh", ["upload"], e, 120_000);
-  return { dump, upload };
+/** One backup as the CronJob's pod runs it: one container, with read-only access to the data. */
+async function backup(target: string, over: Record<string, string> = {}): Promise<RunResult> {
+  return run("backup", env(target, over), 120_000, READER);
 }
 
 function sqlite(db: string, sql: string): string {
@@ -155,17 +153,16 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
   it("copies a consistent snapshot while the writer commits, and the drill restores it: integrity_check ok, counts equal", async () => {
     const before = writer.rows();
     const files = readdirSync(data()).sort();
-    const { dump, upload } = await backup("app", { SQLITE_PATH: db() });
+    const dump = await backup("app", { SQLITE_PATH: db() });
     const after = writer.rows();
     expect(dump.code, dump.stderr).toBe(0);
-    expect(upload.code, upload.stderr).toBe(0);
     expect(readdirSync(data()).sort(), "the backup created nothing beside the database").toEqual(files);
     expect(files).toEqual(["app.sqlite3", "app.sqlite3-shm", "app.sqlite3-wal"]);
     expect(logLines(dump.stderr).find((l) => l.msg === "online copy complete")).toMatchObject({ journal_mode: "wal" });
     expect(dump.stderr).not.toContain('"level":"warn"');
 
     const m = latest("app");
-    expect(m.key).toMatch(/^sqlite\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z\.sqlite3\.gz$/);
+    expect(m.key).toMatch(/^sqlite\/app\/\d{4}\/\d{2}\/\d{2}\/app-\d{8}T\d{6}Z\.sqlite3\.zst$/);
     expect(m.format).toBe("sqlite3-database");
     expect(m.tool_version).toMatch(/^SQLite 3\.\d+\.\d+$/);
     // One snapshot, taken while the writer was committing: not before the run began, not after it ended.
@@ -176,7 +173,7 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(1);
 
-    const d = await run("restore-drill.sh", [], env("app"));
+    const d = await run("drill", env("app"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
     expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "app")).toBe(1);
@@ -185,15 +182,9 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
 
   it("encrypted with age while the writer commits: only ciphertext stored; the drill decrypts with the identity, the wrong one fails loudly", async () => {
     const m = await expectEncryptedRoundTrip({
-      root, s3, pgw, kind: KIND, target: "app-age", ext: "sqlite3.gz",
-      // The recipient only in the upload container, as the pod gives it.
-      backup: async (extra) => {
-        const e = env("app-age", { SQLITE_PATH: db() });
-        const dump = await run("backup.sh", ["dump"], e, 120_000, READER);
-        expect(dump.code, dump.stderr).toBe(0);
-        return run("backup.sh", ["upload"], { ...e, ...extra }, 120_000);
-      },
-      drill: (extra) => run("restore-drill.sh", [], env("app-age", extra)),
+      root, s3, pgw, kind: KIND, target: "app-age", ext: "sqlite3.zst",
+      backup: (extra) => backup("app-age", { SQLITE_PATH: db(), ...extra }),
+      drill: (extra) => run("drill", env("app-age", extra)),
     });
     expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
   });
@@ -205,11 +196,10 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     writeDamagedDatabase(file);
     const previous = readFileSync(s3.objectPath(`${KIND}/app/latest.json`));
     await sleep(1100); // a new run timestamp
-    const { dump, upload } = await backup("app", { SQLITE_PATH: file });
+    const dump = await backup("app", { SQLITE_PATH: file });
     expect(dump.code).toBe(1);
     expect(dump.stderr).toContain("the copy fails integrity_check");
-    expect(upload.code).toBe(1);
-    expect(upload.stderr).toContain("BACKUP FAILED");
+    expect(dump.stderr).toContain("BACKUP FAILED");
     expect(readFileSync(s3.objectPath(`${KIND}/app/latest.json`))).toEqual(previous);
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(0);
   });
@@ -220,7 +210,7 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     const bytes = readFileSync(object);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     writeFileSync(object, bytes);
-    const d = await run("restore-drill.sh", [], env("app"));
+    const d = await run("drill", env("app"));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("CHECKSUM MISMATCH");
     expect(d.stderr).toContain("RESTORE DRILL FAILED");
@@ -238,10 +228,9 @@ describe("sqlite faults", () => {
     sqlite(file, "PRAGMA journal_mode=WAL; CREATE TABLE t (v); INSERT INTO t VALUES (1);");
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
     makeReadOnly(dir);
-    const { dump, upload } = await backup("closed", { SQLITE_PATH: file, SQLITE_WRITER_WAIT_SECONDS: "2" });
+    const dump = await backup("closed", { SQLITE_PATH: file, SQLITE_WRITER_WAIT_SECONDS: "2" });
     expect(dump.code).toBe(1);
     expect(dump.stderr).toContain("no writer had it open");
-    expect(upload.code).toBe(1);
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "closed")).toBe(0);
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
   });
@@ -285,7 +274,7 @@ describe("sqlite faults", () => {
     aws(manifest.manifest_key, manifestFile);
     aws(`${KIND}/${target}/latest.json`, manifestFile);
 
-    const d = await run("restore-drill.sh", [], env(target));
+    const d = await run("drill", env(target));
     expect(d.stderr).toContain("checksum verified");
     expect(d.stderr).toContain("the restored database fails integrity_check");
     expect(d.code).toBe(1);

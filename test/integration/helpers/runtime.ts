@@ -4,7 +4,7 @@
  * this machine's Node (the version the pinned `node` image carries).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { latestKey, manifestKey, objectKey, serializeManifest, type BackupKind } from "../../../components/backup/contract";
@@ -19,7 +19,8 @@ export function runtimeMount(): string {
   if (mount) return mount;
   const files = runtimeFiles();
   mount = mkdtempSync(join(tmpdir(), "strata-runtime-"));
-  mkdirSync(mount, { recursive: true });
+  // Readable by every user a suite runs the runtime as, like the ConfigMap's mount (mode 0555).
+  chmodSync(mount, 0o755);
   writeFileSync(join(mount, RUNTIME_LOADER), files.loader, { mode: 0o444 });
   writeFileSync(join(mount, RUNTIME_BUNDLE), files.bundle, { mode: 0o444 });
   return mount;

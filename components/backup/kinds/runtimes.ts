@@ -1,0 +1,16 @@
+/**
+ * The kinds the in-pod runtime runs (components/backup/runtime/), each from its folder: the runtime's side of the
+ * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Kinds not here yet
+ * still run components/backup/scripts/ (their ports follow PostgreSQL's, issue 23).
+ */
+import type { BackupKind } from "../contract";
+import { postgresqlRuntime } from "./postgresql/runtime";
+import { sqliteRuntime } from "./sqlite/runtime";
+import { valkeyRuntime } from "./valkey/runtime";
+import type { KindRuntime } from "../runtime/kind";
+
+export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
+  postgresql: postgresqlRuntime,
+  sqlite: sqliteRuntime,
+  valkey: valkeyRuntime,
+};
