@@ -140,12 +140,12 @@ describe("the rabbitmq-definitions and valkey CronJobs", () => {
   const rabbit = TARGETS.find((t) => t.kind === "rabbitmq-definitions")!;
   const valkey = TARGETS.find((t) => t.kind === "valkey")!;
 
-  it("rabbitmq: the export runs in the python image (rabbitmq_tool.py), the drill's throwaway broker in the pinned rabbitmq image unless drillImage says otherwise", () => {
-    expect(container(job(rabbit, "backup", "strata-backups"), "dump").image).toBe(imageRef(IMAGES.python));
-    expect(envOf(container(job(rabbit, "backup", "strata-backups"), "dump")).RABBITMQ_PASSWORD).toEqual({ secretKeyRef: { name: "rmq", key: "password" } });
-    expect(container(job(rabbit, "drill", "strata-backups"), "restore").image).toBe(imageRef(IMAGES.rabbitmq));
+  it("rabbitmq: the runtime exports in the node image, and runs the drill's throwaway broker in the pinned rabbitmq image unless drillImage says otherwise", () => {
+    expect(container(job(rabbit, "backup", "strata-backups"), "backup").image).toBe(imageRef(IMAGES.node));
+    expect(envOf(container(job(rabbit, "backup", "strata-backups"), "backup")).RABBITMQ_PASSWORD).toEqual({ secretKeyRef: { name: "rmq", key: "password" } });
+    expect(container(job(rabbit, "drill", "strata-backups"), "drill").image).toBe(imageRef(IMAGES.rabbitmq));
     const own = { ...rabbit, drillImage: "docker.io/library/rabbitmq:3.13.7" } as BackupTarget;
-    expect(container(job(own, "drill", "strata-backups"), "restore").image).toBe("docker.io/library/rabbitmq:3.13.7");
+    expect(container(job(own, "drill", "strata-backups"), "drill").image).toBe("docker.io/library/rabbitmq:3.13.7");
   });
 
   it("valkey: backup and drill run the runtime in the pinned valkey image, the password only from its Secret, and none when the target has none", () => {

@@ -5,12 +5,14 @@
  */
 import type { BackupKind } from "../contract";
 import { postgresqlRuntime } from "./postgresql/runtime";
+import { rabbitmqDefinitionsRuntime } from "./rabbitmq-definitions/runtime";
 import { sqliteRuntime } from "./sqlite/runtime";
 import { valkeyRuntime } from "./valkey/runtime";
 import type { KindRuntime } from "../runtime/kind";
 
 export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   postgresql: postgresqlRuntime,
+  "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
   sqlite: sqliteRuntime,
   valkey: valkeyRuntime,
 };
