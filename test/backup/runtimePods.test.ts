@@ -2,7 +2,8 @@
  * The plan side of the backup runtime (components/backup/runtime/) for PostgreSQL's logical backups and drills: each
  * pod is one container of the postgres image running the bundle with the node binary an init container copied from
  * the pinned node image, and the scripts' ConfigMap ships exactly the bytes runtimeFiles() builds, within a
- * ConfigMap's 1 MiB. TimescaleDB targets and the other kinds keep the scripts.
+ * ConfigMap's 1 MiB. TimescaleDB targets keep the scripts, as do the kinds whose drivers have not moved (mongodb, the
+ * RabbitMQ definitions).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
@@ -127,7 +128,7 @@ describe("what keeps the scripts", () => {
 
   it.each<BackupTarget>([
     { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } },
-    { name: "cache", kind: "valkey", host: "valkey.cache.svc.cluster.local", passwordSecret: { name: "valkey", key: "password" } },
+    { name: "rabbitmq", kind: "rabbitmq-definitions", url: "http://rabbitmq.rabbitmq:15672", user: "admin", passwordSecret: { name: "rmq", key: "password" } },
   ])("the $kind kind's backup and drill", (t) => {
     for (const phase of ["backup", "drill"] as const) expect(runsScripts(podOf(t, phase)), phase).toBe(true);
   });
