@@ -36,7 +36,9 @@ export interface BackupScriptsArgs {
 
 /**
  * The backup and drill scripts and the runtime (its loader, and its gzipped bundle as binary data) as a ConfigMap in
- * one namespace; a content hash in the name rolls jobs onto new ones.
+ * one namespace. Its name is Pulumi's (auto-named), and pulumi-kubernetes replaces a ConfigMap, under a new name, when
+ * its data or binaryData change: a changed script or bundle rolls the jobs, which name it, onto the new one. Data and
+ * decoded binaryData together must stay within the API server's 1 MiB (test/backup/runtimePods.test.ts).
  */
 export class BackupScripts extends pulumi.ComponentResource {
   readonly configMapName: pulumi.Output<string>;

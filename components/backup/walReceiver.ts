@@ -60,7 +60,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
       env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
       env("TMPDIR", "/tmp"),
       env("TOOLS_DIR", TOOLS_DIR),
-      ...archiveEnv(ctx),
+      ...archiveEnv(ctx, "runtime"),
       env("PGHOST", target.host),
       env("PGPORT", target.port ?? 5432),
       env("PGUSER", target.user),

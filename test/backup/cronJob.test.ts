@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, WORK_DIR, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
+import { RUNTIME_BINARIES_MIB } from "../../components/backup/podSpec";
 import { IMAGES, imageRef } from "../../components/versions";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, SCHEDULED_JOB_DEADLINE_SECONDS } from "../../components/backup/contract";
 import type { BackupTarget } from "../../infra/config/sections/backups";
@@ -107,9 +108,9 @@ describe("the sqlite backup CronJob", () => {
     expect(grouped.securityContext.supplementalGroups).toEqual([2000]);
   });
 
-  it("bounds its scratch space by the target's scratchSizeGiB (default 10Gi)", () => {
-    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "10Gi" } });
-    expect(podOf(job({ ...SQLITE, scratchSizeGiB: 40 }, "backup", "orders")).volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "40Gi" } });
+  it("bounds its scratch space by the target's scratchSizeGiB (default 10Gi), plus the room the copied runtime binaries take", () => {
+    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${10 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
+    expect(podOf(job({ ...SQLITE, scratchSizeGiB: 40 }, "backup", "orders")).volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${40 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
   });
 });
 
