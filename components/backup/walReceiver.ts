@@ -10,7 +10,7 @@ import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from 
 import { secretEnv } from "./containers";
 import { pitrSettings } from "./pitr";
 
-/** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
+/** Where the receiver's claim is mounted: its WORK_DIR (the WAL, the outbox, archived.status). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
 
 /** Where the receiver's init containers put node and age: the pod builder's tools directory (never the claim). */
