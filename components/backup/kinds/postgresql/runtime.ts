@@ -181,17 +181,18 @@ async function restoreWhileDownloading(ctx: RunContext, artifact: GrowingArtifac
     what: "pg_restore",
     stdio: ["pipe", "ignore", "pipe"],
   });
-  try {
-    await pipeline(artifact.follow(), pgRestore.child.stdin!);
-  } catch (e) {
-    pgRestore.stop("SIGKILL");
-    await pgRestore.exited.catch(() => undefined);
-    throw e;
-  }
+  const input = artifact.follow();
+  // pg_restore's verdict is its exit status: it may close its input once it has read the last entry it restores, which
+  // ends the feed early and is no failure; a download that fails ends the feed and makes pg_restore fail, and the drill
+  // reports the download's failure first.
+  const feeding = pipeline(input, pgRestore.child.stdin!).catch(() => undefined);
   try {
     await pgRestore.exited;
   } catch (e) {
     throw new RunError("pg_restore failed", undefined, e instanceof RunError ? e.fields : {});
+  } finally {
+    input.destroy();
+    await feeding;
   }
 }
 
