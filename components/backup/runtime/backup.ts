@@ -8,6 +8,7 @@ import type { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BACKUP_METRICS, EXIT, latestKey, manifestKey as manifestKeyOf, objectKey, LAYOUT, serializeManifest, ENCRYPTION_MANIFEST_FIELDS as F, type ExitCode } from "../contract";
 import { RunError } from "./errors";
+import { isoSeconds } from "./log";
 import type { BackupPlan, RunContext, Dump } from "./kind";
 import { push, type PushTarget } from "./push";
 import { describeS3Error, type ArchiveStore } from "./s3";
@@ -32,7 +33,7 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
   let age: Tool | undefined;
   try {
     const agePath = recipient ? findTool("age", "the backup is encrypted with age before upload (the pod's init container copies it)", ctx.vars) : undefined;
-    log.info("backup started", { started_at: new Date(started * 1000).toISOString().replace(/\.\d+Z$/, "Z") });
+    log.info("backup started", { started_at: isoSeconds(new Date(started * 1000)) });
     dump = await kind.dump(ctx);
     const plain = new HashTap();
     const stored = recipient ? new HashTap() : plain;
@@ -74,7 +75,7 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
       format: kind.artifact.format,
       tool_version: facts.toolVersion,
       started_epoch: started,
-      started_at: new Date(started * 1000).toISOString().replace(/\.\d+Z$/, "Z"),
+      started_at: isoSeconds(new Date(started * 1000)),
       uploaded_epoch: now(),
       ...facts.manifest,
       counts: facts.counts,

@@ -5,10 +5,9 @@
  */
 import { z } from "zod";
 import { BACKUP_KINDS, TARGET_NAME_PATTERN, type BackupKind } from "../contract";
+import { AGE_RECIPIENT_PATTERN } from "../encryption";
 import { ConfigError } from "./errors";
 
-/** An age X25519 recipient, as age-keygen -y prints it. */
-export const AGE_RECIPIENT_PATTERN = /^age1[02-9ac-hj-np-z]{58}$/;
 
 const optional = z
   .string()

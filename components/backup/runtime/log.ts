@@ -18,7 +18,8 @@ export interface Log {
   error(msg: string, fields?: LogFields): void;
 }
 
-const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+/** A time as the logs and manifests write it: ISO 8601 in UTC, whole seconds. */
+export const isoSeconds = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 
 export function createLog(ctx: LogContext, write: (line: string) => void = (l) => process.stderr.write(l)): Log {
   const line = (level: string, msg: string, fields: LogFields = {}) => {
