@@ -4,8 +4,10 @@
  */
 import type { BackupKind } from "../contract";
 import { postgresqlRuntime } from "../kinds/postgresql/runtime";
+import { valkeyRuntime } from "../kinds/valkey/runtime";
 import type { KindRuntime } from "./kind";
 
 export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   postgresql: postgresqlRuntime,
+  valkey: valkeyRuntime,
 };

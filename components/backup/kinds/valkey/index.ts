@@ -1,6 +1,7 @@
 import { IMAGES } from "../../../versions";
 import { dumpThenUpload, env, fetchThenRestore, resources, secretEnv } from "../../containers";
 import type { KindDriver, TargetOf } from "../driver";
+import { VALKEY_ARTIFACT } from "./artifact";
 
 /** The valkey image's own user. */
 const VALKEY_UID = 999;
@@ -18,7 +19,7 @@ const valkeyResources = (t: TargetOf<"valkey">) => resources("250m", `${t.memory
 /** Valkey (or Redis): an RDB fetched from the server with valkey-cli --rdb. */
 export const valkey: KindDriver<"valkey"> = {
   kind: "valkey",
-  artifact: { format: "valkey-rdb", extension: "rdb" },
+  artifact: VALKEY_ARTIFACT,
   // The dump container keeps the RDB in scratch space and loads it once in a throwaway server for its key
   // counts: scratchSizeGiB and memoryGiB must hold the dataset.
   backup: (t) => dumpThenUpload(VALKEY_UID, { image: t.image ?? IMAGES.valkey, env: valkeyEnv(t), resources: valkeyResources(t) }, { compression: "gzip", fsGroup: VALKEY_UID }),
