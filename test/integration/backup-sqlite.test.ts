@@ -1,10 +1,10 @@
 /**
- * The sqlite kind the way its CronJobs run it (components/backup/cronJob.ts): the exact backup.sh in two phases, the
- * dump phase without write access to the application's directory (the job mounts the claim read-only) and the upload
- * phase beside it, against a real SQLite database in WAL mode that another process keeps committing to; then the
- * exact restore drill. s3rver, a real Pushgateway and the AWS CLI v2 on 127.0.0.1.
- * Faults: a WAL database nobody has open on a read-only volume, a damaged source, a damaged object in the bucket, and
- * an archive whose checksum is right but whose database is damaged.
+ * The sqlite kind the way its pods run it: the runtime's bundle (node:sqlite, no Python) as one process of its own
+ * uid without write access to the application's directory (the job mounts the claim read-only), against a real SQLite
+ * database in WAL mode that another process keeps committing to; then the drill. s3rver and a real Pushgateway on
+ * 127.0.0.1. Faults: no SQLITE_PATH, a WAL database nobody has open on a read-only volume, a damaged source, a damaged
+ * object in the bucket, and an archive whose checksum is right but whose database is damaged (put in the bucket as
+ * the scripts wrote their objects, so those keep drilling).
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,14 +13,15 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
-import { baseEnv, jobEnv, logLines, run, type RunAs, type RunResult } from "./helpers/scripts";
+import { baseEnv, jobEnv, logLines, type RunAs, type RunResult } from "./helpers/scripts";
+import { runRuntime } from "./helpers/runtime";
 import { Pushgateway, S3, sleep, startPushgateway, startS3, tempDir } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
 
 const KIND = "sqlite";
 const PYTHON = "/usr/bin/python3";
 const SQLITE3 = "/usr/bin/sqlite3";
-/** Root ignores file permissions: the dump phase then runs as nobody, as the job's dump container runs as its own uid. */
+/** Root ignores file permissions: the backup then runs as nobody, as the job's container runs as its own uid. */
 const READER: RunAs | undefined = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
 
 let s3: S3;
@@ -32,17 +33,14 @@ const metric = (job: string, name: string, target: string) => pgw.value(job, nam
 
 function env(target: string, over: Record<string, string> = {}): Record<string, string> {
   const e = jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, target, { BACKUP_COMPRESSION: "gzip", ...over });
-  // The dump container and the upload container share this emptyDir; here they are two users.
+  // The backup's scratch space, writable by the backup's uid (an emptyDir of the pod).
   chmodSync(e.WORK_DIR!, 0o777);
   return e;
 }
 
-/** One backup as the CronJob's pod runs it: the dump container (read-only access to the data), then the upload container. */
-async function backup(target: string, over: Record<string, string> = {}): Promise<{ dump: RunResult; upload: RunResult }> {
-  const e = env(target, over);
-  const dump = await run("backup.sh", ["dump"], e, 120_000, READER);
-  const upload = await run("backup.sh", ["upload"], e, 120_000);
-  return { dump, upload };
+/** One backup as the CronJob's pod runs it: one container with read-only access to the data. */
+function backup(target: string, over: Record<string, string> = {}): Promise<RunResult> {
+  return runRuntime("backup", env(target, over), 120_000, READER);
 }
 
 function sqlite(db: string, sql: string): string {
@@ -155,10 +153,9 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
   it("copies a consistent snapshot while the writer commits, and the drill restores it: integrity_check ok, counts equal", async () => {
     const before = writer.rows();
     const files = readdirSync(data()).sort();
-    const { dump, upload } = await backup("app", { SQLITE_PATH: db() });
+    const dump = await backup("app", { SQLITE_PATH: db() });
     const after = writer.rows();
     expect(dump.code, dump.stderr).toBe(0);
-    expect(upload.code, upload.stderr).toBe(0);
     expect(readdirSync(data()).sort(), "the backup created nothing beside the database").toEqual(files);
     expect(files).toEqual(["app.sqlite3", "app.sqlite3-shm", "app.sqlite3-wal"]);
     expect(logLines(dump.stderr).find((l) => l.msg === "online copy complete")).toMatchObject({ journal_mode: "wal" });
@@ -176,7 +173,7 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(1);
 
-    const d = await run("restore-drill.sh", [], env("app"));
+    const d = await runRuntime("drill", env("app"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
     expect(await metric(DRILL_JOB, DRILL_METRICS.lastRunSuccess, "app")).toBe(1);
@@ -186,14 +183,8 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
   it("encrypted with age while the writer commits: only ciphertext stored; the drill decrypts with the identity, the wrong one fails loudly", async () => {
     const m = await expectEncryptedRoundTrip({
       root, s3, pgw, kind: KIND, target: "app-age", ext: "sqlite3.gz",
-      // The recipient only in the upload container, as the pod gives it.
-      backup: async (extra) => {
-        const e = env("app-age", { SQLITE_PATH: db() });
-        const dump = await run("backup.sh", ["dump"], e, 120_000, READER);
-        expect(dump.code, dump.stderr).toBe(0);
-        return run("backup.sh", ["upload"], { ...e, ...extra }, 120_000);
-      },
-      drill: (extra) => run("restore-drill.sh", [], env("app-age", extra)),
+      backup: (extra) => backup("app-age", { SQLITE_PATH: db(), ...extra }),
+      drill: (extra) => runRuntime("drill", env("app-age", extra)),
     });
     expect(m.counts).toEqual({ events: m.counts.events, 'odd "name"': 321, "tab\\tname": 3, users: 2500 });
   });
@@ -205,11 +196,10 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     writeDamagedDatabase(file);
     const previous = readFileSync(s3.objectPath(`${KIND}/app/latest.json`));
     await sleep(1100); // a new run timestamp
-    const { dump, upload } = await backup("app", { SQLITE_PATH: file });
-    expect(dump.code).toBe(1);
-    expect(dump.stderr).toContain("the copy fails integrity_check");
-    expect(upload.code).toBe(1);
-    expect(upload.stderr).toContain("BACKUP FAILED");
+    const b = await backup("app", { SQLITE_PATH: file });
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("the copy fails integrity_check");
+    expect(b.stderr).toContain("BACKUP FAILED");
     expect(readFileSync(s3.objectPath(`${KIND}/app/latest.json`))).toEqual(previous);
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "app")).toBe(0);
   });
@@ -220,7 +210,7 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
     const bytes = readFileSync(object);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     writeFileSync(object, bytes);
-    const d = await run("restore-drill.sh", [], env("app"));
+    const d = await runRuntime("drill", env("app"));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("CHECKSUM MISMATCH");
     expect(d.stderr).toContain("RESTORE DRILL FAILED");
@@ -230,6 +220,13 @@ describe("sqlite: online backup beside a running writer, from a read-only volume
 });
 
 describe("sqlite faults", () => {
+  it("no SQLITE_PATH is a configuration error naming it, pushed as a failure", async () => {
+    const b = await backup("nopath");
+    expect(b.code).toBe(EXIT.config);
+    expect(b.stderr).toContain("SQLITE_PATH is required for kind sqlite");
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "nopath")).toBe(0);
+  });
+
   it("a WAL database that no writer has open, on a read-only volume, fails the backup saying so", async () => {
     const dir = join(root, "closed-data");
     mkdirSync(dir, { mode: 0o755 });
@@ -238,10 +235,9 @@ describe("sqlite faults", () => {
     sqlite(file, "PRAGMA journal_mode=WAL; CREATE TABLE t (v); INSERT INTO t VALUES (1);");
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
     makeReadOnly(dir);
-    const { dump, upload } = await backup("closed", { SQLITE_PATH: file, SQLITE_WRITER_WAIT_SECONDS: "2" });
-    expect(dump.code).toBe(1);
-    expect(dump.stderr).toContain("no writer had it open");
-    expect(upload.code).toBe(1);
+    const b = await backup("closed", { SQLITE_PATH: file, SQLITE_WRITER_WAIT_SECONDS: "2" });
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain("no writer had it open");
     expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "closed")).toBe(0);
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
   });
@@ -285,7 +281,7 @@ describe("sqlite faults", () => {
     aws(manifest.manifest_key, manifestFile);
     aws(`${KIND}/${target}/latest.json`, manifestFile);
 
-    const d = await run("restore-drill.sh", [], env(target));
+    const d = await runRuntime("drill", env(target));
     expect(d.stderr).toContain("checksum verified");
     expect(d.stderr).toContain("the restored database fails integrity_check");
     expect(d.code).toBe(1);

@@ -4,10 +4,12 @@
  */
 import type { BackupKind } from "../contract";
 import { postgresqlRuntime } from "../kinds/postgresql/runtime";
+import { sqliteRuntime } from "../kinds/sqlite/runtime";
 import { valkeyRuntime } from "../kinds/valkey/runtime";
 import type { KindRuntime } from "./kind";
 
 export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   postgresql: postgresqlRuntime,
   valkey: valkeyRuntime,
+  sqlite: sqliteRuntime,
 };

@@ -3,7 +3,7 @@
  * puts in the scripts' ConfigMap), written once per test process into a directory like the ConfigMap's mount, run by
  * this machine's Node (the version the pinned `node` image carries).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../../../components/backup/runtime/bundle";
@@ -17,6 +17,8 @@ export function runtimeMount(): string {
   const files = runtimeFiles();
   mount = mkdtempSync(join(tmpdir(), "strata-runtime-"));
   mkdirSync(mount, { recursive: true });
+  // Readable by every user, as the ConfigMap's mount is: a suite may run the bundle as a container's own uid.
+  chmodSync(mount, 0o755);
   writeFileSync(join(mount, RUNTIME_LOADER), files.loader, { mode: 0o444 });
   writeFileSync(join(mount, RUNTIME_BUNDLE), files.bundle, { mode: 0o444 });
   return mount;

@@ -1,6 +1,7 @@
 import { IMAGES } from "../../../versions";
 import { besidePods, dumpThenUpload, env, fetchThenRestore, PYTHON_ENV, resources } from "../../containers";
 import type { KindDriver } from "../driver";
+import { SQLITE_ARTIFACT } from "./artifact";
 
 /** The sqlite kind's containers: Python's sqlite3 module (the SQLite steps), bash and gzip; the image has no zstd. */
 export const SQLITE_SOURCE = {
@@ -13,7 +14,7 @@ export const SQLITE_SOURCE = {
 /** SQLite: an online backup of one database file on an application's claim, read beside its one writer. */
 export const sqlite: KindDriver<"sqlite"> = {
   kind: "sqlite",
-  artifact: { format: "sqlite3-database", extension: "sqlite3" },
+  artifact: SQLITE_ARTIFACT,
   backup: (t) => {
     const src = SQLITE_SOURCE;
     // The claim is ReadWriteOnce: only pods on the node where the writer runs can mount it, and the scheduler
