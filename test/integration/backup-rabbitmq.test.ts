@@ -1,16 +1,19 @@
 /**
  * rabbitmq-definitions for real: a RabbitMQ broker (Debian's rabbitmq-server with the management plugin) on
- * 127.0.0.1, the exact scripts, the AWS CLI v2, s3rver and a Pushgateway. The backup GETs the definitions from the
- * broker's management API; the drill imports them into a throwaway broker of its own (rabbitmq-server and rabbitmqctl,
- * as the rabbitmq image runs them) and compares what that broker holds with the manifest. Faults: a wrong password,
- * the broker down, a document the broker rejects, a document that imports but restores fewer objects than it lists.
+ * 127.0.0.1, the runtime's bundle as the pods run it, s3rver and a Pushgateway. The backup GETs the definitions from
+ * the broker's management API; the drill imports them into a throwaway broker of its own (rabbitmq-server and
+ * rabbitmqctl, as the rabbitmq image runs them) and compares what that broker holds with the manifest. Faults: no
+ * password configured, a wrong password, the broker down, a document the broker rejects, a document that imports but
+ * restores fewer objects than it lists (crafted documents go up through the scripts' upload: their manifests drill).
  */
 import { readFileSync, rmSync } from "node:fs";
+import { zstdDecompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
-import { jobEnv, run, uploadCraftedArtifact } from "./helpers/scripts";
+import { jobEnv, uploadCraftedArtifact } from "./helpers/scripts";
+import { runRuntime } from "./helpers/runtime";
 import { freePort, Pushgateway, RABBITMQ_BIN, RabbitMQ, S3, startPushgateway, startRabbitMQ, startS3, tempDir } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -48,7 +51,7 @@ afterAll(async () => {
 
 describe("rabbitmq-definitions against a real broker", () => {
   it("exports the definitions with their object counts; the drill imports them into a throwaway broker and finds the same objects", async () => {
-    const b = await run("backup.sh", [], backupEnv("rabbitmq"));
+    const b = await runRuntime("backup", backupEnv("rabbitmq"));
     expect(b.code, b.stderr).toBe(0);
     const defs = (await rabbit.api("GET", "/definitions")) as Record<string, unknown[]>;
     const m = latest("rabbitmq");
@@ -64,8 +67,12 @@ describe("rabbitmq-definitions against a real broker", () => {
     });
     expect(m.counts.vhosts).toBe(2);
     expect(m.counts.users).toBe(2);
+    expect(m.tool_version).toBe("rabbitmq-definitions");
+    // The stored object is the API's document, and the password shows nowhere in the log.
+    expect(JSON.parse(zstdDecompressSync(readFileSync(s3.objectPath(m.key))).toString("utf8"))).toEqual(defs);
+    expect(b.stderr).not.toContain(rabbit.password);
 
-    const d = await run("restore-drill.sh", [], await drillEnv("rabbitmq"), 240_000);
+    const d = await runRuntime("drill", await drillEnv("rabbitmq"), 240_000);
     expect(d.stderr).toContain("throwaway broker started");
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
@@ -75,8 +82,8 @@ describe("rabbitmq-definitions against a real broker", () => {
   it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and imports into its broker, the wrong one fails loudly", async () => {
     const m = await expectEncryptedRoundTrip({
       root, s3, pgw, kind: KIND, target: "rabbitmq-age", ext: "json.zst",
-      backup: (extra) => run("backup.sh", [], { ...backupEnv("rabbitmq-age"), ...extra }),
-      drill: async (extra) => run("restore-drill.sh", [], { ...(await drillEnv("rabbitmq-age")), ...extra }, 240_000),
+      backup: (extra) => runRuntime("backup", { ...backupEnv("rabbitmq-age"), ...extra }),
+      drill: async (extra) => runRuntime("drill", { ...(await drillEnv("rabbitmq-age")), ...extra }, 240_000),
     });
     expect(m.counts).toMatchObject({ policies: 1, queues: 2, exchanges: 1, bindings: 1 });
   }, 600_000);
@@ -96,7 +103,7 @@ describe("rabbitmq-definitions against a real broker", () => {
     const counts = { vhosts: 1, users: 0, permissions: 0, policies: 1, queues: 0, exchanges: 0, bindings: 0 };
     const u = await uploadCraftedArtifact(env("rejected"), { bytes: JSON.stringify(rejected), ext: "json", format: "rabbitmq-definitions-json", counts });
     expect(u.code, u.stderr).toBe(0);
-    const d = await run("restore-drill.sh", [], await drillEnv("rejected"), 240_000);
+    const d = await runRuntime("drill", await drillEnv("rejected"), 240_000);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("the broker rejected the definitions");
     expect(d.stderr).toContain("no-such-policy-key");
@@ -109,14 +116,21 @@ describe("rabbitmq-definitions against a real broker", () => {
     const counts = { vhosts: 1, users: 0, permissions: 0, policies: 0, queues: 2, exchanges: 0, bindings: 0 };
     const u = await uploadCraftedArtifact(env("doubled"), { bytes: JSON.stringify(doubled), ext: "json", format: "rabbitmq-definitions-json", counts });
     expect(u.code, u.stderr).toBe(0);
-    const d = await run("restore-drill.sh", [], await drillEnv("doubled"), 240_000);
+    const d = await runRuntime("drill", await drillEnv("doubled"), 240_000);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("RESTORED DATA DIFFERS");
-    expect(d.stderr).toContain("-queues\\t2");
+    expect(d.stderr).toContain("queues: expected 2, restored 1");
   }, 300_000);
 
+  it("no password is a configuration error naming RABBITMQ_PASSWORD, pushed as a failure", async () => {
+    const b = await runRuntime("backup", env("nopass", { RABBITMQ_URL: rabbit.url, RABBITMQ_USER: rabbit.user }));
+    expect(b.code).toBe(EXIT.config);
+    expect(b.stderr).toContain("RABBITMQ_PASSWORD is required");
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "nopass")).toBe(0);
+  });
+
   it("a wrong password fails the backup loudly with the API's answer, and is pushed", async () => {
-    const b = await run("backup.sh", [], backupEnv("badpass", "wrong"));
+    const b = await runRuntime("backup", backupEnv("badpass", "wrong"));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("HTTP 401");
     expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "badpass")).toBe(0);
@@ -126,7 +140,7 @@ describe("rabbitmq-definitions against a real broker", () => {
   it("the broker down fails the backup, says it cannot reach it, and leaves latest.json on the last good backup", async () => {
     const before = latest("rabbitmq");
     await rabbit.halt();
-    const b = await run("backup.sh", [], backupEnv("rabbitmq"));
+    const b = await runRuntime("backup", backupEnv("rabbitmq"));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("cannot reach");
     expect(latest("rabbitmq")).toEqual(before);

@@ -4,6 +4,7 @@
  */
 import type { BackupKind } from "../contract";
 import { postgresqlRuntime } from "../kinds/postgresql/runtime";
+import { rabbitmqDefinitionsRuntime } from "../kinds/rabbitmq-definitions/runtime";
 import { sqliteRuntime } from "../kinds/sqlite/runtime";
 import { valkeyRuntime } from "../kinds/valkey/runtime";
 import type { KindRuntime } from "./kind";
@@ -12,4 +13,5 @@ export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   postgresql: postgresqlRuntime,
   valkey: valkeyRuntime,
   sqlite: sqliteRuntime,
+  "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
 };

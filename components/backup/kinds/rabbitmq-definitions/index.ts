@@ -1,6 +1,7 @@
 import { IMAGES } from "../../../versions";
 import { dumpThenUpload, env, fetchThenRestore, PYTHON_ENV, resources, secretEnv } from "../../containers";
 import type { KindDriver } from "../driver";
+import { RABBITMQ_DEFINITIONS_ARTIFACT } from "./artifact";
 
 /** The python image's user for the export (it runs as any uid; the scratch volume is shared through fsGroup). */
 const EXPORT_UID = 1000;
@@ -10,7 +11,7 @@ const RABBITMQ_UID = 999;
 /** RabbitMQ: the broker's definitions (users, vhosts, queues, exchanges, bindings, policies), not its messages. */
 export const rabbitmqDefinitions: KindDriver<"rabbitmq-definitions"> = {
   kind: "rabbitmq-definitions",
-  artifact: { format: "rabbitmq-definitions-json", extension: "json" },
+  artifact: RABBITMQ_DEFINITIONS_ARTIFACT,
   // The export and its object counts run in Python (rabbitmq_tool.py: urllib and json); no image with the AWS
   // CLI has a JSON parser the shell can use.
   backup: (t) =>
