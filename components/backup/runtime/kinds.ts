@@ -3,6 +3,7 @@
  * ports follow PostgreSQL's, issue 23).
  */
 import type { BackupKind } from "../contract";
+import { mongodbRuntime } from "../kinds/mongodb/runtime";
 import { postgresqlRuntime } from "../kinds/postgresql/runtime";
 import { rabbitmqDefinitionsRuntime } from "../kinds/rabbitmq-definitions/runtime";
 import { sqliteRuntime } from "../kinds/sqlite/runtime";
@@ -14,4 +15,5 @@ export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   valkey: valkeyRuntime,
   sqlite: sqliteRuntime,
   "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
+  mongodb: mongodbRuntime,
 };
