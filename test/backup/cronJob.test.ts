@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, WORK_DIR, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { IMAGES, imageRef } from "../../components/versions";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, SCHEDULED_JOB_DEADLINE_SECONDS } from "../../components/backup/contract";
 import type { BackupTarget } from "../../infra/config/sections/backups";
@@ -67,8 +68,7 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s CronJobs", (_kind, t
 describe("the sqlite backup CronJob", () => {
   const cronJob = job(SQLITE, "backup", "orders");
   const pod = podOf(cronJob);
-  const dump = container(cronJob, "dump");
-  const upload = container(cronJob, "upload");
+  const backup = container(cronJob, "backup");
 
   it("runs in the application's namespace, as the identity made for it there", () => {
     expect(cronJob.metadata).toMatchObject({ name: "strata-backup-orders", namespace: "orders" });
@@ -85,27 +85,24 @@ describe("the sqlite backup CronJob", () => {
     });
   });
 
-  it("mounts the claim read-only, in the volume source and in the dump container only, and points SQLITE_PATH into it", () => {
+  it("mounts the claim read-only, in the volume source and in its one container, and points SQLITE_PATH into it", () => {
     expect(pod.volumes).toContainEqual({ name: "sqlite-source", persistentVolumeClaim: { claimName: "orders-data", readOnly: true } });
-    expect(dump.volumeMounts).toContainEqual({ name: "sqlite-source", mountPath: SQLITE_SOURCE.mountPath, readOnly: true });
-    expect(upload.volumeMounts.map((m: Any) => m.name)).toEqual(["scripts", "work", "tmp"]);
-    expect(envOf(dump)).toMatchObject({ BACKUP_KIND: "sqlite", BACKUP_TARGET: "orders", SQLITE_PATH: `${SQLITE_SOURCE.mountPath}/db/orders.sqlite3`, BACKUP_COMPRESSION: "gzip" });
+    expect(pod.containers).toHaveLength(1);
+    expect(backup.volumeMounts).toContainEqual({ name: "sqlite-source", mountPath: SQLITE_SOURCE.mountPath, readOnly: true });
+    expect(envOf(backup)).toMatchObject({ BACKUP_KIND: "sqlite", BACKUP_TARGET: "orders", SQLITE_PATH: `${SQLITE_SOURCE.mountPath}/db/orders.sqlite3`, BACKUP_COMPRESSION: "zstd" });
   });
 
-  it("dumps with the pinned Python image (backup.sh dump) and uploads with the AWS CLI (backup.sh upload), over SSE-KMS", () => {
-    expect(dump.image).toBe(imageRef(IMAGES.python));
-    expect([dump.command, dump.args]).toEqual([["bash", `${SCRIPTS_MOUNT}/backup.sh`], ["dump"]]);
-    expect(upload.image).toBe(imageRef(IMAGES.awsCli));
-    expect([upload.command, upload.args]).toEqual([["bash", `${SCRIPTS_MOUNT}/backup.sh`], ["upload"]]);
-    expect(envOf(upload)).toMatchObject({ S3_BUCKET: CONTEXT.bucket, S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn, PUSHGATEWAY_URL: CONTEXT.pushgatewayUrl });
-    expect(envOf(dump)).not.toHaveProperty("S3_BUCKET");
+  it("copies, checks and uploads with the runtime in the pinned node image (its own SQLite), over SSE-KMS", () => {
+    expect(backup.image).toBe(imageRef(IMAGES.node));
+    expect(backup.command).toEqual([`${WORK_DIR}/bin/node`, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "backup"]);
+    expect(envOf(backup)).toMatchObject({ S3_BUCKET: CONTEXT.bucket, S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn, PUSHGATEWAY_URL: CONTEXT.pushgatewayUrl });
   });
 
   it("sets no fsGroup, so Kubernetes never re-owns the application's files; joins the writer's group only when told", () => {
     expect(pod.securityContext).not.toHaveProperty("fsGroup");
     expect(pod.securityContext).not.toHaveProperty("supplementalGroups");
     expect(pod.securityContext.runAsGroup).toBe(SQLITE_SOURCE.uid);
-    expect(new Set([dump.securityContext.runAsUser, upload.securityContext.runAsUser])).toEqual(new Set([SQLITE_SOURCE.uid]));
+    expect(backup.securityContext.runAsUser).toBe(SQLITE_SOURCE.uid);
     const grouped = podOf(job({ ...SQLITE, writerFsGroup: 2000 }, "backup", "orders"));
     expect(grouped.securityContext.supplementalGroups).toEqual([2000]);
   });
@@ -120,14 +117,13 @@ describe("the sqlite restore drill CronJob", () => {
   const cronJob = job(SQLITE, "drill", "strata-backups", { serviceAccountName: "strata-drill-orders" });
   const pod = podOf(cronJob);
 
-  it("needs only the archive: no claim, no affinity, fetch with the AWS CLI and restore with the Python image", () => {
+  it("needs only the archive: no claim, no affinity, one container running the runtime's drill in the node image", () => {
     expect(cronJob.metadata).toMatchObject({ name: "strata-drill-orders", namespace: "strata-backups" });
     expect(pod.affinity).toBeUndefined();
     expect((pod.volumes as Any[]).some((v) => v.persistentVolumeClaim)).toBe(false);
-    expect(container(cronJob, "fetch").image).toBe(imageRef(IMAGES.awsCli));
-    expect(container(cronJob, "fetch").args).toEqual(["fetch"]);
-    expect(container(cronJob, "restore").image).toBe(imageRef(IMAGES.python));
-    expect(container(cronJob, "restore").args).toEqual(["restore"]);
+    expect(pod.containers).toHaveLength(1);
+    expect(container(cronJob, "drill").image).toBe(imageRef(IMAGES.node));
+    expect(container(cronJob, "drill").command.slice(1)).toEqual([`${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "drill"]);
   });
 });
 
@@ -152,12 +148,13 @@ describe("the rabbitmq-definitions and valkey CronJobs", () => {
     expect(container(job(own, "drill", "strata-backups"), "restore").image).toBe("docker.io/library/rabbitmq:3.13.7");
   });
 
-  it("valkey: dump and drill in the pinned valkey image, the password only from its Secret, and none when the target has none", () => {
-    const dump = container(job(valkey, "backup", "strata-backups"), "dump");
-    expect(dump.image).toBe(imageRef(IMAGES.valkey));
-    expect(envOf(dump)).toMatchObject({ VALKEY_HOST: "valkey.cache.svc.cluster.local", VALKEY_PORT: "6379", VALKEY_PASSWORD: { secretKeyRef: { name: "valkey", key: "password" } } });
-    expect(container(job(valkey, "drill", "strata-backups"), "restore").image).toBe(imageRef(IMAGES.valkey));
+  it("valkey: backup and drill run the runtime in the pinned valkey image, the password only from its Secret, and none when the target has none", () => {
+    const backup = container(job(valkey, "backup", "strata-backups"), "backup");
+    expect(backup.image).toBe(imageRef(IMAGES.valkey));
+    expect(backup.command.slice(1)).toEqual([`${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "backup"]);
+    expect(envOf(backup)).toMatchObject({ VALKEY_HOST: "valkey.cache.svc.cluster.local", VALKEY_PORT: "6379", VALKEY_PASSWORD: { secretKeyRef: { name: "valkey", key: "password" } } });
+    expect(container(job(valkey, "drill", "strata-backups"), "drill").image).toBe(imageRef(IMAGES.valkey));
     const open = { ...valkey, passwordSecret: undefined } as BackupTarget;
-    expect(envOf(container(job(open, "backup", "strata-backups"), "dump"))).not.toHaveProperty("VALKEY_PASSWORD");
+    expect(envOf(container(job(open, "backup", "strata-backups"), "backup"))).not.toHaveProperty("VALKEY_PASSWORD");
   });
 });

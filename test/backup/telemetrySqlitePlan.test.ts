@@ -35,7 +35,7 @@ describe("prod's SQLite telemetry is backed up and drilled", () => {
     expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{ labelSelector: { matchLabels: WRITER_LABELS }, topologyKey: "kubernetes.io/hostname" }]);
     expect(pod.volumes).toContainEqual({ name: "sqlite-source", persistentVolumeClaim: { claimName: "openfinops-telemetry-sqlite", readOnly: true } });
     // The application mounts the claim at /var/lib/openfinops: the file is telemetry.db at its root.
-    const dump = pod.containers.find((c: Any) => c.name === "dump");
+    const dump = pod.containers.find((c: Any) => c.name === "backup");
     expect(dump.env).toContainEqual({ name: "SQLITE_PATH", value: `${SQLITE_SOURCE.mountPath}/telemetry.db` });
     // Twice the 20 GiB volume: the copy and its archive.
     expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "40Gi" } });

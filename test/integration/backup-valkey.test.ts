@@ -1,19 +1,18 @@
 /**
  * valkey for real: Debian's redis-server 7 on 127.0.0.1 with a password (Valkey forked from it and keeps its
  * protocol, `--rdb` and RDB format; the runtime takes valkey-* or redis-* binaries, whichever the image has), the
- * runtime's bundle as the pods run it, s3rver and a Pushgateway. The backup takes an RDB as a replica would and counts
- * its keys per database in a throwaway server; the drill loads the stored RDB in another and compares. Faults: a wrong
- * password, the server down, no host configured, an RDB no server can load, keys that expire between the backup and
- * the drill. The crafted objects go up through the scripts' upload phase, so manifests the scripts wrote still drill.
+ * runtime (the bundle the plan ships), s3rver and a Pushgateway. The backup takes an RDB as a replica would and counts its keys
+ * per database in a throwaway server; the drill loads the stored RDB in another and compares. Faults: a wrong
+ * password, the server down, an RDB no server can load, keys that expire between the backup and the drill.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
-import { jobEnv, uploadCraftedArtifact } from "./helpers/scripts";
-import { runRuntime } from "./helpers/runtime";
+import { jobEnv } from "./helpers/scripts";
+import { putCraftedBackup, runRuntime as run } from "./helpers/runtime";
 import { freePort, Pushgateway, S3, sleep, startPushgateway, startS3, startValkey, tempDir, Valkey } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -49,20 +48,19 @@ afterAll(async () => {
 
 describe("valkey against a real server (redis-server 7)", () => {
   it("takes an RDB remotely with its keys per database; the drill loads it in a throwaway server, even after TTLs passed", async () => {
-    const b = await runRuntime("backup", backupEnv("cache"));
+    const b = await run("backup", backupEnv("cache"));
     expect(b.code, b.stderr).toBe(0);
     const m = latest("cache");
     expect(m.key).toMatch(/^valkey\/cache\/\d{4}\/\d{2}\/\d{2}\/cache-\d{8}T\d{6}Z\.rdb\.zst$/);
     expect(m.format).toBe("valkey-rdb");
     expect(m.counts).toEqual({ db0: 1021, db3: 50 });
-    expect(m.tool_version).toMatch(/^(redis|valkey)-cli \d/);
-    // The password never appears in the run's log (it goes to the CLI through REDISCLI_AUTH, never argv).
+    // The password never appears on a command line the runtime builds (it goes through REDISCLI_AUTH).
     expect(b.stderr).not.toContain(valkey.password);
 
     // Until the TTLs have passed on the server (bounded), then the drill of the RDB taken before.
     for (let i = 0; i < 150 && valkey.cli("DBSIZE").trim() !== "1001"; i++) await sleep(100);
     expect(valkey.cli("DBSIZE").trim()).toBe("1001");
-    const d = await runRuntime("drill", env("cache"));
+    const d = await run("drill", env("cache"));
     expect(d.stderr).toContain("counts match");
     expect(d.code, d.stderr).toBe(0);
     expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "cache")).toBe(1);
@@ -71,14 +69,14 @@ describe("valkey against a real server (redis-server 7)", () => {
   it("encrypted with age: only ciphertext stored; the drill decrypts with the identity and loads the RDB, the wrong one fails loudly", async () => {
     const m = await expectEncryptedRoundTrip({
       root, s3, pgw, kind: KIND, target: "cache-age", ext: "rdb.zst",
-      backup: (extra) => runRuntime("backup", backupEnv("cache-age", extra)),
-      drill: (extra) => runRuntime("drill", env("cache-age", extra)),
+      backup: (extra) => run("backup", backupEnv("cache-age", extra)),
+      drill: (extra) => run("drill", env("cache-age", extra)),
     });
     expect(m.counts.db3).toBe(50);
   }, 120_000);
 
   it("a wrong password fails the backup with the server's answer, and is pushed", async () => {
-    const b = await runRuntime("backup", backupEnv("badpass", { VALKEY_PASSWORD: "wrong" }));
+    const b = await run("backup", backupEnv("badpass", { VALKEY_PASSWORD: "wrong" }));
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/WRONGPASS|invalid password|AUTH failed/);
     expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "badpass")).toBe(0);
@@ -87,24 +85,16 @@ describe("valkey against a real server (redis-server 7)", () => {
 
   it("the server down fails the backup and leaves latest.json on the last good backup", async () => {
     const before = latest("cache");
-    const b = await runRuntime("backup", backupEnv("cache", { VALKEY_PORT: String(await freePort()) }));
+    const b = await run("backup", backupEnv("cache", { VALKEY_PORT: String(await freePort()) }));
     expect(b.code).toBe(1);
     expect(b.stderr).toContain("taking the RDB failed");
     expect(b.stderr).toMatch(/Connection refused|Could not connect/);
     expect(latest("cache")).toEqual(before);
   });
 
-  it("no VALKEY_HOST is a configuration error naming it, pushed as a failure", async () => {
-    const b = await runRuntime("backup", env("nohost"));
-    expect(b.code).toBe(EXIT.config);
-    expect(b.stderr).toContain("VALKEY_HOST is required for kind valkey");
-    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "nohost")).toBe(0);
-  });
-
   it("an RDB no server can load fails the drill, with the server's reason", async () => {
-    const u = await uploadCraftedArtifact(env("corrupt"), { bytes: "REDIS0009 this is not an RDB file at all", ext: "rdb", format: "valkey-rdb", counts: { db0: 1 } });
-    expect(u.code, u.stderr).toBe(0);
-    const d = await runRuntime("drill", env("corrupt"));
+    await putCraftedBackup(s3, KIND, "corrupt", { bytes: "REDIS0009 this is not an RDB file at all", ext: "rdb", format: "valkey-rdb", counts: { db0: 1 } });
+    const d = await run("drill", env("corrupt"));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("the throwaway server did not load the RDB");
     expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "corrupt")).toBe(0);
@@ -114,9 +104,8 @@ describe("valkey against a real server (redis-server 7)", () => {
     // A real RDB of the server, announced with one key more than it holds.
     const rdb = join(root, "real.rdb");
     valkey.cli("--rdb", rdb);
-    const u = await uploadCraftedArtifact(env("miscounted"), { bytes: readFileSync(rdb), ext: "rdb", format: "valkey-rdb", counts: { db0: 1002, db3: 50 } });
-    expect(u.code, u.stderr).toBe(0);
-    const d = await runRuntime("drill", env("miscounted"));
+    await putCraftedBackup(s3, KIND, "miscounted", { bytes: readFileSync(rdb), ext: "rdb", format: "valkey-rdb", counts: { db0: 1002, db3: 50 } });
+    const d = await run("drill", env("miscounted"));
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("RESTORED DATA DIFFERS");
     expect(d.stderr).toContain("db0: expected 1002, restored 1001");

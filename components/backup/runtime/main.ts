@@ -20,7 +20,7 @@ import { runWalReceiver } from "../kinds/postgresql/walReceiverRuntime";
 import { runPitrRestore } from "../kinds/postgresql/pitrRestoreRuntime";
 import type { PushTarget } from "./push";
 import { termination } from "./signals";
-import { KIND_RUNTIMES } from "./kinds";
+import { KIND_RUNTIMES } from "../kinds/runtimes";
 import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";

@@ -34,6 +34,8 @@ export interface StoreSettings {
   region: string;
   endpoint?: string;
   sseKmsKeyId?: string;
+  /** Only where the SDK's own chain does not apply (a test's client of s3rver); pods use the chain (IRSA, Pod Identity, a key). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface PutOptions {
@@ -50,6 +52,7 @@ export class ArchiveStore {
     this.client = new S3Client({
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
     });
   }
 

@@ -38,9 +38,9 @@ export interface EncryptedRoundTrip {
   target: string;
   /** The kind's artifact suffix before .age, e.g. `rdb.gz`. */
   ext: string;
-  /** backup.sh against the real server, with these extra variables. */
+  /** The backup against the real server (the scripts or the runtime), with these extra variables. */
   backup(extra: Record<string, string>): Promise<RunResult>;
-  /** restore-drill.sh of the target, with these extra variables. */
+  /** The drill of the target (the scripts or the runtime), with these extra variables. */
   drill(extra: Record<string, string>): Promise<RunResult>;
 }
 
