@@ -103,7 +103,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
 
 const tsdbDir = (ctx: RunContext) => join(ctx.scratch, "tsdb");
 
-/** Every tool the drill runs, said before anything is downloaded. */
+/** Every tool the drill runs, checked as the download starts: an image without one is a configuration error. */
 async function prepareRestore(ctx: RunContext): Promise<void> {
   findTool("promtool", "use an image with promtool (the prometheus image has it)", ctx.vars);
   findTool("tar", "the snapshot is a tar archive", ctx.vars);
