@@ -53,7 +53,8 @@ export const IMAGES = {
   age: { registry: "ghcr.io", repository: "helmfile/helmfile", tag: "v1.7.4" },
   // The backup runtime's interpreter (components/backup/runtime/): an init container copies the official image's node
   // binary into the job's scratch volume, where the tool's own (Debian or Ubuntu, glibc) image runs the bundle with it.
-  // The version the tests run the bundle with (scripts/setup.sh's Node), so what CI proves is what the pods run.
+  // The version the tests run the bundle with (scripts/ensure-node.sh's, which scripts/setup.sh installs;
+  // test/versions.test.ts keeps them equal), so what the suites prove is what the pods run.
   node: { registry: "docker.io", repository: "library/node", tag: "24.21.0-bookworm-slim" },
 } as const satisfies Record<string, ImagePin>;
 

@@ -18,8 +18,8 @@ describe("what the matrix says about each kind is traceable", () => {
     const { file, stubbed } = INTEGRATION_TEST_OF_KIND[kind];
     const text = read(file);
     expect(text).toContain(`"${kind}"`);
-    expect(text).toMatch(/run\("backup(\.sh)?"|uploadCraftedArtifact/);
-    expect(text).toMatch(/run\("(restore-drill\.sh|drill)"/);
+    expect(text).toMatch(/(run|runRuntime)\("backup(\.sh)?"|uploadCraftedArtifact/);
+    expect(text).toMatch(/(run|runRuntime)\("(restore-drill\.sh|drill)"/);
     const stubbedHere = new RegExp(`${kind}[^\\n]*STUBBED|STUBBED[^\\n]*${kind}`, "i").test(text);
     expect(stubbedHere, `${file} and INTEGRATION_TEST_OF_KIND disagree on whether ${kind} is stubbed`).toBe(stubbed !== undefined);
   });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CHARTS, IMAGES } from "../components/versions";
+import { RUNTIME_NODE_TARGET } from "../components/backup/runtime/bundle";
 import { PROJECT_DIR } from "../infra/plan/stackFile";
 
 const doc = readFileSync(join(PROJECT_DIR, "docs", "versions.md"), "utf8");
@@ -19,5 +20,13 @@ describe("docs/versions.md says which versions and why, for every pin in compone
     for (const pin of Object.values(CHARTS)) expect(pin.version).toMatch(/^\d+\.\d+\.\d+$/);
     // Exact releases, optionally with variant suffixes (15.18-bookworm, v3.14.0-distroless, 3.14.6-slim-trixie).
     for (const image of Object.values(IMAGES)) expect(image.tag).toMatch(/^v?\d+\.\d+(\.\d+)?(-[a-z0-9]+)*$/);
+  });
+});
+
+describe("the backup runtime's Node.js", () => {
+  it("is the one the tests run the bundle with (scripts/ensure-node.sh), and the major the bundle targets", () => {
+    const installed = /STRATA_NODE_VERSION="([\d.]+)"/.exec(readFileSync(join(PROJECT_DIR, "scripts", "ensure-node.sh"), "utf8"))![1]!;
+    expect(IMAGES.node.tag).toMatch(new RegExp(`^${installed.replace(/\./g, "\\.")}-`));
+    expect(RUNTIME_NODE_TARGET).toBe(`node${installed.split(".")[0]}`);
   });
 });

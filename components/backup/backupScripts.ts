@@ -18,8 +18,8 @@ function findScriptsDir(start: string = __dirname): string {
 
 export const SCRIPTS_DIR = findScriptsDir();
 
-/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the PITR scripts; the off-site copy). */
-const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "wal-receiver.sh", "pitr-restore.sh", "offsite-copy.sh"];
+/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the off-site copy). */
+const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "offsite-copy.sh"];
 
 /** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
 export function backupScriptFiles(): Record<string, string> {
@@ -36,7 +36,9 @@ export interface BackupScriptsArgs {
 
 /**
  * The backup and drill scripts and the runtime (its loader, and its gzipped bundle as binary data) as a ConfigMap in
- * one namespace; a content hash in the name rolls jobs onto new ones.
+ * one namespace. Its name is Pulumi's (auto-named), and pulumi-kubernetes replaces a ConfigMap, under a new name, when
+ * its data or binaryData change: a changed script or bundle rolls the jobs, which name it, onto the new one. Data and
+ * decoded binaryData together must stay within the API server's 1 MiB (test/backup/runtimePods.test.ts).
  */
 export class BackupScripts extends pulumi.ComponentResource {
   readonly configMapName: pulumi.Output<string>;

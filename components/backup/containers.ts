@@ -38,21 +38,31 @@ export interface ArchiveContext {
   pushgatewayUrl: string;
 }
 
-/** What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). */
-export function archiveEnv(ctx: ArchiveContext): { name: string; value: string }[] {
+/**
+ * Who talks to the archive: the scripts, through the AWS CLI, or the runtime (components/backup/runtime/), through
+ * the AWS SDK it bundles.
+ */
+export type ArchiveClient = "aws-cli" | "runtime";
+
+/**
+ * What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). The
+ * runtime gets the same but the AWS CLI's own settings (AWS_CLI, HOME for its caches), which nothing in it reads.
+ */
+export function archiveEnv(ctx: ArchiveContext, client: ArchiveClient = "aws-cli"): { name: string; value: string }[] {
+  const awsCli = client === "aws-cli";
   return [
     env("S3_BUCKET", ctx.bucket),
     ...(ctx.kmsKeyArn ? [env("S3_SSE_KMS_KEY_ID", ctx.kmsKeyArn)] : []),
     ...(ctx.endpoint ? [env("S3_ENDPOINT_URL", ctx.endpoint)] : []),
-    // Since early 2025 the AWS CLI sends CRC checksums on every upload and checks them on every download by default;
-    // S3-compatible stores that do not implement them refuse the upload or fail the check.
+    // Since early 2025 the AWS CLI and SDKs send CRC checksums on every upload and check them on every download by
+    // default; S3-compatible stores that do not implement them refuse the upload or fail the check. Both read these.
     ...(ctx.checksumsWhenRequired ? S3_COMPATIBLE_CHECKSUM_ENV : []),
     ...(ctx.serverSideCopy === false ? [env("S3_SERVER_SIDE_COPY", "false")] : []),
     env("AWS_REGION", ctx.region),
-    env("AWS_CLI", "aws"),
+    ...(awsCli ? [env("AWS_CLI", "aws")] : []),
     env("PUSHGATEWAY_URL", ctx.pushgatewayUrl),
     // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
-    env("HOME", "/tmp"),
+    ...(awsCli ? [env("HOME", "/tmp")] : []),
   ];
 }
 

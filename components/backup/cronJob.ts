@@ -4,7 +4,7 @@ import { IMAGES, imageRef } from "../versions";
 import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
 import { archiveEnv, env, NODE_BINARY, resources, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
-import { backupPodSpec, pathWith, type BackupContainer, type WorkVolume } from "./podSpec";
+import { backupPodSpec, pathWith, RUNTIME_BINARIES_MIB, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
 
@@ -89,8 +89,8 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
 }
 
 /** A recipe's container for the pod builder (components/backup/podSpec.ts): its script and environment, or its binary copy. */
-function backupContainer(c: Container, base: Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
-  const s3Env = c.usesS3 ? archiveEnv(ctx) : [];
+function backupContainer(c: Container, base: (scripts: boolean) => Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
+  const s3Env = c.usesS3 ? archiveEnv(ctx, c.runtime ? "runtime" : "aws-cli") : [];
   // Only the scripts' S3 containers run the copied binaries (age, promtool) from PATH; the others keep their image's
   // own PATH (the rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin), and the
   // runtime finds the copied ones through TOOLS_DIR.
@@ -100,7 +100,7 @@ function backupContainer(c: Container, base: Record<string, unknown>[], ctx: Job
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
     run: init ? { copies: c.copies ?? [], binDir: TOOLS_BIN } : c.runtime ? { runtime: c.runtime, node: `${TOOLS_BIN}/node` } : { script: c.args[0]!, args: c.args.slice(1) },
-    env: init ? [] : [...base, ...s3Env, ...path, ...tools, ...(c.env ?? [])],
+    env: init ? [] : [...base(!c.runtime), ...s3Env, ...path, ...tools, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
     resources: c.resources,
     runAsUser: c.runAsUser,
@@ -171,18 +171,23 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
 /** The CronJob's spec (see backupCronJob). */
 export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
   const recipe = withEncryption(phaseRecipe(target, phase, monitoringNamespace), phase, ctx);
-  const base = [
+  // The scripts read the backup contract from the environment; the runtime bundles it (components/backup/contract/).
+  const base = (scripts: boolean) => [
     env("BACKUP_KIND", target.kind),
     env("BACKUP_TARGET", target.name),
     env("WORK_DIR", WORK_DIR),
     env("BACKUP_COMPRESSION", recipe.compression),
     ...Object.entries(phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
     env("TMPDIR", "/tmp"),
-    ...backupContractEnv(),
+    ...(scripts ? backupContractEnv() : []),
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
-  const work: WorkVolume = { name: "work", mountPath: WORK_DIR, sizeLimit: `${target.scratchSizeGiB ?? 10}Gi` };
+  const scratchGiB = target.scratchSizeGiB ?? 10;
+  // A runtime pod copies node (and age) into the scratch volume (TOOLS_BIN): room for them on top, so that the dump or
+  // the drill's throwaway server keeps all of the target's scratch space.
+  const runsRuntime = recipe.containers.some((c) => c.runtime);
+  const work: WorkVolume = { name: "work", mountPath: WORK_DIR, sizeLimit: runsRuntime ? `${scratchGiB * 1024 + RUNTIME_BINARIES_MIB}Mi` : `${scratchGiB}Gi` };
   return scheduledJobSpec({
     schedule: ctx.schedule,
     labels,

@@ -16,7 +16,7 @@ import { EXIT } from "./contract";
 // The manifest's encryption fields, the drill's decrypt metric and its exit status are the backup contract's
 // (components/backup/contract/), handed to the scripts with the rest of it (BACKUP_CONTRACT_ENV).
 export { DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS } from "./contract";
-/** restore-drill.sh's and pitr-restore.sh's exit status when they cannot decrypt. */
+/** A drill's or a point-in-time restore's exit status when it cannot decrypt. */
 export const EXIT_DECRYPT = EXIT.decrypt;
 
 /** Where the drill's fetch container finds the identity file (a Secret volume). */

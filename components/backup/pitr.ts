@@ -17,7 +17,7 @@ export interface PitrSettings {
   serverMajorVersion: number;
   receiverVolumeGiB: number;
   maxRetainedWalBytes: number;
-  /** The physical replication slot on the source server (handed to wal-receiver.sh as PITR_SLOT). */
+  /** The physical replication slot on the source server (handed to the WAL receiver as PITR_SLOT). */
   slot: string;
 }
 

@@ -28,8 +28,13 @@ export const SCRIPTS_MOUNT = "/opt/strata";
 const TMP_MOUNT = "/tmp";
 const TMP_SIZE = "256Mi";
 const TOOLS_VOLUME = "tools";
-/** Copied binaries only: node (about 120 MB) and, with encryption, age and age-keygen (about 10 MB together). */
-const TOOLS_SIZE = "192Mi";
+/**
+ * Room for the runtime's copied binaries: node (121 MiB in the pinned image) and, with encryption, age and age-keygen
+ * (about 10 MiB together), with some to spare for a larger node. The tools volume's size where a pod has one, and what
+ * a runtime pod's scratch volume holds beside its target's own scratch space where it has none (cronJob.ts).
+ */
+export const RUNTIME_BINARIES_MIB = 192;
+const TOOLS_SIZE = `${RUNTIME_BINARIES_MIB}Mi`;
 
 export type EnvVar = Record<string, unknown>;
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });

@@ -10,7 +10,7 @@ import { backupPodSpec, IMAGE_UID, type BackupContainer, type WorkVolume } from 
 import { secretEnv } from "./containers";
 import { pitrSettings } from "./pitr";
 
-/** Where the receiver's claim is mounted: WORK_DIR of wal-receiver.sh (the WAL, the outbox, the status files). */
+/** Where the receiver's claim is mounted: its WORK_DIR (the WAL, the outbox, archived.status). */
 export const WAL_RECEIVER_MOUNT = "/var/lib/strata-wal";
 
 /** Where the receiver's init containers put node and age: the pod builder's tools directory (never the claim). */
@@ -60,7 +60,7 @@ export function walReceiverStatefulSetSpec(target: BackupTarget, claimName: stri
       env("PITR_UPLOAD_INTERVAL_SECONDS", settings.uploadIntervalSeconds),
       env("TMPDIR", "/tmp"),
       env("TOOLS_DIR", TOOLS_DIR),
-      ...archiveEnv(ctx),
+      ...archiveEnv(ctx, "runtime"),
       env("PGHOST", target.host),
       env("PGPORT", target.port ?? 5432),
       env("PGUSER", target.user),

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, WORK_DIR, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
+import { RUNTIME_BINARIES_MIB } from "../../components/backup/podSpec";
 import { IMAGES, imageRef } from "../../components/versions";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, SCHEDULED_JOB_DEADLINE_SECONDS } from "../../components/backup/contract";
 import type { BackupTarget } from "../../infra/config/sections/backups";
@@ -107,9 +108,9 @@ describe("the sqlite backup CronJob", () => {
     expect(grouped.securityContext.supplementalGroups).toEqual([2000]);
   });
 
-  it("bounds its scratch space by the target's scratchSizeGiB (default 10Gi)", () => {
-    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "10Gi" } });
-    expect(podOf(job({ ...SQLITE, scratchSizeGiB: 40 }, "backup", "orders")).volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "40Gi" } });
+  it("bounds its scratch space by the target's scratchSizeGiB (default 10Gi), plus the room the copied runtime binaries take", () => {
+    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${10 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
+    expect(podOf(job({ ...SQLITE, scratchSizeGiB: 40 }, "backup", "orders")).volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${40 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
   });
 });
 
@@ -140,12 +141,12 @@ describe("the rabbitmq-definitions and valkey CronJobs", () => {
   const rabbit = TARGETS.find((t) => t.kind === "rabbitmq-definitions")!;
   const valkey = TARGETS.find((t) => t.kind === "valkey")!;
 
-  it("rabbitmq: the export runs in the python image (rabbitmq_tool.py), the drill's throwaway broker in the pinned rabbitmq image unless drillImage says otherwise", () => {
-    expect(container(job(rabbit, "backup", "strata-backups"), "dump").image).toBe(imageRef(IMAGES.python));
-    expect(envOf(container(job(rabbit, "backup", "strata-backups"), "dump")).RABBITMQ_PASSWORD).toEqual({ secretKeyRef: { name: "rmq", key: "password" } });
-    expect(container(job(rabbit, "drill", "strata-backups"), "restore").image).toBe(imageRef(IMAGES.rabbitmq));
+  it("rabbitmq: the runtime exports in the node image, and runs the drill's throwaway broker in the pinned rabbitmq image unless drillImage says otherwise", () => {
+    expect(container(job(rabbit, "backup", "strata-backups"), "backup").image).toBe(imageRef(IMAGES.node));
+    expect(envOf(container(job(rabbit, "backup", "strata-backups"), "backup")).RABBITMQ_PASSWORD).toEqual({ secretKeyRef: { name: "rmq", key: "password" } });
+    expect(container(job(rabbit, "drill", "strata-backups"), "drill").image).toBe(imageRef(IMAGES.rabbitmq));
     const own = { ...rabbit, drillImage: "docker.io/library/rabbitmq:3.13.7" } as BackupTarget;
-    expect(container(job(own, "drill", "strata-backups"), "restore").image).toBe("docker.io/library/rabbitmq:3.13.7");
+    expect(container(job(own, "drill", "strata-backups"), "drill").image).toBe("docker.io/library/rabbitmq:3.13.7");
   });
 
   it("valkey: backup and drill run the runtime in the pinned valkey image, the password only from its Secret, and none when the target has none", () => {

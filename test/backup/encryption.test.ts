@@ -179,12 +179,13 @@ describe.each(TARGETS.map((t) => [t.kind, t] as const))("%s jobs with encryption
     expect(pod.initContainers.map((c: Any) => c.name)).toContain("age");
   });
 
-  it("every container gets the backup contract (its encryption names among them); without encryption no age, recipient or identity", () => {
+  it("every script container gets the backup contract (its encryption names among them), the runtime bundles it; without encryption no age, recipient or identity", () => {
     const plainCtx = { ...CONTEXT };
     delete plainCtx.encryption;
     for (const phase of ["backup", "drill"] as const) {
       const pod = podOf(job(t, phase, {}));
-      for (const c of pod.containers) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+      for (const c of pod.containers.filter((c: Any) => !runsRuntime(c))) for (const [k, v] of Object.entries(BACKUP_CONTRACT_ENV)) expect(c.env).toContainEqual({ name: k, value: v });
+      for (const c of pod.containers.filter(runsRuntime)) expect(envNames(c)).not.toContain("BACKUP_CONTRACT_NAMES");
       const plain = podOf(backupCronJob(t, phase, "strata-backups", "monitoring", plainCtx) as Any);
       expect(JSON.stringify(plain)).not.toMatch(/AGE_RECIPIENT|AGE_IDENTITY_FILE|age-identity|helmfile/);
     }

@@ -4,6 +4,7 @@
  * their identities, the scripts there, the Pushgateway's door open to that one pod label, and alerts on both jobs.
  */
 import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
+import { RUNTIME_BINARIES_MIB } from "../../components/backup/podSpec";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../infra/plan/harness";
 import type { RecordedResource } from "../../infra/plan/recordingMonitor";
@@ -38,7 +39,7 @@ describe("prod's SQLite telemetry is backed up and drilled", () => {
     const dump = pod.containers.find((c: Any) => c.name === "backup");
     expect(dump.env).toContainEqual({ name: "SQLITE_PATH", value: `${SQLITE_SOURCE.mountPath}/telemetry.db` });
     // Twice the 20 GiB volume: the copy and its archive.
-    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "40Gi" } });
+    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${40 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
   });
 
   it("runs each job as its own identity: the writer's ServiceAccount in the application's namespace, append-only on its prefix", () => {

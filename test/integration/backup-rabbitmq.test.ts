@@ -1,19 +1,17 @@
 /**
  * rabbitmq-definitions for real: a RabbitMQ broker (Debian's rabbitmq-server with the management plugin) on
- * 127.0.0.1, the runtime's bundle as the pods run it, s3rver and a Pushgateway. The backup GETs the definitions from
- * the broker's management API; the drill imports them into a throwaway broker of its own (rabbitmq-server and
- * rabbitmqctl, as the rabbitmq image runs them) and compares what that broker holds with the manifest. Faults: no
- * password configured, a wrong password, the broker down, a document the broker rejects, a document that imports but
- * restores fewer objects than it lists (crafted documents go up through the scripts' upload: their manifests drill).
+ * 127.0.0.1, the runtime (the bundle the plan ships), s3rver and a Pushgateway. The backup GETs the definitions from the
+ * broker's management API; the drill imports them into a throwaway broker of its own (rabbitmq-server and rabbitmqctl,
+ * as the rabbitmq image runs them) and compares what that broker holds with the manifest. Faults: a wrong password,
+ * the broker down, a document the broker rejects, a document that imports but restores fewer objects than it lists.
  */
 import { readFileSync, rmSync } from "node:fs";
-import { zstdDecompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectEncryptedRoundTrip } from "./helpers/age";
-import { jobEnv, uploadCraftedArtifact } from "./helpers/scripts";
-import { runRuntime } from "./helpers/runtime";
+import { jobEnv } from "./helpers/scripts";
+import { putCraftedBackup, runRuntime } from "./helpers/runtime";
 import { freePort, Pushgateway, RABBITMQ_BIN, RabbitMQ, S3, startPushgateway, startRabbitMQ, startS3, tempDir } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -67,10 +65,6 @@ describe("rabbitmq-definitions against a real broker", () => {
     });
     expect(m.counts.vhosts).toBe(2);
     expect(m.counts.users).toBe(2);
-    expect(m.tool_version).toBe("rabbitmq-definitions");
-    // The stored object is the API's document, and the password shows nowhere in the log.
-    expect(JSON.parse(zstdDecompressSync(readFileSync(s3.objectPath(m.key))).toString("utf8"))).toEqual(defs);
-    expect(b.stderr).not.toContain(rabbit.password);
 
     const d = await runRuntime("drill", await drillEnv("rabbitmq"), 240_000);
     expect(d.stderr).toContain("throwaway broker started");
@@ -101,8 +95,7 @@ describe("rabbitmq-definitions against a real broker", () => {
       bindings: [],
     };
     const counts = { vhosts: 1, users: 0, permissions: 0, policies: 1, queues: 0, exchanges: 0, bindings: 0 };
-    const u = await uploadCraftedArtifact(env("rejected"), { bytes: JSON.stringify(rejected), ext: "json", format: "rabbitmq-definitions-json", counts });
-    expect(u.code, u.stderr).toBe(0);
+    await putCraftedBackup(s3, KIND, "rejected", { bytes: JSON.stringify(rejected), ext: "json", format: "rabbitmq-definitions-json", counts });
     const d = await runRuntime("drill", await drillEnv("rejected"), 240_000);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("the broker rejected the definitions");
@@ -114,20 +107,12 @@ describe("rabbitmq-definitions against a real broker", () => {
     const queue = { name: "twice", vhost: "/", durable: true, auto_delete: false, arguments: {} };
     const doubled = { rabbit_version: "3.10.8", vhosts: [{ name: "/" }], users: [], permissions: [], policies: [], queues: [queue, queue], exchanges: [], bindings: [] };
     const counts = { vhosts: 1, users: 0, permissions: 0, policies: 0, queues: 2, exchanges: 0, bindings: 0 };
-    const u = await uploadCraftedArtifact(env("doubled"), { bytes: JSON.stringify(doubled), ext: "json", format: "rabbitmq-definitions-json", counts });
-    expect(u.code, u.stderr).toBe(0);
+    await putCraftedBackup(s3, KIND, "doubled", { bytes: JSON.stringify(doubled), ext: "json", format: "rabbitmq-definitions-json", counts });
     const d = await runRuntime("drill", await drillEnv("doubled"), 240_000);
     expect(d.code).toBe(1);
     expect(d.stderr).toContain("RESTORED DATA DIFFERS");
     expect(d.stderr).toContain("queues: expected 2, restored 1");
   }, 300_000);
-
-  it("no password is a configuration error naming RABBITMQ_PASSWORD, pushed as a failure", async () => {
-    const b = await runRuntime("backup", env("nopass", { RABBITMQ_URL: rabbit.url, RABBITMQ_USER: rabbit.user }));
-    expect(b.code).toBe(EXIT.config);
-    expect(b.stderr).toContain("RABBITMQ_PASSWORD is required");
-    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "nopass")).toBe(0);
-  });
 
   it("a wrong password fails the backup loudly with the API's answer, and is pushed", async () => {
     const b = await runRuntime("backup", backupEnv("badpass", "wrong"));

@@ -66,7 +66,7 @@ export const manifestKey = (objectKey: string) => objectKey + LAYOUT.manifestSuf
 
 /**
  * The physical replication slot a PITR target's WAL receiver holds on the source server: `strata_` and the target's
- * name with `-` and `.` as `_` (a slot name allows [a-z0-9_] only). The plan hands it to wal-receiver.sh as PITR_SLOT.
+ * name with `-` and `.` as `_` (a slot name allows [a-z0-9_] only). The plan hands it to the WAL receiver as PITR_SLOT.
  */
 export const PITR_SLOT_PREFIX = "strata_";
 export const pitrSlotName = (target: string) => `${PITR_SLOT_PREFIX}${target.replace(/[-.]/g, "_")}`;

@@ -11,9 +11,9 @@
 export const PUSH_JOBS = {
   /** backup.sh (logical dumps and PITR base backups). */
   backup: "strata_backup",
-  /** restore-drill.sh and pitr-restore.sh's drill. */
+  /** Restore drills, the point-in-time drill included (group `method="pitr"`). */
   drill: "strata_restore_drill",
-  /** wal-receiver.sh, every upload cycle. */
+  /** The WAL receiver, every upload cycle. */
   pitrWal: "strata_pitr_wal",
   /** offsite-copy.sh, grouped by `destination` bucket. */
   offsiteCopy: "strata_offsite_copy",

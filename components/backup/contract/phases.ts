@@ -11,10 +11,6 @@ export const PHASES = {
   backup: { dump: "dump", upload: "upload", all: "all" },
   /** restore-drill.sh: `fetch` (S3, verification, the report) beside `restore` (the throwaway server). */
   drill: { fetch: "fetch", restore: "restore", all: "all" },
-  /** pitr-restore.sh: `fetch` (base backup and WAL) beside `restore` (recovery to the target time). */
-  pitrRestore: { fetch: "fetch", restore: "restore", all: "all" },
-  /** wal-receiver.sh: `receive` (pg_receivewal on the slot) beside `upload` (WAL to S3, metrics). */
-  walReceiver: { receive: "receive", upload: "upload", all: "all" },
 } as const;
 
 /** A scheduled backup, drill, base backup or off-site copy Job's hard limit. */

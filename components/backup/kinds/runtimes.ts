@@ -1,7 +1,7 @@
 /**
  * The kinds the in-pod runtime runs (components/backup/runtime/), each from its folder: the runtime's side of the
- * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Every logical kind is
- * here (issue 23); whether a target's pods run the runtime or still the scripts is its driver's choice (index.ts).
+ * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Every kind is here
+ * (issue 23); whether a target's pods run it or still the scripts is its driver's choice (index.ts).
  */
 import type { BackupKind } from "../contract";
 import { mongodbRuntime } from "./mongodb/runtime";
@@ -14,9 +14,9 @@ import type { KindRuntime } from "../runtime/kind";
 
 export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   postgresql: postgresqlRuntime,
+  "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
   sqlite: sqliteRuntime,
   valkey: valkeyRuntime,
-  "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
   mongodb: mongodbRuntime,
   "prometheus-snapshot": prometheusSnapshotRuntime,
 };

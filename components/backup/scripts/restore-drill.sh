@@ -75,7 +75,7 @@ SCRATCH="$WORK_DIR/restore"
 
 # --- fetch ---------------------------------------------------------------------------------------------------------
 
-# sha256_stdin, check_identity, download_decrypting and decrypt_failed: lib.sh (pitr-restore.sh uses them too).
+# sha256_stdin, check_identity, download_decrypting and decrypt_failed: lib.sh.
 
 # run_fetch and run_restore set FETCH_RC / RESTORE_RC and return 0: never call them in a conditional context (`if`,
 # `||`), where bash ignores errexit even inside the `( set -e ... )` subshells that guard the work.

@@ -1,0 +1,163 @@
+/**
+ * The plan side of the backup runtime (components/backup/runtime/) for PostgreSQL's logical backups and drills: each
+ * pod is one container of the postgres image running the bundle with the node binary an init container copied from
+ * the pinned node image, and the scripts' ConfigMap ships exactly the bytes runtimeFiles() builds, within a
+ * ConfigMap's 1 MiB. TimescaleDB targets keep the scripts, as do the kinds whose drivers have not moved (mongodb, the
+ * RabbitMQ definitions).
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { RUNTIME_BINARIES_MIB, SCRIPTS_MOUNT } from "../../components/backup/podSpec";
+import { TOOLS_BIN } from "../../components/backup/containers";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../../components/backup/runtime/bundle";
+import { backupScriptFiles } from "../../components/backup/backupScripts";
+import { BACKUP_CONTRACT_ENV } from "../../components/backup/contract";
+import { RESTRICTED_CONTAINER } from "../../components/platform/containerDefaults";
+import { IMAGES, imageRef } from "../../components/versions";
+import type { BackupTarget } from "../../infra/config/sections/backups";
+import { validateK8sObject } from "../helpers/k8sValidate";
+import { inputsOf, plan, resourcesOfType, STACKS } from "../helpers/plan";
+
+type Any = Record<string, any>;
+
+const CONTEXT: JobContext = {
+  bucket: "strata-prod-backups-1a2b",
+  region: "eu-central-1",
+  kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/abc",
+  pushgatewayUrl: "http://strata-pushgateway.monitoring.svc.cluster.local:9091",
+  serviceAccountName: "strata-backup-app-db",
+  credentialsSecretName: "strata-backup-app-db-keys",
+  scriptsConfigMap: "backup-scripts-1234",
+  labels: { "app.kubernetes.io/part-of": "strata" },
+  schedule: "17 2 * * *",
+};
+const ENCRYPTION = { recipientSecretName: "age-recipient", identitySecretName: "age-identity" };
+const PG: BackupTarget = { name: "app-db", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "pg", key: "password" } };
+const TIMESCALE: BackupTarget = { ...PG, name: "metrics-db", timescaledb: true } as BackupTarget;
+
+const podOf = (t: BackupTarget, phase: JobPhase, ctx: Partial<JobContext> = {}) => {
+  const cronJob = backupCronJob(t, phase, "strata-backups", "monitoring", { ...CONTEXT, ...ctx }) as Any;
+  expect(() => validateK8sObject(cronJob)).not.toThrow();
+  return cronJob.spec.jobTemplate.spec.template.spec as Any;
+};
+const envOf = (c: Any) => Object.fromEntries((c.env as Any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
+const runtimeCommand = (command: string) => [`${TOOLS_BIN}/node`, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, command];
+const NODE_COPY = { name: "node", image: imageRef(IMAGES.node), command: ["sh", "-c", `mkdir -p ${TOOLS_BIN} && cp /usr/local/bin/node ${TOOLS_BIN}/`] };
+/** The scripts' settings the runtime does without: the AWS CLI's (it speaks S3 through the SDK) and the contract (bundled). */
+const SCRIPTS_ONLY_ENV = ["AWS_CLI", "HOME", "PATH", ...Object.keys(BACKUP_CONTRACT_ENV)];
+
+describe.each([
+  ["backup", "backup", { PGHOST: PG.host, PGPORT: "5432", PGUSER: "strata_backup", PGPASSWORD: { secretKeyRef: { name: "pg", key: "password" } } }, "768Mi"],
+  ["drill", "drill", { RESTORE_JOBS: "2" }, "2304Mi"],
+] as const)("the postgresql %s pod", (phase, command, toolEnv, memory) => {
+  const pod = podOf(PG, phase);
+
+  it(`is one container of the postgres image running the runtime's ${command}, node copied in first by a restricted init container`, () => {
+    expect(pod.containers).toHaveLength(1);
+    const [c] = pod.containers;
+    expect(c).toMatchObject({ name: command, image: imageRef(IMAGES.postgres15), command: runtimeCommand(command) });
+    expect(c).not.toHaveProperty("args");
+    expect(pod.initContainers).toEqual([expect.objectContaining(NODE_COPY)]);
+    const [init] = pod.initContainers;
+    expect(init.securityContext).toEqual({ ...RESTRICTED_CONTAINER, runAsUser: c.securityContext.runAsUser });
+    expect(init.volumeMounts).toContainEqual({ name: "work", mountPath: "/work" });
+  });
+
+  it("gets the archive's and the tool's environment and TOOLS_DIR, none of the scripts' own settings; the archive keys from their Secret", () => {
+    const [c] = pod.containers;
+    expect(envOf(c)).toMatchObject({
+      BACKUP_KIND: "postgresql",
+      BACKUP_TARGET: PG.name,
+      WORK_DIR: "/work",
+      BACKUP_COMPRESSION: "zstd",
+      PHASE_WAIT_SECONDS: expect.any(String),
+      S3_BUCKET: CONTEXT.bucket,
+      S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn,
+      AWS_REGION: CONTEXT.region,
+      PUSHGATEWAY_URL: CONTEXT.pushgatewayUrl,
+      TOOLS_DIR: TOOLS_BIN,
+      ...toolEnv,
+    });
+    for (const name of SCRIPTS_ONLY_ENV) expect(envOf(c), name).not.toHaveProperty(name);
+    expect(c.envFrom).toEqual([{ secretRef: { name: CONTEXT.credentialsSecretName } }]);
+  });
+
+  it(`has the larger of the two containers it replaces plus node's 256 MiB (${memory}), and room in its scratch for node beside the target's`, () => {
+    expect(pod.containers[0].resources.limits.memory).toBe(memory);
+    expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: `${10 * 1024 + RUNTIME_BINARIES_MIB}Mi` } });
+  });
+
+  it("with encryption, gets age copied beside node and the recipient (backup) or the identity (drill), as the scripts' S3 containers did", () => {
+    const encrypted = podOf(PG, phase, { encryption: ENCRYPTION });
+    expect(encrypted.initContainers.map((i: Any) => [i.name, i.image])).toEqual([
+      ["node", imageRef(IMAGES.node)],
+      ["age", imageRef(IMAGES.age)],
+    ]);
+    const [c] = encrypted.containers;
+    if (phase === "backup") {
+      expect(c.env).toContainEqual({ name: "AGE_RECIPIENT", valueFrom: { secretKeyRef: { name: ENCRYPTION.recipientSecretName, key: "recipient" } } });
+      expect(envOf(c)).not.toHaveProperty("AGE_IDENTITY_FILE");
+    } else {
+      expect(envOf(c)).toMatchObject({ AGE_IDENTITY_FILE: expect.any(String) });
+      expect(c.volumeMounts).toContainEqual(expect.objectContaining({ name: "age-identity", readOnly: true }));
+      expect(envOf(c)).not.toHaveProperty("AGE_RECIPIENT");
+    }
+  });
+});
+
+describe("what keeps the scripts", () => {
+  const runsScripts = (pod: Any) => (pod.containers as Any[]).every((c) => c.command[0] === "bash" && (c.command[1] as string).startsWith(`${SCRIPTS_MOUNT}/`));
+
+  it("a TimescaleDB target: dump and upload, fetch and restore, no node copied, its scratch as configured", () => {
+    const backup = podOf(TIMESCALE, "backup");
+    expect(backup.containers.map((c: Any) => [c.name, c.command[1], c.args])).toEqual([
+      ["dump", `${SCRIPTS_MOUNT}/backup.sh`, ["dump"]],
+      ["upload", `${SCRIPTS_MOUNT}/backup.sh`, ["upload"]],
+    ]);
+    const drill = podOf(TIMESCALE, "drill");
+    expect(drill.containers.map((c: Any) => [c.name, c.command[1], c.args])).toEqual([
+      ["fetch", `${SCRIPTS_MOUNT}/restore-drill.sh`, ["fetch"]],
+      ["restore", `${SCRIPTS_MOUNT}/restore-drill.sh`, ["restore"]],
+    ]);
+    for (const pod of [backup, drill]) {
+      expect(pod.initContainers).toBeUndefined();
+      expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "10Gi" } });
+    }
+    expect(envOf(backup.containers[1])).toMatchObject({ AWS_CLI: "aws", BACKUP_CONTRACT_NAMES: BACKUP_CONTRACT_ENV.BACKUP_CONTRACT_NAMES });
+  });
+
+  it.each<BackupTarget>([
+    { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } },
+    { name: "prometheus", kind: "prometheus-snapshot" },
+  ])("the $kind kind's backup and drill", (t) => {
+    for (const phase of ["backup", "drill"] as const) expect(runsScripts(podOf(t, phase)), phase).toBe(true);
+  });
+});
+
+describe.each(STACKS)("the %s plan's scripts ConfigMaps", (stack) => {
+  let configMaps: Any[];
+  beforeAll(async () => {
+    const p = await plan(stack);
+    configMaps = resourcesOfType(p, "kubernetes:core/v1:ConfigMap")
+      .filter((r) => r.name.startsWith("backup-scripts"))
+      .map((r) => inputsOf<Any>(r));
+    expect(configMaps.length).toBeGreaterThan(0);
+  });
+
+  it("carry the scripts, the runtime's loader and exactly the bundle runtimeFiles() builds here", () => {
+    const runtime = runtimeFiles();
+    for (const cm of configMaps) {
+      expect(cm.data).toEqual({ ...backupScriptFiles(), [RUNTIME_LOADER]: runtime.loader });
+      expect(Object.keys(cm.binaryData)).toEqual([RUNTIME_BUNDLE]);
+      expect(Buffer.from(cm.binaryData[RUNTIME_BUNDLE], "base64").equals(runtime.bundle)).toBe(true);
+    }
+  });
+
+  it("fit a ConfigMap: the API server refuses more than 1 MiB of data and decoded binaryData together", () => {
+    for (const cm of configMaps) {
+      const dataBytes = Object.values(cm.data as Record<string, string>).reduce((n, v) => n + Buffer.byteLength(v, "utf8"), 0);
+      const binaryBytes = Object.values(cm.binaryData as Record<string, string>).reduce((n, v) => n + Buffer.from(v, "base64").length, 0);
+      expect(dataBytes + binaryBytes).toBeLessThanOrEqual(1024 * 1024);
+    }
+  });
+});
