@@ -97,22 +97,32 @@ describe("backup dashboard", () => {
 // Every name must be pushed by the scripts the jobs run (components/backup/scripts/).
 const scriptsDir = join(PROJECT_DIR, "components", "backup", "scripts");
 describe("metric names against the backup scripts", () => {
-  it("every metric name of the contract is pushed by a script, read from the environment the plan gives it; no script spells one", () => {
+  it("every metric name of the contract is pushed by a script (read from the environment the plan gives it) or by the runtime (imported from the contract); neither spells one", () => {
     const scripts = readdirSync(scriptsDir)
       .filter((f) => f.endsWith(".sh"))
       .map((f) => readFileSync(join(scriptsDir, f), "utf8"))
       .join("\n");
     expect(scripts.length).toBeGreaterThan(0);
+    // The runtime's sources: components/backup/runtime/ and the kinds' runtime parts.
+    const backupDir = join(PROJECT_DIR, "components/backup");
+    const runtimeFiles = [
+      ...readdirSync(join(backupDir, "runtime")).map((f) => join(backupDir, "runtime", f)),
+      ...readdirSync(join(backupDir, "kinds"), { recursive: true, encoding: "utf8" }).filter((f) => /[Rr]untime\.ts$/.test(f)).map((f) => join(backupDir, "kinds", f)),
+    ].filter((f) => f.endsWith(".ts"));
+    const runtime = runtimeFiles.map((f) => readFileSync(f, "utf8")).join("\n");
+    const constantOf: Record<keyof typeof PUSHED_METRICS, string> = { backup: "BACKUP_METRICS", drill: "DRILL_METRICS", pitrWal: "PITR_WAL_METRICS", offsiteCopy: "OFFSITE_COPY_METRICS" };
     for (const [group, metrics] of Object.entries(PUSHED_METRICS)) {
       for (const [key, name] of Object.entries(metrics)) {
         const envName = metricEnvName(group as keyof typeof PUSHED_METRICS, key);
         expect(BACKUP_CONTRACT_ENV[envName], envName).toBe(name);
-        expect(scripts, name).toMatch(new RegExp(`\\bmetric "\\$${envName}" gauge\\b`));
+        const byScript = new RegExp(`\\bmetric "\\$${envName}" gauge\\b`).test(scripts);
+        const byRuntime = new RegExp(`\\b${constantOf[group as keyof typeof PUSHED_METRICS]}\\.${key}\\b`).test(runtime);
+        expect(byScript || byRuntime, `${name} is pushed by neither the scripts nor the runtime`).toBe(true);
       }
     }
-    for (const group of ["backup", "drill", "pitrWal"] as const) expect(scripts, group).toMatch(new RegExp(`\\bpush_metrics "\\$${pushJobEnvName(group)}"`));
-    // Code lines only: the scripts' header comments document the names.
-    const code = scripts.split("\n").filter((l) => !l.trimStart().startsWith("#")).join("\n");
+    for (const group of ["backup", "drill"] as const) expect(scripts, group).toMatch(new RegExp(`\\bpush_metrics "\\$${pushJobEnvName(group)}"`));
+    // Code lines only: the scripts' header comments and the runtime's doc comments document the names.
+    const code = [scripts, runtime].join("\n").split("\n").filter((l) => !/^\s*(#|\*|\/\/|\/\*\*)/.test(l)).join("\n");
     for (const name of [...PUSHED_METRIC_NAMES, BACKUP_JOB, DRILL_JOB]) expect(code, name).not.toMatch(new RegExp(`\\b${name}\\b`));
   });
 });

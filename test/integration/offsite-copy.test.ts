@@ -12,7 +12,7 @@ import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseEnv, logLines, run, type RunResult } from "./helpers/scripts";
-import { Pushgateway, S3, startPushgateway, startS3, tempDir } from "./helpers/servers";
+import { Pushgateway, S3, s3Proxy, startPushgateway, startS3, tempDir, type Proxy } from "./helpers/servers";
 import { OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS as M } from "../../components/backup/metrics";
 import { S3_COMPATIBLE_CHECKSUM_ENV } from "../../components/backup/cronJob";
 
@@ -98,26 +98,19 @@ async function corruptingProxy(needle: string): Promise<{ endpoint: string; corr
  * A proxy in front of the destination that answers GetBucketVersioning as a versioned bucket does (s3rver has no
  * versioning) and passes every other request through.
  */
-async function versionedProxy(): Promise<{ endpoint: string; asked: () => number; close: () => Promise<void> }> {
+async function versionedProxy(): Promise<Proxy & { asked: () => number }> {
   let asked = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.method === "GET" && /[?&]versioning(=|&|$)/.test(req.url ?? "")) {
+  const proxy = await s3Proxy(
+    () => destination.port,
+    (req, res) => {
+      if (req.method !== "GET" || !/[?&]versioning(=|&|$)/.test(req.url ?? "")) return false;
       asked++;
       res.writeHead(200, { "content-type": "application/xml" });
       res.end('<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>');
-      return;
-    }
-    const upstream = request({ host: "127.0.0.1", port: destination.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  const port = typeof addr === "object" && addr ? addr.port : 0;
-  return { endpoint: `http://127.0.0.1:${port}`, asked: () => asked, close: () => new Promise((r) => server.close(() => r())) };
+      return true;
+    },
+  );
+  return { ...proxy, asked: () => asked };
 }
 
 const DUMP = "postgresql/orders-db/2026/12/05/orders-db-20261205T020000Z.pgdump.zst";

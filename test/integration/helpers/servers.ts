@@ -6,6 +6,7 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -496,7 +497,32 @@ export async function startValkey(): Promise<Valkey> {
   };
 }
 
-// --- a recording proxy in front of s3rver ----------------------------------------------------------------------------
+// --- proxies in front of s3rver -------------------------------------------------------------------------------------
+
+export interface Proxy {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 that passes each request through to 127.0.0.1:`port()` (the port may change when the
+ * server restarts), unless `before` answered it itself (returned true); `before` may also hold a request (await).
+ */
+export async function s3Proxy(port: () => number, before: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean> = () => false): Promise<Proxy> {
+  const server = createHttpServer(async (req, res) => {
+    if (await before(req, res)) return;
+    const upstream = httpRequest({ host: "127.0.0.1", port: port(), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const addr = server.address();
+  const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
+  return { endpoint: `http://127.0.0.1:${proxyPort}`, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+}
 
 export interface RecordedRequest {
   method: string;
@@ -504,61 +530,34 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Passes every request through to 127.0.0.1:`port` and records its method, path and headers, in order. */
-export async function recordingProxy(port: () => number): Promise<{ endpoint: string; requests: RecordedRequest[]; close: () => Promise<void> }> {
-  const { createServer: createHttpServer, request } = await import("node:http");
+/** Passes every request through and records its method, path and headers, in order. */
+export async function recordingProxy(port: () => number): Promise<Proxy & { requests: RecordedRequest[] }> {
   const requests: RecordedRequest[] = [];
-  const server = createHttpServer((req, res) => {
-    requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers });
-    const upstream = request({ host: "127.0.0.1", port: port(), method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
-  return { endpoint: `http://127.0.0.1:${proxyPort}`, requests, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  const proxy = await s3Proxy(port, (req) => (requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers }), false));
+  return { ...proxy, requests };
 }
 
 /**
- * Passes every request through to 127.0.0.1:`port`, except that a request `hold` matches waits until `release()` is
- * called, and a server-side CopyObject is refused as a store without it refuses it (501 NotImplemented); counts both.
+ * Passes every request through, except that a request `hold` matches waits until `release()` is called, and a
+ * server-side CopyObject is refused as a store without it refuses it (501 NotImplemented); counts both.
  */
-export async function holdingProxy(port: () => number, hold: (method: string, path: string) => boolean): Promise<{ endpoint: string; held: () => number; copiesRefused: () => number; release: () => void; close: () => Promise<void> }> {
-  const { createServer: createHttpServer, request } = await import("node:http");
+export async function holdingProxy(port: () => number, hold: (method: string, path: string) => boolean): Promise<Proxy & { held: () => number; copiesRefused: () => number; release: () => void }> {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let held = 0;
   let copiesRefused = 0;
-  const server = createHttpServer(async (req, res) => {
+  const proxy = await s3Proxy(port, async (req, res) => {
     if (req.headers["x-amz-copy-source"]) {
       copiesRefused++;
       res.writeHead(501, { "content-type": "application/xml" });
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>CopyObject is not implemented</Message></Error>');
-      return;
+      return true;
     }
     if (hold(req.method ?? "", req.url ?? "")) {
       held++;
       await gate;
     }
-    const upstream = request({ host: "127.0.0.1", port: port(), method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
+    return false;
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  const proxyPort = typeof addr === "object" && addr ? addr.port : 0;
-  return {
-    endpoint: `http://127.0.0.1:${proxyPort}`,
-    held: () => held,
-    copiesRefused: () => copiesRefused,
-    release,
-    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
+  return { ...proxy, held: () => held, copiesRefused: () => copiesRefused, release };
 }

@@ -13,6 +13,7 @@ import type { BackupPlan, Dump, DumpFacts, RunContext } from "../../runtime/kind
 import type { ArchiveStore } from "../../runtime/s3";
 import { sha256Text } from "../../runtime/streams";
 import { findTool, runTool, startTool } from "../../runtime/tools";
+import { libpqEnv, PG_IMAGE_HINT, pgTool } from "./pgTools";
 
 /** The stored object of a base backup, as the manifest records it. */
 export const BASE_BACKUP_ARTIFACT = { format: "pg_basebackup-tar", extension: "tar" } as const;
@@ -20,9 +21,6 @@ export const BASE_BACKUP_ARTIFACT = { format: "pg_basebackup-tar", extension: "t
 /** PostgreSQL's default WAL segment size, the only one Strata's WAL archive expects (checked on the server). */
 const WAL_SEGMENT_BYTES = 16 * 1024 * 1024;
 
-const WHY = "use the postgres image of the server's major version (or set PG_BIN_DIR)";
-const pgTool = (ctx: RunContext, name: string) => findTool(name, WHY, ctx.vars.PG_BIN_DIR ? { ...ctx.vars, PATH: `${ctx.vars.PG_BIN_DIR}:${ctx.vars.PATH ?? ""}` } : ctx.vars);
-const libpqEnv = (ctx: RunContext) => ({ ...ctx.vars, PGCONNECT_TIMEOUT: ctx.vars.PGCONNECT_TIMEOUT ?? "15" });
 
 /** An LSN `X/Y` as a byte position. */
 export const lsnBytes = (lsn: string) => {
@@ -78,7 +76,7 @@ export function walPoints(stderr: string): { start_lsn: string; timeline: number
 }
 
 async function dump(ctx: RunContext): Promise<Dump> {
-  const [pgBasebackup, pgVerifybackup, tar] = [pgTool(ctx, "pg_basebackup"), pgTool(ctx, "pg_verifybackup"), findTool("tar", WHY, ctx.vars)];
+  const [pgBasebackup, pgVerifybackup, tar] = [pgTool(ctx, "pg_basebackup"), pgTool(ctx, "pg_verifybackup"), findTool("tar", PG_IMAGE_HINT, ctx.vars)];
   await checkReplication(ctx);
   const verifyDir = join(ctx.scratch, "verify");
   mkdirSync(verifyDir, { recursive: true });

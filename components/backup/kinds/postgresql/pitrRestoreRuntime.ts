@@ -34,9 +34,9 @@ import { describeS3Error, type ArchiveStore } from "../../runtime/s3";
 import { sha256Text } from "../../runtime/streams";
 import { findTool, hasTool, runTool, startTool } from "../../runtime/tools";
 import { walFileName } from "./baseBackupRuntime";
+import { asServerUser, chownToServerUser, pgTool } from "./pgTools";
 import { walMetadataKey } from "./walReceiverRuntime";
 
-const WHY = "use the postgres image of the server's major version (or set PG_BIN_DIR)";
 const WAL_NAME = /^[0-9A-F]{24}(\.partial)?\.zst(\.age)?$/;
 const HISTORY_NAME = /^[0-9A-F]{8}\.history\.zst(\.age)?$/;
 
@@ -69,19 +69,6 @@ function settings(ctx: RunContext): PitrSettings {
   const dataDir = v.PITR_DATA_DIR || undefined;
   const amcheck = (v.PITR_AMCHECK ?? (dataDir ? "0" : "1")) === "1";
   return { target, dataDir, windowSeconds: Number(window), recoveryTimeoutSeconds: Number(timeout), amcheck };
-}
-
-/** PostgreSQL refuses to run as root: as root (tests, a debugging shell), server commands run as PG_DRILL_OS_USER. */
-async function asPg(ctx: RunContext, path: string, args: string[]): Promise<[string, string[]]> {
-  if (process.getuid?.() !== 0) return [path, args];
-  const user = ctx.vars.PG_DRILL_OS_USER ?? "postgres";
-  const gid = (await runTool("id", ["-g", user])).trim();
-  return ["setpriv", [`--reuid=${user}`, `--regid=${gid}`, "--init-groups", "--", path, ...args]];
-}
-
-async function chownToPg(ctx: RunContext, ...paths: string[]) {
-  if (process.getuid?.() !== 0) return;
-  await runTool("chown", ["-R", ctx.vars.PG_DRILL_OS_USER ?? "postgres", ...paths]);
 }
 
 /** The base backup to restore from: the newest (latest.json) for drill and latest; for a time, the newest that ended before it. */
@@ -233,8 +220,7 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
   const { log } = ctx;
   const s = settings(ctx);
   const holder: IdentityHolder = s.dataDir ? "restore" : "drill";
-  const pgEnv = ctx.vars.PG_BIN_DIR ? { ...ctx.vars, PATH: `${ctx.vars.PG_BIN_DIR}:${ctx.vars.PATH ?? ""}` } : ctx.vars;
-  const tool = (name: string) => findTool(name, WHY, pgEnv);
+  const tool = (name: string) => pgTool(ctx, name);
   const [tar, pgCtl, pgVerifybackup, pgWaldump, psql] = [tool("tar"), tool("pg_ctl"), tool("pg_verifybackup"), tool("pg_waldump"), tool("psql")];
   const scratch = ctx.scratch;
   const dataDir = s.dataDir ?? join(scratch, "data");
@@ -245,7 +231,7 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
   let serverStarted = false;
   let verified = false;
   const stopNow = async () => {
-    if (serverStarted && existsSync(join(dataDir, "postmaster.pid"))) await runTool(...(await asPg(ctx, pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"])), { what: "pg_ctl stop" }).catch(() => undefined);
+    if (serverStarted && existsSync(join(dataDir, "postmaster.pid"))) await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "-t", "30", "stop"])), { what: "pg_ctl stop" }).catch(() => undefined);
   };
   try {
     if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw new ConfigError(`PITR_DATA_DIR '${dataDir}' is not empty: a restore never writes over data`);
@@ -290,9 +276,9 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
     mkdirSync(walDir, { recursive: true });
     for (const f of readdirSync(join(scratch, "wal-archive"))) writeFileSync(join(walDir, f), readFileSync(join(scratch, "wal-archive", f)));
     rmSync(join(scratch, "wal-archive"), { recursive: true, force: true });
-    await chownToPg(ctx, dataDir, scratch);
+    await chownToServerUser(ctx, dataDir, scratch);
     try {
-      await runTool(...(await asPg(ctx, pgVerifybackup, ["-q", dataDir])), { what: "pg_verifybackup" });
+      await runTool(...(await asServerUser(ctx, pgVerifybackup, ["-q", dataDir])), { what: "pg_verifybackup" });
     } catch (e) {
       throw new RunError("BASE BACKUP CORRUPT: pg_verifybackup rejects it", EXIT.failed, e instanceof RunError ? e.fields : {});
     }
@@ -344,13 +330,13 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
     writeFileSync(join(dataDir, "recovery.signal"), "");
     rmSync(join(dataDir, "postmaster.pid"), { force: true });
     rmSync(join(dataDir, "postmaster.opts"), { force: true });
-    await chownToPg(ctx, scratch, dataDir);
+    await chownToServerUser(ctx, scratch, dataDir);
     const serverLog = join(scratch, "server.log");
     const started = process.hrtime.bigint();
     log.info("starting archive recovery", { target: targetTime ?? "end of WAL", last_wal: last });
     serverStarted = true;
     try {
-      await runTool(...(await asPg(ctx, pgCtl, ["-D", dataDir, "-l", serverLog, "-W", "-o", `-c config_file=${join(scratch, "postgresql.conf")}`, "start"])), { what: "pg_ctl start", stdio: ["ignore", "ignore", "pipe"] });
+      await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir, "-l", serverLog, "-W", "-o", `-c config_file=${join(scratch, "postgresql.conf")}`, "start"])), { what: "pg_ctl start", stdio: ["ignore", "ignore", "pipe"] });
     } catch {
       throw new RunError("PostgreSQL did not start on the restored data", EXIT.failed, { detail: tail(readText(serverLog), 1500) });
     }
@@ -362,7 +348,7 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
         promoted = process.hrtime.bigint();
         break;
       }
-      const alive = await runTool(...(await asPg(ctx, pgCtl, ["-D", dataDir, "status"])), { what: "pg_ctl status" }).then(() => true, () => false);
+      const alive = await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir, "status"])), { what: "pg_ctl status" }).then(() => true, () => false);
       if (!alive) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -413,7 +399,7 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
     log.info("restored databases", { databases });
     // A clean shutdown: the restored data directory starts as an ordinary primary.
     try {
-      await runTool(...(await asPg(ctx, pgCtl, ["-D", dataDir, "-m", "fast", "-w", "-t", "300", "stop"])), { what: "pg_ctl stop" });
+      await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir, "-m", "fast", "-w", "-t", "300", "stop"])), { what: "pg_ctl stop" });
       serverStarted = false;
     } catch {
       throw new RunError("the restored server did not stop cleanly");

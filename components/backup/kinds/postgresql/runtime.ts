@@ -5,24 +5,17 @@
  * the dump lands, indexes and constraints `pg_restore -j` once the object is verified, then the same row counts).
  */
 import { availableParallelism } from "node:os";
-import { chownSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
 import { pipeline } from "node:stream/promises";
 import type { Counts, Dump, GrowingArtifact, KindRuntime, RunContext } from "../../runtime/kind";
-import { findTool, runTool, startTool, type Tool } from "../../runtime/tools";
+import { runTool, startTool, type Tool } from "../../runtime/tools";
+import { asServerUser, chownToServerUser, libpqEnv, pgTool } from "./pgTools";
 import { POSTGRESQL_ARTIFACT } from "./artifact";
 import { parseCountLines, PG_COUNT_SQL } from "./rowCounts";
 
 const END_MARK = "__strata_end__";
-const WHY_CLIENT = "use an image with the PostgreSQL client tools (or set PG_BIN_DIR)";
-
-/** PG_BIN_DIR first, then TOOLS_DIR and PATH. */
-const pgTool = (ctx: RunContext, name: string, why = WHY_CLIENT) =>
-  findTool(name, why, ctx.vars.PG_BIN_DIR ? { ...ctx.vars, PATH: `${ctx.vars.PG_BIN_DIR}:${ctx.vars.PATH ?? ""}` } : ctx.vars);
-
-/** libpq's environment, with a connect timeout so an unreachable server fails the run instead of hanging it. */
-const libpqEnv = (ctx: RunContext) => ({ ...ctx.vars, PGCONNECT_TIMEOUT: ctx.vars.PGCONNECT_TIMEOUT ?? "15" });
 
 /** psql's stdout as lines, as they arrive. */
 function lineReader(tool: Tool) {
@@ -121,25 +114,6 @@ const timescale = (ctx: RunContext) => ctx.vars.PG_TIMESCALEDB === "1";
 const dataDir = (ctx: RunContext) => join(ctx.scratch, "data");
 const socketDir = (ctx: RunContext) => join(ctx.scratch, "sock");
 
-/** PostgreSQL refuses to run as root: as root (tests, a debugging shell), server commands run as PG_DRILL_OS_USER. */
-async function serverCommand(ctx: RunContext, path: string, args: string[]): Promise<[string, string[]]> {
-  if (process.getuid?.() !== 0) return [path, args];
-  const user = ctx.vars.PG_DRILL_OS_USER ?? "postgres";
-  const gid = (await runTool("id", ["-g", user])).trim();
-  return ["setpriv", [`--reuid=${user}`, `--regid=${gid}`, "--init-groups", "--", path, ...args]];
-}
-
-async function chownScratch(ctx: RunContext) {
-  if (process.getuid?.() !== 0) return;
-  const user = ctx.vars.PG_DRILL_OS_USER ?? "postgres";
-  const [uid, gid] = [Number((await runTool("id", ["-u", user])).trim()), Number((await runTool("id", ["-g", user])).trim())];
-  const walk = (dir: string) => {
-    chownSync(dir, uid, gid);
-    for (const e of readdirSync(dir, { withFileTypes: true })) (e.isDirectory() ? walk : (p: string) => chownSync(p, uid, gid))(join(dir, e.name));
-  };
-  walk(ctx.scratch);
-}
-
 const psqlArgs = (ctx: RunContext, db: string) => ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", socketDir(ctx), "-U", "postgres", "-d", db];
 
 async function prepareRestore(ctx: RunContext): Promise<void> {
@@ -147,16 +121,16 @@ async function prepareRestore(ctx: RunContext): Promise<void> {
   const [initdb, pgCtl, psql] = [pgTool(ctx, "initdb", why), pgTool(ctx, "pg_ctl", why), pgTool(ctx, "psql", why)];
   pgTool(ctx, "pg_restore", why);
   mkdirSync(socketDir(ctx), { recursive: true });
-  await chownScratch(ctx);
+  await chownToServerUser(ctx, ctx.scratch);
   try {
-    await runTool(...(await serverCommand(ctx, initdb, ["-D", dataDir(ctx), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])), { what: "initdb" });
+    await runTool(...(await asServerUser(ctx, initdb, ["-D", dataDir(ctx), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"])), { what: "initdb" });
   } catch (e) {
     throw new RunError("initdb in scratch space failed", undefined, e instanceof RunError ? e.fields : {});
   }
   const options = ["-c listen_addresses=''", `-k ${socketDir(ctx)}`, ...drillSettings(ctx.vars).map((s) => `-c ${s}`)].join(" ");
   const timeout = ctx.vars.PG_START_TIMEOUT_SECONDS ?? "120";
   try {
-    await runTool(...(await serverCommand(ctx, pgCtl, ["-D", dataDir(ctx), "-l", join(ctx.scratch, "server.log"), "-w", "-t", timeout, "-o", options, "start"])), { what: "pg_ctl start" });
+    await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir(ctx), "-l", join(ctx.scratch, "server.log"), "-w", "-t", timeout, "-o", options, "start"])), { what: "pg_ctl start" });
   } catch (e) {
     throw new RunError("the scratch PostgreSQL did not start", undefined, e instanceof RunError ? e.fields : {});
   }
@@ -181,17 +155,18 @@ async function restoreWhileDownloading(ctx: RunContext, artifact: GrowingArtifac
     what: "pg_restore",
     stdio: ["pipe", "ignore", "pipe"],
   });
-  try {
-    await pipeline(artifact.follow(), pgRestore.child.stdin!);
-  } catch (e) {
-    pgRestore.stop("SIGKILL");
-    await pgRestore.exited.catch(() => undefined);
-    throw e;
-  }
+  const input = artifact.follow();
+  // pg_restore's verdict is its exit status: it may close its input once it has read the last entry it restores, which
+  // ends the feed early and is no failure; a download that fails ends the feed and makes pg_restore fail, and the drill
+  // reports the download's failure first.
+  const feeding = pipeline(input, pgRestore.child.stdin!).catch(() => undefined);
   try {
     await pgRestore.exited;
   } catch (e) {
     throw new RunError("pg_restore failed", undefined, e instanceof RunError ? e.fields : {});
+  } finally {
+    input.destroy();
+    await feeding;
   }
 }
 
@@ -225,7 +200,7 @@ async function cleanup(ctx: RunContext): Promise<void> {
   } catch {
     return;
   }
-  await runTool(...(await serverCommand(ctx, pgCtl, ["-D", dataDir(ctx), "-m", "immediate", "-w", "-t", "30", "stop"])), { what: "pg_ctl stop" }).catch(() => undefined);
+  await runTool(...(await asServerUser(ctx, pgCtl, ["-D", dataDir(ctx), "-m", "immediate", "-w", "-t", "30", "stop"])), { what: "pg_ctl stop" }).catch(() => undefined);
 }
 
 export const postgresqlRuntime: KindRuntime = { kind: "postgresql", artifact: POSTGRESQL_ARTIFACT, dump, prepareRestore, restoreWhileDownloading, restore, cleanup };

@@ -30,6 +30,7 @@ import { termination } from "../../runtime/signals";
 import { sha256Text } from "../../runtime/streams";
 import { findTool, runTool, startTool, type Tool } from "../../runtime/tools";
 import { checkReplication, lsnBytes } from "./baseBackupRuntime";
+import { libpqEnv, pgTool } from "./pgTools";
 
 const SLOT_PATTERN = /^[a-z0-9_]{1,63}$/;
 const COMPLETED = /^([0-9A-F]{24}|[0-9A-F]{8}\.history)$/;
@@ -40,7 +41,6 @@ const MAX_SAMPLES = 720;
 /** A WAL object's metadata key of a manifest field: `-` for `_` (HTTP header names). */
 export const walMetadataKey = (field: string) => field.replace(/_/g, "-");
 
-const WHY = "use the postgres image of the server's major version (or set PG_BIN_DIR)";
 
 interface Settings {
   slot: string;
@@ -71,12 +71,11 @@ const pause = (ms: number) =>
 export async function runWalReceiver(ctx: RunContext, store: ArchiveStore, pushTarget: PushTarget): Promise<ExitCode> {
   const { log, env, vars } = ctx;
   const s = settings(vars);
-  const pgPath = vars.PG_BIN_DIR ? { ...vars, PATH: `${vars.PG_BIN_DIR}:${vars.PATH ?? ""}` } : vars;
-  const [pgReceivewal, psql] = [findTool("pg_receivewal", WHY, pgPath), findTool("psql", WHY, pgPath)];
+  const [pgReceivewal, psql] = [pgTool(ctx, "pg_receivewal"), pgTool(ctx, "psql")];
   const agePath = env.AGE_RECIPIENT ? findTool("age", "WAL is encrypted with age before it leaves this container (the pod's init container copies it)", vars) : undefined;
   const dirs = { wal: join(env.WORK_DIR, "wal"), staged: join(env.WORK_DIR, "wal", ".staged"), outbox: join(env.WORK_DIR, "outbox"), sending: join(env.WORK_DIR, "sending") };
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
-  const libpq = { ...vars, PGCONNECT_TIMEOUT: vars.PGCONNECT_TIMEOUT ?? "15" };
+  const libpq = libpqEnv(ctx);
   const prefix = walPrefix(env.S3_PREFIX, env.BACKUP_TARGET);
   if (env.AGE_RECIPIENT) log.info("WAL is encrypted with age before it leaves this container", { recipient_sha256: sha256Text(env.AGE_RECIPIENT) });
 
