@@ -235,6 +235,20 @@ describe("sqlite faults", () => {
     expect(readdirSync(dir)).toEqual(["app.sqlite3"]);
   });
 
+  it("the run's deadline ends the SQLite step it waits on (the writer wait here) and reports the failure before the Job's deadline would", async () => {
+    const dir = join(root, "closed-deadline");
+    mkdirSync(dir, { mode: 0o755 });
+    const file = join(dir, "app.sqlite3");
+    sqlite(file, "PRAGMA journal_mode=WAL; CREATE TABLE t (v); INSERT INTO t VALUES (1);");
+    makeReadOnly(dir);
+    const started = Date.now();
+    const dump = await backup("deadline", { SQLITE_PATH: file, SQLITE_WRITER_WAIT_SECONDS: "120", PHASE_WAIT_SECONDS: "3" });
+    expect(dump.code).toBe(1);
+    expect(dump.stderr).toContain("was stopped (the run's deadline or SIGTERM)");
+    expect(Date.now() - started, "well before the writer wait of 120 s").toBeLessThan(60_000);
+    expect(await metric(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, "deadline")).toBe(0);
+  });
+
   it("an archive whose checksum is right but whose database is damaged fails the drill's integrity_check", async () => {
     const target = "damaged";
     const file = join(root, "damaged.sqlite3");

@@ -12,7 +12,7 @@ import { expectEncryptedRoundTrip } from "./helpers/age";
 import { jobEnv } from "./helpers/scripts";
 import { putCraftedBackup, runRuntime as run } from "./helpers/runtime";
 import { freePort, Pushgateway, S3, sleep, startPushgateway, startS3, startValkey, tempDir, Valkey } from "./helpers/servers";
-import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS } from "../../components/backup/contract";
+import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
 
 let s3: S3;
 let pgw: Pushgateway;
@@ -90,6 +90,21 @@ describe("valkey against a real server (redis-server 7)", () => {
     expect(b.stderr).toContain("taking the RDB failed");
     expect(b.stderr).toMatch(/Connection refused|Could not connect/);
     expect(latest("cache")).toEqual(before);
+  });
+
+  it("no VALKEY_HOST is a configuration error naming it, pushed as a failure", async () => {
+    const b = await run("backup", env("nohost"));
+    expect(b.code).toBe(EXIT.config);
+    expect(b.stderr).toContain("VALKEY_HOST is required for kind valkey");
+    expect(await pgw.value(BACKUP_JOB, BACKUP_METRICS.lastRunSuccess, KIND, "nohost")).toBe(0);
+  });
+
+  it("a drill without valkey-server nor redis-server is a configuration error, pushed as a failed drill", async () => {
+    const d = await run("drill", { ...env("cache"), PATH: "/nonexistent" });
+    expect(d.code).toBe(EXIT.config);
+    expect(d.stderr).toContain("neither valkey-server nor redis-server is installed");
+    expect(d.stderr).not.toContain("counts match");
+    expect(await pgw.value(DRILL_JOB, DRILL_METRICS.lastRunSuccess, KIND, "cache")).toBe(0);
   });
 
   it("an RDB no server can load fails the drill, with the server's reason", async () => {

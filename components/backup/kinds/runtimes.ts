@@ -1,10 +1,12 @@
 /**
  * The kinds the in-pod runtime runs (components/backup/runtime/), each from its folder: the runtime's side of the
- * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Kinds not here yet
- * still run components/backup/scripts/ (their ports follow PostgreSQL's, issue 23).
+ * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Every kind is here
+ * (issue 23); whether a target's pods run it or still the scripts is its driver's choice (index.ts).
  */
 import type { BackupKind } from "../contract";
+import { mongodbRuntime } from "./mongodb/runtime";
 import { postgresqlRuntime } from "./postgresql/runtime";
+import { prometheusSnapshotRuntime } from "./prometheus-snapshot/runtime";
 import { rabbitmqDefinitionsRuntime } from "./rabbitmq-definitions/runtime";
 import { sqliteRuntime } from "./sqlite/runtime";
 import { valkeyRuntime } from "./valkey/runtime";
@@ -15,4 +17,6 @@ export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
   "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
   sqlite: sqliteRuntime,
   valkey: valkeyRuntime,
+  mongodb: mongodbRuntime,
+  "prometheus-snapshot": prometheusSnapshotRuntime,
 };

@@ -166,6 +166,15 @@ export function countDifferences(expected: Counts, actual: Counts): string[] {
   return names.filter((n) => expected[n] !== actual[n]).map((n) => `${n}: expected ${expected[n] ?? "none"}, restored ${actual[n] ?? "none"}`);
 }
 
+/**
+ * The restored counts equal the manifest's, or RESTORED DATA DIFFERS. Every drill checks this on what restore()
+ * returns; a kind whose later checks would only fail on data that already differs checks it first itself.
+ */
+export function expectCounts(expected: Counts, actual: Counts): void {
+  const diff = countDifferences(expected, actual);
+  if (diff.length > 0) throw new RunError("RESTORED DATA DIFFERS from what was backed up (counts: expected vs restored)", EXIT.failed, { detail: diff.slice(0, 50).join("\n") });
+}
+
 export async function runDrill(ctx: RunContext, kind: KindRuntime, store: ArchiveStore, pushTarget: PushTarget): Promise<ExitCode> {
   const { log } = ctx;
   const started = ctx.startedEpoch;
@@ -203,8 +212,7 @@ export async function runDrill(ctx: RunContext, kind: KindRuntime, store: Archiv
     await prepared;
     await early;
     const counts = await kind.restore(ctx, path, manifest);
-    const diff = countDifferences(manifest.counts, counts);
-    if (diff.length > 0) throw new RunError("RESTORED DATA DIFFERS from what was backed up (counts: expected vs restored)", EXIT.failed, { detail: diff.slice(0, 50).join("\n") });
+    expectCounts(manifest.counts, counts);
     log.info("counts match", { entries: Object.keys(counts).length });
     log.info("restore verified", { key: manifest.key });
     const end = now();

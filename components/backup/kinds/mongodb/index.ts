@@ -1,6 +1,7 @@
 import { IMAGES } from "../../../versions";
 import { dumpThenUpload, fetchThenRestore, resources, secretEnv } from "../../containers";
 import type { KindDriver } from "../driver";
+import { MONGODB_ARTIFACT } from "./artifact";
 
 /** The mongo image's own user. */
 const MONGODB_UID = 999;
@@ -8,7 +9,7 @@ const MONGODB_UID = 999;
 /** MongoDB: mongodump --archive of the whole deployment the URI reaches. */
 export const mongodb: KindDriver<"mongodb"> = {
   kind: "mongodb",
-  artifact: { format: "mongodump-archive", extension: "archive" },
+  artifact: MONGODB_ARTIFACT,
   backup: (t) => dumpThenUpload(MONGODB_UID, { image: IMAGES.mongo, env: [secretEnv("MONGODB_URI", t.uriSecret)], resources: resources("500m", "1Gi", "2") }, { compression: "gzip", fsGroup: MONGODB_UID }),
   drill: () => fetchThenRestore(MONGODB_UID, { image: IMAGES.mongo, resources: resources("1", "2Gi", "2") }, { compression: "gzip", fsGroup: MONGODB_UID }),
   drillProves: { restores: "mongorestore into a throwaway mongod, documents restored", realRestore: true },

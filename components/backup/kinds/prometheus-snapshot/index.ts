@@ -2,6 +2,7 @@ import { KPS_FULLNAME, prometheusDataClaimName } from "../../../metrics/names";
 import { IMAGES } from "../../../versions";
 import { besidePods, env, resources, S3, WORK_DIR } from "../../containers";
 import type { KindDriver } from "../driver";
+import { PROMETHEUS_SNAPSHOT_ARTIFACT } from "./artifact";
 import { PHASES } from "../../contract";
 
 /** Prometheus's replica 0: its pod, its data volume (named by the operator) and its API. */
@@ -21,7 +22,7 @@ const DRILL_UID = 65534;
 /** Prometheus: a TSDB snapshot through the admin API, read from Prometheus's own volume and uploaded as a tar. */
 export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
   kind: "prometheus-snapshot",
-  artifact: { format: "prometheus-tsdb-snapshot-tar", extension: "tar" },
+  artifact: PROMETHEUS_SNAPSHOT_ARTIFACT,
   backup: (_t, monitoringNamespace) => {
     const src = PROMETHEUS_SNAPSHOT_SOURCE;
     // The snapshot lands on Prometheus's own ReadWriteOnce volume, which pods on the same node can mount: the

@@ -4,10 +4,11 @@
  * database, then streamed to the archive; the drill loads the stored RDB into another throwaway server and counts
  * again. The password goes through the environment both CLIs read (argv would show it in the process list).
  */
-import { createReadStream, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, mkdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
 import type { Counts, Dump, KindRuntime, RunContext } from "../../runtime/kind";
+import { startThrowaway } from "../../runtime/throwaway";
 import { findTool, runTool, startTool } from "../../runtime/tools";
 import { VALKEY_ARTIFACT } from "./artifact";
 
@@ -41,37 +42,26 @@ export async function keyCounts(ctx: RunContext, rdb: string, dir: string): Prom
   const cli = valkeyTool(ctx, "cli");
   mkdirSync(dir, { recursive: true });
   const sock = join(dir, "s.sock");
-  const logFile = join(dir, "server.log");
-  const proc = startTool(
-    server,
-    ["--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", dirname(rdb), "--dbfilename", basename(rdb), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", "1", "--databases", ctx.vars.VALKEY_DATABASES ?? "16", "--logfile", logFile],
-    { stdio: ["ignore", "ignore", "pipe"], what: "the throwaway server" },
-  );
   const cliEnv = noAuth(ctx.vars);
-  const serverLog = () => {
-    try {
-      return tail(readFileSync(logFile, "utf8"), 1500);
-    } catch {
-      return tail(proc.stderr(), 1500);
-    }
-  };
+  const info = (section: string) => runTool(cli, ["-s", sock, "INFO", section], { env: cliEnv, what: "valkey-cli" });
+  const throwaway = await startThrowaway(
+    server,
+    ["--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", dirname(rdb), "--dbfilename", basename(rdb), "--save", "", "--appendonly", "no", "--replicaof", "127.0.0.1", "1", "--databases", ctx.vars.VALKEY_DATABASES ?? "16", "--logfile", join(dir, "server.log")],
+    {
+      what: "the throwaway server",
+      env: cliEnv,
+      ready: async () => /^loading:0\r?$/m.test(await info("persistence")),
+      timeoutMs: Number(ctx.vars.VALKEY_LOAD_TIMEOUT_SECONDS ?? 3600) * 1000,
+      failure: "the throwaway server did not load the RDB",
+      logFile: join(dir, "server.log"),
+    },
+  );
   try {
-    const deadline = Date.now() + Number(ctx.vars.VALKEY_LOAD_TIMEOUT_SECONDS ?? 3600) * 1000;
-    for (;;) {
-      const info = await runTool(cli, ["-s", sock, "INFO", "persistence"], { env: cliEnv, what: "valkey-cli" }).catch(() => "");
-      if (/^loading:0\r?$/m.test(info)) break;
-      if (proc.child.exitCode !== null || proc.child.signalCode !== null || Date.now() >= deadline) {
-        throw new RunError("the throwaway server did not load the RDB", undefined, { detail: serverLog() });
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const keyspace = await runTool(cli, ["-s", sock, "INFO", "keyspace"], { env: cliEnv, what: "valkey-cli" });
     const counts: Counts = {};
-    for (const m of keyspace.matchAll(/^(db\d+):keys=(\d+),/gm)) counts[m[1]!] = Number(m[2]);
+    for (const m of (await info("keyspace")).matchAll(/^(db\d+):keys=(\d+),/gm)) counts[m[1]!] = Number(m[2]);
     return counts;
   } finally {
-    proc.stop("SIGTERM");
-    await proc.exited.catch(() => undefined);
+    await throwaway.stop();
   }
 }
 
@@ -109,5 +99,10 @@ export const valkeyRuntime: KindRuntime = {
   kind: "valkey",
   artifact: VALKEY_ARTIFACT,
   dump,
+  // Both binaries, checked as the download starts: a drill image without them is a configuration error.
+  prepareRestore: async (ctx) => {
+    valkeyTool(ctx, "server");
+    valkeyTool(ctx, "cli");
+  },
   restore: (ctx, path) => keyCounts(ctx, path, join(ctx.scratch, "server")),
 };
