@@ -131,16 +131,26 @@ export const fetchThenRestore = (uid: number, restore: ToolContainer, pod: Omit<
 /** Where a job's init containers copy binaries (node, age, promtool): the scratch volume, which every container mounts. */
 export const TOOLS_BIN = `${WORK_DIR}/bin`;
 
+/** Where the official node image keeps its binary. */
+const NODE_IN_ITS_IMAGE = "/usr/local/bin/node";
+
 /** The pinned Node.js binary the runtime runs with, copied from the official image (components/versions.ts). */
-export const NODE_BINARY: Omit<Container, "runAsUser"> = { name: "node", image: IMAGES.node, args: [], copies: ["/usr/local/bin/node"], resources: resources("50m", "64Mi", "500m") };
+export const NODE_BINARY: Omit<Container, "runAsUser"> = { name: "node", image: IMAGES.node, args: [], copies: [NODE_IN_ITS_IMAGE], resources: resources("50m", "64Mi", "500m") };
+
+/** Whether a runtime container runs in the node image itself, which needs no copy of its own binary. */
+const isNodeImage = (image: Container["image"]) => image === IMAGES.node;
+
+/** The node binary a runtime container runs: its image's own, or the copy in TOOLS_BIN. */
+export const runtimeNode = (c: Pick<Container, "image">) => (isNodeImage(c.image) ? NODE_IN_ITS_IMAGE : `${TOOLS_BIN}/node`);
 
 /**
  * A pod of one container that runs the runtime's `command` in the tool's own image (`tool`), as `uid`: an init
- * container copies node in first. The runtime supervises the tool's binaries and speaks S3 and the Pushgateway itself,
+ * container copies node in first, unless that image is node's own (a kind whose tools are an HTTP API or copied
+ * static binaries). The runtime supervises the tool's binaries and speaks S3 and the Pushgateway itself,
  * so the container gets the archive's environment (usesS3) and, where encryption is on, age.
  */
 export const runtimeJob = (uid: number, command: RuntimeCommand, tool: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
   ...pod,
-  initContainers: [...(pod.initContainers ?? []), { ...NODE_BINARY, runAsUser: uid }],
+  ...(isNodeImage(tool.image) ? {} : { initContainers: [...(pod.initContainers ?? []), { ...NODE_BINARY, runAsUser: uid }] }),
   containers: [{ name: command, ...tool, args: [], runtime: command, usesS3: true, runAsUser: uid }],
 });

@@ -3,7 +3,7 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
-import { archiveEnv, env, NODE_BINARY, resources, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
+import { archiveEnv, env, NODE_BINARY, resources, runtimeNode, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
 import { backupPodSpec, pathWith, RUNTIME_BINARIES_MIB, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
@@ -99,7 +99,7 @@ function backupContainer(c: Container, base: (scripts: boolean) => Record<string
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
-    run: init ? { copies: c.copies ?? [], binDir: TOOLS_BIN } : c.runtime ? { runtime: c.runtime, node: `${TOOLS_BIN}/node` } : { script: c.args[0]!, args: c.args.slice(1) },
+    run: init ? { copies: c.copies ?? [], binDir: TOOLS_BIN } : c.runtime ? { runtime: c.runtime, node: runtimeNode(c) } : { script: c.args[0]!, args: c.args.slice(1) },
     env: init ? [] : [...base(!c.runtime), ...s3Env, ...path, ...tools, ...(c.env ?? [])],
     ...(c.usesS3 && ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
     resources: c.resources,

@@ -95,7 +95,8 @@ describe("the sqlite backup CronJob", () => {
 
   it("copies, checks and uploads with the runtime in the pinned node image (its own SQLite), over SSE-KMS", () => {
     expect(backup.image).toBe(imageRef(IMAGES.node));
-    expect(backup.command).toEqual([`${WORK_DIR}/bin/node`, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "backup"]);
+    expect(backup.command).toEqual(["/usr/local/bin/node", `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "backup"]);
+    expect(pod.initContainers).toBeUndefined();
     expect(envOf(backup)).toMatchObject({ S3_BUCKET: CONTEXT.bucket, S3_SSE_KMS_KEY_ID: CONTEXT.kmsKeyArn, PUSHGATEWAY_URL: CONTEXT.pushgatewayUrl });
   });
 

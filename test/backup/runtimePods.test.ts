@@ -2,8 +2,7 @@
  * The plan side of the backup runtime (components/backup/runtime/) for PostgreSQL's logical backups and drills: each
  * pod is one container of the postgres image running the bundle with the node binary an init container copied from
  * the pinned node image, and the scripts' ConfigMap ships exactly the bytes runtimeFiles() builds, within a
- * ConfigMap's 1 MiB. TimescaleDB targets keep the scripts, as do the kinds whose drivers have not moved (mongodb, the
- * RabbitMQ definitions).
+ * ConfigMap's 1 MiB; a pod whose image is node's own copies nothing. TimescaleDB targets keep the scripts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
@@ -15,6 +14,7 @@ import { BACKUP_CONTRACT_ENV } from "../../components/backup/contract";
 import { RESTRICTED_CONTAINER } from "../../components/platform/containerDefaults";
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
+import { PROMETHEUS_SNAPSHOT_SOURCE } from "../../components/backup/kinds/prometheus-snapshot";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { inputsOf, plan, resourcesOfType, STACKS } from "../helpers/plan";
 
@@ -126,11 +126,58 @@ describe("what keeps the scripts", () => {
     expect(envOf(backup.containers[1])).toMatchObject({ AWS_CLI: "aws", BACKUP_CONTRACT_NAMES: BACKUP_CONTRACT_ENV.BACKUP_CONTRACT_NAMES });
   });
 
-  it.each<BackupTarget>([
-    { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } },
-    { name: "prometheus", kind: "prometheus-snapshot" },
-  ])("the $kind kind's backup and drill", (t) => {
-    for (const phase of ["backup", "drill"] as const) expect(runsScripts(podOf(t, phase)), phase).toBe(true);
+});
+
+describe("the mongodb pods", () => {
+  const MONGO: BackupTarget = { name: "mongo", kind: "mongodb", uriSecret: { name: "mongo", key: "uri" } };
+
+  it.each(["backup", "drill"] as const)("%s: one container of the mongo image running the runtime, node copied in, zstd", (phase) => {
+    const pod = podOf(MONGO, phase);
+    expect(pod.containers).toHaveLength(1);
+    expect(pod.containers[0]).toMatchObject({ name: phase, image: imageRef(IMAGES.mongo), command: runtimeCommand(phase) });
+    expect(pod.initContainers).toEqual([expect.objectContaining(NODE_COPY)]);
+    expect(envOf(pod.containers[0])).toMatchObject({ BACKUP_KIND: "mongodb", BACKUP_COMPRESSION: "zstd", TOOLS_DIR: TOOLS_BIN });
+    for (const name of SCRIPTS_ONLY_ENV) expect(envOf(pod.containers[0]), name).not.toHaveProperty(name);
+  });
+
+  it("the URI reaches the backup only, from its Secret", () => {
+    expect(envOf(podOf(MONGO, "backup").containers[0]).MONGODB_URI).toEqual({ secretKeyRef: { name: "mongo", key: "uri" } });
+    expect(envOf(podOf(MONGO, "drill").containers[0])).not.toHaveProperty("MONGODB_URI");
+  });
+});
+
+describe("the prometheus-snapshot pods", () => {
+  const PROMETHEUS: BackupTarget = { name: "prometheus", kind: "prometheus-snapshot" };
+  const NODE_ITSELF = ["/usr/local/bin/node", `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`];
+
+  it("backup: the runtime in the node image itself (no copy of node), as Prometheus's user, beside replica 0, its volume mounted", () => {
+    const pod = podOf(PROMETHEUS, "backup");
+    expect(pod.initContainers).toBeUndefined();
+    expect(pod.containers).toHaveLength(1);
+    const [c] = pod.containers;
+    expect(c).toMatchObject({ name: "backup", image: imageRef(IMAGES.node), command: [...NODE_ITSELF, "backup"] });
+    expect(c.securityContext.runAsUser).toBe(PROMETHEUS_SNAPSHOT_SOURCE.uid);
+    expect(pod.securityContext.fsGroup).toBe(PROMETHEUS_SNAPSHOT_SOURCE.gid);
+    expect(envOf(c)).toMatchObject({ PROMETHEUS_URL: PROMETHEUS_SNAPSHOT_SOURCE.url("monitoring"), PROM_DATA_DIR: PROMETHEUS_SNAPSHOT_SOURCE.dataDir, BACKUP_COMPRESSION: "none" });
+    expect(c.volumeMounts).toContainEqual({ name: "prometheus-data", mountPath: "/prometheus" });
+    expect(pod.volumes).toContainEqual({ name: "prometheus-data", persistentVolumeClaim: { claimName: PROMETHEUS_SNAPSHOT_SOURCE.claim } });
+    expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels).toEqual({ "statefulset.kubernetes.io/pod-name": PROMETHEUS_SNAPSHOT_SOURCE.pod });
+  });
+
+  it("drill: the runtime in the node image, promtool and prometheus copied into its tools by the only init container", () => {
+    const pod = podOf(PROMETHEUS, "drill");
+    expect(pod.initContainers.map((i: Any) => [i.name, i.image, i.command])).toEqual([
+      ["promtool", imageRef(IMAGES.promtool), ["sh", "-c", `mkdir -p ${TOOLS_BIN} && cp /bin/promtool /bin/prometheus ${TOOLS_BIN}/`]],
+    ]);
+    expect(pod.containers).toHaveLength(1);
+    expect(pod.containers[0]).toMatchObject({ name: "drill", image: imageRef(IMAGES.node), command: [...NODE_ITSELF, "drill"] });
+    expect(envOf(pod.containers[0])).toMatchObject({ TOOLS_DIR: TOOLS_BIN });
+  });
+
+  it("with encryption, age is the one binary copied beside promtool; node stays the image's", () => {
+    const pod = podOf(PROMETHEUS, "drill", { encryption: ENCRYPTION });
+    expect(pod.initContainers.map((i: Any) => i.name)).toEqual(["promtool", "age"]);
+    expect(pod.containers[0].command[0]).toBe("/usr/local/bin/node");
   });
 });
 

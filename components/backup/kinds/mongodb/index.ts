@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { dumpThenUpload, fetchThenRestore, resources, secretEnv } from "../../containers";
+import { resources, runtimeJob, secretEnv } from "../../containers";
 import type { KindDriver } from "../driver";
 import { MONGODB_ARTIFACT } from "./artifact";
 
@@ -10,13 +10,16 @@ const MONGODB_UID = 999;
 export const mongodb: KindDriver<"mongodb"> = {
   kind: "mongodb",
   artifact: MONGODB_ARTIFACT,
-  backup: (t) => dumpThenUpload(MONGODB_UID, { image: IMAGES.mongo, env: [secretEnv("MONGODB_URI", t.uriSecret)], resources: resources("500m", "1Gi", "2") }, { compression: "gzip", fsGroup: MONGODB_UID }),
-  drill: () => fetchThenRestore(MONGODB_UID, { image: IMAGES.mongo, resources: resources("1", "2Gi", "2") }, { compression: "gzip", fsGroup: MONGODB_UID }),
+  // One container of the mongo image (Ubuntu, glibc) running the runtime (components/backup/kinds/mongodb/runtime.ts):
+  // mongodump's archive streams through the runtime's zstd to the upload, and the drill's throwaway mongod starts while
+  // the object downloads. The runtime brings zstd, so archives are no longer gzip.
+  backup: (t) => runtimeJob(MONGODB_UID, "backup", { image: IMAGES.mongo, env: [secretEnv("MONGODB_URI", t.uriSecret)], resources: resources("500m", "1Gi", "2") }, { compression: "zstd", fsGroup: MONGODB_UID }),
+  drill: () => runtimeJob(MONGODB_UID, "drill", { image: IMAGES.mongo, resources: resources("1", "2Gi", "2") }, { compression: "zstd", fsGroup: MONGODB_UID }),
   drillProves: { restores: "mongorestore into a throwaway mongod, documents restored", realRestore: true },
   integrationSuite: {
     file: "test/integration/backup-kinds.test.ts",
-    stubbed: "MongoDB cannot be installed here: its scripts run against stubbed mongodump/mongod/mongorestore",
+    stubbed: "MongoDB cannot be installed here: the runtime runs against stubbed mongodump/mongod/mongorestore",
   },
-  // The backup relative to the data it protects: mongodump --gzip ~ 1/3.
+  // The backup relative to the data it protects: a compressed mongodump archive ~ 1/3.
   capacity: { dumpRatio: 0.33 },
 };
