@@ -18,6 +18,8 @@ export interface ImagePin {
   registry: string;
   repository: string;
   tag: string;
+  /** The C library of an image the backup runtime runs in, where it is not glibc: which node binary is copied in. */
+  libc?: "musl";
 }
 
 export const IMAGES = {
@@ -30,20 +32,17 @@ export const IMAGES = {
   awsCli: { registry: "docker.io", repository: "amazon/aws-cli", tag: "2.37.5" },
   // Dumps and drills of PostgreSQL 15 (bash, pg_dump/pg_restore/initdb, and zstd, which the official image ships).
   postgres15: { registry: "docker.io", repository: "library/postgres", tag: "15.18-bookworm" },
-  // mongodump/mongorestore/mongod with bash; no zstd, so MongoDB archives are gzip-compressed.
   // The drill of a postgresql target with `timescaledb: true` (seed 002's telemetry on TimescaleDB): the extension
-  // on PostgreSQL 15, the major the dumps are restored with; Alpine, so the postgres user is uid 70 and there is no
-  // zstd (such targets are gzip-compressed).
-  timescaledb15: { registry: "docker.io", repository: "timescale/timescaledb", tag: "2.17.2-pg15" },
+  // on PostgreSQL 15, the major the dumps are restored with. Alpine (musl), so the postgres user is uid 70 and the
+  // runtime runs with node's musl build (nodeMusl).
+  timescaledb15: { registry: "docker.io", repository: "timescale/timescaledb", tag: "2.17.2-pg15", libc: "musl" },
+  // mongodump, mongorestore and mongod (Ubuntu 24.04, glibc), for the runtime's mongodb part.
   mongo: { registry: "docker.io", repository: "library/mongo", tag: "8.0.17-noble" },
-  // The sqlite kind's dump and drill: bash, gzip and Python's sqlite3 module (the SQLite library it links); no
-  // sqlite3 shell, which the scripts do not use (components/backup/scripts/sqlite_tool.py says why).
-  python: { registry: "docker.io", repository: "library/python", tag: "3.14.6-slim-trixie" },
-  // The rabbitmq-definitions drill's throwaway broker: rabbitmq-server and rabbitmqctl with bash, awk and gzip
-  // (Ubuntu 24.04 base); the plain image, since the drill needs no management plugin.
+  // The rabbitmq-definitions drill's throwaway broker: rabbitmq-server and rabbitmqctl (Ubuntu 24.04, glibc, for the
+  // runtime); the plain image, since the drill needs no management plugin.
   rabbitmq: { registry: "docker.io", repository: "library/rabbitmq", tag: "4.2.1" },
   // The valkey kind's dump and drill: valkey-cli (--rdb) and valkey-server (the throwaway server that loads the RDB),
-  // with bash and gzip (Debian 13); no zstd, so RDBs are gzip-compressed.
+  // Debian 13 (glibc), for the runtime.
   valkey: { registry: "docker.io", repository: "valkey/valkey", tag: "9.0.0-trixie" },
   // The busybox-based (not distroless) Prometheus image, only to copy its static promtool and prometheus into a drill pod.
   promtool: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.14.0" },
@@ -56,6 +55,9 @@ export const IMAGES = {
   // The version the tests run the bundle with (scripts/ensure-node.sh's, which scripts/setup.sh installs;
   // test/versions.test.ts keeps them equal), so what the suites prove is what the pods run.
   node: { registry: "docker.io", repository: "library/node", tag: "24.21.0-bookworm-slim" },
+  // The same Node version's musl build, for the runtime in Alpine images (libc: "musl"): it needs libstdc++ and
+  // libgcc, which the postgres Alpine images TimescaleDB's builds on carry (ICU and LLVM, which postgres links, are C++).
+  nodeMusl: { registry: "docker.io", repository: "library/node", tag: "24.21.0-alpine" },
 } as const satisfies Record<string, ImagePin>;
 
 export const imageRef = (image: ImagePin) => `${image.registry}/${image.repository}:${image.tag}`;

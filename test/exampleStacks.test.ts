@@ -156,9 +156,9 @@ describe("the example stacks", () => {
     expect(claims(p)).toEqual([]);
     // The drill restores into an image that has the extension, with TimescaleDB's own restore steps, and the matrix
     // says it is not tested for real here (TimescaleDB is not installed on this machine).
-    const restore = cronJob(p, "telemetry-drill").spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === "restore");
+    const restore = cronJob(p, "telemetry-drill").spec.jobTemplate.spec.template.spec.containers.find((c: { name: string }) => c.name === "drill");
     expect(restore.image).toMatch(/^docker\.io\/timescale\/timescaledb:\d+\.\d+\.\d+-pg15$/);
-    expect(restore.env).toEqual(expect.arrayContaining([{ name: "PG_TIMESCALEDB", value: "1" }, { name: "RESTORE_JOBS", value: "1" }, { name: "BACKUP_COMPRESSION", value: "gzip" }]));
+    expect(restore.env).toEqual(expect.arrayContaining([{ name: "PG_TIMESCALEDB", value: "1" }, { name: "RESTORE_JOBS", value: "1" }, { name: "BACKUP_COMPRESSION", value: "zstd" }]));
     const row = (p.outputs.restorability as { rows: { store: string; drill: { text: string }; tested: { ok: boolean; text: string } }[] }).rows.find((r) => r.store === "telemetry (postgresql)")!;
     expect(row.drill.text).toMatch(/timescaledb_pre_restore\(\) and timescaledb_post_restore\(\)/);
     expect(row.tested).toEqual({ ok: false, text: expect.stringMatching(/^TimescaleDB is not installed on this machine/) });

@@ -137,6 +137,12 @@ const NODE_IN_ITS_IMAGE = "/usr/local/bin/node";
 /** The pinned Node.js binary the runtime runs with, copied from the official image (components/versions.ts). */
 export const NODE_BINARY: Omit<Container, "runAsUser"> = { name: "node", image: IMAGES.node, args: [], copies: [NODE_IN_ITS_IMAGE], resources: resources("50m", "64Mi", "500m") };
 
+/** The same node, built for musl: copied into Alpine images (IMAGES' libc). */
+const NODE_MUSL_BINARY: Omit<Container, "runAsUser"> = { ...NODE_BINARY, image: IMAGES.nodeMusl };
+
+/** The node binary an image can run: glibc's, or musl's where the image says it is Alpine. */
+const nodeBinaryFor = (image: Container["image"]) => (typeof image !== "string" && "libc" in image && image.libc === "musl" ? NODE_MUSL_BINARY : NODE_BINARY);
+
 /** Whether a runtime container runs in the node image itself, which needs no copy of its own binary. */
 const isNodeImage = (image: Container["image"]) => image === IMAGES.node;
 
@@ -151,6 +157,6 @@ export const runtimeNode = (c: Pick<Container, "image">) => (isNodeImage(c.image
  */
 export const runtimeJob = (uid: number, command: RuntimeCommand, tool: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
   ...pod,
-  ...(isNodeImage(tool.image) ? {} : { initContainers: [...(pod.initContainers ?? []), { ...NODE_BINARY, runAsUser: uid }] }),
+  ...(isNodeImage(tool.image) ? {} : { initContainers: [...(pod.initContainers ?? []), { ...nodeBinaryFor(tool.image), runAsUser: uid }] }),
   containers: [{ name: command, ...tool, args: [], runtime: command, usesS3: true, runAsUser: uid }],
 });

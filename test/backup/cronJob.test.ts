@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, WORK_DIR, type JobContext, type JobPhase } from "../../components/backup/cronJob";
+import { backupCronJob, SCRIPT_EXIT, SCRIPTS_MOUNT, SQLITE_SOURCE, type JobContext, type JobPhase } from "../../components/backup/cronJob";
 import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { RUNTIME_BINARIES_MIB } from "../../components/backup/podSpec";
 import { IMAGES, imageRef } from "../../components/versions";

@@ -2,7 +2,8 @@
  * The plan side of the backup runtime (components/backup/runtime/) for PostgreSQL's logical backups and drills: each
  * pod is one container of the postgres image running the bundle with the node binary an init container copied from
  * the pinned node image, and the scripts' ConfigMap ships exactly the bytes runtimeFiles() builds, within a
- * ConfigMap's 1 MiB; a pod whose image is node's own copies nothing. TimescaleDB targets keep the scripts.
+ * ConfigMap's 1 MiB; a pod whose image is node's own copies nothing, and an Alpine image (TimescaleDB's) gets node's
+ * musl build.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { backupCronJob, type JobContext, type JobPhase } from "../../components/backup/cronJob";
@@ -15,6 +16,7 @@ import { RESTRICTED_CONTAINER } from "../../components/platform/containerDefault
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { PROMETHEUS_SNAPSHOT_SOURCE } from "../../components/backup/kinds/prometheus-snapshot";
+import { TIMESCALEDB_UID } from "../../components/backup/kinds/postgresql/timescaledb";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { inputsOf, plan, resourcesOfType, STACKS } from "../helpers/plan";
 
@@ -105,27 +107,30 @@ describe.each([
   });
 });
 
-describe("what keeps the scripts", () => {
-  const runsScripts = (pod: Any) => (pod.containers as Any[]).every((c) => c.command[0] === "bash" && (c.command[1] as string).startsWith(`${SCRIPTS_MOUNT}/`));
-
-  it("a TimescaleDB target: dump and upload, fetch and restore, no node copied, its scratch as configured", () => {
-    const backup = podOf(TIMESCALE, "backup");
-    expect(backup.containers.map((c: Any) => [c.name, c.command[1], c.args])).toEqual([
-      ["dump", `${SCRIPTS_MOUNT}/backup.sh`, ["dump"]],
-      ["upload", `${SCRIPTS_MOUNT}/backup.sh`, ["upload"]],
-    ]);
-    const drill = podOf(TIMESCALE, "drill");
-    expect(drill.containers.map((c: Any) => [c.name, c.command[1], c.args])).toEqual([
-      ["fetch", `${SCRIPTS_MOUNT}/restore-drill.sh`, ["fetch"]],
-      ["restore", `${SCRIPTS_MOUNT}/restore-drill.sh`, ["restore"]],
-    ]);
-    for (const pod of [backup, drill]) {
-      expect(pod.initContainers).toBeUndefined();
-      expect(pod.volumes).toContainEqual({ name: "work", emptyDir: { sizeLimit: "10Gi" } });
-    }
-    expect(envOf(backup.containers[1])).toMatchObject({ AWS_CLI: "aws", BACKUP_CONTRACT_NAMES: BACKUP_CONTRACT_ENV.BACKUP_CONTRACT_NAMES });
+describe("a TimescaleDB target", () => {
+  it("backs up as any postgresql target: the runtime in the postgres image, zstd", () => {
+    const pod = podOf(TIMESCALE, "backup");
+    expect(pod.containers.map((c: Any) => [c.name, c.image, c.command])).toEqual([["backup", imageRef(IMAGES.postgres15), runtimeCommand("backup")]]);
+    expect(envOf(pod.containers[0]).BACKUP_COMPRESSION).toBe("zstd");
   });
 
+  it("drills with the runtime in the TimescaleDB image as its postgres user (70), node's musl build copied in (the image is Alpine)", () => {
+    const pod = podOf(TIMESCALE, "drill");
+    expect(IMAGES.timescaledb15.libc).toBe("musl");
+    expect(pod.initContainers.map((i: Any) => [i.name, i.image, i.command])).toEqual([["node", imageRef(IMAGES.nodeMusl), NODE_COPY.command]]);
+    expect(pod.containers).toHaveLength(1);
+    const [c] = pod.containers;
+    expect(c).toMatchObject({ name: "drill", image: imageRef(IMAGES.timescaledb15), command: runtimeCommand("drill") });
+    expect(c.securityContext.runAsUser).toBe(TIMESCALEDB_UID);
+    expect(pod.securityContext.fsGroup).toBe(TIMESCALEDB_UID);
+    expect(envOf(c)).toMatchObject({ PG_TIMESCALEDB: "1", RESTORE_JOBS: "1", TOOLS_DIR: TOOLS_BIN });
+    for (const name of SCRIPTS_ONLY_ENV) expect(envOf(c), name).not.toHaveProperty(name);
+  });
+
+  it("the musl build is the same Node version as the glibc one the tests run", () => {
+    expect(IMAGES.nodeMusl.tag.split("-")[0]).toBe(IMAGES.node.tag.split("-")[0]);
+    expect(IMAGES.nodeMusl.tag).toMatch(/-alpine/);
+  });
 });
 
 describe("the mongodb pods", () => {

@@ -115,7 +115,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     timescaledb: z
       .boolean()
       .optional()
-      .describe("The database uses the TimescaleDB extension: the drill restores into the pinned TimescaleDB image (docs/versions.md) between `timescaledb_pre_restore()` and `timescaledb_post_restore()`, and the dump is gzip-compressed (default false)."),
+      .describe("The database uses the TimescaleDB extension: the drill restores into the pinned TimescaleDB image (docs/versions.md) between `timescaledb_pre_restore()` and `timescaledb_post_restore()` (default false)."),
   }),
   z.strictObject({
     ...common,

@@ -1,5 +1,5 @@
 import { IMAGES } from "../../../versions";
-import { dumpThenUpload, env, resources, runtimeJob } from "../../containers";
+import { env, resources, runtimeJob } from "../../containers";
 import { POSTGRESQL_ARTIFACT } from "./artifact";
 import type { KindDriver } from "../driver";
 import { baseBackupRecipe, pitrDrillRecipe } from "./pitr";
@@ -13,13 +13,9 @@ export const postgresql: KindDriver<"postgresql"> = {
   kind: "postgresql",
   artifact: POSTGRESQL_ARTIFACT,
   // One container: the runtime supervises pg_dump and streams it to the archive (its memory is node's, up to 256 MiB,
-  // beside pg_dump's). A TimescaleDB target keeps the scripts: its drill image is Alpine, which the runtime's node
-  // binary cannot run on, and the drill image has no zstd, so its backups are gzip.
-  backup: (t) =>
-    t.timescaledb
-      ? dumpThenUpload(POSTGRES_UID, { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("500m", "512Mi", "2") }, { compression: "gzip", fsGroup: POSTGRES_UID })
-      : runtimeJob(POSTGRES_UID, "backup", { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("600m", "768Mi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
-  // The throwaway server's 2 GiB and the runtime's 256 MiB.
+  // beside pg_dump's). A TimescaleDB database dumps the same way (pg_dump of the extension's catalog and chunks).
+  backup: (t) => runtimeJob(POSTGRES_UID, "backup", { image: IMAGES.postgres15, env: libpqEnv(t), resources: resources("600m", "768Mi", "2") }, { compression: "zstd", fsGroup: POSTGRES_UID }),
+  // The throwaway server's 2 GiB and the runtime's 256 MiB; TimescaleDB's in its own image (timescaledb.ts).
   drill: (t) =>
     t.timescaledb
       ? timescaledbDrillRecipe()
