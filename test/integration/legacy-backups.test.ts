@@ -4,7 +4,7 @@
  * gives them their own expiry, Strata's tiers and expirations apply only under its own `<kind>/` prefixes, and
  * Strata's jobs write beside them without touching them. With real servers: s3rver and the AWS CLI v2 hold the
  * seeds' old layouts (seed 004: a year of `mongo/YYYY/MM/DD` dumps; seed 001: `pg_dump | gzip | aws s3 cp` under
- * `postgres/`), Strata's own backup.sh writes a PostgreSQL backup into the same bucket, and the old dump is read
+ * `postgres/`), Strata's own backup runtime writes a PostgreSQL backup into the same bucket, and the old dump is read
  * back with the team's own command and restored into a real PostgreSQL 15.
  *
  * s3rver does not run lifecycle rules (it answers NotImplemented to them), so which rule reaches which object is
@@ -18,7 +18,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, jobEnv, run } from "./helpers/scripts";
+import { baseEnv, jobEnv } from "./helpers/scripts";
+import { runRuntime } from "./helpers/runtime";
 import { PG_BIN, startPostgres, startPushgateway, startS3, tempDir, type Postgres, type Pushgateway, type S3 } from "./helpers/servers";
 import { runPlan, type Plan } from "../../infra/plan/harness";
 import { PROJECT_DIR, readStackConfigFile } from "../../infra/plan/stackFile";
@@ -152,7 +153,7 @@ describe("seed 001: the team's own pg_dump under postgres/, beside Strata's Post
     // The planned CronJob sets no S3_PREFIX: its keys start with <kind>/<target>/, the prefixes its rules filter on.
     const cronJob = plan.resources.find((r) => r.type === "kubernetes:batch/v1:CronJob" && r.name === "postgresql-backup")!;
     expect(JSON.stringify(cronJob.inputs)).not.toContain("S3_PREFIX");
-    const result = await run("backup.sh", [], jobEnv(root, { s3, pushgatewayUrl: pgw.url }, "postgresql", "postgresql", { PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password, PGDATABASE: "powerlifting_app" }));
+    const result = await runRuntime("backup", jobEnv(root, { s3, pushgatewayUrl: pgw.url }, "postgresql", "postgresql", { PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.password, PGDATABASE: "powerlifting_app" }));
     expect(result.code, result.stderr).toBe(0);
     const keys = keysOf(s3);
     expect(keys.some((k) => /^postgresql\/postgresql\/\d{4}\/\d{2}\/\d{2}\/postgresql-\d{8}T\d{6}Z\.pgdump/.test(k))).toBe(true);
