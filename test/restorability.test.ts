@@ -6,6 +6,7 @@ import { BACKUP_KINDS } from "../infra/config/sections/backups";
 import { PROJECT_DIR } from "../infra/projectDir";
 import { claimCoverage } from "../infra/restorability/coverage";
 import { DRILL_OF_KIND, INTEGRATION_TEST_OF_KIND, runbookOfKind } from "../infra/restorability/kinds";
+import { KIND_RUNTIMES } from "../components/backup/kinds/runtimes";
 import { RESTORABILITY_COLUMNS, restorabilityMatrix, type RestorabilityRow } from "../infra/restorability/matrix";
 import { restorabilitySection } from "../infra/plan/report";
 import { rawConfig } from "./helpers/configProblems";
@@ -18,14 +19,15 @@ describe("what the matrix says about each kind is traceable", () => {
     const { file, stubbed } = INTEGRATION_TEST_OF_KIND[kind];
     const text = read(file);
     expect(text).toContain(`"${kind}"`);
-    expect(text).toMatch(/(run|runRuntime)\("backup(\.sh)?"|uploadCraftedArtifact/);
-    expect(text).toMatch(/(run|runRuntime)\("(restore-drill\.sh|drill)"/);
+    expect(text).toMatch(/(run|runRuntime)\("backup"|putCraftedBackup/);
+    expect(text).toMatch(/(run|runRuntime)\("drill"/);
     const stubbedHere = new RegExp(`${kind}[^\\n]*STUBBED|STUBBED[^\\n]*${kind}`, "i").test(text);
     expect(stubbedHere, `${file} and INTEGRATION_TEST_OF_KIND disagree on whether ${kind} is stubbed`).toBe(stubbed !== undefined);
   });
 
-  it.each(BACKUP_KINDS)("%s: restore-drill.sh has its restore function, and the runbook the matrix names exists", (kind) => {
-    expect(read("components/backup/scripts/restore-drill.sh")).toContain(`restore_${kind.replace(/-/g, "_")}() {`);
+  it.each(BACKUP_KINDS)("%s: the runtime's part for the kind restores (the drill's step), and the runbook the matrix names exists", (kind) => {
+    expect(KIND_RUNTIMES[kind].kind).toBe(kind);
+    expect(typeof KIND_RUNTIMES[kind].restore).toBe("function");
     expect(DRILL_OF_KIND[kind].realRestore || DRILL_OF_KIND[kind].gap).toBeTruthy();
     // The program does not look (it runs where docs/ may be absent, test/deployedProgram.test.ts): this test does.
     expect(existsSync(join(PROJECT_DIR, runbookOfKind(kind))), `${runbookOfKind(kind)} is named by the matrix but does not exist`).toBe(true);

@@ -10,7 +10,7 @@ import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "./runtime/bundle";
 function findScriptsDir(start: string = __dirname): string {
   for (let dir = start; ; dir = dirname(dir)) {
     for (const candidate of [join(dir, "scripts"), join(dir, "components", "backup", "scripts")]) {
-      if (existsSync(join(candidate, "backup.sh")) && existsSync(join(candidate, "restore-drill.sh"))) return candidate;
+      if (existsSync(join(candidate, "lib.sh")) && existsSync(join(candidate, "offsite-copy.sh"))) return candidate;
     }
     if (dirname(dir) === dir) throw new Error(`no components/backup/scripts above ${start}`);
   }
@@ -18,8 +18,8 @@ function findScriptsDir(start: string = __dirname): string {
 
 export const SCRIPTS_DIR = findScriptsDir();
 
-/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the off-site copy). */
-const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "offsite-copy.sh"];
+/** The off-site copy's script and the library it sources. */
+const REQUIRED = ["lib.sh", "offsite-copy.sh"];
 
 /** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
 export function backupScriptFiles(): Record<string, string> {

@@ -1,6 +1,6 @@
 /**
- * The container helpers every backup pod shares, whatever its kind: environment entries, resources, the AWS CLI
- * container that talks to the archive, the archive's environment and the scratch paths. The kinds' drivers
+ * The container helpers every backup pod shares, whatever its kind: environment entries, resources, the runtime's
+ * container and the binaries copied beside it, the archive's environment and the scratch paths. The kinds' drivers
  * (components/backup/kinds/) build their recipes from these; cronJob.ts turns a recipe into a pod.
  */
 import { IMAGES, type ImagePin } from "../versions";
@@ -12,13 +12,9 @@ export { resources, type ContainerResources };
 
 export { env, SCRIPTS_MOUNT } from "./podSpec";
 import { env } from "./podSpec";
-import { PHASES } from "./contract";
 export const WORK_DIR = "/work";
 
 export const secretEnv = (name: string, ref: SecretKeyRef) => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
-
-/** The python image keeps no bytecode cache, and the root filesystem is read-only: do not try to write one. */
-export const PYTHON_ENV = [env("PYTHONDONTWRITEBYTECODE", 1)];
 
 /** The AWS CLI/SDK settings an S3-compatible store needs (one definition for jobs, the WAL receiver and restores). */
 export const S3_COMPATIBLE_CHECKSUM_ENV = [env("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required"), env("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")];
@@ -66,27 +62,35 @@ export function archiveEnv(ctx: ArchiveContext, client: ArchiveClient = "aws-cli
   ];
 }
 
-/** One container of a backup or drill pod, before cronJob.ts adds the common environment, mounts and security. */
+/**
+ * The one container of a backup or drill pod: the tool's own image running the runtime's `runtime` command, before
+ * cronJob.ts adds the common and the archive's environment, the mounts and the security context.
+ */
 export interface Container {
   name: string;
   image: ImagePin | string;
-  args: string[];
   env?: Record<string, unknown>[];
   resources: ContainerResources;
   runAsUser: number;
-  usesS3?: boolean;
   /** Mounts of the recipe's own volumes, for this container only. */
   volumeMounts?: Record<string, unknown>[];
-  /** An init container's static binaries, copied into WORK_DIR/bin (on the other containers' PATH). */
-  copies?: string[];
-  /** The runtime's command this container runs (components/backup/runtime/), instead of a script. */
-  runtime?: RuntimeCommand;
+  /** The runtime's command this container runs (components/backup/runtime/). */
+  runtime: RuntimeCommand;
+}
+
+/** An init container that copies static binaries from its image into TOOLS_BIN, where the runtime finds them (TOOLS_DIR). */
+export interface BinaryCopy {
+  name: string;
+  image: ImagePin;
+  copies: string[];
+  resources: ContainerResources;
+  runAsUser: number;
 }
 
 /** A pod of one phase of one target, as a kind's driver describes it. */
 export interface Recipe {
   containers: Container[];
-  initContainers?: Container[];
+  initContainers?: BinaryCopy[];
   compression: "zstd" | "gzip" | "none";
   /** Pod securityContext: the group that owns the scratch volumes, so that containers of different users share them. */
   fsGroup?: number;
@@ -94,39 +98,17 @@ export interface Recipe {
   supplementalGroups?: number[];
   volumes?: Record<string, unknown>[];
   affinity?: Record<string, unknown>;
-  extraPath?: string;
-  /** Environment of every container of the pod, beside the common one (a phase's variant of a script). */
+  /** Environment of every container of the pod, beside the common one (a phase's variant of a command). */
   env?: Record<string, unknown>[];
 }
-
-/** The AWS CLI container that uploads or fetches the archive (the scripts' S3 phase), as `uid`. */
-export const S3 = (name: string, args: string[], uid: number): Container => ({ name, image: IMAGES.awsCli, args, resources: resources("100m", "256Mi", "1"), runAsUser: uid, usesS3: true });
 
 /** Required co-location with the pods these labels select: the node where their ReadWriteOnce volume is mounted. */
 export const besidePods = (matchLabels: Record<string, string>) => ({
   podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels }, topologyKey: "kubernetes.io/hostname" }] },
 });
 
-/** The tool's own container of a two-container pod: everything but its name, script phase and user. */
-export type ToolContainer = Omit<Container, "name" | "args" | "runAsUser" | "usesS3">;
-
-/**
- * The usual backup pod: the database tool's container dumps into the scratch volume (backup.sh dump), the AWS CLI's
- * uploads it (backup.sh upload); both as `uid`.
- */
-export const dumpThenUpload = (uid: number, dump: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
-  ...pod,
-  containers: [{ name: "dump", args: ["backup.sh", PHASES.backup.dump], ...dump, runAsUser: uid }, S3("upload", ["backup.sh", PHASES.backup.upload], uid)],
-});
-
-/**
- * The usual drill pod: the AWS CLI's container fetches and checks the archive as `uid` (restore-drill.sh fetch), the
- * tool's container restores it into a throwaway store as `restoreUid` (restore-drill.sh restore).
- */
-export const fetchThenRestore = (uid: number, restore: ToolContainer, pod: Omit<Recipe, "containers">, restoreUid = uid): Recipe => ({
-  ...pod,
-  containers: [S3("fetch", ["restore-drill.sh", PHASES.drill.fetch], uid), { name: "restore", args: ["restore-drill.sh", PHASES.drill.restore], ...restore, runAsUser: restoreUid }],
-});
+/** The tool's own container, as a kind's driver gives it to runtimeJob: everything but its name, command and user. */
+export type ToolContainer = Omit<Container, "name" | "runAsUser" | "runtime">;
 
 /** Where a job's init containers copy binaries (node, age, promtool): the scratch volume, which every container mounts. */
 export const TOOLS_BIN = `${WORK_DIR}/bin`;
@@ -135,10 +117,10 @@ export const TOOLS_BIN = `${WORK_DIR}/bin`;
 const NODE_IN_ITS_IMAGE = "/usr/local/bin/node";
 
 /** The pinned Node.js binary the runtime runs with, copied from the official image (components/versions.ts). */
-export const NODE_BINARY: Omit<Container, "runAsUser"> = { name: "node", image: IMAGES.node, args: [], copies: [NODE_IN_ITS_IMAGE], resources: resources("50m", "64Mi", "500m") };
+export const NODE_BINARY: Omit<BinaryCopy, "runAsUser"> = { name: "node", image: IMAGES.node, copies: [NODE_IN_ITS_IMAGE], resources: resources("50m", "64Mi", "500m") };
 
 /** The same node, built for musl: copied into Alpine images (IMAGES' libc). */
-const NODE_MUSL_BINARY: Omit<Container, "runAsUser"> = { ...NODE_BINARY, image: IMAGES.nodeMusl };
+const NODE_MUSL_BINARY: Omit<BinaryCopy, "runAsUser"> = { ...NODE_BINARY, image: IMAGES.nodeMusl };
 
 /** The node binary an image can run: glibc's, or musl's where the image says it is Alpine. */
 const nodeBinaryFor = (image: Container["image"]) => (typeof image !== "string" && "libc" in image && image.libc === "musl" ? NODE_MUSL_BINARY : NODE_BINARY);
@@ -158,5 +140,5 @@ export const runtimeNode = (c: Pick<Container, "image">) => (isNodeImage(c.image
 export const runtimeJob = (uid: number, command: RuntimeCommand, tool: ToolContainer, pod: Omit<Recipe, "containers">): Recipe => ({
   ...pod,
   ...(isNodeImage(tool.image) ? {} : { initContainers: [...(pod.initContainers ?? []), { ...nodeBinaryFor(tool.image), runAsUser: uid }] }),
-  containers: [{ name: command, ...tool, args: [], runtime: command, usesS3: true, runAsUser: uid }],
+  containers: [{ name: command, ...tool, runtime: command, runAsUser: uid }],
 });

@@ -3,8 +3,8 @@ import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
 import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
-import { archiveEnv, env, NODE_BINARY, resources, runtimeNode, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type Container, type Recipe } from "./containers";
-import { backupPodSpec, pathWith, RUNTIME_BINARIES_MIB, type BackupContainer, type WorkVolume } from "./podSpec";
+import { archiveEnv, env, NODE_BINARY, resources, runtimeNode, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type BinaryCopy, type Container, type Recipe } from "./containers";
+import { backupPodSpec, RUNTIME_BINARIES_MIB, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
 import { pitrRequired } from "./kinds/postgresql/pitr";
 
@@ -39,16 +39,16 @@ export const ACTIVE_DEADLINE_SECONDS = SCHEDULED_JOB_DEADLINE_SECONDS;
  * age and age-keygen, static binaries copied from a pinned image that ships FiloSottile's release builds
  * (components/versions.ts, IMAGES.age) by an init container, like promtool: Strata publishes no image of its own.
  */
-const AGE_BINARIES: Container = { name: "age", image: IMAGES.age, args: [], copies: ["/usr/local/bin/age", "/usr/local/bin/age-keygen"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
+const AGE_BINARIES: BinaryCopy = { name: "age", image: IMAGES.age, copies: ["/usr/local/bin/age", "/usr/local/bin/age-keygen"], resources: resources("50m", "64Mi", "200m"), runAsUser: 65534 };
 
 /** The init container that copies age into `binDir`, for the pods outside a recipe (the WAL receiver, the restore Job). */
 export function ageInitContainer(runAsUser: number, binDir: string): BackupContainer {
-  return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARIES.copies!, binDir }, resources: AGE_BINARIES.resources, runAsUser };
+  return { name: AGE_BINARIES.name, image: imageRef(IMAGES.age), run: { copies: AGE_BINARIES.copies, binDir }, resources: AGE_BINARIES.resources, runAsUser };
 }
 
 /** The init container that copies node into `binDir`, for the runtime's pods outside a recipe (the WAL receiver, the restore Job). */
 export function nodeInitContainer(runAsUser: number, binDir: string): BackupContainer {
-  return { name: NODE_BINARY.name, image: imageRef(IMAGES.node), run: { copies: NODE_BINARY.copies!, binDir }, resources: NODE_BINARY.resources, runAsUser };
+  return { name: NODE_BINARY.name, image: imageRef(IMAGES.node), run: { copies: NODE_BINARY.copies, binDir }, resources: NODE_BINARY.resources, runAsUser };
 }
 
 /** What a pod that encrypts needs: the recipient (public) from its Secret. */
@@ -69,9 +69,8 @@ export const ageIdentity = (identitySecretName: string) => ({
 export const backupContractEnv = () => Object.entries(BACKUP_CONTRACT_ENV).map(([k, v]) => env(k, v));
 
 /**
- * The recipe with client-side encryption where the stack has it: backup jobs' S3 containers (the base backup's too)
- * get the recipient, drills' S3 containers (the point-in-time drill's fetch too) the identity file; both get age on
- * PATH.
+ * The recipe with client-side encryption where the stack has it: backup jobs (the base backup's too) get the recipient,
+ * drills (the point-in-time drill's too) the identity file; both get age copied beside the runtime.
  */
 function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recipe {
   const enc = ctx.encryption;
@@ -82,31 +81,28 @@ function withEncryption(recipe: Recipe, phase: JobPhase, ctx: JobContext): Recip
   return {
     ...recipe,
     initContainers: [...(recipe.initContainers ?? []), { ...AGE_BINARIES, runAsUser: recipe.containers[0]!.runAsUser }],
-    containers: recipe.containers.map((c) => (c.usesS3 ? { ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] } : c)),
+    containers: recipe.containers.map((c) => ({ ...c, env: [...(c.env ?? []), ...add.env!], volumeMounts: [...(c.volumeMounts ?? []), ...(add.volumeMounts ?? [])] })),
     volumes: [...(recipe.volumes ?? []), ...(role === "drill" ? [identity.volume] : [])],
-    extraPath: TOOLS_BIN,
   };
 }
 
-/** A recipe's container for the pod builder (components/backup/podSpec.ts): its script and environment, or its binary copy. */
-function backupContainer(c: Container, base: (scripts: boolean) => Record<string, unknown>[], ctx: JobContext, recipe: Recipe, init = false): BackupContainer {
-  const s3Env = c.usesS3 ? archiveEnv(ctx, c.runtime ? "runtime" : "aws-cli") : [];
-  // Only the scripts' S3 containers run the copied binaries (age, promtool) from PATH; the others keep their image's
-  // own PATH (the rabbitmq image's /opt/rabbitmq/sbin, the postgres image's /usr/lib/postgresql/<major>/bin), and the
-  // runtime finds the copied ones through TOOLS_DIR.
-  const path = recipe.extraPath && c.usesS3 && !c.runtime ? [pathWith(recipe.extraPath)] : [];
-  const tools = c.runtime ? [env("TOOLS_DIR", TOOLS_BIN)] : [];
+/** A recipe's container for the pod builder (components/backup/podSpec.ts): the runtime's command and its environment. */
+function backupContainer(c: Container, base: Record<string, unknown>[], ctx: JobContext): BackupContainer {
   return {
     name: c.name,
     image: typeof c.image === "string" ? c.image : imageRef(c.image),
-    run: init ? { copies: c.copies ?? [], binDir: TOOLS_BIN } : c.runtime ? { runtime: c.runtime, node: runtimeNode(c) } : { script: c.args[0]!, args: c.args.slice(1) },
-    env: init ? [] : [...base(!c.runtime), ...s3Env, ...path, ...tools, ...(c.env ?? [])],
-    ...(c.usesS3 && ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
+    run: { runtime: c.runtime, node: runtimeNode(c) },
+    // The runtime finds the binaries init containers copied (age, promtool) through TOOLS_DIR.
+    env: [...base, ...archiveEnv(ctx, "runtime"), env("TOOLS_DIR", TOOLS_BIN), ...(c.env ?? [])],
+    ...(ctx.credentialsSecretName ? { envFromSecret: ctx.credentialsSecretName } : {}),
     resources: c.resources,
     runAsUser: c.runAsUser,
     ...(c.volumeMounts ? { volumeMounts: c.volumeMounts } : {}),
   };
 }
+
+/** A recipe's init container for the pod builder: its binaries copied into TOOLS_BIN. */
+const binaryCopy = (c: BinaryCopy): BackupContainer => ({ name: c.name, image: imageRef(c.image), run: { copies: c.copies, binDir: TOOLS_BIN }, resources: c.resources, runAsUser: c.runAsUser });
 
 /** `basebackup` and `pitr-drill` are a PITR target's physical backup and point-in-time drill. */
 export type JobPhase = "backup" | "drill" | ExtraPhase;
@@ -171,23 +167,21 @@ export function backupCronJob(target: BackupTarget, phase: JobPhase, namespace: 
 /** The CronJob's spec (see backupCronJob). */
 export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitoringNamespace: string, ctx: JobContext): Record<string, any> {
   const recipe = withEncryption(phaseRecipe(target, phase, monitoringNamespace), phase, ctx);
-  // The scripts read the backup contract from the environment; the runtime bundles it (components/backup/contract/).
-  const base = (scripts: boolean) => [
+  // The runtime bundles the backup contract (components/backup/contract/): the environment says only which run this is.
+  const base = [
     env("BACKUP_KIND", target.kind),
     env("BACKUP_TARGET", target.name),
     env("WORK_DIR", WORK_DIR),
     env("BACKUP_COMPRESSION", recipe.compression),
     ...Object.entries(phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS)).map(([k, v]) => env(k, v)),
     env("TMPDIR", "/tmp"),
-    ...(scripts ? backupContractEnv() : []),
     ...(recipe.env ?? []),
   ];
   const labels = jobLabels(target, phase, ctx.labels);
   const scratchGiB = target.scratchSizeGiB ?? 10;
   // A runtime pod copies node (and age) into the scratch volume (TOOLS_BIN): room for them on top, so that the dump or
   // the drill's throwaway server keeps all of the target's scratch space.
-  const runsRuntime = recipe.containers.some((c) => c.runtime);
-  const work: WorkVolume = { name: "work", mountPath: WORK_DIR, sizeLimit: runsRuntime ? `${scratchGiB * 1024 + RUNTIME_BINARIES_MIB}Mi` : `${scratchGiB}Gi` };
+  const work: WorkVolume = { name: "work", mountPath: WORK_DIR, sizeLimit: `${scratchGiB * 1024 + RUNTIME_BINARIES_MIB}Mi` };
   return scheduledJobSpec({
     schedule: ctx.schedule,
     labels,
@@ -207,8 +201,8 @@ export function backupCronJobSpec(target: BackupTarget, phase: JobPhase, monitor
       ...(recipe.affinity ? { extra: { affinity: recipe.affinity } } : {}),
       scriptsConfigMap: ctx.scriptsConfigMap,
       work,
-      ...(recipe.initContainers ? { initContainers: recipe.initContainers.map((c) => backupContainer(c, base, ctx, recipe, true)) } : {}),
-      containers: recipe.containers.map((c) => backupContainer(c, base, ctx, recipe)),
+      ...(recipe.initContainers ? { initContainers: recipe.initContainers.map(binaryCopy) } : {}),
+      containers: recipe.containers.map((c) => backupContainer(c, base, ctx)),
       ...(recipe.volumes ? { volumes: recipe.volumes } : {}),
     }),
   });

@@ -39,11 +39,6 @@ const TOOLS_SIZE = `${RUNTIME_BINARIES_MIB}Mi`;
 export type EnvVar = Record<string, unknown>;
 export const env = (name: string, value: string | number) => ({ name, value: String(value) });
 
-/** The Debian images' own PATH, which a container keeps after the directories of copied binaries. */
-const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/** PATH with copied binaries first (`binDir`), then the image's own, then any tool directory the image adds. */
-export const pathWith = (binDir: string, ...imageToolDirs: string[]) => env("PATH", [binDir, IMAGE_PATH, ...imageToolDirs].join(":"));
-
 /** The pod's scratch: an emptyDir of a size, or a claim (the WAL receiver's, the restore's own). */
 export type WorkVolume = { name: string; mountPath: string } & ({ sizeLimit: string } | { claimName: string });
 
@@ -51,10 +46,10 @@ export interface BackupContainer {
   name: string;
   image: string;
   /**
-   * The script (under SCRIPTS_MOUNT) and its arguments; the runtime's command, run by the node binary an init
-   * container copied (components/backup/runtime/); or, for a binary copy, the files copied into binDir.
+   * The runtime's command, run by the node binary given (the image's own, or the copy an init container made:
+   * components/backup/runtime/); or, for a binary copy, the files copied into binDir.
    */
-  run: { script: string; args: string[] } | { runtime: RuntimeCommand; node: string } | { copies: string[]; binDir: string };
+  run: { runtime: RuntimeCommand; node: string } | { copies: string[]; binDir: string };
   env?: EnvVar[];
   /** A Secret whose keys become the environment (the archive's static or store keys). */
   envFromSecret?: string;
@@ -83,18 +78,12 @@ export interface BackupPod {
 
 /** One container: restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp), the shared mounts. */
 export function backupContainerSpec(c: BackupContainer, work: WorkVolume, tools?: { dir: string; writable: boolean }): Record<string, unknown> {
-  const copy = "copies" in c.run ? c.run : undefined;
-  const script = "script" in c.run ? c.run : undefined;
-  const runtime = "runtime" in c.run ? c.run : undefined;
+  const { run } = c;
   return {
     name: c.name,
     image: c.image,
     imagePullPolicy: "IfNotPresent",
-    ...(copy
-      ? { command: ["sh", "-c", `mkdir -p ${copy.binDir} && cp ${copy.copies.join(" ")} ${copy.binDir}/`] }
-      : runtime
-        ? { command: [runtime.node, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, runtime.runtime] }
-        : { command: ["bash", `${SCRIPTS_MOUNT}/${script!.script}`], args: script!.args }),
+    command: "copies" in run ? ["sh", "-c", `mkdir -p ${run.binDir} && cp ${run.copies.join(" ")} ${run.binDir}/`] : [run.node, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, run.runtime],
     env: c.env ?? [],
     ...(c.envFromSecret ? { envFrom: [{ secretRef: { name: c.envFromSecret } }] } : {}),
     resources: c.resources,

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { KIND_DRIVERS } from "../../components/backup/kinds";
 import { BACKUP_KINDS } from "../../components/backup/targetSpec";
 import { PROJECT_DIR } from "../../infra/projectDir";
-import { BACKUP_CONTRACT_ENV } from "../../components/backup/contract";
+import { KIND_RUNTIMES } from "../../components/backup/kinds/runtimes";
 
 /** The program's own sources: where a switch over kinds would make a new kind touch more than its folder. */
 const SOURCE_DIRS = ["components", "infra", "stacks", "policies", "scripts", "bench", "examples"];
@@ -57,19 +57,11 @@ describe("one driver per backup kind", () => {
     }
   });
 
-  it("each driver's artifact format and extension are the ones backup.sh records in the manifest, and lib.sh knows the kinds only from the contract", () => {
-    const lib = readFileSync(join(PROJECT_DIR, "components/backup/scripts/lib.sh"), "utf8");
-    expect(lib).not.toMatch(/KINDS="/);
-    expect(lib).toMatch(/case " \$LAYOUT_KINDS " in/);
-    expect(BACKUP_CONTRACT_ENV.LAYOUT_KINDS!.split(" ")).toEqual([...BACKUP_KINDS]);
-    const script = readFileSync(join(PROJECT_DIR, "components/backup/scripts/backup.sh"), "utf8");
-    const table = (fn: string) => {
-      const body = script.slice(script.indexOf(`${fn}() {`), script.indexOf("\n}\n", script.indexOf(`${fn}() {`)));
-      return Object.fromEntries([...body.matchAll(/([a-z-]+)\) echo ([a-z0-9_-]+) ;;/g)].map((m) => [m[1], m[2]]));
-    };
-    const ext = table("ext_for_kind");
-    const format = table("format_for_kind");
-    for (const kind of BACKUP_KINDS) expect({ kind, ...KIND_DRIVERS[kind].artifact }).toEqual({ kind, extension: ext[kind], format: format[kind] });
+  it("each driver's artifact format and extension are the ones the runtime's part for the kind records in the manifest (one definition, the kind's artifact.ts)", () => {
+    for (const kind of BACKUP_KINDS) {
+      expect(KIND_RUNTIMES[kind].kind).toBe(kind);
+      expect(KIND_RUNTIMES[kind].artifact, kind).toBe(KIND_DRIVERS[kind].artifact);
+    }
   });
 
   it("no source outside components/backup/kinds/ switches over kinds or keeps a per-kind table", () => {

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ENCRYPTION_MANIFEST_FIELDS as F, isEncrypted, LAYOUT, manifestKey, ManifestError, objectKey, parseLatest, parseManifest, plaintextSize, serializeManifest } from "../../components/backup/contract";
+import { ENCRYPTION_MANIFEST_FIELDS as F, isEncrypted, LAYOUT, ManifestError, objectKey, parseLatest, parseManifest, plaintextSize, serializeManifest } from "../../components/backup/contract";
 import { PROJECT_DIR } from "../../infra/plan/stackFile";
 import { recipientSha256 } from "../../components/backup/encryption";
 

@@ -10,6 +10,7 @@ import { backupCronJob, type JobContext, type JobPhase } from "../../components/
 import { walReceiverStatefulSetSpec } from "../../components/backup/walReceiver";
 import { pointInTimeRestoreObjects } from "../../components/backup/restoreJob";
 import { backupPodSpec, IMAGE_UID, SCRIPTS_MOUNT } from "../../components/backup/podSpec";
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { POLICIES } from "../../policies/rules";
 import { policyConfig } from "../../policies/core/evaluate";
 import { T } from "../../policies/core/util";
@@ -73,16 +74,17 @@ describe("the backup pod builder", () => {
     }
   });
 
-  it("copies binaries with an init container of the same security, and a script container runs its script from the mount", () => {
+  it("copies binaries with an init container of the same security, and a runtime container runs the loader from the mount with the node it is given", () => {
     const spec = backupPodSpec({
       security: { fsGroup: IMAGE_UID.debianServiceUser },
       scriptsConfigMap: "s",
       work: { name: "work", mountPath: "/work", sizeLimit: "1Gi" },
       initContainers: [{ name: "age", image: "a:1", run: { copies: ["/usr/local/bin/age"], binDir: "/work/bin" }, resources: resources("50m", "64Mi", "200m"), runAsUser: IMAGE_UID.nobody }],
-      containers: [{ name: "dump", image: "p:1", run: { script: "backup.sh", args: ["dump"] }, resources: resources("1", "1Gi", "2"), runAsUser: IMAGE_UID.debianServiceUser }],
+      containers: [{ name: "backup", image: "p:1", run: { runtime: "backup", node: "/work/bin/node" }, resources: resources("1", "1Gi", "2"), runAsUser: IMAGE_UID.debianServiceUser }],
     }) as Any;
     expect(spec.initContainers[0].command).toEqual(["sh", "-c", "mkdir -p /work/bin && cp /usr/local/bin/age /work/bin/"]);
-    expect(spec.containers[0]).toMatchObject({ command: ["bash", `${SCRIPTS_MOUNT}/backup.sh`], args: ["dump"] });
+    expect(spec.containers[0]).toMatchObject({ command: ["/work/bin/node", `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, "backup"] });
+    expect(spec.containers[0]).not.toHaveProperty("args");
     expect(spec.securityContext).toEqual({ runAsNonRoot: true, fsGroup: 999, seccompProfile: { type: "RuntimeDefault" } });
     expect(spec.volumes).toEqual([{ name: "scripts", configMap: { name: "s", defaultMode: 0o555 } }, { name: "work", emptyDir: { sizeLimit: "1Gi" } }, { name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
   });

@@ -3,7 +3,7 @@
  * from it, with a backup CronJob beside the writer in the application's namespace, a drill in the backups namespace,
  * their identities, the scripts there, the Pushgateway's door open to that one pod label, and alerts on both jobs.
  */
-import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { RUNTIME_BINARIES_MIB } from "../../components/backup/podSpec";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Plan } from "../../infra/plan/harness";
@@ -57,12 +57,12 @@ describe("prod's SQLite telemetry is backed up and drilled", () => {
     expect(backups.targets.telemetry).toMatchObject({ kind: "sqlite", prefix: "sqlite/telemetry/" });
   });
 
-  it("puts the scripts, the Python helper included, in the application's namespace for the backup to mount", () => {
+  it("puts the runtime's ConfigMap in the application's namespace for the backup to mount", () => {
     const scripts = resourcesOfType(p, "kubernetes:core/v1:ConfigMap").filter((r) => r.name.startsWith("backup-scripts"));
     const there = scripts.find((r) => inputsOf<Any>(r).metadata.namespace === "openfinops");
     expect(there?.name).toBe("backup-scripts-app-openfinops");
     expect(Object.keys(inputsOf<Any>(there!).data).sort()).toEqual([...Object.keys(backupScriptFiles()), RUNTIME_LOADER].sort());
-    expect(Object.keys(inputsOf<Any>(there!).data)).toContain("sqlite_tool.py");
+    expect(Object.keys(inputsOf<Any>(there!).binaryData)).toEqual([RUNTIME_BUNDLE]);
     expect(podOf(backup).volumes.find((v: Any) => v.name === "scripts").configMap.name).toMatch(/^backup-scripts-app-openfinops/);
   });
 

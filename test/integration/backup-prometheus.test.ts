@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { join } from "node:path";
 import { zstdDecompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jobEnv, uploadCraftedArtifact } from "./helpers/scripts";
-import { runRuntime } from "./helpers/runtime";
+import { jobEnv } from "./helpers/scripts";
+import { putCraftedBackup, runRuntime } from "./helpers/runtime";
 import { freePort, Prometheus, Pushgateway, S3, sleep, startPrometheus, startPushgateway, startS3, tempDir } from "./helpers/servers";
 import { BACKUP_JOB, BACKUP_METRICS, DRILL_JOB, DRILL_METRICS, EXIT } from "../../components/backup/contract";
 
@@ -108,8 +108,7 @@ describe("prometheus-snapshot backup and drill (real Prometheus, promtool, Pushg
     const stored = readFileSync(s3.objectPath(manifest.key));
     const tarBytes = manifest.compression === "zstd" ? zstdDecompressSync(stored) : stored;
     const counts = { blocks: manifest.counts.blocks + 1, series: manifest.counts.series };
-    const u = await uploadCraftedArtifact(jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, "miscounted"), { bytes: tarBytes, ext: "tar", format: "prometheus-tsdb-snapshot-tar", counts });
-    expect(u.code, u.stderr).toBe(0);
+    await putCraftedBackup(s3, KIND, "miscounted", { bytes: tarBytes, ext: "tar", format: "prometheus-tsdb-snapshot-tar", counts });
     const r = await runRuntime("drill", jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, "miscounted", { PROM_DRILL_PORT: String(await freePort()) }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("RESTORED DATA DIFFERS");

@@ -1,17 +1,8 @@
 /**
- * The phases of each in-pod script (the containers of one pod, which hand over through status files in WORK_DIR) and
- * how long each may wait for another. A Job has a hard deadline; every phase gives up `REPORT_MARGIN_SECONDS` before
- * it, so the failure is always pushed before Kubernetes kills the pod. The plan hands the wait to the scripts as
+ * How long a run may work. A Job has a hard deadline; every run gives up `REPORT_MARGIN_SECONDS` before it, so the
+ * failure is always pushed before Kubernetes kills the pod. The plan hands the wait to the runtime as
  * PHASE_WAIT_SECONDS (phaseEnv below).
  */
-
-/** The phases each script accepts as its argument; `all` runs them one after the other in one container. */
-export const PHASES = {
-  /** backup.sh: `dump` (the database tool's container) then `upload` (S3 and the Pushgateway). */
-  backup: { dump: "dump", upload: "upload", all: "all" },
-  /** restore-drill.sh: `fetch` (S3, verification, the report) beside `restore` (the throwaway server). */
-  drill: { fetch: "fetch", restore: "restore", all: "all" },
-} as const;
 
 /** A scheduled backup, drill, base backup or off-site copy Job's hard limit. */
 export const SCHEDULED_JOB_DEADLINE_SECONDS = 4 * 3600;

@@ -1,7 +1,6 @@
 /**
  * The kinds the in-pod runtime runs (components/backup/runtime/), each from its folder: the runtime's side of the
- * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Every kind is here
- * (issue 23); whether a target's pods run it or still the scripts is its driver's choice (index.ts).
+ * kinds' drivers, kept apart from index.ts so that the bundle carries none of the plan's code. Every kind has one.
  */
 import type { BackupKind } from "../contract";
 import { mongodbRuntime } from "./mongodb/runtime";
@@ -12,7 +11,7 @@ import { sqliteRuntime } from "./sqlite/runtime";
 import { valkeyRuntime } from "./valkey/runtime";
 import type { KindRuntime } from "../runtime/kind";
 
-export const KIND_RUNTIMES: Partial<Record<BackupKind, KindRuntime>> = {
+export const KIND_RUNTIMES: Record<BackupKind, KindRuntime> = {
   postgresql: postgresqlRuntime,
   "rabbitmq-definitions": rabbitmqDefinitionsRuntime,
   sqlite: sqliteRuntime,

@@ -1,6 +1,5 @@
 /** Runs the exact scripts of components/backup/scripts as the CronJob would, with a per-suite environment. */
 import { ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PG_BIN, SCRIPTS } from "./servers";
@@ -142,34 +141,4 @@ export function jobEnv(
     PUSHGATEWAY_URL: servers.pushgatewayUrl,
     ...over,
   };
-}
-
-/**
- * Runs the real upload phase (`backup.sh upload`) on an artifact the test wrote itself, as if the dump phase had
- * produced it: how a suite puts a backup the source server could never export (a document a broker rejects, a
- * corrupt RDB) into the bucket, to show that the drill catches it.
- */
-export async function uploadCraftedArtifact(
-  env: Record<string, string>,
-  artifact: { bytes: Buffer | string; ext: string; format: string; counts: Record<string, number> },
-): Promise<RunResult> {
-  const work = env.WORK_DIR!;
-  const bytes = Buffer.from(artifact.bytes);
-  const path = join(work, "artifact.ready");
-  writeFileSync(path, bytes);
-  writeFileSync(join(work, "counts.tsv"), Object.entries(artifact.counts).map(([k, v]) => `${k}\t${v}\n`).join(""));
-  const sha = createHash("sha256").update(bytes).digest("hex");
-  const status = [
-    "result=ok",
-    `started_epoch=${Math.floor(Date.now() / 1000)}`,
-    `sha256=${sha}`,
-    `size=${bytes.length}`,
-    `ext=${artifact.ext}`,
-    "compression=none",
-    `format=${artifact.format}`,
-    "tool_version=crafted by the test",
-    `artifact=${path}`,
-  ];
-  writeFileSync(join(work, "dump.status"), status.join("\n") + "\n");
-  return run("backup.sh", ["upload"], { ...env, BACKUP_COMPRESSION: "none" });
 }

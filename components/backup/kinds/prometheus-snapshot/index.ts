@@ -56,7 +56,7 @@ export const prometheusSnapshot: KindDriver<"prometheus-snapshot"> = {
       {
         compression: "none",
         fsGroup: DRILL_UID,
-        initContainers: [{ name: "promtool", image: IMAGES.promtool, args: [], copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: DRILL_UID }],
+        initContainers: [{ name: "promtool", image: IMAGES.promtool, copies: ["/bin/promtool", "/bin/prometheus"], resources: resources("50m", "64Mi", "200m"), runAsUser: DRILL_UID }],
       },
     ),
   // Read from Prometheus's own volume, in the monitoring namespace.
