@@ -1,9 +1,9 @@
 import { scheduledJobSpec } from "../platform/scheduledJob";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef } from "../versions";
+import { runtimeNode } from "../backup/containers";
+import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../backup/runtime/bundle";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
 import type { PolicyDocument } from "./bucketPolicy";
 import { checksFile, protectionChecks, type BucketProtection } from "./protection";
@@ -13,19 +13,10 @@ import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/servi
 export const PROTECTION_CHECK_NAME = "strata-bucket-protection";
 /** Every 6 hours, off the hour; the alerts' staleness (protectionRules.ts) allows two missed runs. */
 export const PROTECTION_CHECK_SCHEDULE = "23 */6 * * *";
-const SCRIPT = "bucket-protection.sh";
 const CHECKS = "checks.tsv";
 const MOUNT = "/opt/strata";
-
-/** The script ships beside this component; `npm run plan` runs a bundle under .tmp/, so look upwards for it. */
-function scriptPath(start: string = __dirname): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, "scripts", SCRIPT), join(dir, "components", "archive", "scripts", SCRIPT)]) {
-      if (existsSync(candidate)) return candidate;
-    }
-    if (dirname(dir) === dir) throw new Error(`no components/archive/scripts/${SCRIPT} above ${start}`);
-  }
-}
+/** The backup runtime's command that runs the checks (components/archive/protectionCheckRuntime.ts). */
+const COMMAND = "bucket-protection";
 
 /** The reads the check makes, on the buckets only (bucket-level settings: no object access, no key use). */
 export function protectionCheckPolicy(bucketArns: string[]): PolicyDocument {
@@ -55,7 +46,10 @@ export interface ProtectionCheckJobInput {
 
 const podLabels = { "app.kubernetes.io/name": PROTECTION_CHECK_NAME };
 
-/** The CronJob, in the pattern of the backup jobs: pinned AWS CLI image, non-root, read-only, bounded, Forbid overlap. */
+/**
+ * The CronJob, in the pattern of the backup jobs: the backup runtime in the pinned node image itself (its ConfigMap
+ * carries the runtime and the checks), non-root, read-only, bounded, Forbid overlap.
+ */
 export function protectionCheckCronJob(input: ProtectionCheckJobInput) {
   const labels = { ...input.labels, ...podLabels };
   return {
@@ -73,16 +67,13 @@ export function protectionCheckCronJob(input: ProtectionCheckJobInput) {
         containers: [
           {
             name: "check",
-            image: imageRef(IMAGES.awsCli),
+            image: imageRef(IMAGES.node),
             imagePullPolicy: "IfNotPresent",
-            command: ["bash", `${MOUNT}/${SCRIPT}`],
+            command: [runtimeNode({ image: IMAGES.node }), `${MOUNT}/${RUNTIME_LOADER}`, COMMAND],
             env: [
               { name: "CHECKS_FILE", value: `${MOUNT}/${CHECKS}` },
               { name: "PUSHGATEWAY_URL", value: input.pushgatewayUrl },
               { name: "AWS_REGION", value: input.region },
-              { name: "AWS_CLI", value: "aws" },
-              // The AWS CLI keeps its caches under HOME; the root filesystem is read-only.
-              { name: "HOME", value: "/tmp" },
             ],
             ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
             resources: resources("50m", "256Mi", "500m"),
@@ -127,12 +118,17 @@ export class BucketProtectionCheck extends pulumi.ComponentResource {
   constructor(name: string, args: BucketProtectionCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     super("strata:archive:BucketProtectionCheck", name, {}, opts);
     const child = { parent: this };
+    const runtime = runtimeFiles();
     this.checks = pulumi
       .all(args.buckets.map((b) => pulumi.all([b.name, b.protection])))
       .apply((buckets) => checksFile(buckets.flatMap(([bucket, protection]) => protectionChecks(bucket, protection))));
     const configMap = new k8s.core.v1.ConfigMap(
       name,
-      { metadata: { namespace: args.namespace, labels: { ...args.labels, ...podLabels } }, data: { [SCRIPT]: readFileSync(scriptPath(), "utf8"), [CHECKS]: this.checks } },
+      {
+        metadata: { namespace: args.namespace, labels: { ...args.labels, ...podLabels } },
+        data: { [RUNTIME_LOADER]: runtime.loader, [CHECKS]: this.checks },
+        binaryData: { [RUNTIME_BUNDLE]: runtime.bundle.toString("base64") },
+      },
       child,
     );
     const job = pulumi.all([args.namespace, configMap.metadata.name]).apply(([namespace, configMapName]) =>

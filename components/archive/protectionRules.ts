@@ -1,14 +1,11 @@
 /**
- * Alerts on the bucket protection check (protectionCheck.ts, scripts/bucket-protection.sh). The Pushgateway may run
+ * Alerts on the bucket protection check (protectionCheck.ts, run by the backup runtime: protectionCheckRuntime.ts). The Pushgateway may run
  * several replicas, each keeping the last push it received: the replica (pod) holding the newest run decides.
  */
 import { alertingRuleFactory, siblingRunbookUrl, SERVICE_ALERTS_RUNBOOK, type RuleGroup } from "../alerting/platformRules";
 
-export const PROTECTION_METRICS = {
-  matches: "strata_bucket_protection_matches",
-  unreadable: "strata_bucket_protection_unreadable",
-  lastRun: "strata_bucket_protection_last_run_timestamp_seconds",
-} as const;
+export { PROTECTION_METRICS } from "./protectionMetrics";
+import { PROTECTION_METRICS } from "./protectionMetrics";
 
 /** The check runs every 6 hours (PROTECTION_CHECK_SCHEDULE); two missed runs are a problem. */
 export const PROTECTION_THRESHOLDS = { staleSeconds: 12 * 3600 } as const;

@@ -1,26 +1,24 @@
 /**
- * The bucket protection check: the expectations follow the bucket definitions, and bucket-protection.sh runs with the
- * real AWS CLI v2 against (a) s3rver, which implements none of the four bucket settings (it answers NotImplemented,
+ * The bucket protection check: the expectations follow the bucket definitions, and the backup runtime's
+ * `bucket-protection` (the bundle the plan ships, through the AWS SDK) runs against (a) s3rver, which implements none of the four bucket settings (it answers NotImplemented,
  * so only "cannot read" and the push are exercised there), and (b) a stub S3 endpoint that answers with responses in
  * the shape of the S3 API reference (GetBucketVersioning, GetBucketEncryption, GetBucketLifecycleConfiguration,
  * GetObjectLockConfiguration, and their "not configured" errors), which exercises the comparison: as declared, and
  * each kind of drift. It pushes to a real Pushgateway.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bucketProtection, checksFile, expectedProjections, protectionChecks, type BucketProtection } from "../../components/archive/protection";
 import { lifecycleRules } from "../../components/archive/lifecycle";
-import { PROJECT_DIR } from "../../infra/plan/stackFile";
 import { startPushgateway, startS3, type Pushgateway, type S3 } from "../integration/helpers/servers";
+import { runRuntime } from "../integration/helpers/runtime";
+import { logLines } from "../integration/helpers/scripts";
 import { plan, resourcesOfType } from "../helpers/plan";
 import { validateRecordedK8sResource } from "../helpers/k8sValidate";
 
-const AWS_V2 = "/usr/bin/aws";
-const SCRIPT = join(PROJECT_DIR, "components", "archive", "scripts", "bucket-protection.sh");
 const KEY = "arn:aws:kms:eu-central-1:111122223333:key/0b0c6a52-7d1e-4bb0-9a51-3e1f8a7e2c11";
 const work = mkdtempSync(join(tmpdir(), "strata-bucket-protection-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -92,35 +90,28 @@ afterAll(async () => {
   await Promise.all([pushgateway?.stop(), s3rver?.stop()]);
 });
 
-/** Runs the script asynchronously: the stub S3 answers from this process's event loop. */
+/** Runs the runtime's check asynchronously, as the CronJob does: the stub S3 answers from this process's event loop. */
 async function runCheck(endpoint: string, checks: string): Promise<{ status: number | null; stderr: string }> {
   const dir = mkdtempSync(join(work, "run-"));
-  const aws = join(dir, "aws");
-  writeFileSync(aws, `#!/usr/bin/env bash\nexec ${AWS_V2} --endpoint-url ${endpoint} "$@"\n`);
-  chmodSync(aws, 0o755);
   writeFileSync(join(dir, "checks.tsv"), checks);
-  const child = spawn("bash", [SCRIPT], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: {
-      PATH: process.env.PATH,
+  const r = await runRuntime(
+    "bucket-protection",
+    {
+      PATH: process.env.PATH!,
       HOME: dir,
-      AWS_CLI: aws,
       AWS_ACCESS_KEY_ID: "S3RVER",
       AWS_SECRET_ACCESS_KEY: "S3RVER",
       AWS_REGION: "eu-central-1",
       AWS_EC2_METADATA_DISABLED: "true",
-      // The job keeps the CLI's retries; here an error answer is final, so the suite does not wait on backoff.
+      // The job keeps the SDK's retries; here an error answer is final, so the suite does not wait on backoff.
       AWS_MAX_ATTEMPTS: "1",
+      S3_ENDPOINT_URL: endpoint,
       CHECKS_FILE: join(dir, "checks.tsv"),
       PUSHGATEWAY_URL: pushgateway.url,
     },
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 100_000);
-  const status = await new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  clearTimeout(timer);
-  return { status, stderr };
+    100_000,
+  );
+  return { status: r.code, stderr: r.stderr };
 }
 
 const pushed = async () => {
@@ -149,7 +140,7 @@ describe("expectations follow the bucket definitions", () => {
   });
 });
 
-describe("bucket-protection.sh against S3-shaped answers (the comparison)", () => {
+describe("the check against S3-shaped answers (the comparison)", () => {
   const lines = () => checksFile([...protectionChecks("strata-prod-backups-x1", BACKUPS), ...protectionChecks("strata-prod-logs-x2", LOGS)]);
 
   it("reports every setting as declared when S3 answers as declared (rules in another order, filter echoed empty)", async () => {
@@ -194,7 +185,7 @@ describe("bucket-protection.sh against S3-shaped answers (the comparison)", () =
       "strata-prod-logs-x2/lifecycle": 0,
       "strata-prod-logs-x2/object_lock": 0,
     });
-    expect(r.stderr).toMatch(/DRIFT: not what the plan declared bucket=strata-prod-backups-x1 check=versioning expected=\{"Status":"Enabled"\} actual=\{ "Status": "Suspended" \}/);
+    expect(logLines(r.stderr)).toContainEqual(expect.objectContaining({ level: "warn", msg: "DRIFT: not what the plan declared", bucket: "strata-prod-backups-x1", check: "versioning", expected: '{"Status":"Enabled"}', actual: '{"Status":"Suspended"}' }));
   }, 120_000);
 
   it("a lifecycle rule narrowed to a prefix is drift; access denied is unreadable, not drift", async () => {
@@ -212,7 +203,7 @@ describe("bucket-protection.sh against S3-shaped answers (the comparison)", () =
   }, 120_000);
 });
 
-describe("bucket-protection.sh against s3rver", () => {
+describe("the check against s3rver", () => {
   it("s3rver keeps no versions and implements none of the other three: versioning reads as drift, the rest as unreadable", async () => {
     const r = await runCheck(s3rver.endpoint, checksFile(protectionChecks(s3rver.bucket, LOGS)));
     expect(r.status, r.stderr).toBe(0);
@@ -223,15 +214,24 @@ describe("bucket-protection.sh against s3rver", () => {
     expect(r.stderr).toContain("NotImplemented");
   }, 120_000);
 
-  it("exits 3 when the Pushgateway refuses the push, and 2 without its input", () => {
+  it("exits 3 when the Pushgateway refuses the push, and 2 without its input or with a malformed line, naming it", async () => {
     const dir = mkdtempSync(join(work, "bad-"));
-    const noInput = spawnSync("bash", [SCRIPT], { encoding: "utf8", env: { PATH: process.env.PATH, PUSHGATEWAY_URL: pushgateway.url, CHECKS_FILE: join(dir, "missing.tsv") } });
-    expect(noInput.status).toBe(2);
+    const base = { PATH: process.env.PATH!, AWS_REGION: "eu-central-1" };
+    const noInput = await runRuntime("bucket-protection", { ...base, PUSHGATEWAY_URL: pushgateway.url, CHECKS_FILE: join(dir, "missing.tsv") });
+    expect(noInput.code).toBe(2);
+    expect(noInput.stderr).toContain("missing.tsv' is not readable");
+    writeFileSync(join(dir, "bad.tsv"), "a-bucket\tversioning\tget-bucket-versioning\n");
+    const malformed = await runRuntime("bucket-protection", { ...base, PUSHGATEWAY_URL: pushgateway.url, CHECKS_FILE: join(dir, "bad.tsv") });
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain("malformed line 1");
+    const noGateway = await runRuntime("bucket-protection", { ...base, CHECKS_FILE: join(dir, "bad.tsv") });
+    expect(noGateway.code).toBe(2);
+    expect(noGateway.stderr).toContain("PUSHGATEWAY_URL");
     writeFileSync(join(dir, "empty.tsv"), "");
-    const refused = spawnSync("bash", [SCRIPT], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH, PUSHGATEWAY_URL: "http://127.0.0.1:9/", CHECKS_FILE: join(dir, "empty.tsv"), PUSH_TIMEOUT_SECONDS: "2" } });
-    expect(refused.status, refused.stderr).toBe(3);
+    const refused = await runRuntime("bucket-protection", { ...base, PUSHGATEWAY_URL: "http://127.0.0.1:9/", CHECKS_FILE: join(dir, "empty.tsv"), PUSH_TIMEOUT_SECONDS: "2" }, 60_000);
+    expect(refused.code, refused.stderr).toBe(3);
     expect(refused.stderr).toContain("PUSH FAILED");
-  }, 60_000);
+  }, 90_000);
 });
 
 describe("the check in the plans", () => {

@@ -213,3 +213,29 @@ describe.each(STACKS)("the %s plan's scripts ConfigMaps", (stack) => {
     }
   });
 });
+
+describe.each(STACKS)("the %s plan's own pods", (stack) => {
+  it("run no shell logic: every container runs the runtime's loader or one binary copy (mkdir and cp), nothing else", async () => {
+    const p = await plan(stack);
+    const workloads = [...resourcesOfType(p, "kubernetes:batch/v1:CronJob"), ...resourcesOfType(p, "kubernetes:apps/v1:StatefulSet"), ...resourcesOfType(p, "kubernetes:batch/v1:Job")];
+    expect(workloads.length).toBeGreaterThan(0);
+    const copy = /^mkdir -p \S+ && cp( \/\S+)+ \S+\/$/;
+    for (const r of workloads) {
+      const spec = inputsOf<Any>(r).spec;
+      const pod = (spec.jobTemplate?.spec ?? spec).template.spec;
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Any[]) {
+        const [program, ...args] = c.command as string[];
+        const where = `${r.name}/${c.name}`;
+        if (program === "sh") {
+          expect(args[0], where).toBe("-c");
+          expect(args[1], where).toMatch(copy);
+        } else {
+          // The copied node (in the scratch or tools volume) or the node image's own.
+          expect(program, where).toMatch(/^\/[\w/.-]+\/node$/);
+          expect(args[0], where).toBe(`${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`);
+        }
+        expect(c.args, where).toBeUndefined();
+      }
+    }
+  });
+});

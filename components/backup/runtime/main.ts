@@ -8,7 +8,7 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { RUNTIME_COMMANDS, type RuntimeCommand } from "./commands";
+import { RUNTIME_COMMANDS, type BackupRunCommand } from "./commands";
 import { BACKUP_JOB, DRILL_JOB, EXIT, PITR_WAL_JOB, type ExitCode } from "../contract";
 import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
@@ -24,14 +24,17 @@ import { KIND_RUNTIMES } from "../kinds/runtimes";
 import { createLog } from "./log";
 import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
+import { runBucketProtection } from "../../archive/protectionCheckRuntime";
 
-const COMMANDS = RUNTIME_COMMANDS;
-type Command = RuntimeCommand;
+const COMMANDS: readonly string[] = RUNTIME_COMMANDS;
+type Command = BackupRunCommand;
 const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver", "pitr-restore": "pitr-restore" };
 /** The PostgreSQL-only commands. */
 const POSTGRESQL_ONLY: readonly Command[] = ["basebackup", "wal-receiver", "pitr-restore"];
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
+  // The archive's own check belongs to no backup target: it has no kind, target or archive environment to validate.
+  if (argv[0] === "bucket-protection") return runBucketProtection(vars, createLog({ script: "bucket-protection", phase: "bucket-protection" }));
   const command = argv[0] as Command;
   if (!COMMANDS.includes(command)) {
     process.stderr.write(`usage: strata-runtime.cjs ${COMMANDS.join("|")}\n`);
@@ -62,10 +65,6 @@ export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<Exi
     return EXIT.config;
   }
   const kind = KIND_RUNTIMES[env.BACKUP_KIND];
-  if (!kind) {
-    log.error(`kind ${env.BACKUP_KIND} is not run by this runtime yet: its jobs run components/backup/scripts/`);
-    return EXIT.config;
-  }
   const startedEpoch = Math.floor(Date.now() / 1000);
   const scratch = join(env.WORK_DIR, `${command}-${process.pid}`);
   mkdirSync(scratch, { recursive: true });

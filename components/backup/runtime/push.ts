@@ -27,17 +27,16 @@ export const groupUrl = (t: PushTarget) => `${t.url.replace(/\/+$/, "")}/metrics
 const ATTEMPTS = 4;
 const RETRY_DELAY_MS = 1000;
 
-/** Pushes; true when the Pushgateway accepted. A refusal is logged as PUSH FAILED with its reason. */
-export async function push(target: PushTarget, samples: Samples, log: Log): Promise<boolean> {
-  const url = groupUrl(target);
+/**
+ * Sends one exposition to a Pushgateway group, retrying what a retry can fix (no answer, a 5xx): undefined when it was
+ * accepted, else why not. POST replaces the names it carries within the group, PUT the whole group.
+ */
+export async function deliver(url: string, method: "POST" | "PUT", body: string, timeoutSeconds: number): Promise<string | undefined> {
   let detail = "";
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
-      const res = await fetch(url, { method: "POST", body: exposition(samples), signal: AbortSignal.timeout(target.timeoutSeconds * 1000) });
-      if (res.ok) {
-        log.info("pushed metrics", { job: target.job, url });
-        return true;
-      }
+      const res = await fetch(url, { method, body, signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+      if (res.ok) return undefined;
       detail = `HTTP ${res.status}: ${(await res.text()).slice(0, 500)}`;
       // A 4xx is the body's fault: the same body fails again.
       if (res.status < 500) break;
@@ -46,6 +45,17 @@ export async function push(target: PushTarget, samples: Samples, log: Log): Prom
     }
     if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
   }
-  log.error("PUSH FAILED: the Pushgateway did not accept the metrics; this run's result is in the line above", { job: target.job, url, detail });
+  return detail;
+}
+
+/** Pushes; true when the Pushgateway accepted. A refusal is logged as PUSH FAILED with its reason. */
+export async function push(target: PushTarget, samples: Samples, log: Log): Promise<boolean> {
+  const url = groupUrl(target);
+  const refused = await deliver(url, "POST", exposition(samples), target.timeoutSeconds);
+  if (refused === undefined) {
+    log.info("pushed metrics", { job: target.job, url });
+    return true;
+  }
+  log.error("PUSH FAILED: the Pushgateway did not accept the metrics; this run's result is in the line above", { job: target.job, url, detail: refused });
   return false;
 }
