@@ -15,7 +15,7 @@ export const PUSH_JOBS = {
   drill: "strata_restore_drill",
   /** The WAL receiver, every upload cycle. */
   pitrWal: "strata_pitr_wal",
-  /** offsite-copy.sh, grouped by `destination` bucket. */
+  /** The runtime's `offsite-copy`, grouped by `destination` bucket. */
   offsiteCopy: "strata_offsite_copy",
 } as const;
 
@@ -96,7 +96,7 @@ export const OFFSITE_COPY_METRICS = {
 } as const;
 
 
-/** The HELP line the runtime pushes with each metric of the backup and drill groups. */
+/** The HELP line the runtime pushes with each metric it pushes. */
 export const METRIC_HELP: Record<string, string> = {
   [BACKUP_METRICS.lastSuccess]: "When the last successful backup ended.",
   [BACKUP_METRICS.size]: "Size of the last successful backup object in bytes.",
@@ -117,6 +117,15 @@ export const METRIC_HELP: Record<string, string> = {
   [PITR_WAL_METRICS.slotRetainedBytes]: "WAL the server keeps for the receiver's replication slot.",
   [PITR_WAL_METRICS.receiverLagSeconds]: "Seconds since the newest moment everything the server wrote was on the receiver's volume.",
   [PITR_WAL_METRICS.archivedThrough]: "Everything the server had written by this time is in S3.",
+  [OFFSITE_COPY_METRICS.lastCompletion]: "End of the last off-site copy run.",
+  [OFFSITE_COPY_METRICS.lastRunSuccess]: "1 if every object of the last run was copied and verified.",
+  [OFFSITE_COPY_METRICS.duration]: "Duration of the last off-site copy run.",
+  [OFFSITE_COPY_METRICS.sourceObjects]: "Objects in the backups bucket at the last run.",
+  [OFFSITE_COPY_METRICS.objectsCopied]: "Objects copied and verified by the last run.",
+  [OFFSITE_COPY_METRICS.bytesCopied]: "Bytes copied and verified by the last run.",
+  [OFFSITE_COPY_METRICS.mismatches]: "Objects whose SHA-256 did not match in the last run.",
+  [OFFSITE_COPY_METRICS.destinationVersioned]: "1 if the destination bucket's versioning is Enabled.",
+  [OFFSITE_COPY_METRICS.lastSuccess]: "End of the last off-site copy run that copied and verified everything.",
 };
 
 /** Each group's metrics, keyed like PUSH_JOBS. */
