@@ -3,7 +3,8 @@
  * pinned Node.js binary that the pod's init container copies into the tool's own image, so one container supervises
  * the database tools as child processes and speaks S3 through the AWS SDK.
  *
- * Usage: strata-runtime.cjs backup|drill     (environment: runtime/config.ts and the kind's own; scripts/README.md)
+ * Usage: strata-runtime.cjs backup|drill|...  (environment: runtime/config.ts and the kind's own; scripts/README.md)
+ *        strata-runtime.cjs offsite-copy       (environment: runtime/offsiteCopy.ts)
  * Exit statuses: the contract's (components/backup/contract/exitCodes.ts).
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { BACKUP_JOB, DRILL_JOB, EXIT, PITR_WAL_JOB, type ExitCode } from "../con
 import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
 import { runDrill } from "./drill";
+import { runOffsiteCopy } from "./offsiteCopy";
 import { RunError } from "./errors";
 import { logicalPlan, type RunContext } from "./kind";
 import { baseBackupPlan } from "../kinds/postgresql/baseBackupRuntime";
@@ -26,17 +28,21 @@ import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 
 const COMMANDS = RUNTIME_COMMANDS;
-type Command = RuntimeCommand;
+/** The commands of one target's backup series, which read readRunEnv's environment. */
+type Command = Exclude<RuntimeCommand, "offsite-copy">;
 const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver", "pitr-restore": "pitr-restore" };
 /** The PostgreSQL-only commands. */
 const POSTGRESQL_ONLY: readonly Command[] = ["basebackup", "wal-receiver", "pitr-restore"];
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
-  const command = argv[0] as Command;
-  if (!COMMANDS.includes(command)) {
+  const named = argv[0] as RuntimeCommand;
+  if (!COMMANDS.includes(named)) {
     process.stderr.write(`usage: strata-runtime.cjs ${COMMANDS.join("|")}\n`);
     return EXIT.config;
   }
+  // The off-site copy serves the whole bucket, no kind or target: its environment is its own.
+  if (named === "offsite-copy") return runOffsiteCopy(vars);
+  const command: Command = named;
   const log = createLog({ script: SCRIPT[command], phase: command, kind: vars.BACKUP_KIND, target: vars.BACKUP_TARGET });
   let env;
   try {
