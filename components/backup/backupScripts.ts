@@ -18,8 +18,8 @@ function findScriptsDir(start: string = __dirname): string {
 
 export const SCRIPTS_DIR = findScriptsDir();
 
-/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python; the off-site copy). */
-const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py", "offsite-copy.sh"];
+/** The files the scripts need beside each other (sqlite_tool.py and rabbitmq_tool.py: steps in Python). */
+const REQUIRED = ["backup.sh", "restore-drill.sh", "lib.sh", "sqlite_tool.py", "rabbitmq_tool.py"];
 
 /** The exact files the integration suites run, keyed by file name (what a ConfigMap volume mounts). */
 export function backupScriptFiles(): Record<string, string> {
