@@ -54,7 +54,7 @@ export interface RunAs {
   gid: number;
 }
 
-export type Script = "backup.sh" | "restore-drill.sh" | "offsite-copy.sh";
+export type Script = "backup.sh" | "restore-drill.sh";
 
 export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
   return startCommand(["bash", join(SCRIPTS, script), ...args], env, timeoutMs, runAs);
