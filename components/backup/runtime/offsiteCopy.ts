@@ -30,7 +30,7 @@ import { optional, readEnv, requiredText, runEnvSchema } from "./config";
 import { ConfigError, RunError } from "./errors";
 import { createLog, type Log } from "./log";
 import { push, type PushTarget, type Samples } from "./push";
-import { ArchiveStore, describeS3Error, type ListedObject } from "./s3";
+import { ArchiveStore, describeS3Error, type ListedObject, type OpenedObject } from "./s3";
 import { termination } from "./signals";
 
 export const offsiteCopyEnvSchema = runEnvSchema.pick({ S3_BUCKET: true, S3_ENDPOINT_URL: true, WORK_DIR: true, PUSH_TIMEOUT_SECONDS: true }).extend({
@@ -113,55 +113,56 @@ const FALLBACK_CONTENT_TYPE = "binary/octet-stream";
 /** Steps 1-3 of the header for one object; `bytes` counts it when it verified. */
 async function copyOne(stores: Stores, key: string, scratch: string, log: Log): Promise<{ outcome: Outcome; bytes: number }> {
   const { source, destination } = stores;
-  let first;
+  let first: OpenedObject;
   try {
     first = await source.open(key);
   } catch (e) {
     log.error("cannot download the source object", { key, detail: describeS3Error(e) });
     return { outcome: "failed", bytes: 0 };
   }
-  const contentType = first.contentType ?? FALLBACK_CONTENT_TYPE;
-  const recorded = first.metadata.sha256;
-  let sha: string;
-  let body: () => Promise<Body>;
-  let opened: typeof first | undefined = first;
-  if (recorded) {
-    sha = recorded;
-    // Each attempt streams from the source again, checked against the record before its upload is completed.
-    body = async () => {
-      const from = opened ?? (await source.open(key));
-      opened = undefined;
-      let failure: unknown;
-      from.body.on("error", (e) => (failure ??= e));
-      const h = hashing();
-      const whole = pipeline(from.body, h.through).then(() => {
-        const got = h.digest();
-        if (got !== recorded) throw new SourceMismatch(recorded, got);
-      });
-      // Awaited by the upload once it has read the body through; a body abandoned on a failure is not.
-      whole.catch(() => undefined);
-      return { stream: h.through, whole, sourceFailure: () => failure };
-    };
-  } else {
-    // Nothing to check the stream against: staged (one object at a time) and hashed, so the upload can carry its SHA-256.
-    const staged = join(scratch, "object");
-    const h = hashing();
-    try {
-      await pipeline(first.body, h.through, createWriteStream(staged));
-    } catch (e) {
-      log.error("cannot download the source object", { key, detail: describeS3Error(e) });
-      return { outcome: "failed", bytes: 0 };
-    }
-    sha = h.digest();
-    opened = undefined;
-    body = async () => {
-      const stream = createReadStream(staged);
-      let failure: unknown;
-      stream.on("error", (e) => (failure ??= e));
-      return { stream, whole: Promise.resolve(), sourceFailure: () => failure };
-    };
-  }
+  // Until an attempt takes it, the first response's body is this function's to close.
+  let opened: OpenedObject | undefined = first;
   try {
+    const contentType = first.contentType ?? FALLBACK_CONTENT_TYPE;
+    const recorded = first.metadata.sha256;
+    let sha: string;
+    let body: () => Promise<Body>;
+    if (recorded) {
+      sha = recorded;
+      // Each attempt streams from the source again, checked against the record before its upload is completed.
+      body = async () => {
+        const from = opened ?? (await source.open(key));
+        opened = undefined;
+        let failure: unknown;
+        from.body.on("error", (e) => (failure ??= e));
+        const h = hashing();
+        const whole = pipeline(from.body, h.through).then(() => {
+          const got = h.digest();
+          if (got !== recorded) throw new SourceMismatch(recorded, got);
+        });
+        // Awaited by the upload once it has read the body through; a body abandoned on a failure is not.
+        whole.catch(() => undefined);
+        return { stream: h.through, whole, sourceFailure: () => failure };
+      };
+    } else {
+      // Nothing to check the stream against: staged (one object at a time) and hashed, so the upload can carry its SHA-256.
+      const staged = join(scratch, "object");
+      const h = hashing();
+      try {
+        await pipeline(first.body, h.through, createWriteStream(staged));
+      } catch (e) {
+        log.error("cannot download the source object", { key, detail: describeS3Error(e) });
+        return { outcome: "failed", bytes: 0 };
+      }
+      sha = h.digest();
+      opened = undefined;
+      body = async () => {
+        const stream = createReadStream(staged);
+        let failure: unknown;
+        stream.on("error", (e) => (failure ??= e));
+        return { stream, whole: Promise.resolve(), sourceFailure: () => failure };
+      };
+    }
     for (const attempt of [1, 2]) {
       let b: Body;
       try {
