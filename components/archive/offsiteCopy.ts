@@ -3,10 +3,14 @@ import * as k8s from "@pulumi/kubernetes";
 import { IMAGES, imageRef } from "../versions";
 import { scheduledJobSpec } from "../platform/scheduledJob";
 import { RESTRICTED_CONTAINER, resources } from "../platform/containerDefaults";
-import { ACTIVE_DEADLINE_SECONDS, archiveEnv, backupContractEnv, env, SCRIPT_EXIT, SCRIPTS_MOUNT, WORK_DIR, type JobContext } from "../backup/cronJob";
+import { ACTIVE_DEADLINE_SECONDS, archiveEnv, env, SCRIPTS_MOUNT, WORK_DIR, type JobContext } from "../backup/cronJob";
+import { EXIT } from "../backup/contract";
+import { runtimeNode } from "../backup/containers";
+import { RUNTIME_LOADER } from "../backup/runtime/bundle";
+import type { RuntimeCommand } from "../backup/runtime/commands";
 import { servicePrometheusRule, type ServiceAlertsArgs } from "../alerting/serviceRule";
 import { buildOffsiteCopyRuleGroups } from "./offsiteCopyRules";
-import { OFFSITE_COPY_NAME, OFFSITE_COPY_SCRIPT, OFFSITE_COPY_STATE_PREFIX } from "./offsiteCopySettings";
+import { OFFSITE_COPY_NAME, OFFSITE_COPY_STATE_PREFIX } from "./offsiteCopySettings";
 import { ARCHIVE_CAPABILITIES, hetznerEndpoint, type ArchiveProvider } from "./providers";
 import { intervalHours } from "../backup/cron";
 
@@ -30,7 +34,7 @@ export const destinationSecretName = `${OFFSITE_COPY_NAME}-destination`;
 
 export interface OffsiteCopyJobInput {
   namespace: string;
-  /** The backup scripts' ConfigMap in this namespace (offsite-copy.sh sources lib.sh beside it). */
+  /** The backup scripts' ConfigMap in this namespace, which carries the runtime's loader and bundle. */
   scriptsConfigMap: string;
   /** The archive identity that reads the backups bucket; on a store without IAM, its Secret with the store's key. */
   serviceAccountName: string;
@@ -38,16 +42,18 @@ export interface OffsiteCopyJobInput {
   source: Pick<JobContext, "bucket" | "region" | "endpoint" | "checksumsWhenRequired" | "pushgatewayUrl">;
   destination: OffsiteDestination;
   schedule: string;
-  /** Scratch space: the largest object of the bucket, held once while it is hashed and uploaded. */
+  /** Scratch space: an object that records no SHA-256 is staged there, one at a time, to be hashed before its upload. */
   scratchGiB: number;
   labels: Record<string, string>;
 }
 
 const podLabels = { "app.kubernetes.io/name": OFFSITE_COPY_NAME };
 const UID = 65534;
+const COMMAND: RuntimeCommand = "offsite-copy";
 
 /**
- * The CronJob, in the pattern of the backup jobs (components/backup/cronJob.ts): the pinned AWS CLI image, non-root,
+ * The CronJob, in the pattern of the backup jobs (components/backup/cronJob.ts): the runtime's `offsite-copy` in the
+ * pinned node image itself (nothing to copy in: it needs no tool but node and the SDK it bundles), non-root,
  * read-only root, every capability dropped, limits, bounded scratch, Forbid overlap, the same deadline and the same
  * exit statuses that a retry cannot change.
  */
@@ -66,18 +72,18 @@ export function offsiteCopyCronJob(input: OffsiteCopyJobInput) {
       // A first copy of a large bucket may need several runs: each one continues where the last stopped.
       activeDeadlineSeconds: ACTIVE_DEADLINE_SECONDS,
       serviceAccountName: input.serviceAccountName,
-      failJobExitCodes: [SCRIPT_EXIT.config, SCRIPT_EXIT.pushFailed],
+      failJobExitCodes: [EXIT.config, EXIT.pushFailed],
       pod: {
         securityContext: { runAsNonRoot: true, runAsUser: UID, runAsGroup: UID, fsGroup: UID, seccompProfile: { type: "RuntimeDefault" } },
         containers: [
           {
             name: "copy",
-            image: imageRef(IMAGES.awsCli),
+            image: imageRef(IMAGES.node),
             imagePullPolicy: "IfNotPresent",
-            command: ["bash", `${SCRIPTS_MOUNT}/${OFFSITE_COPY_SCRIPT}`],
+            command: [runtimeNode({ image: IMAGES.node }), `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, COMMAND],
             env: [
               // Both stores' clients: `when_required` where either side is a store that needs it.
-              ...archiveEnv({ ...input.source, checksumsWhenRequired: input.source.checksumsWhenRequired || ARCHIVE_CAPABILITIES[d.provider].checksumsWhenRequired }),
+              ...archiveEnv({ ...input.source, checksumsWhenRequired: input.source.checksumsWhenRequired || ARCHIVE_CAPABILITIES[d.provider].checksumsWhenRequired }, "runtime"),
               env("DEST_BUCKET", d.bucket),
               env("DEST_REGION", d.region),
               ...(endpoint ? [env("DEST_ENDPOINT_URL", endpoint)] : []),
@@ -86,11 +92,10 @@ export function offsiteCopyCronJob(input: OffsiteCopyJobInput) {
               env("OFFSITE_STATE_PREFIX", OFFSITE_COPY_STATE_PREFIX),
               env("WORK_DIR", WORK_DIR),
               env("TMPDIR", "/tmp"),
-              // lib.sh's exit statuses, metric names and job label: the backup contract (components/backup/contract/).
-              ...backupContractEnv(),
             ],
             ...(input.credentialsSecretName ? { envFrom: [{ secretRef: { name: input.credentialsSecretName } }] } : {}),
-            resources: resources("100m", "256Mi", "1"),
+            // Four 16 MiB parts in flight and node itself: about 180 MiB measured copying a 120 MiB object.
+            resources: resources("100m", "384Mi", "1"),
             securityContext: { ...RESTRICTED_CONTAINER, runAsUser: UID },
             volumeMounts: [
               { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },

@@ -1,5 +1,5 @@
 /**
- * Alerts on the off-site copy of the backups bucket (offsiteCopy.ts, components/backup/scripts/offsite-copy.sh). The
+ * Alerts on the off-site copy of the backups bucket (offsiteCopy.ts, the runtime's offsite-copy). The
  * Pushgateway may run several replicas, each keeping the last push it received: the replica (pod) holding the newest
  * run decides, as for the bucket protection check (protectionRules.ts).
  */

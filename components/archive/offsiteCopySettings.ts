@@ -11,8 +11,6 @@ export const OFFSITE_COPY_WORKLOAD = "offsite-copy";
 export const OFFSITE_COPY_DEFAULT_SCHEDULE = "30 3 * * *";
 /** Where the job keeps its own state at the destination (the copies it could not verify); never copied from the source. */
 export const OFFSITE_COPY_STATE_PREFIX = "strata-offsite-copy/";
-/** The script, shipped in the backup scripts' ConfigMap beside the lib.sh it sources. */
-export const OFFSITE_COPY_SCRIPT = "offsite-copy.sh";
 /**
  * Who declares the destination bucket: its owner (`external`), or Strata, creating it or importing it by name, with
  * the backups bucket's guards and expiry (infra/areas/offsiteCopy.ts).

@@ -2,7 +2,7 @@ import { scheduledJobSpec } from "../platform/scheduledJob";
 import type { BackupTargetSpec as BackupTarget } from "./targetSpec";
 import { IMAGES, imageRef } from "../versions";
 import { IDENTITY_KEY, IDENTITY_MOUNT, RECIPIENT_KEY } from "./encryption";
-import { BACKUP_CONTRACT_ENV, EXIT, NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
+import { NOT_RETRIED, phaseEnv, SCHEDULED_JOB_DEADLINE_SECONDS, SCHEDULED_PHASE_WAIT_SECONDS } from "./contract";
 import { archiveEnv, env, NODE_BINARY, resources, runtimeNode, secretEnv, TOOLS_BIN, WORK_DIR, type ArchiveContext, type BinaryCopy, type Container, type Recipe } from "./containers";
 import { backupPodSpec, RUNTIME_BINARIES_MIB, type BackupContainer, type WorkVolume } from "./podSpec";
 import { kindDriver, type ExtraPhase } from "./kinds";
@@ -28,9 +28,6 @@ export interface JobContext extends ArchiveContext {
    */
   encryption?: { recipientSecretName: string; identitySecretName: string };
 }
-
-/** The scripts' exit statuses that a retry cannot change (the backup contract's, components/backup/contract/exitCodes.ts). */
-export const SCRIPT_EXIT = { config: EXIT.config, pushFailed: EXIT.pushFailed, decrypt: EXIT.decrypt } as const;
 
 /** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed (contract/phases.ts). */
 export const ACTIVE_DEADLINE_SECONDS = SCHEDULED_JOB_DEADLINE_SECONDS;
@@ -64,9 +61,6 @@ export const ageIdentity = (identitySecretName: string) => ({
   volumeMount: { name: IDENTITY_VOLUME, mountPath: IDENTITY_MOUNT, readOnly: true },
   volume: { name: IDENTITY_VOLUME, secret: { secretName: identitySecretName, defaultMode: 0o440 } },
 });
-
-/** The backup contract (components/backup/contract/) as every backup, drill, WAL receiver and restore container's environment. */
-export const backupContractEnv = () => Object.entries(BACKUP_CONTRACT_ENV).map(([k, v]) => env(k, v));
 
 /**
  * The recipe with client-side encryption where the stack has it: backup jobs (the base backup's too) get the recipient,

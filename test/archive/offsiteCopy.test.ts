@@ -2,7 +2,7 @@
  * The off-site copy in the plan (issue 24 item 5): a Hetzner team (seed 000's example stack) that keeps a second
  * copy of its backups in another Hetzner location, and an AWS stack that copies to an S3-compatible store elsewhere.
  * The CronJob and Secret validate against Kubernetes' schema; the config errors read as the user reads them; a stack
- * without the copy, or without backups, declares nothing of it. The script itself runs for real in
+ * without the copy, or without backups, declares nothing of it. The runtime's `offsite-copy` itself runs for real in
  * test/integration/offsite-copy.test.ts.
  */
 import { join } from "node:path";
@@ -18,6 +18,8 @@ import { restorabilityMatrix } from "../../infra/restorability/matrix";
 import { resolveConfig } from "../../infra/config/load";
 import { rawConfig } from "../helpers/configProblems";
 import { TEST_AGE_IDENTITY } from "../helpers/ageIdentity";
+import { IMAGES, imageRef } from "../../components/versions";
+import { RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 
 const SECRETS = ["offsiteCopyAccessKeyId", "offsiteCopySecretAccessKey"];
 const KEY = { offsiteCopyAccessKeyId: "NBG1KEY", offsiteCopySecretAccessKey: "nbg1-secret" };
@@ -45,10 +47,12 @@ describe("an off-site copy on Hetzner (seed 000's stack, its archive in fsn1)", 
     const pod = spec.jobTemplate.spec.template.spec;
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     const [c] = pod.containers;
-    expect(c.image).toMatch(/amazon\/aws-cli:2\.\d+\.\d+$/);
+    // The runtime in the pinned node image itself: one container, nothing copied in.
+    expect(c.image).toBe(imageRef(IMAGES.node));
+    expect(pod.initContainers ?? []).toEqual([]);
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
-    expect(c.resources.limits).toEqual({ cpu: "1", memory: "256Mi" });
-    expect(c.command).toEqual(["bash", "/opt/strata/offsite-copy.sh"]);
+    expect(c.resources.limits).toEqual({ cpu: "1", memory: "384Mi" });
+    expect(c.command).toEqual(["/usr/local/bin/node", `/opt/strata/${RUNTIME_LOADER}`, "offsite-copy"]);
     const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
     expect(env).toMatchObject({
       S3_ENDPOINT_URL: "https://fsn1.your-objectstorage.com",
@@ -61,12 +65,15 @@ describe("an off-site copy on Hetzner (seed 000's stack, its archive in fsn1)", 
       DEST_AWS_ACCESS_KEY_ID: { secretKeyRef: { name: "strata-offsite-copy-destination", key: "AWS_ACCESS_KEY_ID" } },
     });
     expect(env.S3_BUCKET).toMatch(/^strata-batchsender-backups/);
+    // Nothing only the script read: the AWS CLI's settings and lib.sh's contract.
+    for (const name of Object.keys(env)) expect(name).not.toMatch(/^(AWS_CLI|HOME|EXIT_|METRIC_|PUSH_JOB_|BACKUP_CONTRACT_)/);
     // The source key: the stack's Hetzner key, in the identity's Secret (Hetzner has no IAM).
     expect(c.envFrom).toEqual([{ secretRef: { name: "strata-offsite-copy-s3-credentials" } }]);
     expect(pod.serviceAccountName).toBe("strata-offsite-copy");
-    // Runs from the backup scripts' ConfigMap, beside the lib.sh it sources.
+    // Runs the runtime from the backup scripts' ConfigMap, mounted read-only.
     const scripts = resourceNamed(p, "kubernetes:core/v1:ConfigMap", "backup-scripts");
-    expect(Object.keys(inputsOf(scripts).data)).toContain("offsite-copy.sh");
+    expect(Object.keys(inputsOf(scripts).data)).toContain(RUNTIME_LOADER);
+    expect(c.volumeMounts).toContainEqual({ name: "scripts", mountPath: "/opt/strata", readOnly: true });
 
     const secret = resourceNamed(p, "kubernetes:core/v1:Secret", "offsite-copy-destination");
     validateRecordedK8sResource(secret);

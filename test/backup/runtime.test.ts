@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BACKUP_METRICS, DRILL_METRICS, EXIT } from "../../components/backup/contract";
+import { BACKUP_METRICS, DRILL_METRICS, EXIT, OFFSITE_COPY_METRICS } from "../../components/backup/contract";
+import { OFFSITE_COPY_STATE_PREFIX } from "../../components/archive/offsiteCopySettings";
+import { destinationStore, isUnchanged, readOffsiteCopyEnv } from "../../components/backup/runtime/offsiteCopy";
 import { runtimeFiles, RUNTIME_LOADER } from "../../components/backup/runtime/bundle";
 import { readRunEnv } from "../../components/backup/runtime/config";
 import { countDifferences } from "../../components/backup/runtime/drill";
@@ -60,6 +62,52 @@ describe("the drill's count comparison", () => {
   });
 });
 
+describe("the off-site copy's environment and destination", () => {
+  const COPY = {
+    S3_BUCKET: "acme-backups",
+    DEST_BUCKET: "acme-backups-nbg1",
+    DEST_REGION: "nbg1",
+    DEST_ENDPOINT_URL: "https://nbg1.example.com",
+    DEST_AWS_ACCESS_KEY_ID: "DESTKEY",
+    DEST_AWS_SECRET_ACCESS_KEY: "dest-secret",
+    WORK_DIR: "/work",
+    PUSHGATEWAY_URL: "http://pushgateway.monitoring:9091",
+  };
+
+  it("reads what the plan sets, with the script's defaults, and names every wrong variable", () => {
+    expect(readOffsiteCopyEnv(COPY)).toMatchObject({ OFFSITE_STATE_PREFIX: OFFSITE_COPY_STATE_PREFIX, PUSH_TIMEOUT_SECONDS: 15 });
+    expect(() => readOffsiteCopyEnv({ ...COPY, DEST_REGION: "", DEST_ENDPOINT_URL: "nbg1", PUSHGATEWAY_URL: undefined })).toThrow(
+      "the run's environment is wrong: DEST_REGION '' is required (the destination bucket's region); DEST_ENDPOINT_URL 'nbg1' must be a URL (http:// or https://); PUSHGATEWAY_URL (not set) is required (e.g. http://pushgateway.monitoring:9091)",
+    );
+  });
+
+  it("signs for the destination with its own static key, whatever identity the pod's environment gives the source", async () => {
+    const source = { AWS_ACCESS_KEY_ID: "SOURCEKEY", AWS_SECRET_ACCESS_KEY: "source-secret", AWS_SESSION_TOKEN: "source-token", AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/source", AWS_WEB_IDENTITY_TOKEN_FILE: "/var/run/secrets/token", AWS_PROFILE: "source" };
+    const saved = Object.fromEntries(Object.keys(source).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, source);
+    try {
+      const store = destinationStore(readOffsiteCopyEnv(COPY));
+      const credentials = await store.client.config.credentials();
+      expect(credentials).toMatchObject({ accessKeyId: "DESTKEY", secretAccessKey: "dest-secret" });
+      expect(credentials.sessionToken).toBeUndefined();
+      expect(await store.client.config.region()).toBe("nbg1");
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it("copies again what differs in size or is newer at the source, to the second", () => {
+    const src = { key: "k", size: 10, modifiedEpoch: 100 };
+    expect(isUnchanged(src, undefined)).toBe(false);
+    expect(isUnchanged(src, { ...src, modifiedEpoch: 100 })).toBe(true);
+    expect(isUnchanged(src, { ...src, modifiedEpoch: 99 })).toBe(false);
+    expect(isUnchanged(src, { ...src, size: 11, modifiedEpoch: 200 })).toBe(false);
+  });
+});
+
 describe("the Pushgateway push", () => {
   it("carries a HELP line from the contract for every backup and drill metric, and groups by job, kind and target", () => {
     const body = exposition({ [BACKUP_METRICS.lastRunSuccess]: 1, [DRILL_METRICS.lastDecryptSuccess]: 0 });
@@ -67,7 +115,7 @@ describe("the Pushgateway push", () => {
       `# HELP ${BACKUP_METRICS.lastRunSuccess} 1 if the last backup run succeeded, 0 if it failed.\n# TYPE ${BACKUP_METRICS.lastRunSuccess} gauge\n${BACKUP_METRICS.lastRunSuccess} 1\n` +
         `# HELP ${DRILL_METRICS.lastDecryptSuccess} 1 if the last drill of an age-encrypted backup decrypted it, 0 if it could not.\n# TYPE ${DRILL_METRICS.lastDecryptSuccess} gauge\n${DRILL_METRICS.lastDecryptSuccess} 0\n`,
     );
-    for (const name of [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS)]) expect(exposition({ [name]: 1 }), name).not.toContain(`# HELP ${name} ${name}\n`);
+    for (const name of [...Object.values(BACKUP_METRICS), ...Object.values(DRILL_METRICS), ...Object.values(OFFSITE_COPY_METRICS)]) expect(exposition({ [name]: 1 }), name).not.toContain(`# HELP ${name} ${name}\n`);
     expect(groupUrl({ url: "http://pgw:9091/", job: "strata_backup", labels: [["kind", "postgresql"], ["target", "orders-db"]], timeoutSeconds: 1 })).toBe(
       "http://pgw:9091/metrics/job/strata_backup/kind/postgresql/target/orders-db",
     );
@@ -85,7 +133,7 @@ describe("the bundle the plan ships", () => {
   it("runs from a directory like the ConfigMap's mount: a usage error exits with the configuration status", () => {
     const r = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "sideways"], { encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(r.status, r.stderr).toBe(EXIT.config);
-    expect(r.stderr).toContain("usage: strata-runtime.cjs backup|basebackup|drill");
+    expect(r.stderr).toContain("usage: strata-runtime.cjs backup|basebackup|drill|wal-receiver|pitr-restore|offsite-copy");
     const dir = mkdtempSync(join(tmpdir(), "rt-"));
     try {
       const e = spawnSync(process.execPath, [join(runtimeMount(), RUNTIME_LOADER), "backup"], { encoding: "utf8", env: { PATH: process.env.PATH, ...GOOD, WORK_DIR: dir, BACKUP_TARGET: "" } });

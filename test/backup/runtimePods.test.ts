@@ -10,8 +10,6 @@ import { backupCronJob, type JobContext, type JobPhase } from "../../components/
 import { RUNTIME_BINARIES_MIB, SCRIPTS_MOUNT } from "../../components/backup/podSpec";
 import { TOOLS_BIN } from "../../components/backup/containers";
 import { RUNTIME_BUNDLE, RUNTIME_LOADER, runtimeFiles } from "../../components/backup/runtime/bundle";
-import { backupScriptFiles } from "../../components/backup/backupScripts";
-import { BACKUP_CONTRACT_ENV } from "../../components/backup/contract";
 import { RESTRICTED_CONTAINER } from "../../components/platform/containerDefaults";
 import { IMAGES, imageRef } from "../../components/versions";
 import type { BackupTarget } from "../../infra/config/sections/backups";
@@ -46,7 +44,7 @@ const envOf = (c: Any) => Object.fromEntries((c.env as Any[]).map((e) => [e.name
 const runtimeCommand = (command: string) => [`${TOOLS_BIN}/node`, `${SCRIPTS_MOUNT}/${RUNTIME_LOADER}`, command];
 const NODE_COPY = { name: "node", image: imageRef(IMAGES.node), command: ["sh", "-c", `mkdir -p ${TOOLS_BIN} && cp /usr/local/bin/node ${TOOLS_BIN}/`] };
 /** The scripts' settings the runtime does without: the AWS CLI's (it speaks S3 through the SDK) and the contract (bundled). */
-const SCRIPTS_ONLY_ENV = ["AWS_CLI", "HOME", "PATH", ...Object.keys(BACKUP_CONTRACT_ENV)];
+const SCRIPTS_ONLY_ENV = ["AWS_CLI", "HOME", "PATH", "BACKUP_CONTRACT_NAMES", "EXIT_CONFIG", "LAYOUT_LATEST", "METRIC_BACKUP_LAST_SUCCESS"];
 
 describe.each([
   ["backup", "backup", { PGHOST: PG.host, PGPORT: "5432", PGUSER: "strata_backup", PGPASSWORD: { secretKeyRef: { name: "pg", key: "password" } } }, "768Mi"],
@@ -196,10 +194,10 @@ describe.each(STACKS)("the %s plan's scripts ConfigMaps", (stack) => {
     expect(configMaps.length).toBeGreaterThan(0);
   });
 
-  it("carry the scripts, the runtime's loader and exactly the bundle runtimeFiles() builds here", () => {
+  it("carry the runtime's loader and exactly the bundle runtimeFiles() builds here, nothing else (no script is left)", () => {
     const runtime = runtimeFiles();
     for (const cm of configMaps) {
-      expect(cm.data).toEqual({ ...backupScriptFiles(), [RUNTIME_LOADER]: runtime.loader });
+      expect(cm.data).toEqual({ [RUNTIME_LOADER]: runtime.loader });
       expect(Object.keys(cm.binaryData)).toEqual([RUNTIME_BUNDLE]);
       expect(Buffer.from(cm.binaryData[RUNTIME_BUNDLE], "base64").equals(runtime.bundle)).toBe(true);
     }

@@ -11,7 +11,6 @@ import type { RecordedResource } from "../../infra/plan/recordingMonitor";
 import { plan, resourceNamed, resourcesOfType, inputsOf } from "../helpers/plan";
 import { validateRecordedK8sResource } from "../helpers/k8sValidate";
 import { SQLITE_SOURCE } from "../../components/backup/cronJob";
-import { backupScriptFiles } from "../../components/backup/backupScripts";
 
 type Any = Record<string, any>;
 const CRONJOB = "kubernetes:batch/v1:CronJob";
@@ -61,7 +60,7 @@ describe("prod's SQLite telemetry is backed up and drilled", () => {
     const scripts = resourcesOfType(p, "kubernetes:core/v1:ConfigMap").filter((r) => r.name.startsWith("backup-scripts"));
     const there = scripts.find((r) => inputsOf<Any>(r).metadata.namespace === "openfinops");
     expect(there?.name).toBe("backup-scripts-app-openfinops");
-    expect(Object.keys(inputsOf<Any>(there!).data).sort()).toEqual([...Object.keys(backupScriptFiles()), RUNTIME_LOADER].sort());
+    expect(Object.keys(inputsOf<Any>(there!).data)).toEqual([RUNTIME_LOADER]);
     expect(Object.keys(inputsOf<Any>(there!).binaryData)).toEqual([RUNTIME_BUNDLE]);
     expect(podOf(backup).volumes.find((v: Any) => v.name === "scripts").configMap.name).toMatch(/^backup-scripts-app-openfinops/);
   });

@@ -1,9 +1,11 @@
 /**
- * The off-site copy (components/backup/scripts/offsite-copy.sh, run by components/archive/offsiteCopy.ts's CronJob)
- * between two real s3rver instances on 127.0.0.1, with a real Pushgateway and the AWS CLI v2, the checksum settings
+ * The off-site copy (the runtime's `offsite-copy`, run by components/archive/offsiteCopy.ts's CronJob) between two
+ * real s3rver instances on 127.0.0.1, with a real Pushgateway, the bundle the plan ships, and the checksum settings
  * an S3-compatible store needs (`when_required`) on both sides, as the job sets them.
  * Faults: a copy corrupted in transit to the destination (a proxy flips a byte of the upload), caught when the copy
- * is read back; a source object that no longer matches the SHA-256 it records, never copied.
+ * is read back; a source object that no longer matches the SHA-256 it records, never copied (a large one's multipart
+ * upload aborted); a destination that does not answer; a Pushgateway that does not answer; a missing destination
+ * setting. The destination is only ever signed for with its own key, whatever credentials the source has.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,10 +13,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseEnv, logLines, run, type RunResult } from "./helpers/scripts";
-import { Pushgateway, S3, s3Proxy, startPushgateway, startS3, tempDir, type Proxy } from "./helpers/servers";
+import { baseEnv, logLines, type RunResult } from "./helpers/scripts";
+import { runRuntime } from "./helpers/runtime";
+import { freePort, Pushgateway, recordingProxy, S3, s3Proxy, startPushgateway, startS3, tempDir, type Proxy } from "./helpers/servers";
 import { OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS as M } from "../../components/backup/metrics";
 import { S3_COMPATIBLE_CHECKSUM_ENV } from "../../components/backup/cronJob";
+import { EXIT } from "../../components/backup/contract";
+import { UPLOAD_PART_BYTES } from "../../components/backup/runtime/s3";
 
 let source: S3;
 let destination: S3;
@@ -41,27 +46,39 @@ function putSource(key: string, body: Buffer | string, recorded: string | undefi
 const destBytes = (key: string) => readFileSync(destination.objectPath(key));
 const destMeta = (key: string) => JSON.parse(aws(["s3api", "head-object", "--bucket", destination.bucket, "--key", key], destination.endpoint)) as { Metadata: Record<string, string>; ContentType: string };
 
-/** One run of the job, as its pod runs it (the destination through `endpoint`, e.g. a proxy). */
-function copy(endpoint = destination.endpoint): Promise<RunResult> {
-  return run(
-    "offsite-copy.sh",
-    [],
-    {
-      ...baseEnv(join(root, "home")),
-      ...checksumEnv,
-      S3_BUCKET: source.bucket,
-      S3_ENDPOINT_URL: source.endpoint,
-      DEST_BUCKET: destination.bucket,
-      DEST_ENDPOINT_URL: endpoint,
-      DEST_REGION: "us-east-1",
-      DEST_AWS_ACCESS_KEY_ID: "S3RVER",
-      DEST_AWS_SECRET_ACCESS_KEY: "S3RVER",
-      WORK_DIR: join(root, `work-${++runs}`),
-      PUSHGATEWAY_URL: pgw.url,
-    },
-    120_000,
-  );
+/**
+ * The source's identity as a pod has it: the SDK's own settings and a key (IRSA and Pod Identity reach the SDK the
+ * same way), and nothing of the scripts' contract environment, which the runtime does not read.
+ */
+function sourceIdentityEnv(): Record<string, string> {
+  const base = baseEnv(join(root, "home"));
+  return Object.fromEntries(Object.entries(base).filter(([k]) => k === "PATH" || k.startsWith("AWS_")));
 }
+
+/** The job's environment, as the plan sets it (the destination through `endpoint`, e.g. a proxy). */
+function jobEnv(endpoint = destination.endpoint): Record<string, string> {
+  return {
+    ...sourceIdentityEnv(),
+    ...checksumEnv,
+    S3_BUCKET: source.bucket,
+    S3_ENDPOINT_URL: source.endpoint,
+    DEST_BUCKET: destination.bucket,
+    DEST_ENDPOINT_URL: endpoint,
+    DEST_REGION: "us-east-1",
+    DEST_AWS_ACCESS_KEY_ID: "S3RVER",
+    DEST_AWS_SECRET_ACCESS_KEY: "S3RVER",
+    WORK_DIR: join(root, `work-${++runs}`),
+    PUSHGATEWAY_URL: pgw.url,
+  };
+}
+
+/** One run of the job, as its pod runs it. */
+function copy(endpoint = destination.endpoint, over: Record<string, string> = {}): Promise<RunResult> {
+  return runRuntime("offsite-copy", { ...jobEnv(endpoint), ...over }, 120_000);
+}
+
+/** An address where nothing listens. */
+const nowhere = async () => `http://127.0.0.1:${await freePort()}`;
 
 async function metrics(): Promise<Record<string, number>> {
   const samples = await pgw.samples(OFFSITE_COPY_JOB);
@@ -163,6 +180,47 @@ describe("the off-site copy between two S3-compatible stores", () => {
     expect(m[M.lastRunSuccess]).toBe(1);
   });
 
+  it("signs for the destination with its own key only: the source's session token (IRSA, Pod Identity) never reaches it", async () => {
+    const key = "postgresql/orders-db/2026/12/05/orders-db-20261205T030000Z.pgdump.zst";
+    putSource(key, "a backup copied through the recording proxy");
+    const proxy = await recordingProxy(() => destination.port);
+    try {
+      // What the source's identity would add: a session token and a web identity the SDK's chain would read.
+      const r = await copy(proxy.endpoint, { AWS_SESSION_TOKEN: "the-source-session-token", AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/source", AWS_WEB_IDENTITY_TOKEN_FILE: join(root, "no-such-token") });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+    expect(proxy.requests.some((q) => q.method === "PUT" && q.path.includes("20261205T030000Z"))).toBe(true);
+    for (const q of proxy.requests) {
+      expect(q.headers["x-amz-security-token"], `${q.method} ${q.path}`).toBeUndefined();
+      expect(String(q.headers.authorization), `${q.method} ${q.path}`).toMatch(/Credential=S3RVER\/\d{8}\/us-east-1\/s3\//);
+    }
+    // Gone from the source later: the copy stays at the destination, and the source's count is back to 5.
+    aws(["s3api", "delete-object", "--bucket", source.bucket, "--key", key], source.endpoint);
+  });
+
+  it("a Pushgateway that does not answer: the copy is made, PUSH FAILED said, exit pushFailed", async () => {
+    const r = await copy(destination.endpoint, { PUSHGATEWAY_URL: await nowhere(), PUSH_TIMEOUT_SECONDS: "2" });
+    expect(r.code, r.stderr).toBe(EXIT.pushFailed);
+    const lines = logLines(r.stderr);
+    expect(lines.some((l) => l.msg === "OFFSITE COPY OK")).toBe(true);
+    expect(lines.find((l) => l.msg.startsWith("PUSH FAILED"))).toMatchObject({ level: "error", job: OFFSITE_COPY_JOB });
+  });
+
+  it("a destination that does not answer: nothing copied, the run fails and says so, the last success kept", async () => {
+    const before = (await metrics())[M.lastSuccess];
+    const r = await copy(await nowhere());
+    expect(r.code, r.stderr).toBe(EXIT.failed);
+    const lines = logLines(r.stderr);
+    expect(lines.find((l) => l.msg === "cannot list the destination bucket")).toMatchObject({ level: "error", bucket: destination.bucket });
+    expect(lines.some((l) => l.msg === "OFFSITE COPY FAILED")).toBe(true);
+    const m = await metrics();
+    expect(m[M.lastRunSuccess]).toBe(0);
+    expect(m[M.objectsCopied]).toBe(0);
+    expect(m[M.lastSuccess]).toBe(before);
+  });
+
   it("says when the destination is not versioned (s3rver keeps no versions), and copies anyway", async () => {
     const r = await copy();
     expect(r.code, r.stderr).toBe(0);
@@ -242,9 +300,43 @@ describe("the off-site copy between two S3-compatible stores", () => {
     expect(m[M.lastRunSuccess]).toBe(0);
   });
 
-  it("refuses to start without a destination", async () => {
-    const r = await run("offsite-copy.sh", [], { ...baseEnv(join(root, "home")), S3_BUCKET: source.bucket, WORK_DIR: join(root, "w-config"), PUSHGATEWAY_URL: pgw.url }, 30_000);
-    expect(r.code).toBe(2);
-    expect(logLines(r.stderr)[0]!.msg).toBe("DEST_BUCKET is required");
+  it("large objects go up in parts, streamed; one that does not match its record has its upload aborted: nothing stored", async () => {
+    const good = "postgresql/orders-db/2026/12/08/orders-db-20261208T020000Z.pgdump.zst";
+    const bad = "postgresql/orders-db/2026/12/09/orders-db-20261209T020000Z.pgdump.zst";
+    const big = Buffer.alloc(UPLOAD_PART_BYTES + (1 << 20), "large backup bytes ");
+    putSource(good, big);
+    putSource(bad, big, sha("other bytes"));
+    const proxy = await recordingProxy(() => destination.port);
+    let r: RunResult;
+    try {
+      r = await copy(proxy.endpoint);
+    } finally {
+      await proxy.close();
+    }
+    // The source object of the test above still fails its record.
+    expect(r.code, r.stderr).toBe(EXIT.failed);
+    const to = (needle: string) => proxy.requests.filter((q) => q.path.includes(needle)).map((q) => `${q.method} ${/[?&]partNumber=/.test(q.path) ? "part" : /[?&]uploads/.test(q.path) ? "create" : /[?&]uploadId=/.test(q.path) ? "upload-id" : "object"}`);
+    expect(to("20261208T020000Z")).toEqual(["POST create", "PUT part", "PUT part", "POST upload-id", "GET object"]);
+    // The bad one's parts went up as they streamed, but the upload was aborted, never completed.
+    expect(to("20261209T020000Z")).toEqual(["POST create", "PUT part", "PUT part", "DELETE upload-id"]);
+    expect(sha(destBytes(good))).toBe(sha(big));
+    expect(destMeta(good).Metadata.sha256).toBe(sha(big));
+    expect(() => destBytes(bad)).toThrow();
+    expect(logLines(r.stderr).find((l) => l.msg?.startsWith("CHECKSUM MISMATCH: the source object") && l.key === bad)).toMatchObject({ recorded: sha("other bytes"), got: sha(big) });
+  });
+
+  it("refuses to start without a destination, naming what is missing", async () => {
+    const r = await runRuntime("offsite-copy", { ...sourceIdentityEnv(), S3_BUCKET: source.bucket, WORK_DIR: join(root, "w-config"), PUSHGATEWAY_URL: pgw.url }, 30_000);
+    expect(r.code).toBe(EXIT.config);
+    expect(logLines(r.stderr)[0]!.msg).toContain("DEST_BUCKET (not set) is required");
+  });
+
+  it("a missing destination key: exit config, the message names the variable", async () => {
+    const { DEST_AWS_SECRET_ACCESS_KEY: _secret, ...env } = jobEnv();
+    const r = await runRuntime("offsite-copy", env, 30_000);
+    expect(r.code).toBe(EXIT.config);
+    const [line] = logLines(r.stderr);
+    expect(line).toMatchObject({ level: "error", script: "offsite-copy" });
+    expect(line!.msg).toBe("the run's environment is wrong: DEST_AWS_SECRET_ACCESS_KEY (not set) is required (the destination's own secret key, from its Secret)");
   });
 });

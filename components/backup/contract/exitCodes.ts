@@ -19,12 +19,3 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The statuses a retry cannot change: a Job that exits with one of them fails at once (podFailurePolicy). */
 export const NOT_RETRIED: readonly ExitCode[] = [EXIT.config, EXIT.pushFailed, EXIT.decrypt];
-
-/** The statuses as the scripts' environment (lib.sh reads EXIT_OK ... EXIT_DECRYPT). */
-export const EXIT_ENV: Record<string, string> = {
-  EXIT_OK: String(EXIT.ok),
-  EXIT_FAILED: String(EXIT.failed),
-  EXIT_CONFIG: String(EXIT.config),
-  EXIT_PUSH: String(EXIT.pushFailed),
-  EXIT_DECRYPT: String(EXIT.decrypt),
-};

@@ -70,12 +70,3 @@ export const manifestKey = (objectKey: string) => objectKey + LAYOUT.manifestSuf
  */
 export const PITR_SLOT_PREFIX = "strata_";
 export const pitrSlotName = (target: string) => `${PITR_SLOT_PREFIX}${target.replace(/[-.]/g, "_")}`;
-
-/** The layout as the scripts' environment (lib.sh builds every key from these). */
-export const LAYOUT_ENV: Record<string, string> = {
-  LAYOUT_LATEST: LAYOUT.latest,
-  LAYOUT_MANIFEST_SUFFIX: LAYOUT.manifestSuffix,
-  LAYOUT_BASE_SERIES: LAYOUT.baseSeries,
-  LAYOUT_WAL_SERIES: LAYOUT.walSeries,
-  LAYOUT_KINDS: BACKUP_KINDS.join(" "),
-};

@@ -144,12 +144,3 @@ export function parseLatest(latestText: string, manifestText?: string, source = 
   if (manifestText !== undefined && manifestText !== latestText) throw new ManifestError(source, [`it differs from the manifest it names (${latest.manifest_key})`]);
   return latest;
 }
-
-/** The manifest contract as the scripts' environment: the version they write, the encryption fields' names. */
-export const MANIFEST_ENV: Record<string, string> = {
-  MANIFEST_SCHEMA_VERSION: String(MANIFEST_SCHEMA_VERSION),
-  MANIFEST_FIELD_ENCRYPTION: F.encryption,
-  MANIFEST_FIELD_RECIPIENT_SHA256: F.recipientSha256,
-  MANIFEST_FIELD_PLAINTEXT_SHA256: F.plaintextSha256,
-  MANIFEST_FIELD_PLAINTEXT_SIZE: F.plaintextSize,
-};

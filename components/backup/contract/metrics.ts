@@ -15,7 +15,7 @@ export const PUSH_JOBS = {
   drill: "strata_restore_drill",
   /** The WAL receiver, every upload cycle. */
   pitrWal: "strata_pitr_wal",
-  /** offsite-copy.sh, grouped by `destination` bucket. */
+  /** The runtime's `offsite-copy`, grouped by `destination` bucket. */
   offsiteCopy: "strata_offsite_copy",
 } as const;
 
@@ -96,7 +96,7 @@ export const OFFSITE_COPY_METRICS = {
 } as const;
 
 
-/** The HELP line the runtime pushes with each metric of the backup and drill groups. */
+/** The HELP line the runtime pushes with each metric it pushes. */
 export const METRIC_HELP: Record<string, string> = {
   [BACKUP_METRICS.lastSuccess]: "When the last successful backup ended.",
   [BACKUP_METRICS.size]: "Size of the last successful backup object in bytes.",
@@ -117,6 +117,15 @@ export const METRIC_HELP: Record<string, string> = {
   [PITR_WAL_METRICS.slotRetainedBytes]: "WAL the server keeps for the receiver's replication slot.",
   [PITR_WAL_METRICS.receiverLagSeconds]: "Seconds since the newest moment everything the server wrote was on the receiver's volume.",
   [PITR_WAL_METRICS.archivedThrough]: "Everything the server had written by this time is in S3.",
+  [OFFSITE_COPY_METRICS.lastCompletion]: "End of the last off-site copy run.",
+  [OFFSITE_COPY_METRICS.lastRunSuccess]: "1 if every object of the last run was copied and verified.",
+  [OFFSITE_COPY_METRICS.duration]: "Duration of the last off-site copy run.",
+  [OFFSITE_COPY_METRICS.sourceObjects]: "Objects in the backups bucket at the last run.",
+  [OFFSITE_COPY_METRICS.objectsCopied]: "Objects copied and verified by the last run.",
+  [OFFSITE_COPY_METRICS.bytesCopied]: "Bytes copied and verified by the last run.",
+  [OFFSITE_COPY_METRICS.mismatches]: "Objects whose SHA-256 did not match in the last run.",
+  [OFFSITE_COPY_METRICS.destinationVersioned]: "1 if the destination bucket's versioning is Enabled.",
+  [OFFSITE_COPY_METRICS.lastSuccess]: "End of the last off-site copy run that copied and verified everything.",
 };
 
 /** Each group's metrics, keyed like PUSH_JOBS. */
@@ -124,16 +133,3 @@ export const PUSHED_METRICS = { backup: BACKUP_METRICS, drill: DRILL_METRICS, pi
 
 /** Every name the scripts push. */
 export const PUSHED_METRIC_NAMES: readonly string[] = Object.values(PUSHED_METRICS).flatMap((m) => Object.values(m));
-
-const upperSnake = (camel: string) => camel.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-
-/** The environment variable that carries a metric's name to the scripts: METRIC_<GROUP>_<NAME>, e.g. METRIC_BACKUP_LAST_SUCCESS. */
-export const metricEnvName = (group: keyof typeof PUSHED_METRICS, key: string) => `METRIC_${upperSnake(group)}_${upperSnake(key)}`;
-/** The environment variable that carries a group's `job` label: PUSH_JOB_<GROUP>, e.g. PUSH_JOB_BACKUP. */
-export const pushJobEnvName = (group: keyof typeof PUSH_JOBS) => `PUSH_JOB_${upperSnake(group)}`;
-
-/** Every job label and metric name as the scripts' environment. */
-export const METRICS_ENV: Record<string, string> = Object.fromEntries([
-  ...Object.entries(PUSH_JOBS).map(([group, job]) => [pushJobEnvName(group as keyof typeof PUSH_JOBS), job]),
-  ...Object.entries(PUSHED_METRICS).flatMap(([group, metrics]) => Object.entries(metrics).map(([key, name]) => [metricEnvName(group as keyof typeof PUSHED_METRICS, key), name])),
-]);

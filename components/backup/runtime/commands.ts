@@ -5,7 +5,7 @@ export const BACKUP_RUN_COMMANDS = ["backup", "basebackup", "drill", "wal-receiv
 export type BackupRunCommand = (typeof BACKUP_RUN_COMMANDS)[number];
 
 /** The archive's own jobs, which belong to no backup target. */
-export const ARCHIVE_COMMANDS = ["bucket-protection"] as const;
+export const ARCHIVE_COMMANDS = ["offsite-copy", "bucket-protection"] as const;
 
 export const RUNTIME_COMMANDS = [...BACKUP_RUN_COMMANDS, ...ARCHIVE_COMMANDS] as const;
 export type RuntimeCommand = (typeof RUNTIME_COMMANDS)[number];

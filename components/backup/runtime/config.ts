@@ -9,13 +9,13 @@ import { AGE_RECIPIENT_PATTERN } from "../encryption";
 import { ConfigError } from "./errors";
 
 
-const optional = z
+export const optional = z
   .string()
   .optional()
   .transform((v) => (v === "" ? undefined : v));
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** A setting without a default: absent or empty says "is required", with what it is for. */
-const requiredText = (what = "") => z.string({ error: `is required${what}` }).min(1, `is required${what}`);
+export const requiredText = (what = "") => z.string({ error: `is required${what}` }).min(1, `is required${what}`);
 
 export const runEnvSchema = z.object({
   BACKUP_KIND: z.enum(BACKUP_KINDS, { error: `must be one of ${BACKUP_KINDS.join(", ")}` }),
@@ -48,7 +48,12 @@ export type RunEnv = z.output<typeof runEnvSchema> & { BACKUP_KIND: BackupKind }
 
 /** Validates the environment; a ConfigError names every variable that is wrong. */
 export function readRunEnv(env: NodeJS.ProcessEnv = process.env): RunEnv {
-  const result = runEnvSchema.safeParse(env);
+  return readEnv(runEnvSchema, env) as RunEnv;
+}
+
+/** Validates an environment against a command's schema; a ConfigError names every variable that is wrong, its value and what is allowed. */
+export function readEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => {
     const name = String(i.path[0]);

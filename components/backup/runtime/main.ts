@@ -3,16 +3,19 @@
  * pinned Node.js binary that the pod's init container copies into the tool's own image, so one container supervises
  * the database tools as child processes and speaks S3 through the AWS SDK.
  *
- * Usage: strata-runtime.cjs backup|drill     (environment: runtime/config.ts and the kind's own; scripts/README.md)
+ * Usage: strata-runtime.cjs backup|drill|...  (environment: runtime/config.ts and the kind's own; scripts/README.md)
+ *        strata-runtime.cjs offsite-copy       (environment: runtime/offsiteCopy.ts)
+ *        strata-runtime.cjs bucket-protection  (environment: components/archive/protectionCheckRuntime.ts)
  * Exit statuses: the contract's (components/backup/contract/exitCodes.ts).
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { RUNTIME_COMMANDS, type BackupRunCommand } from "./commands";
+import { RUNTIME_COMMANDS, type BackupRunCommand, type RuntimeCommand } from "./commands";
 import { BACKUP_JOB, DRILL_JOB, EXIT, PITR_WAL_JOB, type ExitCode } from "../contract";
 import { runBackup } from "./backup";
 import { readRunEnv } from "./config";
 import { runDrill } from "./drill";
+import { runOffsiteCopy } from "./offsiteCopy";
 import { RunError } from "./errors";
 import { logicalPlan, type RunContext } from "./kind";
 import { baseBackupPlan } from "../kinds/postgresql/baseBackupRuntime";
@@ -26,20 +29,23 @@ import { ArchiveStore } from "./s3";
 import { stopAllTools } from "./tools";
 import { runBucketProtection } from "../../archive/protectionCheckRuntime";
 
-const COMMANDS: readonly string[] = RUNTIME_COMMANDS;
+const COMMANDS = RUNTIME_COMMANDS;
+/** The commands of one target's backup series, which read readRunEnv's environment. */
 type Command = BackupRunCommand;
 const SCRIPT: Record<Command, string> = { backup: "backup", basebackup: "backup", drill: "restore-drill", "wal-receiver": "wal-receiver", "pitr-restore": "pitr-restore" };
 /** The PostgreSQL-only commands. */
 const POSTGRESQL_ONLY: readonly Command[] = ["basebackup", "wal-receiver", "pitr-restore"];
 
 export async function main(argv: string[], vars: NodeJS.ProcessEnv): Promise<ExitCode> {
-  // The archive's own check belongs to no backup target: it has no kind, target or archive environment to validate.
-  if (argv[0] === "bucket-protection") return runBucketProtection(vars, createLog({ script: "bucket-protection", phase: "bucket-protection" }));
-  const command = argv[0] as Command;
-  if (!COMMANDS.includes(command)) {
+  const named = argv[0] as RuntimeCommand;
+  if (!COMMANDS.includes(named)) {
     process.stderr.write(`usage: strata-runtime.cjs ${COMMANDS.join("|")}\n`);
     return EXIT.config;
   }
+  // The archive's own jobs serve whole buckets, no kind or target: their environment is their own.
+  if (named === "offsite-copy") return runOffsiteCopy(vars);
+  if (named === "bucket-protection") return runBucketProtection(vars, createLog({ script: named, phase: named }));
+  const command: Command = named;
   const log = createLog({ script: SCRIPT[command], phase: command, kind: vars.BACKUP_KIND, target: vars.BACKUP_TARGET });
   let env;
   try {

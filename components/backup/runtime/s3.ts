@@ -31,16 +31,35 @@ export const UPLOAD_PARTS_IN_FLIGHT = 4;
 
 export interface StoreSettings {
   bucket: string;
-  region: string;
+  /** Absent: the SDK's own chain (AWS_REGION, the profile). */
+  region?: string;
   endpoint?: string;
   sseKmsKeyId?: string;
-  /** Only where the SDK's own chain does not apply (a test's client of s3rver); pods use the chain (IRSA, Pod Identity, a key). */
+  /**
+   * Only where the SDK's own chain must not apply: a test's client of s3rver, and the off-site copy's destination,
+   * whose own key must be the only one it signs with whatever identity the pod has for the source (IRSA, Pod Identity).
+   */
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface PutOptions {
   contentType: string;
   metadata?: Record<string, string>;
+}
+
+/** A listed object: its key, size, and last write to the second (S3's precision). */
+export interface ListedObject {
+  key: string;
+  size: number;
+  modifiedEpoch: number;
+}
+
+/** An object being read: its bytes as they arrive, with what was stored beside them. */
+export interface OpenedObject {
+  body: Readable;
+  contentType?: string;
+  /** The x-amz-meta-* headers, names lower-case without the prefix (`sha256`). */
+  metadata: Record<string, string>;
 }
 
 const md5Base64 = (body: Buffer) => createHash("md5").update(body).digest("base64");
@@ -160,9 +179,13 @@ export class ArchiveStore {
 
   /** The object's bytes as they arrive. */
   async getStream(key: string): Promise<Readable> {
+    return (await this.open(key)).body;
+  }
+
+  async open(key: string): Promise<OpenedObject> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }));
     if (!out.Body) throw new Error(`${this.url(key)} has no body`);
-    return out.Body as Readable;
+    return { body: out.Body as Readable, ...(out.ContentType ? { contentType: out.ContentType } : {}), metadata: out.Metadata ?? {} };
   }
 
   async getBytes(key: string): Promise<Buffer> {
@@ -171,14 +194,14 @@ export class ArchiveStore {
   }
 
   /** Keys under `prefix` after `startAfter`, in the store's (lexicographic) order. */
-  async listKeys(prefix: string, startAfter?: string): Promise<{ key: string; size: number }[]> {
-    const keys: { key: string; size: number }[] = [];
+  async listKeys(prefix: string, startAfter?: string): Promise<ListedObject[]> {
+    const keys: ListedObject[] = [];
     let token: string | undefined;
     do {
       const out = await this.client.send(
         new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
       );
-      for (const o of out.Contents ?? []) keys.push({ key: o.Key!, size: o.Size ?? 0 });
+      for (const o of out.Contents ?? []) keys.push({ key: o.Key!, size: o.Size ?? 0, modifiedEpoch: Math.floor((o.LastModified?.getTime() ?? 0) / 1000) });
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return keys;

@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PG_BIN, SCRIPTS } from "./servers";
-import { BACKUP_CONTRACT_ENV, phaseEnv, SCHEDULED_PHASE_WAIT_SECONDS } from "../../../components/backup/contract";
+import { phaseEnv, SCHEDULED_PHASE_WAIT_SECONDS } from "../../../components/backup/contract";
 
 export interface RunResult {
   code: number | null;
@@ -42,7 +42,6 @@ export function baseEnv(home: string): Record<string, string> {
     AWS_MAX_ATTEMPTS: "2",
     AWS_CLI: "/usr/bin/aws",
     PHASE_POLL_SECONDS: "0.2",
-    ...BACKUP_CONTRACT_ENV,
     ...phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS),
   };
 }
@@ -53,7 +52,7 @@ export interface RunAs {
   gid: number;
 }
 
-export type Script = "backup.sh" | "restore-drill.sh" | "offsite-copy.sh";
+export type Script = "backup.sh" | "restore-drill.sh";
 
 export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
   return startCommand(["bash", join(SCRIPTS, script), ...args], env, timeoutMs, runAs);
