@@ -1,7 +1,7 @@
 /**
- * The exit statuses of every backup, drill, WAL receiver, point-in-time restore and off-site copy run. The scripts get
- * them as EXIT_* through BACKUP_CONTRACT_ENV (index.ts); the CronJobs fail a Job at once on those a retry cannot change;
- * `npm run restore-job` exits with `config` on a usage error.
+ * The exit statuses of every backup, drill, WAL receiver, point-in-time restore and off-site copy run. The runtime
+ * bundles them; the CronJobs fail a Job at once on those a retry cannot change; `npm run restore-job` exits with
+ * `config` on a usage error.
  */
 export const EXIT = {
   ok: 0,
@@ -20,7 +20,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** The statuses a retry cannot change: a Job that exits with one of them fails at once (podFailurePolicy). */
 export const NOT_RETRIED: readonly ExitCode[] = [EXIT.config, EXIT.pushFailed, EXIT.decrypt];
 
-/** The statuses as the scripts' environment (lib.sh reads EXIT_OK ... EXIT_DECRYPT). */
+/** The statuses as environment variables, for a program that cannot import the contract (BACKUP_CONTRACT_ENV). */
 export const EXIT_ENV: Record<string, string> = {
   EXIT_OK: String(EXIT.ok),
   EXIT_FAILED: String(EXIT.failed),

@@ -1,7 +1,6 @@
 /**
  * The archive's key layout: where every object of a backup target lives in the backups bucket. Read by the plan (IAM
- * prefixes, the restorability matrix), handed to the in-pod scripts through BACKUP_CONTRACT_ENV (index.ts), and used by
- * the tests to find what the scripts wrote.
+ * prefixes, the restorability matrix), bundled into the in-pod runtime, and used by the tests to find what it wrote.
  *
  *   [prefix/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   a logical backup (x-amz-meta-sha256)
  *   <object key>.manifest.json                                              its manifest (manifest.ts)
@@ -13,7 +12,7 @@
 /** The layout of a backup object's key, as the stack output `backups.backupKeyLayout` says it. */
 export const KEY_LAYOUT = "<kind>/<target>/YYYY/MM/DD/<target>-<UTC timestamp>.<ext>";
 
-/** Every kind the backup and drill scripts implement: the first key segment under the prefix. */
+/** Every kind the backup runtime implements: the first key segment under the prefix. */
 export const BACKUP_KINDS = ["postgresql", "mongodb", "prometheus-snapshot", "rabbitmq-definitions", "sqlite", "valkey"] as const;
 export type BackupKind = (typeof BACKUP_KINDS)[number];
 
@@ -71,7 +70,7 @@ export const manifestKey = (objectKey: string) => objectKey + LAYOUT.manifestSuf
 export const PITR_SLOT_PREFIX = "strata_";
 export const pitrSlotName = (target: string) => `${PITR_SLOT_PREFIX}${target.replace(/[-.]/g, "_")}`;
 
-/** The layout as the scripts' environment (lib.sh builds every key from these). */
+/** The layout as environment variables, for a program that cannot import the contract (BACKUP_CONTRACT_ENV). */
 export const LAYOUT_ENV: Record<string, string> = {
   LAYOUT_LATEST: LAYOUT.latest,
   LAYOUT_MANIFEST_SUFFIX: LAYOUT.manifestSuffix,

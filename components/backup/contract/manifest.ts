@@ -4,10 +4,10 @@
  * restores read it, for as long as the archive keeps backups (up to a year), so every manifest ever written must stay
  * readable: the schema is versioned by its `schema` field, and a reader validates what it reads.
  *
- * Version 1 is the shape components/backup/scripts/backup.sh (write_manifest in lib.sh) has written since the first
- * backup: `schema: 1`, the object's identity and checksum, the encryption fields of an age-encrypted object, the tool
- * and format, the run's times, a base backup's WAL facts, and the counts the drill compares. A manifest without
- * `schema` is read as version 1.
+ * Version 1 is the shape written since the first backup (by the shell scripts' write_manifest, then by the runtime):
+ * `schema: 1`, the object's identity and checksum, the encryption fields of an age-encrypted object, the tool and
+ * format, the run's times, a base backup's WAL facts, and the counts the drill compares. A manifest without `schema`
+ * is read as version 1.
  */
 import { z } from "zod";
 import { BACKUP_KINDS, TARGET_NAME_PATTERN } from "./layout";
@@ -120,7 +120,7 @@ export function parseManifest(text: string, source = "manifest"): Manifest {
 
 /**
  * Writes a manifest of the current version: validated first, then JSON with one top-level field a line (two spaces,
- * as the scripts write it, so their line reader manifest_get in lib.sh reads it too) and a final newline.
+ * as the shell scripts wrote it, so a line reader such as theirs reads it too) and a final newline.
  */
 export function serializeManifest(manifest: ManifestInput): string {
   const valid = validateManifest({ schema: MANIFEST_SCHEMA_VERSION, ...manifest }, "the manifest to write");
@@ -145,7 +145,7 @@ export function parseLatest(latestText: string, manifestText?: string, source = 
   return latest;
 }
 
-/** The manifest contract as the scripts' environment: the version they write, the encryption fields' names. */
+/** The manifest contract as environment variables (BACKUP_CONTRACT_ENV): the version written, the encryption fields' names. */
 export const MANIFEST_ENV: Record<string, string> = {
   MANIFEST_SCHEMA_VERSION: String(MANIFEST_SCHEMA_VERSION),
   MANIFEST_FIELD_ENCRYPTION: F.encryption,

@@ -1,21 +1,21 @@
 /**
- * The metric names the in-pod scripts push to the Pushgateway (components/backup/scripts/README.md, "Metrics") and the
- * `job` label of each group, defined once: the alerts, the dashboards and the tests import them, and the scripts get
- * them through BACKUP_CONTRACT_ENV (METRICS_ENV below), so no name is spelled twice.
+ * The metric names the in-pod runtime pushes to the Pushgateway (components/backup/runtime/README.md, "Metrics") and the
+ * `job` label of each group, defined once: the runtime, the alerts, the dashboards and the tests import them (a program
+ * that cannot gets them through BACKUP_CONTRACT_ENV, METRICS_ENV below), so no name is spelled twice.
  *
  * Every backup and drill series carries the Pushgateway grouping key `job`, `kind` and `target` (pushed to
  * `/metrics/job/<job>/kind/<kind>/target/<target>`, scraped with `honorLabels`).
  */
 
-/** Pushgateway `job` label of each group the scripts push. */
+/** Pushgateway `job` label of each group pushed. */
 export const PUSH_JOBS = {
-  /** backup.sh (logical dumps and PITR base backups). */
+  /** Backups: logical dumps and PITR base backups (group `method="basebackup"`). */
   backup: "strata_backup",
   /** Restore drills, the point-in-time drill included (group `method="pitr"`). */
   drill: "strata_restore_drill",
   /** The WAL receiver, every upload cycle. */
   pitrWal: "strata_pitr_wal",
-  /** offsite-copy.sh, grouped by `destination` bucket. */
+  /** The off-site copy, grouped by `destination` bucket. */
   offsiteCopy: "strata_offsite_copy",
 } as const;
 
@@ -122,17 +122,17 @@ export const METRIC_HELP: Record<string, string> = {
 /** Each group's metrics, keyed like PUSH_JOBS. */
 export const PUSHED_METRICS = { backup: BACKUP_METRICS, drill: DRILL_METRICS, pitrWal: PITR_WAL_METRICS, offsiteCopy: OFFSITE_COPY_METRICS } as const;
 
-/** Every name the scripts push. */
+/** Every name pushed. */
 export const PUSHED_METRIC_NAMES: readonly string[] = Object.values(PUSHED_METRICS).flatMap((m) => Object.values(m));
 
 const upperSnake = (camel: string) => camel.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
-/** The environment variable that carries a metric's name to the scripts: METRIC_<GROUP>_<NAME>, e.g. METRIC_BACKUP_LAST_SUCCESS. */
+/** The environment variable that carries a metric's name (BACKUP_CONTRACT_ENV): METRIC_<GROUP>_<NAME>, e.g. METRIC_BACKUP_LAST_SUCCESS. */
 export const metricEnvName = (group: keyof typeof PUSHED_METRICS, key: string) => `METRIC_${upperSnake(group)}_${upperSnake(key)}`;
 /** The environment variable that carries a group's `job` label: PUSH_JOB_<GROUP>, e.g. PUSH_JOB_BACKUP. */
 export const pushJobEnvName = (group: keyof typeof PUSH_JOBS) => `PUSH_JOB_${upperSnake(group)}`;
 
-/** Every job label and metric name as the scripts' environment. */
+/** Every job label and metric name as environment variables. */
 export const METRICS_ENV: Record<string, string> = Object.fromEntries([
   ...Object.entries(PUSH_JOBS).map(([group, job]) => [pushJobEnvName(group as keyof typeof PUSH_JOBS), job]),
   ...Object.entries(PUSHED_METRICS).flatMap(([group, metrics]) => Object.entries(metrics).map(([key, name]) => [metricEnvName(group as keyof typeof PUSHED_METRICS, key), name])),
