@@ -1,7 +1,7 @@
 /**
  * Prints the environment the backup, drill, WAL receiver and restore containers get for the backup contract
  * (components/backup/contract/, BACKUP_CONTRACT_ENV) and a scheduled Job's phase wait, one KEY=VALUE a line: for
- * running the scripts outside Kubernetes (bench/backup.sh). Given a backup target's name, also the WAL receiver's
+ * running a backup program outside Kubernetes (bench/backup.sh). Given a backup target's name, also the WAL receiver's
  * replication slot for it, as the plan names it (PITR_SLOT).
  *   node scripts/run-ts.cjs scripts/backup-contract-env.ts [target]
  */

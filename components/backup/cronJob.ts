@@ -29,7 +29,7 @@ export interface JobContext extends ArchiveContext {
   encryption?: { recipientSecretName: string; identitySecretName: string };
 }
 
-/** The scripts' exit statuses that a retry cannot change (the backup contract's, components/backup/contract/exitCodes.ts). */
+/** The exit statuses that a retry cannot change (the backup contract's, components/backup/contract/exitCodes.ts). */
 export const SCRIPT_EXIT = { config: EXIT.config, pushFailed: EXIT.pushFailed, decrypt: EXIT.decrypt } as const;
 
 /** A Job's hard limit; each phase gives up and reports 10 minutes earlier so the failure is always pushed (contract/phases.ts). */
@@ -57,7 +57,7 @@ export const ageRecipientEnv = (recipientSecretName: string) => secretEnv("AGE_R
 const IDENTITY_VOLUME = "age-identity";
 /**
  * What a pod that decrypts needs: the identity's Secret as a volume readable by the pod's fsGroup only (every pod that
- * decrypts sets one), its mount, and the file's path for the scripts.
+ * decrypts sets one), its mount, and the file's path for the runtime.
  */
 export const ageIdentity = (identitySecretName: string) => ({
   env: env("AGE_IDENTITY_FILE", `${IDENTITY_MOUNT}/${IDENTITY_KEY}`),
