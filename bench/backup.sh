@@ -268,7 +268,7 @@ cpu_restore_floor=$(cpu_secs "$c0" "$(cpu_ticks)")
 psql_q -d postgres -c "DROP DATABASE restore_floor"
 
 # The verified restore's floors: the same object downloaded alone; the same dump restored from a local file with the
-# drill's job count; the drill's verification (its row-count query, from lib.sh) run alone on that restored copy.
+# drill's job count; the drill's verification (its row-count query, bench/pg-count-sql.ts) run alone on that restored copy.
 echo "measuring the verified restore's floors ..."
 download_floor "$strata_key"
 down_restore=$floor_best

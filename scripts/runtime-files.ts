@@ -1,5 +1,5 @@
 /**
- * Writes the backup runtime's loader and bundle (the bytes the plan puts in the scripts' ConfigMap) into a directory,
+ * Writes the backup runtime's loader and bundle (the bytes the plan puts in the backup ConfigMap) into a directory,
  * to run it by hand or in the bench the way a pod does:
  *   node scripts/run-ts.cjs scripts/runtime-files.ts /tmp/strata-runtime
  *   BACKUP_KIND=postgresql ... node /tmp/strata-runtime/strata-runtime.cjs backup

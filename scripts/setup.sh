@@ -18,9 +18,9 @@ esac
 #   - prometheus: a real Prometheus (admin API snapshots); promtool checks and unit-tests the alert rules and drills snapshots
 #   - prometheus-alertmanager: amtool, which checks the Alertmanager config and its routing
 #   - prometheus-pushgateway: where backup and drill results are pushed in the backup suites
-#   - awscli: the AWS CLI v2 (bookworm's awscli is 2.x) the scripts upload and download with
-#   - zstd: the backups' compression
-#   - python3: the sqlite kind's backup and drill steps (components/backup/scripts/sqlite_tool.py, its sqlite3 module)
+#   - awscli: the AWS CLI v2 (bookworm's awscli is 2.x) the runbooks' steps and the off-site copy's suite use
+#   - zstd: the runbooks' decompression of backups, and zstd objects written by the tests
+#   - python3: the sqlite suite's writer process, which commits while the backup copies (its sqlite3 module)
 #   - sqlite3: the sqlite suites' fixtures and the SQLite restore runbook
 #   - jq: the runbooks' `# runbook-test:` steps read manifests with it
 #   - curl: Pushgateway pushes, the Prometheus admin API

@@ -60,7 +60,7 @@ describe("the README's commands", () => {
 
 /** Every Markdown file a reader reaches from the README: the README, docs/ (runbooks included) and the other READMEs. */
 function markdownFiles(): string[] {
-  const files = ["README.md", "examples/stacks/README.md", "policies/README.md", "components/README.md", "components/backup/scripts/README.md"];
+  const files = ["README.md", "examples/stacks/README.md", "policies/README.md", "components/README.md", "components/backup/runtime/README.md"];
   const walk = (dir: string) => {
     for (const entry of readdirSync(join(PROJECT_DIR, dir))) {
       const path = join(dir, entry);

@@ -1,8 +1,8 @@
 /**
  * The runbooks' copy-pasteable steps, run for real where they can be: fenced ```bash blocks whose first line is
  * `# runbook-test: <name>` are concatenated per name (in file order) and run by bash against a real PostgreSQL (initdb
- * in a temp dir, a free port on 127.0.0.1) and s3rver on 127.0.0.1, seeded in the exact object layout the backup
- * scripts write (components/backup/scripts/README.md): a real `pg_dump -Fc | zstd` and the manifest computed here.
+ * in a temp dir, a free port on 127.0.0.1) and s3rver on 127.0.0.1, seeded in the exact object layout of the archive
+ * (components/backup/runtime/README.md, "Objects in the bucket"): a real `pg_dump -Fc | zstd` and the manifest computed here.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -136,7 +136,7 @@ describe("runbook: restore PostgreSQL from a chosen day (real PostgreSQL, s3rver
   const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", endpoint, ...args], { env });
 
   /**
-   * One backup the way backup.sh writes it: object with x-amz-meta-sha256, then its manifest; `encrypt`: as with
+   * One backup as the shell scripts wrote it: object with x-amz-meta-sha256, then its manifest; `encrypt`: as with
    * AGE_RECIPIENT set (the recipient of TEST_AGE_IDENTITY), ciphertext under `.age` and the encryption fields.
    */
   function writeBackup(day: string, stamp: string, counts: Record<string, number>, corrupt = false, encrypt = false) {
@@ -310,7 +310,7 @@ describe(
         AWS_DEFAULT_REGION: "us-east-1",
         AWS_EC2_METADATA_DISABLED: "true",
       };
-      // A snapshot directory as Prometheus's snapshot API writes it: block directories, archived the way backup.sh does.
+      // A snapshot directory as Prometheus's snapshot API writes it: block directories, archived as the backup does.
       const lines = ["# HELP strata_test_requests_total Requests.", "# TYPE strata_test_requests_total counter"];
       for (let t = start; t <= end; t += 60) for (const code of ["200", "404", "500"]) lines.push(`strata_test_requests_total{code="${code}"} ${(t - start) / 60} ${t}`);
       writeFileSync(join(root, "input.om"), `${lines.join("\n")}\n# EOF\n`);
@@ -372,7 +372,7 @@ describe("runbook: restore a SQLite database from a chosen day (sqlite3 shell, s
   const sqlite = (db: string, sql: string) => run("/usr/bin/sqlite3", [db], { env, input: sql }).trim();
   const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
 
-  /** One backup the way backup.sh writes it: a consistent copy, gzip, the object with its SHA-256, then its manifest. */
+  /** One backup as the shell scripts wrote it (gzip, which the runbook still restores): a consistent copy, the object with its SHA-256, then its manifest. */
   function writeBackup(day: string, stamp: string, counts: Record<string, number>, damage?: "object" | "database") {
     const copy = join(root, `${stamp}.db`);
     sqlite(source, `.backup '${copy}'`);
@@ -486,7 +486,7 @@ describe("runbook: restore a Valkey dataset from a chosen day (redis-server 7, s
   const cli = (...args: string[]) => run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args], { env }).trim();
   const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
 
-  /** One backup the way backup.sh writes it: the server's RDB (redis-cli --rdb), gzip, the object, its manifest. */
+  /** One backup as the shell scripts wrote it (gzip, which the runbook still restores): the server's RDB (redis-cli --rdb), the object, its manifest. */
   function writeBackup(day: string, stamp: string, counts: Record<string, number>, damage?: "object" | "rdb") {
     const rdb = join(root, `${stamp}.rdb`);
     run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port), "--rdb", rdb], { env });
@@ -588,7 +588,7 @@ describe("runbook: restore RabbitMQ definitions from a chosen day (a real broker
   let env: NodeJS.ProcessEnv = {};
   const aws = (...args: string[]) => run(AWS_V2, ["--endpoint-url", s3rver!.endpoint, ...args], { env });
 
-  /** One backup the way backup.sh writes it: the broker's definitions, gzip, the object, its manifest. */
+  /** One backup as the shell scripts wrote it (gzip, which the runbook still restores): the broker's definitions, the object, its manifest. */
   async function writeBackup(day: string, stamp: string, damage?: "object") {
     const raw = Buffer.from(JSON.stringify(await rabbit!.api("GET", "/definitions")));
     const doc = JSON.parse(raw.toString()) as Record<string, unknown[]>;

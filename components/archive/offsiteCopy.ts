@@ -124,7 +124,7 @@ export interface OffsiteCopyArgs {
   schedule: string;
   /** The destination's access key (Pulumi secrets). */
   destinationKey: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
-  /** The source identity (its ServiceAccount and, on static keys, its Secret) and the scripts' ConfigMap. */
+  /** The source identity (its ServiceAccount and, on static keys, its Secret) and the backup ConfigMap. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   alerts: ServiceAlertsArgs;
 }

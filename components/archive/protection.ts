@@ -3,13 +3,13 @@
  * declares its S3 resources from it, and the bucket protection check (protectionCheck.ts) compares what S3 reports
  * against checks generated from it, so what is declared and what is checked cannot drift apart.
  *
- * The transition minimum object size is declared here but not checked: S3 returns it in a response header that
- * older AWS CLIs (the Debian 2.9 the tests run) do not read, and it decides cost, not protection.
+ * The transition minimum object size is declared here but not checked: S3 returns it in a response header, not in
+ * the lifecycle configuration the check projects, and it decides cost, not protection.
  *
  * Each check is an S3 API call, a JMESPath projection of its response onto the fields Strata declares, and the JSON
- * that projection must equal. The AWS CLI evaluates `<projection> == \`<expected>\`` itself (JMESPath compares
- * objects and arrays deeply), so the check script needs no JSON tool. A response S3 answers with a "not configured"
- * error compares as `null`.
+ * that projection must equal. The runtime (protectionCheckRuntime.ts) evaluates the projection on the response's JSON
+ * and compares it deeply with the expected value. A response S3 answers with a "not configured" error compares as
+ * `null`. The operations keep the AWS CLI's names, which the checks file has always carried.
  */
 import type { LifecycleRule } from "./lifecycle";
 import { TRANSITION_MINIMUM_OBJECT_SIZE } from "./lifecycle";

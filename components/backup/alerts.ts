@@ -142,7 +142,7 @@ export function buildBackupRuleGroups(input: BackupRulesInput): RuleGroup[] {
   const B = BACKUP_METRICS;
   const D = DRILL_METRICS;
 
-  // Runs: failures of any group the scripts push (a target no longer in config should have its group deleted).
+  // Runs: failures of any group the runtime pushes (a target no longer in config should have its group deleted).
   const runs: RuleGroup = {
     name: "strata.backup.runs",
     rules: [

@@ -29,19 +29,19 @@ export interface ArchiveContext {
   endpoint?: string;
   /** The store needs the AWS CLI to send and check checksums only where an operation requires them. */
   checksumsWhenRequired?: boolean;
-  /** False on a store where server-side CopyObject may fail (the scripts download and upload again). */
+  /** False on a store where server-side CopyObject may fail (the runtime downloads and uploads again). */
   serverSideCopy?: boolean;
   pushgatewayUrl: string;
 }
 
 /**
- * Who talks to the archive: the scripts, through the AWS CLI, or the runtime (components/backup/runtime/), through
- * the AWS SDK it bundles.
+ * Who talks to the archive: a shell script through the AWS CLI (the off-site copy until it is the runtime's), or the
+ * runtime (components/backup/runtime/), through the AWS SDK it bundles.
  */
 export type ArchiveClient = "aws-cli" | "runtime";
 
 /**
- * What a container that talks to the archive and the Pushgateway needs in its environment (scripts/README.md). The
+ * What a container that talks to the archive and the Pushgateway needs in its environment (runtime/README.md). The
  * runtime gets the same but the AWS CLI's own settings (AWS_CLI, HOME for its caches), which nothing in it reads.
  */
 export function archiveEnv(ctx: ArchiveContext, client: ArchiveClient = "aws-cli"): { name: string; value: string }[] {

@@ -1,7 +1,7 @@
 /**
  * The Grafana dashboard of backups and restore drills, as plain JSON, and the ConfigMap that carries it to Grafana's
  * dashboard sidecar (which kube-prometheus-stack runs, selecting ConfigMaps labelled `grafana_dashboard: "1"`).
- * Every query names metrics from ./metrics.ts only, so it cannot drift from what the scripts push.
+ * Every query names metrics from ./metrics.ts only, so it cannot drift from what the runtime pushes.
  */
 import { BACKUP_METRICS, DRILL_METRICS, KUBELET_METRICS } from "./metrics";
 

@@ -1,20 +1,19 @@
 /**
  * Client-side encryption of backups with age (https://age-encryption.org/v1), for archives without KMS (Hetzner,
- * S3-compatible stores) and optionally on AWS. One place for the facts the scripts and the TypeScript share:
+ * S3-compatible stores) and optionally on AWS. One place for the facts the plan and the in-pod runtime share:
  *
- * - the backup jobs' upload phase gets the public recipient (`age1...`) and encrypts the compressed artifact before it
- *   is uploaded; the drills' fetch phase gets the identity (`AGE-SECRET-KEY-1...`) as a file and decrypts while it
- *   downloads. Both come from Kubernetes Secrets built from the Pulumi secret `strata:backupAgeIdentity`; the
+ * - the backup jobs get the public recipient (`age1...`) and encrypt the compressed artifact as it streams to the
+ *   upload; the drills get the identity (`AGE-SECRET-KEY-1...`) as a file and decrypt while they download. Both come from Kubernetes Secrets built from the Pulumi secret `strata:backupAgeIdentity`; the
  *   recipient is derived from it here (X25519 public key of the identity, Bech32 as `age-keygen -y` prints it), so the
  *   two can never disagree.
  * - the manifest field names and the drill's metric and exit code are the backup contract's
- *   (components/backup/contract/), handed to the scripts through the environment (`BACKUP_CONTRACT_ENV`).
+ *   (components/backup/contract/), which the runtime bundles.
  */
 import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import { EXIT } from "./contract";
 
 // The manifest's encryption fields, the drill's decrypt metric and its exit status are the backup contract's
-// (components/backup/contract/), handed to the scripts with the rest of it (BACKUP_CONTRACT_ENV).
+// (components/backup/contract/), which the runtime bundles with the rest of it.
 export { DRILL_DECRYPT_METRIC, ENCRYPTION_MANIFEST_FIELDS } from "./contract";
 /** A drill's or a point-in-time restore's exit status when it cannot decrypt. */
 export const EXIT_DECRYPT = EXIT.decrypt;

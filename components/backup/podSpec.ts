@@ -1,7 +1,7 @@
 /**
  * The one pod builder of Strata's backup pods: the backup phases' CronJobs (cronJob.ts, through
  * components/platform/scheduledJob.ts), the WAL receiver's StatefulSet (walReceiver.ts) and the restore Job
- * (restoreJob.ts). Security context, the scripts/work/tmp volumes and their mounts, the init containers that copy
+ * (restoreJob.ts). Security context, the runtime/work/tmp volumes and their mounts, the init containers that copy
  * static binaries, and the environment layout are defined here once; callers say only what differs (images, uids,
  * phases, extra volumes).
  */
@@ -23,7 +23,7 @@ export const IMAGE_UID = {
   nobody: 65534,
 } as const;
 
-/** Where every backup pod mounts the scripts' ConfigMap, and its temporary directory. */
+/** Where every backup pod mounts the backup ConfigMap, and its temporary directory. */
 export const SCRIPTS_MOUNT = "/opt/strata";
 const TMP_MOUNT = "/tmp";
 const TMP_SIZE = "256Mi";
@@ -98,7 +98,7 @@ export function backupContainerSpec(c: BackupContainer, work: WorkVolume, tools?
   };
 }
 
-/** The pod spec: security context, init containers, containers and the scripts/work/tmp volumes. */
+/** The pod spec: security context, init containers, containers and the runtime/work/tmp volumes. */
 export function backupPodSpec(pod: BackupPod): Record<string, unknown> {
   const s = pod.security;
   return {

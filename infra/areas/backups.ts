@@ -15,7 +15,7 @@ import { ageRecipientOf, IDENTITY_KEY, identitySecretName, RECIPIENT_KEY, recipi
 import { effectiveBackupEncryption } from "../config/sections/archive";
 import { UNDECRYPTED_SECRET } from "../config/undecrypted";
 
-/** The resource name of the scripts' ConfigMap in one namespace (Strata's keep the names they have always had). */
+/** The resource name of the backup ConfigMap in one namespace (Strata's keep the names they have always had). */
 const scriptsResourceName = (ns: ResolvedNamespace) => (ns.role === "backups" ? "backup-scripts" : ns.role ? `backup-scripts-${ns.role}` : `backup-scripts-app-${ns.name}`);
 
 /** The PITR alert thresholds of a target with PITR on. */
@@ -45,7 +45,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
   const bucket = inputs.archive.buckets.backups!;
   // Resolved once by the program (infra/backupTargets.ts): schedules, namespaces, prefixes, identities, claims.
   const scheduled = platform.backups.targets;
-  // A pod mounts only ConfigMaps of its own namespace: one copy of the scripts in every namespace a job runs in.
+  // A pod mounts only ConfigMaps of its own namespace: one copy of the runtime's ConfigMap in every namespace a job runs in.
   const scripts = new Map<string, BackupScripts>();
   const scriptsIn = (ns: ResolvedNamespace) => {
     if (!scripts.has(ns.name)) scripts.set(ns.name, new BackupScripts(scriptsResourceName(ns), { namespace: ns.input, labels: platform.labels }, platform.k8sOpts));
@@ -186,7 +186,7 @@ export function declareBackups(platform: Platform, inputs: BackupsInputs) {
     platform.k8sOpts,
   );
 
-  // The backups namespace's copy of the scripts (every drill runs there): the off-site copy runs from it too.
+  // The backups namespace's copy of the ConfigMap (every drill runs there): the off-site copy runs from it too.
   const backupsNamespaceScripts = scriptsIn(drillNamespace);
   return {
     scripts: { configMapName: backupsNamespaceScripts.configMapName, resource: backupsNamespaceScripts },

@@ -1,7 +1,7 @@
 /**
- * The exit statuses of every backup, drill, WAL receiver, point-in-time restore and off-site copy run. The scripts get
- * them as EXIT_* through BACKUP_CONTRACT_ENV (index.ts); the CronJobs fail a Job at once on those a retry cannot change;
- * `npm run restore-job` exits with `config` on a usage error.
+ * The exit statuses of every backup, drill, WAL receiver, point-in-time restore and off-site copy run of the runtime;
+ * the CronJobs fail a Job at once on those a retry cannot change; `npm run restore-job` exits with `config` on a usage
+ * error.
  */
 export const EXIT = {
   ok: 0,

@@ -1,9 +1,9 @@
 /**
  * The archive's key layout: where every object of a backup target lives in the backups bucket. Read by the plan (IAM
- * prefixes, the restorability matrix), handed to the in-pod scripts through BACKUP_CONTRACT_ENV (index.ts), and used by
- * the tests to find what the scripts wrote.
+ * prefixes, the restorability matrix), by the in-pod runtime (which bundles it), and by the tests to find what the
+ * runtime wrote.
  *
- *   [prefix/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   a logical backup (x-amz-meta-sha256)
+ *   [prefix/]<kind>/<target>/YYYY/MM/DD/<target>-<YYYYMMDDTHHMMSSZ>.<ext>   a logical backup
  *   <object key>.manifest.json                                              its manifest (manifest.ts)
  *   [prefix/]<kind>/<target>/latest.json                                    byte-identical copy of the newest verified manifest
  *   [prefix/]postgresql/<target>/base/...                                   PITR base backups: the same layout, own latest.json

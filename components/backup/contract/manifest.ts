@@ -4,8 +4,8 @@
  * restores read it, for as long as the archive keeps backups (up to a year), so every manifest ever written must stay
  * readable: the schema is versioned by its `schema` field, and a reader validates what it reads.
  *
- * Version 1 is the shape components/backup/scripts/backup.sh (write_manifest in lib.sh) has written since the first
- * backup: `schema: 1`, the object's identity and checksum, the encryption fields of an age-encrypted object, the tool
+ * Version 1 is the shape the shell scripts (lib.sh's write_manifest, test/fixtures/legacy-manifests) wrote from the
+ * first backup, and the runtime writes now: `schema: 1`, the object's identity and checksum, the encryption fields of an age-encrypted object, the tool
  * and format, the run's times, a base backup's WAL facts, and the counts the drill compares. A manifest without
  * `schema` is read as version 1.
  */
@@ -120,7 +120,7 @@ export function parseManifest(text: string, source = "manifest"): Manifest {
 
 /**
  * Writes a manifest of the current version: validated first, then JSON with one top-level field a line (two spaces,
- * as the scripts write it, so their line reader manifest_get in lib.sh reads it too) and a final newline.
+ * byte for byte as the shell scripts wrote it, so old and new manifests of a series look alike) and a final newline.
  */
 export function serializeManifest(manifest: ManifestInput): string {
   const valid = validateManifest({ schema: MANIFEST_SCHEMA_VERSION, ...manifest }, "the manifest to write");

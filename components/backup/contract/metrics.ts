@@ -1,15 +1,15 @@
 /**
- * The metric names the in-pod scripts push to the Pushgateway (components/backup/scripts/README.md, "Metrics") and the
- * `job` label of each group, defined once: the alerts, the dashboards and the tests import them, and the scripts get
- * them through BACKUP_CONTRACT_ENV (METRICS_ENV below), so no name is spelled twice.
+ * The metric names the in-pod runtime pushes to the Pushgateway (components/backup/runtime/README.md, "Metrics") and
+ * the `job` label of each group, defined once: the runtime, the alerts, the dashboards and the tests import them, so no
+ * name is spelled twice.
  *
  * Every backup and drill series carries the Pushgateway grouping key `job`, `kind` and `target` (pushed to
  * `/metrics/job/<job>/kind/<kind>/target/<target>`, scraped with `honorLabels`).
  */
 
-/** Pushgateway `job` label of each group the scripts push. */
+/** Pushgateway `job` label of each group the runtime pushes. */
 export const PUSH_JOBS = {
-  /** backup.sh (logical dumps and PITR base backups). */
+  /** Backups (logical dumps and PITR base backups). */
   backup: "strata_backup",
   /** Restore drills, the point-in-time drill included (group `method="pitr"`). */
   drill: "strata_restore_drill",
@@ -131,5 +131,5 @@ export const METRIC_HELP: Record<string, string> = {
 /** Each group's metrics, keyed like PUSH_JOBS. */
 export const PUSHED_METRICS = { backup: BACKUP_METRICS, drill: DRILL_METRICS, pitrWal: PITR_WAL_METRICS, offsiteCopy: OFFSITE_COPY_METRICS } as const;
 
-/** Every name the scripts push. */
+/** Every name the runtime pushes. */
 export const PUSHED_METRIC_NAMES: readonly string[] = Object.values(PUSHED_METRICS).flatMap((m) => Object.values(m));

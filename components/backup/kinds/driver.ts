@@ -29,7 +29,7 @@ export type JobNamespace = { role: "backups" | "monitoring" } | { application: s
  */
 export interface KindDriver<K extends BackupKind = BackupKind> {
   kind: K;
-  /** The stored object: `format` and `extension` as the manifest records them (backup.sh: format_for_kind, ext_for_kind). */
+  /** The stored object: `format` and `extension` as the manifest records them (the kind's artifact.ts, which its runtime part records too). */
   artifact: { format: string; extension: string };
   /** The backup job's pod. */
   backup(target: TargetOf<K>, monitoringNamespace: string): Recipe;

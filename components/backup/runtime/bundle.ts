@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-/** The loader's and the bundle's file names in the scripts' ConfigMap (mounted at SCRIPTS_MOUNT). */
+/** The loader's and the bundle's file names in the backup ConfigMap (mounted at SCRIPTS_MOUNT). */
 export const RUNTIME_LOADER = "strata-runtime.cjs";
 export const RUNTIME_BUNDLE = "strata-runtime.js.gz";
 

@@ -1,7 +1,7 @@
 /**
  * What every run of the runtime reads from its environment, validated before anything else happens: a wrong value
  * ends the run with the contract's configuration status, naming the variable, what it held and what is allowed.
- * The plan sets these (components/backup/containers.ts archiveEnv, the kinds' drivers); scripts/README.md lists them.
+ * The plan sets these (components/backup/containers.ts archiveEnv, the kinds' drivers); runtime/README.md lists them.
  */
 import { z } from "zod";
 import { BACKUP_KINDS, TARGET_NAME_PATTERN, type BackupKind } from "../contract";

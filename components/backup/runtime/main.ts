@@ -1,11 +1,9 @@
 /**
- * Strata's in-pod backup runtime: one program, bundled into the scripts' ConfigMap (runtime/bundle.ts) and run by the
+ * Strata's in-pod backup runtime: one program, bundled into the backup ConfigMap (runtime/bundle.ts) and run by the
  * pinned Node.js binary that the pod's init container copies into the tool's own image, so one container supervises
  * the database tools as child processes and speaks S3 through the AWS SDK.
  *
- * Usage: strata-runtime.cjs backup|drill|...  (environment: runtime/config.ts and the kind's own; scripts/README.md)
- *        strata-runtime.cjs offsite-copy       (environment: runtime/offsiteCopy.ts)
- *        strata-runtime.cjs bucket-protection  (environment: components/archive/protectionCheckRuntime.ts)
+ * Usage: strata-runtime.cjs <command>     (RUNTIME_COMMANDS; environment: runtime/config.ts and the kind's own; runtime/README.md)
  * Exit statuses: the contract's (components/backup/contract/exitCodes.ts).
  */
 import { mkdirSync, rmSync } from "node:fs";

@@ -74,7 +74,7 @@ const claimFilePath = z
 export const PITR_SERVER_MAJOR_VERSIONS = [15] as const;
 
 /**
- * Point-in-time recovery of a postgresql target (components/backup/scripts/README.md, "PITR"): a WAL receiver on a
+ * Point-in-time recovery of a postgresql target (components/backup/runtime/README.md, "PITR"): a WAL receiver on a
  * replication slot, physical base backups, and point-in-time drills. The logical dump keeps running beside it.
  */
 export const pitrConfig = z
@@ -134,7 +134,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     passwordSecret: secretKeyRef("The management user's password."),
     drillImage: pinnedImage()
       .optional()
-      .describe("The RabbitMQ image the drill's throwaway broker runs (rabbitmq-server and rabbitmqctl with bash); default the pinned official `rabbitmq` image. Use the broker's own major version: a 4.x broker rejects some 3.x definitions (classic mirroring policies)."),
+      .describe("The RabbitMQ image the drill's throwaway broker runs (rabbitmq-server, rabbitmqctl and epmd, on glibc: the runtime's node, copied in, is glibc's); default the pinned official `rabbitmq` image. Use the broker's own major version: a 4.x broker rejects some 3.x definitions (classic mirroring policies)."),
   }),
   z.strictObject({
     ...common,
@@ -148,7 +148,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     databases: z.number().int().min(1).max(1024).optional().describe("The server's `databases` setting (default 16): the throwaway servers that count and restore the RDB need at least as many."),
     image: pinnedImage()
       .optional()
-      .describe("Image of the dump and drill containers (valkey-cli and valkey-server with bash); default the pinned official `valkey` image. A server newer than it writes RDBs it cannot load: pin the server's version or newer."),
+      .describe("Image of the dump and drill containers (valkey-cli and valkey-server, or the redis-* ones, on glibc: the runtime's node, copied in, is glibc's); default the pinned official `valkey` image. A server newer than it writes RDBs it cannot load: pin the server's version or newer."),
   }),
   z.strictObject({
     ...common,
@@ -156,7 +156,7 @@ export const backupTarget = z.discriminatedUnion("kind", [
     namespace: z
       .string()
       .regex(DNS_LABEL, "must be a DNS-1123 label (lowercase letters, digits, '-', at most 63)")
-      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the scripts are declared there.")
+      .describe("Namespace of the application and its claim; the backup job, its ServiceAccount and a copy of the backup runtime's ConfigMap are declared there.")
       .meta({ examples: ["app"] }),
     claimName: z.string().regex(DNS_SUBDOMAIN, "must be a PersistentVolumeClaim name (a DNS-1123 subdomain)").describe("The ReadWriteOnce claim that holds the database file; the backup job mounts it read-only.").meta({ examples: ["app-data"] }),
     path: claimFilePath.describe("The database file inside the claim, relative to its root (e.g. `data/app.db`).").meta({ examples: ["data/app.db"] }),

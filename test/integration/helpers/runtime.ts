@@ -1,6 +1,6 @@
 /**
  * Runs the in-pod runtime exactly as the pods do: the loader and gzipped bundle of runtimeFiles() (the bytes the plan
- * puts in the scripts' ConfigMap), written once per test process into a directory like the ConfigMap's mount, run by
+ * puts in the backup ConfigMap), written once per test process into a directory like the ConfigMap's mount, run by
  * this machine's Node (the version the pinned `node` image carries).
  */
 import { createHash } from "node:crypto";

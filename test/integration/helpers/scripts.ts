@@ -1,8 +1,8 @@
-/** Runs the exact scripts of components/backup/scripts as the CronJob would, with a per-suite environment. */
+/** Runs a job's program (the runtime: helpers/runtime.ts) as the CronJob would, with a per-suite environment. */
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PG_BIN, SCRIPTS } from "./servers";
+import { PG_BIN } from "./servers";
 import { phaseEnv, SCHEDULED_PHASE_WAIT_SECONDS } from "../../../components/backup/contract";
 
 export interface RunResult {
@@ -17,14 +17,13 @@ export interface Running {
   done: Promise<RunResult>;
   /** Resolves when a stderr line contains `text`. */
   waitForLog(text: string, timeoutMs?: number): Promise<void>;
-  /** SIGKILLs the script and every process it started (it runs in its own process group). */
+  /** SIGKILLs the run and every process it started (it runs in its own process group). */
   killGroup(): void;
 }
 
 /**
- * Environment every run gets: /usr/bin first (the AWS CLI v2, not a pyenv shim), no ambient AWS config, and what every
- * CronJob gives its containers from the backup contract (components/backup/contract/): BACKUP_CONTRACT_ENV and the
- * scheduled Jobs' phase wait.
+ * Environment every run gets: /usr/bin first (the AWS CLI v2 the suites check the bucket with, not a pyenv shim), no
+ * ambient AWS config, and the scheduled Jobs' phase wait (components/backup/contract/), as every CronJob gives it.
  */
 export function baseEnv(home: string): Record<string, string> {
   mkdirSync(home, { recursive: true });
@@ -40,22 +39,14 @@ export function baseEnv(home: string): Record<string, string> {
     AWS_SHARED_CREDENTIALS_FILE: join(home, "aws-credentials-none"),
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_MAX_ATTEMPTS: "2",
-    AWS_CLI: "/usr/bin/aws",
-    PHASE_POLL_SECONDS: "0.2",
     ...phaseEnv(SCHEDULED_PHASE_WAIT_SECONDS),
   };
 }
 
-/** A user and group to run a script as (through setpriv, which needs root), like a container with its own runAsUser. */
+/** A user and group to run a job as (through setpriv, which needs root), like a container with its own runAsUser. */
 export interface RunAs {
   uid: number;
   gid: number;
-}
-
-export type Script = "backup.sh" | "restore-drill.sh";
-
-export function start(script: Script, args: string[], env: Record<string, string>, timeoutMs = 300_000, runAs?: RunAs): Running {
-  return startCommand(["bash", join(SCRIPTS, script), ...args], env, timeoutMs, runAs);
 }
 
 /** Starts `argv` in its own process group (as `runAs` when given), its output kept, killed after `timeoutMs`. */
@@ -103,9 +94,6 @@ export function startCommand(argv: string[], env: Record<string, string>, timeou
   };
 }
 
-export function run(script: Script, args: string[], env: Record<string, string>, timeoutMs?: number, runAs?: RunAs): Promise<RunResult> {
-  return start(script, args, env, timeoutMs, runAs).done;
-}
 
 /** Parsed JSON log lines of a run's stderr (non-JSON lines are skipped). */
 export function logLines(stderr: string): Record<string, string>[] {

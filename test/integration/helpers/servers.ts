@@ -12,7 +12,6 @@ import { join, resolve } from "node:path";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
 export const REPO = resolve(__dirname, "../../..");
-export const SCRIPTS = join(REPO, "components/backup/scripts");
 const IS_ROOT = process.getuid?.() === 0;
 
 /** A temp dir other users can traverse (PostgreSQL runs as `postgres` when we are root). */

@@ -1,8 +1,7 @@
 /**
  * The SQLite steps of a backup and a drill, through Node's own SQLite (node:sqlite), run on a worker thread: an
  * integrity_check or a count of a large database is minutes of synchronous work, and the busy timeout and the wait for
- * a writer are more, which on the run's own thread would keep it from hearing its deadline and SIGTERM (the scripts'
- * Python was a child the deadline ended). The run gives up on the worker at its deadline or SIGTERM, reports, and its
+ * a writer are more, which on the run's own thread would keep it from hearing its deadline and SIGTERM. The run gives up on the worker at its deadline or SIGTERM, reports, and its
  * exit ends the worker.
  *
  * The online copy takes the whole database in one sqlite3_backup_step() (a rate no database reaches), so in one read
@@ -14,7 +13,7 @@
  * without write access as long as its -wal and -shm exist, which they do whenever the writer has the database open.
  * When every connection has closed, the last one deletes them; the copy then waits SQLITE_WRITER_WAIT_SECONDS for the
  * writer to open the database again (an application that opens it per batch), and fails naming the cause otherwise.
- * (These are the steps components/backup/scripts/sqlite_tool.py takes in Python, with the same results.)
+ * (The shell scripts took the same steps in Python, with the same results: their backups still drill.)
  */
 import { Worker } from "node:worker_threads";
 import { RunError } from "../../runtime/errors";
@@ -150,7 +149,7 @@ export function runSqliteStep(ctx: RunContext, job: SqliteStep): Promise<SqliteR
   });
 }
 
-/** A table's name as one count's name: one table per line, the tab the only separator (as sqlite_tool.py wrote them). */
+/** A table's name as one count's name: one table per line, the tab the only separator (as the shell scripts' Python wrote them, so older manifests compare). */
 export const countName = (table: string) => table.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n").replace(/\r/g, "\\r");
 
 export async function sqliteCounts(ctx: RunContext, path: string): Promise<Counts> {
