@@ -159,3 +159,55 @@ describe("the base backup's WAL facts", () => {
     expect(walFileName(1, "0/2000028")).toBe("000000010000000000000002");
   });
 });
+
+describe("the compression stages", () => {
+  const roundTrip = async (vars: NodeJS.ProcessEnv) => {
+    const { compressor, decompressor } = await import("../../components/backup/runtime/streams");
+    const { pipeline } = await import("node:stream/promises");
+    const { Readable } = await import("node:stream");
+    const input = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `row ${i}\t${(i * 7919) % 1000}\n`).join(""));
+    const collect = async (stage: { stream: NodeJS.ReadWriteStream }, bytes: Buffer) => {
+      const out: Buffer[] = [];
+      const sink = async function* (src: AsyncIterable<Buffer>) {
+        for await (const c of src) out.push(c);
+      };
+      await (pipeline as (...s: unknown[]) => Promise<void>)(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), stage.stream, sink);
+      return Buffer.concat(out);
+    };
+    const c = compressor("zstd", { zstd: 1, gzip: 1 }, vars);
+    const packed = await collect(c, input);
+    await c.tool?.exited;
+    const d = decompressor("zstd", vars);
+    const unpacked = await collect(d, packed);
+    await d.tool?.exited;
+    return { c, d, input, packed, unpacked };
+  };
+
+  it("uses the image's zstd CLI where there is one, Node's zlib otherwise (ZSTD_PROGRAM=node, or no zstd on PATH); each reads the other's frames", async () => {
+    const cli = await roundTrip({ PATH: process.env.PATH });
+    expect(cli.c.tool).toBeDefined();
+    expect(cli.d.tool).toBeDefined();
+    expect(cli.unpacked.equals(cli.input)).toBe(true);
+    const node = await roundTrip({ PATH: process.env.PATH, ZSTD_PROGRAM: "node" });
+    expect(node.c.tool).toBeUndefined();
+    expect(node.unpacked.equals(node.input)).toBe(true);
+    expect((await roundTrip({ PATH: "/nonexistent" })).c.tool).toBeUndefined();
+    // Frames of either are the other's: an object stored by one restores with the other.
+    const { zstdDecompressSync } = await import("node:zlib");
+    expect(zstdDecompressSync(cli.packed).equals(cli.input)).toBe(true);
+    const viaCli = spawnSync("zstd", ["-d", "-q", "-c"], { input: node.packed, maxBuffer: 64 << 20 });
+    expect(viaCli.status).toBe(0);
+    expect(viaCli.stdout.equals(node.input)).toBe(true);
+    // Both write a content checksum: a flipped byte fails to decompress with either.
+    for (const packed of [cli.packed, node.packed]) {
+      const bad = Buffer.from(packed);
+      bad[Math.floor(bad.length / 2)]! ^= 0xff;
+      expect(spawnSync("zstd", ["-d", "-q", "-c"], { input: bad, maxBuffer: 64 << 20 }).status).not.toBe(0);
+    }
+  });
+
+  it("ZSTD_PROGRAM takes auto or node only, and says so", () => {
+    expect(() => readRunEnv({ ...GOOD, ZSTD_PROGRAM: "pigz" })).toThrow(/ZSTD_PROGRAM/);
+    expect(readRunEnv(GOOD).ZSTD_PROGRAM).toBe("auto");
+  });
+});

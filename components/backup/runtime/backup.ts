@@ -31,13 +31,17 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
   const key = objectKey(env.S3_PREFIX, kind.kind, env.BACKUP_TARGET, started, ext, kind.series);
   let dump: Dump | undefined;
   let age: Tool | undefined;
+  let codec: Tool | undefined;
   try {
     const agePath = recipient ? findTool("age", "the backup is encrypted with age before upload (the pod's init container copies it)", ctx.vars) : undefined;
     log.info("backup started", { started_at: isoSeconds(new Date(started * 1000)) });
     dump = await kind.dump(ctx);
     const plain = new HashTap();
     const stored = recipient ? new HashTap() : plain;
-    const stages: Transform[] = [new Coalesce(), compressor(compression, { zstd: env.ZSTD_LEVEL, gzip: env.GZIP_LEVEL }), plain];
+    const compress = compressor(compression, { zstd: env.ZSTD_LEVEL, gzip: env.GZIP_LEVEL }, ctx.vars);
+    codec = compress.tool;
+    // Node's codecs work best on 1 MiB writes; a pipe to the CLI takes what comes.
+    const stages: Transform[] = [...(codec ? [] : [new Coalesce()]), compress.stream, plain];
     if (recipient) {
       age = ageEncrypt(agePath!, recipient);
       stages.push(toolStream(age) as unknown as Transform, stored);
@@ -45,7 +49,7 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
     const body = stages[stages.length - 1]! as unknown as Readable;
     // The chain's own errors (compression, age's pipes) fail the run like the tools' exit statuses do.
     const chain = pipeline([dump.stream, ...stages] as unknown as [Readable, ...Transform[]]).then(() => undefined);
-    const whole = Promise.all([dump.finished, chain, age?.exited]);
+    const whole = Promise.all([dump.finished, chain, age?.exited, codec?.exited]);
     whole.catch(() => dump?.abort());
     log.info("uploading", { key });
     const uploaded = store.uploadStream(key, body, { contentType: "application/octet-stream", whole }).catch((e: unknown) => {
@@ -101,6 +105,7 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
   } catch (e) {
     dump?.abort();
     age?.stop("SIGKILL");
+    codec?.stop("SIGKILL");
     const err = e instanceof RunError ? e : new RunError(e instanceof Error ? e.message : String(e), EXIT.failed, { detail: describeS3Error(e) });
     log.error(`BACKUP FAILED: ${err.message}; ${LAYOUT.latest} still names the previous backup`, { key, ...err.fields });
     return reportFailure(err.exit === EXIT.config ? EXIT.config : EXIT.failed);

@@ -37,6 +37,8 @@ export const runEnvSchema = z.object({
   PUSH_TIMEOUT_SECONDS: seconds(15),
   BACKUP_COMPRESSION: z.enum(["zstd", "gzip", "none"]).default("zstd"),
   ZSTD_LEVEL: z.coerce.number().int().min(1).max(19).default(1),
+  // `auto`: the image's zstd CLI where it has one (streams.ts says why), Node's zlib otherwise; `node`: Node's always.
+  ZSTD_PROGRAM: z.enum(["auto", "node"]).default("auto"),
   GZIP_LEVEL: z.coerce.number().int().min(1).max(9).default(1),
   AGE_RECIPIENT: optional.pipe(z.string().regex(AGE_RECIPIENT_PATTERN, "must be an age X25519 recipient (age1 followed by 58 Bech32 characters, as age-keygen -y prints)").optional()),
   AGE_IDENTITY_FILE: optional,

@@ -77,7 +77,8 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
     plain = new HashTap();
     stages.push(toolStream(age) as unknown as Transform, plain);
   }
-  stages.push(new Coalesce(), decompressor(m.compression));
+  const decompress = decompressor(m.compression, ctx.vars);
+  stages.push(...(decompress.tool ? [] : [new Coalesce()]), decompress.stream);
   const head = stages[0]! as unknown as Writable;
   let decodeError: unknown;
   const decoded = pipeline([...stages, typeof sink === "string" ? createWriteStream(sink) : sink] as unknown as [Readable, ...Transform[], Writable]).catch((e: unknown) => {
@@ -102,11 +103,14 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   } catch (e) {
     (head as unknown as PassThrough).destroy();
     age?.stop("SIGKILL");
+    decompress.tool?.stop("SIGKILL");
     throw new RunError(`downloading ${store.url(m.key)} failed`, EXIT.failed, { detail: describeS3Error(e) });
   }
   if (!head.destroyed) head.end();
   await decoded;
   const ageFailed = age ? await age.exited.then(() => undefined, (e: unknown) => e) : undefined;
+  // The CLI's own verdict on the frames (their checksums) is a decoding error like Node's.
+  if (decompress.tool) await decompress.tool.exited.catch((e: unknown) => (decodeError ??= e));
   const sha = cipher.digest("hex");
   if (bytes !== m.size_bytes || sha !== m.sha256) {
     throw new RunError(`CHECKSUM MISMATCH: the stored ${what} is not the one that was written`, EXIT.failed, { key: m.key, expected: `${m.size_bytes} ${m.sha256}`, got: `${bytes} ${sha}` });
