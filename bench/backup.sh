@@ -202,6 +202,7 @@ if [ "$only" = all ]; then
 
   mkdir -p "$work/backup-work"
   t0=$(now)
+  c0=$(cpu_ticks)
   (env "${strata_env[@]}" WORK_DIR="$work/backup-work" "$NODE" "$runtime" backup 2>&1 >/dev/null |
     stamped "$work/backup.log" "$t0") &
   backup_pid=$!
@@ -209,10 +210,13 @@ if [ "$only" = all ]; then
   watch_pid=$!
   wait "$backup_pid" || { cat "$work/backup.log" >&2; exit 1; }
   t_strata=$(secs "$t0" "$(now)")
+  cpu_strata_backup=$(cpu_secs "$c0" "$(cpu_ticks)")
   wait "$watch_pid"
 
   echo "measuring the logical backup's floors ..."
+  c0=$(cpu_ticks)
   t_dump_z0=$(timed pg_dump -Fc -Z0 -d bench)
+  cpu_dump_z0=$(cpu_secs "$c0" "$(cpu_ticks)")
 fi
 seeds_bytes=$(stat -c %s "$work/s3/bench/seeds/bench.sql.gz._S3rver_object")
 strata_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/latest.json._S3rver_object")
@@ -221,6 +225,7 @@ if [ "$only" = all ]; then
   upload_floor "$work/s3/bench/${strata_key}._S3rver_object"
   up_backup=$floor_best
   up_backup_how="CLI $floor_cli s, SDK $floor_sdk s"
+  cpu_up_backup=$floor_sdk_cpu
 fi
 
 # --- restores ------------------------------------------------------------------------------------------------------
@@ -423,6 +428,12 @@ if [ "$only" = all ]; then
   floor_row "base backup (the runtime's basebackup)" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "max(pg_basebackup -Ft -X fetch > /dev/null $t_basebackup_floor s, upload floor $up_base s: $up_base_how)"
   floor_row "point-in-time restore (the runtime's pitr-restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
     "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
+fi
+if [ "$only" = all ]; then
+  # What the floor's formula leaves out: on few CPUs the parts compete for them. Their CPU alone (servers included),
+  # spread perfectly over every CPU, is a bound no overlap can beat, compression and hashing not even counted.
+  parts_cpu=$(sum "$cpu_dump_z0" "$cpu_up_backup")
+  echo "logical backup on $cpus CPUs: its parts alone use $parts_cpu s of CPU (pg_dump -Z0 with its server $cpu_dump_z0 s, the SDK's upload with s3rver $cpu_up_backup s), so no overlap finishes before $(per_cpu "$parts_cpu") s: $(ratio "$(per_cpu "$parts_cpu")" "$(max "$t_dump_z0" "$up_backup")")x the optimum above before compression; the runtime's backup used $cpu_strata_backup s of CPU in $t_strata s (compression and hashing included: at best $(per_cpu "$cpu_strata_backup") s on $cpus CPUs)"
 fi
 rss() { cat "$work/$1.rss"; }
 echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill $(rss drill)$([ "$only" = all ] && echo ", point-in-time restore $(rss pitr-restore)")"

@@ -25,10 +25,13 @@ max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
 sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a + b }'; }
 
 # upload_floor FILE: the seconds to put FILE's bytes into the bench bucket with the AWS CLI (floor_cli) and the SDK
-# (floor_sdk), and the faster (floor_best). The objects are removed again (no later step reads them).
+# (floor_sdk, and the whole machine's CPU seconds meanwhile in floor_sdk_cpu), and the faster (floor_best). The objects are removed again (no later step reads them).
 upload_floor() {
+  local c0
   floor_cli=$(timed "${s3[@]}" s3 cp --only-show-errors "$1" s3://bench/floor/upload-cli)
+  c0=$(cpu_ticks)
   floor_sdk=$(timed sdk_transfer upload floor/upload-sdk "$1")
+  floor_sdk_cpu=$(cpu_secs "$c0" "$(cpu_ticks)")
   "${s3[@]}" s3 rm --only-show-errors --recursive s3://bench/floor/ >/dev/null
   floor_best=$(min "$floor_cli" "$floor_sdk")
 }
