@@ -32,7 +32,8 @@ const latest = (target: string) => JSON.parse(readFileSync(s3.objectPath(`${KIND
 const metric = (job: string, name: string, target: string) => pgw.value(job, name, KIND, target);
 
 function env(target: string, over: Record<string, string> = {}): Record<string, string> {
-  const e = jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, target, over);
+  // The node image the sqlite jobs run in has no zstd CLI: the runtime compresses with Node's zlib there, as here.
+  const e = jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, target, { ZSTD_PROGRAM: "node", ...over });
   // The job's own user writes its scratch space; here that user is nobody.
   chmodSync(e.WORK_DIR!, 0o777);
   return e;

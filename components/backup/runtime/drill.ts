@@ -252,6 +252,9 @@ export async function runDrill(ctx: RunContext, kind: KindRuntime, store: Archiv
     );
     return err.exit === EXIT.decrypt || err.exit === EXIT.config ? err.exit : EXIT.failed;
   } finally {
+    // A download that fails fast can fail before the throwaway server finished starting: stopping it then would leave
+    // it to start afterwards, writing into the scratch space the run removes.
+    await prepared?.catch(() => undefined);
     await kind.cleanup?.(ctx).catch(() => undefined);
   }
 }
