@@ -21,7 +21,7 @@ let pgw: Pushgateway;
 let root: string;
 const killedWorkDirs = new Set<string>();
 /** The drill's steps that run only on a verified object: the indexes' restore and the counts. */
-const finishedRestore = (l: Record<string, string>) => (l.msg === "restoring" && l.sections === "post-data") || l.msg === "counts match";
+const finishedRestore = (l: Record<string, string>) => (l.msg === "restoring" && (l.sections === "post-data" || l.sections === "all")) || l.msg === "counts match";
 
 function env(over: Record<string, string> = {}): Record<string, string> {
   return jobEnv(root, { s3, pushgatewayUrl: pgw.url }, KIND, TARGET, {
@@ -161,14 +161,30 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     const d = await run("drill", env());
     expect(d.stderr).toContain("RESTORE DRILL OK");
     expect(d.code, d.stderr).toBe(0);
-    const order = logLines(d.stderr).map((l) => l.msg);
-    // Schema and data load while the dump downloads; indexes and constraints, the counts and the verdict only after
-    // the object is verified.
+    // With two jobs the whole dump restores -j2 once it is downloaded and verified (a dump read as it grows restores
+    // one table at a time); the scratch server started while it downloaded.
     const lines = logLines(d.stderr);
     const at = (pred: (l: Record<string, string>) => boolean) => lines.findIndex(pred);
-    expect(at((l) => l.msg === "restoring" && l.sections === "pre-data, data")).toBeGreaterThan(-1);
-    expect(at((l) => l.msg === "checksum verified")).toBeLessThan(at((l) => l.msg === "restoring" && l.sections === "post-data"));
-    expect(order.indexOf("checksum verified")).toBeLessThan(order.indexOf("counts match"));
+    expect(at((l) => l.msg === "restoring" && l.sections === "pre-data, data")).toBe(-1);
+    expect(at((l) => l.msg === "scratch server ready, waiting for the backup")).toBeGreaterThan(-1);
+    expect(at((l) => l.msg === "checksum verified")).toBeLessThan(at((l) => l.msg === "restoring" && l.sections === "all" && l.jobs === "2"));
+    expect(at((l) => l.msg === "checksum verified")).toBeLessThan(at((l) => l.msg === "counts match"));
+    // With one job (TimescaleDB's drill) nothing is lost by loading schema and data as the dump lands: it does; only
+    // indexes and constraints, the counts and the verdict wait for the verified object.
+    const single = await run("drill", env({ RESTORE_JOBS: "1" }));
+    expect(single.code, single.stderr).toBe(0);
+    const one = logLines(single.stderr);
+    const at1 = (pred: (l: Record<string, string>) => boolean) => one.findIndex(pred);
+    expect(at1((l) => l.msg === "restoring" && l.sections === "pre-data, data")).toBeGreaterThan(-1);
+    expect(at1((l) => l.msg === "checksum verified")).toBeLessThan(at1((l) => l.msg === "restoring" && l.sections === "post-data"));
+    expect(at1((l) => l.msg === "checksum verified")).toBeLessThan(at1((l) => l.msg === "counts match"));
+    // The override, both ways, and a wrong value named before anything starts.
+    const forced = await run("drill", env({ PG_DRILL_LOAD_WHILE_DOWNLOADING: "1" }));
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(logLines(forced.stderr).some((l) => l.msg === "restoring" && l.sections === "pre-data, data")).toBe(true);
+    const wrong = await run("drill", env({ PG_DRILL_LOAD_WHILE_DOWNLOADING: "yes" }));
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("PG_DRILL_LOAD_WHILE_DOWNLOADING 'yes' must be 1 or 0");
     first = latest;
     firstSuccess = (await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess))!;
   });
@@ -330,19 +346,22 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     const whole = await run("drill", env({ PGDATABASE: "big", BACKUP_TARGET: "big-db" }));
     expect(whole.stderr).toContain("counts match");
     expect(whole.code, whole.stderr).toBe(0);
-    const e = env({ PGDATABASE: "big", BACKUP_TARGET: "big-db" });
-    const drill = start("drill", e);
-    await drill.waitForLog("fetching the newest complete backup");
-    await sleep(150);
-    await s3.kill();
-    const r = await drill.done;
-    await s3.restart();
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain("RESTORE DRILL FAILED");
-    expect(logLines(r.stderr).some(finishedRestore)).toBe(false);
-    expect(readdirSync(e.WORK_DIR!)).toEqual([]);
-    // no scratch server left behind
-    expect(spawnSync("pgrep", ["-f", join(e.WORK_DIR!, "drill-")]).status).toBe(1);
+    // Both ways the drill restores: after the download (two jobs), and loading as it lands (one job).
+    for (const jobs of ["2", "1"]) {
+      const e = env({ PGDATABASE: "big", BACKUP_TARGET: "big-db", RESTORE_JOBS: jobs });
+      const drill = start("drill", e);
+      await drill.waitForLog("fetching the newest complete backup");
+      await sleep(150);
+      await s3.kill();
+      const r = await drill.done;
+      await s3.restart();
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain("RESTORE DRILL FAILED");
+      expect(logLines(r.stderr).some(finishedRestore)).toBe(false);
+      expect(readdirSync(e.WORK_DIR!), `RESTORE_JOBS=${jobs}`).toEqual([]);
+      // no scratch server left behind
+      expect(spawnSync("pgrep", ["-f", join(e.WORK_DIR!, "drill-")]).status).toBe(1);
+    }
   });
 
   it("restored data that differs from the manifest's row counts fails the drill", async () => {

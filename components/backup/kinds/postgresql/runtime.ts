@@ -1,8 +1,9 @@
 /**
  * PostgreSQL in the runtime: the logical backup (`pg_dump -Fc -Z0` in a snapshot exported by a psql session that
  * keeps its transaction open, so the row counts taken in the same snapshot match the dump even on a busy database),
- * and the drill (a throwaway server in scratch space, started while the dump downloads; the schema and data loaded as
- * the dump lands, indexes and constraints `pg_restore -j` once the object is verified, then the same row counts).
+ * and the drill (a throwaway server in scratch space, started while the dump downloads; `pg_restore -j` once the object
+ * is verified, or, single-job, the schema and data loaded as the dump lands and the rest after; then the same row
+ * counts).
  */
 import { availableParallelism } from "node:os";
 import { mkdirSync, readdirSync } from "node:fs";
@@ -120,6 +121,8 @@ async function prepareRestore(ctx: RunContext): Promise<void> {
   const why = "the drill runs a throwaway PostgreSQL (set PG_BIN_DIR)";
   const [initdb, pgCtl, psql] = [pgTool(ctx, "initdb", why), pgTool(ctx, "pg_ctl", why), pgTool(ctx, "psql", why)];
   pgTool(ctx, "pg_restore", why);
+  // A wrong override fails here, before anything starts.
+  loadsWhileDownloading(ctx);
   mkdirSync(socketDir(ctx), { recursive: true });
   await chownToServerUser(ctx, ctx.scratch);
   try {
@@ -145,11 +148,29 @@ async function prepareRestore(ctx: RunContext): Promise<void> {
 
 const restoreFlags = ["--exit-on-error", "--no-owner", "--no-acl"];
 
+/** pg_restore's job count for the drill: RESTORE_JOBS, or one per CPU. */
+const restoreJobs = (ctx: RunContext) => ctx.vars.RESTORE_JOBS ?? String(availableParallelism());
+
+/**
+ * Whether the schema and data load while the dump downloads. A dump read as it grows restores one table at a time
+ * (pg_restore -j needs the whole file), so loading while downloading pays only where the restore is single-job anyway
+ * (TimescaleDB's) or the download is slower than a single-job load: on this machine, with two jobs, loading the whole
+ * file -j2 after a download of a few seconds took 11.6 s on average against 13.8 s loading as it landed (0.5 GB,
+ * docs/benchmarks.md). PG_DRILL_LOAD_WHILE_DOWNLOADING=1 or 0 overrides it, for a store slower than the restore.
+ */
+const loadsWhileDownloading = (ctx: RunContext) => {
+  const override = ctx.vars.PG_DRILL_LOAD_WHILE_DOWNLOADING;
+  if (override === "1" || override === "0") return override === "1";
+  if (override) throw new ConfigError(`PG_DRILL_LOAD_WHILE_DOWNLOADING '${override}' must be 1 or 0 (unset: only when RESTORE_JOBS is 1)`);
+  return restoreJobs(ctx) === "1";
+};
+
 /**
  * The schema and the table data, loaded by one pg_restore reading the dump as it lands in scratch space: the load
  * overlaps the download. (A custom dump read from a pipe restores in archive order, which is the order pg_dump wrote.)
  */
 async function restoreWhileDownloading(ctx: RunContext, artifact: GrowingArtifact): Promise<void> {
+  if (!loadsWhileDownloading(ctx)) return;
   ctx.log.info("restoring", { sections: "pre-data, data", while: "downloading" });
   const pgRestore = startTool(pgTool(ctx, "pg_restore"), ["-h", socketDir(ctx), "-U", "postgres", "-d", "drill", "--section=pre-data", "--section=data", ...restoreFlags], {
     what: "pg_restore",
@@ -170,13 +191,17 @@ async function restoreWhileDownloading(ctx: RunContext, artifact: GrowingArtifac
   }
 }
 
-/** What is left once the object is verified: indexes, constraints and triggers, built -j at a time from the file. */
+/**
+ * What is left once the object is verified, -j at a time from the file: indexes, constraints and triggers, or, where
+ * nothing loaded while downloading, the whole dump.
+ */
 async function restore(ctx: RunContext, path: string): Promise<Counts> {
   const psql = pgTool(ctx, "psql");
-  const jobs = ctx.vars.RESTORE_JOBS ?? String(availableParallelism());
-  ctx.log.info("restoring", { sections: "post-data", jobs });
+  const jobs = restoreJobs(ctx);
+  const sections = loadsWhileDownloading(ctx) ? ["--section=post-data"] : [];
+  ctx.log.info("restoring", { sections: sections.length ? "post-data" : "all", jobs });
   try {
-    await runTool(pgTool(ctx, "pg_restore"), ["-h", socketDir(ctx), "-U", "postgres", "-d", "drill", "--section=post-data", "-j", jobs, ...restoreFlags, path], {
+    await runTool(pgTool(ctx, "pg_restore"), ["-h", socketDir(ctx), "-U", "postgres", "-d", "drill", ...sections, "-j", jobs, ...restoreFlags, path], {
       what: "pg_restore",
       stdio: ["ignore", "ignore", "pipe"],
     });
