@@ -25,7 +25,8 @@ import {
 import jmespath from "jmespath";
 import { z } from "zod";
 import { EXIT, type ExitCode } from "../backup/contract";
-import { describeS3Error } from "../backup/runtime/s3";
+import { describeS3Error, s3Client } from "../backup/runtime/s3";
+import { optional, readEnv, requiredPushgatewayUrl, requiredText, runEnvSchema } from "../backup/runtime/config";
 import type { Log } from "../backup/runtime/log";
 import { deliver } from "../backup/runtime/push";
 import { PROTECTION_JOB, PROTECTION_METRIC_HELP, PROTECTION_METRICS } from "./protectionMetrics";
@@ -41,12 +42,11 @@ const OPERATIONS: Record<string, (client: S3Client, bucket: string) => Promise<o
 /** The errors S3 answers when the setting is simply not configured on the bucket. */
 const NOT_CONFIGURED = new Set(["ServerSideEncryptionConfigurationNotFoundError", "NoSuchLifecycleConfiguration", "ObjectLockConfigurationNotFoundError"]);
 
-const CheckEnv = z.object({
-  CHECKS_FILE: z.string({ error: "CHECKS_FILE is required (the checks the plan generated)" }).min(1, "CHECKS_FILE is required (the checks the plan generated)"),
-  PUSHGATEWAY_URL: z.string({ error: "PUSHGATEWAY_URL is required" }).url("PUSHGATEWAY_URL must be a URL"),
-  PUSH_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
-  AWS_REGION: z.string().min(1).default("us-east-1"),
-  S3_ENDPOINT_URL: z.string().url("S3_ENDPOINT_URL must be a URL").optional(),
+const checkEnvSchema = runEnvSchema.pick({ S3_ENDPOINT_URL: true, PUSH_TIMEOUT_SECONDS: true }).extend({
+  CHECKS_FILE: requiredText(" (the checks the plan generated)"),
+  PUSHGATEWAY_URL: requiredPushgatewayUrl,
+  /** Absent: the SDK's own chain (the profile). */
+  AWS_REGION: optional,
 });
 
 interface Check {
@@ -94,12 +94,13 @@ const labelValue = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').
 
 /** Runs every check and pushes the result. */
 export async function runBucketProtection(vars: NodeJS.ProcessEnv, log: Log): Promise<ExitCode> {
-  const parsed = CheckEnv.safeParse(vars);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) log.error(`${issue.path.join(".")}: ${issue.message}`, { value: String(vars[String(issue.path[0])] ?? "") });
+  let env: z.output<typeof checkEnvSchema>;
+  try {
+    env = readEnv(checkEnvSchema, vars);
+  } catch (e) {
+    log.error(e instanceof Error ? e.message : String(e));
     return EXIT.config;
   }
-  const env = parsed.data;
   let checks: Check[];
   try {
     checks = parseChecks(readFileSync(env.CHECKS_FILE, "utf8"), env.CHECKS_FILE);
@@ -107,7 +108,7 @@ export async function runBucketProtection(vars: NodeJS.ProcessEnv, log: Log): Pr
     log.error(e instanceof Error && "code" in e ? `CHECKS_FILE '${env.CHECKS_FILE}' is not readable` : String((e as Error).message ?? e));
     return EXIT.config;
   }
-  const client = new S3Client({ region: env.AWS_REGION, ...(env.S3_ENDPOINT_URL ? { endpoint: env.S3_ENDPOINT_URL, forcePathStyle: true } : {}) });
+  const client = s3Client({ region: env.AWS_REGION, endpoint: env.S3_ENDPOINT_URL });
   const matches: string[] = [];
   const unreadable: string[] = [];
   let drift = 0;

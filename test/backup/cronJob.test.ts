@@ -7,19 +7,11 @@ import { EXIT, NOT_RETRIED, SCHEDULED_JOB_DEADLINE_SECONDS } from "../../compone
 import type { BackupTarget } from "../../infra/config/sections/backups";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { SQLITE_TARGET } from "../helpers/backupTargets";
+import { AWS_JOB_CONTEXT } from "../helpers/backupTargets";
 
 type Any = Record<string, any>;
 
-const CONTEXT: JobContext = {
-  bucket: "strata-prod-backups-1a2b",
-  region: "eu-central-1",
-  kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/abc",
-  pushgatewayUrl: "http://strata-pushgateway.monitoring.svc.cluster.local:9091",
-  serviceAccountName: "strata-backup-orders",
-  scriptsConfigMap: "backup-scripts-app-orders-1234",
-  labels: { "app.kubernetes.io/part-of": "strata" },
-  schedule: "17 2 * * *",
-};
+const CONTEXT: JobContext = { ...AWS_JOB_CONTEXT, serviceAccountName: "strata-backup-orders", scriptsConfigMap: "backup-scripts-app-orders-1234" };
 
 const SQLITE: BackupTarget = SQLITE_TARGET;
 

@@ -19,6 +19,7 @@ import { plan, resourcesOfType } from "../helpers/plan";
 import { actionsOf, policiesIn } from "../helpers/iam";
 import { simulateDeploy } from "../../policies/core/deployOrder";
 import { fromPlan } from "../../policies/core/evaluate";
+import { AWS_JOB_CONTEXT } from "../helpers/backupTargets";
 
 type Any = Record<string, any>;
 
@@ -65,16 +66,7 @@ describe("the pitr block of a postgresql target", () => {
 });
 
 const TARGET = { ...PG, pitr: PITR } as BackupTarget;
-const CONTEXT: JobContext = {
-  bucket: "strata-prod-backups-1a2b",
-  region: "eu-central-1",
-  kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/abc",
-  pushgatewayUrl: "http://strata-pushgateway.monitoring.svc.cluster.local:9091",
-  serviceAccountName: "strata-backup-orders-db",
-  scriptsConfigMap: "backup-scripts-1234",
-  labels: { "app.kubernetes.io/part-of": "strata" },
-  schedule: "17 1 * * *",
-};
+const CONTEXT: JobContext = { ...AWS_JOB_CONTEXT, serviceAccountName: "strata-backup-orders-db", scriptsConfigMap: "backup-scripts-1234", schedule: "17 1 * * *" };
 const envOf = (c: Any) => Object.fromEntries((c.env as Any[]).map((e) => [e.name, e.value ?? e.valueFrom]));
 
 describe("PITR CronJobs", () => {

@@ -17,20 +17,11 @@ import { PROMETHEUS_SNAPSHOT_SOURCE } from "../../components/backup/kinds/promet
 import { TIMESCALEDB_UID } from "../../components/backup/kinds/postgresql/timescaledb";
 import { validateK8sObject } from "../helpers/k8sValidate";
 import { inputsOf, plan, resourcesOfType, STACKS } from "../helpers/plan";
+import { AWS_JOB_CONTEXT } from "../helpers/backupTargets";
 
 type Any = Record<string, any>;
 
-const CONTEXT: JobContext = {
-  bucket: "strata-prod-backups-1a2b",
-  region: "eu-central-1",
-  kmsKeyArn: "arn:aws:kms:eu-central-1:123456789012:key/abc",
-  pushgatewayUrl: "http://strata-pushgateway.monitoring.svc.cluster.local:9091",
-  serviceAccountName: "strata-backup-app-db",
-  credentialsSecretName: "strata-backup-app-db-keys",
-  scriptsConfigMap: "backup-scripts-1234",
-  labels: { "app.kubernetes.io/part-of": "strata" },
-  schedule: "17 2 * * *",
-};
+const CONTEXT: JobContext = { ...AWS_JOB_CONTEXT, serviceAccountName: "strata-backup-app-db", credentialsSecretName: "strata-backup-app-db-keys", scriptsConfigMap: "backup-scripts-1234" };
 const ENCRYPTION = { recipientSecretName: "age-recipient", identitySecretName: "age-identity" };
 const PG: BackupTarget = { name: "app-db", kind: "postgresql", host: "postgresql.data.svc.cluster.local", database: "app", user: "strata_backup", passwordSecret: { name: "pg", key: "password" } };
 const TIMESCALE: BackupTarget = { ...PG, name: "metrics-db", timescaledb: true } as BackupTarget;

@@ -17,6 +17,9 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
 /** A setting without a default: absent or empty says "is required", with what it is for. */
 export const requiredText = (what = "") => z.string({ error: `is required${what}` }).min(1, `is required${what}`);
 
+/** The Pushgateway of a command that always reports (the archive's own jobs). */
+export const requiredPushgatewayUrl = requiredText(" (e.g. http://pushgateway.monitoring:9091)").pipe(z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" }));
+
 export const runEnvSchema = z.object({
   BACKUP_KIND: z.enum(BACKUP_KINDS, { error: `must be one of ${BACKUP_KINDS.join(", ")}` }),
   BACKUP_TARGET: requiredText().regex(TARGET_NAME_PATTERN, `must match ${TARGET_NAME_PATTERN.source}`),

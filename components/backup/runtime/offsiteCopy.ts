@@ -21,17 +21,18 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { OFFSITE_COPY_STATE_PREFIX } from "../../archive/offsiteCopySettings";
 import { EXIT, OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS, type ExitCode } from "../contract";
-import { optional, readEnv, requiredText, runEnvSchema } from "./config";
+import { optional, readEnv, requiredPushgatewayUrl, requiredText, runEnvSchema } from "./config";
 import { ConfigError, RunError } from "./errors";
 import { createLog, type Log } from "./log";
 import { push, type PushTarget, type Samples } from "./push";
 import { ArchiveStore, describeS3Error, type ListedObject, type OpenedObject } from "./s3";
 import { termination } from "./signals";
+import { HashTap } from "./streams";
 
 export const offsiteCopyEnvSchema = runEnvSchema.pick({ S3_BUCKET: true, S3_ENDPOINT_URL: true, WORK_DIR: true, PUSH_TIMEOUT_SECONDS: true }).extend({
   /** The source's region; absent, the SDK's own (the profile). */
@@ -42,7 +43,7 @@ export const offsiteCopyEnvSchema = runEnvSchema.pick({ S3_BUCKET: true, S3_ENDP
   DEST_AWS_ACCESS_KEY_ID: requiredText(" (the destination's own access key, from its Secret)"),
   DEST_AWS_SECRET_ACCESS_KEY: requiredText(" (the destination's own secret key, from its Secret)"),
   OFFSITE_STATE_PREFIX: z.string().default(OFFSITE_COPY_STATE_PREFIX),
-  PUSHGATEWAY_URL: requiredText(" (e.g. http://pushgateway.monitoring:9091)").pipe(z.url({ error: "must be the Pushgateway's URL, e.g. http://pushgateway.monitoring:9091" })),
+  PUSHGATEWAY_URL: requiredPushgatewayUrl,
 });
 
 export type OffsiteCopyEnv = z.output<typeof offsiteCopyEnvSchema>;
@@ -71,18 +72,6 @@ class SourceMismatch extends Error {
   constructor(readonly recorded: string, readonly got: string) {
     super("CHECKSUM MISMATCH: the source object does not match the SHA-256 it records; not copied");
   }
-}
-
-/** A stream's bytes passed on unchanged, and their SHA-256 once the last one has passed. */
-function hashing(): { through: Transform; digest: () => string } {
-  const hash = createHash("sha256");
-  const through = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  return { through, digest: () => hash.digest("hex") };
 }
 
 async function sha256Of(body: Readable): Promise<string> {
@@ -135,21 +124,21 @@ async function copyOne(stores: Stores, key: string, scratch: string, log: Log): 
         opened = undefined;
         let failure: unknown;
         from.body.on("error", (e) => (failure ??= e));
-        const h = hashing();
-        const whole = pipeline(from.body, h.through).then(() => {
+        const h = new HashTap();
+        const whole = pipeline(from.body, h).then(() => {
           const got = h.digest();
           if (got !== recorded) throw new SourceMismatch(recorded, got);
         });
         // Awaited by the upload once it has read the body through; a body abandoned on a failure is not.
         whole.catch(() => undefined);
-        return { stream: h.through, whole, sourceFailure: () => failure };
+        return { stream: h, whole, sourceFailure: () => failure };
       };
     } else {
       // Nothing to check the stream against: staged (one object at a time) and hashed, so the upload can carry its SHA-256.
       const staged = join(scratch, "object");
-      const h = hashing();
+      const h = new HashTap();
       try {
-        await pipeline(first.body, h.through, createWriteStream(staged));
+        await pipeline(first.body, h, createWriteStream(staged));
       } catch (e) {
         log.error("cannot download the source object", { key, detail: describeS3Error(e) });
         return { outcome: "failed", bytes: 0 };

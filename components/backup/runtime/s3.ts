@@ -62,17 +62,22 @@ export interface OpenedObject {
   metadata: Record<string, string>;
 }
 
+/** A client of the store: AWS S3, or an S3-compatible store at `endpoint` (path-style addressing). */
+export function s3Client(settings: Pick<StoreSettings, "region" | "endpoint" | "credentials">): S3Client {
+  return new S3Client({
+    region: settings.region,
+    ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+  });
+}
+
 const md5Base64 = (body: Buffer) => createHash("md5").update(body).digest("base64");
 
 export class ArchiveStore {
   readonly client: S3Client;
 
   constructor(readonly settings: StoreSettings) {
-    this.client = new S3Client({
-      region: settings.region,
-      ...(settings.endpoint ? { endpoint: settings.endpoint, forcePathStyle: true } : {}),
-      ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    });
+    this.client = s3Client(settings);
   }
 
   /** Where an object lives, in messages. */
