@@ -166,12 +166,12 @@ describe("the compression stages", () => {
     const { pipeline } = await import("node:stream/promises");
     const { Readable } = await import("node:stream");
     const input = Buffer.from(Array.from({ length: 200_000 }, (_, i) => `row ${i}\t${(i * 7919) % 1000}\n`).join(""));
-    const collect = async (stage: { stream: NodeJS.ReadWriteStream }, bytes: Buffer) => {
+    const collect = async (stage: { stream(): NodeJS.ReadWriteStream }, bytes: Buffer) => {
       const out: Buffer[] = [];
       const sink = async function* (src: AsyncIterable<Buffer>) {
         for await (const c of src) out.push(c);
       };
-      await (pipeline as (...s: unknown[]) => Promise<void>)(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), stage.stream, sink);
+      await (pipeline as (...s: unknown[]) => Promise<void>)(Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), stage.stream(), sink);
       return Buffer.concat(out);
     };
     const c = compressor("zstd", { zstd: 1, gzip: 1 }, vars);
@@ -203,6 +203,43 @@ describe("the compression stages", () => {
       const bad = Buffer.from(packed);
       bad[Math.floor(bad.length / 2)]! ^= 0xff;
       expect(spawnSync("zstd", ["-d", "-q", "-c"], { input: bad, maxBuffer: 64 << 20 }).status).not.toBe(0);
+    }
+  });
+
+  it("the CLI decompresses straight into a file or into a tool's stdin, the runtime feeding only the compressed bytes; Node's codec leaves that to the caller", async () => {
+    const { compressor, decompressor } = await import("../../components/backup/runtime/streams");
+    const { startTool } = await import("../../components/backup/runtime/tools");
+    const { readFileSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const input = Buffer.from(Array.from({ length: 100_000 }, (_, i) => `line ${i} ${(i * 31) % 977}\n`).join(""));
+    const packed = spawnSync("zstd", ["-1", "-q", "-c"], { input, maxBuffer: 64 << 20 }).stdout;
+    const dir = mkdtempSync(join(tmpdir(), "strata-codec-"));
+    try {
+      const feed = async (stage: { tool?: { child: { stdin: NodeJS.WritableStream | null }; exited: Promise<void> } }) => {
+        stage.tool!.child.stdin!.end(packed);
+        await stage.tool!.exited;
+      };
+      const file = join(dir, "artifact");
+      const intoFile = decompressor("zstd", { PATH: process.env.PATH }, file);
+      expect(intoFile.writesItself).toBe(true);
+      await feed(intoFile);
+      expect(readFileSync(file).equals(input)).toBe(true);
+      // Into a tool: the tool sees the end of the data when zstd exits (the runtime's end of its stdin is closed).
+      const hasher = startTool("sha256sum", ["-"], { what: "sha256sum" });
+      let printed = "";
+      hasher.child.stdout!.on("data", (d: Buffer) => (printed += d.toString()));
+      const intoTool = decompressor("zstd", { PATH: process.env.PATH }, hasher);
+      expect(intoTool.writesItself).toBe(true);
+      await feed(intoTool);
+      await hasher.exited;
+      expect(printed.split(" ")[0]).toBe(createHash("sha256").update(input).digest("hex"));
+      // Node's zlib has no process to hand a file to: the caller writes what its stream gives.
+      expect(decompressor("zstd", { PATH: process.env.PATH, ZSTD_PROGRAM: "node" }, file).writesItself).toBe(false);
+      const c = compressor("zstd", { zstd: 1, gzip: 1 }, { PATH: process.env.PATH });
+      expect(c.writesItself).toBe(false);
+      c.tool!.stop("SIGKILL");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

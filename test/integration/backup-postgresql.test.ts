@@ -189,6 +189,27 @@ describe("postgresql backup and restore drill (real PostgreSQL 15, Pushgateway, 
     firstSuccess = (await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess))!;
   });
 
+  it("a backup compressed by Node's zlib (ZSTD_PROGRAM=node: the dump then passes through the runtime) and one by the image's zstd (pg_dump writing straight into it) restore either way", async () => {
+    await sleep(1100);
+    const viaNode = await run("backup", env({ ZSTD_PROGRAM: "node" }));
+    expect(viaNode.code, viaNode.stderr).toBe(0);
+    const latest = readLatest();
+    expect(latest.key).not.toBe(first.key);
+    expect(latest.counts).toEqual(first.counts);
+    for (const codec of [{ ZSTD_PROGRAM: "auto" }, { ZSTD_PROGRAM: "node" }]) {
+      const d = await run("drill", env(codec));
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stderr).toContain("counts match");
+    }
+    await sleep(1100);
+    const viaCli = await run("backup", env());
+    expect(viaCli.code, viaCli.stderr).toBe(0);
+    const d = await run("drill", env({ ZSTD_PROGRAM: "node" }));
+    expect(d.code, d.stderr).toBe(0);
+    first = readLatest();
+    firstSuccess = (await metric(BACKUP_JOB, BACKUP_METRICS.lastSuccess))!;
+  });
+
   /** A failed backup: non-zero, loud, pushed as a failure, last success kept (POST semantics), latest.json unmoved. */
   async function expectFailedBackup(r: { code: number | null; stderr: string }, stderrHint: RegExp) {
     expect(r.code, r.stderr).toBe(1);

@@ -35,20 +35,24 @@ export async function runBackup(ctx: RunContext, kind: BackupPlan, store: Archiv
   try {
     const agePath = recipient ? findTool("age", "the backup is encrypted with age before upload (the pod's init container copies it)", ctx.vars) : undefined;
     log.info("backup started", { started_at: isoSeconds(new Date(started * 1000)) });
-    dump = await kind.dump(ctx);
-    const plain = new HashTap();
-    const stored = recipient ? new HashTap() : plain;
     const compress = compressor(compression, { zstd: env.ZSTD_LEVEL, gzip: env.GZIP_LEVEL }, ctx.vars);
     codec = compress.tool;
+    dump = await kind.dump(ctx, codec?.child.stdin ?? undefined);
+    // The dump's tool now holds the compressor's stdin: the runtime's own end is closed, so that the compressor sees
+    // the end of the dump when the tool exits.
+    if (codec && !dump.stream) codec.child.stdin!.destroy();
+    const plain = new HashTap();
+    const stored = recipient ? new HashTap() : plain;
     // Node's codecs work best on 1 MiB writes; a pipe to the CLI takes what comes.
-    const stages: Transform[] = [...(codec ? [] : [new Coalesce()]), compress.stream, plain];
+    const head: (Readable | Transform)[] = dump.stream ? [dump.stream, ...(codec ? [] : [new Coalesce()]), compress.stream()] : [codec!.child.stdout!];
+    const stages: Transform[] = [plain];
     if (recipient) {
       age = ageEncrypt(agePath!, recipient);
       stages.push(toolStream(age) as unknown as Transform, stored);
     }
     const body = stages[stages.length - 1]! as unknown as Readable;
     // The chain's own errors (compression, age's pipes) fail the run like the tools' exit statuses do.
-    const chain = pipeline([dump.stream, ...stages] as unknown as [Readable, ...Transform[]]).then(() => undefined);
+    const chain = pipeline([...head, ...stages] as unknown as [Readable, ...Transform[]]).then(() => undefined);
     const whole = Promise.all([dump.finished, chain, age?.exited, codec?.exited]);
     whole.catch(() => dump?.abort());
     log.info("uploading", { key });

@@ -8,13 +8,13 @@ import { createHash } from "node:crypto";
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, type Readable, type Transform, type Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import { DRILL_METRICS, EXIT, isEncrypted, latestKey, parseManifest, ENCRYPTION_MANIFEST_FIELDS as F, LAYOUT, ManifestError, type ExitCode, type Manifest } from "../contract";
 import { DecryptError, RunError, tail } from "./errors";
 import type { Counts, KindRuntime, RunContext } from "./kind";
 import { push, type PushTarget } from "./push";
 import { describeS3Error, type ArchiveStore } from "./s3";
-import { ageDecrypt, Coalesce, decompressor, followFile, HashTap, sha256Text, toolStream } from "./streams";
+import { ageDecrypt, Coalesce, decompressor, followFile, HashTap, sha256Text, toolStream, type DecodedSink } from "./streams";
 import { findTool, hasTool, runTool, type Tool } from "./tools";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -66,7 +66,7 @@ export interface Fetched {
  * Every byte of the object is hashed even when decoding fails half-way, so a corrupted object is named a checksum
  * mismatch, not a decompression error.
  */
-export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Manifest, sink: string | Writable, agePath?: string, what = "backup", holder: IdentityHolder = "drill"): Promise<void> {
+export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Manifest, sink: DecodedSink, agePath?: string, what = "backup", holder: IdentityHolder = "drill"): Promise<void> {
   const { log } = ctx;
   const encrypted = isEncrypted(m);
   let age: Tool | undefined;
@@ -77,11 +77,13 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
     plain = new HashTap();
     stages.push(toolStream(age) as unknown as Transform, plain);
   }
-  const decompress = decompressor(m.compression, ctx.vars);
-  stages.push(...(decompress.tool ? [] : [new Coalesce()]), decompress.stream);
-  const head = stages[0]! as unknown as Writable;
+  const decompress = decompressor(m.compression, ctx.vars, sink);
+  const chain: Writable[] = decompress.writesItself
+    ? [...stages, decompress.tool!.child.stdin!]
+    : [...stages, ...(decompress.tool ? [] : [new Coalesce()]), decompress.stream(), typeof sink === "string" ? createWriteStream(sink) : sink.child.stdin!];
+  const head = chain[0]!;
   let decodeError: unknown;
-  const decoded = pipeline([...stages, typeof sink === "string" ? createWriteStream(sink) : sink] as unknown as [Readable, ...Transform[], Writable]).catch((e: unknown) => {
+  const decoded = (chain.length > 1 ? pipeline(chain as unknown as [Readable, ...Transform[], Writable]) : finished(head)).catch((e: unknown) => {
     decodeError ??= e;
   });
   const cipher = createHash("sha256");
@@ -109,8 +111,9 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   if (!head.destroyed) head.end();
   await decoded;
   const ageFailed = age ? await age.exited.then(() => undefined, (e: unknown) => e) : undefined;
-  // The CLI's own verdict on the frames (their checksums) is a decoding error like Node's.
-  if (decompress.tool) await decompress.tool.exited.catch((e: unknown) => (decodeError ??= e));
+  // The CLI's own verdict (its frames' checksums, a full disk) is the decoding error: it says more than the broken pipe
+  // its stdin may have been left with.
+  if (decompress.tool) await decompress.tool.exited.catch((e: unknown) => (decodeError = e));
   const sha = cipher.digest("hex");
   if (bytes !== m.size_bytes || sha !== m.sha256) {
     throw new RunError(`CHECKSUM MISMATCH: the stored ${what} is not the one that was written`, EXIT.failed, { key: m.key, expected: `${m.size_bytes} ${m.sha256}`, got: `${bytes} ${sha}` });
@@ -128,7 +131,7 @@ export async function fetchVerified(ctx: RunContext, store: ArchiveStore, m: Man
   }
   log.info("checksum verified", { key: m.key, sha256: m.sha256 });
   if (decodeError) {
-    throw new RunError(`the verified ${what} does not decompress into scratch space`, EXIT.failed, { compression: m.compression, detail: decodeError instanceof Error ? decodeError.message : String(decodeError) });
+    throw new RunError(`the verified ${what} does not decompress into scratch space`, EXIT.failed, { compression: m.compression, detail: decodeError instanceof RunError && decodeError.fields.detail ? `${decodeError.message}: ${String(decodeError.fields.detail)}` : decodeError instanceof Error ? decodeError.message : String(decodeError) });
   }
 }
 

@@ -3,7 +3,7 @@
  * and counts what it restored. Each kind's part lives in its folder (components/backup/kinds/<kind>/runtime.ts),
  * beside the plan's driver of the same kind; runtime/kinds.ts collects them.
  */
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { BackupKind, Manifest, ManifestInput, Series } from "../contract";
 import type { ArchiveStore } from "./s3";
 import type { RunEnv } from "./config";
@@ -32,8 +32,8 @@ export interface DumpFacts {
 }
 
 export interface Dump {
-  /** The artifact's bytes as the tool writes them, uncompressed. */
-  stream: Readable;
+  /** The artifact's bytes as the tool writes them, uncompressed; absent when the tool writes them into `into` (DumpInto). */
+  stream?: Readable;
   /** Resolves once every tool of the dump exited 0, with what the manifest records; rejects otherwise. */
   finished: Promise<DumpFacts>;
   /** Ends the dump's tools (the run failed elsewhere). */
@@ -47,11 +47,19 @@ export interface GrowingArtifact {
   follow(): Readable;
 }
 
+/**
+ * The stdin of the process that compresses the dump (the image's zstd). A kind whose dump is one tool's stdout gives
+ * `into` to that tool as its stdout and returns no `stream`: the uncompressed bytes then go from process to process and
+ * never through the runtime, which relaying them cost about as much CPU as compressing them. A kind that makes its
+ * bytes itself (an API's client) ignores it and returns a `stream`.
+ */
+export type DumpInto = Writable | undefined;
+
 export interface KindRuntime {
   kind: BackupKind;
   /** The stored object's format and extension, as the manifest records them (one definition: kinds/<kind>/artifact.ts). */
   artifact: { format: string; extension: string };
-  dump(ctx: RunContext): Promise<Dump>;
+  dump(ctx: RunContext, into?: DumpInto): Promise<Dump>;
   /** Work a drill starts while the object downloads (a throwaway server's initdb and start). */
   prepareRestore?(ctx: RunContext): Promise<void>;
   /**
@@ -74,10 +82,10 @@ export interface BackupPlan {
   kind: BackupKind;
   series: Series;
   artifact: { format: string; extension: string };
-  dump(ctx: RunContext): Promise<Dump>;
+  dump(ctx: RunContext, into?: DumpInto): Promise<Dump>;
   /** Work between the object's upload and its manifest (a base backup keeps the WAL it needs as long as itself). */
   afterUpload?(ctx: RunContext, store: ArchiveStore, facts: DumpFacts): Promise<void>;
 }
 
 /** A kind's logical series. */
-export const logicalPlan = (k: KindRuntime): BackupPlan => ({ kind: k.kind, series: "dump", artifact: k.artifact, dump: (ctx) => k.dump(ctx) });
+export const logicalPlan = (k: KindRuntime): BackupPlan => ({ kind: k.kind, series: "dump", artifact: k.artifact, dump: (ctx, into) => k.dump(ctx, into) });

@@ -3,6 +3,7 @@
  * (encryption to a recipient, decryption with an identity).
  */
 import { createHash, type Hash } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { Duplex, PassThrough, Readable, Transform, type TransformCallback } from "node:stream";
 import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from "node:zlib";
@@ -65,9 +66,19 @@ export const COMPRESSION_SUFFIX: Record<Compression, string> = { zstd: ".zst", g
 
 /** A compression or decompression step of a pipeline, and the process that runs it when it is the zstd CLI. */
 export interface CodecStage {
-  stream: Transform;
   tool?: Tool;
+  /**
+   * The stage as one stream: what is written goes in, what comes out is the result (a CLI's stdin and stdout as one
+   * Duplex). Made on the first call: a CLI whose input comes from another process, or that writes its result itself,
+   * must have no reader of its own in the runtime.
+   */
+  stream(): Transform;
+  /** The CLI writes its result into the file or tool it was given; what is written to its stdin is the stage's input. */
+  writesItself: boolean;
 }
+
+/** Where a decompressed artifact goes: a file in scratch space, or a tool that reads it on its stdin (tar). */
+export type DecodedSink = string | Tool;
 
 /**
  * The image's zstd, where it has one and ZSTD_PROGRAM does not say `node`: in a process of its own, several threads,
@@ -78,38 +89,55 @@ function zstdCli(vars: NodeJS.ProcessEnv): string | undefined {
   return vars.ZSTD_PROGRAM === "node" || !hasTool("zstd", vars) ? undefined : findTool("zstd", "", vars);
 }
 
+const nodeStage = (stream: Transform): CodecStage => ({ stream: () => stream, writesItself: false });
+
+function cliStage(tool: Tool, writesItself: boolean): CodecStage {
+  let stream: Transform | undefined;
+  return { tool, writesItself, stream: () => (stream ??= toolStream(tool) as unknown as Transform) };
+}
+
 export function compressor(compression: Compression, level: { zstd: number; gzip: number }, vars: NodeJS.ProcessEnv = {}): CodecStage {
   switch (compression) {
     case "zstd": {
       const cli = zstdCli(vars);
-      if (cli) {
-        const tool = startTool(cli, [`-${level.zstd}`, "-T0", "-q", "-c"], { what: "zstd" });
-        return { stream: toolStream(tool) as unknown as Transform, tool };
-      }
+      if (cli) return cliStage(startTool(cli, [`-${level.zstd}`, "-T0", "-q", "-c"], { what: "zstd" }), false);
       // With a content checksum in every frame, as the zstd CLI writes by default: a damaged object fails to decompress.
-      return { stream: createZstdCompress({ chunkSize: CODEC_CHUNK_BYTES, params: { [constants.ZSTD_c_compressionLevel]: level.zstd, [constants.ZSTD_c_checksumFlag]: 1 } }) };
+      return nodeStage(createZstdCompress({ chunkSize: CODEC_CHUNK_BYTES, params: { [constants.ZSTD_c_compressionLevel]: level.zstd, [constants.ZSTD_c_checksumFlag]: 1 } }));
     }
     case "gzip":
-      return { stream: createGzip({ chunkSize: CODEC_CHUNK_BYTES, level: level.gzip }) };
+      return nodeStage(createGzip({ chunkSize: CODEC_CHUNK_BYTES, level: level.gzip }));
     case "none":
-      return { stream: new PassThrough() };
+      return nodeStage(new PassThrough());
   }
 }
 
-export function decompressor(compression: Compression, vars: NodeJS.ProcessEnv = {}): CodecStage {
+/**
+ * Decompression. Given `into`, the zstd CLI writes its output there itself (the file, or the tool's stdin, whose end
+ * in the runtime is closed so that the tool sees the end of the data when zstd exits): the decompressed bytes, several
+ * times the object's, never pass through the runtime. Node's codecs leave `into` to the caller.
+ */
+export function decompressor(compression: Compression, vars: NodeJS.ProcessEnv = {}, into?: DecodedSink): CodecStage {
   switch (compression) {
     case "zstd": {
       const cli = zstdCli(vars);
-      if (cli) {
-        const tool = startTool(cli, ["-d", "-q", "-c"], { what: "zstd -d" });
-        return { stream: toolStream(tool) as unknown as Transform, tool };
+      if (!cli) return nodeStage(createZstdDecompress({ chunkSize: CODEC_CHUNK_BYTES }));
+      if (into === undefined) return cliStage(startTool(cli, ["-d", "-q", "-c"], { what: "zstd -d" }), false);
+      if (typeof into !== "string") {
+        const tool = startTool(cli, ["-d", "-q", "-c"], { stdio: ["pipe", into.child.stdin!, "pipe"], what: "zstd -d" });
+        into.child.stdin!.destroy();
+        return cliStage(tool, true);
       }
-      return { stream: createZstdDecompress({ chunkSize: CODEC_CHUNK_BYTES }) };
+      const fd = openSync(into, "w");
+      try {
+        return cliStage(startTool(cli, ["-d", "-q", "-c"], { stdio: ["pipe", fd, "pipe"], what: "zstd -d" }), true);
+      } finally {
+        closeSync(fd);
+      }
     }
     case "gzip":
-      return { stream: createGunzip({ chunkSize: CODEC_CHUNK_BYTES }) };
+      return nodeStage(createGunzip({ chunkSize: CODEC_CHUNK_BYTES }));
     case "none":
-      return { stream: new PassThrough() };
+      return nodeStage(new PassThrough());
   }
 }
 

@@ -7,19 +7,19 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
-import type { Counts, Dump, KindRuntime, RunContext } from "../../runtime/kind";
+import type { Counts, Dump, DumpInto, KindRuntime, RunContext } from "../../runtime/kind";
 import { fileTail } from "../../runtime/throwaway";
 import { findTool, runTool, startTool } from "../../runtime/tools";
 import { MONGODB_ARTIFACT } from "./artifact";
 
 const DONE_DUMPING = /done dumping (\S+) \((\d+) documents?\)/;
 
-async function dump(ctx: RunContext): Promise<Dump> {
+async function dump(ctx: RunContext, into?: DumpInto): Promise<Dump> {
   const mongodump = findTool("mongodump", "use an image with the MongoDB database tools", ctx.vars);
   const uri = ctx.vars.MONGODB_URI;
   if (!uri) throw new ConfigError("MONGODB_URI is required for kind mongodb");
   const args = [`--uri=${uri}`, "--archive", ...(ctx.vars.MONGODUMP_OPLOG === "1" ? ["--oplog"] : [])];
-  const tool = startTool(mongodump, args, { stdio: ["ignore", "pipe", "pipe"], what: "mongodump" });
+  const tool = startTool(mongodump, args, { stdio: ["ignore", into ?? "pipe", "pipe"], what: "mongodump" });
   // Its log is read as it comes (the tool keeps only the tail of stderr): every collection's line counts.
   const counts: Counts = {};
   let partial = "";
@@ -39,7 +39,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
     return { counts: Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), toolVersion: await toolVersion };
   });
   finished.catch(() => undefined);
-  return { stream: tool.child.stdout!, finished, abort: () => tool.stop("SIGKILL") };
+  return { ...(into ? {} : { stream: tool.child.stdout! }), finished, abort: () => tool.stop("SIGKILL") };
 }
 
 const WHY_MONGOD = "the drill runs a throwaway mongod";

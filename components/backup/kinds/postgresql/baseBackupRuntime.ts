@@ -9,10 +9,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { walPrefix } from "../../contract";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
-import type { BackupPlan, Dump, DumpFacts, RunContext } from "../../runtime/kind";
+import type { BackupPlan, Dump, DumpFacts, DumpInto, RunContext } from "../../runtime/kind";
 import type { ArchiveStore } from "../../runtime/s3";
 import { sha256Text } from "../../runtime/streams";
-import { findTool, runTool, startTool } from "../../runtime/tools";
+import { findTool, runTool, startTool, type Tool } from "../../runtime/tools";
 import { libpqEnv, PG_IMAGE_HINT, pgTool } from "./pgTools";
 
 /** The stored object of a base backup, as the manifest records it. */
@@ -75,31 +75,50 @@ export function walPoints(stderr: string): { start_lsn: string; timeline: number
   return start && end ? { start_lsn: start[1]!, timeline: Number(start[2]), end_lsn: end[1]! } : undefined;
 }
 
-async function dump(ctx: RunContext): Promise<Dump> {
+async function dump(ctx: RunContext, into?: DumpInto): Promise<Dump> {
   const [pgBasebackup, pgVerifybackup, tar] = [pgTool(ctx, "pg_basebackup"), pgTool(ctx, "pg_verifybackup"), findTool("tar", PG_IMAGE_HINT, ctx.vars)];
   await checkReplication(ctx);
   const verifyDir = join(ctx.scratch, "verify");
   mkdirSync(verifyDir, { recursive: true });
   const stamp = new Date(ctx.startedEpoch * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const backup = startTool(
-    pgBasebackup,
-    ["-D", "-", "-Ft", "-X", "fetch", "--checkpoint=fast", "--manifest-checksums=CRC32C", "--no-sync", "-v", `--label=strata ${ctx.env.BACKUP_TARGET} ${stamp}`],
-    { env: libpqEnv(ctx), stdio: ["ignore", "pipe", "pipe"], what: "pg_basebackup" },
-  );
-  const unpack = startTool(tar, ["-xf", "-", "-C", verifyDir], { stdio: ["pipe", "ignore", "pipe"], what: "tar" });
-  // The same bytes go to the upload (the caller's pipeline) and to the unpacking beside it.
-  backup.child.stdout!.pipe(unpack.child.stdin!);
+  const args = ["-D", "-", "-Ft", "-X", "fetch", "--checkpoint=fast", "--manifest-checksums=CRC32C", "--no-sync", "-v", `--label=strata ${ctx.env.BACKUP_TARGET} ${stamp}`];
+  const env = libpqEnv(ctx);
+  let backup: Tool;
+  let unpack: Tool;
+  let split: Tool | undefined;
+  if (into) {
+    // The same bytes go to the compression and to the unpacking beside it, split by the image's `tee`: one copy into
+    // the compressor, the other through a FIFO into `tar -x`. Neither passes through the runtime.
+    const [tee, mkfifo] = [findTool("tee", PG_IMAGE_HINT, ctx.vars), findTool("mkfifo", PG_IMAGE_HINT, ctx.vars)];
+    const fifo = join(ctx.scratch, "basebackup.tar.fifo");
+    await runTool(mkfifo, ["-m", "600", fifo]);
+    // -B: a FIFO gives short reads, which tar takes for a damaged archive unless told to gather whole records.
+    unpack = startTool(tar, ["-x", "-B", "-f", fifo, "-C", verifyDir], { stdio: ["ignore", "ignore", "pipe"], what: "tar" });
+    // tar stops reading at the archive's end-of-archive blocks, before the padding pg_basebackup writes after them: a
+    // closed FIFO is then no failure of tee's (GNU coreutils', as in the postgres images); tar's exit status is the verdict.
+    split = startTool(tee, ["--output-error=warn-nopipe", fifo], { stdio: ["pipe", into, "pipe"], what: "tee" });
+    backup = startTool(pgBasebackup, args, { env, stdio: ["ignore", split.child.stdin!, "pipe"], what: "pg_basebackup" });
+    split.child.stdin!.destroy();
+  } else {
+    backup = startTool(pgBasebackup, args, { env, stdio: ["ignore", "pipe", "pipe"], what: "pg_basebackup" });
+    unpack = startTool(tar, ["-xf", "-", "-C", verifyDir], { stdio: ["pipe", "ignore", "pipe"], what: "tar" });
+    // The same bytes go to the upload (the caller's pipeline) and to the unpacking beside it.
+    backup.child.stdout!.pipe(unpack.child.stdin!);
+  }
+  const abort = () => [backup, split, unpack].forEach((t) => t?.stop("SIGKILL"));
+  // A tar or tee that fails would leave the others blocked on a pipe nobody reads: they end with it.
+  for (const t of [unpack, split]) t?.exited.catch(abort);
   const toolVersion = runTool(pgBasebackup, ["--version"]).then((v) => v.trim(), () => "pg_basebackup");
   const finished = (async (): Promise<DumpFacts> => {
-    try {
-      await backup.exited;
-    } catch (e) {
+    const [dumped, ...unpacked] = await Promise.allSettled([backup.exited, split?.exited, unpack.exited]);
+    const unpackFailure = unpacked.find((r) => r.status === "rejected")?.reason as unknown;
+    // pg_basebackup killed by the abort above failed because tar or tee did: theirs is the failure to name.
+    if (dumped.status === "rejected" && !(unpackFailure && backup.child.signalCode === "SIGKILL")) {
+      const e = dumped.reason as unknown;
       throw new RunError("the base backup failed (pg_basebackup)", undefined, e instanceof RunError ? e.fields : {});
     }
-    try {
-      await unpack.exited;
-    } catch (e) {
-      throw new RunError("the base backup stream is not a valid tar archive", undefined, e instanceof RunError ? e.fields : {});
+    if (unpackFailure) {
+      throw new RunError("the base backup stream is not a valid tar archive", undefined, unpackFailure instanceof RunError ? unpackFailure.fields : {});
     }
     try {
       await runTool(pgVerifybackup, ["-q", verifyDir], { what: "pg_verifybackup" });
@@ -118,14 +137,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
     };
   })();
   finished.catch(() => undefined);
-  return {
-    stream: backup.child.stdout!,
-    finished,
-    abort() {
-      backup.stop("SIGKILL");
-      unpack.stop("SIGKILL");
-    },
-  };
+  return { ...(into ? {} : { stream: backup.child.stdout! }), finished, abort };
 }
 
 /** A WAL object's Content-Type: zstd, or opaque once age-encrypted (`<name>.zst.age`). */

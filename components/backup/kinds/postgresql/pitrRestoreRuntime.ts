@@ -252,7 +252,7 @@ export async function runPitrRestore(ctx: RunContext, store: ArchiveStore, pushT
     wal.catch(() => undefined);
     const unpack = startTool(tar, ["-xf", "-", "-C", dataDir], { stdio: ["pipe", "ignore", "pipe"], what: "tar" });
     try {
-      await fetchVerified(ctx, store, m, unpack.child.stdin!, agePath, "base backup", holder);
+      await fetchVerified(ctx, store, m, unpack, agePath, "base backup", holder);
     } catch (e) {
       unpack.stop("SIGKILL");
       throw e;

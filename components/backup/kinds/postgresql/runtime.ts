@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
 import { pipeline } from "node:stream/promises";
-import type { Counts, Dump, GrowingArtifact, KindRuntime, RunContext } from "../../runtime/kind";
+import type { Counts, Dump, DumpInto, GrowingArtifact, KindRuntime, RunContext } from "../../runtime/kind";
 import { runTool, startTool, type Tool } from "../../runtime/tools";
 import { asServerUser, chownToServerUser, libpqEnv, pgTool } from "./pgTools";
 import { POSTGRESQL_ARTIFACT } from "./artifact";
@@ -48,7 +48,7 @@ function lineReader(tool: Tool) {
   };
 }
 
-async function dump(ctx: RunContext): Promise<Dump> {
+async function dump(ctx: RunContext, into?: DumpInto): Promise<Dump> {
   const psqlPath = pgTool(ctx, "psql");
   const pgDumpPath = pgTool(ctx, "pg_dump");
   if (!ctx.vars.PGDATABASE) throw new ConfigError("PGDATABASE is required for kind postgresql");
@@ -66,7 +66,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
   const snapshot = out.lines[0];
   ctx.log.info("exported snapshot", { snapshot });
   if (counting) session.child.stdin!.write(`${PG_COUNT_SQL}\nSELECT '${END_MARK}';\n`);
-  const pgDump = startTool(pgDumpPath, ["-Fc", "-Z0", `--snapshot=${snapshot}`], { env, stdio: ["ignore", "pipe", "pipe"], what: "pg_dump" });
+  const pgDump = startTool(pgDumpPath, ["-Fc", "-Z0", `--snapshot=${snapshot}`], { env, stdio: ["ignore", into ?? "pipe", "pipe"], what: "pg_dump" });
   const toolVersion = runTool(pgDumpPath, ["--version"], { what: "pg_dump --version" }).then((v) => v.trim(), () => "pg_dump");
   const finished = (async () => {
     await pgDump.exited;
@@ -81,7 +81,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
   })();
   finished.catch(() => undefined);
   return {
-    stream: pgDump.child.stdout!,
+    ...(into ? {} : { stream: pgDump.child.stdout! }),
     finished,
     abort() {
       pgDump.stop("SIGKILL");

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { ConfigError, RunError, tail } from "../../runtime/errors";
 import { expectCounts } from "../../runtime/drill";
 import type { Manifest } from "../../contract";
-import type { Counts, Dump, GrowingArtifact, KindRuntime, RunContext } from "../../runtime/kind";
+import type { Counts, Dump, DumpInto, GrowingArtifact, KindRuntime, RunContext } from "../../runtime/kind";
 import { fileTail, startThrowaway } from "../../runtime/throwaway";
 import { findTool, startTool } from "../../runtime/tools";
 import { PROMETHEUS_SNAPSHOT_ARTIFACT } from "./artifact";
@@ -35,7 +35,7 @@ function snapshotCounts(dir: string): Counts {
   return { blocks, series };
 }
 
-async function dump(ctx: RunContext): Promise<Dump> {
+async function dump(ctx: RunContext, into?: DumpInto): Promise<Dump> {
   const tar = findTool("tar", "the snapshot directory is archived with tar", ctx.vars);
   const url = ctx.vars.PROMETHEUS_URL;
   if (!url) throw new ConfigError("PROMETHEUS_URL is required for kind prometheus-snapshot");
@@ -74,7 +74,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
   let archive;
   try {
     counts = snapshotCounts(dir);
-    archive = startTool(tar, ["-C", dir, "-cf", "-", "."], { stdio: ["ignore", "pipe", "pipe"], what: "tar" });
+    archive = startTool(tar, ["-C", dir, "-cf", "-", "."], { stdio: ["ignore", into ?? "pipe", "pipe"], what: "tar" });
   } catch (e) {
     removeSnapshot();
     throw e;
@@ -92,7 +92,7 @@ async function dump(ctx: RunContext): Promise<Dump> {
   );
   finished.catch(() => undefined);
   return {
-    stream: tool.child.stdout!,
+    ...(into ? {} : { stream: tool.child.stdout! }),
     finished,
     abort() {
       tool.stop("SIGKILL");
