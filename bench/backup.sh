@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # the t_* figures and their t_*_cpu are set by timed_cpu (bench/floors.sh) through printf -v
 # Benchmarks Strata's PostgreSQL backup and restore drill against the floor and against the seeds' pipelines, on one
 # generated database of at least 1 GB with realistic entropy (mixed tables of words, uuids, numbers and JSON that
 # compress roughly 3-5x, not pgbench filler). Everything runs on loopback: PostgreSQL 15, s3rver, a Pushgateway.
@@ -25,6 +26,8 @@
 #          unpack) + replay) + verification (pg_verifybackup). Upload and download floors are the same bytes between a
 #          local file and the same s3rver, the faster of the AWS CLI and the SDK (bench/s3-floor.cjs). Peak memory is
 #          the summed RSS of each step's process tree (shell, tools, clients; not the database server), target 256 MiB.
+#          Beside the floors, each step's CPU bounds on this machine: its floor's parts' CPU seconds alone (servers
+#          included) spread over every CPU, which no overlap can beat, and the step's own CPU seconds spread likewise.
 # PITR (same run, same database, after the logical timings; the server is restarted with wal_level=replica): the WAL
 #          receiver (the runtime's wal-receiver) streams while the runtime's basebackup is timed (target >= 5x faster
 #          than the seeds' backup); then a steady write load, the RPO sampled from what the receiver reports and
@@ -278,10 +281,11 @@ echo "measuring the verified restore's floors ..."
 download_floor "$strata_key"
 down_restore=$floor_best
 down_restore_how="CLI $floor_cli s, SDK $floor_sdk s"
+cpu_down_restore=$floor_sdk_cpu
 psql_q -d postgres -c "CREATE DATABASE restore_jobs"
-t_restore_jobs=$(timed pg_restore -d restore_jobs -j "$(nproc)" --exit-on-error --no-owner --no-acl "$work/restore-floor.pgdump")
+timed_cpu t_restore_jobs pg_restore -d restore_jobs -j "$(nproc)" --exit-on-error --no-owner --no-acl "$work/restore-floor.pgdump"
 count_sql=$("$NODE" scripts/run-ts.cjs bench/pg-count-sql.ts)
-t_verify=$(timed psql -X -q -A -t -v ON_ERROR_STOP=1 -d restore_jobs -c "$count_sql")
+timed_cpu t_verify psql -X -q -A -t -v ON_ERROR_STOP=1 -d restore_jobs -c "$count_sql"
 psql_q -d postgres -c "DROP DATABASE restore_jobs"
 rm -f "$work/restore-floor.pgdump"
 # --- PITR ----------------------------------------------------------------------------------------------------------
@@ -301,6 +305,7 @@ if [ "$only" = all ]; then
 
   echo "timing the base backup ..."
   t0=$(now)
+  c0=$(cpu_ticks)
   (env "${strata_env[@]}" WORK_DIR="$work/base-work" "$NODE" "$runtime" basebackup \
     2>&1 >/dev/null | stamped "$work/basebackup.log" "$t0") &
   base_pid=$!
@@ -309,13 +314,15 @@ if [ "$only" = all ]; then
   wait "$base_pid" || { cat "$work/basebackup.log" >&2; exit 1; }
   wait "$watch_pid"
   t_base=$(secs "$t0" "$(now)")
+  cpu_base=$(cpu_secs "$c0" "$(cpu_ticks)")
   base_key=$(sed -n -E 's/^  "key": "(.*)",$/\1/p' "$work/s3/bench/postgresql/bench/base/latest.json._S3rver_object")
   base_bytes=$(stat -c %s "$work/s3/bench/${base_key}._S3rver_object")
   echo "measuring the base backup's floors ..."
-  t_basebackup_floor=$(timed pg_basebackup -D - -Ft -X fetch --checkpoint=fast --no-sync)
+  timed_cpu t_basebackup_floor pg_basebackup -D - -Ft -X fetch --checkpoint=fast --no-sync
   upload_floor "$work/s3/bench/${base_key}._S3rver_object"
   up_base=$floor_best
   up_base_how="CLI $floor_cli s, SDK $floor_sdk s"
+  cpu_up_base=$floor_sdk_cpu
 
   # A steady write load: every 0.1 s a transaction of 100 rows of ~1 KB (about 1 MB/s of WAL, a segment every
   # ~15 s), committed with its clock time, for PITR_BENCH_LOAD_SECONDS.
@@ -379,10 +386,11 @@ if [ "$only" = all ]; then
   download_floor "$base_key"
   down_base=$floor_best
   down_base_how="CLI $floor_cli s, SDK $floor_sdk s"
+  cpu_down_base=$floor_sdk_cpu
   rm -rf "$work/unpack-floor" && mkdir -p "$work/unpack-floor"
   # shellcheck disable=SC2016 # the inner bash's own arguments
-  t_unpack=$(timed bash -c 'zstd -d -q -c "$1" | tar -x -C "$2"' unpack "$work/s3/bench/${base_key}._S3rver_object" "$work/unpack-floor")
-  t_verifybackup=$(timed pg_verifybackup -n "$work/unpack-floor")
+  timed_cpu t_unpack bash -c 'zstd -d -q -c "$1" | tar -x -C "$2"' unpack "$work/s3/bench/${base_key}._S3rver_object" "$work/unpack-floor"
+  timed_cpu t_verifybackup pg_verifybackup -n "$work/unpack-floor"
   rm -rf "$work/unpack-floor"
 
   echo "timing the point-in-time drill ..."
@@ -429,11 +437,30 @@ if [ "$only" = all ]; then
   floor_row "point-in-time restore (the runtime's pitr-restore)" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" \
     "(max(download floor $down_base s: $down_base_how, unpack $t_unpack s) + replay ${replay:-?} s) + verification (pg_verifybackup) $t_verifybackup s"
 fi
+# What the floors' formula leaves out: on few CPUs a step's parts compete for them. The parts' CPU seconds alone
+# (servers included), spread perfectly over every CPU, bound what any overlap can reach before the step does anything
+# else (compression, hashing, initdb); the step's own CPU seconds over the CPUs bound the step as it runs.
+echo
+echo "CPU bounds on $cpus CPUs (whole machine's CPU seconds, servers included, spread perfectly over the CPUs)"
+echo "| step | time (s) | optimum above (s) | its parts' CPU bound (s) (parts' CPU s) | the step's own CPU bound (s) (its CPU s) | parts' bound / optimum | time / own bound |"
+echo "|---|---|---|---|---|---|---|"
+# cpu_row STEP TIME OPTIMUM PARTS_BOUND PARTS_HOW STEP_CPU
+cpu_row() {
+  printf '| %s | %s | %s | %s (%s) | %s (%s) | %sx | %sx |\n' "$1" "$2" "$3" "$4" "$5" "$(per_cpu "$6")" "$6" "$(ratio "$4" "$3")" "$(ratio "$2" "$(per_cpu "$6")")"
+}
 if [ "$only" = all ]; then
-  # What the floor's formula leaves out: on few CPUs the parts compete for them. Their CPU alone (servers included),
-  # spread perfectly over every CPU, is a bound no overlap can beat, compression and hashing not even counted.
   parts_cpu=$(sum "$cpu_dump_z0" "$cpu_up_backup")
-  echo "logical backup on $cpus CPUs: its parts alone use $parts_cpu s of CPU (pg_dump -Z0 with its server $cpu_dump_z0 s, the SDK's upload with s3rver $cpu_up_backup s), so no overlap finishes before $(per_cpu "$parts_cpu") s: $(ratio "$(per_cpu "$parts_cpu")" "$(max "$t_dump_z0" "$up_backup")")x the optimum above before compression; the runtime's backup used $cpu_strata_backup s of CPU in $t_strata s (compression and hashing included: at best $(per_cpu "$cpu_strata_backup") s on $cpus CPUs)"
+  cpu_row "logical backup" "$t_strata" "$(max "$t_dump_z0" "$up_backup")" "$(per_cpu "$parts_cpu")" "pg_dump -Z0 with its server $cpu_dump_z0 + the SDK's upload with s3rver $cpu_up_backup" "$cpu_strata_backup"
+fi
+parts_cpu=$(sum "$cpu_down_restore" "$t_restore_jobs_cpu")
+cpu_row "verified restore" "$t_strata_restore" "$(sum "$(max "$down_restore" "$t_restore_jobs")" "$t_verify")" "$(sum "$(per_cpu "$parts_cpu")" "$t_verify")" \
+  "download $cpu_down_restore + pg_restore -j$cpus $t_restore_jobs_cpu, then verification $t_verify s" "$cpu_strata_restore"
+if [ "$only" = all ]; then
+  parts_cpu=$(sum "$t_basebackup_floor_cpu" "$cpu_up_base")
+  cpu_row "base backup" "$t_base" "$(max "$t_basebackup_floor" "$up_base")" "$(per_cpu "$parts_cpu")" "pg_basebackup $t_basebackup_floor_cpu + upload $cpu_up_base" "$cpu_base"
+  parts_cpu=$(sum "$cpu_down_base" "$t_unpack_cpu")
+  cpu_row "point-in-time restore" "$t_pitr" "$(sum "$(sum "$(max "$down_base" "$t_unpack")" "${replay:-0}")" "$t_verifybackup")" "$(sum "$(sum "$(per_cpu "$parts_cpu")" "${replay:-0}")" "$t_verifybackup")" \
+    "download $cpu_down_base + unpack $t_unpack_cpu, then replay ${replay:-?} s and pg_verifybackup $t_verifybackup s" "$cpu_pitr"
 fi
 rss() { cat "$work/$1.rss"; }
 echo "peak memory (MiB, summed RSS of each process tree; target 256 for the runtime):$([ "$only" = all ] && echo " backup $(rss backup), base backup $(rss basebackup)," ) drill $(rss drill)$([ "$only" = all ] && echo ", point-in-time restore $(rss pitr-restore)")"

@@ -17,6 +17,18 @@ timed() {
   secs "$t0" "$(now)"
 }
 
+# timed_cpu NAME CMD...: runs CMD (output discarded), sets NAME to its wall-clock seconds and NAME_cpu to the whole
+# machine's CPU seconds meanwhile (servers included); fails as CMD fails.
+timed_cpu() {
+  local name=$1 c0 t0
+  shift
+  c0=$(cpu_ticks)
+  t0=$(now)
+  "$@" >/dev/null || return 1
+  printf -v "$name" '%s' "$(secs "$t0" "$(now)")"
+  printf -v "${name}_cpu" '%s' "$(cpu_secs "$c0" "$(cpu_ticks)")"
+}
+
 # min A B: the smaller of two second counts.
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
 # max A B: the larger.
@@ -36,31 +48,58 @@ upload_floor() {
   floor_best=$(min "$floor_cli" "$floor_sdk")
 }
 
-# download_floor KEY: the same for getting object KEY of the bench bucket into a local file.
+# download_floor KEY: the same for getting object KEY of the bench bucket into a local file (floor_sdk_cpu too).
 download_floor() {
+  local c0
   floor_cli=$(timed "${s3[@]}" s3 cp --only-show-errors "s3://bench/$1" "$work/floor-download")
   rm -f "$work/floor-download"
+  c0=$(cpu_ticks)
   floor_sdk=$(timed sdk_transfer download "$1" "$work/floor-download")
+  floor_sdk_cpu=$(cpu_secs "$c0" "$(cpu_ticks)")
   rm -f "$work/floor-download"
   floor_best=$(min "$floor_cli" "$floor_sdk")
 }
 
 # peak_rss_watch ROOT_PID OUT: until ROOT_PID exits, samples every 0.1 s the summed resident memory of ROOT_PID and
 # all its descendants, and writes the peak in MiB to OUT (a pipeline's processes all count: shell, tools, clients).
+# One Python process reading /proc: a ps and an awk forked ten times a second took about a quarter of a core from the
+# very step it measured.
 peak_rss_watch() {
-  local root=$1 out=$2 peak=0 kib
-  while kill -0 "$root" 2>/dev/null; do
-    kib=$(ps -e -o pid=,ppid=,rss= | awk -v root="$root" '
-      { parent[$1] = $2; rss[$1] = $3 }
-      END {
-        total = 0
-        for (p in rss) { q = p; while (q != "" && q != 0 && q != root) q = parent[q]; if (q == root) total += rss[p] }
-        print total
-      }')
-    [ "$kib" -le "$peak" ] || peak=$kib
-    sleep 0.1
-  done
-  awk -v k="$peak" 'BEGIN { printf "%.0f\n", k / 1024 }' >"$out"
+  python3 - "$1" "$2" <<'PY'
+import os, sys, time
+root, out = int(sys.argv[1]), sys.argv[2]
+page = os.sysconf("SC_PAGE_SIZE")
+peak = 0
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+while alive(root):
+    parent, rss = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # from the state on: ppid is [1], rss (pages) is [21]
+        parent[int(name)], rss[int(name)] = int(fields[1]), int(fields[21]) * page
+    total = 0
+    for pid, size in rss.items():
+        q = pid
+        while q not in (0, root) and q in parent:
+            q = parent[q]
+        if q == root:
+            total += size
+    peak = max(peak, total)
+    time.sleep(0.1)
+with open(out, "w") as f:
+    f.write(f"{peak / 1048576:.0f}\n")
+PY
 }
 
 # floor_row STEP ACTUAL OPTIMUM HOW: a table row of the step against its optimum and the 1.15x target.
