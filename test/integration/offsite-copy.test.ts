@@ -18,8 +18,9 @@ import { runRuntime } from "./helpers/runtime";
 import { freePort, Pushgateway, recordingProxy, S3, s3Proxy, startPushgateway, startS3, tempDir, type Proxy } from "./helpers/servers";
 import { OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS as M } from "../../components/backup/metrics";
 import { S3_COMPATIBLE_CHECKSUM_ENV } from "../../components/backup/cronJob";
-import { EXIT } from "../../components/backup/contract";
+import { EXIT, parseManifest, serializeManifest, type ManifestInput } from "../../components/backup/contract";
 import { UPLOAD_PART_BYTES } from "../../components/backup/runtime/s3";
+import { PROJECT_DIR } from "../../infra/plan/stackFile";
 
 let source: S3;
 let destination: S3;
@@ -36,8 +37,11 @@ function aws(args: string[], endpoint: string): string {
   return r.stdout;
 }
 
-/** An object in the source bucket as the backup scripts write it: its SHA-256 recorded as x-amz-meta-sha256. */
-function putSource(key: string, body: Buffer | string, recorded: string | undefined = sha(body)): void {
+/**
+ * An object in the source bucket with its SHA-256 recorded as x-amz-meta-sha256 (as manifests, latest.json and WAL
+ * objects are written), or, given `false`, with none (a backup object streamed up in parts, or another writer's).
+ */
+function putSource(key: string, body: Buffer | string, recorded: string | false = sha(body)): void {
   const file = join(root, `put-${sha(key).slice(0, 8)}`);
   writeFileSync(file, body);
   aws(["s3api", "put-object", "--bucket", source.bucket, "--key", key, "--body", file, "--content-type", "application/zstd", ...(recorded ? ["--metadata", `sha256=${recorded}`] : [])], source.endpoint);
@@ -143,7 +147,7 @@ beforeAll(async () => {
   putSource(MANIFEST, '{\n  "sha256": "x"\n}\n');
   putSource(LATEST, '{\n  "key": "first"\n}\n');
   // An object written by something else records no SHA-256: it is copied, checked by the read-back only.
-  putSource("postgresql/orders-db/notes.txt", "no recorded checksum", undefined);
+  putSource("postgresql/orders-db/notes.txt", "no recorded checksum", false);
   putSource(WAL, Buffer.alloc(4096, 1));
 }, 60_000);
 
@@ -323,6 +327,36 @@ describe("the off-site copy between two S3-compatible stores", () => {
     expect(destMeta(good).Metadata.sha256).toBe(sha(big));
     expect(() => destBytes(bad)).toThrow();
     expect(logLines(r.stderr).find((l) => l.msg?.startsWith("CHECKSUM MISMATCH: the source object") && l.key === bad)).toMatchObject({ recorded: sha("other bytes"), got: sha(big) });
+  });
+
+  it("a backup the runtime streamed up (its SHA-256 in the manifest beside it, none on the object) is checked against that manifest as it streams: damage at rest is not copied, and a manifest that cannot vouch for it is said", async () => {
+    const legacy = parseManifest(readFileSync(join(PROJECT_DIR, "test/fixtures/legacy-manifests/logical.manifest.json"), "utf8"));
+    const { schema: _schema, ...fields } = legacy;
+    const manifestFor = (key: string, bytes: Buffer, over: Partial<ManifestInput> = {}) =>
+      serializeManifest({ ...fields, bucket: source.bucket, key, manifest_key: `${key}.manifest.json`, size_bytes: bytes.length, sha256: sha(bytes), ...over });
+    const at = (day: number) => `postgresql/orders-db/2026/12/${day}/orders-db-202612${day}T020000Z.pgdump.zst`;
+    const [good, damaged, unvouched] = [at(20), at(21), at(22)];
+    const big = Buffer.alloc(UPLOAD_PART_BYTES + (1 << 20), "streamed backup bytes ");
+    const flipped = Buffer.from(big);
+    flipped[1234] = flipped[1234]! ^ 0xff;
+    putSource(good, big, false);
+    putSource(`${good}.manifest.json`, manifestFor(good, big));
+    // Damage at rest: the object no longer the bytes its manifest records.
+    putSource(damaged, flipped, false);
+    putSource(`${damaged}.manifest.json`, manifestFor(damaged, big));
+    // A manifest that names another object vouches for nothing: staged and hashed, as an object with no record.
+    putSource(unvouched, big, false);
+    putSource(`${unvouched}.manifest.json`, manifestFor(unvouched, big, { key: good }));
+    const r = await copy();
+    expect(r.code, r.stderr).toBe(EXIT.failed);
+    const lines = logLines(r.stderr);
+    expect(sha(destBytes(good))).toBe(sha(big));
+    expect(destMeta(good).Metadata.sha256).toBe(sha(big));
+    expect(lines.some((l) => l.key === good && l.level !== "info")).toBe(false);
+    expect(lines.find((l) => l.msg?.startsWith("CHECKSUM MISMATCH: the source object") && l.key === damaged), r.stderr).toMatchObject({ recorded: sha(big), recorded_in: "manifest", got: sha(flipped) });
+    expect(() => destBytes(damaged)).toThrow();
+    expect(lines.find((l) => l.key === unvouched && l.level === "warn"), r.stderr).toMatchObject({ msg: "the backup's manifest cannot vouch for it: staged and hashed instead" });
+    expect(destMeta(unvouched).Metadata.sha256).toBe(sha(big));
   });
 
   it("refuses to start without a destination, naming what is missing", async () => {

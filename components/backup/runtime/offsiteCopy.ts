@@ -7,9 +7,10 @@
  * Per object that is new, whose source is newer or of another size than its copy, or that the last run could not
  * verify (`<OFFSITE_STATE_PREFIX>unverified.txt` at the destination):
  *   1. its bytes stream from the source through a SHA-256 to the destination (multipart, as backups go up). An object
- *      that records a SHA-256 (x-amz-meta-sha256: every backup, manifest, latest.json and WAL object Strata writes)
- *      must match it before the upload is completed, or nothing is stored (a mismatch); one that records none is
- *      staged in WORK_DIR and hashed first, since its SHA-256 must go with its upload;
+ *      with a recorded SHA-256 must match it before the upload is completed, or nothing is stored (a mismatch): its
+ *      x-amz-meta-sha256 (every manifest, latest.json and WAL object Strata writes), or for a backup object, streamed
+ *      up in parts before its SHA-256 was known, the manifest beside it (itself checked against its own record first).
+ *      One with no record is staged in WORK_DIR and hashed first, since its SHA-256 must go with its upload;
  *   2. the copy carries that SHA-256 as x-amz-meta-sha256 (so it is drillable like the original) and the source's
  *      content type;
  *   3. the copy is read back and hashed as it streams: one that differs is a mismatch, uploaded once more, and named
@@ -25,14 +26,14 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { OFFSITE_COPY_STATE_PREFIX } from "../../archive/offsiteCopySettings";
-import { EXIT, OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS, type ExitCode } from "../contract";
+import { EXIT, manifestKey, OFFSITE_COPY_JOB, OFFSITE_COPY_METRICS, parseManifest, type ExitCode } from "../contract";
 import { optional, readEnv, requiredPushgatewayUrl, requiredText, runEnvSchema } from "./config";
 import { ConfigError, RunError } from "./errors";
 import { createLog, type Log } from "./log";
 import { push, type PushTarget, type Samples } from "./push";
 import { ArchiveStore, describeS3Error, type ListedObject, type OpenedObject } from "./s3";
 import { termination } from "./signals";
-import { HashTap } from "./streams";
+import { HashTap, sha256Text } from "./streams";
 
 export const offsiteCopyEnvSchema = runEnvSchema.pick({ S3_BUCKET: true, S3_ENDPOINT_URL: true, WORK_DIR: true, PUSH_TIMEOUT_SECONDS: true }).extend({
   /** The source's region; absent, the SDK's own (the profile). */
@@ -67,9 +68,16 @@ export function isUnchanged(source: ListedObject, copy: ListedObject | undefined
   return !!copy && copy.size === source.size && copy.modifiedEpoch >= source.modifiedEpoch;
 }
 
+/** Where a source object's SHA-256 is recorded. */
+type RecordedIn = "x-amz-meta-sha256" | "manifest";
+
 /** What the source holds that no longer matches the SHA-256 it records. */
 class SourceMismatch extends Error {
-  constructor(readonly recorded: string, readonly got: string) {
+  constructor(
+    readonly recorded: string,
+    readonly got: string,
+    readonly recordedIn: RecordedIn,
+  ) {
     super("CHECKSUM MISMATCH: the source object does not match the SHA-256 it records; not copied");
   }
 }
@@ -99,8 +107,31 @@ interface Stores {
 
 const FALLBACK_CONTENT_TYPE = "binary/octet-stream";
 
+/**
+ * The SHA-256 the source records for `key`: its x-amz-meta-sha256, or the manifest beside a backup object (listed in
+ * `sourceKeys`), whose own bytes must match its x-amz-meta-sha256 and which must name `key` and its size. A manifest
+ * that cannot vouch for the object is said, and the object is then staged and hashed like one with no record.
+ */
+async function recordOf(source: ArchiveStore, key: string, first: OpenedObject, size: number, sourceKeys: ReadonlySet<string>, log: Log): Promise<{ sha256: string; in: RecordedIn } | undefined> {
+  if (first.metadata.sha256) return { sha256: first.metadata.sha256, in: "x-amz-meta-sha256" };
+  const mKey = manifestKey(key);
+  if (!sourceKeys.has(mKey)) return undefined;
+  try {
+    const opened = await source.open(mKey);
+    const bytes = Buffer.concat((await opened.body.toArray()) as Buffer[]);
+    if (opened.metadata.sha256 && sha256Text(bytes) !== opened.metadata.sha256) throw new Error("the manifest does not match its own recorded SHA-256");
+    const m = parseManifest(bytes.toString("utf8"), source.url(mKey));
+    if (m.key !== key || m.size_bytes !== size) throw new Error(`the manifest describes ${m.key} of ${m.size_bytes} bytes`);
+    return { sha256: m.sha256, in: "manifest" };
+  } catch (e) {
+    log.warn("the backup's manifest cannot vouch for it: staged and hashed instead", { key, manifest: mKey, detail: e instanceof Error ? e.message : describeS3Error(e) });
+    return undefined;
+  }
+}
+
 /** Steps 1-3 of the header for one object; `bytes` counts it when it verified. */
-async function copyOne(stores: Stores, key: string, scratch: string, log: Log): Promise<{ outcome: Outcome; bytes: number }> {
+async function copyOne(stores: Stores, object: ListedObject, sourceKeys: ReadonlySet<string>, scratch: string, log: Log): Promise<{ outcome: Outcome; bytes: number }> {
+  const { key } = object;
   const { source, destination } = stores;
   let first: OpenedObject;
   try {
@@ -113,10 +144,11 @@ async function copyOne(stores: Stores, key: string, scratch: string, log: Log): 
   let opened: OpenedObject | undefined = first;
   try {
     const contentType = first.contentType ?? FALLBACK_CONTENT_TYPE;
-    const recorded = first.metadata.sha256;
+    const record = await recordOf(source, key, first, object.size, sourceKeys, log);
     let sha: string;
     let body: () => Promise<Body>;
-    if (recorded) {
+    if (record) {
+      const recorded = record.sha256;
       sha = recorded;
       // Each attempt streams from the source again, checked against the record before its upload is completed.
       body = async () => {
@@ -127,7 +159,7 @@ async function copyOne(stores: Stores, key: string, scratch: string, log: Log): 
         const h = new HashTap();
         const whole = pipeline(from.body, h).then(() => {
           const got = h.digest();
-          if (got !== recorded) throw new SourceMismatch(recorded, got);
+          if (got !== recorded) throw new SourceMismatch(recorded, got, record.in);
         });
         // Awaited by the upload once it has read the body through; a body abandoned on a failure is not.
         whole.catch(() => undefined);
@@ -169,7 +201,7 @@ async function copyOne(stores: Stores, key: string, scratch: string, log: Log): 
         const sourceFailure = b.sourceFailure();
         b.stream.destroy();
         if (e instanceof SourceMismatch) {
-          log.error(e.message, { key, recorded: e.recorded, got: e.got });
+          log.error(e.message, { key, recorded: e.recorded, recorded_in: e.recordedIn, got: e.got });
           return { outcome: "mismatch", bytes: 0 };
         }
         if (sourceFailure) log.error("cannot download the source object", { key, detail: describeS3Error(sourceFailure) });
@@ -247,6 +279,7 @@ async function copyAll(env: OffsiteCopyEnv, scratch: string, log: Log): Promise<
 
   if (sourceList && destinationList) {
     const have = new Map(destinationList.map((o) => [o.key, o]));
+    const sourceKeys = new Set(sourceList.map((o) => o.key));
     // Strata never deletes at the destination, but whoever else holds its key can, and only versioning lets that be
     // undone. Checked every run (an owner can suspend it any day); not fatal: the copy is still worth making.
     try {
@@ -281,7 +314,7 @@ async function copyAll(env: OffsiteCopyEnv, scratch: string, log: Log): Promise<
         failed++;
         break;
       }
-      const { outcome, bytes: n } = await copyOne(stores, object.key, scratch, log);
+      const { outcome, bytes: n } = await copyOne(stores, object, sourceKeys, scratch, log);
       if (outcome === "copied") {
         copied++;
         bytes += n;
