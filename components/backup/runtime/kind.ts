@@ -53,7 +53,7 @@ export interface GrowingArtifact {
  * never through the runtime, which relaying them cost about as much CPU as compressing them. A kind that makes its
  * bytes itself (an API's client) ignores it and returns a `stream`.
  */
-export type DumpInto = Writable | undefined;
+export type DumpInto = Writable;
 
 export interface KindRuntime {
   kind: BackupKind;
